@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rblk - internal interfaces between the parts of rblk.ko.
+ *
+ *   main.c      module init/exit, device objects, gendisk, backing device
+ *   req.c       the I/O path: bio splitting, local + peer submission, completion
+ *   conn.c      per-peer TCP connection: connect/accept, handshake, send and
+ *               receive work, ping, reconnect
+ *   protocol.c  pure packet encode/decode/validation and handshake negotiation
+ *   state.c     pure state rules (role changes, disk/connection state)
+ *   nl.c        generic netlink family "rblk"
+ *
+ * See Documentation/design.rst for objects, lifetimes, locking and contexts.
+ */
+#ifndef RBLK_H
+#define RBLK_H
+
+#include <linux/types.h>
+#include <linux/socket.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <net/netlink.h>
+#include <linux/rblk.h>
+#include "rblk_protocol.h"
+
+/* ------------------------------------------------------------------------
+ * protocol.c: pure packet logic, no sockets, no allocation.  KUnit-tested.
+ */
+
+/**
+ * struct rblk_hdr_info - a decoded, validated packet header (host order)
+ */
+struct rblk_hdr_info {
+	u8 version;
+	u8 command;
+	u16 flags;
+	u32 payload_len_bytes;
+	u64 request_id;
+};
+
+void rblk_hdr_encode(struct rblk_hdr *hdr, u8 version, u8 command, u16 flags,
+		     u32 payload_len_bytes, u64 request_id);
+int rblk_hdr_decode(const struct rblk_hdr *hdr, u8 expected_version,
+		    struct rblk_hdr_info *info);
+
+/**
+ * struct rblk_hello_params - one side's handshake parameters (host order)
+ */
+struct rblk_hello_params {
+	u32 version_min;
+	u32 version_max;
+	u64 features;
+	u32 node_id;
+	u32 peer_node_id;
+	u64 size_sectors;
+	u32 logical_block_size_bytes;
+	enum rblk_role role;
+	enum rblk_disk_state disk_state;
+	char cluster_name[RBLK_NAME_MAX_BYTES];
+	char resource_name[RBLK_NAME_MAX_BYTES];
+};
+
+/**
+ * struct rblk_hello_result - outcome of rblk_hello_negotiate()
+ * @version: negotiated protocol version
+ * @features: negotiated feature set (AND of both sides)
+ * @reason: enum rblk_reject_reason when refused, else 0
+ * @message: human-readable refusal reason, NUL-terminated
+ */
+struct rblk_hello_result {
+	u32 version;
+	u64 features;
+	u32 reason;
+	char message[60];
+};
+
+void rblk_hello_encode(struct rblk_p_hello *p, const struct rblk_hello_params *params);
+int rblk_hello_decode(const struct rblk_p_hello *p, struct rblk_hello_params *params);
+int rblk_hello_negotiate(const struct rblk_hello_params *local,
+			 const struct rblk_hello_params *remote,
+			 struct rblk_hello_result *result);
+
+/* ------------------------------------------------------------------------
+ * state.c: pure state rules.  KUnit-tested.
+ */
+int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
+			   enum rblk_disk_state disk, unsigned int open_count,
+			   bool any_peer_primary, const char **why);
+const char *rblk_role_name(enum rblk_role role);
+const char *rblk_disk_state_name(enum rblk_disk_state state);
+const char *rblk_conn_state_name(enum rblk_conn_state state);
+
+/* ------------------------------------------------------------------------
+ * main.c / conn.c: the management interface used by nl.c.  All may sleep;
+ * all take and release the locks they need; none is called with any rblk
+ * lock held.  On error they set an extack message and return a negative errno.
+ */
+
+struct rblk_device_config {
+	u32 minor;
+	u32 node_id;
+	char resource_name[RBLK_NAME_MAX_BYTES];
+	char cluster_name[RBLK_NAME_MAX_BYTES];
+};
+
+struct rblk_peer_config {
+	u32 node_id;
+	struct sockaddr_storage peer_addr;	/* sockaddr_in or sockaddr_in6, port set */
+	struct sockaddr_storage local_addr;	/* same family, port set */
+	u32 ping_interval_ms;
+	u32 ping_timeout_ms;
+	u32 connect_timeout_ms;
+	u32 reconnect_min_ms;
+	u32 reconnect_max_ms;
+};
+
+int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_ack *extack);
+int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack);
+int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
+		       struct netlink_ext_ack *extack);
+int rblk_device_detach(u32 minor, struct netlink_ext_ack *extack);
+int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_ext_ack *extack);
+int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack);
+/* peer_node_id < 0: every peer of the device */
+int rblk_device_connect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack);
+int rblk_device_disconnect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack);
+int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
+			 struct netlink_ext_ack *extack);
+
+#define RBLK_MAX_PEERS (RBLK_MAX_NODE_ID + 1)
+
+struct rblk_peer_status {
+	u32 node_id;
+	struct sockaddr_storage peer_addr;
+	struct sockaddr_storage local_addr;
+	enum rblk_conn_state conn_state;
+	enum rblk_role peer_role;
+	enum rblk_disk_state peer_disk_state;
+	u64 writes, write_bytes, flushes, discards, inflight, acks, rtt_us;
+	u64 reconnects, received_writes, received_bytes, errors;
+	char last_error[64];
+};
+
+struct rblk_device_status {
+	u32 minor;
+	u32 node_id;
+	char resource_name[RBLK_NAME_MAX_BYTES];
+	char cluster_name[RBLK_NAME_MAX_BYTES];
+	char backing_path[RBLK_PATH_MAX_BYTES];	/* "" when diskless */
+	enum rblk_role role;
+	enum rblk_disk_state disk_state;
+	u64 size_sectors;
+	u32 logical_block_size_bytes;
+	u32 open_count;
+	u64 reads, writes, read_bytes, write_bytes, flushes, discards, inflight, errors;
+	u32 nr_peers;
+	struct rblk_peer_status peers[RBLK_MAX_PEERS];
+};
+
+/*
+ * Fill @st for the device with minor @minor.  Returns 0 or -ENODEV.
+ * The struct is large (~5 KiB): allocate it, do not put it on the stack.
+ */
+int rblk_device_get_status(u32 minor, struct rblk_device_status *st);
+/*
+ * Smallest configured minor >= @start in *@minor.  Returns 0 or -ENODEV
+ * when there is none.  For status dumps.
+ */
+int rblk_device_next_minor(u32 start, u32 *minor);
+
+/* ------------------------------------------------------------------------
+ * nl.c
+ */
+int rblk_nl_init(void);
+void rblk_nl_exit(void);
+
+/**
+ * struct rblk_event_info - one state change, for the "events" group
+ * @event: enum rblk_event
+ * @minor: device
+ * @peer_node_id: peer, or -1 for device events
+ * @value: new role / disk state / conn state for the *_CHANGED events
+ * @message: optional reason (RBLK_A_LAST_ERROR), or NULL
+ */
+struct rblk_event_info {
+	enum rblk_event event;
+	u32 minor;
+	s32 peer_node_id;
+	u32 value;
+	const char *message;
+};
+
+/*
+ * Multicast one event.  Any context (allocates with GFP_ATOMIC, takes no
+ * rblk lock); dropped silently if nobody listens or memory is short.
+ */
+void rblk_nl_notify(const struct rblk_event_info *ev);
+
+#endif /* RBLK_H */

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rblk wire protocol, version 1: the whole on-the-wire format.
+ *
+ * Specified byte by byte in Documentation/protocol.rst.  Every packet is a
+ * struct rblk_hdr followed by payload_len_bytes of payload.  All multi-byte
+ * fields are big endian; all padding is explicit and must be zero; every
+ * structure size is pinned by a static_assert below.
+ */
+#ifndef RBLK_PROTOCOL_H
+#define RBLK_PROTOCOL_H
+
+#include <linux/build_bug.h>
+#include <linux/types.h>
+
+#define RBLK_PROTO_MAGIC		0x52424c4bU	/* "RBLK" */
+#define RBLK_PROTO_VERSION_MIN		1
+#define RBLK_PROTO_VERSION_MAX		1
+
+/* Largest data payload of one RBLK_P_DATA packet, bytes. */
+#define RBLK_MAX_DATA_BYTES		(1U << 20)
+/* Largest payload of any packet, bytes. */
+#define RBLK_MAX_PAYLOAD_BYTES		(sizeof(struct rblk_p_data) + RBLK_MAX_DATA_BYTES)
+/* Data payloads are whole 512-byte sectors. */
+#define RBLK_SECTOR_BYTES		512U
+
+/**
+ * enum rblk_packet_cmd - packet commands (rblk_hdr.command)
+ * @RBLK_P_HELLO: handshake, payload struct rblk_p_hello; first packet each way
+ * @RBLK_P_HELLO_REJECT: handshake refused, payload struct rblk_p_reject; then close
+ * @RBLK_P_DATA: write, payload struct rblk_p_data + data; answered by RBLK_P_ACK
+ * @RBLK_P_FLUSH: make earlier acked writes durable; no payload; answered by RBLK_P_ACK
+ * @RBLK_P_TRIM: discard or write zeroes, payload struct rblk_p_trim; answered by RBLK_P_ACK
+ * @RBLK_P_ACK: completion of DATA, FLUSH or TRIM with the same request_id, struct rblk_p_ack
+ * @RBLK_P_PING: liveness probe, no payload; answered by RBLK_P_PING_ACK, same request_id
+ * @RBLK_P_PING_ACK: answer to RBLK_P_PING, no payload
+ * @RBLK_P_STATE: sender's role or disk state changed, payload struct rblk_p_state
+ * @RBLK_P_ROLE_REQ: sender asks to become primary, payload struct rblk_p_state
+ * @RBLK_P_ROLE_REPLY: answer to RBLK_P_ROLE_REQ, same request_id, struct rblk_p_ack
+ */
+enum rblk_packet_cmd {
+	RBLK_P_HELLO		= 1,
+	RBLK_P_HELLO_REJECT	= 2,
+	RBLK_P_DATA		= 3,
+	RBLK_P_FLUSH		= 4,
+	RBLK_P_TRIM		= 5,
+	RBLK_P_ACK		= 6,
+	RBLK_P_PING		= 7,
+	RBLK_P_PING_ACK		= 8,
+	RBLK_P_STATE		= 9,
+	RBLK_P_ROLE_REQ		= 10,
+	RBLK_P_ROLE_REPLY	= 11,
+	RBLK_P_CMD_MAX		= RBLK_P_ROLE_REPLY,
+};
+
+/**
+ * struct rblk_hdr - fixed header of every packet (24 bytes)
+ * @magic: RBLK_PROTO_MAGIC
+ * @version: protocol version; 1 in HELLO/HELLO_REJECT, then the negotiated one
+ * @command: enum rblk_packet_cmd
+ * @flags: command flags, RBLK_HDR_F_*; unknown bits are an error
+ * @payload_len_bytes: bytes of payload that follow the header
+ * @reserved: must be zero
+ * @request_id: sender-chosen id echoed by ACK/PING_ACK/ROLE_REPLY
+ */
+struct rblk_hdr {
+	__be32 magic;
+	__u8 version;
+	__u8 command;
+	__be16 flags;
+	__be32 payload_len_bytes;
+	__be32 reserved;
+	__be64 request_id;
+};
+static_assert(sizeof(struct rblk_hdr) == 24);
+
+/* No header flags are defined in version 1. */
+#define RBLK_HDR_F_ALL			0x0000
+
+/* Feature bits, struct rblk_p_hello.features; negotiated as the AND. */
+#define RBLK_FEAT_FLUSH			(1ULL << 0)	/* RBLK_P_FLUSH, RBLK_DP_PREFLUSH */
+#define RBLK_FEAT_FUA			(1ULL << 1)	/* RBLK_DP_FUA */
+#define RBLK_FEAT_DISCARD		(1ULL << 2)	/* RBLK_P_TRIM discard */
+#define RBLK_FEAT_WRITE_ZEROES		(1ULL << 3)	/* RBLK_P_TRIM write zeroes */
+#define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
+					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES)
+/* Features a peer must offer or the handshake is refused. */
+#define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
+
+/* Role and disk state values on the wire are those of enum rblk_role and
+ * enum rblk_disk_state in <linux/rblk.h>.
+ */
+
+/**
+ * struct rblk_p_hello - handshake (RBLK_P_HELLO), 168 bytes
+ * @version_min: lowest protocol version the sender speaks
+ * @version_max: highest protocol version the sender speaks
+ * @features: RBLK_FEAT_* the sender supports
+ * @node_id: sender's node id
+ * @peer_node_id: node id the sender expects at the other end
+ * @size_sectors: sender's device size, 512-byte sectors
+ * @logical_block_size_bytes: sender's logical block size
+ * @role: sender's enum rblk_role
+ * @disk_state: sender's enum rblk_disk_state
+ * @pad: must be zero
+ * @cluster_name: NUL-padded, must equal the receiver's
+ * @resource_name: NUL-padded, must equal the receiver's
+ */
+struct rblk_p_hello {
+	__be32 version_min;
+	__be32 version_max;
+	__be64 features;
+	__be32 node_id;
+	__be32 peer_node_id;
+	__be64 size_sectors;
+	__be32 logical_block_size_bytes;
+	__u8 role;
+	__u8 disk_state;
+	__u8 pad[2];
+	char cluster_name[64];
+	char resource_name[64];
+};
+static_assert(sizeof(struct rblk_p_hello) == 168);
+
+/**
+ * enum rblk_reject_reason - why a handshake was refused (rblk_p_reject.reason)
+ */
+enum rblk_reject_reason {
+	RBLK_REJECT_VERSION		= 1,	/* no common protocol version */
+	RBLK_REJECT_FEATURES		= 2,	/* a required feature is missing */
+	RBLK_REJECT_NODE_ID		= 3,	/* node ids do not match the configuration */
+	RBLK_REJECT_CLUSTER		= 4,	/* cluster name differs */
+	RBLK_REJECT_RESOURCE		= 5,	/* resource name differs */
+	RBLK_REJECT_SIZE		= 6,	/* device sizes differ */
+	RBLK_REJECT_BLOCK_SIZE		= 7,	/* logical block sizes differ */
+	RBLK_REJECT_BOTH_PRIMARY	= 8,	/* both nodes are primary: split-brain */
+	RBLK_REJECT_MALFORMED		= 9,	/* hello packet invalid */
+};
+
+/**
+ * struct rblk_p_reject - handshake refusal (RBLK_P_HELLO_REJECT), 64 bytes
+ * @reason: enum rblk_reject_reason
+ * @message: NUL-terminated human-readable reason
+ */
+struct rblk_p_reject {
+	__be32 reason;
+	char message[60];
+};
+static_assert(sizeof(struct rblk_p_reject) == 64);
+
+/* struct rblk_p_data.dp_flags */
+#define RBLK_DP_FUA			(1U << 0)	/* write through to stable media */
+#define RBLK_DP_PREFLUSH		(1U << 1)	/* flush before writing */
+#define RBLK_DP_ALL			(RBLK_DP_FUA | RBLK_DP_PREFLUSH)
+
+/**
+ * struct rblk_p_data - write (RBLK_P_DATA), 16 bytes, then the data
+ * @sector: first 512-byte sector of the write
+ * @dp_flags: RBLK_DP_*
+ * @pad: must be zero
+ *
+ * The data follows: payload_len_bytes - 16 bytes, a non-zero multiple of
+ * 512 and at most RBLK_MAX_DATA_BYTES.
+ */
+struct rblk_p_data {
+	__be64 sector;
+	__be32 dp_flags;
+	__be32 pad;
+};
+static_assert(sizeof(struct rblk_p_data) == 16);
+
+/* struct rblk_p_trim.trim_flags */
+#define RBLK_TRIM_ZEROES		(1U << 0)	/* write zeroes, not discard */
+#define RBLK_TRIM_NOUNMAP		(1U << 1)	/* write zeroes: keep allocated */
+#define RBLK_TRIM_ALL			(RBLK_TRIM_ZEROES | RBLK_TRIM_NOUNMAP)
+
+/**
+ * struct rblk_p_trim - discard or write zeroes (RBLK_P_TRIM), 16 bytes
+ * @sector: first 512-byte sector
+ * @nr_sectors: number of 512-byte sectors, non-zero
+ * @trim_flags: RBLK_TRIM_*
+ */
+struct rblk_p_trim {
+	__be64 sector;
+	__be32 nr_sectors;
+	__be32 trim_flags;
+};
+static_assert(sizeof(struct rblk_p_trim) == 16);
+
+/**
+ * struct rblk_p_ack - completion (RBLK_P_ACK, RBLK_P_ROLE_REPLY), 8 bytes
+ * @status: 0 on success, else a positive Linux errno
+ * @pad: must be zero
+ */
+struct rblk_p_ack {
+	__be32 status;
+	__be32 pad;
+};
+static_assert(sizeof(struct rblk_p_ack) == 8);
+
+/**
+ * struct rblk_p_state - role/disk state (RBLK_P_STATE, RBLK_P_ROLE_REQ), 8 bytes
+ * @role: enum rblk_role
+ * @disk_state: enum rblk_disk_state
+ * @pad: must be zero
+ */
+struct rblk_p_state {
+	__u8 role;
+	__u8 disk_state;
+	__u8 pad[6];
+};
+static_assert(sizeof(struct rblk_p_state) == 8);
+
+#endif /* RBLK_PROTOCOL_H */
