@@ -19,6 +19,7 @@
 #include <linux/socket.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/xarray.h>
 #include <net/netlink.h>
 #include <linux/rblk.h>
 #include "rblk_protocol.h"
@@ -89,6 +90,26 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);
+
+/* ------------------------------------------------------------------------
+ * reqid.c: request ids of in-flight peer requests.  KUnit-tested.
+ *
+ * Ids are 1..U32_MAX, handed out cyclically so that a late or forged ack
+ * for a completed request is unlikely to hit a new one.  Every function
+ * may be called in any context, including hard interrupt context, as long
+ * as rblk_reqid_alloc() is given a non-blocking @gfp there; the table's
+ * own lock is an irq-safe spinlock, so no caller lock is needed.
+ */
+struct rblk_reqid_table {
+	struct xarray xa;
+	u32 next;
+};
+
+void rblk_reqid_init(struct rblk_reqid_table *t);
+int rblk_reqid_alloc(struct rblk_reqid_table *t, void *req, u64 *id, gfp_t gfp);
+void *rblk_reqid_take(struct rblk_reqid_table *t, u64 id);
+void *rblk_reqid_take_any(struct rblk_reqid_table *t, u64 *id);
+void rblk_reqid_destroy(struct rblk_reqid_table *t);
 
 /* ------------------------------------------------------------------------
  * main.c / conn.c: the management interface used by nl.c.  All may sleep;
