@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rblk top-level Makefile.
+#
+#   make                 kernel/rblk.ko for KDIR, and userspace/rblkadm
+#   make modules-all     build/mod-$KVER/rblk.ko for every kernel in
+#                        build/kernels.env (the VM test rig loads these)
+#   make check           scripts/setup, then tests/run (all test kinds)
+#   make demo / bench    scripts/setup, then scripts/demo / scripts/bench
+#   make install         rblk.ko into /lib/modules/$KVER/extra + depmod,
+#                        rblkadm and its man pages (make -C userspace install)
+#   make clean
+#
+# Variables: KDIR (kernel build dir), KVER (its release), W=1, C=1 (passed to
+# kbuild), TESTS="..." (arguments for tests/run), DESTDIR (install).
+
+TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+-include $(TOP)/build/kernels.env
+
+HOST_KVER := $(shell uname -r)
+# The first Debian 6.1 kernel with headers, should build/kernels.env not
+# exist yet (scripts/setup writes it).
+KVER_61 ?= $(notdir $(patsubst %/build,%,$(firstword $(wildcard /lib/modules/6.1.*/build))))
+
+ifeq ($(origin KDIR),undefined)
+ ifneq ($(wildcard /lib/modules/$(HOST_KVER)/build),)
+  KDIR := /lib/modules/$(HOST_KVER)/build
+ else
+  KDIR := /lib/modules/$(KVER_61)/build
+ endif
+endif
+KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+
+# Every kernel the rig boots.
+KVERS := $(strip $(KVER_61) $(KVER_612))
+
+KBUILD_ARGS := CONFIG_BLK_DEV_RBLK=m
+
+PYTHON ?= python3
+HAVE_USERSPACE := $(wildcard $(TOP)/userspace/Makefile)
+
+.PHONY: all module modules-all userspace check demo bench install clean \
+	setup kunit FORCE
+
+all: module userspace
+
+module:
+	@test -d "$(KDIR)" || { echo "make: no kernel build dir $(KDIR) (run scripts/setup or pass KDIR=)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel $(KBUILD_ARGS) modules
+
+# One build directory per kernel release, filled with symlinks to the
+# sources, so that the builds for several kernels never share objects.
+# A failed build leaves no stale rblk.ko behind.
+define mod_rule
+modules-all: $(TOP)/build/mod-$(1)/rblk.ko
+$(TOP)/build/mod-$(1)/rblk.ko: FORCE
+	@test -d /lib/modules/$(1)/build || { echo "make: no headers for $(1) (run scripts/setup)" >&2; exit 1; }
+	@mkdir -p $(TOP)/build/mod-$(1)
+	@find $(TOP)/build/mod-$(1) -maxdepth 1 -type l -delete
+	@cd $(TOP)/kernel && for f in Kbuild Kconfig include *.c *.h; do \
+		case "$$$$f" in *.mod.c|'*.c'|'*.h') continue;; esac; \
+		[ -e "$$$$f" ] && ln -s "$(TOP)/kernel/$$$$f" "$(TOP)/build/mod-$(1)/$$$$f"; \
+	done; true
+	$(MAKE) -C /lib/modules/$(1)/build M=$(TOP)/build/mod-$(1) $(KBUILD_ARGS) modules || \
+		{ rm -f $(TOP)/build/mod-$(1)/rblk.ko; exit 1; }
+endef
+$(foreach k,$(KVERS),$(eval $(call mod_rule,$(k))))
+
+modules-all:
+	@test -n "$(KVERS)" || { echo "make: no kernels known (run scripts/setup)" >&2; exit 1; }
+
+userspace:
+ifneq ($(HAVE_USERSPACE),)
+	$(MAKE) -C $(TOP)/userspace
+else
+	@echo "make: userspace/ not there yet, skipping rblkadm"
+endif
+
+setup:
+	$(TOP)/scripts/setup
+
+# tests/run builds the modules and rblkadm itself (each build is reported as
+# a test), then runs KUnit, cmocka and the VM tests on both kernels.
+check: setup
+	$(PYTHON) $(TOP)/tests/run $(TESTS)
+
+kunit: setup
+	$(TOP)/scripts/kunit
+
+demo: setup modules-all userspace
+	$(TOP)/scripts/demo
+
+bench: setup modules-all userspace
+	$(TOP)/scripts/bench
+
+install: module userspace
+	install -D -m 0644 $(TOP)/kernel/rblk.ko $(DESTDIR)/lib/modules/$(KVER)/extra/rblk.ko
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+ifneq ($(HAVE_USERSPACE),)
+	$(MAKE) -C $(TOP)/userspace install DESTDIR=$(DESTDIR)
+endif
+
+clean:
+	-if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP)/kernel clean; fi
+	rm -rf $(TOP)/build/mod-*
+ifneq ($(HAVE_USERSPACE),)
+	$(MAKE) -C $(TOP)/userspace clean
+endif
+
+FORCE:
