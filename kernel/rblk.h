@@ -81,8 +81,58 @@ int rblk_hello_negotiate(const struct rblk_hello_params *local,
 			 const struct rblk_hello_params *remote,
 			 struct rblk_hello_result *result);
 
+/*
+ * Payload helpers (protocol.c).  Encoders write every byte including
+ * padding; decoders validate every field, fill their output only on
+ * success and return 0 or a negative errno (kernel-doc in protocol.c).
+ */
+const char *rblk_packet_cmd_name(u8 command);
+const char *rblk_reject_reason_name(u32 reason);
+void rblk_reject_encode(struct rblk_p_reject *p, u32 reason, const char *message);
+int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message);
+
+/**
+ * struct rblk_data_info - a decoded DATA payload header (host order)
+ * @sector: first 512-byte sector
+ * @nr_sectors: 512-byte sectors of data that follow
+ * @data_bytes: bytes of data that follow (nr_sectors * 512)
+ * @dp_flags: RBLK_DP_*
+ */
+struct rblk_data_info {
+	u64 sector;
+	u32 nr_sectors;
+	u32 data_bytes;
+	u32 dp_flags;
+};
+
+/**
+ * struct rblk_trim_info - a decoded TRIM payload (host order)
+ * @sector: first 512-byte sector
+ * @nr_sectors: 512-byte sectors, non-zero
+ * @trim_flags: RBLK_TRIM_*
+ */
+struct rblk_trim_info {
+	u64 sector;
+	u32 nr_sectors;
+	u32 trim_flags;
+};
+
+void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags);
+int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
+		     u64 size_sectors, struct rblk_data_info *info);
+void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 trim_flags);
+int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
+		     struct rblk_trim_info *info);
+void rblk_ack_encode(struct rblk_p_ack *p, int status);
+int rblk_ack_decode(const struct rblk_p_ack *p, int *status);
+void rblk_state_encode(struct rblk_p_state *p, enum rblk_role role,
+		       enum rblk_disk_state disk_state);
+int rblk_state_decode(const struct rblk_p_state *p, enum rblk_role *role,
+		      enum rblk_disk_state *disk_state);
+
 /* ------------------------------------------------------------------------
- * state.c: pure state rules.  KUnit-tested.
+ * state.c: pure state rules.  KUnit-tested.  Any context; kernel-doc with
+ * the errnos in state.c.
  */
 int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 			   enum rblk_disk_state disk, unsigned int open_count,
@@ -90,6 +140,12 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);
+int rblk_peer_role_req_check(enum rblk_role local_role, const char **why);
+enum rblk_disk_state rblk_peer_disk_after_disconnect(enum rblk_role local_role,
+						     enum rblk_disk_state peer_disk);
+enum rblk_disk_state rblk_local_disk_after_disconnect(enum rblk_role local_role,
+						      enum rblk_role peer_role,
+						      enum rblk_disk_state disk);
 
 /* ------------------------------------------------------------------------
  * reqid.c: request ids of in-flight peer requests.  KUnit-tested.

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rblk - wire protocol v1: packet encoding, decoding and validation, and
+ * handshake negotiation.
+ *
+ * Everything here is pure: no sockets, no allocation, no locks, no sleeping.
+ * Every function may be called from any context.  Decoders trust nothing in
+ * the packet and return a negative errno on the first invalid field; the
+ * caller closes the connection on any error (see Documentation/protocol.rst).
+ */
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/string.h>
+
+#include "rblk.h"
+
+/* Header plus fixed payload of each command; DATA has more after it. */
+static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
+	[RBLK_P_HELLO]		= sizeof(struct rblk_p_hello),
+	[RBLK_P_HELLO_REJECT]	= sizeof(struct rblk_p_reject),
+	[RBLK_P_DATA]		= sizeof(struct rblk_p_data),
+	[RBLK_P_FLUSH]		= 0,
+	[RBLK_P_TRIM]		= sizeof(struct rblk_p_trim),
+	[RBLK_P_ACK]		= sizeof(struct rblk_p_ack),
+	[RBLK_P_PING]		= 0,
+	[RBLK_P_PING_ACK]	= 0,
+	[RBLK_P_STATE]		= sizeof(struct rblk_p_state),
+	[RBLK_P_ROLE_REQ]	= sizeof(struct rblk_p_state),
+	[RBLK_P_ROLE_REPLY]	= sizeof(struct rblk_p_ack),
+};
+
+/**
+ * rblk_hdr_encode() - fill a packet header for sending
+ * @hdr: header to fill (24 bytes, all written)
+ * @version: protocol version: 1 for HELLO and HELLO_REJECT, else the
+ *	negotiated one
+ * @command: enum rblk_packet_cmd
+ * @flags: RBLK_HDR_F_* (none in version 1)
+ * @payload_len_bytes: bytes of payload that will follow the header
+ * @request_id: id echoed by the answer, or 0 for packets without answer
+ *
+ * Context: any.
+ */
+void rblk_hdr_encode(struct rblk_hdr *hdr, u8 version, u8 command, u16 flags,
+		     u32 payload_len_bytes, u64 request_id)
+{
+	hdr->magic = cpu_to_be32(RBLK_PROTO_MAGIC);
+	hdr->version = version;
+	hdr->command = command;
+	hdr->flags = cpu_to_be16(flags);
+	hdr->payload_len_bytes = cpu_to_be32(payload_len_bytes);
+	hdr->reserved = 0;
+	hdr->request_id = cpu_to_be64(request_id);
+}
+
+/**
+ * rblk_payload_len_valid() - whether a payload length fits a command
+ * @command: a known enum rblk_packet_cmd
+ * @payload_len_bytes: payload length from the header
+ *
+ * Fixed-size commands need their exact payload size.  DATA needs
+ * sizeof(struct rblk_p_data) plus a non-zero multiple of 512 bytes of data,
+ * at most RBLK_MAX_DATA_BYTES.
+ *
+ * Context: any.
+ *
+ * Return: true if valid.
+ */
+static bool rblk_payload_len_valid(u8 command, u32 payload_len_bytes)
+{
+	u32 data_bytes;
+
+	if (payload_len_bytes > RBLK_MAX_PAYLOAD_BYTES)
+		return false;
+	if (command != RBLK_P_DATA)
+		return payload_len_bytes == rblk_payload_bytes[command];
+	if (payload_len_bytes <= sizeof(struct rblk_p_data))
+		return false;
+	data_bytes = payload_len_bytes - sizeof(struct rblk_p_data);
+	return data_bytes % RBLK_SECTOR_BYTES == 0 &&
+	       data_bytes <= RBLK_MAX_DATA_BYTES;
+}
+
+/**
+ * rblk_hdr_decode() - validate a received packet header
+ * @hdr: the 24 header bytes as received
+ * @expected_version: the version every packet must carry: 1 until the
+ *	handshake is done, then the negotiated version
+ * @info: the header in host order; filled even on error (then unvalidated,
+ *	for the log line)
+ *
+ * The checks run in this order; the first that fails decides the errno.
+ *
+ * Context: any.
+ *
+ * Return: 0 if the header is valid;
+ * -EBADMSG if the magic is not RBLK_PROTO_MAGIC (not an rblk stream, or lost
+ * framing);
+ * -EPROTO if the version is not @expected_version;
+ * -EOPNOTSUPP if the command is not an enum rblk_packet_cmd value;
+ * -EINVAL if a flag outside RBLK_HDR_F_ALL is set or reserved is non-zero;
+ * -EMSGSIZE if the payload length is wrong for the command (see
+ * Documentation/protocol.rst), including any length above
+ * RBLK_MAX_PAYLOAD_BYTES.
+ */
+int rblk_hdr_decode(const struct rblk_hdr *hdr, u8 expected_version,
+		    struct rblk_hdr_info *info)
+{
+	info->version = hdr->version;
+	info->command = hdr->command;
+	info->flags = be16_to_cpu(hdr->flags);
+	info->payload_len_bytes = be32_to_cpu(hdr->payload_len_bytes);
+	info->request_id = be64_to_cpu(hdr->request_id);
+
+	if (be32_to_cpu(hdr->magic) != RBLK_PROTO_MAGIC)
+		return -EBADMSG;
+	if (info->version != expected_version)
+		return -EPROTO;
+	if (info->command == 0 || info->command > RBLK_P_CMD_MAX)
+		return -EOPNOTSUPP;
+	if (info->flags & ~RBLK_HDR_F_ALL)
+		return -EINVAL;
+	if (hdr->reserved)
+		return -EINVAL;
+	if (!rblk_payload_len_valid(info->command, info->payload_len_bytes))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/**
+ * rblk_packet_cmd_name() - name of a packet command, for log lines
+ * @command: enum rblk_packet_cmd, any value
+ *
+ * Context: any.
+ *
+ * Return: e.g. "data", or "invalid" for an unknown value.
+ */
+const char *rblk_packet_cmd_name(u8 command)
+{
+	static const char * const names[RBLK_P_CMD_MAX + 1] = {
+		[RBLK_P_HELLO]		= "hello",
+		[RBLK_P_HELLO_REJECT]	= "hello_reject",
+		[RBLK_P_DATA]		= "data",
+		[RBLK_P_FLUSH]		= "flush",
+		[RBLK_P_TRIM]		= "trim",
+		[RBLK_P_ACK]		= "ack",
+		[RBLK_P_PING]		= "ping",
+		[RBLK_P_PING_ACK]	= "ping_ack",
+		[RBLK_P_STATE]		= "state",
+		[RBLK_P_ROLE_REQ]	= "role_req",
+		[RBLK_P_ROLE_REPLY]	= "role_reply",
+	};
+
+	if (command > RBLK_P_CMD_MAX || !names[command])
+		return "invalid";
+	return names[command];
+}
+
+/* A node's own role on the wire: never RBLK_ROLE_UNKNOWN. */
+static bool rblk_own_role_valid(u8 role)
+{
+	return role == RBLK_ROLE_SECONDARY || role == RBLK_ROLE_PRIMARY;
+}
+
+/* A node's own disk state on the wire: never RBLK_DISK_UNKNOWN. */
+static bool rblk_own_disk_state_valid(u8 disk_state)
+{
+	switch (disk_state) {
+	case RBLK_DISK_DISKLESS:
+	case RBLK_DISK_INCONSISTENT:
+	case RBLK_DISK_OUTDATED:
+	case RBLK_DISK_UP_TO_DATE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A fixed-size name field: NUL-terminated, and NUL-padded after the
+ * terminator so that no stray bytes travel.
+ */
+static bool rblk_name_field_valid(const char *field, size_t size)
+{
+	size_t len = strnlen(field, size);
+
+	if (len == size)
+		return false;
+	return !memchr_inv(field + len, 0, size - len);
+}
+
+/**
+ * rblk_hello_encode() - fill a HELLO payload for sending
+ * @p: payload to fill (168 bytes, all written, padding zeroed)
+ * @params: this node's parameters; names NUL-terminated (longer ones are
+ *	truncated to RBLK_NAME_MAX_BYTES - 1 bytes)
+ *
+ * Context: any.
+ */
+void rblk_hello_encode(struct rblk_p_hello *p, const struct rblk_hello_params *params)
+{
+	memset(p, 0, sizeof(*p));
+	p->version_min = cpu_to_be32(params->version_min);
+	p->version_max = cpu_to_be32(params->version_max);
+	p->features = cpu_to_be64(params->features);
+	p->node_id = cpu_to_be32(params->node_id);
+	p->peer_node_id = cpu_to_be32(params->peer_node_id);
+	p->size_sectors = cpu_to_be64(params->size_sectors);
+	p->logical_block_size_bytes = cpu_to_be32(params->logical_block_size_bytes);
+	p->role = params->role;
+	p->disk_state = params->disk_state;
+	strscpy_pad(p->cluster_name, params->cluster_name, sizeof(p->cluster_name));
+	strscpy_pad(p->resource_name, params->resource_name, sizeof(p->resource_name));
+}
+
+/**
+ * rblk_hello_decode() - validate a received HELLO payload
+ * @p: the 168 payload bytes as received
+ * @params: the peer's parameters in host order; filled only on success
+ *
+ * Unknown feature bits are accepted (they are negotiated away as the AND of
+ * both sides).
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if version_min is 0 or above version_max, a
+ * node id is above RBLK_MAX_NODE_ID, the logical block size is not a power
+ * of two in 512..65536 bytes, role is not secondary/primary, disk_state is
+ * not one of diskless/inconsistent/outdated/up_to_date, pad is non-zero, or
+ * a name is not NUL-terminated or has non-zero bytes after its terminator.
+ */
+int rblk_hello_decode(const struct rblk_p_hello *p, struct rblk_hello_params *params)
+{
+	u32 version_min = be32_to_cpu(p->version_min);
+	u32 version_max = be32_to_cpu(p->version_max);
+	u32 node_id = be32_to_cpu(p->node_id);
+	u32 peer_node_id = be32_to_cpu(p->peer_node_id);
+	u32 lbs = be32_to_cpu(p->logical_block_size_bytes);
+
+	if (version_min == 0 || version_min > version_max)
+		return -EINVAL;
+	if (node_id > RBLK_MAX_NODE_ID || peer_node_id > RBLK_MAX_NODE_ID)
+		return -EINVAL;
+	if (lbs < 512 || lbs > 65536 || !is_power_of_2(lbs))
+		return -EINVAL;
+	if (!rblk_own_role_valid(p->role) || !rblk_own_disk_state_valid(p->disk_state))
+		return -EINVAL;
+	if (p->pad[0] || p->pad[1])
+		return -EINVAL;
+	if (!rblk_name_field_valid(p->cluster_name, sizeof(p->cluster_name)) ||
+	    !rblk_name_field_valid(p->resource_name, sizeof(p->resource_name)))
+		return -EINVAL;
+
+	params->version_min = version_min;
+	params->version_max = version_max;
+	params->features = be64_to_cpu(p->features);
+	params->node_id = node_id;
+	params->peer_node_id = peer_node_id;
+	params->size_sectors = be64_to_cpu(p->size_sectors);
+	params->logical_block_size_bytes = lbs;
+	params->role = p->role;
+	params->disk_state = p->disk_state;
+	BUILD_BUG_ON(sizeof(params->cluster_name) != sizeof(p->cluster_name));
+	BUILD_BUG_ON(sizeof(params->resource_name) != sizeof(p->resource_name));
+	memcpy(params->cluster_name, p->cluster_name, sizeof(params->cluster_name));
+	memcpy(params->resource_name, p->resource_name, sizeof(params->resource_name));
+	return 0;
+}
+
+static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
+			     const char *fmt, ...) __printf(3, 4);
+
+static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
+			     const char *fmt, ...)
+{
+	va_list args;
+
+	result->reason = reason;
+	va_start(args, fmt);
+	vsnprintf(result->message, sizeof(result->message), fmt, args);
+	va_end(args);
+	return -ECONNREFUSED;
+}
+
+/**
+ * rblk_hello_negotiate() - decide whether a connection may proceed
+ * @local: this node's parameters (what it sent)
+ * @remote: the peer's parameters, from rblk_hello_decode()
+ * @result: outcome; on success version and features, on refusal reason and
+ *	message (NUL-terminated, fits struct rblk_p_reject.message)
+ *
+ * Both nodes run the same checks on the same two HELLOs, so both reach the
+ * same verdict; the first failing check in this order decides the reason:
+ * no common version (VERSION); the peer lacks a feature in
+ * RBLK_FEAT_REQUIRED (FEATURES); the peer's node_id is not the local
+ * peer_node_id or its peer_node_id is not the local node_id (NODE_ID);
+ * cluster names differ (CLUSTER); resource names differ (RESOURCE); sizes in
+ * sectors differ (SIZE); logical block sizes differ (BLOCK_SIZE); both are
+ * primary (BOTH_PRIMARY).
+ *
+ * Context: any.
+ *
+ * Return: 0 when accepted (result->reason is 0, result->version is the
+ * highest common version, result->features the AND of both feature sets);
+ * -ECONNREFUSED when refused (result->reason is an enum rblk_reject_reason).
+ */
+int rblk_hello_negotiate(const struct rblk_hello_params *local,
+			 const struct rblk_hello_params *remote,
+			 struct rblk_hello_result *result)
+{
+	u32 lo = max(local->version_min, remote->version_min);
+	u32 hi = min(local->version_max, remote->version_max);
+	u64 missing;
+
+	memset(result, 0, sizeof(*result));
+
+	if (lo > hi)
+		return rblk_hello_refuse(result, RBLK_REJECT_VERSION,
+					 "no common version: local %u-%u, peer %u-%u",
+					 local->version_min, local->version_max,
+					 remote->version_min, remote->version_max);
+	missing = RBLK_FEAT_REQUIRED & ~(local->features & remote->features);
+	if (missing)
+		return rblk_hello_refuse(result, RBLK_REJECT_FEATURES,
+					 "features missing: local 0x%llx, peer 0x%llx",
+					 local->features & RBLK_FEAT_REQUIRED,
+					 remote->features & RBLK_FEAT_REQUIRED);
+	if (remote->node_id != local->peer_node_id)
+		return rblk_hello_refuse(result, RBLK_REJECT_NODE_ID,
+					 "node id mismatch: expected %u, peer is %u",
+					 local->peer_node_id, remote->node_id);
+	if (remote->peer_node_id != local->node_id)
+		return rblk_hello_refuse(result, RBLK_REJECT_NODE_ID,
+					 "node id mismatch: local is %u, peer expects %u",
+					 local->node_id, remote->peer_node_id);
+	if (strncmp(local->cluster_name, remote->cluster_name, RBLK_NAME_MAX_BYTES))
+		return rblk_hello_refuse(result, RBLK_REJECT_CLUSTER,
+					 "cluster mismatch: local '%s', peer '%s'",
+					 local->cluster_name, remote->cluster_name);
+	if (strncmp(local->resource_name, remote->resource_name, RBLK_NAME_MAX_BYTES))
+		return rblk_hello_refuse(result, RBLK_REJECT_RESOURCE,
+					 "resource mismatch: local '%s', peer '%s'",
+					 local->resource_name, remote->resource_name);
+	if (local->size_sectors != remote->size_sectors)
+		return rblk_hello_refuse(result, RBLK_REJECT_SIZE,
+					 "size mismatch: local %llu sectors, peer %llu sectors",
+					 local->size_sectors, remote->size_sectors);
+	if (local->logical_block_size_bytes != remote->logical_block_size_bytes)
+		return rblk_hello_refuse(result, RBLK_REJECT_BLOCK_SIZE,
+					 "block size mismatch: local %u, peer %u bytes",
+					 local->logical_block_size_bytes,
+					 remote->logical_block_size_bytes);
+	if (local->role == RBLK_ROLE_PRIMARY && remote->role == RBLK_ROLE_PRIMARY)
+		return rblk_hello_refuse(result, RBLK_REJECT_BOTH_PRIMARY,
+					 "both primary: node %u and node %u",
+					 local->node_id, remote->node_id);
+
+	result->version = hi;
+	result->features = local->features & remote->features;
+	return 0;
+}
+
+/**
+ * rblk_reject_reason_name() - short name of a handshake reject reason
+ * @reason: enum rblk_reject_reason, any value
+ *
+ * Context: any.
+ *
+ * Return: e.g. "size", or "invalid" for an unknown value.
+ */
+const char *rblk_reject_reason_name(u32 reason)
+{
+	static const char * const names[] = {
+		[RBLK_REJECT_VERSION]		= "version",
+		[RBLK_REJECT_FEATURES]		= "features",
+		[RBLK_REJECT_NODE_ID]		= "node_id",
+		[RBLK_REJECT_CLUSTER]		= "cluster",
+		[RBLK_REJECT_RESOURCE]		= "resource",
+		[RBLK_REJECT_SIZE]		= "size",
+		[RBLK_REJECT_BLOCK_SIZE]	= "block_size",
+		[RBLK_REJECT_BOTH_PRIMARY]	= "both_primary",
+		[RBLK_REJECT_MALFORMED]		= "malformed",
+	};
+
+	if (reason >= ARRAY_SIZE(names) || !names[reason])
+		return "invalid";
+	return names[reason];
+}
+
+/**
+ * rblk_reject_encode() - fill a HELLO_REJECT payload for sending
+ * @p: payload to fill (64 bytes, all written)
+ * @reason: enum rblk_reject_reason
+ * @message: human-readable reason; truncated to 59 bytes
+ *
+ * Context: any.
+ */
+void rblk_reject_encode(struct rblk_p_reject *p, u32 reason, const char *message)
+{
+	p->reason = cpu_to_be32(reason);
+	strscpy_pad(p->message, message, sizeof(p->message));
+}
+
+/**
+ * rblk_reject_decode() - validate a received HELLO_REJECT payload
+ * @p: the 64 payload bytes as received
+ * @reason: the enum rblk_reject_reason; set only on success
+ * @message: where to copy the message; at least 60 bytes; set only on
+ *	success
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if the reason is not an enum
+ * rblk_reject_reason value or the message is not NUL-terminated.
+ */
+int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message)
+{
+	u32 r = be32_to_cpu(p->reason);
+
+	if (r < RBLK_REJECT_VERSION || r > RBLK_REJECT_MALFORMED)
+		return -EINVAL;
+	if (strnlen(p->message, sizeof(p->message)) == sizeof(p->message))
+		return -EINVAL;
+	*reason = r;
+	memcpy(message, p->message, sizeof(p->message));
+	return 0;
+}
+
+/**
+ * rblk_data_encode() - fill the fixed part of a DATA payload
+ * @p: payload to fill (16 bytes, all written)
+ * @sector: first 512-byte sector of the write
+ * @dp_flags: RBLK_DP_*
+ *
+ * Context: any.
+ */
+void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags)
+{
+	p->sector = cpu_to_be64(sector);
+	p->dp_flags = cpu_to_be32(dp_flags);
+	p->pad = 0;
+}
+
+/**
+ * rblk_data_decode() - validate the fixed part of a received DATA payload
+ * @p: the first 16 payload bytes as received
+ * @payload_len_bytes: the header's payload length, already validated by
+ *	rblk_hdr_decode()
+ * @size_sectors: device size, 512-byte sectors
+ * @info: the write in host order; filled only on success
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if a flag outside RBLK_DP_ALL is set or pad
+ * is non-zero; -ERANGE if the write does not lie wholly inside the device.
+ */
+int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
+		     u64 size_sectors, struct rblk_data_info *info)
+{
+	u64 sector = be64_to_cpu(p->sector);
+	u32 dp_flags = be32_to_cpu(p->dp_flags);
+	u32 data_bytes = payload_len_bytes - sizeof(*p);
+	u32 nr_sectors = data_bytes / RBLK_SECTOR_BYTES;
+
+	if (dp_flags & ~RBLK_DP_ALL)
+		return -EINVAL;
+	if (p->pad)
+		return -EINVAL;
+	if (sector > size_sectors || nr_sectors > size_sectors - sector)
+		return -ERANGE;
+	info->sector = sector;
+	info->nr_sectors = nr_sectors;
+	info->data_bytes = data_bytes;
+	info->dp_flags = dp_flags;
+	return 0;
+}
+
+/**
+ * rblk_trim_encode() - fill a TRIM payload
+ * @p: payload to fill (16 bytes, all written)
+ * @sector: first 512-byte sector
+ * @nr_sectors: number of 512-byte sectors, non-zero
+ * @trim_flags: RBLK_TRIM_*
+ *
+ * Context: any.
+ */
+void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 trim_flags)
+{
+	p->sector = cpu_to_be64(sector);
+	p->nr_sectors = cpu_to_be32(nr_sectors);
+	p->trim_flags = cpu_to_be32(trim_flags);
+}
+
+/**
+ * rblk_trim_decode() - validate a received TRIM payload
+ * @p: the 16 payload bytes as received
+ * @size_sectors: device size, 512-byte sectors
+ * @info: the request in host order; filled only on success
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if nr_sectors is 0, a flag outside
+ * RBLK_TRIM_ALL is set, or RBLK_TRIM_NOUNMAP is set without
+ * RBLK_TRIM_ZEROES; -ERANGE if the range does not lie wholly inside the
+ * device.
+ */
+int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
+		     struct rblk_trim_info *info)
+{
+	u64 sector = be64_to_cpu(p->sector);
+	u32 nr_sectors = be32_to_cpu(p->nr_sectors);
+	u32 trim_flags = be32_to_cpu(p->trim_flags);
+
+	if (nr_sectors == 0)
+		return -EINVAL;
+	if (trim_flags & ~RBLK_TRIM_ALL)
+		return -EINVAL;
+	if ((trim_flags & RBLK_TRIM_NOUNMAP) && !(trim_flags & RBLK_TRIM_ZEROES))
+		return -EINVAL;
+	if (sector > size_sectors || nr_sectors > size_sectors - sector)
+		return -ERANGE;
+	info->sector = sector;
+	info->nr_sectors = nr_sectors;
+	info->trim_flags = trim_flags;
+	return 0;
+}
+
+/**
+ * rblk_ack_encode() - fill an ACK or ROLE_REPLY payload
+ * @p: payload to fill (8 bytes, all written)
+ * @status: 0 or a negative errno (-MAX_ERRNO..-1); sent as its positive value
+ *
+ * Context: any.
+ */
+void rblk_ack_encode(struct rblk_p_ack *p, int status)
+{
+	p->status = cpu_to_be32(status < 0 ? -status : 0);
+	p->pad = 0;
+}
+
+/**
+ * rblk_ack_decode() - validate a received ACK or ROLE_REPLY payload
+ * @p: the 8 payload bytes as received
+ * @status: 0 or the peer's error as a negative errno; set only on success
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if the status is above MAX_ERRNO or pad is
+ * non-zero.
+ */
+int rblk_ack_decode(const struct rblk_p_ack *p, int *status)
+{
+	u32 s = be32_to_cpu(p->status);
+
+	if (s > MAX_ERRNO || p->pad)
+		return -EINVAL;
+	*status = -(int)s;
+	return 0;
+}
+
+/**
+ * rblk_state_encode() - fill a STATE or ROLE_REQ payload
+ * @p: payload to fill (8 bytes, all written)
+ * @role: sender's role (secondary or primary)
+ * @disk_state: sender's disk state
+ *
+ * Context: any.
+ */
+void rblk_state_encode(struct rblk_p_state *p, enum rblk_role role,
+		       enum rblk_disk_state disk_state)
+{
+	memset(p, 0, sizeof(*p));
+	p->role = role;
+	p->disk_state = disk_state;
+}
+
+/**
+ * rblk_state_decode() - validate a received STATE or ROLE_REQ payload
+ * @p: the 8 payload bytes as received
+ * @role: sender's role; set only on success
+ * @disk_state: sender's disk state; set only on success
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if role is not secondary/primary, disk_state
+ * is not one of diskless/inconsistent/outdated/up_to_date, or pad is
+ * non-zero.
+ */
+int rblk_state_decode(const struct rblk_p_state *p, enum rblk_role *role,
+		      enum rblk_disk_state *disk_state)
+{
+	if (!rblk_own_role_valid(p->role) || !rblk_own_disk_state_valid(p->disk_state))
+		return -EINVAL;
+	if (memchr_inv(p->pad, 0, sizeof(p->pad)))
+		return -EINVAL;
+	*role = p->role;
+	*disk_state = p->disk_state;
+	return 0;
+}

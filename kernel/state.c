@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rblk - pure state rules: which role changes are allowed, what disk states
+ * become when a connection is lost, and the names userspace prints.
+ *
+ * No locks, no allocation, no sleeping: every function may be called from
+ * any context.  The caller holds whatever lock makes its inputs a
+ * consistent snapshot and applies the outcome under the same lock.
+ */
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+
+#include "rblk.h"
+
+/**
+ * rblk_role_change_check() - may a device change its role?
+ * @cur: current role (secondary or primary)
+ * @want: requested role (secondary or primary)
+ * @force: RBLK_A_FORCE given: promote although the local disk is not
+ *	UpToDate (the caller then marks it UpToDate)
+ * @disk: local disk state
+ * @open_count: openers of /dev/rblkN
+ * @any_peer_primary: a connected peer is primary
+ * @why: on refusal, a message for the netlink extack; NULL on success
+ *
+ * Checks in this order, the first failing one decides:
+ * an unknown @cur or @want: -EINVAL;
+ * @want equal to @cur: 0, nothing to do;
+ * secondary -> primary: diskless: -ENOMEDIUM; a connected peer is primary
+ * (not overridable by @force, so reported before the disk state): -EBUSY;
+ * disk not UpToDate and no @force: -ESTALE;
+ * primary -> secondary: still open: -EBUSY.
+ *
+ * Context: any.
+ *
+ * Return: 0 if the change is allowed (or a no-op), else the negative errno
+ * above.
+ */
+int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
+			   enum rblk_disk_state disk, unsigned int open_count,
+			   bool any_peer_primary, const char **why)
+{
+	*why = NULL;
+
+	if ((cur != RBLK_ROLE_SECONDARY && cur != RBLK_ROLE_PRIMARY) ||
+	    (want != RBLK_ROLE_SECONDARY && want != RBLK_ROLE_PRIMARY)) {
+		*why = "invalid role";
+		return -EINVAL;
+	}
+	if (want == cur)
+		return 0;
+
+	if (want == RBLK_ROLE_PRIMARY) {
+		if (disk == RBLK_DISK_DISKLESS) {
+			*why = "no backing device attached";
+			return -ENOMEDIUM;
+		}
+		if (any_peer_primary) {
+			*why = "a connected peer is primary";
+			return -EBUSY;
+		}
+		if (disk != RBLK_DISK_UP_TO_DATE && !force) {
+			*why = "local disk is not up_to_date (use force to override)";
+			return -ESTALE;
+		}
+		return 0;
+	}
+
+	if (open_count) {
+		*why = "device is open";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * rblk_peer_role_req_check() - may a peer become primary?
+ * @local_role: this node's role when the peer's RBLK_P_ROLE_REQ arrives
+ * @why: on refusal, a message; NULL on success
+ *
+ * Two primaries are never allowed, so the answer (RBLK_P_ROLE_REPLY) is
+ * a refusal while this node is primary.
+ *
+ * Context: any.
+ *
+ * Return: 0 if allowed; -EBUSY if this node is primary.
+ */
+int rblk_peer_role_req_check(enum rblk_role local_role, const char **why)
+{
+	*why = NULL;
+	if (local_role == RBLK_ROLE_PRIMARY) {
+		*why = "peer is primary";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * rblk_peer_disk_after_disconnect() - a lost peer's disk state, our view
+ * @local_role: this node's role when the connection was lost
+ * @peer_disk: the peer's disk state while connected
+ *
+ * A peer that disconnects while this node is primary misses every later
+ * write: UpToDate or Outdated becomes Outdated, Inconsistent stays
+ * Inconsistent.  Otherwise, and for a diskless peer, nothing is known any
+ * more: Unknown.  Never UpToDate.
+ *
+ * Context: any.
+ *
+ * Return: the disk state to show for the peer.
+ */
+enum rblk_disk_state rblk_peer_disk_after_disconnect(enum rblk_role local_role,
+						     enum rblk_disk_state peer_disk)
+{
+	if (local_role != RBLK_ROLE_PRIMARY)
+		return RBLK_DISK_UNKNOWN;
+	switch (peer_disk) {
+	case RBLK_DISK_UP_TO_DATE:
+	case RBLK_DISK_OUTDATED:
+		return RBLK_DISK_OUTDATED;
+	case RBLK_DISK_INCONSISTENT:
+		return RBLK_DISK_INCONSISTENT;
+	default:
+		return RBLK_DISK_UNKNOWN;
+	}
+}
+
+/**
+ * rblk_local_disk_after_disconnect() - our disk state after losing a peer
+ * @local_role: this node's role when the connection was lost
+ * @peer_role: the lost peer's role while connected
+ * @disk: this node's disk state
+ *
+ * A secondary that loses its primary may miss writes from then on: an
+ * UpToDate disk becomes Outdated.  Every other disk state, and every
+ * other role combination, is unchanged.
+ *
+ * Context: any.
+ *
+ * Return: the new local disk state.
+ */
+enum rblk_disk_state rblk_local_disk_after_disconnect(enum rblk_role local_role,
+						      enum rblk_role peer_role,
+						      enum rblk_disk_state disk)
+{
+	if (local_role == RBLK_ROLE_SECONDARY && peer_role == RBLK_ROLE_PRIMARY &&
+	    disk == RBLK_DISK_UP_TO_DATE)
+		return RBLK_DISK_OUTDATED;
+	return disk;
+}
+
+/**
+ * rblk_role_name() - lowercase name of a role, as rblkadm prints it
+ * @role: any value
+ *
+ * Context: any.
+ *
+ * Return: "unknown", "secondary", "primary", or "invalid".
+ */
+const char *rblk_role_name(enum rblk_role role)
+{
+	switch (role) {
+	case RBLK_ROLE_UNKNOWN:
+		return "unknown";
+	case RBLK_ROLE_SECONDARY:
+		return "secondary";
+	case RBLK_ROLE_PRIMARY:
+		return "primary";
+	}
+	return "invalid";
+}
+
+/**
+ * rblk_disk_state_name() - lowercase name of a disk state, as rblkadm
+ * prints it
+ * @state: any value
+ *
+ * Context: any.
+ *
+ * Return: "diskless", "inconsistent", "outdated", "unknown", "up_to_date",
+ * or "invalid".
+ */
+const char *rblk_disk_state_name(enum rblk_disk_state state)
+{
+	switch (state) {
+	case RBLK_DISK_DISKLESS:
+		return "diskless";
+	case RBLK_DISK_INCONSISTENT:
+		return "inconsistent";
+	case RBLK_DISK_OUTDATED:
+		return "outdated";
+	case RBLK_DISK_UNKNOWN:
+		return "unknown";
+	case RBLK_DISK_UP_TO_DATE:
+		return "up_to_date";
+	}
+	return "invalid";
+}
+
+/**
+ * rblk_conn_state_name() - lowercase name of a connection state, as
+ * rblkadm prints it
+ * @state: any value
+ *
+ * Context: any.
+ *
+ * Return: "standalone", "connecting", "connected", "disconnecting", or
+ * "invalid".
+ */
+const char *rblk_conn_state_name(enum rblk_conn_state state)
+{
+	switch (state) {
+	case RBLK_CONN_STANDALONE:
+		return "standalone";
+	case RBLK_CONN_CONNECTING:
+		return "connecting";
+	case RBLK_CONN_CONNECTED:
+		return "connected";
+	case RBLK_CONN_DISCONNECTING:
+		return "disconnecting";
+	}
+	return "invalid";
+}
