@@ -1,0 +1,841 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - the topology file: YAML (libyaml document API) to struct conf,
+ * and every check that can be made without the kernel.
+ *
+ * Every error names the file, line and column, the field's path
+ * ("resources[0].nodes[1].node-id") and what was expected.  Only the first
+ * error is reported: it is exact, and later ones are often consequences.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <yaml.h>
+
+#include "rblkadm.h"
+
+const char *const conf_opt_key[OPT_COUNT] = {
+	[OPT_PING_INTERVAL] = "ping-interval-ms",
+	[OPT_PING_TIMEOUT] = "ping-timeout-ms",
+	[OPT_CONNECT_TIMEOUT] = "connect-timeout-ms",
+	[OPT_RECONNECT_MIN] = "reconnect-min-ms",
+	[OPT_RECONNECT_MAX] = "reconnect-max-ms",
+};
+
+const uint32_t conf_opt_default[OPT_COUNT] = {
+	[OPT_PING_INTERVAL] = RBLK_PING_INTERVAL_MS_DEFAULT,
+	[OPT_PING_TIMEOUT] = RBLK_PING_TIMEOUT_MS_DEFAULT,
+	[OPT_CONNECT_TIMEOUT] = RBLK_CONNECT_TIMEOUT_MS_DEFAULT,
+	[OPT_RECONNECT_MIN] = RBLK_RECONNECT_MIN_MS_DEFAULT,
+	[OPT_RECONNECT_MAX] = RBLK_RECONNECT_MAX_MS_DEFAULT,
+};
+
+struct pctx {
+	const char *file;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static struct conf_loc loc_of(const yaml_node_t *n)
+{
+	struct conf_loc l = { n->start_mark.line + 1, n->start_mark.column + 1 };
+
+	return l;
+}
+
+__attribute__((format(printf, 4, 5)))
+static void perr(struct pctx *p, struct conf_loc l, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	k = snprintf(p->err, p->errlen, "%s:%u:%u: %s: ", p->file, l.line, l.col, path);
+	if (k < 0 || (size_t)k >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + k, p->errlen - k, fmt, ap);
+	va_end(ap);
+}
+
+static const char *node_kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+/* Scalar text, or NULL (error reported) when @n is not a scalar. */
+static const char *scalar(struct pctx *p, const yaml_node_t *n, const char *path,
+			  const char *expected)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		perr(p, loc_of(n), path, "expected %s, got %s", expected, node_kind(n));
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+static bool get_u32(struct pctx *p, const yaml_node_t *n, const char *path,
+		    uint32_t min, uint32_t max, const char *what, uint32_t *out)
+{
+	char expected[96];
+	const char *s;
+	char *end;
+	unsigned long long v;
+
+	if (what)
+		snprintf(expected, sizeof(expected), "%s %" PRIu32 "..%" PRIu32, what, min, max);
+	else
+		snprintf(expected, sizeof(expected), "an integer %" PRIu32 "..%" PRIu32, min, max);
+	s = scalar(p, n, path, expected);
+	if (!s)
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!isdigit((unsigned char)s[0]) || *end || errno || v < min || v > max) {
+		perr(p, loc_of(n), path, "expected %s, got '%s'", expected, s);
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool get_bool(struct pctx *p, const yaml_node_t *n, const char *path, bool *out)
+{
+	const char *s = scalar(p, n, path, "true or false");
+
+	if (!s)
+		return false;
+	if (!strcmp(s, "true")) {
+		*out = true;
+	} else if (!strcmp(s, "false")) {
+		*out = false;
+	} else {
+		perr(p, loc_of(n), path, "expected true or false, got '%s'", s);
+		return false;
+	}
+	return true;
+}
+
+/* Names: 1..max-1 bytes of [A-Za-z0-9._-], not starting with '-' or '.'. */
+static bool get_name(struct pctx *p, const yaml_node_t *n, const char *path,
+		     char *out, size_t max)
+{
+	const char *s = scalar(p, n, path, "a name");
+	size_t i, len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			break;
+	if (len == 0 || len >= max || i < len || s[0] == '-' || s[0] == '.') {
+		perr(p, loc_of(n), path,
+		     "expected a name of 1..%zu characters from A-Z a-z 0-9 . _ - (not starting with . or -), got '%s'",
+		     max - 1, s);
+		return false;
+	}
+	memcpy(out, s, len + 1);
+	return true;
+}
+
+int parse_addr(const char *s, bool need_port, struct conf_addr *a)
+{
+	char host[64];
+	const char *port = NULL;
+	const char *close;
+	size_t hl;
+	char *end;
+	unsigned long v;
+
+	memset(a, 0, sizeof(*a));
+	if (s[0] == '[') {
+		close = strchr(s, ']');
+		if (!close)
+			return -1;
+		hl = close - (s + 1);
+		if (hl >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, hl);
+		host[hl] = 0;
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return -1;
+		if (inet_pton(AF_INET6, host, a->ip) != 1)
+			return -1;
+		a->family = AF_INET6;
+	} else {
+		const char *colon = strchr(s, ':');
+
+		if (colon && strchr(colon + 1, ':')) {
+			/* bare IPv6 without brackets: no port possible */
+			if (strlen(s) >= sizeof(host) || inet_pton(AF_INET6, s, a->ip) != 1)
+				return -1;
+			a->family = AF_INET6;
+		} else {
+			hl = colon ? (size_t)(colon - s) : strlen(s);
+			if (hl >= sizeof(host))
+				return -1;
+			memcpy(host, s, hl);
+			host[hl] = 0;
+			if (inet_pton(AF_INET, host, a->ip) != 1)
+				return -1;
+			a->family = AF_INET;
+			if (colon)
+				port = colon + 1;
+		}
+	}
+	if (!port)
+		return need_port ? -1 : 0;
+	if (!isdigit((unsigned char)port[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(port, &end, 10);
+	if (*end || errno || v < 1 || v > 65535)
+		return -1;
+	a->port = (uint16_t)v;
+	return 0;
+}
+
+void format_ip(const struct conf_addr *a, char *buf, size_t len)
+{
+	if (!a->family || !inet_ntop(a->family, a->ip, buf, len))
+		snprintf(buf, len, "-");
+}
+
+void format_addr(const struct conf_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	format_ip(a, ip, sizeof(ip));
+	if (a->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", ip, a->port);
+	else
+		snprintf(buf, len, "%s:%u", ip, a->port);
+}
+
+bool addr_equal(const struct conf_addr *a, const struct conf_addr *b)
+{
+	size_t n = a->family == AF_INET6 ? 16 : 4;
+
+	return a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, n);
+}
+
+/* Iterate a mapping: checks keys against @keys; calls back with the index. */
+typedef bool (*map_fn)(struct pctx *p, int key, const yaml_node_t *v,
+		       const char *path, void *arg);
+
+static bool walk_map(struct pctx *p, const yaml_node_t *m, const char *path,
+		     const char *const *keys, unsigned int nkeys, map_fn fn, void *arg,
+		     const yaml_node_t **seen)
+{
+	yaml_node_pair_t *pair;
+	char sub[256], list[256];
+	unsigned int i;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		perr(p, loc_of(m), path, "expected a mapping, got %s", node_kind(m));
+		return false;
+	}
+	for (i = 0; i < nkeys; i++)
+		seen[i] = NULL;
+	for (pair = m->data.mapping.pairs.start; pair < m->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+		const char *ks;
+
+		ks = scalar(p, k, path, "a key");
+		if (!ks)
+			return false;
+		for (i = 0; i < nkeys; i++)
+			if (!strcmp(ks, keys[i]))
+				break;
+		if (i == nkeys) {
+			size_t off = 0;
+			unsigned int j;
+
+			list[0] = 0;
+			for (j = 0; j < nkeys && off < sizeof(list); j++)
+				off += snprintf(list + off, sizeof(list) - off, "%s%s",
+						j ? ", " : "", keys[j]);
+			perr(p, loc_of(k), path, "unknown key '%s' (expected one of: %s)", ks, list);
+			return false;
+		}
+		if (path[0])
+			snprintf(sub, sizeof(sub), "%s.%s", path, ks);
+		else
+			snprintf(sub, sizeof(sub), "%s", ks);
+		if (seen[i]) {
+			perr(p, loc_of(k), sub, "duplicate key (first at line %u)",
+			     loc_of(seen[i]).line);
+			return false;
+		}
+		seen[i] = k;
+		if (!fn(p, (int)i, v, sub, arg))
+			return false;
+	}
+	return true;
+}
+
+static bool need_key(struct pctx *p, const yaml_node_t *m, const char *path,
+		     const yaml_node_t *const *seen, const char *const *keys, unsigned int i)
+{
+	if (seen[i])
+		return true;
+	perr(p, loc_of(m), path, "missing required key '%s'", keys[i]);
+	return false;
+}
+
+/* --- options --- */
+
+static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
+{
+	struct conf_options *o = arg;
+
+	if (!get_u32(p, v, path, RBLK_TIMEOUT_MS_MIN, RBLK_TIMEOUT_MS_MAX,
+		     "milliseconds", &o->v[key]))
+		return false;
+	o->set[key] = true;
+	o->loc[key] = loc_of(v);
+	return true;
+}
+
+static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path,
+			  struct conf_options *o)
+{
+	const yaml_node_t *seen[OPT_COUNT];
+
+	return walk_map(p, n, path, conf_opt_key, OPT_COUNT, opt_cb, o, seen);
+}
+
+/* --- nodes --- */
+
+enum { NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_DISK, NK_OPTIONS, NK_COUNT };
+static const char *const node_keys[NK_COUNT] = {
+	"name", "node-id", "address", "disk", "options",
+};
+
+static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
+{
+	struct conf_node *n = arg;
+	const char *s;
+
+	switch (key) {
+	case NK_NAME:
+		n->loc_name = loc_of(v);
+		return get_name(p, v, path, n->name, sizeof(n->name));
+	case NK_NODE_ID:
+		n->loc_node_id = loc_of(v);
+		return get_u32(p, v, path, 0, RBLK_MAX_NODE_ID, NULL, &n->node_id);
+	case NK_ADDRESS:
+		n->loc_address = loc_of(v);
+		s = scalar(p, v, path, "an address IPv4:PORT or [IPv6]:PORT");
+		if (!s)
+			return false;
+		if (parse_addr(s, true, &n->addr)) {
+			perr(p, loc_of(v), path,
+			     "expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '%s'",
+			     s);
+			return false;
+		}
+		return true;
+	case NK_DISK:
+		n->loc_disk = loc_of(v);
+		s = scalar(p, v, path, "an absolute device path");
+		if (!s)
+			return false;
+		if (s[0] != '/' || strlen(s) >= sizeof(n->disk)) {
+			perr(p, loc_of(v), path,
+			     "expected an absolute device path shorter than %zu bytes, got '%s'",
+			     sizeof(n->disk), s);
+			return false;
+		}
+		strcpy(n->disk, s);
+		return true;
+	case NK_OPTIONS:
+		return parse_options(p, v, path, &n->options);
+	}
+	return false;
+}
+
+/* --- resources --- */
+
+enum { RK_NAME, RK_MINOR, RK_ASSUME_CLEAN, RK_OPTIONS, RK_NODES, RK_COUNT };
+static const char *const res_keys[RK_COUNT] = {
+	"name", "minor", "assume-clean", "options", "nodes",
+};
+
+static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
+{
+	struct conf_resource *r = arg;
+	yaml_node_item_t *it;
+	char sub[256];
+
+	switch (key) {
+	case RK_NAME:
+		r->loc_name = loc_of(v);
+		return get_name(p, v, path, r->name, sizeof(r->name));
+	case RK_MINOR:
+		r->loc_minor = loc_of(v);
+		return get_u32(p, v, path, 0, RBLK_MAX_MINOR, NULL, &r->minor);
+	case RK_ASSUME_CLEAN:
+		return get_bool(p, v, path, &r->assume_clean);
+	case RK_OPTIONS:
+		return parse_options(p, v, path, &r->options);
+	case RK_NODES:
+		if (v->type != YAML_SEQUENCE_NODE) {
+			perr(p, loc_of(v), path, "expected a list of nodes, got %s", node_kind(v));
+			return false;
+		}
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			yaml_node_t *nn = yaml_document_get_node(p->doc, *it);
+			const yaml_node_t *seen[NK_COUNT];
+			struct conf_node *n;
+
+			snprintf(sub, sizeof(sub), "%s[%u]", path, r->n_nodes);
+			if (r->n_nodes > RBLK_MAX_NODE_ID) {
+				perr(p, loc_of(nn), sub, "too many nodes (at most %d)",
+				     RBLK_MAX_NODE_ID + 1);
+				return false;
+			}
+			n = &r->nodes[r->n_nodes++];
+			n->loc = loc_of(nn);
+			if (!walk_map(p, nn, sub, node_keys, NK_COUNT, node_cb, n, seen))
+				return false;
+			if (!need_key(p, nn, sub, seen, node_keys, NK_NAME) ||
+			    !need_key(p, nn, sub, seen, node_keys, NK_NODE_ID) ||
+			    !need_key(p, nn, sub, seen, node_keys, NK_ADDRESS))
+				return false;
+		}
+		if (r->n_nodes == 0) {
+			perr(p, loc_of(v), path, "expected at least one node");
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* --- top level --- */
+
+enum { TK_CLUSTER, TK_OPTIONS, TK_RESOURCES, TK_COUNT };
+static const char *const top_keys[TK_COUNT] = { "cluster", "options", "resources" };
+
+static bool top_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
+{
+	struct conf *c = arg;
+	yaml_node_item_t *it;
+	char sub[256];
+	size_t n;
+
+	switch (key) {
+	case TK_CLUSTER:
+		return get_name(p, v, path, c->cluster, sizeof(c->cluster));
+	case TK_OPTIONS:
+		return parse_options(p, v, path, &c->options);
+	case TK_RESOURCES:
+		if (v->type != YAML_SEQUENCE_NODE) {
+			perr(p, loc_of(v), path, "expected a list of resources, got %s",
+			     node_kind(v));
+			return false;
+		}
+		n = v->data.sequence.items.top - v->data.sequence.items.start;
+		if (n == 0) {
+			perr(p, loc_of(v), path, "expected at least one resource");
+			return false;
+		}
+		if (n > RBLK_MAX_MINOR + 1) {
+			perr(p, loc_of(v), path, "too many resources (at most %d)",
+			     RBLK_MAX_MINOR + 1);
+			return false;
+		}
+		c->res = calloc(n, sizeof(*c->res));
+		if (!c->res) {
+			perr(p, loc_of(v), path, "out of memory");
+			return false;
+		}
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			yaml_node_t *rn = yaml_document_get_node(p->doc, *it);
+			const yaml_node_t *seen[RK_COUNT];
+			struct conf_resource *r = &c->res[c->n_res];
+
+			snprintf(sub, sizeof(sub), "%s[%u]", path, c->n_res);
+			c->n_res++;
+			r->loc = loc_of(rn);
+			if (!walk_map(p, rn, sub, res_keys, RK_COUNT, res_cb, r, seen))
+				return false;
+			if (!need_key(p, rn, sub, seen, res_keys, RK_NAME) ||
+			    !need_key(p, rn, sub, seen, res_keys, RK_MINOR) ||
+			    !need_key(p, rn, sub, seen, res_keys, RK_NODES))
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* --- cross-field checks --- */
+
+void conf_effective_options(const struct conf *c, const struct conf_resource *r,
+			    const struct conf_node *local, uint32_t out[OPT_COUNT])
+{
+	const struct conf_options *layers[3] = { &c->options, &r->options,
+						 local ? &local->options : NULL };
+	unsigned int i, l;
+
+	for (i = 0; i < OPT_COUNT; i++) {
+		out[i] = conf_opt_default[i];
+		for (l = 0; l < 3; l++)
+			if (layers[l] && layers[l]->set[i])
+				out[i] = layers[l]->v[i];
+	}
+}
+
+/* Where the effective value of option @i for node @n of @r was set. */
+static struct conf_loc opt_loc(const struct conf *c, const struct conf_resource *r,
+			       const struct conf_node *n, int i)
+{
+	if (n->options.set[i])
+		return n->options.loc[i];
+	if (r->options.set[i])
+		return r->options.loc[i];
+	if (c->options.set[i])
+		return c->options.loc[i];
+	return r->loc;
+}
+
+void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
+		   struct conf_addr *out)
+{
+	*out = n->addr;
+	out->port = (uint16_t)(n->addr.port + peer->node_id);
+}
+
+static bool check_options(struct pctx *p, const struct conf *c, unsigned int ri)
+{
+	const struct conf_resource *r = &c->res[ri];
+	uint32_t v[OPT_COUNT];
+	unsigned int i;
+	char path[128];
+
+	for (i = 0; i < r->n_nodes; i++) {
+		const struct conf_node *n = &r->nodes[i];
+
+		conf_effective_options(c, r, n, v);
+		if (v[OPT_RECONNECT_MIN] > v[OPT_RECONNECT_MAX]) {
+			snprintf(path, sizeof(path), "resources[%u].nodes[%u]", ri, i);
+			perr(p, opt_loc(c, r, n, OPT_RECONNECT_MIN), path,
+			     "reconnect-min-ms (%u) must not exceed reconnect-max-ms (%u)",
+			     v[OPT_RECONNECT_MIN], v[OPT_RECONNECT_MAX]);
+			return false;
+		}
+		if (v[OPT_PING_TIMEOUT] < v[OPT_PING_INTERVAL]) {
+			snprintf(path, sizeof(path), "resources[%u].nodes[%u]", ri, i);
+			perr(p, opt_loc(c, r, n, OPT_PING_TIMEOUT), path,
+			     "ping-timeout-ms (%u) must not be less than ping-interval-ms (%u)",
+			     v[OPT_PING_TIMEOUT], v[OPT_PING_INTERVAL]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri)
+{
+	const struct conf_resource *r = &c->res[ri];
+	unsigned int i, j;
+	char path[128];
+	char a1[64];
+
+	for (j = 0; j < ri; j++) {
+		const struct conf_resource *o = &c->res[j];
+
+		if (!strcmp(o->name, r->name)) {
+			snprintf(path, sizeof(path), "resources[%u].name", ri);
+			perr(p, r->loc_name, path,
+			     "duplicate resource name '%s' (also resources[%u] at line %u)",
+			     r->name, j, o->loc_name.line);
+			return false;
+		}
+		if (o->minor == r->minor) {
+			snprintf(path, sizeof(path), "resources[%u].minor", ri);
+			perr(p, r->loc_minor, path,
+			     "minor %u already used by resource '%s' (line %u)",
+			     r->minor, o->name, o->loc_minor.line);
+			return false;
+		}
+	}
+	for (i = 0; i < r->n_nodes; i++) {
+		const struct conf_node *n = &r->nodes[i];
+
+		for (j = 0; j < i; j++) {
+			const struct conf_node *o = &r->nodes[j];
+
+			if (!strcmp(o->name, n->name)) {
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].name", ri, i);
+				perr(p, n->loc_name, path,
+				     "duplicate node name '%s' (also nodes[%u] at line %u)",
+				     n->name, j, o->loc_name.line);
+				return false;
+			}
+			if (o->node_id == n->node_id) {
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].node-id", ri, i);
+				perr(p, n->loc_node_id, path,
+				     "duplicate node id %u (also nodes[%u] '%s' at line %u)",
+				     n->node_id, j, o->name, o->loc_node_id.line);
+				return false;
+			}
+			if (o->addr.family != n->addr.family) {
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].address", ri, i);
+				perr(p, n->loc_address, path,
+				     "%s address, but nodes[%u] '%s' uses %s (line %u); all nodes of a resource must use the same address family",
+				     n->addr.family == AF_INET6 ? "IPv6" : "IPv4", j, o->name,
+				     o->addr.family == AF_INET6 ? "IPv6" : "IPv4",
+				     o->loc_address.line);
+				return false;
+			}
+			if (addr_equal(&o->addr, &n->addr)) {
+				format_addr(&n->addr, a1, sizeof(a1));
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].address", ri, i);
+				perr(p, n->loc_address, path,
+				     "duplicate address %s (also nodes[%u] '%s' at line %u)",
+				     a1, j, o->name, o->loc_address.line);
+				return false;
+			}
+		}
+		for (j = 0; j < r->n_nodes; j++) {
+			if ((uint32_t)n->addr.port + r->nodes[j].node_id > 65535) {
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].address", ri, i);
+				perr(p, n->loc_address, path,
+				     "port %u + peer node id %u exceeds 65535",
+				     n->addr.port, r->nodes[j].node_id);
+				return false;
+			}
+		}
+	}
+	return check_options(p, c, ri);
+}
+
+/*
+ * Every listening endpoint (the higher node id of a pair listens on its
+ * address with port + the lower node's id) must be unique in the file.
+ */
+struct lep {
+	struct conf_addr a;
+	unsigned int ri, ni;
+	uint32_t peer_id;
+};
+
+static bool check_endpoints(struct pctx *p, const struct conf *c)
+{
+	struct lep *eps = NULL;
+	size_t n = 0, cap = 0, k;
+	unsigned int ri, i, j;
+	bool ok = true;
+
+	for (ri = 0; ri < c->n_res && ok; ri++) {
+		const struct conf_resource *r = &c->res[ri];
+
+		for (i = 0; i < r->n_nodes && ok; i++) {
+			for (j = 0; j < r->n_nodes && ok; j++) {
+				const struct conf_node *me = &r->nodes[i], *peer = &r->nodes[j];
+				struct lep e;
+
+				if (peer->node_id >= me->node_id)
+					continue;
+				conf_endpoint(me, peer, &e.a);
+				e.ri = ri;
+				e.ni = i;
+				e.peer_id = peer->node_id;
+				for (k = 0; k < n; k++) {
+					if (addr_equal(&eps[k].a, &e.a)) {
+						const struct lep *o = &eps[k];
+						char path[128], a[64];
+
+						format_addr(&e.a, a, sizeof(a));
+						snprintf(path, sizeof(path),
+							 "resources[%u].nodes[%u].address", ri, i);
+						perr(p, me->loc_address, path,
+						     "listening address %s (port %u + peer node id %u) is also used by resources[%u].nodes[%u] '%s' for peer node id %u (line %u)",
+						     a, me->addr.port, peer->node_id, o->ri, o->ni,
+						     c->res[o->ri].nodes[o->ni].name, o->peer_id,
+						     c->res[o->ri].nodes[o->ni].loc_address.line);
+						ok = false;
+						break;
+					}
+				}
+				if (!ok)
+					break;
+				if (n == cap) {
+					struct lep *ne;
+
+					cap = cap ? cap * 2 : 64;
+					ne = realloc(eps, cap * sizeof(*eps));
+					if (!ne) {
+						perr(p, r->loc, "resources", "out of memory");
+						ok = false;
+						break;
+					}
+					eps = ne;
+				}
+				eps[n++] = e;
+			}
+		}
+	}
+	free(eps);
+	return ok;
+}
+
+int conf_parse_string(const char *file, const char *text, size_t len,
+		      struct conf *c, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct pctx p = { .file = file, .doc = &doc, .err = err, .errlen = errlen };
+	const yaml_node_t *seen[TK_COUNT];
+	yaml_node_t *root;
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->file, sizeof(c->file), "%s", file);
+	err[0] = 0;
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: cannot initialize the YAML parser", file);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "YAML syntax error",
+			 parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	yaml_parser_delete(&parser);
+
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		snprintf(err, errlen, "%s:1:1: the file is empty: expected a mapping with 'resources'",
+			 file);
+		yaml_document_delete(&doc);
+		return -1;
+	}
+	if (walk_map(&p, root, "", top_keys, TK_COUNT, top_cb, c, seen) &&
+	    need_key(&p, root, "(top level)", seen, top_keys, TK_RESOURCES)) {
+		for (i = 0; i < c->n_res; i++)
+			if (!check_resource(&p, c, i))
+				break;
+		if (!p.failed)
+			check_endpoints(&p, c);
+	}
+	yaml_document_delete(&doc);
+	if (p.failed) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, k;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 16384;
+			if (cap > (16u << 20)) {
+				snprintf(err, errlen, "%s: file too large", path);
+				free(buf);
+				fclose(f);
+				return -1;
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				free(buf);
+				fclose(f);
+				return -1;
+			}
+			buf = nb;
+		}
+		k = fread(buf + len, 1, cap - len, f);
+		len += k;
+		if (k == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	ret = conf_parse_string(path, buf, len, c, err, errlen);
+	free(buf);
+	return ret;
+}
+
+void conf_free(struct conf *c)
+{
+	free(c->res);
+	c->res = NULL;
+	c->n_res = 0;
+}
+
+const struct conf_resource *conf_find_resource(const struct conf *c, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_res; i++)
+		if (!strcmp(c->res[i].name, name))
+			return &c->res[i];
+	return NULL;
+}
+
+const struct conf_node *conf_find_node(const struct conf_resource *r, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n_nodes; i++)
+		if (!strcmp(r->nodes[i].name, name))
+			return &r->nodes[i];
+	return NULL;
+}
+
+const struct conf_node *conf_find_node_id(const struct conf_resource *r, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n_nodes; i++)
+		if (r->nodes[i].node_id == id)
+			return &r->nodes[i];
+	return NULL;
+}

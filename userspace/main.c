@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - rblkadm subcommands.
+ *
+ * High-level subcommands (up, down, primary, secondary, connect, disconnect,
+ * status, events, check) read the topology file and validate everything
+ * before the kernel is touched.  Low-level subcommands (create-device ...
+ * show) map one-to-one onto the netlink commands, need no topology file and
+ * send exactly the attributes given on the command line, so that tests can
+ * check the kernel's own validation.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "rblkadm.h"
+
+#define DEFAULT_CONF "/etc/rblk/rblk.conf"
+#define RBLKADM_VERSION "0.1"
+
+static const char *g_conf_path = DEFAULT_CONF;
+static bool g_conf_explicit;
+static const char *g_node;
+static bool g_json;
+static const char *g_cmd = "rblkadm";
+
+__attribute__((format(printf, 1, 2)))
+static void errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rblkadm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ------------------------------------------------------------ option glue */
+
+enum {
+	O_NODE = 1000, O_FORCE, O_NAME, O_MINOR, O_NODE_ID, O_CLUSTER, O_DISK,
+	O_ASSUME, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
+	O_TIMEOUT, O_TIMESTAMPS, O_OPT0,	/* O_OPT0 + enum conf_opt */
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(const struct cmd *cmd, int argc, char **argv);
+	const char *args;	/* synopsis after the name */
+	const char *help;	/* description and options */
+	const struct option *opts;
+	const char *shortopts;
+};
+
+static const struct option common_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "node", required_argument, NULL, O_NODE },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+};
+#define N_COMMON (sizeof(common_opts) / sizeof(common_opts[0]))
+
+static void usage_cmd(const struct cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: rblkadm [-c FILE] [--node NAME] [-j] %s %s\n\n%s", cmd->name,
+		cmd->args, cmd->help);
+	fprintf(f, "\ncommon options: -c, --config FILE (default %s); --node NAME (default:\n"
+		"uname -n); -j, --json; -h, --help\n", DEFAULT_CONF);
+}
+
+/*
+ * getopt_long over the command's options plus the common ones.  Returns the
+ * option, -1 at the end, or -2 after printing help/usage (*exit set).
+ */
+struct optstate {
+	struct option all[48];
+	char shorts[32];
+	const struct cmd *cmd;
+	int exit;
+};
+
+static void opt_init(struct optstate *s, const struct cmd *cmd)
+{
+	unsigned int n = 0, i;
+
+	memset(s, 0, sizeof(*s));
+	s->cmd = cmd;
+	for (i = 0; i < N_COMMON; i++)
+		s->all[n++] = common_opts[i];
+	for (i = 0; cmd->opts && cmd->opts[i].name; i++)
+		s->all[n++] = cmd->opts[i];
+	snprintf(s->shorts, sizeof(s->shorts), "+c:jh%s", cmd->shortopts ? cmd->shortopts : "");
+	optind = 0;
+	opterr = 1;
+}
+
+static int opt_next(struct optstate *s, int argc, char **argv)
+{
+	for (;;) {
+		int c = getopt_long(argc, argv, s->shorts, s->all, NULL);
+
+		switch (c) {
+		case 'c':
+			g_conf_path = optarg;
+			g_conf_explicit = true;
+			break;
+		case O_NODE:
+			g_node = optarg;
+			break;
+		case 'j':
+			g_json = true;
+			break;
+		case 'h':
+			usage_cmd(s->cmd, stdout);
+			s->exit = EXIT_OK;
+			return -2;
+		case '?':
+			usage_cmd(s->cmd, stderr);
+			s->exit = EXIT_USAGE;
+			return -2;
+		default:
+			return c;
+		}
+	}
+}
+
+static int bad_usage(const struct cmd *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "rblkadm: %s: ", cmd->name);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage_cmd(cmd, stderr);
+	return EXIT_USAGE;
+}
+
+static bool parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!s[0] || s[0] == '-')
+		return false;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (*end || errno || x > UINT32_MAX)
+		return false;
+	*v = (uint32_t)x;
+	return true;
+}
+
+/* ------------------------------------------------------ kernel helpers */
+
+static struct nlctx *g_nl;
+
+static int nl_need(void)
+{
+	char err[ERRBUF_BYTES];
+	int r;
+
+	if (g_nl)
+		return EXIT_OK;
+	r = rnl_open(&g_nl, err, sizeof(err));
+	if (r != EXIT_OK)
+		errmsg("%s", err);
+	return r;
+}
+
+static void report_kernel(const char *ctx1, const char *ctx2, const struct nl_result *res,
+			  int ret)
+{
+	const char *sep = ctx2 ? ": " : "";
+
+	if (ret == EXIT_KERNEL && res->msg[0])
+		errmsg("%s%s%s: %s: %s", ctx1, sep, ctx2 ? ctx2 : "", strerror(-res->error),
+		       res->msg);
+	else if (ret == EXIT_KERNEL)
+		errmsg("%s%s%s: %s", ctx1, sep, ctx2 ? ctx2 : "", strerror(-res->error));
+	else
+		errmsg("%s%s%s: netlink: %s", ctx1, sep, ctx2 ? ctx2 : "", res->msg);
+}
+
+static int send_req(const char *ctx, const struct rblk_req *req)
+{
+	struct nl_result res;
+	int r = nl_need();
+
+	if (r != EXIT_OK)
+		return r;
+	r = rnl_request(g_nl, req, &res);
+	if (r != EXIT_OK)
+		report_kernel(ctx, NULL, &res, r);
+	return r;
+}
+
+/* ------------------------------------------------------- config helpers */
+
+static int load_conf(struct conf *c)
+{
+	char err[ERRBUF_BYTES];
+
+	if (conf_load(g_conf_path, c, err, sizeof(err))) {
+		errmsg("%s", err);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static const char *local_node_name(void)
+{
+	static struct utsname u;
+
+	if (g_node)
+		return g_node;
+	if (uname(&u))
+		return "";
+	return u.nodename;
+}
+
+/* Resource @name and the local node in it, or an error (EXIT_USAGE). */
+static int conf_resource_local(const struct conf *c, const char *name,
+			       const struct conf_resource **rp, const struct conf_node **lp)
+{
+	const struct conf_resource *r = conf_find_resource(c, name);
+	const struct conf_node *l;
+
+	if (!r) {
+		errmsg("%s: no resource '%s' in the file", c->file, name);
+		return EXIT_USAGE;
+	}
+	l = conf_find_node(r, local_node_name());
+	if (!l) {
+		errmsg("%s:%u:%u: resources[%u]: this node '%s' (%s) is not a node of resource '%s'; use --node NAME",
+		       c->file, r->loc.line, r->loc.col, (unsigned int)(r - c->res),
+		       local_node_name(), g_node ? "--node" : "uname -n", r->name);
+		return EXIT_USAGE;
+	}
+	*rp = r;
+	*lp = l;
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------- up / down */
+
+static int run_plan(const struct conf_resource *r, const struct plan *p, bool dry_run,
+		    const char *nothing)
+{
+	unsigned int i;
+	int ret = EXIT_OK;
+
+	out_open_object(NULL);
+	print_string("resource_name", NULL, r->name);
+	print_uint("minor", NULL, r->minor);
+	print_bool("dry_run", NULL, dry_run);
+	print_bool("changed", NULL, p->n > 0 && !dry_run);
+	if (p->n == 0)
+		print_human("%s: %s\n", r->name, nothing);
+	out_open_array("operations");
+	for (i = 0; i < p->n; i++) {
+		const struct plan_op *op = &p->ops[i];
+		struct nl_result res = { 0 };
+		int r2 = EXIT_OK;
+
+		if (!dry_run) {
+			r2 = rnl_request(g_nl, &op->req, &res);
+			if (r2 != EXIT_OK)
+				report_kernel(r->name, cmd_name(op->req.cmd), &res, r2);
+		}
+		out_open_object(NULL);
+		print_string("op", NULL, cmd_name(op->req.cmd));
+		print_human("%s: %s%s\n", r->name, dry_run ? "would " : "", op->what);
+		print_string("description", NULL, op->what);
+		print_string("result", NULL, dry_run ? "planned" : r2 == EXIT_OK ? "ok" : "failed");
+		if (r2 != EXIT_OK) {
+			print_string("error", NULL, r2 == EXIT_KERNEL ? strerror(-res.error) : "netlink");
+			print_string("message", NULL, res.msg);
+		}
+		out_close_object();
+		if (r2 != EXIT_OK) {
+			ret = r2;
+			break;
+		}
+	}
+	out_close_array();
+	out_close_object();
+	return ret;
+}
+
+static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	struct conf conf;
+	struct kdev *devs = NULL;
+	unsigned int n_devs = 0, i, done = 0;
+	struct nl_result res;
+	struct plan *plan;
+	bool dry_run = false, up = !strcmp(cmd->name, "up");
+	const char *which;
+	int c, ret = EXIT_OK;
+
+	c2.opts = o;
+	c2.shortopts = "n";
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		if (c == -2)
+			return s.exit;
+		if (c == 'n')
+			dry_run = true;
+	}
+	if (optind != argc - 1)
+		return bad_usage(cmd, "%s", "expected one resource name or 'all'");
+	which = argv[optind];
+	out_init(stdout, g_json);
+	c = load_conf(&conf);
+	if (c)
+		return c;
+	if (strcmp(which, "all")) {
+		const struct conf_resource *r;
+		const struct conf_node *l;
+
+		c = conf_resource_local(&conf, which, &r, &l);
+		if (c) {
+			conf_free(&conf);
+			return c;
+		}
+	} else {
+		for (i = 0; i < conf.n_res; i++)
+			if (conf_find_node(&conf.res[i], local_node_name()))
+				break;
+		if (i == conf.n_res) {
+			errmsg("%s: this node '%s' (%s) is not a node of any resource; use --node NAME",
+			       conf.file, local_node_name(), g_node ? "--node" : "uname -n");
+			conf_free(&conf);
+			return EXIT_USAGE;
+		}
+	}
+	ret = nl_need();
+	if (ret == EXIT_OK) {
+		ret = rnl_status(g_nl, -1, &devs, &n_devs, &res);
+		if (ret != EXIT_OK)
+			report_kernel(cmd->name, "status", &res, ret);
+	}
+	if (ret != EXIT_OK) {
+		conf_free(&conf);
+		return ret;
+	}
+	plan = malloc(sizeof(*plan));
+	if (!plan) {
+		errmsg("out of memory");
+		free(devs);
+		conf_free(&conf);
+		return EXIT_SYSTEM;
+	}
+	out_open_array(NULL);
+	for (i = 0; i < conf.n_res; i++) {
+		const struct conf_resource *r = &conf.res[i];
+		const struct conf_node *l = conf_find_node(r, local_node_name());
+		char err[ERRBUF_BYTES];
+		int r2;
+
+		if (strcmp(which, "all") && strcmp(which, r->name))
+			continue;
+		if (!l)
+			continue;	/* "all": resources this node is not part of */
+		if (up)
+			r2 = plan_up(&conf, r, l, devs, n_devs, plan, err, sizeof(err));
+		else
+			r2 = plan_down(r, devs, n_devs, plan, err, sizeof(err));
+		if (r2) {
+			errmsg("%s", err);
+			if (ret == EXIT_OK)
+				ret = EXIT_CONFLICT;
+			continue;
+		}
+		r2 = run_plan(r, plan, dry_run, up ? "up to date, nothing to do" :
+			      "not configured in the kernel, nothing to do");
+		if (r2 != EXIT_OK && ret == EXIT_OK)
+			ret = r2;
+		done++;
+	}
+	out_close_array();
+	out_flush();
+	free(plan);
+	free(devs);
+	conf_free(&conf);
+	return ret;
+}
+
+/* ---------------------------------------- primary, secondary, (dis)connect */
+
+static int cmd_role(const struct cmd *cmd, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "force", no_argument, NULL, O_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool primary = !strcmp(cmd->name, "primary");
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	struct conf conf;
+	const struct conf_resource *r;
+	const struct conf_node *l;
+	struct rblk_req req = { 0 };
+	char ctx[128];
+	bool force = false;
+	int c;
+
+	if (primary)
+		c2.opts = o;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		if (c == -2)
+			return s.exit;
+		if (c == O_FORCE)
+			force = true;
+	}
+	if (optind != argc - 1)
+		return bad_usage(cmd, "%s", "expected one resource name");
+	c = load_conf(&conf);
+	if (c)
+		return c;
+	c = conf_resource_local(&conf, argv[optind], &r, &l);
+	if (c) {
+		conf_free(&conf);
+		return c;
+	}
+	req.cmd = primary ? RBLK_CMD_PRIMARY : RBLK_CMD_SECONDARY;
+	req.has = REQ_MINOR | (force ? REQ_FORCE : 0);
+	req.minor = r->minor;
+	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
+	conf_free(&conf);
+	return send_req(ctx, &req);
+}
+
+static int cmd_conn(const struct cmd *cmd, int argc, char **argv)
+{
+	bool connect = !strcmp(cmd->name, "connect");
+	struct optstate s;
+	struct conf conf;
+	const struct conf_resource *r;
+	const struct conf_node *l, *peer = NULL;
+	struct rblk_req req = { 0 };
+	char ctx[128];
+	int c;
+
+	opt_init(&s, cmd);
+	while ((c = opt_next(&s, argc, argv)) != -1)
+		if (c == -2)
+			return s.exit;
+	if (optind != argc - 1 && optind != argc - 2)
+		return bad_usage(cmd, "%s", "expected a resource name and optionally a peer");
+	c = load_conf(&conf);
+	if (c)
+		return c;
+	c = conf_resource_local(&conf, argv[optind], &r, &l);
+	if (c) {
+		conf_free(&conf);
+		return c;
+	}
+	if (optind == argc - 2) {
+		const char *ps = argv[optind + 1];
+		uint32_t id;
+
+		peer = conf_find_node(r, ps);
+		if (!peer && parse_u32(ps, &id))
+			peer = conf_find_node_id(r, id);
+		if (!peer || peer == l) {
+			errmsg("%s: resource '%s' has no peer '%s' (a node name or node id other than this node's)",
+			       conf.file, r->name, ps);
+			conf_free(&conf);
+			return EXIT_USAGE;
+		}
+	}
+	req.cmd = connect ? RBLK_CMD_CONNECT : RBLK_CMD_DISCONNECT;
+	req.has = REQ_MINOR;
+	req.minor = r->minor;
+	if (peer) {
+		req.has |= REQ_PEER_NODE_ID;
+		req.peer_node_id = peer->node_id;
+	}
+	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
+	conf_free(&conf);
+	return send_req(ctx, &req);
+}
+
+/* ----------------------------------------------------------- status/show */
+
+/* Topology for peer names: optional unless -c was given. */
+static bool conf_for_names(struct conf *c)
+{
+	char err[ERRBUF_BYTES];
+
+	if (!g_conf_explicit && access(g_conf_path, F_OK))
+		return false;
+	if (conf_load(g_conf_path, c, err, sizeof(err))) {
+		fprintf(stderr, "rblkadm: warning: %s (peer names not shown)\n", err);
+		return false;
+	}
+	return true;
+}
+
+static int print_devices(const char *name, int64_t minor, bool stats, bool use_conf)
+{
+	struct kdev *devs = NULL;
+	unsigned int n = 0, i, shown = 0;
+	struct nl_result res;
+	struct conf conf;
+	bool have_conf = use_conf && conf_for_names(&conf);
+	int r = nl_need();
+
+	if (r != EXIT_OK)
+		goto out;
+	r = rnl_status(g_nl, minor, &devs, &n, &res);
+	if (r != EXIT_OK) {
+		report_kernel(g_cmd, NULL, &res, r);
+		goto out;
+	}
+	if (minor < 0)
+		out_open_array(NULL);
+	for (i = 0; i < n; i++) {
+		if (name && strcmp(devs[i].name, name))
+			continue;
+		show_device(&devs[i], have_conf ? &conf : NULL, stats);
+		shown++;
+	}
+	if (minor < 0)
+		out_close_array();
+	out_flush();
+	if (name && !shown) {
+		errmsg("%s: no resource '%s' configured in the kernel", g_cmd, name);
+		r = EXIT_KERNEL;
+	} else if (!shown && !out_is_json()) {
+		printf("no rblk devices configured\n");
+	}
+out:
+	free(devs);
+	if (have_conf)
+		conf_free(&conf);
+	return r;
+}
+
+static int cmd_status(const struct cmd *cmd, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "statistics", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	bool stats = false;
+	int c;
+
+	c2.opts = o;
+	c2.shortopts = "s";
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		if (c == -2)
+			return s.exit;
+		if (c == 's')
+			stats = true;
+	}
+	if (optind < argc - 1)
+		return bad_usage(cmd, "%s", "expected at most one resource name");
+	out_init(stdout, g_json);
+	return print_devices(optind == argc - 1 ? argv[optind] : NULL, -1, stats, true);
+}
+
+/* ----------------------------------------------------------------- events */
+
+static void event_print(const struct kevent *ev, void *arg)
+{
+	show_event(ev, NULL, *(bool *)arg);
+	out_flush();
+}
+
+static int cmd_events(const struct cmd *cmd, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
+		{ "timestamps", no_argument, NULL, O_TIMESTAMPS },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	char err[ERRBUF_BYTES];
+	bool timestamps = false;
+	uint32_t timeout = 0;
+	bool has_timeout = false;
+	int c, r;
+
+	c2.opts = o;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		if (c == -2)
+			return s.exit;
+		if (c == O_TIMESTAMPS)
+			timestamps = true;
+		if (c == O_TIMEOUT) {
+			if (!parse_u32(optarg, &timeout) || timeout > INT32_MAX)
+				return bad_usage(cmd, "bad --timeout-ms '%s'", optarg);
+			has_timeout = true;
+		}
+	}
+	if (optind != argc)
+		return bad_usage(cmd, "%s", "unexpected argument");
+	r = nl_need();
+	if (r != EXIT_OK)
+		return r;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	out_init(stdout, g_json);
+	r = rnl_events(g_nl, has_timeout ? (int)timeout : -1, event_print, &timestamps,
+		      err, sizeof(err));
+	if (r != EXIT_OK)
+		errmsg("events: %s", err);
+	return r;
+}
+
+/* ------------------------------------------------------------------ check */
+
+static int cmd_check(const struct cmd *cmd, int argc, char **argv)
+{
+	struct optstate s;
+	struct conf conf;
+	unsigned int i, j, mine = 0;
+	const char *me = local_node_name();
+	int c;
+
+	opt_init(&s, cmd);
+	while ((c = opt_next(&s, argc, argv)) != -1)
+		if (c == -2)
+			return s.exit;
+	if (optind != argc)
+		return bad_usage(cmd, "%s", "unexpected argument");
+	me = local_node_name();
+	c = load_conf(&conf);
+	if (c)
+		return c;
+	out_init(stdout, g_json);
+	out_open_object(NULL);
+	print_string("file", "%s: ok", conf.file);
+	print_string("cluster_name", NULL, conf.cluster);
+	print_uint("resources", ", %s resource(s)", conf.n_res);
+	print_string("node", "; this node: %s\n", me);
+	out_open_array("local_resources");
+	for (i = 0; i < conf.n_res; i++) {
+		const struct conf_resource *r = &conf.res[i];
+		const struct conf_node *l = conf_find_node(r, me);
+		uint32_t opts[OPT_COUNT];
+
+		if (!l)
+			continue;
+		mine++;
+		conf_effective_options(&conf, r, l, opts);
+		out_open_object(NULL);
+		print_string("resource_name", "%s", r->name);
+		print_uint("minor", " minor:%s", r->minor);
+		print_uint("node_id", " node-id:%s", l->node_id);
+		print_string("backing_path", " disk:%s", l->disk[0] ? l->disk : "none");
+		print_nl();
+		out_open_array("peers");
+		for (j = 0; j < r->n_nodes; j++) {
+			const struct conf_node *p = &r->nodes[j];
+			struct conf_addr pe, le;
+			char a[80], ip[64];
+
+			if (p == l)
+				continue;
+			conf_endpoint(p, l, &pe);
+			conf_endpoint(l, p, &le);
+			out_open_object(NULL);
+			print_string("peer_name", "  %s", p->name);
+			print_uint("peer_node_id", " node-id:%s", p->node_id);
+			format_addr(&pe, a, sizeof(a));
+			print_human(" peer:%s", a);
+			format_addr(&le, a, sizeof(a));
+			print_human(" local:%s", a);
+			print_human(" %s\n", l->node_id < p->node_id ? "(this node dials)" :
+				    "(this node listens)");
+			format_ip(&pe, ip, sizeof(ip));
+			print_string("peer_ip", NULL, ip);
+			print_uint("peer_port", NULL, pe.port);
+			format_ip(&le, ip, sizeof(ip));
+			print_string("local_ip", NULL, ip);
+			print_uint("local_port", NULL, le.port);
+			print_bool("listens", NULL, l->node_id > p->node_id);
+			for (c = 0; c < OPT_COUNT; c++) {
+				char key[32];
+				unsigned int k;
+
+				snprintf(key, sizeof(key), "%s", conf_opt_key[c]);
+				for (k = 0; key[k]; k++)
+					if (key[k] == '-')
+						key[k] = '_';
+				print_uint(key, NULL, opts[c]);
+			}
+			out_close_object();
+		}
+		out_close_array();
+		out_close_object();
+	}
+	out_close_array();
+	out_close_object();
+	out_flush();
+	conf_free(&conf);
+	(void)mine;
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------ low-level commands */
+
+static const struct option ll_opts[] = {
+	{ "name", required_argument, NULL, O_NAME },
+	{ "minor", required_argument, NULL, O_MINOR },
+	{ "node-id", required_argument, NULL, O_NODE_ID },
+	{ "cluster", required_argument, NULL, O_CLUSTER },
+	{ "disk", required_argument, NULL, O_DISK },
+	{ "assume-uptodate", no_argument, NULL, O_ASSUME },
+	{ "force", no_argument, NULL, O_FORCE },
+	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
+	{ "peer", required_argument, NULL, O_PEER },
+	{ "local", required_argument, NULL, O_LOCAL },
+	{ "peer-port", required_argument, NULL, O_PEER_PORT },
+	{ "local-port", required_argument, NULL, O_LOCAL_PORT },
+	{ "ping-interval-ms", required_argument, NULL, O_OPT0 + OPT_PING_INTERVAL },
+	{ "ping-timeout-ms", required_argument, NULL, O_OPT0 + OPT_PING_TIMEOUT },
+	{ "connect-timeout-ms", required_argument, NULL, O_OPT0 + OPT_CONNECT_TIMEOUT },
+	{ "reconnect-min-ms", required_argument, NULL, O_OPT0 + OPT_RECONNECT_MIN },
+	{ "reconnect-max-ms", required_argument, NULL, O_OPT0 + OPT_RECONNECT_MAX },
+	{ "statistics", no_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Which options each low-level command accepts (REQ_* bits, plus extras). */
+#define LL_OPTIONS	(1u << 20)
+#define LL_STATS	(1u << 21)
+
+static unsigned int ll_allowed(unsigned int cmd)
+{
+	switch (cmd) {
+	case RBLK_CMD_DEVICE_CREATE:
+		return REQ_MINOR | REQ_NAME | REQ_NODE_ID | REQ_CLUSTER;
+	case RBLK_CMD_ATTACH:
+		return REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE;
+	case RBLK_CMD_PEER_ADD:
+		return REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
+		       REQ_LOCAL_IP | REQ_LOCAL_PORT | LL_OPTIONS;
+	case RBLK_CMD_PEER_REMOVE:
+	case RBLK_CMD_CONNECT:
+	case RBLK_CMD_DISCONNECT:
+		return REQ_MINOR | REQ_PEER_NODE_ID;
+	case RBLK_CMD_PRIMARY:
+		return REQ_MINOR | REQ_FORCE;
+	case RBLK_CMD_STATUS:
+		return REQ_MINOR | LL_STATS;
+	default:
+		return REQ_MINOR;
+	}
+}
+
+static int ll_cmd_of(const char *name)
+{
+	unsigned int i;
+
+	for (i = RBLK_CMD_DEVICE_CREATE; i <= RBLK_CMD_STATUS; i++)
+		if (!strcmp(cmd_name(i), name))
+			return (int)i;
+	return -1;
+}
+
+static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
+{
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	struct rblk_req req = { 0 };
+	int ll = ll_cmd_of(cmd->name);
+	unsigned int allowed = ll_allowed((unsigned int)ll), bit = 0;
+	bool stats = false;
+	int c;
+
+	c2.opts = ll_opts;
+	c2.shortopts = "s";
+	req.cmd = (uint8_t)ll;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		uint32_t v = 0;
+		const char *optname = "?";
+		unsigned int k;
+
+		if (c == -2)
+			return s.exit;
+		for (k = 0; ll_opts[k].name; k++)
+			if (ll_opts[k].val == c)
+				optname = ll_opts[k].name;
+		switch (c) {
+		case O_NAME: bit = REQ_NAME; break;
+		case O_MINOR: bit = REQ_MINOR; break;
+		case O_NODE_ID: bit = REQ_NODE_ID; break;
+		case O_CLUSTER: bit = REQ_CLUSTER; break;
+		case O_DISK: bit = REQ_PATH; break;
+		case O_ASSUME: bit = REQ_ASSUME_UPTODATE; break;
+		case O_FORCE: bit = REQ_FORCE; break;
+		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
+		case O_PEER: bit = REQ_PEER_IP; break;
+		case O_LOCAL: bit = REQ_LOCAL_IP; break;
+		case O_PEER_PORT: bit = REQ_PEER_PORT; break;
+		case O_LOCAL_PORT: bit = REQ_LOCAL_PORT; break;
+		case 's': bit = LL_STATS; break;
+		default: bit = LL_OPTIONS; break;
+		}
+		if (c == 's')
+			optname = "statistics";
+		if (!(allowed & bit)) {
+			fprintf(stderr, "rblkadm: %s: option --%s does not apply\n", cmd->name,
+				optname);
+			usage_cmd(cmd, stderr);
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case O_MINOR: case O_NODE_ID: case O_PEER_NODE_ID:
+		case O_PEER_PORT: case O_LOCAL_PORT:
+			if (!parse_u32(optarg, &v) ||
+			    ((c == O_PEER_PORT || c == O_LOCAL_PORT) && v > 65535))
+				return bad_usage(cmd, "expected a number, got '%s'", optarg);
+			break;
+		default:
+			if (c >= O_OPT0 && c < O_OPT0 + OPT_COUNT && !parse_u32(optarg, &v))
+				return bad_usage(cmd, "expected a number, got '%s'", optarg);
+			break;
+		}
+		switch (c) {
+		case O_NAME:
+		case O_CLUSTER:
+		case O_DISK: {
+			char *dst = c == O_NAME ? req.name : c == O_CLUSTER ? req.cluster : req.path;
+			size_t max = c == O_DISK ? sizeof(req.path) : sizeof(req.name);
+
+			if (strlen(optarg) >= max)
+				return bad_usage(cmd, "argument too long: '%s'", optarg);
+			strcpy(dst, optarg);
+			break;
+		}
+		case O_MINOR: req.minor = v; break;
+		case O_NODE_ID: req.node_id = v; break;
+		case O_PEER_NODE_ID: req.peer_node_id = v; break;
+		case O_PEER:
+		case O_LOCAL: {
+			struct conf_addr *a = c == O_PEER ? &req.peer : &req.local;
+			uint16_t keep = a->port;
+			bool had_port = req.has & (c == O_PEER ? REQ_PEER_PORT : REQ_LOCAL_PORT);
+
+			if (parse_addr(optarg, false, a))
+				return bad_usage(cmd, "expected IPv4[:PORT] or [IPv6][:PORT], got '%s'",
+						 optarg);
+			if (a->port)
+				req.has |= c == O_PEER ? REQ_PEER_PORT : REQ_LOCAL_PORT;
+			else if (had_port)
+				a->port = keep;
+			break;
+		}
+		case O_PEER_PORT: req.peer.port = (uint16_t)v; break;
+		case O_LOCAL_PORT: req.local.port = (uint16_t)v; break;
+		case 's': stats = true; break;
+		default:
+			if (c >= O_OPT0 && c < O_OPT0 + OPT_COUNT) {
+				req.options.v[c - O_OPT0] = v;
+				req.options.set[c - O_OPT0] = true;
+			}
+			break;
+		}
+		if (bit & ~(LL_OPTIONS | LL_STATS))
+			req.has |= bit;
+	}
+	if (optind != argc)
+		return bad_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (ll == RBLK_CMD_STATUS) {
+		out_init(stdout, g_json);
+		return print_devices(NULL, (req.has & REQ_MINOR) ? (int64_t)req.minor : -1,
+				     stats, true);
+	}
+	return send_req(cmd->name, &req);
+}
+
+/* ------------------------------------------------------------------ table */
+
+static int cmd_help(const struct cmd *cmd, int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ .name = "up", .fn = cmd_up_down, .args = "[-n] RES|all",
+	  .help = "Make the kernel match the topology file for this node: create the device,\n"
+	  "attach the disk, add and connect the peers.  Reads the kernel's state first\n"
+	  "and sends only what differs; a second run does nothing.\n"
+	  "  -n, --dry-run   print the plan, send nothing\n" },
+	{ .name = "down", .fn = cmd_up_down, .args = "[-n] RES|all",
+	  .help = "Disconnect, detach and delete the device of the resource.\n"
+	  "  -n, --dry-run   print the plan, send nothing\n" },
+	{ .name = "primary", .fn = cmd_role, .args = "[--force] RES",
+	  .help = "Promote this node to primary for RES.\n"
+	  "  --force   promote although the local disk is not UpToDate (marks it UpToDate)\n" },
+	{ .name = "secondary", .fn = cmd_role, .args = "RES",
+	  .help = "Demote this node to secondary for RES.\n" },
+	{ .name = "connect", .fn = cmd_conn, .args = "RES [PEER]",
+	  .help = "Start connecting to every peer of RES, or to PEER (node name or node id).\n" },
+	{ .name = "disconnect", .fn = cmd_conn, .args = "RES [PEER]",
+	  .help = "Disconnect from every peer of RES, or from PEER (node name or node id).\n" },
+	{ .name = "status", .fn = cmd_status, .args = "[-s] [RES]",
+	  .help = "Show the devices the kernel has: a device line, then one line per peer.\n"
+	  "  -s, --statistics   add counter lines\n" },
+	{ .name = "events", .fn = cmd_events, .args = "[--timeout-ms N] [--timestamps]",
+	  .help = "Print one line (one JSON object with -j) per state change until killed.\n"
+	  "  --timeout-ms N   exit (status 0) after N milliseconds\n"
+	  "  --timestamps     prefix each event with the UTC time\n" },
+	{ .name = "check", .fn = cmd_check, .args = "",
+	  .help = "Validate the topology file and show this node's resources and endpoints.\n" },
+	{ .name = "create-device", .fn = cmd_lowlevel,
+	  .args = "--name N --minor M --node-id I [--cluster C]",
+	  .help = "RBLK_CMD_DEVICE_CREATE.  Low-level commands send exactly the attributes\n"
+	  "given and need no topology file.\n" },
+	{ .name = "delete-device", .fn = cmd_lowlevel, .args = "--minor M",
+	  .help = "RBLK_CMD_DEVICE_DELETE.\n" },
+	{ .name = "attach", .fn = cmd_lowlevel, .args = "--minor M --disk PATH [--assume-uptodate]",
+	  .help = "RBLK_CMD_ATTACH.\n" },
+	{ .name = "detach", .fn = cmd_lowlevel, .args = "--minor M",
+	  .help = "RBLK_CMD_DETACH.\n" },
+	{ .name = "add-peer", .fn = cmd_lowlevel,
+	  .args = "--minor M --peer-node-id I --peer ADDR[:PORT] --local ADDR[:PORT]\n"
+	  "        [--peer-port P] [--local-port P] [--ping-interval-ms N] [--ping-timeout-ms N]\n"
+	  "        [--connect-timeout-ms N] [--reconnect-min-ms N] [--reconnect-max-ms N]",
+	  .help = "RBLK_CMD_PEER_ADD.  ADDR is IPv4 or [IPv6]; a port given in ADDR or with\n"
+	  "--peer-port/--local-port is sent, no port means no port attribute.\n" },
+	{ .name = "remove-peer", .fn = cmd_lowlevel, .args = "--minor M --peer-node-id I",
+	  .help = "RBLK_CMD_PEER_REMOVE.\n" },
+	{ .name = "connect-peer", .fn = cmd_lowlevel, .args = "--minor M [--peer-node-id I]",
+	  .help = "RBLK_CMD_CONNECT.\n" },
+	{ .name = "disconnect-peer", .fn = cmd_lowlevel, .args = "--minor M [--peer-node-id I]",
+	  .help = "RBLK_CMD_DISCONNECT.\n" },
+	{ .name = "set-primary", .fn = cmd_lowlevel, .args = "--minor M [--force]",
+	  .help = "RBLK_CMD_PRIMARY.\n" },
+	{ .name = "set-secondary", .fn = cmd_lowlevel, .args = "--minor M",
+	  .help = "RBLK_CMD_SECONDARY.\n" },
+	{ .name = "show", .fn = cmd_lowlevel, .args = "[-s] [--minor M]",
+	  .help = "RBLK_CMD_STATUS: one device (doit) or, without --minor, all (dump).\n"
+	  "  -s, --statistics   add counter lines\n" },
+	{ .name = "help", .fn = cmd_help, .args = "[COMMAND]", .help = "Show help.\n" },
+};
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "usage: rblkadm [-c FILE] [--node NAME] [-j] COMMAND [ARGS]\n\n"
+		"Administration of rblk replicated block devices.\n\n"
+		"commands (rblkadm COMMAND --help for details):\n");
+	for (i = 0; i < N_CMDS; i++) {
+		const char *a = cmds[i].args;
+		const char *nl = strchr(a, '\n');
+
+		fprintf(f, "  %-16s %.*s\n", cmds[i].name, nl ? (int)(nl - a) : (int)strlen(a), a);
+	}
+	fprintf(f, "\noptions: -c, --config FILE (default %s); --node NAME (default\n"
+		"uname -n); -j, --json; -h, --help; -V, --version\n"
+		"exit codes: 0 ok, 1 kernel rejected a request, 2 usage or topology file error,\n"
+		"3 rblk module not loaded, 4 netlink or system error, 5 kernel state conflicts\n"
+		"with the file\n", DEFAULT_CONF);
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_CMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static int cmd_help(const struct cmd *cmd, int argc, char **argv)
+{
+	const struct cmd *c;
+
+	(void)cmd;
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	c = find_cmd(argv[1]);
+	if (!c) {
+		errmsg("unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	usage_cmd(c, stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "node", required_argument, NULL, O_NODE },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *cmd;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+c:jhV", o, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			g_conf_path = optarg;
+			g_conf_explicit = true;
+			break;
+		case O_NODE:
+			g_node = optarg;
+			break;
+		case 'j':
+			g_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("rblkadm %s (netlink family %s version %d)\n", RBLKADM_VERSION,
+			       RBLK_GENL_NAME, RBLK_GENL_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = find_cmd(argv[optind]);
+	if (!cmd) {
+		errmsg("unknown command '%s'", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	g_cmd = cmd->name;
+	out_init(stdout, false);
+	argv += optind;
+	argc -= optind;
+	r = cmd->fn(cmd, argc, argv);
+	rnl_close(g_nl);
+	return r;
+}

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nl.c - talking to rblk.ko over generic netlink (libnl-genl-3).
+ *
+ * Every request asks for an ack; the socket has NETLINK_EXT_ACK enabled and a
+ * custom error callback picks the kernel's extack message
+ * (NLMSGERR_ATTR_MSG) out of the error message, so that every rejection can
+ * be reported as "errno string: kernel message".
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+
+#include "rblkadm.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct nlctx {
+	struct nl_sock *sk;
+	int family;
+};
+
+int rnl_open(struct nlctx **ctxp, char *err, size_t errlen)
+{
+	struct nlctx *ctx = calloc(1, sizeof(*ctx));
+	int one = 1;
+	int r;
+
+	*ctxp = NULL;
+	if (!ctx) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_SYSTEM;
+	}
+	ctx->sk = nl_socket_alloc();
+	if (!ctx->sk) {
+		free(ctx);
+		snprintf(err, errlen, "out of memory");
+		return EXIT_SYSTEM;
+	}
+	r = genl_connect(ctx->sk);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot open a generic netlink socket: %s", nl_geterror(r));
+		rnl_close(ctx);
+		return EXIT_SYSTEM;
+	}
+	/* Best effort: without it errors still carry the errno. */
+	setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	ctx->family = genl_ctrl_resolve(ctx->sk, RBLK_GENL_NAME);
+	if (ctx->family < 0) {
+		snprintf(err, errlen, "rblk kernel module not loaded (modprobe rblk)");
+		rnl_close(ctx);
+		return EXIT_NOMODULE;
+	}
+	*ctxp = ctx;
+	return EXIT_OK;
+}
+
+void rnl_close(struct nlctx *ctx)
+{
+	if (!ctx)
+		return;
+	nl_socket_free(ctx->sk);
+	free(ctx);
+}
+
+/* ------------------------------------------------------------ requests */
+
+int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
+{
+	static const int opt_attr[OPT_COUNT] = {
+		[OPT_PING_INTERVAL] = RBLK_A_PING_INTERVAL_MS,
+		[OPT_PING_TIMEOUT] = RBLK_A_PING_TIMEOUT_MS,
+		[OPT_CONNECT_TIMEOUT] = RBLK_A_CONNECT_TIMEOUT_MS,
+		[OPT_RECONNECT_MIN] = RBLK_A_RECONNECT_MIN_MS,
+		[OPT_RECONNECT_MAX] = RBLK_A_RECONNECT_MAX_MS,
+	};
+	unsigned int i;
+
+	if ((q->has & REQ_MINOR) && nla_put_u32(msg, RBLK_A_MINOR, q->minor))
+		return -1;
+	if ((q->has & REQ_NAME) && nla_put_string(msg, RBLK_A_RESOURCE_NAME, q->name))
+		return -1;
+	if ((q->has & REQ_CLUSTER) && nla_put_string(msg, RBLK_A_CLUSTER_NAME, q->cluster))
+		return -1;
+	if ((q->has & REQ_NODE_ID) && nla_put_u32(msg, RBLK_A_NODE_ID, q->node_id))
+		return -1;
+	if ((q->has & REQ_PATH) && nla_put_string(msg, RBLK_A_BACKING_PATH, q->path))
+		return -1;
+	if ((q->has & REQ_ASSUME_UPTODATE) && nla_put_flag(msg, RBLK_A_ASSUME_UPTODATE))
+		return -1;
+	if ((q->has & REQ_FORCE) && nla_put_flag(msg, RBLK_A_FORCE))
+		return -1;
+	if ((q->has & REQ_PEER_NODE_ID) && nla_put_u32(msg, RBLK_A_PEER_NODE_ID, q->peer_node_id))
+		return -1;
+	if ((q->has & REQ_PEER_IP) &&
+	    nla_put(msg, RBLK_A_PEER_IP, q->peer.family == AF_INET6 ? 16 : 4, q->peer.ip))
+		return -1;
+	if ((q->has & REQ_PEER_PORT) && nla_put_u16(msg, RBLK_A_PEER_PORT, q->peer.port))
+		return -1;
+	if ((q->has & REQ_LOCAL_IP) &&
+	    nla_put(msg, RBLK_A_LOCAL_IP, q->local.family == AF_INET6 ? 16 : 4, q->local.ip))
+		return -1;
+	if ((q->has & REQ_LOCAL_PORT) && nla_put_u16(msg, RBLK_A_LOCAL_PORT, q->local.port))
+		return -1;
+	for (i = 0; i < OPT_COUNT; i++)
+		if (q->options.set[i] && nla_put_u32(msg, opt_attr[i], q->options.v[i]))
+			return -1;
+	return 0;
+}
+
+struct rx {
+	struct nl_result *res;
+	bool done;
+	int (*valid)(struct nl_msg *msg, void *arg);
+	void *valid_arg;
+};
+
+/* Copy NLMSGERR_ATTR_MSG of an error message into @buf (or leave it empty). */
+static void extack_msg(const struct nlmsgerr *e, char *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = sizeof(*e);
+	const char *attrs;
+	long alen;
+
+	buf[0] = 0;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	attrs = (const char *)e + NLMSG_ALIGN(off);
+	alen = (long)nlh->nlmsg_len - (long)(attrs - (const char *)nlh);
+	if (alen <= 0)
+		return;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)attrs, (int)alen, NULL) < 0)
+		return;
+	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0) {
+		size_t n = (size_t)nla_len(tb[NLMSGERR_ATTR_MSG]);
+
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, nla_data(tb[NLMSGERR_ATTR_MSG]), n);
+		buf[n] = 0;
+		/* drop a trailing newline some kernels include */
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == 0))
+			buf[--n] = 0;
+	}
+}
+
+static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct rx *rx = arg;
+
+	(void)nla;
+	rx->res->error = e->error;
+	extack_msg(e, rx->res->msg, sizeof(rx->res->msg));
+	rx->done = true;
+	return NL_STOP;
+}
+
+static int ack_cb(struct nl_msg *msg, void *arg)
+{
+	struct rx *rx = arg;
+
+	(void)msg;
+	rx->done = true;
+	return NL_STOP;
+}
+
+static int valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct rx *rx = arg;
+
+	return rx->valid ? rx->valid(msg, rx->valid_arg) : NL_OK;
+}
+
+/* Send @req (NLM_F_ACK + @flags) and receive until ack, error or dump end. */
+static int transact(struct nlctx *ctx, const struct rblk_req *req, int flags,
+		    int (*valid)(struct nl_msg *, void *), void *varg,
+		    struct nl_result *res)
+{
+	struct rx rx = { .res = res, .valid = valid, .valid_arg = varg };
+	struct nl_msg *msg;
+	struct nl_cb *cb;
+	int r, ret = EXIT_OK;
+
+	res->error = 0;
+	res->msg[0] = 0;
+	msg = nlmsg_alloc();
+	if (!msg)
+		goto nomem;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctx->family, 0, flags,
+			 req->cmd, RBLK_GENL_VERSION) || rnl_build_request(msg, req)) {
+		nlmsg_free(msg);
+		goto nomem;
+	}
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		goto nomem;
+	}
+	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, &rx);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, &rx);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ack_cb, &rx);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &rx);
+
+	r = nl_send_auto(ctx->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0) {
+		snprintf(res->msg, sizeof(res->msg), "send: %s", nl_geterror(r));
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	while (!rx.done) {
+		r = nl_recvmsgs(ctx->sk, cb);
+		if (r < 0 && !rx.done) {
+			snprintf(res->msg, sizeof(res->msg), "receive: %s", nl_geterror(r));
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+	}
+	if (res->error)
+		ret = EXIT_KERNEL;
+out:
+	nl_cb_put(cb);
+	return ret;
+nomem:
+	snprintf(res->msg, sizeof(res->msg), "out of memory");
+	return EXIT_SYSTEM;
+}
+
+int rnl_request(struct nlctx *ctx, const struct rblk_req *req, struct nl_result *res)
+{
+	return transact(ctx, req, 0, NULL, NULL, res);
+}
+
+/* --------------------------------------------------------------- status */
+
+static uint64_t get_uint(const struct nlattr *a)
+{
+	switch (nla_len(a)) {
+	case 1:
+		return nla_get_u8((struct nlattr *)a);
+	case 2:
+		return nla_get_u16((struct nlattr *)a);
+	case 4:
+		return nla_get_u32((struct nlattr *)a);
+	case 8:
+		return nla_get_u64((struct nlattr *)a);
+	default:
+		return 0;
+	}
+}
+
+static void get_str(const struct nlattr *a, char *buf, size_t len)
+{
+	size_t n = (size_t)nla_len(a);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, nla_data(a), n);
+	buf[n] = 0;
+}
+
+static void get_ip(const struct nlattr *a, struct conf_addr *addr)
+{
+	if (nla_len(a) == 4) {
+		addr->family = AF_INET;
+		memcpy(addr->ip, nla_data(a), 4);
+	} else if (nla_len(a) == 16) {
+		addr->family = AF_INET6;
+		memcpy(addr->ip, nla_data(a), 16);
+	}
+}
+
+static void parse_peer(const struct nlattr *nest, struct kdev *d);
+
+/* Counters may sit in RBLK_A_STATS (device) or directly in the message. */
+static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
+{
+	const struct nlattr *s;
+	int rem;
+
+	switch (nla_type(a)) {
+	case RBLK_A_MINOR: d->minor = (uint32_t)get_uint(a); break;
+	case RBLK_A_NODE_ID: d->node_id = (uint32_t)get_uint(a); break;
+	case RBLK_A_RESOURCE_NAME: get_str(a, d->name, sizeof(d->name)); break;
+	case RBLK_A_CLUSTER_NAME: get_str(a, d->cluster, sizeof(d->cluster)); break;
+	case RBLK_A_BACKING_PATH: get_str(a, d->backing, sizeof(d->backing)); break;
+	case RBLK_A_ROLE: d->role = (uint8_t)get_uint(a); break;
+	case RBLK_A_DISK_STATE: d->disk_state = (uint8_t)get_uint(a); break;
+	case RBLK_A_SIZE_SECTORS: d->size_sectors = get_uint(a); break;
+	case RBLK_A_LOGICAL_BLOCK_SIZE_BYTES:
+		d->logical_block_size_bytes = (uint32_t)get_uint(a);
+		break;
+	case RBLK_A_OPEN_COUNT: d->open_count = (uint32_t)get_uint(a); break;
+	case RBLK_A_READS: d->reads = get_uint(a); break;
+	case RBLK_A_WRITES: d->writes = get_uint(a); break;
+	case RBLK_A_READ_BYTES: d->read_bytes = get_uint(a); break;
+	case RBLK_A_WRITE_BYTES: d->write_bytes = get_uint(a); break;
+	case RBLK_A_FLUSHES: d->flushes = get_uint(a); break;
+	case RBLK_A_DISCARDS: d->discards = get_uint(a); break;
+	case RBLK_A_INFLIGHT: d->inflight = get_uint(a); break;
+	case RBLK_A_ERRORS: d->errors = get_uint(a); break;
+	case RBLK_A_STATS:
+		nla_for_each_nested(s, a, rem)
+			parse_dev_attr(s, d);
+		break;
+	case RBLK_A_PEER:
+		parse_peer(a, d);
+		break;
+	default:
+		break;
+	}
+}
+
+static void parse_peer(const struct nlattr *nest, struct kdev *d)
+{
+	const struct nlattr *a;
+	struct kpeer *p;
+	int rem;
+
+	/* A container of several RBLK_A_PEER nests is accepted too. */
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) == RBLK_A_PEER) {
+			parse_peer(a, d);
+			continue;
+		}
+	}
+	if (nla_find(nla_data(nest), nla_len(nest), RBLK_A_PEER_NODE_ID) == NULL)
+		return;
+	if (d->n_peers > RBLK_MAX_NODE_ID)
+		return;
+	p = &d->peers[d->n_peers++];
+	memset(p, 0, sizeof(*p));
+	p->peer_role = RBLK_ROLE_UNKNOWN;
+	p->peer_disk_state = RBLK_DISK_UNKNOWN;
+	nla_for_each_nested(a, nest, rem) {
+		switch (nla_type(a)) {
+		case RBLK_A_PEER_NODE_ID: p->node_id = (uint32_t)get_uint(a); break;
+		case RBLK_A_PEER_IP: get_ip(a, &p->peer); break;
+		case RBLK_A_PEER_PORT: p->peer.port = (uint16_t)get_uint(a); break;
+		case RBLK_A_LOCAL_IP: get_ip(a, &p->local); break;
+		case RBLK_A_LOCAL_PORT: p->local.port = (uint16_t)get_uint(a); break;
+		case RBLK_A_CONN_STATE: p->conn_state = (uint8_t)get_uint(a); break;
+		case RBLK_A_PEER_ROLE: p->peer_role = (uint8_t)get_uint(a); break;
+		case RBLK_A_PEER_DISK_STATE: p->peer_disk_state = (uint8_t)get_uint(a); break;
+		case RBLK_A_PING_INTERVAL_MS:
+			p->options.v[OPT_PING_INTERVAL] = (uint32_t)get_uint(a);
+			p->options.set[OPT_PING_INTERVAL] = true;
+			break;
+		case RBLK_A_PING_TIMEOUT_MS:
+			p->options.v[OPT_PING_TIMEOUT] = (uint32_t)get_uint(a);
+			p->options.set[OPT_PING_TIMEOUT] = true;
+			break;
+		case RBLK_A_CONNECT_TIMEOUT_MS:
+			p->options.v[OPT_CONNECT_TIMEOUT] = (uint32_t)get_uint(a);
+			p->options.set[OPT_CONNECT_TIMEOUT] = true;
+			break;
+		case RBLK_A_RECONNECT_MIN_MS:
+			p->options.v[OPT_RECONNECT_MIN] = (uint32_t)get_uint(a);
+			p->options.set[OPT_RECONNECT_MIN] = true;
+			break;
+		case RBLK_A_RECONNECT_MAX_MS:
+			p->options.v[OPT_RECONNECT_MAX] = (uint32_t)get_uint(a);
+			p->options.set[OPT_RECONNECT_MAX] = true;
+			break;
+		case RBLK_A_WRITES: p->writes = get_uint(a); break;
+		case RBLK_A_WRITE_BYTES: p->write_bytes = get_uint(a); break;
+		case RBLK_A_FLUSHES: p->flushes = get_uint(a); break;
+		case RBLK_A_DISCARDS: p->discards = get_uint(a); break;
+		case RBLK_A_INFLIGHT: p->inflight = get_uint(a); break;
+		case RBLK_A_ACKS: p->acks = get_uint(a); break;
+		case RBLK_A_RTT_US: p->rtt_us = get_uint(a); break;
+		case RBLK_A_RECONNECTS: p->reconnects = get_uint(a); break;
+		case RBLK_A_RECEIVED_WRITES: p->received_writes = get_uint(a); break;
+		case RBLK_A_RECEIVED_BYTES: p->received_bytes = get_uint(a); break;
+		case RBLK_A_ERRORS: p->errors = get_uint(a); break;
+		case RBLK_A_LAST_ERROR: get_str(a, p->last_error, sizeof(p->last_error)); break;
+		default: break;
+		}
+	}
+}
+
+/**
+ * rnl_parse_device - decode one RBLK_CMD_STATUS reply into @d
+ * @nlh: the netlink message (generic netlink header, then attributes)
+ * @d: filled; attributes the kernel did not send stay zero
+ * Returns 0, or -1 when the message carries no RBLK_A_MINOR.
+ */
+int rnl_parse_device(struct nlmsghdr *nlh, struct kdev *d)
+{
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct nlattr *a;
+	int rem;
+	bool has_minor = false;
+
+	memset(d, 0, sizeof(*d));
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		if (nla_type(a) == RBLK_A_MINOR)
+			has_minor = true;
+		parse_dev_attr(a, d);
+	}
+	return has_minor ? 0 : -1;
+}
+
+struct devlist {
+	struct kdev *devs;
+	unsigned int n, cap;
+	bool oom;
+};
+
+static int status_cb(struct nl_msg *msg, void *arg)
+{
+	struct devlist *l = arg;
+
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? l->cap * 2 : 4;
+		struct kdev *nd = realloc(l->devs, cap * sizeof(*nd));
+
+		if (!nd) {
+			l->oom = true;
+			return NL_SKIP;
+		}
+		l->devs = nd;
+		l->cap = cap;
+	}
+	if (rnl_parse_device(nlmsg_hdr(msg), &l->devs[l->n]) == 0)
+		l->n++;
+	return NL_OK;
+}
+
+int rnl_status(struct nlctx *ctx, int64_t minor, struct kdev **devs, unsigned int *n,
+	      struct nl_result *res)
+{
+	struct rblk_req req = { .cmd = RBLK_CMD_STATUS };
+	struct devlist l = { 0 };
+	int ret;
+
+	if (minor >= 0) {
+		req.has = REQ_MINOR;
+		req.minor = (uint32_t)minor;
+	}
+	ret = transact(ctx, &req, minor >= 0 ? 0 : NLM_F_DUMP, status_cb, &l, res);
+	if (ret == EXIT_OK && l.oom) {
+		snprintf(res->msg, sizeof(res->msg), "out of memory");
+		ret = EXIT_SYSTEM;
+	}
+	if (ret != EXIT_OK) {
+		free(l.devs);
+		*devs = NULL;
+		*n = 0;
+		return ret;
+	}
+	*devs = l.devs;
+	*n = l.n;
+	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------- events */
+
+int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev)
+{
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct nlattr *a, *b;
+	int rem, rem2;
+
+	memset(ev, 0, sizeof(*ev));
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		switch (nla_type(a)) {
+		case RBLK_A_EVENT: ev->event = (unsigned int)get_uint(a); break;
+		case RBLK_A_MINOR: ev->minor = (uint32_t)get_uint(a); ev->has_minor = true; break;
+		case RBLK_A_RESOURCE_NAME:
+			get_str(a, ev->name, sizeof(ev->name));
+			ev->has_name = true;
+			break;
+		case RBLK_A_PEER_NODE_ID:
+			ev->peer_node_id = (uint32_t)get_uint(a);
+			ev->has_peer = true;
+			break;
+		case RBLK_A_ROLE: ev->role = (uint8_t)get_uint(a); ev->has_value_role = true; break;
+		case RBLK_A_DISK_STATE:
+			ev->disk_state = (uint8_t)get_uint(a);
+			ev->has_value_disk = true;
+			break;
+		case RBLK_A_CONN_STATE:
+			ev->conn_state = (uint8_t)get_uint(a);
+			ev->has_value_conn = true;
+			break;
+		case RBLK_A_PEER_ROLE:
+			ev->peer_role = (uint8_t)get_uint(a);
+			ev->has_peer_role = true;
+			break;
+		case RBLK_A_PEER_DISK_STATE:
+			ev->peer_disk_state = (uint8_t)get_uint(a);
+			ev->has_peer_disk = true;
+			break;
+		case RBLK_A_LAST_ERROR:
+			get_str(a, ev->last_error, sizeof(ev->last_error));
+			break;
+		case RBLK_A_PEER:
+			/* peer attributes may come nested: flatten them */
+			nla_for_each_nested(b, a, rem2) {
+				switch (nla_type(b)) {
+				case RBLK_A_PEER_NODE_ID:
+					ev->peer_node_id = (uint32_t)get_uint(b);
+					ev->has_peer = true;
+					break;
+				case RBLK_A_CONN_STATE:
+					ev->conn_state = (uint8_t)get_uint(b);
+					ev->has_value_conn = true;
+					break;
+				case RBLK_A_PEER_ROLE:
+					ev->peer_role = (uint8_t)get_uint(b);
+					ev->has_peer_role = true;
+					break;
+				case RBLK_A_PEER_DISK_STATE:
+					ev->peer_disk_state = (uint8_t)get_uint(b);
+					ev->has_peer_disk = true;
+					break;
+				case RBLK_A_LAST_ERROR:
+					get_str(b, ev->last_error, sizeof(ev->last_error));
+					break;
+				default:
+					break;
+				}
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+struct evarg {
+	void (*fn)(const struct kevent *, void *);
+	void *arg;
+};
+
+static int event_cb(struct nl_msg *msg, void *arg)
+{
+	struct evarg *ea = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct kevent ev;
+
+	if (g->cmd != RBLK_CMD_EVENT)
+		return NL_SKIP;
+	rnl_parse_event(nlh, &ev);
+	ea->fn(&ev, ea->arg);
+	return NL_OK;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rnl_events(struct nlctx *ctx, int timeout_ms, void (*fn)(const struct kevent *, void *),
+	      void *arg, char *err, size_t errlen)
+{
+	struct evarg ea = { fn, arg };
+	struct nl_sock *sk;
+	struct pollfd pfd;
+	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	int grp, r, ret = EXIT_OK;
+
+	grp = genl_ctrl_resolve_grp(ctx->sk, RBLK_GENL_NAME, RBLK_GENL_MCGRP_EVENTS);
+	if (grp < 0) {
+		snprintf(err, errlen, "rblk multicast group '%s' not found: %s",
+			 RBLK_GENL_MCGRP_EVENTS, nl_geterror(grp));
+		return EXIT_NOMODULE;
+	}
+	sk = nl_socket_alloc();
+	if (!sk) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_SYSTEM;
+	}
+	nl_socket_disable_seq_check(sk);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, event_cb, &ea);
+	r = genl_connect(sk);
+	if (r >= 0)
+		r = nl_socket_add_membership(sk, grp);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot subscribe to events: %s", nl_geterror(r));
+		nl_socket_free(sk);
+		return EXIT_SYSTEM;
+	}
+	pfd.fd = nl_socket_get_fd(sk);
+	pfd.events = POLLIN;
+	for (;;) {
+		int wait = -1;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0)
+				break;
+			wait = (int)left;
+		}
+		r = poll(&pfd, 1, wait);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			ret = EXIT_SYSTEM;
+			break;
+		}
+		if (r == 0)
+			continue;
+		r = nl_recvmsgs_default(sk);
+		if (r == -NLE_NOMEM) {
+			/* ENOBUFS: the socket overran; say so and go on */
+			fprintf(stderr, "rblkadm: events: some events were lost (receive buffer overrun)\n");
+			continue;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "receive: %s", nl_geterror(r));
+			ret = EXIT_SYSTEM;
+			break;
+		}
+	}
+	nl_socket_free(sk);
+	return ret;
+}

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plan.c - the converge plan: a pure function from the kernel's state (as
+ * read with RBLK_CMD_STATUS) and the topology file to the list of requests
+ * that make the kernel match the file for the local node.  No I/O here.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "rblkadm.h"
+
+const char *cmd_name(unsigned int cmd)
+{
+	static const char *const names[] = {
+		[RBLK_CMD_DEVICE_CREATE] = "create-device",
+		[RBLK_CMD_DEVICE_DELETE] = "delete-device",
+		[RBLK_CMD_ATTACH] = "attach",
+		[RBLK_CMD_DETACH] = "detach",
+		[RBLK_CMD_PEER_ADD] = "add-peer",
+		[RBLK_CMD_PEER_REMOVE] = "remove-peer",
+		[RBLK_CMD_CONNECT] = "connect-peer",
+		[RBLK_CMD_DISCONNECT] = "disconnect-peer",
+		[RBLK_CMD_PRIMARY] = "set-primary",
+		[RBLK_CMD_SECONDARY] = "set-secondary",
+		[RBLK_CMD_STATUS] = "show",
+		[RBLK_CMD_EVENT] = "event",
+	};
+
+	if (cmd < sizeof(names) / sizeof(names[0]) && names[cmd])
+		return names[cmd];
+	return "unknown-command";
+}
+
+__attribute__((format(printf, 3, 4)))
+static struct plan_op *add_op(struct plan *p, uint8_t cmd, const char *fmt, ...)
+{
+	struct plan_op *op;
+	va_list ap;
+	int k;
+
+	if (p->n >= PLAN_MAX_OPS)
+		return NULL;
+	op = &p->ops[p->n++];
+	memset(op, 0, sizeof(*op));
+	op->req.cmd = cmd;
+	k = snprintf(op->what, sizeof(op->what), "%s", cmd_name(cmd));
+	if (fmt && fmt[0] && k > 0 && (size_t)k < sizeof(op->what)) {
+		op->what[k++] = ' ';
+		va_start(ap, fmt);
+		vsnprintf(op->what + k, sizeof(op->what) - k, fmt, ap);
+		va_end(ap);
+	}
+	return op;
+}
+
+static const struct kdev *find_minor(const struct kdev *devs, unsigned int n, uint32_t minor)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (devs[i].minor == minor)
+			return &devs[i];
+	return NULL;
+}
+
+static const struct kdev *find_name(const struct kdev *devs, unsigned int n, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(devs[i].name, name))
+			return &devs[i];
+	return NULL;
+}
+
+static const struct kpeer *find_peer(const struct kdev *d, uint32_t id)
+{
+	unsigned int i;
+
+	if (!d)
+		return NULL;
+	for (i = 0; i < d->n_peers; i++)
+		if (d->peers[i].node_id == id)
+			return &d->peers[i];
+	return NULL;
+}
+
+static bool peer_matches(const struct kpeer *kp, const struct conf_addr *peer_ep,
+			 const struct conf_addr *local_ep, const uint32_t opts[OPT_COUNT])
+{
+	unsigned int i;
+
+	/* Addresses the kernel did not report cannot be compared: keep them. */
+	if (kp->peer.family && !addr_equal(&kp->peer, peer_ep))
+		return false;
+	if (kp->local.family && !addr_equal(&kp->local, local_ep))
+		return false;
+	for (i = 0; i < OPT_COUNT; i++)
+		if (kp->options.set[i] && kp->options.v[i] != opts[i])
+			return false;
+	return true;
+}
+
+static void fill_peer_add(struct rblk_req *q, uint32_t minor, uint32_t peer_id,
+			  const struct conf_addr *peer_ep, const struct conf_addr *local_ep,
+			  const uint32_t opts[OPT_COUNT])
+{
+	unsigned int i;
+
+	q->has = REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
+		 REQ_LOCAL_IP | REQ_LOCAL_PORT;
+	q->minor = minor;
+	q->peer_node_id = peer_id;
+	q->peer = *peer_ep;
+	q->local = *local_ep;
+	for (i = 0; i < OPT_COUNT; i++) {
+		q->options.v[i] = opts[i];
+		q->options.set[i] = true;
+	}
+}
+
+#define NEED(op) do { if (!(op)) goto full; } while (0)
+
+int plan_up(const struct conf *c, const struct conf_resource *r,
+	    const struct conf_node *local, const struct kdev *devs,
+	    unsigned int n_devs, struct plan *p, char *err, size_t errlen)
+{
+	const struct kdev *dev = find_minor(devs, n_devs, r->minor);
+	const struct kdev *byname = find_name(devs, n_devs, r->name);
+	uint32_t opts[OPT_COUNT];
+	uint32_t connect_ids[RBLK_MAX_NODE_ID + 1];
+	unsigned int n_connect = 0, i;
+	const char *have_disk;
+	struct plan_op *op;
+
+	p->n = 0;
+	err[0] = 0;
+	if (byname && byname->minor != r->minor) {
+		snprintf(err, errlen,
+			 "%s: the kernel has this resource at minor %u, the file says minor %u; run 'rblkadm down %s' first",
+			 r->name, byname->minor, r->minor, r->name);
+		return -1;
+	}
+	if (dev && strcmp(dev->name, r->name)) {
+		snprintf(err, errlen,
+			 "%s: minor %u is in use by resource '%s' in the kernel",
+			 r->name, r->minor, dev->name);
+		return -1;
+	}
+	if (dev && dev->node_id != local->node_id) {
+		snprintf(err, errlen,
+			 "%s: the kernel device has node id %u, the file says %u for node '%s'; run 'rblkadm down %s' first",
+			 r->name, dev->node_id, local->node_id, local->name, r->name);
+		return -1;
+	}
+	if (dev && strcmp(dev->cluster, c->cluster)) {
+		snprintf(err, errlen,
+			 "%s: the kernel device has cluster name '%s', the file says '%s'; run 'rblkadm down %s' first",
+			 r->name, dev->cluster, c->cluster, r->name);
+		return -1;
+	}
+
+	if (!dev) {
+		if (c->cluster[0])
+			NEED(op = add_op(p, RBLK_CMD_DEVICE_CREATE, "%s minor %u node-id %u cluster %s",
+					 r->name, r->minor, local->node_id, c->cluster));
+		else
+			NEED(op = add_op(p, RBLK_CMD_DEVICE_CREATE, "%s minor %u node-id %u",
+					 r->name, r->minor, local->node_id));
+		op->req.has = REQ_MINOR | REQ_NAME | REQ_NODE_ID;
+		op->req.minor = r->minor;
+		op->req.node_id = local->node_id;
+		snprintf(op->req.name, sizeof(op->req.name), "%s", r->name);
+		if (c->cluster[0]) {
+			op->req.has |= REQ_CLUSTER;
+			snprintf(op->req.cluster, sizeof(op->req.cluster), "%s", c->cluster);
+		}
+	}
+
+	have_disk = dev && dev->disk_state != RBLK_DISK_DISKLESS ? dev->backing : "";
+	if (strcmp(have_disk, local->disk)) {
+		if (have_disk[0]) {
+			NEED(op = add_op(p, RBLK_CMD_DETACH, "%s", have_disk));
+			op->req.has = REQ_MINOR;
+			op->req.minor = r->minor;
+		}
+		if (local->disk[0]) {
+			NEED(op = add_op(p, RBLK_CMD_ATTACH, "%s%s", local->disk,
+					 r->assume_clean ? " assume-uptodate" : ""));
+			op->req.has = REQ_MINOR | REQ_PATH;
+			op->req.minor = r->minor;
+			snprintf(op->req.path, sizeof(op->req.path), "%s", local->disk);
+			if (r->assume_clean)
+				op->req.has |= REQ_ASSUME_UPTODATE;
+		}
+	}
+
+	/* Peers the kernel has but the file does not: remove first (frees ports). */
+	for (i = 0; dev && i < dev->n_peers; i++) {
+		const struct kpeer *kp = &dev->peers[i];
+		const struct conf_node *cn = conf_find_node_id(r, kp->node_id);
+
+		if (cn && cn != local)
+			continue;
+		NEED(op = add_op(p, RBLK_CMD_PEER_REMOVE, "node id %u (not in the file)",
+				 kp->node_id));
+		op->req.has = REQ_MINOR | REQ_PEER_NODE_ID;
+		op->req.minor = r->minor;
+		op->req.peer_node_id = kp->node_id;
+	}
+
+	conf_effective_options(c, r, local, opts);
+	for (i = 0; i < r->n_nodes; i++) {
+		const struct conf_node *peer = &r->nodes[i];
+		const struct kpeer *kp;
+		struct conf_addr peer_ep, local_ep;
+		char pa[64], la[64];
+
+		if (peer == local)
+			continue;
+		conf_endpoint(peer, local, &peer_ep);
+		conf_endpoint(local, peer, &local_ep);
+		kp = find_peer(dev, peer->node_id);
+		if (kp && peer_matches(kp, &peer_ep, &local_ep, opts)) {
+			if (kp->conn_state == RBLK_CONN_STANDALONE)
+				connect_ids[n_connect++] = peer->node_id;
+			continue;
+		}
+		if (kp) {
+			NEED(op = add_op(p, RBLK_CMD_PEER_REMOVE, "%s (node id %u): changed",
+					 peer->name, peer->node_id));
+			op->req.has = REQ_MINOR | REQ_PEER_NODE_ID;
+			op->req.minor = r->minor;
+			op->req.peer_node_id = peer->node_id;
+		}
+		format_addr(&peer_ep, pa, sizeof(pa));
+		format_addr(&local_ep, la, sizeof(la));
+		NEED(op = add_op(p, RBLK_CMD_PEER_ADD, "%s (node id %u) peer %s local %s",
+				 peer->name, peer->node_id, pa, la));
+		fill_peer_add(&op->req, r->minor, peer->node_id, &peer_ep, &local_ep, opts);
+		connect_ids[n_connect++] = peer->node_id;
+	}
+	for (i = 0; i < n_connect; i++) {
+		const struct conf_node *peer = conf_find_node_id(r, connect_ids[i]);
+
+		NEED(op = add_op(p, RBLK_CMD_CONNECT, "%s (node id %u)", peer->name,
+				 peer->node_id));
+		op->req.has = REQ_MINOR | REQ_PEER_NODE_ID;
+		op->req.minor = r->minor;
+		op->req.peer_node_id = peer->node_id;
+	}
+	return 0;
+full:
+	snprintf(err, errlen, "%s: plan too long", r->name);
+	return -1;
+}
+
+int plan_down(const struct conf_resource *r, const struct kdev *devs,
+	      unsigned int n_devs, struct plan *p, char *err, size_t errlen)
+{
+	const struct kdev *dev = find_name(devs, n_devs, r->name);
+	struct plan_op *op;
+	unsigned int i;
+	bool connected = false;
+
+	p->n = 0;
+	err[0] = 0;
+	if (!dev)
+		return 0;
+	for (i = 0; i < dev->n_peers; i++)
+		if (dev->peers[i].conn_state != RBLK_CONN_STANDALONE)
+			connected = true;
+	if (connected) {
+		NEED(op = add_op(p, RBLK_CMD_DISCONNECT, "all peers"));
+		op->req.has = REQ_MINOR;
+		op->req.minor = dev->minor;
+	}
+	if (dev->disk_state != RBLK_DISK_DISKLESS) {
+		NEED(op = add_op(p, RBLK_CMD_DETACH, "%s", dev->backing));
+		op->req.has = REQ_MINOR;
+		op->req.minor = dev->minor;
+	}
+	NEED(op = add_op(p, RBLK_CMD_DEVICE_DELETE, "minor %u", dev->minor));
+	op->req.has = REQ_MINOR;
+	op->req.minor = dev->minor;
+	return 0;
+full:
+	snprintf(err, errlen, "%s: plan too long", r->name);
+	return -1;
+}
+
+/* ------------------------------------------------------------ enum names */
+
+#define NAME_OF(tbl, v) ((v) < sizeof(tbl) / sizeof(tbl[0]) && tbl[v] ? tbl[v] : "invalid")
+
+const char *role_json(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_ROLE_UNKNOWN] = "unknown",
+		[RBLK_ROLE_SECONDARY] = "secondary",
+		[RBLK_ROLE_PRIMARY] = "primary",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *role_human(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_ROLE_UNKNOWN] = "Unknown",
+		[RBLK_ROLE_SECONDARY] = "Secondary",
+		[RBLK_ROLE_PRIMARY] = "Primary",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *disk_json(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_DISK_DISKLESS] = "diskless",
+		[RBLK_DISK_INCONSISTENT] = "inconsistent",
+		[RBLK_DISK_OUTDATED] = "outdated",
+		[RBLK_DISK_UNKNOWN] = "unknown",
+		[RBLK_DISK_UP_TO_DATE] = "up_to_date",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *disk_human(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_DISK_DISKLESS] = "Diskless",
+		[RBLK_DISK_INCONSISTENT] = "Inconsistent",
+		[RBLK_DISK_OUTDATED] = "Outdated",
+		[RBLK_DISK_UNKNOWN] = "Unknown",
+		[RBLK_DISK_UP_TO_DATE] = "UpToDate",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *conn_json(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_CONN_STANDALONE] = "standalone",
+		[RBLK_CONN_CONNECTING] = "connecting",
+		[RBLK_CONN_CONNECTED] = "connected",
+		[RBLK_CONN_DISCONNECTING] = "disconnecting",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *conn_human(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_CONN_STANDALONE] = "StandAlone",
+		[RBLK_CONN_CONNECTING] = "Connecting",
+		[RBLK_CONN_CONNECTED] = "Connected",
+		[RBLK_CONN_DISCONNECTING] = "Disconnecting",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *event_json(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_EVENT_UNSPEC] = "unspec",
+		[RBLK_EVENT_DEVICE_CREATED] = "device_created",
+		[RBLK_EVENT_DEVICE_DELETED] = "device_deleted",
+		[RBLK_EVENT_ROLE_CHANGED] = "role_changed",
+		[RBLK_EVENT_DISK_STATE_CHANGED] = "disk_state_changed",
+		[RBLK_EVENT_PEER_ADDED] = "peer_added",
+		[RBLK_EVENT_PEER_REMOVED] = "peer_removed",
+		[RBLK_EVENT_CONN_STATE_CHANGED] = "conn_state_changed",
+		[RBLK_EVENT_PEER_ROLE_CHANGED] = "peer_role_changed",
+		[RBLK_EVENT_PEER_DISK_STATE_CHANGED] = "peer_disk_state_changed",
+	};
+	return NAME_OF(t, v);
+}
