@@ -59,7 +59,8 @@ static void perr(struct pctx *p, struct conf_loc l, const char *path, const char
 	if (p->failed)
 		return;
 	p->failed = true;
-	k = snprintf(p->err, p->errlen, "%s:%u:%u: %s: ", p->file, l.line, l.col, path);
+	k = snprintf(p->err, p->errlen, "%s:%u:%u: %s: ", p->file, l.line, l.col,
+		     path[0] ? path : "(top level)");
 	if (k < 0 || (size_t)k >= p->errlen)
 		return;
 	va_start(ap, fmt);
@@ -508,17 +509,33 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 	}
 }
 
-/* Where the effective value of option @i for node @n of @r was set. */
-static struct conf_loc opt_loc(const struct conf *c, const struct conf_resource *r,
-			       const struct conf_node *n, int i)
+/* How specifically option @i is set for node @n: 3 node, 2 resource, 1 file, 0 default. */
+static int opt_level(const struct conf *c, const struct conf_resource *r,
+		     const struct conf_node *n, int i)
 {
 	if (n->options.set[i])
-		return n->options.loc[i];
+		return 3;
 	if (r->options.set[i])
-		return r->options.loc[i];
-	if (c->options.set[i])
-		return c->options.loc[i];
-	return r->loc;
+		return 2;
+	return c->options.set[i] ? 1 : 0;
+}
+
+/* Where the more specifically set of options @i and @j was given. */
+static struct conf_loc opt_loc(const struct conf *c, const struct conf_resource *r,
+			       const struct conf_node *n, int i, int j)
+{
+	int k = opt_level(c, r, n, i) >= opt_level(c, r, n, j) ? i : j;
+
+	switch (opt_level(c, r, n, k)) {
+	case 3:
+		return n->options.loc[k];
+	case 2:
+		return r->options.loc[k];
+	case 1:
+		return c->options.loc[k];
+	default:
+		return n->loc;
+	}
 }
 
 void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
@@ -541,14 +558,14 @@ static bool check_options(struct pctx *p, const struct conf *c, unsigned int ri)
 		conf_effective_options(c, r, n, v);
 		if (v[OPT_RECONNECT_MIN] > v[OPT_RECONNECT_MAX]) {
 			snprintf(path, sizeof(path), "resources[%u].nodes[%u]", ri, i);
-			perr(p, opt_loc(c, r, n, OPT_RECONNECT_MIN), path,
+			perr(p, opt_loc(c, r, n, OPT_RECONNECT_MIN, OPT_RECONNECT_MAX), path,
 			     "reconnect-min-ms (%u) must not exceed reconnect-max-ms (%u)",
 			     v[OPT_RECONNECT_MIN], v[OPT_RECONNECT_MAX]);
 			return false;
 		}
 		if (v[OPT_PING_TIMEOUT] < v[OPT_PING_INTERVAL]) {
 			snprintf(path, sizeof(path), "resources[%u].nodes[%u]", ri, i);
-			perr(p, opt_loc(c, r, n, OPT_PING_TIMEOUT), path,
+			perr(p, opt_loc(c, r, n, OPT_PING_TIMEOUT, OPT_PING_INTERVAL), path,
 			     "ping-timeout-ms (%u) must not be less than ping-interval-ms (%u)",
 			     v[OPT_PING_TIMEOUT], v[OPT_PING_INTERVAL]);
 			return false;

@@ -124,8 +124,13 @@ struct rx {
 	void *valid_arg;
 };
 
-/* Copy NLMSGERR_ATTR_MSG of an error message into @buf (or leave it empty). */
-static void extack_msg(const struct nlmsgerr *e, char *buf, size_t len)
+/**
+ * rnl_extack_msg - the kernel's extack message of an NLMSG_ERROR message
+ * @e: payload of the error message (the netlink header precedes it)
+ * @buf: receives NLMSGERR_ATTR_MSG, or "" when the kernel sent none
+ * @len: size of @buf in bytes
+ */
+void rnl_extack_msg(const struct nlmsgerr *e, char *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
@@ -163,7 +168,7 @@ static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 
 	(void)nla;
 	rx->res->error = e->error;
-	extack_msg(e, rx->res->msg, sizeof(rx->res->msg));
+	rnl_extack_msg(e, rx->res->msg, sizeof(rx->res->msg));
 	rx->done = true;
 	return NL_STOP;
 }

@@ -219,6 +219,8 @@ struct nlmsghdr;
 /* Append @req's attributes to @msg (after its genetlink header); 0 or -1. */
 int rnl_build_request(struct nl_msg *msg, const struct rblk_req *req);
 int rnl_parse_device(struct nlmsghdr *nlh, struct kdev *d);
+struct nlmsgerr;
+void rnl_extack_msg(const struct nlmsgerr *e, char *buf, size_t len);
 
 /* An event as decoded from RBLK_CMD_EVENT; has_* say what was present. */
 struct kevent {

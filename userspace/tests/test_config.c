@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_config.c - topology file parsing and validation: good files parse to
+ * the expected values, bad files fail with exactly the expected message
+ * (file:line:column: field path: what was expected).
+ */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* The example of rblk.conf(5). */
+static const char example[] =
+	"cluster: hospital-a          # optional cluster name, sent in the handshake\n"
+	"options:                     # optional, defaults from the uapi header\n"
+	"  ping-interval-ms: 2000\n"
+	"  ping-timeout-ms: 5000\n"
+	"  connect-timeout-ms: 5000\n"
+	"  reconnect-min-ms: 100\n"
+	"  reconnect-max-ms: 10000\n"
+	"resources:\n"
+	"  - name: vm-disk-1\n"
+	"    minor: 0\n"
+	"    assume-clean: true\n"
+	"    nodes:\n"
+	"      - name: node-a\n"
+	"        node-id: 0\n"
+	"        address: 10.0.0.1:7789\n"
+	"        disk: /dev/vda\n"
+	"      - name: node-b\n"
+	"        node-id: 1\n"
+	"        address: 10.0.0.2:7789\n"
+	"        disk: /dev/vdb\n"
+	"        options:\n"
+	"          ping-timeout-ms: 8000\n";
+
+static void test_example(void **state)
+{
+	struct conf c;
+	const struct conf_resource *r;
+	const struct conf_node *a, *b;
+	uint32_t o[OPT_COUNT];
+	char buf[64];
+
+	(void)state;
+	parse_ok(example, &c);
+	assert_string_equal(c.file, "rblk.conf");
+	assert_string_equal(c.cluster, "hospital-a");
+	assert_int_equal(c.n_res, 1);
+	r = conf_find_resource(&c, "vm-disk-1");
+	assert_non_null(r);
+	assert_null(conf_find_resource(&c, "vm-disk-2"));
+	assert_int_equal(r->minor, 0);
+	assert_true(r->assume_clean);
+	assert_int_equal(r->n_nodes, 2);
+	assert_int_equal(r->loc.line, 9);
+	assert_int_equal(r->loc.col, 5);
+	a = conf_find_node(r, "node-a");
+	b = conf_find_node(r, "node-b");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_equal(conf_find_node_id(r, 1), b);
+	assert_null(conf_find_node_id(r, 2));
+	assert_int_equal(a->node_id, 0);
+	assert_int_equal(b->node_id, 1);
+	assert_int_equal(a->addr.family, AF_INET);
+	assert_int_equal(a->addr.port, 7789);
+	format_addr(&b->addr, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.2:7789");
+	assert_string_equal(a->disk, "/dev/vda");
+	assert_string_equal(b->disk, "/dev/vdb");
+	assert_int_equal(b->loc_node_id.line, 18);
+	assert_int_equal(b->loc_node_id.col, 18);
+
+	conf_effective_options(&c, r, a, o);
+	assert_int_equal(o[OPT_PING_INTERVAL], 2000);
+	assert_int_equal(o[OPT_PING_TIMEOUT], 5000);
+	assert_int_equal(o[OPT_CONNECT_TIMEOUT], 5000);
+	assert_int_equal(o[OPT_RECONNECT_MIN], 100);
+	assert_int_equal(o[OPT_RECONNECT_MAX], 10000);
+	conf_effective_options(&c, r, b, o);
+	assert_int_equal(o[OPT_PING_TIMEOUT], 8000);
+	conf_free(&c);
+	assert_null(c.res);
+}
+
+static void test_minimal_defaults(void **state)
+{
+	struct conf c;
+	uint32_t o[OPT_COUNT];
+
+	(void)state;
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 1023\n"
+		 "    nodes:\n"
+		 "      - name: solo\n"
+		 "        node-id: 31\n"
+		 "        address: 192.168.1.1:1\n", &c);
+	assert_string_equal(c.cluster, "");
+	assert_int_equal(c.res[0].minor, 1023);
+	assert_false(c.res[0].assume_clean);
+	assert_int_equal(c.res[0].nodes[0].node_id, 31);
+	assert_string_equal(c.res[0].nodes[0].disk, "");	/* diskless */
+	conf_effective_options(&c, &c.res[0], &c.res[0].nodes[0], o);
+	assert_int_equal(o[OPT_PING_INTERVAL], RBLK_PING_INTERVAL_MS_DEFAULT);
+	assert_int_equal(o[OPT_PING_TIMEOUT], RBLK_PING_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(o[OPT_CONNECT_TIMEOUT], RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(o[OPT_RECONNECT_MIN], RBLK_RECONNECT_MIN_MS_DEFAULT);
+	assert_int_equal(o[OPT_RECONNECT_MAX], RBLK_RECONNECT_MAX_MS_DEFAULT);
+	conf_free(&c);
+}
+
+static void test_option_precedence(void **state)
+{
+	struct conf c;
+	uint32_t o[OPT_COUNT];
+
+	(void)state;
+	parse_ok("options: {ping-interval-ms: 1000, reconnect-max-ms: 20000}\n"
+		 "resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    options: {ping-interval-ms: 1500, connect-timeout-ms: 700}\n"
+		 "    nodes:\n"
+		 "      - name: a\n"
+		 "        node-id: 0\n"
+		 "        address: 10.0.0.1:7789\n"
+		 "        options: {connect-timeout-ms: 900}\n"
+		 "      - name: b\n"
+		 "        node-id: 1\n"
+		 "        address: 10.0.0.2:7789\n", &c);
+	conf_effective_options(&c, &c.res[0], &c.res[0].nodes[0], o);
+	assert_int_equal(o[OPT_PING_INTERVAL], 1500);		/* resource beats global */
+	assert_int_equal(o[OPT_CONNECT_TIMEOUT], 900);		/* node beats resource */
+	assert_int_equal(o[OPT_RECONNECT_MAX], 20000);		/* global */
+	assert_int_equal(o[OPT_PING_TIMEOUT], RBLK_PING_TIMEOUT_MS_DEFAULT);
+	conf_effective_options(&c, &c.res[0], &c.res[0].nodes[1], o);
+	assert_int_equal(o[OPT_CONNECT_TIMEOUT], 700);
+	conf_free(&c);
+}
+
+static void test_ipv6_and_flow_style(void **state)
+{
+	struct conf c;
+	const struct conf_node *n;
+	struct conf_addr ep;
+	char buf[64];
+	uint8_t lo6[16] = { 0 };
+
+	(void)state;
+	lo6[15] = 1;
+	parse_ok("resources: [{name: r6, minor: 7, nodes: [\n"
+		 "  {name: a, node-id: 0, address: '[::1]:7789', disk: /dev/loop0},\n"
+		 "  {name: b, node-id: 1, address: \"[::1]:7800\", disk: /dev/loop1}]}]\n", &c);
+	n = &c.res[0].nodes[0];
+	assert_int_equal(n->addr.family, AF_INET6);
+	assert_memory_equal(n->addr.ip, lo6, 16);
+	assert_int_equal(n->addr.port, 7789);
+	format_addr(&c.res[0].nodes[1].addr, buf, sizeof(buf));
+	assert_string_equal(buf, "[::1]:7800");
+	conf_endpoint(&c.res[0].nodes[1], n, &ep);	/* b listens for a: 7800 + 0 */
+	format_addr(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "[::1]:7800");
+	conf_endpoint(n, &c.res[0].nodes[1], &ep);	/* a's nominal local: 7789 + 1 */
+	format_addr(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "[::1]:7790");
+	format_ip(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "::1");
+	conf_free(&c);
+}
+
+/* A loopback test setup: both nodes on 127.0.0.1, consecutive ports. */
+static void test_loopback_pair(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 127.0.0.1:7789, disk: /dev/loop0}\n"
+		 "      - {name: b, node-id: 1, address: 127.0.0.1:7790, disk: /dev/loop1}\n", &c);
+	conf_free(&c);
+}
+
+/*
+ * Three nodes: for every pair both sides must agree: X's peer endpoint for Y
+ * is Y's local endpoint for X.  The higher id listens on port + lower id.
+ */
+static void test_three_nodes_endpoints_agree(void **state)
+{
+	struct conf c;
+	const struct conf_resource *r;
+	unsigned int i, j;
+
+	(void)state;
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n"
+		 "      - {name: b, node-id: 1, address: 10.0.0.2:7789}\n"
+		 "      - {name: c, node-id: 2, address: 10.0.0.3:7789}\n"
+		 "  - name: s\n"
+		 "    minor: 1\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7792}\n"
+		 "      - {name: b, node-id: 1, address: 10.0.0.2:7792}\n"
+		 "      - {name: c, node-id: 2, address: 10.0.0.3:7792}\n", &c);
+	r = &c.res[0];
+	for (i = 0; i < r->n_nodes; i++) {
+		for (j = 0; j < r->n_nodes; j++) {
+			struct conf_addr ep;
+
+			if (i == j)
+				continue;
+			/* node i's endpoint toward node j: i's IP, i's port + j's id */
+			conf_endpoint(&r->nodes[i], &r->nodes[j], &ep);
+			assert_int_equal(ep.family, AF_INET);
+			assert_memory_equal(ep.ip, r->nodes[i].addr.ip, 4);
+			assert_int_equal(ep.port, 7789 + r->nodes[j].node_id);
+		}
+	}
+	conf_free(&c);
+}
+
+static void test_parse_addr(void **state)
+{
+	struct conf_addr a;
+
+	(void)state;
+	assert_int_equal(parse_addr("10.1.2.3:80", true, &a), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(a.port, 80);
+	assert_int_equal(parse_addr("10.1.2.3", true, &a), -1);
+	assert_int_equal(parse_addr("10.1.2.3", false, &a), 0);
+	assert_int_equal(a.port, 0);
+	assert_int_equal(parse_addr("[fe80::1]:65535", true, &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(a.port, 65535);
+	assert_int_equal(parse_addr("::1", false, &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(parse_addr("[::1]", false, &a), 0);
+	assert_int_equal(parse_addr("[::1]", true, &a), -1);
+	assert_int_equal(parse_addr("10.1.2.3:0", true, &a), -1);
+	assert_int_equal(parse_addr("10.1.2.3:65536", true, &a), -1);
+	assert_int_equal(parse_addr("10.1.2.3:-1", true, &a), -1);
+	assert_int_equal(parse_addr("10.1.2.3:1x", true, &a), -1);
+	assert_int_equal(parse_addr("host.example:7789", true, &a), -1);
+	assert_int_equal(parse_addr("[::1]x", false, &a), -1);
+	assert_int_equal(parse_addr("[::1:7789", false, &a), -1);
+	assert_int_equal(parse_addr("256.0.0.1:1", true, &a), -1);
+	assert_int_equal(parse_addr("", false, &a), -1);
+}
+
+static void test_load_missing_file(void **state)
+{
+	struct conf c;
+	char err[ERRBUF_BYTES];
+
+	(void)state;
+	assert_int_equal(conf_load("/nonexistent/rblk.conf", &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/rblk.conf: No such file or directory");
+}
+
+static void test_load_file(void **state)
+{
+	char path[] = "/tmp/rblkadm-test-XXXXXX";
+	char err[ERRBUF_BYTES];
+	struct conf c;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(example, f);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.file, path);
+	assert_int_equal(c.n_res, 1);
+	conf_free(&c);
+	unlink(path);
+}
+
+/* --------------------------------------------------------------- bad files */
+
+struct bad {
+	const char *yaml;
+	const char *expected;
+};
+
+#define HEAD "resources:\n  - name: r0\n    minor: 0\n    nodes:\n"
+#define NODE_A "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:7789\n"
+#define NODE_B "      - name: node-b\n        node-id: 1\n        address: 10.0.0.2:7789\n"
+
+static const struct bad bad_files[] = {
+	/* 0 */ { HEAD NODE_A
+	  "      - name: node-b\n"
+	  "        node-id: x\n"
+	  "        address: 10.0.0.2:7789\n",
+	  "rblk.conf:9:18: resources[0].nodes[1].node-id: expected an integer 0..31, got 'x'" },
+	{ HEAD NODE_A
+	  "      - name: node-b\n"
+	  "        node-id: 32\n"
+	  "        address: 10.0.0.2:7789\n",
+	  "rblk.conf:9:18: resources[0].nodes[1].node-id: expected an integer 0..31, got '32'" },
+	{ "resources:\n  - name: r0\n    minor: 1024\n    nodes:\n" NODE_A,
+	  "rblk.conf:3:12: resources[0].minor: expected an integer 0..1023, got '1024'" },
+	{ "resources:\n  - name: r0\n    minor: -1\n    nodes:\n" NODE_A,
+	  "rblk.conf:3:12: resources[0].minor: expected an integer 0..1023, got '-1'" },
+	{ "resources:\n  - name: r0\n    minor: [0]\n    nodes:\n" NODE_A,
+	  "rblk.conf:3:12: resources[0].minor: expected an integer 0..1023, got a list" },
+	/* 5 */ { "clustr: x\n" HEAD NODE_A,
+	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources)" },
+	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
+	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, assume-clean, options, nodes)" },
+	{ HEAD NODE_A "        port: 7789\n",
+	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, disk, options)" },
+	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
+	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms)" },
+	{ HEAD NODE_A "        node-id: 3\n",
+	  "rblk.conf:8:9: resources[0].nodes[0].node-id: duplicate key (first at line 6)" },
+	/* 10 */ { "cluster: c\n",
+	  "rblk.conf:1:1: (top level): missing required key 'resources'" },
+	{ "resources:\n  - name: r0\n    nodes:\n" NODE_A,
+	  "rblk.conf:2:5: resources[0]: missing required key 'minor'" },
+	{ HEAD "      - name: node-a\n        address: 10.0.0.1:7789\n",
+	  "rblk.conf:5:9: resources[0].nodes[0]: missing required key 'node-id'" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n",
+	  "rblk.conf:5:9: resources[0].nodes[0]: missing required key 'address'" },
+	{ "resources:\n  name: r0\n",
+	  "rblk.conf:2:3: resources: expected a list of resources, got a mapping" },
+	/* 15 */ { "resources: []\n",
+	  "rblk.conf:1:12: resources: expected at least one resource" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    nodes: []\n",
+	  "rblk.conf:4:12: resources[0].nodes: expected at least one node" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '10.0.0.1'" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:0\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '10.0.0.1:0'" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n        address: storage-a:7789\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got 'storage-a:7789'" },
+	/* 20 */ { HEAD "      - name: node-a\n        node-id: 0\n        address: ::1:7789\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '::1:7789'" },
+	{ HEAD NODE_A
+	  "      - name: node-b\n"
+	  "        node-id: 1\n"
+	  "        address: '[fd00::2]:7789'\n",
+	  "rblk.conf:10:18: resources[0].nodes[1].address: IPv6 address, but nodes[0] 'node-a' uses IPv4 (line 7); all nodes of a resource must use the same address family" },
+	{ HEAD NODE_A NODE_B
+	  "  - name: r0\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800}\n",
+	  "rblk.conf:11:11: resources[1].name: duplicate resource name 'r0' (also resources[0] at line 2)" },
+	{ HEAD NODE_A NODE_B
+	  "  - name: r1\n    minor: 0\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800}\n",
+	  "rblk.conf:12:12: resources[1].minor: minor 0 already used by resource 'r0' (line 3)" },
+	{ HEAD NODE_A
+	  "      - name: node-b\n"
+	  "        node-id: 0\n"
+	  "        address: 10.0.0.2:7789\n",
+	  "rblk.conf:9:18: resources[0].nodes[1].node-id: duplicate node id 0 (also nodes[0] 'node-a' at line 6)" },
+	/* 25 */ { HEAD NODE_A
+	  "      - name: node-a\n"
+	  "        node-id: 1\n"
+	  "        address: 10.0.0.2:7789\n",
+	  "rblk.conf:8:15: resources[0].nodes[1].name: duplicate node name 'node-a' (also nodes[0] at line 5)" },
+	{ HEAD NODE_A
+	  "      - name: node-b\n"
+	  "        node-id: 1\n"
+	  "        address: 10.0.0.1:7789\n",
+	  "rblk.conf:10:18: resources[0].nodes[1].address: duplicate address 10.0.0.1:7789 (also nodes[0] 'node-a' at line 7)" },
+	{ HEAD NODE_A NODE_B
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 1, address: 10.0.0.1:7789}\n"
+	  "      - {name: node-b, node-id: 2, address: 10.0.0.2:7788}\n",
+	  "rblk.conf:15:45: resources[1].nodes[1].address: listening address 10.0.0.2:7789 (port 7788 + peer node id 1) is also used by resources[0].nodes[1] 'node-b' for peer node id 0 (line 10)" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:65535\n"
+	  "      - {name: node-b, node-id: 1, address: 10.0.0.2:7789}\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: port 65535 + peer node id 1 exceeds 65535" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    assume-clean: yes\n    nodes:\n" NODE_A,
+	  "rblk.conf:4:19: resources[0].assume-clean: expected true or false, got 'yes'" },
+	/* 30 */ { HEAD NODE_A "        disk: vda\n",
+	  "rblk.conf:8:15: resources[0].nodes[0].disk: expected an absolute device path shorter than 256 bytes, got 'vda'" },
+	{ "resources:\n  - name: vm disk\n    minor: 0\n    nodes:\n" NODE_A,
+	  "rblk.conf:2:11: resources[0].name: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got 'vm disk'" },
+	{ "resources:\n  - name: a123456789b123456789c123456789d123456789e123456789f123456789g123\n    minor: 0\n    nodes:\n" NODE_A,
+	  "rblk.conf:2:11: resources[0].name: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got 'a123456789b123456789c123456789d123456789e123456789f123456789g123'" },
+	{ "cluster:\n" HEAD NODE_A,
+	  "rblk.conf:1:9: cluster: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got ''" },
+	{ "options:\n  ping-timeout-ms: 5\n" HEAD NODE_A,
+	  "rblk.conf:2:20: options.ping-timeout-ms: expected milliseconds 10..600000, got '5'" },
+	/* 35 */ { "options:\n  reconnect-min-ms: 20000\n" HEAD NODE_A,
+	  "rblk.conf:2:21: resources[0].nodes[0]: reconnect-min-ms (20000) must not exceed reconnect-max-ms (10000)" },
+	{ HEAD NODE_A "        options:\n          ping-interval-ms: 9000\n",
+	  "rblk.conf:9:29: resources[0].nodes[0]: ping-timeout-ms (5000) must not be less than ping-interval-ms (9000)" },
+	{ "resources: [\n",
+	  "rblk.conf:2:1: did not find expected node content while parsing a flow node" },
+	{ "resources:\n  - name: r0\n   minor: 0\n",
+	  "rblk.conf:3:4: did not find expected '-' indicator while parsing a block collection" },
+	{ "",
+	  "rblk.conf:1:1: the file is empty: expected a mapping with 'resources'" },
+	/* 40 */ { "- name: r0\n",
+	  "rblk.conf:1:1: (top level): expected a mapping, got a list" },
+	{ HEAD "      - node-a\n",
+	  "rblk.conf:5:9: resources[0].nodes[0]: expected a mapping, got a scalar" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n        address: [10.0.0.1, 7789]\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT, got a list" },
+	{ "options: 5\n" HEAD NODE_A,
+	  "rblk.conf:1:10: options: expected a mapping, got a scalar" },
+	{ HEAD "      - name: -a\n        node-id: 0\n        address: 10.0.0.1:7789\n",
+	  "rblk.conf:5:15: resources[0].nodes[0].name: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got '-a'" },
+};
+
+static void test_bad_files(void **state)
+{
+	unsigned int i, failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		char err[ERRBUF_BYTES];
+		struct conf c;
+		int r = conf_parse_string("rblk.conf", bad_files[i].yaml,
+					  strlen(bad_files[i].yaml), &c, err, sizeof(err));
+
+		if (r != -1 || strcmp(err, bad_files[i].expected)) {
+			print_error("bad file %u:\n  got      '%s'\n  expected '%s'\n", i,
+				    r ? err : "(accepted)", bad_files[i].expected);
+			failed++;
+		}
+		if (r == 0)
+			conf_free(&c);
+		else
+			assert_null(c.res);
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void test_too_many_nodes(void **state)
+{
+	char yaml[8192];
+	size_t off;
+	unsigned int i;
+
+	(void)state;
+	off = (size_t)snprintf(yaml, sizeof(yaml), "resources:\n  - name: r\n    minor: 0\n    nodes:\n");
+	for (i = 0; i < 33; i++)
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+					"      - {name: n%u, node-id: %u, address: 10.0.0.%u:7789}\n",
+					i, i, i + 1);
+	parse_bad(yaml, "rblk.conf:37:9: resources[0].nodes[32]: too many nodes (at most 32)");
+	/* 32 nodes are fine */
+	yaml[off - strlen("      - {name: n32, node-id: 32, address: 10.0.0.33:7789}\n")] = 0;
+	{
+		struct conf c;
+
+		parse_ok(yaml, &c);
+		assert_int_equal(c.res[0].n_nodes, 32);
+		conf_free(&c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_option_precedence),
+		cmocka_unit_test(test_ipv6_and_flow_style),
+		cmocka_unit_test(test_loopback_pair),
+		cmocka_unit_test(test_three_nodes_endpoints_agree),
+		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_too_many_nodes),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_plan.c - the converge plan: kernel state X + topology file Y -> the
+ * exact list of netlink requests, for up and down.
+ */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "testutil.h"
+
+static const char two_nodes[] =
+	"cluster: hospital-a\n"
+	"resources:\n"
+	"  - name: vm-disk-1\n"
+	"    minor: 0\n"
+	"    assume-clean: true\n"
+	"    nodes:\n"
+	"      - name: node-a\n"
+	"        node-id: 0\n"
+	"        address: 10.0.0.1:7789\n"
+	"        disk: /dev/vda\n"
+	"      - name: node-b\n"
+	"        node-id: 1\n"
+	"        address: 10.0.0.2:7789\n"
+	"        disk: /dev/vdb\n";
+
+/* Same, node-b moved to 10.0.0.3. */
+static const char two_nodes_moved[] =
+	"cluster: hospital-a\n"
+	"resources:\n"
+	"  - name: vm-disk-1\n"
+	"    minor: 0\n"
+	"    assume-clean: true\n"
+	"    nodes:\n"
+	"      - name: node-a\n"
+	"        node-id: 0\n"
+	"        address: 10.0.0.1:7789\n"
+	"        disk: /dev/vda\n"
+	"      - name: node-b\n"
+	"        node-id: 1\n"
+	"        address: 10.0.0.3:7789\n"
+	"        disk: /dev/vdb\n";
+
+static const char three_nodes[] =
+	"options: {ping-interval-ms: 1000}\n"
+	"resources:\n"
+	"  - name: r3\n"
+	"    minor: 5\n"
+	"    nodes:\n"
+	"      - {name: a, node-id: 0, address: '[fd00::1]:7000', disk: /dev/sda}\n"
+	"      - {name: b, node-id: 1, address: '[fd00::2]:7000', disk: /dev/sdb}\n"
+	"      - {name: c, node-id: 2, address: '[fd00::3]:7000'}\n";
+
+static struct plan plan;
+
+/* The kernel state after a complete "up" of @r on @local, peers Connected. */
+static void kdev_like(const struct conf *c, const struct conf_resource *r,
+		      const struct conf_node *local, struct kdev *d)
+{
+	uint32_t opts[OPT_COUNT];
+	unsigned int i;
+
+	memset(d, 0, sizeof(*d));
+	d->minor = r->minor;
+	d->node_id = local->node_id;
+	snprintf(d->name, sizeof(d->name), "%s", r->name);
+	snprintf(d->cluster, sizeof(d->cluster), "%s", c->cluster);
+	snprintf(d->backing, sizeof(d->backing), "%s", local->disk);
+	d->role = RBLK_ROLE_SECONDARY;
+	d->disk_state = local->disk[0] ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_DISKLESS;
+	conf_effective_options(c, r, local, opts);
+	for (i = 0; i < r->n_nodes; i++) {
+		const struct conf_node *n = &r->nodes[i];
+		struct kpeer *p;
+
+		if (n == local)
+			continue;
+		p = &d->peers[d->n_peers++];
+		p->node_id = n->node_id;
+		conf_endpoint(n, local, &p->peer);
+		conf_endpoint(local, n, &p->local);
+		p->conn_state = RBLK_CONN_CONNECTED;
+		p->peer_role = RBLK_ROLE_SECONDARY;
+		p->peer_disk_state = RBLK_DISK_UP_TO_DATE;
+	}
+}
+
+static void plan_for(const struct conf *c, const char *res, const char *node,
+		     const struct kdev *devs, unsigned int n)
+{
+	const struct conf_resource *r = conf_find_resource(c, res);
+	char err[ERRBUF_BYTES];
+	int ret;
+
+	assert_non_null(r);
+	ret = plan_up(c, r, conf_find_node(r, node), devs, n, &plan, err, sizeof(err));
+	if (ret)
+		print_error("plan_up: %s\n", err);
+	assert_int_equal(ret, 0);
+}
+
+/* Compare the plan's descriptions with @expected (NULL-terminated). */
+static void expect_ops(const char *const *expected)
+{
+	unsigned int i;
+
+	for (i = 0; expected[i]; i++) {
+		assert_true(i < plan.n);
+		assert_string_equal(plan.ops[i].what, expected[i]);
+	}
+	assert_int_equal(plan.n, i);
+}
+
+static void test_fresh_up(void **state)
+{
+	static const char *const expected[] = {
+		"create-device vm-disk-1 minor 0 node-id 0 cluster hospital-a",
+		"attach /dev/vda assume-uptodate",
+		"add-peer node-b (node id 1) peer 10.0.0.2:7789 local 10.0.0.1:7790",
+		"connect-peer node-b (node id 1)",
+		NULL,
+	};
+	const struct rblk_req *q;
+	struct conf c;
+	uint8_t ip_a[4] = { 10, 0, 0, 1 }, ip_b[4] = { 10, 0, 0, 2 };
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	plan_for(&c, "vm-disk-1", "node-a", NULL, 0);
+	expect_ops(expected);
+
+	q = &plan.ops[0].req;
+	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_CREATE);
+	assert_int_equal(q->has, REQ_MINOR | REQ_NAME | REQ_NODE_ID | REQ_CLUSTER);
+	assert_int_equal(q->minor, 0);
+	assert_int_equal(q->node_id, 0);
+	assert_string_equal(q->name, "vm-disk-1");
+	assert_string_equal(q->cluster, "hospital-a");
+
+	q = &plan.ops[1].req;
+	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
+	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE);
+	assert_string_equal(q->path, "/dev/vda");
+
+	q = &plan.ops[2].req;
+	assert_int_equal(q->cmd, RBLK_CMD_PEER_ADD);
+	assert_int_equal(q->has, REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
+			 REQ_LOCAL_IP | REQ_LOCAL_PORT);
+	assert_int_equal(q->peer_node_id, 1);
+	assert_int_equal(q->peer.family, AF_INET);
+	assert_memory_equal(q->peer.ip, ip_b, 4);
+	assert_int_equal(q->peer.port, 7789);
+	assert_memory_equal(q->local.ip, ip_a, 4);
+	assert_int_equal(q->local.port, 7790);
+	assert_true(q->options.set[OPT_PING_INTERVAL]);
+	assert_int_equal(q->options.v[OPT_PING_INTERVAL], RBLK_PING_INTERVAL_MS_DEFAULT);
+	assert_int_equal(q->options.v[OPT_PING_TIMEOUT], RBLK_PING_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(q->options.v[OPT_CONNECT_TIMEOUT], RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(q->options.v[OPT_RECONNECT_MIN], RBLK_RECONNECT_MIN_MS_DEFAULT);
+	assert_int_equal(q->options.v[OPT_RECONNECT_MAX], RBLK_RECONNECT_MAX_MS_DEFAULT);
+
+	q = &plan.ops[3].req;
+	assert_int_equal(q->cmd, RBLK_CMD_CONNECT);
+	assert_int_equal(q->has, REQ_MINOR | REQ_PEER_NODE_ID);
+	assert_int_equal(q->peer_node_id, 1);
+	conf_free(&c);
+}
+
+/* The other side: node-b listens on its own address, port 7789 + 0. */
+static void test_fresh_up_other_side(void **state)
+{
+	static const char *const expected[] = {
+		"create-device vm-disk-1 minor 0 node-id 1 cluster hospital-a",
+		"attach /dev/vdb assume-uptodate",
+		"add-peer node-a (node id 0) peer 10.0.0.1:7790 local 10.0.0.2:7789",
+		"connect-peer node-a (node id 0)",
+		NULL,
+	};
+	struct conf c;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	plan_for(&c, "vm-disk-1", "node-b", NULL, 0);
+	expect_ops(expected);
+	conf_free(&c);
+}
+
+static void test_idempotent(void **state)
+{
+	struct conf c;
+	struct kdev d[2];
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d[0]);
+	/* an unrelated device of the kernel is left alone */
+	memset(&d[1], 0, sizeof(d[1]));
+	d[1].minor = 9;
+	snprintf(d[1].name, sizeof(d[1].name), "other");
+	plan_for(&c, "vm-disk-1", "node-a", d, 2);
+	assert_int_equal(plan.n, 0);
+	/* Connecting counts as up: nothing to do either */
+	d[0].peers[0].conn_state = RBLK_CONN_CONNECTING;
+	plan_for(&c, "vm-disk-1", "node-a", d, 2);
+	assert_int_equal(plan.n, 0);
+	/* a primary with an Outdated peer is not touched */
+	d[0].role = RBLK_ROLE_PRIMARY;
+	d[0].peers[0].peer_disk_state = RBLK_DISK_OUTDATED;
+	plan_for(&c, "vm-disk-1", "node-a", d, 2);
+	assert_int_equal(plan.n, 0);
+	conf_free(&c);
+}
+
+static void test_changed_peer_address(void **state)
+{
+	static const char *const expected[] = {
+		"remove-peer node-b (node id 1): changed",
+		"add-peer node-b (node id 1) peer 10.0.0.3:7789 local 10.0.0.1:7790",
+		"connect-peer node-b (node id 1)",
+		NULL,
+	};
+	struct conf c, c2;
+	struct kdev d;
+	uint8_t ip[4] = { 10, 0, 0, 3 };
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	parse_ok(two_nodes_moved, &c2);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	plan_for(&c2, "vm-disk-1", "node-a", &d, 1);
+	expect_ops(expected);
+	assert_int_equal(plan.ops[0].req.cmd, RBLK_CMD_PEER_REMOVE);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_PEER_NODE_ID);
+	assert_int_equal(plan.ops[0].req.peer_node_id, 1);
+	assert_int_equal(plan.ops[1].req.cmd, RBLK_CMD_PEER_ADD);
+	assert_memory_equal(plan.ops[1].req.peer.ip, ip, 4);
+	assert_int_equal(plan.ops[2].req.cmd, RBLK_CMD_CONNECT);
+	conf_free(&c);
+	conf_free(&c2);
+}
+
+/* node-b's side of the same change: its own address moved (local changes). */
+static void test_changed_local_address(void **state)
+{
+	static const char *const expected[] = {
+		"remove-peer node-a (node id 0): changed",
+		"add-peer node-a (node id 0) peer 10.0.0.1:7790 local 10.0.0.3:7789",
+		"connect-peer node-a (node id 0)",
+		NULL,
+	};
+	struct conf c, c2;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	parse_ok(two_nodes_moved, &c2);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[1], &d);
+	plan_for(&c2, "vm-disk-1", "node-b", &d, 1);
+	expect_ops(expected);
+	conf_free(&c);
+	conf_free(&c2);
+}
+
+static void test_standalone_peer_reconnected(void **state)
+{
+	static const char *const expected[] = { "connect-peer node-b (node id 1)", NULL };
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.peers[0].conn_state = RBLK_CONN_STANDALONE;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	expect_ops(expected);
+	conf_free(&c);
+}
+
+static void test_unknown_peer_removed(void **state)
+{
+	static const char *const expected[] = { "remove-peer node id 7 (not in the file)", NULL };
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.peers[1] = d.peers[0];
+	d.peers[1].node_id = 7;
+	d.n_peers = 2;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	expect_ops(expected);
+	assert_int_equal(plan.ops[0].req.peer_node_id, 7);
+	conf_free(&c);
+}
+
+static void test_disk_changes(void **state)
+{
+	static const char *const attach[] = { "attach /dev/vda assume-uptodate", NULL };
+	static const char *const replace[] = {
+		"detach /dev/vdz", "attach /dev/vda assume-uptodate", NULL,
+	};
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	/* detached (e.g. after an I/O error): attach again */
+	d.disk_state = RBLK_DISK_DISKLESS;
+	d.backing[0] = 0;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	expect_ops(attach);
+	/* another disk attached */
+	d.disk_state = RBLK_DISK_INCONSISTENT;
+	snprintf(d.backing, sizeof(d.backing), "/dev/vdz");
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	expect_ops(replace);
+	assert_int_equal(plan.ops[0].req.cmd, RBLK_CMD_DETACH);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR);
+	conf_free(&c);
+}
+
+static void test_diskless_node(void **state)
+{
+	static const char *const fresh[] = {
+		"create-device r3 minor 5 node-id 2",
+		"add-peer a (node id 0) peer [fd00::1]:7002 local [fd00::3]:7000",
+		"add-peer b (node id 1) peer [fd00::2]:7002 local [fd00::3]:7001",
+		"connect-peer a (node id 0)",
+		"connect-peer b (node id 1)",
+		NULL,
+	};
+	static const char *const detach[] = { "detach /dev/sdc", NULL };
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(three_nodes, &c);
+	plan_for(&c, "r3", "c", NULL, 0);
+	expect_ops(fresh);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_NAME | REQ_NODE_ID);	/* no cluster */
+	assert_int_equal(plan.ops[1].req.peer.family, AF_INET6);
+	assert_int_equal(plan.ops[1].req.options.v[OPT_PING_INTERVAL], 1000);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[2], &d);
+	plan_for(&c, "r3", "c", &d, 1);
+	assert_int_equal(plan.n, 0);
+	d.disk_state = RBLK_DISK_UP_TO_DATE;
+	snprintf(d.backing, sizeof(d.backing), "/dev/sdc");
+	plan_for(&c, "r3", "c", &d, 1);
+	expect_ops(detach);
+	conf_free(&c);
+}
+
+/*
+ * Both ends of every pair agree: node X's PEER_ADD for Y carries as peer
+ * address exactly what node Y's PEER_ADD for X carries as local address.
+ */
+static void test_three_nodes_sides_agree(void **state)
+{
+	struct conf c;
+	struct rblk_req adds[3][3];
+	unsigned int x, y, i;
+
+	(void)state;
+	parse_ok(three_nodes, &c);
+	memset(adds, 0, sizeof(adds));
+	for (x = 0; x < 3; x++) {
+		plan_for(&c, "r3", c.res[0].nodes[x].name, NULL, 0);
+		for (i = 0; i < plan.n; i++)
+			if (plan.ops[i].req.cmd == RBLK_CMD_PEER_ADD)
+				adds[x][plan.ops[i].req.peer_node_id] = plan.ops[i].req;
+	}
+	for (x = 0; x < 3; x++) {
+		for (y = 0; y < 3; y++) {
+			if (x == y)
+				continue;
+			assert_int_equal(adds[x][y].cmd, RBLK_CMD_PEER_ADD);
+			assert_true(addr_equal(&adds[x][y].peer, &adds[y][x].local));
+			assert_true(addr_equal(&adds[x][y].local, &adds[y][x].peer));
+			/* the higher id listens on its port + the lower id */
+			if (x > y)
+				assert_int_equal(adds[x][y].local.port, 7000 + y);
+		}
+	}
+	conf_free(&c);
+}
+
+static void test_options_reported_by_kernel(void **state)
+{
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.peers[0].options.set[OPT_PING_TIMEOUT] = true;
+	d.peers[0].options.v[OPT_PING_TIMEOUT] = RBLK_PING_TIMEOUT_MS_DEFAULT;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	d.peers[0].options.v[OPT_PING_TIMEOUT] = 9999;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	assert_int_equal(plan.n, 3);
+	assert_string_equal(plan.ops[0].what, "remove-peer node-b (node id 1): changed");
+	conf_free(&c);
+}
+
+static void expect_conflict(const struct conf *c, const struct kdev *d, const char *msg)
+{
+	char err[ERRBUF_BYTES];
+	const struct conf_resource *r = &c->res[0];
+
+	assert_int_equal(plan_up(c, r, &r->nodes[0], d, 1, &plan, err, sizeof(err)), -1);
+	assert_string_equal(err, msg);
+}
+
+static void test_conflicts(void **state)
+{
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	snprintf(d.name, sizeof(d.name), "payroll");
+	expect_conflict(&c, &d, "vm-disk-1: minor 0 is in use by resource 'payroll' in the kernel");
+
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.minor = 3;
+	expect_conflict(&c, &d,
+			"vm-disk-1: the kernel has this resource at minor 3, the file says minor 0; run 'rblkadm down vm-disk-1' first");
+
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.node_id = 4;
+	expect_conflict(&c, &d,
+			"vm-disk-1: the kernel device has node id 4, the file says 0 for node 'node-a'; run 'rblkadm down vm-disk-1' first");
+
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	snprintf(d.cluster, sizeof(d.cluster), "clinic-b");
+	expect_conflict(&c, &d,
+			"vm-disk-1: the kernel device has cluster name 'clinic-b', the file says 'hospital-a'; run 'rblkadm down vm-disk-1' first");
+	conf_free(&c);
+}
+
+static void test_down(void **state)
+{
+	static const char *const full[] = {
+		"disconnect-peer all peers", "detach /dev/vda", "delete-device minor 0", NULL,
+	};
+	static const char *const bare[] = { "delete-device minor 0", NULL };
+	char err[ERRBUF_BYTES];
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(two_nodes, &c);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	assert_int_equal(plan_down(&c.res[0], &d, 1, &plan, err, sizeof(err)), 0);
+	expect_ops(full);
+	assert_int_equal(plan.ops[0].req.cmd, RBLK_CMD_DISCONNECT);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR);		/* every peer */
+	assert_int_equal(plan.ops[1].req.cmd, RBLK_CMD_DETACH);
+	assert_int_equal(plan.ops[2].req.cmd, RBLK_CMD_DEVICE_DELETE);
+	assert_int_equal(plan.ops[2].req.minor, 0);
+
+	d.peers[0].conn_state = RBLK_CONN_STANDALONE;
+	d.disk_state = RBLK_DISK_DISKLESS;
+	assert_int_equal(plan_down(&c.res[0], &d, 1, &plan, err, sizeof(err)), 0);
+	expect_ops(bare);
+
+	/* found by name even at another minor */
+	d.minor = 12;
+	assert_int_equal(plan_down(&c.res[0], &d, 1, &plan, err, sizeof(err)), 0);
+	assert_string_equal(plan.ops[0].what, "delete-device minor 12");
+	assert_int_equal(plan.ops[0].req.minor, 12);
+
+	/* nothing in the kernel */
+	assert_int_equal(plan_down(&c.res[0], NULL, 0, &plan, err, sizeof(err)), 0);
+	assert_int_equal(plan.n, 0);
+	conf_free(&c);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(cmd_name(RBLK_CMD_DEVICE_CREATE), "create-device");
+	assert_string_equal(cmd_name(RBLK_CMD_STATUS), "show");
+	assert_string_equal(cmd_name(200), "unknown-command");
+	assert_string_equal(role_json(RBLK_ROLE_PRIMARY), "primary");
+	assert_string_equal(role_json(RBLK_ROLE_SECONDARY), "secondary");
+	assert_string_equal(role_json(RBLK_ROLE_UNKNOWN), "unknown");
+	assert_string_equal(role_json(9), "invalid");
+	assert_string_equal(disk_json(RBLK_DISK_UP_TO_DATE), "up_to_date");
+	assert_string_equal(disk_json(RBLK_DISK_OUTDATED), "outdated");
+	assert_string_equal(disk_json(RBLK_DISK_INCONSISTENT), "inconsistent");
+	assert_string_equal(disk_json(RBLK_DISK_DISKLESS), "diskless");
+	assert_string_equal(disk_json(RBLK_DISK_UNKNOWN), "unknown");
+	assert_string_equal(disk_human(RBLK_DISK_UP_TO_DATE), "UpToDate");
+	assert_string_equal(conn_json(RBLK_CONN_STANDALONE), "standalone");
+	assert_string_equal(conn_json(RBLK_CONN_CONNECTING), "connecting");
+	assert_string_equal(conn_json(RBLK_CONN_CONNECTED), "connected");
+	assert_string_equal(conn_json(RBLK_CONN_DISCONNECTING), "disconnecting");
+	assert_string_equal(conn_human(RBLK_CONN_STANDALONE), "StandAlone");
+	assert_string_equal(event_json(RBLK_EVENT_PEER_DISK_STATE_CHANGED),
+			    "peer_disk_state_changed");
+	assert_string_equal(event_json(RBLK_EVENT_DEVICE_CREATED), "device_created");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_up),
+		cmocka_unit_test(test_fresh_up_other_side),
+		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_changed_peer_address),
+		cmocka_unit_test(test_changed_local_address),
+		cmocka_unit_test(test_standalone_peer_reconnected),
+		cmocka_unit_test(test_unknown_peer_removed),
+		cmocka_unit_test(test_disk_changes),
+		cmocka_unit_test(test_diskless_node),
+		cmocka_unit_test(test_three_nodes_sides_agree),
+		cmocka_unit_test(test_options_reported_by_kernel),
+		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_down),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
+}
