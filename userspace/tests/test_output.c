@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_output.c - the print API and the status/event printers: JSON output
+ * is parsed back with json-c and checked key by key (names, types, values);
+ * human output is compared byte for byte.
+ */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <json-c/json.h>
+
+#include "testutil.h"
+
+static char *buf;
+static size_t buflen;
+static FILE *mem;
+
+static void start(bool json)
+{
+	mem = open_memstream(&buf, &buflen);
+	assert_non_null(mem);
+	out_init(mem, json);
+}
+
+/* Finish and return the output (owned by the test, freed in finish_free). */
+static const char *finish(void)
+{
+	out_flush();
+	fclose(mem);
+	mem = NULL;
+	return buf;
+}
+
+static void finish_free(void)
+{
+	free(buf);
+	buf = NULL;
+}
+
+static struct json_object *parse_json(const char *text)
+{
+	struct json_object *o = json_tokener_parse(text);
+
+	if (!o)
+		print_error("not JSON: '%s'\n", text);
+	assert_non_null(o);
+	return o;
+}
+
+static struct json_object *get(struct json_object *o, const char *key, json_type type)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		print_error("missing key '%s' in %s\n", key, json_object_to_json_string(o));
+	assert_true(json_object_object_get_ex(o, key, &v));
+	if (!json_object_is_type(v, type))
+		print_error("key '%s' has type %s\n", key, json_type_to_name(json_object_get_type(v)));
+	assert_true(json_object_is_type(v, type));
+	return v;
+}
+
+static void expect_str(struct json_object *o, const char *key, const char *val)
+{
+	assert_string_equal(json_object_get_string(get(o, key, json_type_string)), val);
+}
+
+static void expect_uint(struct json_object *o, const char *key, uint64_t val)
+{
+	assert_true(json_object_get_uint64(get(o, key, json_type_int)) == val);
+}
+
+static void sample_device(struct kdev *d)
+{
+	struct kpeer *p;
+
+	memset(d, 0, sizeof(*d));
+	d->minor = 0;
+	d->node_id = 0;
+	snprintf(d->name, sizeof(d->name), "vm-disk-1");
+	snprintf(d->cluster, sizeof(d->cluster), "hospital-a");
+	snprintf(d->backing, sizeof(d->backing), "/dev/vda");
+	d->role = RBLK_ROLE_PRIMARY;
+	d->disk_state = RBLK_DISK_UP_TO_DATE;
+	d->size_sectors = 2097152;
+	d->logical_block_size_bytes = 512;
+	d->open_count = 1;
+	d->reads = 10;
+	d->writes = 20;
+	d->read_bytes = 40960;
+	d->write_bytes = 6000000000ULL;		/* > 2^32: raw integer, not 5.6G */
+	d->flushes = 3;
+	d->discards = 4;
+	d->inflight = 5;
+	d->errors = 6;
+	d->n_peers = 2;
+	p = &d->peers[0];
+	p->node_id = 1;
+	parse_addr("10.0.0.2:7789", true, &p->peer);
+	parse_addr("10.0.0.1:7790", true, &p->local);
+	p->conn_state = RBLK_CONN_CONNECTED;
+	p->peer_role = RBLK_ROLE_SECONDARY;
+	p->peer_disk_state = RBLK_DISK_UP_TO_DATE;
+	p->writes = 20;
+	p->write_bytes = 81920;
+	p->acks = 20;
+	p->rtt_us = 312;
+	p = &d->peers[1];
+	p->node_id = 2;
+	parse_addr("10.0.0.3:7789", true, &p->peer);
+	parse_addr("10.0.0.1:7791", true, &p->local);
+	p->conn_state = RBLK_CONN_CONNECTING;
+	p->peer_role = RBLK_ROLE_UNKNOWN;
+	p->peer_disk_state = RBLK_DISK_OUTDATED;
+	p->reconnects = 7;
+	snprintf(p->last_error, sizeof(p->last_error), "connection refused");
+}
+
+static const char topo[] =
+	"resources:\n"
+	"  - name: vm-disk-1\n"
+	"    minor: 0\n"
+	"    nodes:\n"
+	"      - {name: node-a, node-id: 0, address: 10.0.0.1:7789}\n"
+	"      - {name: node-b, node-id: 1, address: 10.0.0.2:7789}\n"
+	"      - {name: node-c, node-id: 2, address: 10.0.0.3:7789}\n";
+
+static void test_device_json(void **state)
+{
+	struct kdev d;
+	struct conf c;
+	struct json_object *o, *stats, *peers, *p0, *p1, *v;
+	const char *text;
+
+	(void)state;
+	sample_device(&d);
+	parse_ok(topo, &c);
+	start(true);
+	show_device(&d, &c, false);	/* JSON has counters even without -s */
+	text = finish();
+	assert_int_equal(strchr(text, '\n') - text, (long)strlen(text) - 1);	/* one line */
+	o = parse_json(text);
+	assert_true(json_object_is_type(o, json_type_object));
+	expect_str(o, "resource_name", "vm-disk-1");
+	expect_uint(o, "minor", 0);
+	expect_uint(o, "node_id", 0);
+	expect_str(o, "cluster_name", "hospital-a");
+	expect_str(o, "backing_path", "/dev/vda");
+	expect_str(o, "role", "primary");
+	expect_str(o, "disk_state", "up_to_date");
+	expect_uint(o, "size_sectors", 2097152);
+	expect_uint(o, "logical_block_size_bytes", 512);
+	expect_uint(o, "open_count", 1);
+	assert_int_equal(json_object_object_length(o), 12);
+
+	stats = get(o, "stats", json_type_object);
+	expect_uint(stats, "reads", 10);
+	expect_uint(stats, "writes", 20);
+	expect_uint(stats, "read_bytes", 40960);
+	expect_uint(stats, "write_bytes", 6000000000ULL);
+	expect_uint(stats, "flushes", 3);
+	expect_uint(stats, "discards", 4);
+	expect_uint(stats, "inflight", 5);
+	expect_uint(stats, "errors", 6);
+	assert_int_equal(json_object_object_length(stats), 8);
+
+	peers = get(o, "peers", json_type_array);
+	assert_int_equal(json_object_array_length(peers), 2);
+	p0 = json_object_array_get_idx(peers, 0);
+	p1 = json_object_array_get_idx(peers, 1);
+	expect_uint(p0, "peer_node_id", 1);
+	expect_str(p0, "peer_name", "node-b");
+	expect_str(p0, "conn_state", "connected");
+	expect_str(p0, "peer_role", "secondary");
+	expect_str(p0, "peer_disk_state", "up_to_date");
+	expect_str(p0, "peer_ip", "10.0.0.2");
+	expect_uint(p0, "peer_port", 7789);
+	expect_str(p0, "local_ip", "10.0.0.1");
+	expect_uint(p0, "local_port", 7790);
+	expect_uint(p0, "writes", 20);
+	expect_uint(p0, "write_bytes", 81920);
+	expect_uint(p0, "acks", 20);
+	expect_uint(p0, "rtt_us", 312);
+	expect_uint(p0, "inflight", 0);
+	expect_uint(p0, "flushes", 0);
+	expect_uint(p0, "discards", 0);
+	expect_uint(p0, "reconnects", 0);
+	expect_uint(p0, "received_writes", 0);
+	expect_uint(p0, "received_bytes", 0);
+	expect_uint(p0, "errors", 0);
+	expect_str(p0, "last_error", "");
+	assert_int_equal(json_object_object_length(p0), 21);
+
+	expect_str(p1, "peer_name", "node-c");
+	expect_str(p1, "conn_state", "connecting");
+	expect_str(p1, "peer_role", "unknown");
+	expect_str(p1, "peer_disk_state", "outdated");
+	expect_uint(p1, "reconnects", 7);
+	expect_str(p1, "last_error", "connection refused");
+	assert_int_equal(json_object_object_length(p1), 21);
+	/* same key set and order for every peer: stable keys */
+	{
+		struct json_object_iterator a = json_object_iter_begin(p0);
+		struct json_object_iterator b = json_object_iter_begin(p1);
+		struct json_object_iterator ae = json_object_iter_end(p0);
+
+		while (!json_object_iter_equal(&a, &ae)) {
+			assert_string_equal(json_object_iter_peek_name(&a),
+					    json_object_iter_peek_name(&b));
+			json_object_iter_next(&a);
+			json_object_iter_next(&b);
+		}
+	}
+	(void)v;
+	json_object_put(o);
+	finish_free();
+	conf_free(&c);
+}
+
+/* Without a topology file (or for a resource it does not have) names are null. */
+static void test_device_json_no_names(void **state)
+{
+	struct kdev d;
+	struct json_object *o, *p0, *v;
+
+	(void)state;
+	sample_device(&d);
+	start(true);
+	show_device(&d, NULL, true);
+	o = parse_json(finish());
+	p0 = json_object_array_get_idx(get(o, "peers", json_type_array), 0);
+	assert_true(json_object_object_get_ex(p0, "peer_name", &v));
+	assert_null(v);
+	json_object_put(o);
+	finish_free();
+}
+
+static void test_status_array(void **state)
+{
+	struct kdev d[2];
+	struct json_object *o;
+
+	(void)state;
+	sample_device(&d[0]);
+	sample_device(&d[1]);
+	d[1].minor = 1;
+	d[1].n_peers = 0;
+	d[1].role = RBLK_ROLE_SECONDARY;
+	d[1].disk_state = RBLK_DISK_DISKLESS;
+	d[1].backing[0] = 0;
+	start(true);
+	out_open_array(NULL);
+	show_device(&d[0], NULL, false);
+	show_device(&d[1], NULL, false);
+	out_close_array();
+	o = parse_json(finish());
+	assert_true(json_object_is_type(o, json_type_array));
+	assert_int_equal(json_object_array_length(o), 2);
+	expect_uint(json_object_array_get_idx(o, 1), "minor", 1);
+	expect_str(json_object_array_get_idx(o, 1), "role", "secondary");
+	expect_str(json_object_array_get_idx(o, 1), "disk_state", "diskless");
+	expect_str(json_object_array_get_idx(o, 1), "backing_path", "");
+	assert_int_equal(json_object_array_length(get(json_object_array_get_idx(o, 1), "peers",
+						      json_type_array)), 0);
+	json_object_put(o);
+	finish_free();
+
+	/* an empty dump is an empty array */
+	start(true);
+	out_open_array(NULL);
+	out_close_array();
+	assert_string_equal(finish(), "[]\n");
+	finish_free();
+}
+
+static void test_device_human(void **state)
+{
+	struct kdev d;
+	struct conf c;
+
+	(void)state;
+	sample_device(&d);
+	parse_ok(topo, &c);
+	start(false);
+	show_device(&d, &c, false);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
+		"  node-b node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312\n"
+		"  node-c node-id:2 connection:Connecting role:Unknown disk:Outdated address:10.0.0.3:7789 inflight:0 rtt-us:0 last-error:\"connection refused\"\n");
+	finish_free();
+
+	start(false);
+	show_device(&d, NULL, true);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
+		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6\n"
+		"  peer node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312\n"
+		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0\n"
+		"  peer node-id:2 connection:Connecting role:Unknown disk:Outdated address:10.0.0.3:7789 inflight:0 rtt-us:0 last-error:\"connection refused\"\n"
+		"    writes:0 write-bytes:0 flushes:0 discards:0 acks:0 reconnects:7 received-writes:0 received-bytes:0 errors:0\n");
+	finish_free();
+	conf_free(&c);
+}
+
+static void test_event_output(void **state)
+{
+	struct kevent ev;
+	struct json_object *o;
+	const char *text;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = RBLK_EVENT_CONN_STATE_CHANGED;
+	ev.has_minor = true;
+	ev.minor = 3;
+	ev.has_peer = true;
+	ev.peer_node_id = 1;
+	ev.has_value_conn = true;
+	ev.conn_state = RBLK_CONN_CONNECTING;
+	snprintf(ev.last_error, sizeof(ev.last_error), "ping timeout");
+
+	start(false);
+	show_event(&ev, NULL, false);
+	assert_string_equal(finish(),
+		"conn_state_changed minor:3 peer-node-id:1 connection:Connecting last-error:\"ping timeout\"\n");
+	finish_free();
+
+	start(true);
+	show_event(&ev, NULL, false);
+	ev.event = RBLK_EVENT_ROLE_CHANGED;
+	ev.has_peer = ev.has_value_conn = false;
+	ev.last_error[0] = 0;
+	ev.has_value_role = true;
+	ev.role = RBLK_ROLE_PRIMARY;
+	show_event(&ev, NULL, true);
+	text = finish();
+	/* one JSON object per line */
+	{
+		const char *nl = strchr(text, '\n');
+		char first[512];
+
+		assert_non_null(nl);
+		memcpy(first, text, (size_t)(nl - text));
+		first[nl - text] = 0;
+		o = parse_json(first);
+		expect_str(o, "event", "conn_state_changed");
+		expect_uint(o, "minor", 3);
+		expect_uint(o, "peer_node_id", 1);
+		expect_str(o, "conn_state", "connecting");
+		expect_str(o, "last_error", "ping timeout");
+		assert_int_equal(json_object_object_length(o), 5);
+		json_object_put(o);
+
+		o = parse_json(nl + 1);
+		expect_str(o, "event", "role_changed");
+		expect_str(o, "role", "primary");
+		expect_uint(o, "minor", 3);
+		assert_int_equal(strlen(json_object_get_string(get(o, "time", json_type_string))),
+				 strlen("2026-11-29T12:00:00.000000Z"));
+		assert_int_equal(json_object_object_length(o), 4);
+		assert_int_equal(strchr(nl + 1, '\n')[1], 0);
+		json_object_put(o);
+	}
+	finish_free();
+}
+
+static void test_print_api(void **state)
+{
+	struct json_object *o, *a;
+
+	(void)state;
+	start(true);
+	out_open_object(NULL);
+	print_uint("max", "%s", UINT64_MAX);
+	print_int("neg", "%s", -5);
+	print_bool("yes", "%s", true);
+	print_string("s", "%s", "a\"b/c");
+	print_string_or_null("n", "%s", NULL);
+	print_enum("e", "%s", "up_to_date", "UpToDate");
+	print_human("not in json %d", 1);
+	print_nl();
+	out_open_array("list");
+	print_uint(NULL, NULL, 1);
+	print_uint(NULL, NULL, 2);
+	out_close_array();
+	out_close_object();
+	o = parse_json(finish());
+	assert_true(json_object_get_uint64(get(o, "max", json_type_int)) == UINT64_MAX);
+	assert_int_equal(json_object_get_int64(get(o, "neg", json_type_int)), -5);
+	assert_true(json_object_get_boolean(get(o, "yes", json_type_boolean)));
+	expect_str(o, "s", "a\"b/c");
+	expect_str(o, "e", "up_to_date");
+	a = get(o, "list", json_type_array);
+	assert_int_equal(json_object_array_length(a), 2);
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(a, 1)), 2);
+	assert_int_equal(json_object_object_length(o), 7);
+	json_object_put(o);
+	finish_free();
+
+	start(false);
+	out_open_object(NULL);
+	print_uint("max", "max=%s", UINT64_MAX);
+	print_int("neg", " neg=%s", -5);
+	print_bool("yes", " yes=%s", true);
+	print_string("s", " s=%s", "x");
+	print_string("hidden", NULL, "x");
+	print_string_or_null("n", " n=%s", NULL);
+	print_enum("e", " e=%s", "up_to_date", "UpToDate");
+	print_human(" h=%d", 1);
+	print_nl();
+	out_close_object();
+	assert_string_equal(finish(), "max=18446744073709551615 neg=-5 yes=yes s=x e=UpToDate h=1\n");
+	finish_free();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_device_json),
+		cmocka_unit_test(test_device_json_no_names),
+		cmocka_unit_test(test_status_array),
+		cmocka_unit_test(test_device_human),
+		cmocka_unit_test(test_event_output),
+		cmocka_unit_test(test_print_api),
+	};
+
+	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}
