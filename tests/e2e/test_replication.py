@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Two nodes connected over rblk: data, failover, flushes, refusals, odd I/O
+and bad netlink requests.
+
+One cluster (n1 = A, n2 = B) per kernel for the whole class; every test
+starts from "connected, both UpToDate" with the primary it needs (a full
+down/up when a previous test left anything else).  Both backing disks start
+as zeros and every write since is replicated, so at any point the two
+backing disks must be identical byte for byte.
+"""
+import os
+import unittest
+
+from e2elib import (DEV, EBUSY, EROFS, MINOR, RES, ClusterTest, adm, fio, in_parallel,
+                    log, peer_of, per_kernel, short, status, vda_flushes,
+                    wait_until)
+
+
+def disk_sha(node):
+    """sha256 of node's whole backing disk, read with O_DIRECT (the page
+    cache of /dev/vda knows nothing of the writes rblk submitted as bios)."""
+    return node.run("dd if=/dev/vda bs=1M iflag=direct status=none | sha256sum",
+                    timeout=900).out.split()[0]
+
+
+@per_kernel
+class Replication(ClusterTest):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pair.setup()
+        cls.pair.up()
+
+    def assert_disks_equal(self):
+        a, b = self.pair.nodes
+        ha, hb = in_parallel(lambda: disk_sha(a), lambda: disk_sha(b))
+        log(f"backing disks: {a.name} {ha[:16]} {b.name} {hb[:16]}")
+        self.assertEqual(ha, hb, "backing disks differ")
+
+    # ------------------------------------------------------------------ 1
+    def test_1_fio_verify_then_failover(self):
+        """256 MiB of verified random writes on A; both backing disks
+        identical; after failover B reads back every block fio wrote."""
+        p = self.pair
+        p.ensure(primary=p.a)
+        r, data = fio(p.a, "randwrite-verify", timeout=2400)
+        job = data["jobs"][0]
+        self.assertEqual(job["error"], 0)
+        written = job["write"]["io_bytes"]
+        self.assertEqual(written, 256 << 20, "fio did not write 256 MiB")
+        self.assertGreaterEqual(job["read"]["io_bytes"], 200 << 20,
+                                "fio verified less than it wrote")
+        log(f"fio on A: write {job['write']['iops']:.0f} IOPS, "
+            f"{job['write']['bw'] / 1024:.1f} MiB/s")
+        st = status(p.a)
+        self.assertGreaterEqual(peer_of(st, p.b)["write_bytes"], 256 << 20)
+        self.assertEqual(st["stats"]["errors"], 0)
+        self.assert_disks_equal()
+
+        adm(p.a, f"secondary {RES}")
+        adm(p.b, f"primary {RES}")
+        wait_until(lambda: peer_of(status(p.a), p.b)["peer_role"] == "primary", 30,
+                   "A to see B primary")
+        r, data = fio(p.b, "randwrite-verify", "--verify_only=1", timeout=1800)
+        job = data["jobs"][0]
+        self.assertEqual(job["error"], 0)
+        self.assertGreaterEqual(job["read"]["io_bytes"], 200 << 20,
+                                "verify_only read less than fio wrote")
+
+    # ------------------------------------------------------------------ 2
+    def test_2_ext4_tree_failover(self):
+        """ext4 on A with a copied tree; after failover fsck is clean on B
+        and every file's sha256 matches the source."""
+        p = self.pair
+        p.ensure(primary=p.a)
+        src = "/usr/share/doc"
+        # Every package's documentation except the few largest (TCG is slow):
+        # about 60 MiB in a few thousand files.
+        dirs = p.a.run(f"cd {src} && du -s -- * | sort -n | head -n -12 | cut -f2",
+                       quiet=True).out.split("\n")
+        dirs = [d for d in dirs if d]
+        self.assertGreater(len(dirs), 100)
+        listing = "\n".join(dirs) + "\n"
+        p.a.run("cat > /tmp/dirs", input=listing, quiet=True)
+        p.a.run(f"mkfs.ext4 -q -F {DEV}", timeout=300)
+        p.a.run(f"mkdir -p /tmp/mnt && mount {DEV} /tmp/mnt && mkdir /tmp/mnt/doc")
+        r = p.a.run(f"cd {src} && xargs -d '\\n' cp -a -t /tmp/mnt/doc < /tmp/dirs && "
+                    f"du -sm /tmp/mnt/doc", timeout=1200)
+        log(f"copied to ext4 on A: {r.out.split()[0]} MiB")
+        sums = p.a.run(f"cd {src} && xargs -d '\\n' -I{{}} find {{}} -type f -print0 < /tmp/dirs"
+                       f" | sort -z | xargs -0 sha256sum", timeout=900, quiet=True).out
+        nfiles = len(sums.splitlines())
+        self.assertGreater(nfiles, 1000, "too few files copied")
+        p.a.run("sync && umount /tmp/mnt", timeout=300)
+
+        adm(p.a, f"secondary {RES}")
+        adm(p.b, f"primary {RES}")
+        r = p.b.run(f"fsck.ext4 -fn {DEV}", check=False, timeout=600)
+        self.assertEqual(r.rc, 0, f"fsck.ext4 -fn on B: rc {r.rc}\n{r.out}\n{r.err}")
+        p.b.run(f"mkdir -p /tmp/mnt && mount -o ro {DEV} /tmp/mnt")
+        try:
+            r = p.b.run("cd /tmp/mnt/doc && sha256sum --quiet --strict -c", input=sums,
+                        check=False, timeout=900)
+            self.assertEqual(r.rc, 0, f"checksums differ on B:\n{r.out[-3000:]}{r.err[-2000:]}")
+            log(f"{nfiles} files match on B")
+        finally:
+            p.b.run("umount /tmp/mnt")
+
+    # ------------------------------------------------------------------ 3
+    def test_3_flushes_reach_both_disks(self):
+        """fio with fsync after every write: each flush is counted by rblk
+        on A, acked by B, and reaches both backing disks."""
+        p = self.pair
+        p.ensure(primary=p.a)
+        for n in p.nodes:
+            wc = n.run("cat /sys/block/vda/queue/write_cache", quiet=True).out.strip()
+            self.assertEqual(wc, "write back", f"{n.name}: vda must have a volatile cache")
+        wc = p.a.run("cat /sys/block/rblk0/queue/write_cache", quiet=True).out.strip()
+        self.assertEqual(wc, "write back", "rblk0 must pass flushes on (volatile cache)")
+
+        def counters():
+            sa = status(p.a)
+            return {"rblk A device": sa["stats"]["flushes"],
+                    "rblk A peer B acked": peer_of(sa, p.b)["flushes"],
+                    "vda A": vda_flushes(p.a), "vda B": vda_flushes(p.b)}
+        before = counters()
+        r, data = fio(p.a, "fsync", timeout=600)
+        job = data["jobs"][0]
+        self.assertEqual(job["error"], 0)
+        nsync = job["sync"]["total_ios"]
+        self.assertGreaterEqual(nsync, 199)
+        after = counters()
+        delta = {k: after[k] - before[k] for k in before}
+        log(f"{nsync} fsyncs; flush counter deltas: {delta}")
+        for k, d in delta.items():
+            self.assertGreaterEqual(d, nsync, f"{k}: {d} flushes for {nsync} fsyncs")
+
+    # ------------------------------------------------------------------ 4
+    def test_4_secondary_refuses_writes(self):
+        """B (secondary) refuses opening for write with EROFS; B cannot
+        become primary while A is primary and connected (EBUSY); A cannot be
+        demoted while open (EBUSY)."""
+        p = self.pair
+        p.ensure(primary=p.a)
+        probe = ("import errno, os, sys\n"
+                 "try:\n"
+                 f"    os.open('{DEV}', os.O_WRONLY)\n"
+                 "except OSError as e:\n"
+                 "    print(e.errno)\n"
+                 "    sys.exit(0)\n"
+                 "print('opened')\n")
+        r = p.b.run("/usr/bin/python3 -", input=probe)
+        self.assertEqual(r.out.strip(), str(EROFS), "open O_WRONLY on a secondary")
+        r = p.b.run(f"dd if=/dev/zero of={DEV} bs=4k count=1 oflag=direct", check=False)
+        self.assertNotEqual(r.rc, 0)
+        self.assertIn("Read-only file system", r.err)
+
+        r = adm(p.b, f"primary {RES}", check=False)
+        self.assertEqual(r.rc, 1, f"rblkadm primary on B: {r.err}")
+        self.assertIn(os.strerror(EBUSY), r.err)
+        self.assertIn("a connected peer is primary", r.err)
+        r = p.b.run(f"{p.b.rblkadm} set-primary --minor {MINOR}", check=False)
+        self.assertEqual(r.rc, 1, f"rblkadm set-primary on B: {r.err}")
+        self.assertIn(os.strerror(EBUSY), r.err)
+        sa, sb = status(p.a), status(p.b)
+        self.assertEqual((sa["role"], sb["role"]), ("primary", "secondary"),
+                         f"A {short(sa)}; B {short(sb)}")
+        self.assertEqual(peer_of(sa, p.b)["peer_role"], "secondary")
+        self.assertEqual(peer_of(sb, p.a)["peer_role"], "primary")
+
+        # A holds /dev/rblk0 open: demotion refused while it is.
+        job = p.a.spawn(f"exec 3<{DEV}; echo open; sleep 60", timeout=120)
+        wait_until(lambda: status(p.a)["open_count"] >= 1, 30, "A's open_count >= 1")
+        try:
+            r = adm(p.a, f"secondary {RES}", check=False)
+            self.assertEqual(r.rc, 1, f"rblkadm secondary while open: {r.err}")
+            self.assertIn(os.strerror(EBUSY), r.err)
+            self.assertIn("device is open", r.err)
+        finally:
+            job.kill()
+            job.wait()
+        wait_until(lambda: status(p.a)["open_count"] == 0, 30, "A's open_count 0")
+        self.assertEqual(status(p.a)["role"], "primary")
+
+    # ------------------------------------------------------------------ 6
+    def test_6_odd_io(self):
+        """512-byte and unaligned direct writes, writes larger than the
+        backing disk's max_sectors_kb, discard and write-zeroes: the two
+        backing disks stay identical."""
+        p = self.pair
+        p.ensure(primary=p.a)
+        a = p.a
+        lbs = int(a.run("cat /sys/block/rblk0/queue/logical_block_size", quiet=True).out)
+        self.assertEqual(lbs, 512, "rblk0 logical block size (vda's is 512)")
+        max_kb = int(a.run("cat /sys/block/vda/queue/max_sectors_kb", quiet=True).out)
+        big = 4 << 20
+        self.assertGreater(big // 1024, max_kb, "4 MiB writes must exceed max_sectors_kb")
+        mib = 1 << 20
+        steps = [
+            # 512-byte writes at odd sectors
+            f"dd if=/dev/urandom of={DEV} bs=512 count=77 seek=2049 oflag=direct",
+            f"dd if=/dev/urandom of={DEV} bs=512 count=1 seek=99999 oflag=direct",
+            # 1 MiB and 4 MiB writes, aligned and at an odd sector
+            f"dd if=/dev/urandom of={DEV} bs=1M count=3 seek=16 iflag=fullblock oflag=direct",
+            f"dd if=/dev/urandom of={DEV} bs=4M count=4 seek=8 iflag=fullblock oflag=direct",
+            f"dd if=/dev/urandom of={DEV} bs=4M count=2 iflag=fullblock "
+            f"oflag=direct,seek_bytes seek={80 * mib + 512}",
+            # a range written, then discarded; another written, then zeroed
+            f"dd if=/dev/urandom of={DEV} bs=1M count=8 seek=100 iflag=fullblock oflag=direct",
+            f"blkdiscard -o {100 * mib} -l {8 * mib} {DEV}",
+            f"dd if=/dev/urandom of={DEV} bs=1M count=8 seek=120 iflag=fullblock oflag=direct",
+            f"blkdiscard -z -o {120 * mib + 4096} -l {6 * mib} {DEV}",
+        ]
+        for cmd in steps:
+            a.run(cmd, timeout=300)
+        # the zeroed range reads back as zeros on A ...
+        a.run(f"cmp -n {6 * mib} <(dd if={DEV} bs=4k skip={(120 * mib + 4096) // 4096} "
+              f"iflag=direct status=none) /dev/zero", timeout=120)
+        st = status(a)
+        self.assertGreaterEqual(st["stats"]["discards"], 2, "discard + write-zeroes counted")
+        self.assertEqual(st["stats"]["errors"], 0)
+        # ... and both backing disks are identical.
+        self.assert_disks_equal()
+
+    # ------------------------------------------------------------------ 7
+    def test_7_bad_requests(self):
+        """Low-level commands with missing or invalid attributes, unknown
+        minors and a duplicate create: exit 1, the precise errno and the
+        kernel's extack message; nothing in the kernel log."""
+        a = self.pair.a
+        ll = a.rblkadm
+        m = 700
+        warn_cmd = "dmesg --level=emerg,alert,crit,err,warn | wc -l"
+        warn_before = int(a.run(warn_cmd, quiet=True).out)
+        lines_before = int(a.run("dmesg | wc -l", quiet=True).out)
+        cases = [
+            # (args, errno name, extack text)
+            ("create-device --name bad --node-id 1", "EINVAL", None),
+            (f"create-device --name bad --minor {m} --node-id 99", "EINVAL",
+             "integer out of range"),
+            ("create-device --name bad --minor 1024 --node-id 1", "EINVAL",
+             "integer out of range"),
+            ("attach --minor 999 --disk /dev/vdb", "ENODEV", None),
+            ("show --minor 999", "ENODEV", None),
+            ("set-primary --minor 999", "ENODEV", None),
+        ]
+        expected = {"EINVAL": os.strerror(22), "ENODEV": os.strerror(19),
+                    "EEXIST": os.strerror(17)}
+        failures = []
+
+        def check(args, err, text):
+            r = a.run(f"{ll} {args}", check=False)
+            want = expected[err]
+            if r.rc != 1 or want not in r.err or (text and text not in r.err):
+                failures.append(f"{args}: rc {r.rc}, stderr {r.err.strip()!r}; "
+                                f"want rc 1, {want!r}" + (f", {text!r}" if text else ""))
+            return r
+
+        for args, err, text in cases:
+            check(args, err, text)
+        # a valid device, then the same minor again, a peer with port 0
+        a.run(f"{ll} create-device --name dup --minor {m} --node-id 1")
+        try:
+            check(f"create-device --name dup2 --minor {m} --node-id 1", "EEXIST", None)
+            check(f"add-peer --minor {m} --peer-node-id 2 --peer 10.99.12.2 --peer-port 0 "
+                  f"--local 10.99.12.1 --local-port 7000", "EINVAL", "integer out of range")
+        finally:
+            a.run(f"{ll} delete-device --minor {m}")
+        self.assertEqual(failures, [], "\n".join(failures))
+        warn_after = int(a.run(warn_cmd, quiet=True).out)
+        new = a.run(f"dmesg | tail -n +{lines_before + 1}", quiet=True).out
+        self.assertEqual(warn_after, warn_before, f"new kernel warnings:\n{new}")
+
+
+if __name__ == "__main__":
+    unittest.main()
