@@ -232,6 +232,17 @@ void format_addr(const struct conf_addr *a, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", ip, a->port);
 }
 
+/* Same rule as the kernel's PEER_ADD check: not 0/8, multicast, broadcast, ::. */
+bool addr_unicast(const struct conf_addr *a)
+{
+	static const uint8_t any6[16];
+
+	if (a->family == AF_INET)
+		return a->ip[0] != 0 && (a->ip[0] & 0xf0) != 0xe0 &&
+		       !(a->ip[0] == 255 && a->ip[1] == 255 && a->ip[2] == 255 && a->ip[3] == 255);
+	return memcmp(a->ip, any6, 16) && a->ip[0] != 0xff;
+}
+
 bool addr_equal(const struct conf_addr *a, const struct conf_addr *b)
 {
 	size_t n = a->family == AF_INET6 ? 16 : 4;
@@ -353,6 +364,12 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		if (parse_addr(s, true, &n->addr)) {
 			perr(p, loc_of(v), path,
 			     "expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '%s'",
+			     s);
+			return false;
+		}
+		if (!addr_unicast(&n->addr)) {
+			perr(p, loc_of(v), path,
+			     "expected a unicast address (not unspecified, multicast or broadcast), got '%s'",
 			     s);
 			return false;
 		}
@@ -563,10 +580,10 @@ static bool check_options(struct pctx *p, const struct conf *c, unsigned int ri)
 			     v[OPT_RECONNECT_MIN], v[OPT_RECONNECT_MAX]);
 			return false;
 		}
-		if (v[OPT_PING_TIMEOUT] < v[OPT_PING_INTERVAL]) {
+		if (v[OPT_PING_TIMEOUT] <= v[OPT_PING_INTERVAL]) {
 			snprintf(path, sizeof(path), "resources[%u].nodes[%u]", ri, i);
 			perr(p, opt_loc(c, r, n, OPT_PING_TIMEOUT, OPT_PING_INTERVAL), path,
-			     "ping-timeout-ms (%u) must not be less than ping-interval-ms (%u)",
+			     "ping-timeout-ms (%u) must be greater than ping-interval-ms (%u)",
 			     v[OPT_PING_TIMEOUT], v[OPT_PING_INTERVAL]);
 			return false;
 		}

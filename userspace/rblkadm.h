@@ -108,6 +108,7 @@ int parse_addr(const char *s, bool need_port, struct conf_addr *a);
 void format_addr(const struct conf_addr *a, char *buf, size_t len);	/* ip[:port] */
 void format_ip(const struct conf_addr *a, char *buf, size_t len);	/* ip only */
 bool addr_equal(const struct conf_addr *a, const struct conf_addr *b);
+bool addr_unicast(const struct conf_addr *a);
 
 /* ------------------------------------------------------------- kernel state */
 
