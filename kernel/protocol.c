@@ -294,8 +294,9 @@ static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
  * Both nodes run the same checks on the same two HELLOs, so both reach the
  * same verdict; the first failing check in this order decides the reason:
  * no common version (VERSION); the peer lacks a feature in
- * RBLK_FEAT_REQUIRED (FEATURES); the peer's node_id is not the local
- * peer_node_id or its peer_node_id is not the local node_id (NODE_ID);
+ * RBLK_FEAT_REQUIRED (FEATURES); both nodes have the same node_id, the
+ * peer's node_id is not the local peer_node_id or its peer_node_id is not
+ * the local node_id (NODE_ID);
  * cluster names differ (CLUSTER); resource names differ (RESOURCE); sizes in
  * sectors differ (SIZE); logical block sizes differ (BLOCK_SIZE); both are
  * primary (BOTH_PRIMARY).
@@ -327,6 +328,10 @@ int rblk_hello_negotiate(const struct rblk_hello_params *local,
 					 "features missing: local 0x%llx, peer 0x%llx",
 					 local->features & RBLK_FEAT_REQUIRED,
 					 remote->features & RBLK_FEAT_REQUIRED);
+	if (remote->node_id == local->node_id)
+		return rblk_hello_refuse(result, RBLK_REJECT_NODE_ID,
+					 "node id conflict: both nodes are %u",
+					 local->node_id);
 	if (remote->node_id != local->peer_node_id)
 		return rblk_hello_refuse(result, RBLK_REJECT_NODE_ID,
 					 "node id mismatch: expected %u, peer is %u",

@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for rblk's wire protocol codec and handshake (protocol.c).
+ */
+
+#include <kunit/test.h>
+#include <linux/limits.h>
+#include <linux/string.h>
+
+#include "rblk.h"
+
+#define DATA_HDR_BYTES ((u32)sizeof(struct rblk_p_data))
+
+/* ---------------------------------------------------------------- header */
+
+static void rblk_hdr_test_round_trip(struct kunit *test)
+{
+	static const u8 want[24] = {
+		0x52, 0x42, 0x4c, 0x4b,		/* magic "RBLK" */
+		0x01,				/* version */
+		0x03,				/* command DATA */
+		0x00, 0x00,			/* flags */
+		0x00, 0x00, 0x02, 0x10,		/* payload 528 */
+		0x00, 0x00, 0x00, 0x00,		/* reserved */
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+	};
+	struct rblk_hdr hdr;
+	struct rblk_hdr_info info;
+
+	memset(&hdr, 0xa5, sizeof(hdr));
+	rblk_hdr_encode(&hdr, 1, RBLK_P_DATA, 0, DATA_HDR_BYTES + 512,
+			0x0102030405060708ULL);
+	KUNIT_EXPECT_EQ(test, memcmp(&hdr, want, sizeof(want)), 0);
+
+	KUNIT_ASSERT_EQ(test, rblk_hdr_decode(&hdr, 1, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.version, 1);
+	KUNIT_EXPECT_EQ(test, info.command, RBLK_P_DATA);
+	KUNIT_EXPECT_EQ(test, info.flags, 0);
+	KUNIT_EXPECT_EQ(test, info.payload_len_bytes, DATA_HDR_BYTES + 512);
+	KUNIT_EXPECT_EQ(test, info.request_id, 0x0102030405060708ULL);
+
+	/* the largest request id survives */
+	rblk_hdr_encode(&hdr, 1, RBLK_P_PING, 0, 0, U64_MAX);
+	KUNIT_ASSERT_EQ(test, rblk_hdr_decode(&hdr, 1, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.request_id, U64_MAX);
+	KUNIT_EXPECT_EQ(test, info.command, RBLK_P_PING);
+}
+
+struct rblk_hdr_case {
+	const char *name;
+	u32 magic;
+	u8 version;
+	u8 command;
+	u16 flags;
+	u32 payload_len_bytes;
+	u32 reserved;
+	int expected;
+};
+
+#define OK_HDR(_name, _cmd, _len) \
+	{ _name, RBLK_PROTO_MAGIC, 1, _cmd, 0, _len, 0, 0 }
+#define BAD_LEN(_name, _cmd, _len) \
+	{ _name, RBLK_PROTO_MAGIC, 1, _cmd, 0, _len, 0, -EMSGSIZE }
+
+static const struct rblk_hdr_case rblk_hdr_cases[] = {
+	/* every command with its valid length */
+	OK_HDR("hello", RBLK_P_HELLO, 168),
+	OK_HDR("hello_reject", RBLK_P_HELLO_REJECT, 64),
+	OK_HDR("data 1 sector", RBLK_P_DATA, 16 + 512),
+	OK_HDR("data 8 sectors", RBLK_P_DATA, 16 + 4096),
+	OK_HDR("data max", RBLK_P_DATA, 16 + RBLK_MAX_DATA_BYTES),
+	OK_HDR("flush", RBLK_P_FLUSH, 0),
+	OK_HDR("trim", RBLK_P_TRIM, 16),
+	OK_HDR("ack", RBLK_P_ACK, 8),
+	OK_HDR("ping", RBLK_P_PING, 0),
+	OK_HDR("ping_ack", RBLK_P_PING_ACK, 0),
+	OK_HDR("state", RBLK_P_STATE, 8),
+	OK_HDR("role_req", RBLK_P_ROLE_REQ, 8),
+	OK_HDR("role_reply", RBLK_P_ROLE_REPLY, 8),
+
+	/* magic */
+	{ "magic zero", 0, 1, RBLK_P_PING, 0, 0, 0, -EBADMSG },
+	{ "magic byte-swapped", 0x4b4c4252, 1, RBLK_P_PING, 0, 0, 0, -EBADMSG },
+	{ "magic one bit off", RBLK_PROTO_MAGIC ^ 1, 1, RBLK_P_PING, 0, 0, 0, -EBADMSG },
+	{ "magic checked before version", 0, 9, RBLK_P_PING, 0, 0, 0, -EBADMSG },
+
+	/* version */
+	{ "version 0", RBLK_PROTO_MAGIC, 0, RBLK_P_PING, 0, 0, 0, -EPROTO },
+	{ "version 2", RBLK_PROTO_MAGIC, 2, RBLK_P_PING, 0, 0, 0, -EPROTO },
+	{ "version 255", RBLK_PROTO_MAGIC, 255, RBLK_P_HELLO, 0, 168, 0, -EPROTO },
+	{ "version checked before command", RBLK_PROTO_MAGIC, 2, 0, 0, 0, 0, -EPROTO },
+
+	/* command */
+	{ "command 0", RBLK_PROTO_MAGIC, 1, 0, 0, 0, 0, -EOPNOTSUPP },
+	{ "command max+1", RBLK_PROTO_MAGIC, 1, RBLK_P_CMD_MAX + 1, 0, 0, 0, -EOPNOTSUPP },
+	{ "command 255", RBLK_PROTO_MAGIC, 1, 255, 0, 0, 0, -EOPNOTSUPP },
+	{ "command checked before flags", RBLK_PROTO_MAGIC, 1, 0, 1, 0, 0, -EOPNOTSUPP },
+
+	/* flags and reserved */
+	{ "flag bit 0", RBLK_PROTO_MAGIC, 1, RBLK_P_PING, 0x0001, 0, 0, -EINVAL },
+	{ "flag bit 15", RBLK_PROTO_MAGIC, 1, RBLK_P_FLUSH, 0x8000, 0, 0, -EINVAL },
+	{ "reserved 1", RBLK_PROTO_MAGIC, 1, RBLK_P_PING, 0, 0, 1, -EINVAL },
+	{ "reserved high bit", RBLK_PROTO_MAGIC, 1, RBLK_P_ACK, 0, 8, 0x80000000, -EINVAL },
+	{ "flags checked before length", RBLK_PROTO_MAGIC, 1, RBLK_P_PING, 1, 7, 0, -EINVAL },
+
+	/* fixed-size commands: one byte short, one byte long */
+	BAD_LEN("hello short", RBLK_P_HELLO, 167),
+	BAD_LEN("hello long", RBLK_P_HELLO, 169),
+	BAD_LEN("hello empty", RBLK_P_HELLO, 0),
+	BAD_LEN("hello_reject short", RBLK_P_HELLO_REJECT, 63),
+	BAD_LEN("hello_reject long", RBLK_P_HELLO_REJECT, 65),
+	BAD_LEN("flush long", RBLK_P_FLUSH, 1),
+	BAD_LEN("flush with a sector", RBLK_P_FLUSH, 512),
+	BAD_LEN("trim short", RBLK_P_TRIM, 15),
+	BAD_LEN("trim long", RBLK_P_TRIM, 17),
+	BAD_LEN("trim with data", RBLK_P_TRIM, 16 + 512),
+	BAD_LEN("ack short", RBLK_P_ACK, 7),
+	BAD_LEN("ack long", RBLK_P_ACK, 9),
+	BAD_LEN("ping long", RBLK_P_PING, 1),
+	BAD_LEN("ping_ack long", RBLK_P_PING_ACK, 1),
+	BAD_LEN("state short", RBLK_P_STATE, 7),
+	BAD_LEN("state long", RBLK_P_STATE, 9),
+	BAD_LEN("role_req short", RBLK_P_ROLE_REQ, 7),
+	BAD_LEN("role_req long", RBLK_P_ROLE_REQ, 9),
+	BAD_LEN("role_reply short", RBLK_P_ROLE_REPLY, 7),
+	BAD_LEN("role_reply long", RBLK_P_ROLE_REPLY, 9),
+	BAD_LEN("ack huge", RBLK_P_ACK, U32_MAX),
+
+	/* DATA */
+	BAD_LEN("data empty", RBLK_P_DATA, 0),
+	BAD_LEN("data header short", RBLK_P_DATA, 15),
+	BAD_LEN("data zero data", RBLK_P_DATA, 16),
+	BAD_LEN("data 1 byte", RBLK_P_DATA, 16 + 1),
+	BAD_LEN("data 511 bytes", RBLK_P_DATA, 16 + 511),
+	BAD_LEN("data 513 bytes", RBLK_P_DATA, 16 + 513),
+	BAD_LEN("data 4095 bytes", RBLK_P_DATA, 16 + 4095),
+	BAD_LEN("data max + 1 sector", RBLK_P_DATA, 16 + RBLK_MAX_DATA_BYTES + 512),
+	BAD_LEN("data max + 1 byte", RBLK_P_DATA, 16 + RBLK_MAX_DATA_BYTES + 1),
+	BAD_LEN("data 2 GiB", RBLK_P_DATA, 0x80000000U + 16),
+	BAD_LEN("data u32 max", RBLK_P_DATA, U32_MAX),
+	/* 16 + a multiple of 512 that wraps around 32 bits */
+	BAD_LEN("data wrap", RBLK_P_DATA, 16 + 0xfffffe00U),
+};
+
+static void rblk_hdr_case_desc(const struct rblk_hdr_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(rblk_hdr, rblk_hdr_cases, rblk_hdr_case_desc);
+
+static void rblk_hdr_test_decode(struct kunit *test)
+{
+	const struct rblk_hdr_case *c = test->param_value;
+	struct rblk_hdr_info info;
+	struct rblk_hdr hdr;
+
+	rblk_hdr_encode(&hdr, c->version, c->command, c->flags,
+			c->payload_len_bytes, 42);
+	hdr.magic = cpu_to_be32(c->magic);
+	hdr.reserved = cpu_to_be32(c->reserved);
+
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 1, &info), c->expected);
+	/* filled even on error, for the log line */
+	KUNIT_EXPECT_EQ(test, info.command, c->command);
+	KUNIT_EXPECT_EQ(test, info.payload_len_bytes, c->payload_len_bytes);
+	KUNIT_EXPECT_EQ(test, info.request_id, 42ULL);
+}
+
+static void rblk_hdr_test_expected_version(struct kunit *test)
+{
+	struct rblk_hdr_info info;
+	struct rblk_hdr hdr;
+
+	rblk_hdr_encode(&hdr, 2, RBLK_P_PING, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 2, &info), 0);
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 1, &info), -EPROTO);
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 3, &info), -EPROTO);
+}
+
+static void rblk_hdr_test_names(struct kunit *test)
+{
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_HELLO), "hello");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_DATA), "data");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_ROLE_REPLY), "role_reply");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(0), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_CMD_MAX + 1), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_SIZE), "size");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MALFORMED), "malformed");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(0), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MALFORMED + 1), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(U32_MAX), "invalid");
+}
+
+/* ----------------------------------------------------------------- hello */
+
+static void rblk_test_params(struct rblk_hello_params *p, u32 node_id, u32 peer_node_id)
+{
+	memset(p, 0, sizeof(*p));
+	p->version_min = RBLK_PROTO_VERSION_MIN;
+	p->version_max = RBLK_PROTO_VERSION_MAX;
+	p->features = RBLK_FEAT_ALL;
+	p->node_id = node_id;
+	p->peer_node_id = peer_node_id;
+	p->size_sectors = 2097152;
+	p->logical_block_size_bytes = 512;
+	p->role = RBLK_ROLE_SECONDARY;
+	p->disk_state = RBLK_DISK_UP_TO_DATE;
+	strscpy(p->cluster_name, "ward-b", sizeof(p->cluster_name));
+	strscpy(p->resource_name, "vm-disks", sizeof(p->resource_name));
+}
+
+static void rblk_hello_test_round_trip(struct kunit *test)
+{
+	struct rblk_hello_params in, out;
+	struct rblk_p_hello p;
+	const u8 *b = (const u8 *)&p;
+
+	rblk_test_params(&in, 3, 7);
+	in.role = RBLK_ROLE_PRIMARY;
+	in.size_sectors = 0x0000000102030405ULL;
+	in.logical_block_size_bytes = 4096;
+	in.features = RBLK_FEAT_FLUSH | RBLK_FEAT_FUA;
+	memset(&p, 0xa5, sizeof(p));
+	rblk_hello_encode(&p, &in);
+
+	/* a few fields byte by byte: big endian at the documented offsets */
+	KUNIT_EXPECT_EQ(test, b[3], 1);				/* version_min */
+	KUNIT_EXPECT_EQ(test, b[7], 1);				/* version_max */
+	KUNIT_EXPECT_EQ(test, b[15], 0x03);			/* features */
+	KUNIT_EXPECT_EQ(test, b[19], 3);			/* node_id */
+	KUNIT_EXPECT_EQ(test, b[23], 7);			/* peer_node_id */
+	KUNIT_EXPECT_EQ(test, b[27], 0x01);			/* size_sectors */
+	KUNIT_EXPECT_EQ(test, b[31], 0x05);
+	KUNIT_EXPECT_EQ(test, b[34], 0x10);			/* 4096 */
+	KUNIT_EXPECT_EQ(test, b[36], RBLK_ROLE_PRIMARY);	/* role */
+	KUNIT_EXPECT_EQ(test, b[37], RBLK_DISK_UP_TO_DATE);	/* disk_state */
+	KUNIT_EXPECT_EQ(test, b[38] | b[39], 0);		/* pad */
+	KUNIT_EXPECT_EQ(test, memcmp(b + 40, "ward-b", 7), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(b + 47, 0, 64 - 7));	/* NUL-padded */
+	KUNIT_EXPECT_EQ(test, memcmp(b + 104, "vm-disks", 9), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(b + 113, 0, 64 - 9));
+
+	memset(&out, 0x5a, sizeof(out));
+	KUNIT_ASSERT_EQ(test, rblk_hello_decode(&p, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.version_min, 1U);
+	KUNIT_EXPECT_EQ(test, out.version_max, 1U);
+	KUNIT_EXPECT_EQ(test, out.features, in.features);
+	KUNIT_EXPECT_EQ(test, out.node_id, 3U);
+	KUNIT_EXPECT_EQ(test, out.peer_node_id, 7U);
+	KUNIT_EXPECT_EQ(test, out.size_sectors, in.size_sectors);
+	KUNIT_EXPECT_EQ(test, out.logical_block_size_bytes, 4096U);
+	KUNIT_EXPECT_EQ(test, out.role, RBLK_ROLE_PRIMARY);
+	KUNIT_EXPECT_EQ(test, out.disk_state, RBLK_DISK_UP_TO_DATE);
+	KUNIT_EXPECT_STREQ(test, out.cluster_name, "ward-b");
+	KUNIT_EXPECT_STREQ(test, out.resource_name, "vm-disks");
+}
+
+static void rblk_hello_test_decode_accepts(struct kunit *test)
+{
+	struct rblk_hello_params in, out;
+	struct rblk_p_hello p;
+
+	/* unknown feature bits, the longest names, the edges of every range */
+	rblk_test_params(&in, 0, RBLK_MAX_NODE_ID);
+	in.features = ~0ULL;
+	in.version_max = 7;
+	in.logical_block_size_bytes = 65536;
+	in.disk_state = RBLK_DISK_DISKLESS;
+	memset(in.cluster_name, 'c', RBLK_NAME_MAX_BYTES - 1);
+	in.cluster_name[RBLK_NAME_MAX_BYTES - 1] = '\0';
+	in.resource_name[0] = '\0';
+	rblk_hello_encode(&p, &in);
+	KUNIT_ASSERT_EQ(test, rblk_hello_decode(&p, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.features, ~0ULL);
+	KUNIT_EXPECT_EQ(test, strlen(out.cluster_name), (size_t)RBLK_NAME_MAX_BYTES - 1);
+	KUNIT_EXPECT_STREQ(test, out.resource_name, "");
+	KUNIT_EXPECT_EQ(test, out.disk_state, RBLK_DISK_DISKLESS);
+}
+
+enum rblk_hello_mutation {
+	HM_CLUSTER_UNTERMINATED,
+	HM_RESOURCE_UNTERMINATED,
+	HM_CLUSTER_GARBAGE,
+	HM_RESOURCE_GARBAGE,
+	HM_ROLE_UNKNOWN,
+	HM_ROLE_3,
+	HM_DISK_UNKNOWN,
+	HM_DISK_5,
+	HM_PAD0,
+	HM_PAD1,
+	HM_VERSION_MIN_0,
+	HM_VERSION_MIN_ABOVE_MAX,
+	HM_NODE_ID_32,
+	HM_PEER_NODE_ID_HUGE,
+	HM_LBS_0,
+	HM_LBS_256,
+	HM_LBS_1000,
+	HM_LBS_128K,
+	HM_COUNT,
+};
+
+static void rblk_hello_mutate(struct rblk_p_hello *p, enum rblk_hello_mutation m)
+{
+	switch (m) {
+	case HM_CLUSTER_UNTERMINATED:
+		memset(p->cluster_name, 'x', sizeof(p->cluster_name));
+		break;
+	case HM_RESOURCE_UNTERMINATED:
+		memset(p->resource_name, 'x', sizeof(p->resource_name));
+		break;
+	case HM_CLUSTER_GARBAGE:
+		p->cluster_name[63] = 'x';
+		break;
+	case HM_RESOURCE_GARBAGE:
+		p->resource_name[20] = 'x';
+		break;
+	case HM_ROLE_UNKNOWN:
+		p->role = RBLK_ROLE_UNKNOWN;
+		break;
+	case HM_ROLE_3:
+		p->role = 3;
+		break;
+	case HM_DISK_UNKNOWN:
+		p->disk_state = RBLK_DISK_UNKNOWN;
+		break;
+	case HM_DISK_5:
+		p->disk_state = 5;
+		break;
+	case HM_PAD0:
+		p->pad[0] = 1;
+		break;
+	case HM_PAD1:
+		p->pad[1] = 0x80;
+		break;
+	case HM_VERSION_MIN_0:
+		p->version_min = 0;
+		break;
+	case HM_VERSION_MIN_ABOVE_MAX:
+		p->version_min = cpu_to_be32(2);
+		break;
+	case HM_NODE_ID_32:
+		p->node_id = cpu_to_be32(RBLK_MAX_NODE_ID + 1);
+		break;
+	case HM_PEER_NODE_ID_HUGE:
+		p->peer_node_id = cpu_to_be32(U32_MAX);
+		break;
+	case HM_LBS_0:
+		p->logical_block_size_bytes = 0;
+		break;
+	case HM_LBS_256:
+		p->logical_block_size_bytes = cpu_to_be32(256);
+		break;
+	case HM_LBS_1000:
+		p->logical_block_size_bytes = cpu_to_be32(1000);
+		break;
+	case HM_LBS_128K:
+		p->logical_block_size_bytes = cpu_to_be32(131072);
+		break;
+	case HM_COUNT:
+		break;
+	}
+}
+
+static void rblk_hello_test_decode_rejects(struct kunit *test)
+{
+	struct rblk_hello_params in, out;
+	struct rblk_p_hello p;
+	int m;
+
+	rblk_test_params(&in, 1, 2);
+	for (m = 0; m < HM_COUNT; m++) {
+		rblk_hello_encode(&p, &in);
+		KUNIT_ASSERT_EQ(test, rblk_hello_decode(&p, &out), 0);
+		rblk_hello_mutate(&p, m);
+		memset(&out, 0x5a, sizeof(out));
+		KUNIT_EXPECT_EQ_MSG(test, rblk_hello_decode(&p, &out), -EINVAL,
+				    "mutation %d", m);
+		/* nothing of a rejected hello leaks into the output */
+		KUNIT_EXPECT_EQ_MSG(test, out.node_id, 0x5a5a5a5aU, "mutation %d", m);
+	}
+}
+
+static void rblk_hello_expect_refusal(struct kunit *test,
+				      const struct rblk_hello_params *local,
+				      const struct rblk_hello_params *remote,
+				      u32 reason, const char *msg1, const char *msg2)
+{
+	struct rblk_hello_result r;
+
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(local, remote, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, reason);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(r.message, msg1), "message '%s'", r.message);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(r.message, msg2), "message '%s'", r.message);
+	KUNIT_EXPECT_LT(test, strlen(r.message), sizeof(r.message));
+	KUNIT_EXPECT_LE(test, sizeof(r.message), sizeof_field(struct rblk_p_reject, message));
+
+	/* the peer, running the same check, reaches the same verdict */
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(remote, local, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, reason);
+}
+
+static void rblk_hello_test_compatible(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+	struct rblk_hello_result r;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	b.features = RBLK_FEAT_REQUIRED | RBLK_FEAT_DISCARD | (1ULL << 40);
+	b.role = RBLK_ROLE_PRIMARY;
+	b.disk_state = RBLK_DISK_INCONSISTENT;
+	memset(&r, 0x5a, sizeof(r));
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.reason, 0U);
+	KUNIT_EXPECT_EQ(test, r.version, 1U);
+	KUNIT_EXPECT_EQ(test, r.features, RBLK_FEAT_REQUIRED | RBLK_FEAT_DISCARD);
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&b, &a, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.features, RBLK_FEAT_REQUIRED | RBLK_FEAT_DISCARD);
+
+	/* the highest common version wins */
+	a.version_max = 3;
+	b.version_min = 2;
+	b.version_max = 5;
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.version, 3U);
+	b.version_min = 1;
+	b.version_max = 2;
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.version, 2U);
+}
+
+static void rblk_hello_test_version(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	b.version_min = 2;
+	b.version_max = 3;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_VERSION, "1-1", "2-3");
+}
+
+static void rblk_hello_test_features(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	b.features = RBLK_FEAT_FLUSH | RBLK_FEAT_DISCARD;	/* no FUA */
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_FEATURES, "0x3", "0x1");
+	b.features = 0;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_FEATURES, "0x3", "0x0");
+}
+
+static void rblk_hello_test_node_id(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+
+	/* the peer is node 5, we expected node 2 */
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 5, 1);
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_NODE_ID, "2", "5");
+	/* the peer is node 2 but expects node 4, we are node 1 */
+	rblk_test_params(&b, 2, 4);
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_NODE_ID, "1", "4");
+	/* two nodes configured with the same node id */
+	rblk_test_params(&a, 1, 1);
+	rblk_test_params(&b, 1, 1);
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_NODE_ID, "both", "1");
+}
+
+static void rblk_hello_test_names_mismatch(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	strscpy(b.cluster_name, "ward-c", sizeof(b.cluster_name));
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_CLUSTER, "'ward-b'", "'ward-c'");
+
+	rblk_test_params(&b, 2, 1);
+	strscpy(b.resource_name, "vm-data", sizeof(b.resource_name));
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_RESOURCE, "'vm-disks'", "'vm-data'");
+
+	/* empty cluster names on both sides match */
+	a.cluster_name[0] = '\0';
+	rblk_test_params(&b, 2, 1);
+	b.cluster_name[0] = '\0';
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &(struct rblk_hello_result){}), 0);
+}
+
+static void rblk_hello_test_size(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+	struct rblk_hello_result r;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	b.size_sectors = 1048576;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_SIZE, "2097152", "1048576");
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_STREQ(test, r.message,
+			   "size mismatch: local 2097152 sectors, peer 1048576 sectors");
+	/* one sector off is a mismatch too */
+	b.size_sectors = a.size_sectors + 1;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_SIZE, "2097152", "2097153");
+}
+
+static void rblk_hello_test_block_size(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	b.logical_block_size_bytes = 4096;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_BLOCK_SIZE, "512", "4096");
+}
+
+static void rblk_hello_test_both_primary(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	a.role = RBLK_ROLE_PRIMARY;
+	b.role = RBLK_ROLE_PRIMARY;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_BOTH_PRIMARY, "node 1", "node 2");
+}
+
+static void rblk_hello_test_check_order(struct kunit *test)
+{
+	struct rblk_hello_params a, b;
+	struct rblk_hello_result r;
+
+	/* everything wrong at once: the version decides */
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 3, 3);
+	b.version_min = 9;
+	b.version_max = 9;
+	b.features = 0;
+	b.size_sectors = 1;
+	b.role = RBLK_ROLE_PRIMARY;
+	a.role = RBLK_ROLE_PRIMARY;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_VERSION);
+	b.version_min = 1;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_FEATURES);
+	b.features = RBLK_FEAT_ALL;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_NODE_ID);
+	b.node_id = 2;
+	b.peer_node_id = 1;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_SIZE);
+	b.size_sectors = a.size_sectors;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_BOTH_PRIMARY);
+	b.role = RBLK_ROLE_SECONDARY;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
+}
+
+/* -------------------------------------------------------------- payloads */
+
+static void rblk_reject_test(struct kunit *test)
+{
+	char long_msg[100], msg[60];
+	struct rblk_p_reject p;
+	u32 reason = 0;
+
+	rblk_reject_encode(&p, RBLK_REJECT_SIZE, "size mismatch");
+	KUNIT_EXPECT_EQ(test, ((u8 *)&p)[3], RBLK_REJECT_SIZE);
+	KUNIT_ASSERT_EQ(test, rblk_reject_decode(&p, &reason, msg), 0);
+	KUNIT_EXPECT_EQ(test, reason, (u32)RBLK_REJECT_SIZE);
+	KUNIT_EXPECT_STREQ(test, msg, "size mismatch");
+
+	/* a long message is truncated, still terminated */
+	memset(long_msg, 'm', sizeof(long_msg) - 1);
+	long_msg[sizeof(long_msg) - 1] = '\0';
+	rblk_reject_encode(&p, RBLK_REJECT_MALFORMED, long_msg);
+	KUNIT_ASSERT_EQ(test, rblk_reject_decode(&p, &reason, msg), 0);
+	KUNIT_EXPECT_EQ(test, strlen(msg), sizeof(msg) - 1);
+
+	rblk_reject_encode(&p, 0, "x");
+	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
+	rblk_reject_encode(&p, RBLK_REJECT_MALFORMED + 1, "x");
+	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
+	rblk_reject_encode(&p, RBLK_REJECT_VERSION, "x");
+	memset(p.message, 'x', sizeof(p.message));
+	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
+}
+
+static void rblk_data_test(struct kunit *test)
+{
+	static const u8 want[16] = {
+		0, 0, 0, 1, 0, 0, 0, 2,  0, 0, 0, 3,  0, 0, 0, 0,
+	};
+	const u64 size = 2048;
+	struct rblk_data_info info;
+	struct rblk_p_data p;
+
+	memset(&p, 0xa5, sizeof(p));
+	rblk_data_encode(&p, 0x100000002ULL, RBLK_DP_FUA | RBLK_DP_PREFLUSH);
+	KUNIT_EXPECT_EQ(test, memcmp(&p, want, sizeof(want)), 0);
+
+	rblk_data_encode(&p, 8, RBLK_DP_FUA);
+	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.sector, 8ULL);
+	KUNIT_EXPECT_EQ(test, info.nr_sectors, 8U);
+	KUNIT_EXPECT_EQ(test, info.data_bytes, 4096U);
+	KUNIT_EXPECT_EQ(test, info.dp_flags, RBLK_DP_FUA);
+
+	/* the last sector of the device */
+	rblk_data_encode(&p, size - 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), 0);
+	/* one past it, and writes straddling the end */
+	rblk_data_encode(&p, size, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -ERANGE);
+	rblk_data_encode(&p, size - 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 1024, size, &info), -ERANGE);
+	/* sector + length overflowing 64 bits */
+	rblk_data_encode(&p, U64_MAX, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -ERANGE);
+	rblk_data_encode(&p, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, 0, &info), -ERANGE);
+
+	rblk_data_encode(&p, 0, RBLK_DP_ALL + 1);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -EINVAL);
+	rblk_data_encode(&p, 0, 0x80000000U);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -EINVAL);
+	rblk_data_encode(&p, 0, 0);
+	p.pad = cpu_to_be32(1);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -EINVAL);
+}
+
+static void rblk_trim_test(struct kunit *test)
+{
+	const u64 size = 1 << 20;
+	struct rblk_trim_info info;
+	struct rblk_p_trim p;
+	const u8 *b = (const u8 *)&p;
+
+	rblk_trim_encode(&p, 0x10, 0x20, RBLK_TRIM_ZEROES | RBLK_TRIM_NOUNMAP);
+	KUNIT_EXPECT_EQ(test, b[7], 0x10);
+	KUNIT_EXPECT_EQ(test, b[11], 0x20);
+	KUNIT_EXPECT_EQ(test, b[15], 0x03);
+	KUNIT_ASSERT_EQ(test, rblk_trim_decode(&p, size, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.sector, 0x10ULL);
+	KUNIT_EXPECT_EQ(test, info.nr_sectors, 0x20U);
+	KUNIT_EXPECT_EQ(test, info.trim_flags, RBLK_TRIM_ZEROES | RBLK_TRIM_NOUNMAP);
+
+	rblk_trim_encode(&p, 0, size, 0);			/* whole device discard */
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), 0);
+	rblk_trim_encode(&p, 0, 1, RBLK_TRIM_ZEROES);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), 0);
+
+	rblk_trim_encode(&p, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -EINVAL);
+	rblk_trim_encode(&p, 0, 1, RBLK_TRIM_ALL + 1);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -EINVAL);
+	rblk_trim_encode(&p, 0, 1, RBLK_TRIM_NOUNMAP);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -EINVAL);
+	rblk_trim_encode(&p, 1, size, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -ERANGE);
+	rblk_trim_encode(&p, size, 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -ERANGE);
+	rblk_trim_encode(&p, U64_MAX - 1, 4, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -ERANGE);
+}
+
+static void rblk_ack_test(struct kunit *test)
+{
+	static const u8 eio[8] = { 0, 0, 0, 5, 0, 0, 0, 0 };
+	struct rblk_p_ack p;
+	int status = 1;
+
+	rblk_ack_encode(&p, -EIO);
+	KUNIT_EXPECT_EQ(test, memcmp(&p, eio, sizeof(eio)), 0);
+	KUNIT_ASSERT_EQ(test, rblk_ack_decode(&p, &status), 0);
+	KUNIT_EXPECT_EQ(test, status, -EIO);
+
+	rblk_ack_encode(&p, 0);
+	KUNIT_ASSERT_EQ(test, rblk_ack_decode(&p, &status), 0);
+	KUNIT_EXPECT_EQ(test, status, 0);
+
+	rblk_ack_encode(&p, -MAX_ERRNO);
+	KUNIT_ASSERT_EQ(test, rblk_ack_decode(&p, &status), 0);
+	KUNIT_EXPECT_EQ(test, status, -MAX_ERRNO);
+
+	p.status = cpu_to_be32(MAX_ERRNO + 1);
+	KUNIT_EXPECT_EQ(test, rblk_ack_decode(&p, &status), -EINVAL);
+	p.status = cpu_to_be32(U32_MAX);
+	KUNIT_EXPECT_EQ(test, rblk_ack_decode(&p, &status), -EINVAL);
+	rblk_ack_encode(&p, 0);
+	p.pad = cpu_to_be32(0x100);
+	KUNIT_EXPECT_EQ(test, rblk_ack_decode(&p, &status), -EINVAL);
+}
+
+static void rblk_state_test(struct kunit *test)
+{
+	enum rblk_disk_state disk;
+	enum rblk_role role;
+	struct rblk_p_state p;
+
+	memset(&p, 0xa5, sizeof(p));
+	rblk_state_encode(&p, RBLK_ROLE_PRIMARY, RBLK_DISK_UP_TO_DATE);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p.pad, 0, sizeof(p.pad)));
+	KUNIT_ASSERT_EQ(test, rblk_state_decode(&p, &role, &disk), 0);
+	KUNIT_EXPECT_EQ(test, role, RBLK_ROLE_PRIMARY);
+	KUNIT_EXPECT_EQ(test, disk, RBLK_DISK_UP_TO_DATE);
+
+	rblk_state_encode(&p, RBLK_ROLE_SECONDARY, RBLK_DISK_OUTDATED);
+	KUNIT_ASSERT_EQ(test, rblk_state_decode(&p, &role, &disk), 0);
+	KUNIT_EXPECT_EQ(test, role, RBLK_ROLE_SECONDARY);
+	KUNIT_EXPECT_EQ(test, disk, RBLK_DISK_OUTDATED);
+
+	rblk_state_encode(&p, RBLK_ROLE_UNKNOWN, RBLK_DISK_OUTDATED);
+	KUNIT_EXPECT_EQ(test, rblk_state_decode(&p, &role, &disk), -EINVAL);
+	rblk_state_encode(&p, 3, RBLK_DISK_OUTDATED);
+	KUNIT_EXPECT_EQ(test, rblk_state_decode(&p, &role, &disk), -EINVAL);
+	rblk_state_encode(&p, RBLK_ROLE_SECONDARY, RBLK_DISK_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, rblk_state_decode(&p, &role, &disk), -EINVAL);
+	rblk_state_encode(&p, RBLK_ROLE_SECONDARY, 200);
+	KUNIT_EXPECT_EQ(test, rblk_state_decode(&p, &role, &disk), -EINVAL);
+	rblk_state_encode(&p, RBLK_ROLE_SECONDARY, RBLK_DISK_DISKLESS);
+	p.pad[5] = 1;
+	KUNIT_EXPECT_EQ(test, rblk_state_decode(&p, &role, &disk), -EINVAL);
+}
+
+static struct kunit_case rblk_protocol_test_cases[] = {
+	KUNIT_CASE(rblk_hdr_test_round_trip),
+	KUNIT_CASE_PARAM(rblk_hdr_test_decode, rblk_hdr_gen_params),
+	KUNIT_CASE(rblk_hdr_test_expected_version),
+	KUNIT_CASE(rblk_hdr_test_names),
+	KUNIT_CASE(rblk_hello_test_round_trip),
+	KUNIT_CASE(rblk_hello_test_decode_accepts),
+	KUNIT_CASE(rblk_hello_test_decode_rejects),
+	KUNIT_CASE(rblk_hello_test_compatible),
+	KUNIT_CASE(rblk_hello_test_version),
+	KUNIT_CASE(rblk_hello_test_features),
+	KUNIT_CASE(rblk_hello_test_node_id),
+	KUNIT_CASE(rblk_hello_test_names_mismatch),
+	KUNIT_CASE(rblk_hello_test_size),
+	KUNIT_CASE(rblk_hello_test_block_size),
+	KUNIT_CASE(rblk_hello_test_both_primary),
+	KUNIT_CASE(rblk_hello_test_check_order),
+	KUNIT_CASE(rblk_reject_test),
+	KUNIT_CASE(rblk_data_test),
+	KUNIT_CASE(rblk_trim_test),
+	KUNIT_CASE(rblk_ack_test),
+	KUNIT_CASE(rblk_state_test),
+	{}
+};
+
+static struct kunit_suite rblk_protocol_test_suite = {
+	.name = "rblk_protocol",
+	.test_cases = rblk_protocol_test_cases,
+};
+
+kunit_test_suite(rblk_protocol_test_suite);
