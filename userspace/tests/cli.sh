@@ -59,7 +59,7 @@ resources:
         address: 10.0.0.1:7789
 EOC
 
-echo "1..14"
+echo "1..15"
 expect "--help" 0 - - -- "$R" --help
 expect "unknown command" 2 - - -- "$R" frobnicate
 expect "up without resource" 2 - - -- "$R" -c "$T/rblk.conf" up
@@ -91,8 +91,13 @@ expect "connect to self" 2 - "$T/nopeer.err" -- "$R" -c "$T/rblk.conf" --node no
 expect "low-level option that does not apply" 2 - - -- "$R" attach --minor 0 --force
 expect "low-level bad number" 2 - - -- "$R" create-device --minor x
 
+# the example of rblk.conf(5) is a valid file
+man5=$(dirname "$0")/../rblk.conf.5
+sed -n '/^\.SH EXAMPLE/,/^\.RE/p' "$man5" | sed '/^\./d' >"$T/example.conf"
+expect "rblk.conf(5) example is valid" 0 - - -- "$R" -c "$T/example.conf" --node node-c check
+
 if [ -d /sys/module/rblk ]; then
-	echo "ok 14 # skip rblk module is loaded"
+	echo "ok 15 # skip rblk module is loaded"
 else
 	echo "rblkadm: rblk kernel module not loaded (modprobe rblk)" >"$T/nomod.err"
 	expect "module not loaded" 3 - "$T/nomod.err" -- "$R" create-device --minor 0
