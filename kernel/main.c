@@ -1,0 +1,1085 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rblk - replicated block device: module init/exit, device objects,
+ * gendisk, backing device, roles.
+ *
+ * Every management call (rblk.h, called by nl.c) holds rblk_devices_mutex
+ * from start to end, so configuration changes are serialised and a device
+ * cannot go away under one.  The I/O path never takes it.
+ */
+
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+#include "rblk_int.h"
+
+struct workqueue_struct *rblk_wq;
+struct bio_set rblk_bio_set;
+struct bio_set rblk_pwrite_bio_set;
+mempool_t *rblk_leg_pool;
+mempool_t *rblk_page_pool;
+
+static int rblk_major;
+static DEFINE_MUTEX(rblk_devices_mutex);	/* protects rblk_devices and configuration */
+static DEFINE_XARRAY(rblk_devices);		/* minor -> struct rblk_device */
+
+static void rblk_set_err(struct netlink_ext_ack *extack, const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}
+
+/**
+ * rblk_notify() - multicast one state change of a device
+ * @dev: device
+ * @event: enum rblk_event
+ * @peer_node_id: peer, or -1 for device events
+ * @value: new state for the *_CHANGED events
+ * @message: optional reason, or NULL
+ *
+ * Context: any.
+ */
+void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_id,
+		 u32 value, const char *message)
+{
+	struct rblk_event_info ev = {
+		.event = event,
+		.minor = dev->minor,
+		.peer_node_id = peer_node_id,
+		.value = value,
+		.message = message && *message ? message : NULL,
+	};
+
+	rblk_nl_notify(&ev);
+}
+
+/* Tell every connected peer our role and disk state.  Process context. */
+static void rblk_announce_state(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer;
+
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[i]);
+		if (peer)
+			rblk_peer_send_state(peer, RBLK_P_STATE, NULL);
+		rcu_read_unlock();
+	}
+}
+
+/**
+ * rblk_set_disk_state() - change the local disk state, announce it
+ * @dev: device
+ * @state: new state
+ *
+ * Notifies userspace and sends RBLK_P_STATE to the connected peers when
+ * the state changes.
+ *
+ * Context: process context (GFP_ATOMIC allocations); no rblk spinlock held.
+ */
+void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state)
+{
+	bool changed;
+
+	spin_lock(&dev->state_lock);
+	changed = dev->disk_state != state;
+	if (changed) {
+		dev->disk_state = state;
+		dev->state_gen++;
+	}
+	spin_unlock(&dev->state_lock);
+	if (!changed)
+		return;
+	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, state, NULL);
+	rblk_announce_state(dev);
+}
+
+/* ------------------------------------------------------------------------
+ * block device operations
+ */
+
+/**
+ * rblk_disk_open() - open of /dev/rblkN
+ * @disk: the gendisk
+ * @for_write: opened for writing
+ *
+ * Return: 0; -EROFS when opened for writing while secondary; -ENXIO while
+ * the device is being deleted.
+ *
+ * Context: process context, disk->open_mutex held by the block layer.
+ */
+int rblk_disk_open(struct gendisk *disk, bool for_write)
+{
+	struct rblk_device *dev = disk->private_data;
+	int ret = 0;
+
+	spin_lock(&dev->state_lock);
+	if (dev->deleting)
+		ret = -ENXIO;
+	else if (for_write && dev->role != RBLK_ROLE_PRIMARY)
+		ret = -EROFS;
+	else
+		dev->open_count++;
+	spin_unlock(&dev->state_lock);
+	return ret;
+}
+
+/**
+ * rblk_disk_release() - last close of one opener of /dev/rblkN
+ * @disk: the gendisk
+ *
+ * Context: process context, disk->open_mutex held by the block layer.
+ */
+void rblk_disk_release(struct gendisk *disk)
+{
+	struct rblk_device *dev = disk->private_data;
+
+	spin_lock(&dev->state_lock);
+	dev->open_count--;
+	spin_unlock(&dev->state_lock);
+}
+
+static const struct block_device_operations rblk_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = rblk_submit_bio,
+	.open = rblk_compat_open,
+	.release = rblk_compat_release,
+};
+
+/* ------------------------------------------------------------------------
+ * devices
+ */
+
+static struct rblk_device *rblk_find(u32 minor, struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev = xa_load(&rblk_devices, minor);
+
+	if (!dev)
+		rblk_set_err(extack, "no such device");
+	return dev;
+}
+
+static void rblk_local_ref_release(struct percpu_ref *ref)
+{
+	struct rblk_device *dev = container_of(ref, struct rblk_device, local_ref);
+
+	complete(&dev->local_done);
+}
+
+static bool rblk_any_peer_connected(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&rblk_devices_mutex));
+
+		if (peer && rblk_peer_is_connected(peer))
+			return true;
+	}
+	return false;
+}
+
+static bool rblk_any_peer_primary(struct rblk_device *dev)
+{
+	bool primary = false;
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&rblk_devices_mutex));
+
+		if (!peer)
+			continue;
+		spin_lock_bh(&peer->lock);
+		if (peer->conn_state == RBLK_CONN_CONNECTED &&
+		    peer->peer_role == RBLK_ROLE_PRIMARY)
+			primary = true;
+		spin_unlock_bh(&peer->lock);
+	}
+	return primary;
+}
+
+/**
+ * rblk_device_create() - create /dev/rblkN, diskless, secondary, no peers
+ * @cfg: minor, node id, resource and cluster name (NUL-terminated)
+ * @extack: error message
+ *
+ * Return: 0; -EINVAL (minor or node id out of range, empty resource
+ * name); -EEXIST (minor in use); -ENOMEM; or add_disk()'s error.
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_ack *extack)
+{
+	struct rblk_limits lim = {
+		.logical_block_size_bytes = SECTOR_SIZE,
+		.physical_block_size_bytes = SECTOR_SIZE,
+		.max_sectors = RBLK_MAX_DATA_SECTORS,
+	};
+	struct rblk_device *dev;
+	struct gendisk *disk;
+	int ret;
+
+	if (cfg->minor > RBLK_MAX_MINOR || cfg->node_id > RBLK_MAX_NODE_ID) {
+		rblk_set_err(extack, "minor or node id out of range");
+		return -EINVAL;
+	}
+	if (!cfg->resource_name[0]) {
+		rblk_set_err(extack, "resource name is empty");
+		return -EINVAL;
+	}
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->minor = cfg->minor;
+	dev->node_id = cfg->node_id;
+	strscpy(dev->resource_name, cfg->resource_name, sizeof(dev->resource_name));
+	strscpy(dev->cluster_name, cfg->cluster_name, sizeof(dev->cluster_name));
+	spin_lock_init(&dev->state_lock);
+	dev->role = RBLK_ROLE_SECONDARY;
+	dev->disk_state = RBLK_DISK_DISKLESS;
+	dev->logical_block_size_bytes = SECTOR_SIZE;
+	init_completion(&dev->local_done);
+	init_waitqueue_head(&dev->role_wait);
+	atomic_set(&dev->inflight, 0);
+	/* diskless: an exited ref makes every percpu_ref_tryget_live() fail */
+	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release,
+			      PERCPU_REF_INIT_DEAD, GFP_KERNEL);
+	if (ret)
+		goto free_dev;
+	percpu_ref_exit(&dev->local_ref);
+	dev->stats = alloc_percpu(struct rblk_stats);
+	if (!dev->stats) {
+		ret = -ENOMEM;
+		goto free_dev;
+	}
+
+	disk = rblk_compat_alloc_disk(&lim);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto free_stats;
+	}
+	disk->major = rblk_major;
+	disk->first_minor = cfg->minor;
+	disk->minors = 1;
+	disk->flags |= GENHD_FL_NO_PART;
+	disk->fops = &rblk_fops;
+	disk->private_data = dev;
+	snprintf(disk->disk_name, sizeof(disk->disk_name), RBLK_DRIVER_NAME "%u", cfg->minor);
+	set_capacity(disk, 0);
+	dev->disk = disk;
+
+	mutex_lock(&rblk_devices_mutex);
+	ret = xa_insert(&rblk_devices, cfg->minor, dev, GFP_KERNEL);
+	if (ret) {
+		mutex_unlock(&rblk_devices_mutex);
+		if (ret == -EBUSY) {
+			rblk_set_err(extack, "minor already in use");
+			ret = -EEXIST;
+		}
+		goto put_disk;
+	}
+	ret = add_disk(disk);
+	if (ret) {
+		xa_erase(&rblk_devices, cfg->minor);
+		mutex_unlock(&rblk_devices_mutex);
+		rblk_set_err(extack, "could not add the disk");
+		goto put_disk;
+	}
+	mutex_unlock(&rblk_devices_mutex);
+	rblk_notify(dev, RBLK_EVENT_DEVICE_CREATED, -1, 0, NULL);
+	pr_info("%s: created (resource %s, node %u)\n", disk->disk_name,
+		dev->resource_name, dev->node_id);
+	return 0;
+
+put_disk:
+	put_disk(disk);
+free_stats:
+	free_percpu(dev->stats);
+free_dev:
+	kfree(dev);
+	return ret;
+}
+
+static void rblk_backing_close(struct rblk_device *dev)
+{
+	spin_lock(&dev->state_lock);
+	dev->disk_state = RBLK_DISK_DISKLESS;
+	dev->size_sectors = 0;
+	dev->state_gen++;
+	spin_unlock(&dev->state_lock);
+	percpu_ref_kill(&dev->local_ref);
+	wait_for_completion(&dev->local_done);
+	percpu_ref_exit(&dev->local_ref);
+	set_capacity_and_notify(dev->disk, 0);
+	rblk_compat_bdev_close(&dev->backing, dev);
+	dev->backing_path[0] = '\0';
+}
+
+static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
+{
+	u32 node_id = peer->cfg.node_id;
+
+	rblk_peer_shutdown(peer);
+	RCU_INIT_POINTER(dev->peers[node_id], NULL);
+	dev->nr_peers--;
+	kfree_rcu(peer, rcu);
+	rblk_notify(dev, RBLK_EVENT_PEER_REMOVED, node_id, 0, NULL);
+}
+
+/* Tear a device down completely.  rblk_devices_mutex held, not open. */
+static void rblk_device_destroy(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&rblk_devices_mutex));
+
+		if (peer)
+			rblk_peer_free(dev, peer);
+	}
+	if (dev->backing.bdev)
+		rblk_backing_close(dev);
+	pr_info("%s: deleted\n", dev->disk->disk_name);
+	del_gendisk(dev->disk);
+	put_disk(dev->disk);
+	xa_erase(&rblk_devices, dev->minor);
+	rblk_notify(dev, RBLK_EVENT_DEVICE_DELETED, -1, 0, NULL);
+	free_percpu(dev->stats);
+	kfree(dev);
+}
+
+/**
+ * rblk_device_delete() - delete /dev/rblkN: disconnect, detach, remove
+ * @minor: device
+ * @extack: error message
+ *
+ * Return: 0; -ENODEV (no such device); -EBUSY (device is open).
+ *
+ * Context: process context, may sleep (drains connections).
+ */
+int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev;
+	int ret = 0;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	spin_lock(&dev->state_lock);
+	if (dev->open_count) {
+		ret = -EBUSY;
+	} else {
+		dev->deleting = true;
+		dev->state_gen++;
+	}
+	spin_unlock(&dev->state_lock);
+	if (ret) {
+		rblk_set_err(extack, "device is open");
+		goto out;
+	}
+	rblk_device_destroy(dev);
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+/**
+ * rblk_device_attach() - use a local block device as backing device
+ * @minor: device
+ * @path: path of the backing block device, opened exclusively
+ * @assume_uptodate: the disk state becomes UpToDate instead of Inconsistent
+ * @extack: error message
+ *
+ * Size (512-byte sectors), logical/physical block size, max request size
+ * (capped at RBLK_MAX_DATA_BYTES), discard and write-zeroes limits come
+ * from the backing device.
+ *
+ * Return: 0; -ENODEV (no such device); -EBUSY (already attached, device
+ * open, or a peer connected); -EINVAL (backing device of size 0); or the
+ * error of opening @path (-ENOENT, -ENOTBLK, -EBUSY when in use ...).
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
+		       struct netlink_ext_ack *extack)
+{
+	struct rblk_bdev_handle h = { };
+	struct rblk_device *dev;
+	struct rblk_limits lim;
+	struct block_device *bdev;
+	enum rblk_disk_state state;
+	u64 size;
+	int ret;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (dev->backing.bdev) {
+		rblk_set_err(extack, "a backing device is already attached");
+		ret = -EBUSY;
+		goto out;
+	}
+	if (READ_ONCE(dev->open_count)) {
+		rblk_set_err(extack, "device is open");
+		ret = -EBUSY;
+		goto out;
+	}
+	if (rblk_any_peer_connected(dev)) {
+		rblk_set_err(extack, "disconnect the peers first");
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = rblk_compat_bdev_open(path, dev, &h);
+	if (ret) {
+		rblk_set_err(extack, "cannot open the backing device exclusively");
+		goto out;
+	}
+	bdev = h.bdev;
+	size = bdev_nr_sectors(bdev);
+	if (!size) {
+		rblk_set_err(extack, "backing device is empty");
+		ret = -EINVAL;
+		goto close;
+	}
+	lim.logical_block_size_bytes = bdev_logical_block_size(bdev);
+	lim.physical_block_size_bytes = bdev_physical_block_size(bdev);
+	lim.max_sectors = min_t(u32, queue_max_hw_sectors(bdev_get_queue(bdev)),
+				RBLK_MAX_DATA_SECTORS);
+	lim.max_discard_sectors = bdev_max_discard_sectors(bdev);
+	lim.discard_granularity_bytes = lim.max_discard_sectors ?
+		max(bdev_discard_granularity(bdev), lim.logical_block_size_bytes) : 0;
+	lim.max_write_zeroes_sectors = min_t(u32, bdev_write_zeroes_sectors(bdev),
+					     RBLK_MAX_DATA_SECTORS);
+	ret = rblk_compat_set_limits(dev->disk, &lim);
+	if (ret) {
+		rblk_set_err(extack, "cannot apply the backing device's limits");
+		goto close;
+	}
+	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release, 0, GFP_KERNEL);
+	if (ret)
+		goto close;
+	reinit_completion(&dev->local_done);
+
+	state = assume_uptodate ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_INCONSISTENT;
+	spin_lock(&dev->state_lock);
+	dev->backing = h;
+	dev->size_sectors = size;
+	dev->logical_block_size_bytes = lim.logical_block_size_bytes;
+	dev->disk_state = state;
+	dev->state_gen++;
+	spin_unlock(&dev->state_lock);
+	strscpy(dev->backing_path, path, sizeof(dev->backing_path));
+	set_capacity_and_notify(dev->disk, size);
+	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, state, NULL);
+	pr_info("%s: attached %s, %llu sectors, %s\n", dev->disk->disk_name, path, size,
+		rblk_disk_state_name(state));
+	goto out;
+
+close:
+	rblk_compat_bdev_close(&h, dev);
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+/**
+ * rblk_device_detach() - stop using the backing device; becomes Diskless
+ * @minor: device
+ * @extack: error message
+ *
+ * Waits for I/O on the backing device to finish.
+ *
+ * Return: 0; -ENODEV (no such device); -ENOMEDIUM (nothing attached);
+ * -EBUSY (device open, primary, or a peer connected).
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_device_detach(u32 minor, struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev;
+	int ret = 0;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (!dev->backing.bdev) {
+		rblk_set_err(extack, "no backing device attached");
+		ret = -ENOMEDIUM;
+		goto out;
+	}
+	if (READ_ONCE(dev->open_count) || READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		rblk_set_err(extack, "device is open or primary");
+		ret = -EBUSY;
+		goto out;
+	}
+	if (rblk_any_peer_connected(dev)) {
+		rblk_set_err(extack, "disconnect the peers first");
+		ret = -EBUSY;
+		goto out;
+	}
+	rblk_backing_close(dev);
+	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, RBLK_DISK_DISKLESS, NULL);
+	pr_info("%s: detached\n", dev->disk->disk_name);
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * peers (connection handling itself is in conn.c)
+ */
+
+static int rblk_check_peer_config(const struct rblk_device *dev,
+				  const struct rblk_peer_config *cfg,
+				  struct netlink_ext_ack *extack)
+{
+	sa_family_t fam = cfg->peer_addr.ss_family;
+
+	if (cfg->node_id > RBLK_MAX_NODE_ID || cfg->node_id == dev->node_id) {
+		rblk_set_err(extack, "peer node id out of range or equal to the local one");
+		return -EINVAL;
+	}
+	if ((fam != AF_INET && fam != AF_INET6) || cfg->local_addr.ss_family != fam) {
+		rblk_set_err(extack, "peer and local address must be both IPv4 or both IPv6");
+		return -EAFNOSUPPORT;
+	}
+	if (cfg->reconnect_min_ms > cfg->reconnect_max_ms) {
+		rblk_set_err(extack, "reconnect_min_ms exceeds reconnect_max_ms");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static u32 rblk_ms_or_default(u32 ms, u32 def)
+{
+	if (!ms)
+		return def;
+	return clamp_t(u32, ms, RBLK_TIMEOUT_MS_MIN, RBLK_TIMEOUT_MS_MAX);
+}
+
+/**
+ * rblk_peer_add() - configure a peer of a device (StandAlone until connect)
+ * @minor: device
+ * @cfg: node id, addresses with ports, timings in ms (0: default)
+ * @extack: error message
+ *
+ * Return: 0; -ENODEV; -EEXIST (peer already configured); -EINVAL (node id,
+ * timings); -EAFNOSUPPORT (address families); -ENOMEM.
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_ext_ack *extack)
+{
+	struct rblk_peer_config c = *cfg;
+	struct rblk_device *dev;
+	struct rblk_peer *peer;
+	int ret;
+
+	c.ping_interval_ms = rblk_ms_or_default(c.ping_interval_ms,
+						RBLK_PING_INTERVAL_MS_DEFAULT);
+	c.ping_timeout_ms = rblk_ms_or_default(c.ping_timeout_ms, RBLK_PING_TIMEOUT_MS_DEFAULT);
+	c.connect_timeout_ms = rblk_ms_or_default(c.connect_timeout_ms,
+						  RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
+	c.reconnect_min_ms = rblk_ms_or_default(c.reconnect_min_ms,
+						RBLK_RECONNECT_MIN_MS_DEFAULT);
+	c.reconnect_max_ms = rblk_ms_or_default(c.reconnect_max_ms,
+						RBLK_RECONNECT_MAX_MS_DEFAULT);
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = rblk_check_peer_config(dev, &c, extack);
+	if (ret)
+		goto out;
+	if (rcu_access_pointer(dev->peers[c.node_id])) {
+		rblk_set_err(extack, "peer already configured");
+		ret = -EEXIST;
+		goto out;
+	}
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	if (!peer) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	peer->dev = dev;
+	peer->cfg = c;
+	rblk_peer_init(peer);
+	rcu_assign_pointer(dev->peers[c.node_id], peer);
+	dev->nr_peers++;
+	rblk_notify(dev, RBLK_EVENT_PEER_ADDED, c.node_id, 0, NULL);
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+static struct rblk_peer *rblk_find_peer(struct rblk_device *dev, u32 node_id,
+					struct netlink_ext_ack *extack)
+{
+	struct rblk_peer *peer = NULL;
+
+	if (node_id < RBLK_MAX_PEERS)
+		peer = rcu_dereference_protected(dev->peers[node_id],
+						 lockdep_is_held(&rblk_devices_mutex));
+	if (!peer)
+		rblk_set_err(extack, "no such peer");
+	return peer;
+}
+
+/**
+ * rblk_peer_remove() - disconnect and forget a peer
+ * @minor: device
+ * @peer_node_id: peer
+ * @extack: error message
+ *
+ * In-flight writes to the peer complete as "peer missed it".
+ *
+ * Return: 0; -ENODEV (no such device); -ENOENT (no such peer).
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev;
+	struct rblk_peer *peer;
+	int ret = 0;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	peer = rblk_find_peer(dev, peer_node_id, extack);
+	if (!peer) {
+		ret = -ENOENT;
+		goto out;
+	}
+	rblk_peer_free(dev, peer);
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_peer *),
+			  struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev;
+	struct rblk_peer *peer;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (peer_node_id >= 0) {
+		peer = rblk_find_peer(dev, peer_node_id, extack);
+		if (peer)
+			fn(peer);
+		else
+			ret = -ENOENT;
+		goto out;
+	}
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		peer = rcu_dereference_protected(dev->peers[i],
+						 lockdep_is_held(&rblk_devices_mutex));
+		if (peer)
+			fn(peer);
+	}
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+/**
+ * rblk_device_connect() - start connecting to one or every peer
+ * @minor: device
+ * @peer_node_id: peer, or < 0 for every peer
+ * @extack: error message
+ *
+ * Returns at once; the connection state goes Connecting, then Connected.
+ * Reconnects with backoff until rblk_device_disconnect().
+ *
+ * Return: 0; -ENODEV (no such device); -ENOENT (no such peer).
+ *
+ * Context: process context.
+ */
+int rblk_device_connect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack)
+{
+	return rblk_for_peers(minor, peer_node_id, rblk_peer_connect, extack);
+}
+
+/**
+ * rblk_device_disconnect() - drop the connection to one or every peer
+ * @minor: device
+ * @peer_node_id: peer, or < 0 for every peer
+ * @extack: error message
+ *
+ * Returns when the peers are StandAlone.
+ *
+ * Return: 0; -ENODEV (no such device); -ENOENT (no such peer).
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_device_disconnect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack)
+{
+	return rblk_for_peers(minor, peer_node_id, rblk_peer_disconnect, extack);
+}
+
+/* ------------------------------------------------------------------------
+ * roles
+ */
+
+static bool rblk_role_replies_done(struct rblk_device *dev, const bool *asked)
+{
+	bool done = true;
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer;
+
+		if (!asked[i])
+			continue;
+		peer = rcu_dereference_protected(dev->peers[i],
+						 lockdep_is_held(&rblk_devices_mutex));
+		spin_lock_bh(&peer->lock);
+		if (!peer->role_reply_done)
+			done = false;
+		spin_unlock_bh(&peer->lock);
+	}
+	return done;
+}
+
+/*
+ * Ask every connected peer whether we may become primary.  A peer that is
+ * primary itself or promoting refuses.  A peer that disconnects meanwhile
+ * no longer counts.  Returns 0, -EBUSY (refused) or -ETIMEDOUT.
+ */
+static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ack *extack)
+{
+	bool asked[RBLK_MAX_PEERS] = { };
+	u32 timeout_ms = 0;
+	unsigned int i;
+	int ret = 0;
+	u64 id;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&rblk_devices_mutex));
+
+		if (!peer)
+			continue;
+		if (rblk_peer_send_state(peer, RBLK_P_ROLE_REQ, &id) == 0) {
+			asked[i] = true;
+			timeout_ms = max(timeout_ms, peer->cfg.ping_timeout_ms);
+		} else {
+			spin_lock_bh(&peer->lock);
+			peer->role_req_id = 0;
+			spin_unlock_bh(&peer->lock);
+		}
+	}
+	if (!timeout_ms)
+		return 0;
+	wait_event_timeout(dev->role_wait, rblk_role_replies_done(dev, asked),
+			   msecs_to_jiffies(timeout_ms));
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer;
+		int status;
+
+		if (!asked[i])
+			continue;
+		peer = rcu_dereference_protected(dev->peers[i],
+						 lockdep_is_held(&rblk_devices_mutex));
+		spin_lock_bh(&peer->lock);
+		status = peer->role_reply_done ? peer->role_reply_status : -ETIMEDOUT;
+		peer->role_req_id = 0;
+		spin_unlock_bh(&peer->lock);
+		if (status == -ENOTCONN || !status)
+			continue;
+		if (status == -ETIMEDOUT) {
+			rblk_set_err(extack, "a peer did not answer the role request");
+			ret = ret ?: -ETIMEDOUT;
+		} else {
+			rblk_set_err(extack, "a peer is primary or becoming primary");
+			ret = -EBUSY;
+		}
+	}
+	return ret;
+}
+
+/**
+ * rblk_device_set_role() - promote to primary or demote to secondary
+ * @minor: device
+ * @role: RBLK_ROLE_PRIMARY or RBLK_ROLE_SECONDARY
+ * @force: promote although the local disk is not UpToDate (it becomes
+ *	UpToDate)
+ * @extack: error message
+ *
+ * Promotion asks every connected peer first (RBLK_P_ROLE_REQ); while
+ * connected, two nodes cannot both become primary.  The new role is
+ * announced to the peers with RBLK_P_STATE.
+ *
+ * Return: 0 (also when already in @role); -ENODEV; the errors of
+ * rblk_role_change_check() (-ESTALE, -ENOMEDIUM, -EBUSY for a demotion
+ * while open or a promotion while a peer is primary, -EINVAL); -EBUSY when
+ * a peer refuses; -ETIMEDOUT when a peer does not answer within its
+ * ping timeout.
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
+			 struct netlink_ext_ack *extack)
+{
+	enum rblk_disk_state disk = RBLK_DISK_DISKLESS;
+	bool disk_changed = false;
+	struct rblk_device *dev;
+	const char *why = NULL;
+	bool peer_primary;
+	int ret;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = rblk_find(minor, extack);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	peer_primary = rblk_any_peer_primary(dev);
+	spin_lock(&dev->state_lock);
+	ret = rblk_role_change_check(dev->role, role, force, dev->disk_state,
+				     dev->open_count, peer_primary, &why);
+	if (ret || dev->role == role) {
+		spin_unlock(&dev->state_lock);
+		if (ret)
+			rblk_set_err(extack, why);
+		goto out;
+	}
+	if (role == RBLK_ROLE_SECONDARY) {
+		dev->role = RBLK_ROLE_SECONDARY;
+		dev->state_gen++;
+		spin_unlock(&dev->state_lock);
+		goto changed;
+	}
+	dev->promoting = true;
+	dev->state_gen++;
+	spin_unlock(&dev->state_lock);
+
+	ret = rblk_arbitrate_primary(dev, extack);
+
+	spin_lock(&dev->state_lock);
+	dev->promoting = false;
+	dev->state_gen++;
+	if (!ret) {
+		dev->role = RBLK_ROLE_PRIMARY;
+		if (force && dev->disk_state != RBLK_DISK_UP_TO_DATE) {
+			dev->disk_state = RBLK_DISK_UP_TO_DATE;
+			disk_changed = true;
+		}
+		disk = dev->disk_state;
+	}
+	spin_unlock(&dev->state_lock);
+	if (ret) {
+		/* peers that granted it learn that we stay secondary */
+		rblk_announce_state(dev);
+		goto out;
+	}
+changed:
+	rblk_announce_state(dev);
+	rblk_notify(dev, RBLK_EVENT_ROLE_CHANGED, -1, role, NULL);
+	if (disk_changed)
+		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, disk, NULL);
+	pr_info("%s: now %s\n", dev->disk->disk_name, rblk_role_name(role));
+out:
+	mutex_unlock(&rblk_devices_mutex);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * status
+ */
+
+/**
+ * rblk_device_get_status() - snapshot of a device and its peers
+ * @minor: device
+ * @st: filled completely (large: allocate it)
+ *
+ * Return: 0 or -ENODEV.
+ *
+ * Context: process context, may sleep (waits for running management calls).
+ */
+int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
+{
+	struct rblk_device *dev;
+	unsigned int i, cpu;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&rblk_devices_mutex);
+	dev = xa_load(&rblk_devices, minor);
+	if (!dev) {
+		mutex_unlock(&rblk_devices_mutex);
+		return -ENODEV;
+	}
+	st->minor = dev->minor;
+	st->node_id = dev->node_id;
+	strscpy(st->resource_name, dev->resource_name, sizeof(st->resource_name));
+	strscpy(st->cluster_name, dev->cluster_name, sizeof(st->cluster_name));
+	strscpy(st->backing_path, dev->backing_path, sizeof(st->backing_path));
+	spin_lock(&dev->state_lock);
+	st->role = dev->role;
+	st->disk_state = dev->disk_state;
+	st->size_sectors = dev->size_sectors;
+	st->logical_block_size_bytes = dev->logical_block_size_bytes;
+	st->open_count = dev->open_count;
+	spin_unlock(&dev->state_lock);
+	for_each_possible_cpu(cpu) {
+		const struct rblk_stats *s = per_cpu_ptr(dev->stats, cpu);
+
+		st->reads += s->reads;
+		st->writes += s->writes;
+		st->read_bytes += s->read_bytes;
+		st->write_bytes += s->write_bytes;
+		st->flushes += s->flushes;
+		st->discards += s->discards;
+		st->errors += s->errors;
+	}
+	st->inflight = atomic_read(&dev->inflight);
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&rblk_devices_mutex));
+
+		if (peer)
+			rblk_peer_get_status(peer, &st->peers[st->nr_peers++]);
+	}
+	mutex_unlock(&rblk_devices_mutex);
+	return 0;
+}
+
+/**
+ * rblk_device_next_minor() - smallest configured minor >= @start
+ * @start: first minor to consider
+ * @minor: result
+ *
+ * Return: 0 or -ENODEV when there is none.
+ *
+ * Context: process context.
+ */
+int rblk_device_next_minor(u32 start, u32 *minor)
+{
+	unsigned long idx = start;
+	void *entry;
+
+	if (start > RBLK_MAX_MINOR)
+		return -ENODEV;
+	mutex_lock(&rblk_devices_mutex);
+	entry = xa_find(&rblk_devices, &idx, RBLK_MAX_MINOR, XA_PRESENT);
+	mutex_unlock(&rblk_devices_mutex);
+	if (!entry)
+		return -ENODEV;
+	*minor = idx;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * module
+ */
+
+static void rblk_free_pools(void)
+{
+	mempool_destroy(rblk_page_pool);
+	mempool_destroy(rblk_leg_pool);
+	bioset_exit(&rblk_pwrite_bio_set);
+	bioset_exit(&rblk_bio_set);
+	if (rblk_io_wq)
+		destroy_workqueue(rblk_io_wq);
+	if (rblk_wq)
+		destroy_workqueue(rblk_wq);
+}
+
+static int __init rblk_init(void)
+{
+	int ret = -ENOMEM;
+
+	rblk_wq = alloc_workqueue("rblk", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!rblk_wq)
+		goto fail;
+	rblk_io_wq = alloc_workqueue("rblk_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!rblk_io_wq)
+		goto fail;
+	ret = bioset_init(&rblk_bio_set, 64, offsetof(struct rblk_req, clone), 0);
+	if (ret)
+		goto fail;
+	ret = bioset_init(&rblk_pwrite_bio_set, 16, offsetof(struct rblk_pwrite, bio),
+			  BIOSET_NEED_BVECS);
+	if (ret)
+		goto fail;
+	ret = -ENOMEM;
+	rblk_leg_pool = mempool_create_kmalloc_pool(64, sizeof(struct rblk_leg));
+	if (!rblk_leg_pool)
+		goto fail;
+	rblk_page_pool = mempool_create_page_pool(RBLK_MAX_DATA_BYTES / PAGE_SIZE, 0);
+	if (!rblk_page_pool)
+		goto fail;
+
+	ret = register_blkdev(0, RBLK_DRIVER_NAME);
+	if (ret < 0)
+		goto fail;
+	rblk_major = ret;
+	ret = rblk_nl_init();
+	if (ret)
+		goto unregister;
+	pr_info("rblk: loaded, block major %d, protocol %u\n", rblk_major,
+		RBLK_PROTO_VERSION_MAX);
+	return 0;
+
+unregister:
+	unregister_blkdev(rblk_major, RBLK_DRIVER_NAME);
+fail:
+	rblk_free_pools();
+	return ret;
+}
+
+static void __exit rblk_exit(void)
+{
+	struct rblk_device *dev;
+	unsigned long idx;
+
+	rblk_nl_exit();
+	mutex_lock(&rblk_devices_mutex);
+	xa_for_each(&rblk_devices, idx, dev)
+		rblk_device_destroy(dev);
+	mutex_unlock(&rblk_devices_mutex);
+	xa_destroy(&rblk_devices);
+	unregister_blkdev(rblk_major, RBLK_DRIVER_NAME);
+	rcu_barrier();
+	rblk_free_pools();
+	pr_info("rblk: unloaded\n");
+}
+
+module_init(rblk_init);
+module_exit(rblk_exit);
+
+MODULE_DESCRIPTION("rblk: replicated block device");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rblk - internal objects of main.c, req.c and conn.c: device, peer,
+ * connection, request.  Lifetimes, locking and contexts are described in
+ * Documentation/design.rst; the short version is at each structure.
+ */
+#ifndef RBLK_INT_H
+#define RBLK_INT_H
+
+#include <linux/blkdev.h>
+#include <linux/bio.h>
+#include <linux/completion.h>
+#include <linux/llist.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "rblk.h"
+#include "compat.h"
+
+#define RBLK_DRIVER_NAME	"rblk"
+
+/* Largest request rblk forwards, 512-byte sectors. */
+#define RBLK_MAX_DATA_SECTORS	(RBLK_MAX_DATA_BYTES >> SECTOR_SHIFT)
+
+/**
+ * struct rblk_stats - per-cpu device counters (summed for status)
+ */
+struct rblk_stats {
+	u64 reads;
+	u64 writes;
+	u64 read_bytes;
+	u64 write_bytes;
+	u64 flushes;
+	u64 discards;
+	u64 errors;
+};
+
+struct rblk_peer;
+struct rblk_conn;
+
+/**
+ * struct rblk_device - one /dev/rblkN
+ *
+ * Lifetime: created and freed by the management interface under
+ * rblk_devices_mutex, which every management call holds; nothing else
+ * frees a device.  Work items of its peers are cancelled before it goes.
+ *
+ * @minor: N of /dev/rblkN
+ * @node_id: this node's id for the resource
+ * @resource_name: resource name, NUL-terminated
+ * @cluster_name: cluster name, NUL-terminated
+ * @disk: the gendisk, always present
+ * @state_lock: protects @role, @disk_state, @open_count, @promoting,
+ *	@deleting, @state_gen (irq-safe not needed: never taken in irq)
+ * @role: primary or secondary
+ * @disk_state: state of the local backing device
+ * @open_count: openers of /dev/rblkN
+ * @promoting: a promotion is being arbitrated with the peers
+ * @deleting: device is going away, open refused
+ * @state_gen: bumped on every change of role, disk or size; a handshake
+ *	whose HELLO was built from an older generation is discarded
+ * @backing: the exclusively opened backing device (bdev NULL: diskless)
+ * @backing_path: its path, "" when diskless
+ * @local_ref: held by every I/O on @backing; killed at detach
+ * @local_done: completed when @local_ref drops to zero after kill
+ * @size_sectors: device size, 512-byte sectors (0 when diskless)
+ * @logical_block_size_bytes: logical block size
+ * @peers: peers by node id; written under rblk_devices_mutex, read under RCU
+ * @nr_peers: number of configured peers
+ * @stats: per-cpu counters
+ * @inflight: upper-layer requests in flight
+ * @role_wait: ROLE_REPLY waiters
+ */
+struct rblk_device {
+	u32 minor;
+	u32 node_id;
+	char resource_name[RBLK_NAME_MAX_BYTES];
+	char cluster_name[RBLK_NAME_MAX_BYTES];
+	struct gendisk *disk;
+
+	spinlock_t state_lock;		/* role, disk_state, open_count, ... */
+	enum rblk_role role;
+	enum rblk_disk_state disk_state;
+	unsigned int open_count;
+	bool promoting;
+	bool deleting;
+	u64 state_gen;
+
+	struct rblk_bdev_handle backing;
+	char backing_path[RBLK_PATH_MAX_BYTES];
+	struct percpu_ref local_ref;
+	struct completion local_done;
+	u64 size_sectors;
+	u32 logical_block_size_bytes;
+
+	struct rblk_peer __rcu *peers[RBLK_MAX_PEERS];
+	unsigned int nr_peers;
+
+	struct rblk_stats __percpu *stats;
+	atomic_t inflight;
+	wait_queue_head_t role_wait;
+};
+
+/**
+ * struct rblk_peer - one configured peer of a device
+ *
+ * Lifetime: rblk_peer_add() to rblk_peer_remove() (or device delete).
+ * Freed after an RCU grace period, once @conn_work is cancelled and the
+ * connection is torn down.
+ *
+ * @dev: owning device
+ * @cfg: configuration from rblk_peer_add()
+ * @conn_work: connect/accept/handshake/teardown/backoff state machine; the
+ *	only place that creates or destroys @conn and @listen_sock
+ * @lock: protects @conn_state, @peer_role, @peer_disk_state, @last_error,
+ *	@want_connect, @role_reply_* (spinlock, taken in process and softirq
+ *	context with _bh)
+ * @conn_state: StandAlone / Connecting / Connected
+ * @peer_role: the peer's role as last learnt (Unknown when not connected)
+ * @peer_disk_state: the peer's disk state as last learnt
+ * @want_connect: the operator asked for a connection
+ * @backoff_ms: current reconnect delay
+ * @listen_sock: listening socket (higher node id only), or NULL
+ * @conn: the established connection, or NULL; RCU for the I/O path
+ * @last_error: reason of the last connection failure
+ * @last_reject_reason: last handshake refusal logged, to log each once
+ * @connected_once: a connection has been established before
+ * @role_req_id: id of the outstanding ROLE_REQ, 0 if none
+ * @role_reply_status: the answer (0 or -errno), valid when
+ *	@role_reply_done
+ * @role_reply_done: the answer (or a disconnect) arrived
+ */
+struct rblk_peer {
+	struct rblk_device *dev;
+	struct rblk_peer_config cfg;
+	struct delayed_work conn_work;
+
+	spinlock_t lock;		/* states, last_error, role reply */
+	enum rblk_conn_state conn_state;
+	enum rblk_role peer_role;
+	enum rblk_disk_state peer_disk_state;
+	bool want_connect;
+	char last_error[64];
+	u32 last_reject_reason;
+	u64 role_req_id;
+	int role_reply_status;
+	bool role_reply_done;
+
+	u32 backoff_ms;
+	bool connected_once;
+	struct socket *listen_sock;
+	struct rblk_conn __rcu *conn;
+
+	/* counters */
+	atomic64_t writes, write_bytes, flushes, discards, acks, rtt_us;
+	atomic64_t reconnects, received_writes, received_bytes, errors;
+	atomic_t inflight;
+
+	struct rcu_head rcu;
+};
+
+/* What a struct rblk_send carries. */
+enum rblk_send_kind {
+	RBLK_SEND_CTL,		/* kmalloc'ed control packet, kfree'd when sent */
+	RBLK_SEND_LEG,		/* peer leg of a request, completes on ACK */
+	RBLK_SEND_ACK,		/* ACK of a received write, frees the rblk_pwrite */
+};
+
+/* Header plus the largest fixed payload sent through the send list. */
+#define RBLK_SEND_HEAD_MAX_BYTES	(sizeof(struct rblk_hdr) + sizeof(struct rblk_p_data))
+
+/**
+ * struct rblk_send - one packet on a connection's send list
+ * @node: link in rblk_conn.send_llist (producers, any context)
+ * @entry: link in rblk_conn.send_list (io_work only)
+ * @kind: enum rblk_send_kind
+ * @head_len: bytes of @head to send
+ * @head_sent: bytes of @head sent so far
+ * @head: header and fixed payload
+ * @data_bio: bio whose data follows (RBLK_P_DATA), or NULL
+ * @data_iter: position in @data_bio's data still to send
+ */
+struct rblk_send {
+	struct llist_node node;
+	struct list_head entry;
+	enum rblk_send_kind kind;
+	u32 head_len;
+	u32 head_sent;
+	u8 head[RBLK_SEND_HEAD_MAX_BYTES];
+	struct bio *data_bio;
+	struct bvec_iter data_iter;
+};
+
+/**
+ * struct rblk_conn - one established connection to a peer
+ *
+ * Lifetime: created by the peer's conn_work after a successful handshake,
+ * destroyed by conn_work (rblk_conn_destroy()) after failure, disconnect
+ * or peer removal.  The I/O path finds it under RCU and registers legs
+ * under @submit_lock only while !@dead.
+ *
+ * @peer: owning peer
+ * @sock: the TCP socket
+ * @version: negotiated protocol version
+ * @features: negotiated RBLK_FEAT_*
+ * @submit_lock: orders leg registration against @dead
+ * @dead: no new legs or control packets accepted
+ * @failed: a failure was reported, teardown scheduled
+ * @reqids: request id -> struct rblk_leg (or ROLE_REQ) in flight
+ * @send_llist: packets queued by any context
+ * @send_list: packets taken over by io_work, in order
+ * @cur_send: packet being sent, or NULL
+ * @io_work: sends and receives; the only user of the socket after setup
+ * @ping_work: periodic ping and timeout check
+ * @saved_data_ready: socket callbacks replaced while connected
+ * @saved_write_space: as above
+ * @saved_state_change: as above
+ * @rx_state: receive state machine position
+ * @rx_off: bytes of the current part received
+ * @rx_hdr: header being received
+ * @rx_info: decoded header
+ * @rx_payload: fixed payload being received
+ * @rx_pwrite: write being received, or NULL
+ * @pwrites_inflight: received requests submitted and not yet completed
+ * @pwrites_wait: woken when @pwrites_inflight drops to zero
+ * @last_rx_jiffies: time of the last received packet
+ * @ping_id: id of the outstanding ping, 0 if none
+ * @ping_sent_ns: ktime of the outstanding ping
+ */
+struct rblk_conn {
+	struct rblk_peer *peer;
+	struct socket *sock;
+	u32 version;
+	u64 features;
+
+	spinlock_t submit_lock;	/* leg registration vs. dead */
+	bool dead;
+	atomic_t failed;
+
+	struct rblk_reqid_table reqids;
+	struct llist_head send_llist;
+	struct list_head send_list;
+	struct rblk_send *cur_send;
+
+	struct work_struct io_work;
+	struct delayed_work ping_work;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+
+	int rx_state;
+	u32 rx_off;
+	struct rblk_hdr rx_hdr;
+	struct rblk_hdr_info rx_info;
+	union {
+		struct rblk_p_data data;
+		struct rblk_p_trim trim;
+		struct rblk_p_ack ack;
+		struct rblk_p_state state;
+		struct rblk_p_reject reject;
+	} rx_payload;
+	struct rblk_pwrite *rx_pwrite;
+
+	atomic_t pwrites_inflight;
+	wait_queue_head_t pwrites_wait;
+	unsigned long last_rx_jiffies;
+	u64 ping_id;
+	u64 ping_sent_ns;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct rblk_req - one upper-layer bio (after splitting) in flight
+ *
+ * Allocated as the front pad of the local clone bio (rblk_bio_set), so
+ * one allocation covers both.  Freed with the clone when the last of its
+ * references is put.
+ *
+ * @dev: device
+ * @master: the upper-layer bio, completed when @pending drops to zero
+ * @pending: 1 (submission) + 1 (local clone) + one per peer leg
+ * @local_status: status of the local clone
+ * @start_ns: submission time
+ * @op_bytes: bytes of the request
+ * @clone: the local clone (must be last)
+ */
+struct rblk_req {
+	struct rblk_device *dev;
+	struct bio *master;
+	atomic_t pending;
+	blk_status_t local_status;
+	u64 start_ns;
+	u32 op_bytes;
+	struct bio clone;
+};
+
+/**
+ * struct rblk_leg - one request's copy to one peer
+ * @send: its packet on the connection's send list (must be first)
+ * @req: the request
+ * @peer: the peer
+ * @command: RBLK_P_DATA, RBLK_P_FLUSH or RBLK_P_TRIM
+ * @bytes: data bytes (DATA) or 0
+ */
+struct rblk_leg {
+	struct rblk_send send;
+	struct rblk_req *req;
+	struct rblk_peer *peer;
+	u8 command;
+	u32 bytes;
+};
+
+/**
+ * struct rblk_pwrite - a DATA, FLUSH or TRIM received from the primary
+ *
+ * The front pad of its bio (rblk_pwrite_bio_set).  Holds a reference on
+ * the device's local_ref while it may touch the backing device.
+ *
+ * @conn: connection it came from; stays valid while counted in
+ *	conn->pwrites_inflight or queued on its send list
+ * @request_id: id to echo in the ACK
+ * @command: RBLK_P_DATA / RBLK_P_FLUSH / RBLK_P_TRIM
+ * @data: decoded DATA header
+ * @trim: decoded TRIM payload
+ * @nr_pages: pages attached to @bio
+ * @has_local_ref: holds dev->local_ref
+ * @status: result, 0 or -errno
+ * @work: runs FLUSH and TRIM (blocking calls)
+ * @ack: the ACK packet
+ * @bio: the bio (must be last)
+ */
+struct rblk_pwrite {
+	struct rblk_conn *conn;
+	u64 request_id;
+	u8 command;
+	struct rblk_data_info data;
+	struct rblk_trim_info trim;
+	unsigned int nr_pages;
+	bool has_local_ref;
+	int status;
+	struct work_struct work;
+	struct rblk_send ack;
+	struct bio bio;
+};
+
+/* main.c */
+extern struct workqueue_struct *rblk_wq;
+extern struct workqueue_struct *rblk_io_wq;
+extern struct bio_set rblk_bio_set;
+extern struct bio_set rblk_pwrite_bio_set;
+extern mempool_t *rblk_leg_pool;
+extern mempool_t *rblk_page_pool;
+
+void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state);
+void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_id,
+		 u32 value, const char *message);
+
+/* req.c */
+void rblk_submit_bio(struct bio *bio);
+void rblk_leg_complete(struct rblk_leg *leg, int status);
+
+/* conn.c */
+void rblk_peer_init(struct rblk_peer *peer);
+void rblk_peer_shutdown(struct rblk_peer *peer);
+void rblk_peer_connect(struct rblk_peer *peer);
+void rblk_peer_disconnect(struct rblk_peer *peer);
+bool rblk_peer_is_connected(struct rblk_peer *peer);
+bool rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg);
+int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id);
+void rblk_peer_outdate(struct rblk_peer *peer);
+void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps);
+
+#endif /* RBLK_INT_H */

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rblk - the I/O path.
+ *
+ * Reads are cloned to the backing device.  Writes, flushes, discards and
+ * write-zeroes become a struct rblk_req (the front pad of the local clone)
+ * with one reference for the submitter, one for the local clone and one
+ * per peer that is connected at submission (a "leg").  The upper bio
+ * completes when the last reference goes: its status is the local
+ * status.  A peer leg that fails or whose connection is lost completes as
+ * "peer missed it": the peer is shown Outdated and the bio still succeeds
+ * if the local write did (protocol C towards every peer that stays
+ * connected).
+ *
+ * Context: rblk_submit_bio() runs in the submitter's context and may sleep
+ * (GFP_NOIO mempool allocations).  Completions run in any context (local
+ * clone: often hard irq; legs: io_work or connection teardown).  The hot
+ * path takes no device-wide lock: per-cpu counters, an atomic in-flight
+ * gauge, RCU to find connections and a per-connection spinlock to register
+ * a leg.
+ */
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/ktime.h>
+
+#include "rblk_int.h"
+
+static void rblk_req_account(struct rblk_device *dev, struct bio *master,
+			     u32 bytes, blk_status_t status)
+{
+	struct rblk_stats __percpu *st = dev->stats;
+
+	if (status) {
+		this_cpu_inc(st->errors);
+		return;
+	}
+	switch (bio_op(master)) {
+	case REQ_OP_READ:
+		this_cpu_inc(st->reads);
+		this_cpu_add(st->read_bytes, bytes);
+		break;
+	case REQ_OP_WRITE:
+		if (master->bi_opf & REQ_PREFLUSH)
+			this_cpu_inc(st->flushes);
+		if (bytes) {
+			this_cpu_inc(st->writes);
+			this_cpu_add(st->write_bytes, bytes);
+		}
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		this_cpu_inc(st->discards);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Drop one reference; the last one completes the upper bio.  Any context. */
+static void rblk_req_put(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+	struct bio *master = req->master;
+	blk_status_t status;
+
+	if (!atomic_dec_and_test(&req->pending))
+		return;
+	status = req->local_status;
+	rblk_req_account(dev, master, req->op_bytes, status);
+	bio_put(&req->clone);
+	atomic_dec(&dev->inflight);
+	percpu_ref_put(&dev->local_ref);
+	master->bi_status = status;
+	bio_endio(master);
+}
+
+static void rblk_local_endio(struct bio *clone)
+{
+	struct rblk_req *req = container_of(clone, struct rblk_req, clone);
+
+	req->local_status = clone->bi_status;
+	rblk_req_put(req);
+}
+
+/**
+ * rblk_leg_complete() - a peer leg is done
+ * @leg: the leg, already removed from its connection's request-id table
+ * @status: 0 when the peer wrote it, else -errno (the peer's error, or
+ *	-ENOTCONN when the connection went away first)
+ *
+ * A failed leg marks the peer Outdated ("peer missed it"); the request's
+ * own status is not affected.  Frees @leg.
+ *
+ * Context: any (io_work or connection teardown in practice).
+ */
+void rblk_leg_complete(struct rblk_leg *leg, int status)
+{
+	struct rblk_peer *peer = leg->peer;
+	struct rblk_req *req = leg->req;
+
+	if (status) {
+		rblk_peer_outdate(peer);
+	} else {
+		atomic64_inc(&peer->acks);
+		switch (leg->command) {
+		case RBLK_P_DATA:
+			atomic64_inc(&peer->writes);
+			atomic64_add(leg->bytes, &peer->write_bytes);
+			if (req->master->bi_opf & REQ_PREFLUSH)
+				atomic64_inc(&peer->flushes);
+			break;
+		case RBLK_P_FLUSH:
+			atomic64_inc(&peer->flushes);
+			break;
+		case RBLK_P_TRIM:
+			atomic64_inc(&peer->discards);
+			break;
+		}
+	}
+	atomic_dec(&peer->inflight);
+	mempool_free(leg, rblk_leg_pool);
+	rblk_req_put(req);
+}
+
+/* Which packet carries @master to a peer; 0 for "nothing to send". */
+static u8 rblk_req_command(struct bio *master)
+{
+	switch (bio_op(master)) {
+	case REQ_OP_WRITE:
+		return bio_has_data(master) ? RBLK_P_DATA : RBLK_P_FLUSH;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		return RBLK_P_TRIM;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Hand a leg to every connected peer.  Legs are allocated before looking
+ * at the peer under RCU, so at most one spare is allocated and freed.
+ */
+static void rblk_req_replicate(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+	u8 command = rblk_req_command(req->master);
+	struct rblk_leg *leg = NULL;
+	unsigned int i;
+
+	if (!command)
+		return;
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer;
+		struct rblk_conn *conn;
+
+		if (!rcu_access_pointer(dev->peers[i]))
+			continue;
+		if (!leg)
+			leg = mempool_alloc(rblk_leg_pool, GFP_NOIO);
+		leg->req = req;
+		leg->command = command;
+		leg->bytes = command == RBLK_P_DATA ? req->op_bytes : 0;
+
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[i]);
+		conn = peer ? rcu_dereference(peer->conn) : NULL;
+		if (conn) {
+			leg->peer = peer;
+			atomic_inc(&req->pending);
+			atomic_inc(&peer->inflight);
+			if (rblk_conn_queue_leg(conn, leg)) {
+				leg = NULL;
+			} else {
+				atomic_dec(&peer->inflight);
+				atomic_dec(&req->pending);
+			}
+		}
+		rcu_read_unlock();
+	}
+	if (leg)
+		mempool_free(leg, rblk_leg_pool);
+}
+
+static bool rblk_op_supported(enum req_op op)
+{
+	switch (op) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * rblk_submit_bio() - block_device_operations.submit_bio of /dev/rblkN
+ * @bio: upper-layer bio
+ *
+ * Errors: a bio on a diskless device fails with BLK_STS_IOERR; a write,
+ * flush, discard or write-zeroes on a secondary fails with BLK_STS_IOERR
+ * (-EIO); an unsupported operation with BLK_STS_NOTSUPP.
+ *
+ * Context: process context of the submitter; may sleep (GFP_NOIO).
+ */
+void rblk_submit_bio(struct bio *bio)
+{
+	struct rblk_device *dev = bio->bi_bdev->bd_disk->private_data;
+	struct rblk_req *req;
+	struct bio *clone;
+	enum req_op op;
+
+	bio = bio_split_to_limits(bio);
+	if (!bio)
+		return;
+	op = bio_op(bio);
+	if (!rblk_op_supported(op)) {
+		bio->bi_status = BLK_STS_NOTSUPP;
+		goto fail;
+	}
+	if (op != REQ_OP_READ && READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY) {
+		bio->bi_status = BLK_STS_IOERR;
+		goto fail;
+	}
+	if (!percpu_ref_tryget_live(&dev->local_ref)) {
+		bio->bi_status = BLK_STS_IOERR;
+		goto fail;
+	}
+
+	clone = bio_alloc_clone(dev->backing.bdev, bio, GFP_NOIO, &rblk_bio_set);
+	if (!clone) {
+		percpu_ref_put(&dev->local_ref);
+		bio->bi_status = BLK_STS_RESOURCE;
+		goto fail;
+	}
+	req = container_of(clone, struct rblk_req, clone);
+	req->dev = dev;
+	req->master = bio;
+	atomic_set(&req->pending, 2);	/* submitter + local clone */
+	req->local_status = BLK_STS_OK;
+	req->start_ns = ktime_get_ns();
+	req->op_bytes = bio->bi_iter.bi_size;
+	clone->bi_end_io = rblk_local_endio;
+	clone->bi_private = req;
+	atomic_inc(&dev->inflight);
+
+	if (op != REQ_OP_READ)
+		rblk_req_replicate(req);
+	submit_bio_noacct(clone);
+	rblk_req_put(req);
+	return;
+
+fail:
+	this_cpu_inc(dev->stats->errors);
+	bio_endio(bio);
+}
