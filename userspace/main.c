@@ -302,7 +302,7 @@ static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
 	struct optstate s;
 	struct conf conf;
 	struct kdev *devs = NULL;
-	unsigned int n_devs = 0, i, done = 0;
+	unsigned int n_devs = 0, i;
 	struct nl_result res;
 	struct plan *plan;
 	bool dry_run = false, up = !strcmp(cmd->name, "up");
@@ -387,7 +387,6 @@ static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
 			      "not configured in the kernel, nothing to do");
 		if (r2 != EXIT_OK && ret == EXIT_OK)
 			ret = r2;
-		done++;
 	}
 	out_close_array();
 	out_flush();

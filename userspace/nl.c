@@ -600,6 +600,9 @@ int rnl_events(struct nlctx *ctx, int timeout_ms, void (*fn)(const struct kevent
 	r = genl_connect(sk);
 	if (r >= 0)
 		r = nl_socket_add_membership(sk, grp);
+	/* room for bursts (a reconnect storm): fewer lost events */
+	if (r >= 0)
+		nl_socket_set_buffer_size(sk, 1 << 20, 0);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot subscribe to events: %s", nl_geterror(r));
 		nl_socket_free(sk);

@@ -426,28 +426,20 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:5:15: resources[0].nodes[0].name: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got '-a'" },
 };
 
-static void test_bad_files(void **state)
+/* One cmocka test per bad file; the prestate is its entry in bad_files[]. */
+static void test_bad_file(void **state)
 {
-	unsigned int i, failed = 0;
+	const struct bad *b = *state;
+	char err[ERRBUF_BYTES];
+	struct conf c;
+	int r = conf_parse_string("rblk.conf", b->yaml, strlen(b->yaml), &c, err, sizeof(err));
 
-	(void)state;
-	for (i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
-		char err[ERRBUF_BYTES];
-		struct conf c;
-		int r = conf_parse_string("rblk.conf", bad_files[i].yaml,
-					  strlen(bad_files[i].yaml), &c, err, sizeof(err));
-
-		if (r != -1 || strcmp(err, bad_files[i].expected)) {
-			print_error("bad file %u:\n  got      '%s'\n  expected '%s'\n", i,
-				    r ? err : "(accepted)", bad_files[i].expected);
-			failed++;
-		}
-		if (r == 0)
-			conf_free(&c);
-		else
-			assert_null(c.res);
+	if (r == 0) {
+		conf_free(&c);
+		fail_msg("accepted, expected '%s'", b->expected);
 	}
-	assert_int_equal(failed, 0);
+	assert_string_equal(err, b->expected);
+	assert_null(c.res);
 }
 
 static void test_too_many_nodes(void **state)
@@ -474,9 +466,11 @@ static void test_too_many_nodes(void **state)
 	}
 }
 
+#define N_BAD (sizeof(bad_files) / sizeof(bad_files[0]))
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_option_precedence),
@@ -486,9 +480,24 @@ int main(void)
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_too_many_nodes),
 	};
+	const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
+	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_BAD];
+	static char names[N_BAD][96];
+	size_t i;
 
+	memcpy(tests, fixed, sizeof(fixed));
+	for (i = 0; i < N_BAD; i++) {
+		/* name: "bad file N: <field>: <message>" without "rblk.conf:L:C: " */
+		const char *m = bad_files[i].expected;
+		const char *p = strstr(m, ": ");
+
+		snprintf(names[i], sizeof(names[i]), "bad file %zu: %.70s", i, p ? p + 2 : m);
+		memset(&tests[n_fixed + i], 0, sizeof(tests[0]));
+		tests[n_fixed + i].name = names[i];
+		tests[n_fixed + i].test_func = test_bad_file;
+		tests[n_fixed + i].initial_state = (void *)&bad_files[i];
+	}
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
