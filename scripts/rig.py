@@ -1141,3 +1141,313 @@ class Cluster:
         self._log(f"{self.name}: closed; logs in {self.run_dir}")
         if check:
             self.check_logs()
+
+
+# ------------------------------------------------------ command line
+
+_CLI_USAGE = """\
+scripts/rig up      [--kernel 6.1] [--nodes 2] [--disk-mib 512] [--disks 1] [--mem-mib 1024]
+                    [--cpus 1] [--name default] [--detach]
+                        boot a cluster and keep it until Ctrl-C / `scripts/rig down`
+scripts/rig exec    [--name default] [--timeout S] NODE CMD...   run CMD on NODE (exit status = CMD's)
+scripts/rig shell   [--name default] NODE       interactive shell on a running cluster's node
+scripts/rig shell   --kernel 6.1 [--nodes 2] NODE   boot a cluster, shell on NODE, power off on exit
+scripts/rig cut     [--name default] [--silent] A B      cut the link A-B
+scripts/rig restore [--name default] A B                 restore it
+scripts/rig kill    [--name default] NODE                power loss
+scripts/rig restart [--name default] NODE                kill (if running) and boot again
+scripts/rig status  [--name default]            nodes, addresses, logs
+scripts/rig down    [--name default]            power the cluster off
+scripts/rig initramfs --kernel 6.1              build the initramfs, print its path
+scripts/rig kernels                             short names and releases
+NODE is n1..n5 (or 1..5).  In the shell, Ctrl-] detaches.
+"""
+
+
+def _ctl_dir(name):
+    return os.path.join(tempfile.gettempdir(), f"rblk-rig-{name}")
+
+
+def _status(c):
+    lines = [f"cluster {c.name}: kernel {c.kernel} ({c.kver}), run dir {c.run_dir}"]
+    for n in c.nodes:
+        addrs = ", ".join(f"{n.iface_for(p)} {n.ip_for(p)}" for p in n.peers)
+        lines.append(f"  {n.name}: {'up' if n.up else 'down'}; disks {' '.join(n.disks)}; "
+                     f"{addrs or 'no links'}; console {n.console_log}")
+    lines.append(f"  rblk.ko: {module_path(c.kver)}"
+                 f"{'' if os.path.exists(module_path(c.kver)) else ' (not built)'}")
+    lines.append(f"  rblkadm: {RBLKADM}{'' if os.path.exists(RBLKADM) else ' (not built)'}")
+    return "\n".join(lines)
+
+
+def _serve(c, ctl_dir):
+    import socketserver
+
+    stop = threading.Event()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            wlock = threading.Lock()
+
+            def send(obj):
+                with wlock:
+                    self.wfile.write(json.dumps(obj).encode() + b"\n")
+                    self.wfile.flush()
+
+            try:
+                req = json.loads(self.rfile.readline())
+                op = req["op"]
+                if op == "exec":
+                    job = c.node(req["node"]).spawn(
+                        req["cmd"], timeout=req.get("timeout"),
+                        on_output=lambda s, d: send({s: base64.b64encode(d).decode()}))
+                    res = job.wait()
+                    send({"rc": res.rc, "timed_out": res.timed_out})
+                elif op == "status":
+                    send({"text": _status(c)})
+                elif op in ("cut", "restore"):
+                    if op == "cut":
+                        c.cut_link(req["a"], req["b"], req.get("mode", "carrier"))
+                    else:
+                        c.restore_link(req["a"], req["b"])
+                    send({"ok": True})
+                elif op in ("kill", "restart"):
+                    getattr(c, op)(req["node"])
+                    send({"ok": True})
+                elif op == "down":
+                    send({"ok": True})
+                    stop.set()
+                else:
+                    send({"error": f"unknown op {op}"})
+            except Exception as e:  # reported to the client
+                try:
+                    send({"error": f"{type(e).__name__}: {e}"})
+                except OSError:
+                    pass
+
+    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+        daemon_threads = True
+
+    sock = os.path.join(ctl_dir, "ctl.sock")
+    srv = Server(sock, Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, stop
+
+
+def _request(name, obj, stream=False):
+    path = os.path.join(_ctl_dir(name), "ctl.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+    except OSError:
+        sys.exit(f"rig: no running cluster named {name!r} (scripts/rig up --name {name})")
+    f = s.makefile("rwb")
+    f.write(json.dumps(obj).encode() + b"\n")
+    f.flush()
+    for line in f:
+        msg = json.loads(line)
+        if "error" in msg:
+            sys.exit(f"rig: {msg['error']}")
+        if "out" in msg:
+            sys.stdout.buffer.write(base64.b64decode(msg["out"]))
+            sys.stdout.buffer.flush()
+        elif "err" in msg:
+            sys.stderr.buffer.write(base64.b64decode(msg["err"]))
+            sys.stderr.buffer.flush()
+        else:
+            return msg
+    sys.exit("rig: the cluster went away")
+
+
+def _attach(path, node_name):
+    """Relay the terminal to a node's shell (ttyS1) until Ctrl-]."""
+    import select
+    import termios
+    import tty
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    fd = sys.stdin.fileno()
+    isatty = os.isatty(fd)
+    old = termios.tcgetattr(fd) if isatty else None
+    print(f"rig: shell on {node_name} (host root chroot); Ctrl-] detaches", flush=True)
+    try:
+        if isatty:
+            tty.setraw(fd)
+            rows, cols = os.get_terminal_size(fd)
+            s.sendall(f"stty rows {rows} cols {cols}\n".encode())
+        else:
+            s.sendall(b"\n")
+        while True:
+            r, _, _ = select.select([fd, s], [], [])
+            if fd in r:
+                data = os.read(fd, 4096)
+                if not data or b"\x1d" in data:
+                    break
+                s.sendall(data)
+            if s in r:
+                data = s.recv(65536)
+                if not data:
+                    break
+                os.write(sys.stdout.fileno(), data)
+    finally:
+        if old is not None:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        s.close()
+    print("\r\nrig: detached", flush=True)
+
+
+def _cluster_args(p):
+    p.add_argument("--kernel", default=None, help="6.1 or 6.12 (or a full release)")
+    p.add_argument("--nodes", type=int, default=2)
+    p.add_argument("--disk-mib", type=int, default=512)
+    p.add_argument("--disks", type=int, default=1)
+    p.add_argument("--mem-mib", type=int, default=1024)
+    p.add_argument("--cpus", type=int, default=1)
+
+
+def _new_cluster(a, name=None):
+    return Cluster(kernel=a.kernel or "6.1", nodes=a.nodes, disk_mib=a.disk_mib, disks=a.disks,
+                   mem_mib=a.mem_mib, cpus=a.cpus, name=name)
+
+
+def _cmd_up(a):
+    ctl = _ctl_dir(a.name)
+    if os.path.exists(os.path.join(ctl, "ctl.sock")):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(os.path.join(ctl, "ctl.sock"))
+            sys.exit(f"rig: cluster {a.name!r} is already running")
+        except OSError:
+            pass
+        finally:
+            s.close()
+    shutil.rmtree(ctl, ignore_errors=True)
+    os.makedirs(ctl)
+    if a.detach:
+        r, w = os.pipe()
+        if os.fork():
+            os.close(w)
+            msg = os.read(r, 65536).decode()
+            if not msg.startswith("ready"):
+                sys.exit(f"rig: cluster did not come up; see {ctl}/up.log")
+            print(msg[6:], end="")
+            return 0
+        os.close(r)
+        os.setsid()
+        log = os.open(os.path.join(ctl, "up.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+    try:
+        with _new_cluster(a, a.name) as c:
+            srv, stop = _serve(c, ctl)
+            with open(os.path.join(ctl, "state.json"), "w") as f:
+                json.dump({n.name: n.shell_sock for n in c.nodes}, f)
+            text = (_status(c) + f"\nrig: ready; scripts/rig exec/shell/cut/kill ... "
+                    f"--name {a.name}; scripts/rig down --name {a.name} to stop\n")
+            if a.detach:
+                os.write(w, ("ready " + text).encode())
+                os.close(w)
+            else:
+                print(text, flush=True)
+            try:
+                while not stop.wait(1):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            srv.shutdown()
+            srv.server_close()
+    finally:
+        shutil.rmtree(ctl, ignore_errors=True)
+    return 0
+
+
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(prog="scripts/rig", usage=_CLI_USAGE,
+                                description="rblk VM test rig")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up")
+    _cluster_args(up)
+    up.add_argument("--name", default="default")
+    up.add_argument("--detach", "-d", action="store_true")
+    ex = sub.add_parser("exec")
+    ex.add_argument("--name", default="default")
+    ex.add_argument("--timeout", type=float, default=None)
+    ex.add_argument("node")
+    ex.add_argument("command", nargs=argparse.REMAINDER)
+    sh = sub.add_parser("shell")
+    _cluster_args(sh)
+    sh.add_argument("--name", default="default")
+    sh.add_argument("node")
+    for op in ("cut", "restore"):
+        q = sub.add_parser(op)
+        q.add_argument("--name", default="default")
+        if op == "cut":
+            q.add_argument("--silent", action="store_true")
+        q.add_argument("a")
+        q.add_argument("b")
+    for op in ("kill", "restart"):
+        q = sub.add_parser(op)
+        q.add_argument("--name", default="default")
+        q.add_argument("node")
+    for op in ("status", "down"):
+        sub.add_parser(op).add_argument("--name", default="default")
+    ir = sub.add_parser("initramfs")
+    ir.add_argument("--kernel", default="6.1")
+    sub.add_parser("kernels")
+    a = p.parse_args(argv)
+
+    if a.cmd == "up":
+        return _cmd_up(a)
+    if a.cmd == "exec":
+        cmd = a.command[1:] if a.command[:1] == ["--"] else a.command
+        if not cmd:
+            p.error("exec needs a command")
+        res = _request(a.name, {"op": "exec", "node": a.node, "timeout": a.timeout,
+                                "cmd": cmd[0] if len(cmd) == 1 else " ".join(cmd)})
+        rc = res["rc"]
+        return 128 - rc if rc < 0 else rc
+    if a.cmd == "shell":
+        if a.kernel is None:
+            with open(os.path.join(_ctl_dir(a.name), "state.json")) as f:
+                state = json.load(f)
+            _attach(state[a.node if a.node.startswith("n") else "n" + a.node], a.node)
+            return 0
+        with _new_cluster(a) as c:
+            n = c.node(a.node)
+            print(_status(c))
+            _attach(n.shell_sock, n.name)
+        return 0
+    if a.cmd in ("cut", "restore"):
+        _request(a.name, {"op": a.cmd, "a": a.a, "b": a.b,
+                          "mode": "silent" if getattr(a, "silent", False) else "carrier"})
+        return 0
+    if a.cmd in ("kill", "restart"):
+        _request(a.name, {"op": a.cmd, "node": a.node})
+        return 0
+    if a.cmd == "status":
+        print(_request(a.name, {"op": "status"})["text"])
+        return 0
+    if a.cmd == "down":
+        _request(a.name, {"op": "down"})
+        for _ in range(600):
+            if not os.path.exists(_ctl_dir(a.name)):
+                break
+            time.sleep(0.1)
+        return 0
+    if a.cmd == "initramfs":
+        print(build_initramfs(resolve_kernel(a.kernel)))
+        return 0
+    if a.cmd == "kernels":
+        for short, full in sorted(kernels().items()):
+            print(f"{short} {full}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
