@@ -95,11 +95,11 @@ static int rblk_nl_device_create(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 
 	attr = info->attrs[RBLK_A_RESOURCE_NAME];
-	if (nla_len(attr) <= 1) {
+	nla_strscpy(cfg.resource_name, attr, sizeof(cfg.resource_name));
+	if (!cfg.resource_name[0]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "resource name must not be empty");
 		return -EINVAL;
 	}
-	nla_strscpy(cfg.resource_name, attr, sizeof(cfg.resource_name));
 	attr = info->attrs[RBLK_A_CLUSTER_NAME];
 	if (attr)
 		nla_strscpy(cfg.cluster_name, attr, sizeof(cfg.cluster_name));
