@@ -30,7 +30,9 @@ ifeq ($(origin KDIR),undefined)
   KDIR := /lib/modules/$(KVER_61)/build
  endif
 endif
-KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# Debian's header packages carry the upstream version in kernel.release:
+# prefer the release named by the /lib/modules/$KVER/build path.
+KVER ?= $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst /lib/modules/%/build,%,$(KDIR)),$(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null))
 
 # Every kernel the rig boots.
 KVERS := $(strip $(KVER_61) $(KVER_612))
@@ -45,23 +47,28 @@ HAVE_USERSPACE := $(wildcard $(TOP)/userspace/Makefile)
 
 all: module userspace
 
+# Built in build/mod-$(KVER)/ like the others, then copied: kernel/ itself
+# stays free of objects (the KUnit build reads kernel/ as a source tree).
 module:
 	@test -d "$(KDIR)" || { echo "make: no kernel build dir $(KDIR) (run scripts/setup or pass KDIR=)" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(TOP)/kernel $(KBUILD_ARGS) modules
+	@$(call link_sources,$(TOP)/build/mod-$(KVER))
+	$(MAKE) -C $(KDIR) M=$(TOP)/build/mod-$(KVER) $(KBUILD_ARGS) modules
+	cp $(TOP)/build/mod-$(KVER)/rblk.ko $(TOP)/kernel/rblk.ko
 
 # One build directory per kernel release, filled with symlinks to the
 # sources, so that the builds for several kernels never share objects.
 # A failed build leaves no stale rblk.ko behind.
+link_sources = mkdir -p $(1) && find $(1) -maxdepth 1 -type l -delete && \
+	cd $(TOP)/kernel && for f in Kbuild Kconfig include *.c *.h; do \
+		case "$$f" in *.mod.c|'*.c'|'*.h') continue;; esac; \
+		ln -s "$(TOP)/kernel/$$f" "$(1)/$$f"; \
+	done
+
 define mod_rule
 modules-all: $(TOP)/build/mod-$(1)/rblk.ko
 $(TOP)/build/mod-$(1)/rblk.ko: FORCE
 	@test -d /lib/modules/$(1)/build || { echo "make: no headers for $(1) (run scripts/setup)" >&2; exit 1; }
-	@mkdir -p $(TOP)/build/mod-$(1)
-	@find $(TOP)/build/mod-$(1) -maxdepth 1 -type l -delete
-	@cd $(TOP)/kernel && for f in Kbuild Kconfig include *.c *.h; do \
-		case "$$$$f" in *.mod.c|'*.c'|'*.h') continue;; esac; \
-		[ -e "$$$$f" ] && ln -s "$(TOP)/kernel/$$$$f" "$(TOP)/build/mod-$(1)/$$$$f"; \
-	done; true
+	@$$(call link_sources,$(TOP)/build/mod-$(1))
 	$(MAKE) -C /lib/modules/$(1)/build M=$(TOP)/build/mod-$(1) $(KBUILD_ARGS) modules || \
 		{ rm -f $(TOP)/build/mod-$(1)/rblk.ko; exit 1; }
 endef
@@ -102,8 +109,7 @@ ifneq ($(HAVE_USERSPACE),)
 endif
 
 clean:
-	-if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP)/kernel clean; fi
-	rm -rf $(TOP)/build/mod-*
+	rm -rf $(TOP)/build/mod-* $(TOP)/kernel/rblk.ko
 ifneq ($(HAVE_USERSPACE),)
 	$(MAKE) -C $(TOP)/userspace clean
 endif
