@@ -124,24 +124,58 @@ struct rx {
 	void *valid_arg;
 };
 
+/* The uapi name of an rblk attribute, for error messages. */
+const char *rnl_attr_name(unsigned int type)
+{
+	static const char *const names[] = {
+#define N(x) [x] = #x
+		N(RBLK_A_UNSPEC), N(RBLK_A_MINOR), N(RBLK_A_RESOURCE_NAME),
+		N(RBLK_A_CLUSTER_NAME), N(RBLK_A_NODE_ID), N(RBLK_A_BACKING_PATH),
+		N(RBLK_A_ASSUME_UPTODATE), N(RBLK_A_FORCE), N(RBLK_A_PEER_NODE_ID),
+		N(RBLK_A_PEER_IP), N(RBLK_A_PEER_PORT), N(RBLK_A_LOCAL_IP),
+		N(RBLK_A_LOCAL_PORT), N(RBLK_A_PING_INTERVAL_MS), N(RBLK_A_PING_TIMEOUT_MS),
+		N(RBLK_A_CONNECT_TIMEOUT_MS), N(RBLK_A_RECONNECT_MIN_MS),
+		N(RBLK_A_RECONNECT_MAX_MS), N(RBLK_A_ROLE), N(RBLK_A_DISK_STATE),
+		N(RBLK_A_CONN_STATE), N(RBLK_A_PEER_ROLE), N(RBLK_A_PEER_DISK_STATE),
+		N(RBLK_A_SIZE_SECTORS), N(RBLK_A_LOGICAL_BLOCK_SIZE_BYTES),
+		N(RBLK_A_OPEN_COUNT), N(RBLK_A_PEER), N(RBLK_A_STATS), N(RBLK_A_EVENT),
+		N(RBLK_A_PAD), N(RBLK_A_READS), N(RBLK_A_WRITES), N(RBLK_A_READ_BYTES),
+		N(RBLK_A_WRITE_BYTES), N(RBLK_A_FLUSHES), N(RBLK_A_DISCARDS),
+		N(RBLK_A_INFLIGHT), N(RBLK_A_ACKS), N(RBLK_A_RTT_US), N(RBLK_A_RECONNECTS),
+		N(RBLK_A_RECEIVED_WRITES), N(RBLK_A_RECEIVED_BYTES), N(RBLK_A_ERRORS),
+		N(RBLK_A_LAST_ERROR),
+#undef N
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return "unknown attribute";
+}
+
 /**
- * rnl_extack_msg - the kernel's extack message of an NLMSG_ERROR message
+ * rnl_extack_msg - the kernel's extended ack of an NLMSG_ERROR message, as text
  * @e: payload of the error message (the netlink header precedes it)
- * @buf: receives NLMSGERR_ATTR_MSG, or "" when the kernel sent none
+ * @buf: receives NLMSGERR_ATTR_MSG, completed with the attribute the kernel
+ *	blamed (NLMSGERR_ATTR_OFFS into the echoed request) or found missing
+ *	(NLMSGERR_ATTR_MISS_TYPE); "" when the kernel sent none of these
  * @len: size of @buf in bytes
+ *
+ * Examples: "minor already in use", "missing attribute RBLK_A_MINOR",
+ * "Attribute failed policy validation (RBLK_A_MINOR)".
  */
 void rnl_extack_msg(const struct nlmsgerr *e, char *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	size_t off = sizeof(*e);
+	size_t off = sizeof(*e), n = 0;
+	bool capped = nlh->nlmsg_flags & NLM_F_CAPPED;
 	const char *attrs;
 	long alen;
 
 	buf[0] = 0;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || len == 0)
 		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+	if (!capped)
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
 	attrs = (const char *)e + NLMSG_ALIGN(off);
 	alen = (long)nlh->nlmsg_len - (long)(attrs - (const char *)nlh);
@@ -150,15 +184,30 @@ void rnl_extack_msg(const struct nlmsgerr *e, char *buf, size_t len)
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)attrs, (int)alen, NULL) < 0)
 		return;
 	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0) {
-		size_t n = (size_t)nla_len(tb[NLMSGERR_ATTR_MSG]);
-
+		n = (size_t)nla_len(tb[NLMSGERR_ATTR_MSG]);
 		if (n >= len)
 			n = len - 1;
 		memcpy(buf, nla_data(tb[NLMSGERR_ATTR_MSG]), n);
 		buf[n] = 0;
+		n = strlen(buf);
 		/* drop a trailing newline some kernels include */
-		while (n && (buf[n - 1] == '\n' || buf[n - 1] == 0))
+		while (n && buf[n - 1] == '\n')
 			buf[--n] = 0;
+	}
+	if (tb[NLMSGERR_ATTR_MISS_TYPE] && nla_len(tb[NLMSGERR_ATTR_MISS_TYPE]) >= 4) {
+		const char *name = rnl_attr_name(nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
+
+		snprintf(buf + n, len - n, n ? " (missing %s)" : "missing attribute %s", name);
+	} else if (n && !capped && tb[NLMSGERR_ATTR_OFFS] &&
+		   nla_len(tb[NLMSGERR_ATTR_OFFS]) >= 4) {
+		uint32_t offs = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+
+		if (offs >= NLMSG_HDRLEN && offs + sizeof(struct nlattr) <= e->msg.nlmsg_len) {
+			const struct nlattr *bad = (const struct nlattr *)((const char *)&e->msg + offs);
+
+			snprintf(buf + n, len - n, " (%s)",
+				 rnl_attr_name(bad->nla_type & NLA_TYPE_MASK));
+		}
 	}
 }
 

@@ -222,6 +222,7 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *req);
 int rnl_parse_device(struct nlmsghdr *nlh, struct kdev *d);
 struct nlmsgerr;
 void rnl_extack_msg(const struct nlmsgerr *e, char *buf, size_t len);
+const char *rnl_attr_name(unsigned int type);
 
 /* An event as decoded from RBLK_CMD_EVENT; has_* say what was present. */
 struct kevent {

@@ -310,55 +310,75 @@ static void test_parse_event(void **state)
 	nlmsg_free(msg);
 }
 
-/* An NLMSG_ERROR as the kernel sends it with NETLINK_EXT_ACK enabled. */
-static struct nl_msg *error_msg(bool capped, const char *text)
+/*
+ * An NLMSG_ERROR as the kernel sends it with NETLINK_EXT_ACK enabled: the
+ * echoed request (unless capped) is a genetlink header and one RBLK_A_MINOR,
+ * then the extack TLVs; @miss_type / @offs < 0 leave those out.
+ */
+static struct nl_msg *error_msg(bool capped, const char *text, int miss_type, int offs)
 {
 	struct nl_msg *msg = nlmsg_alloc_simple(NLMSG_ERROR,
-						(capped ? NLM_F_CAPPED : 0) |
-						(text ? NLM_F_ACK_TLVS : 0));
+						(capped ? NLM_F_CAPPED : 0) | NLM_F_ACK_TLVS);
 	struct nlmsgerr *e;
-	size_t payload = capped ? 0 : 12;	/* the original request's payload */
+	size_t payload = capped ? 0 : GENL_HDRLEN + 8;
 
 	e = nlmsg_reserve(msg, sizeof(*e) + payload, NLMSG_ALIGNTO);
 	assert_non_null(e);
 	memset(e, 0, sizeof(*e) + payload);
-	e->error = -EEXIST;
-	e->msg.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + payload);
+	e->error = -EINVAL;
+	e->msg.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + GENL_HDRLEN + 8);
 	e->msg.nlmsg_type = FAKE_FAMILY;
-	if (!capped)
-		memset(e + 1, 0xab, payload);	/* would look like garbage attributes */
+	if (!capped) {
+		struct nlattr *a = (struct nlattr *)((char *)(e + 1) + GENL_HDRLEN);
+
+		a->nla_len = 8;
+		a->nla_type = RBLK_A_MINOR;
+	}
 	if (text)
 		assert_int_equal(nla_put_string(msg, NLMSGERR_ATTR_MSG, text), 0);
+	if (miss_type >= 0)
+		assert_int_equal(nla_put_u32(msg, NLMSGERR_ATTR_MISS_TYPE, (uint32_t)miss_type), 0);
+	if (offs >= 0)
+		assert_int_equal(nla_put_u32(msg, NLMSGERR_ATTR_OFFS, (uint32_t)offs), 0);
 	return msg;
+}
+
+static void expect_extack(struct nl_msg *msg, size_t len, const char *expected)
+{
+	char buf[256];
+
+	strcpy(buf, "stale");
+	rnl_extack_msg(nlmsg_data(nlmsg_hdr(msg)), buf, len);
+	assert_string_equal(buf, expected);
+	nlmsg_free(msg);
 }
 
 static void test_extack(void **state)
 {
-	char buf[256];
-	struct nl_msg *msg;
+	const int minor_offs = NLMSG_HDRLEN + GENL_HDRLEN;
 
 	(void)state;
-	msg = error_msg(true, "minor 0 already configured");
-	rnl_extack_msg(nlmsg_data(nlmsg_hdr(msg)), buf, sizeof(buf));
-	assert_string_equal(buf, "minor 0 already configured");
-	nlmsg_free(msg);
-
-	msg = error_msg(false, "minor 0 already configured");
-	rnl_extack_msg(nlmsg_data(nlmsg_hdr(msg)), buf, sizeof(buf));
-	assert_string_equal(buf, "minor 0 already configured");
-	nlmsg_free(msg);
-
-	msg = error_msg(true, NULL);
-	strcpy(buf, "stale");
-	rnl_extack_msg(nlmsg_data(nlmsg_hdr(msg)), buf, sizeof(buf));
-	assert_string_equal(buf, "");
-	nlmsg_free(msg);
-
-	/* truncated to the buffer */
-	msg = error_msg(true, "0123456789");
-	rnl_extack_msg(nlmsg_data(nlmsg_hdr(msg)), buf, 5);
-	assert_string_equal(buf, "0123");
-	nlmsg_free(msg);
+	expect_extack(error_msg(true, "minor already in use", -1, -1), 256,
+		      "minor already in use");
+	expect_extack(error_msg(false, "minor already in use", -1, -1), 256,
+		      "minor already in use");
+	expect_extack(error_msg(true, NULL, -1, -1), 256, "");
+	expect_extack(error_msg(true, "0123456789", -1, -1), 5, "0123");	/* truncated */
+	/* GENL_REQ_ATTR_CHECK: no text, only the missing attribute's type */
+	expect_extack(error_msg(true, NULL, RBLK_A_MINOR, -1), 256,
+		      "missing attribute RBLK_A_MINOR");
+	expect_extack(error_msg(true, "need a minor", RBLK_A_MINOR, -1), 256,
+		      "need a minor (missing RBLK_A_MINOR)");
+	/* policy violation: the offending attribute, found in the echoed request */
+	expect_extack(error_msg(false, "Attribute failed policy validation", -1, minor_offs), 256,
+		      "Attribute failed policy validation (RBLK_A_MINOR)");
+	/* an offset outside the echoed request is ignored */
+	expect_extack(error_msg(false, "bad", -1, 4000), 256, "bad");
+	/* capped: the request is not echoed, the offset cannot be resolved */
+	expect_extack(error_msg(true, "bad", -1, minor_offs), 256, "bad");
+	assert_string_equal(rnl_attr_name(RBLK_A_LAST_ERROR), "RBLK_A_LAST_ERROR");
+	assert_string_equal(rnl_attr_name(RBLK_A_PEER_IP), "RBLK_A_PEER_IP");
+	assert_string_equal(rnl_attr_name(999), "unknown attribute");
 }
 
 int main(void)

@@ -140,8 +140,13 @@ def main():
         check(r.rc == 1 and "File exists" in r.err and r.err.count(":") >= 3,
               "low-level duplicate minor: errno + kernel message", r.err)
         r = a.run(f"{RBLKADM} create-device --name x --node-id 0", check=False)
-        check(r.rc == 1 and r.err.startswith("rblkadm: create-device: Invalid argument"),
-              "low-level request without minor: kernel rejects", r.err)
+        check(r.rc == 1 and r.err == "rblkadm: create-device: Invalid argument: "
+              "missing attribute RBLK_A_MINOR\n",
+              "low-level request without minor: kernel names the missing attribute", r.err)
+        r = a.run(f"{RBLKADM} create-device --name x --minor 5000 --node-id 0", check=False)
+        check(r.rc == 1 and r.err.startswith("rblkadm: create-device: ") and
+              r.err.endswith(" (RBLK_A_MINOR)\n"),
+              "low-level minor out of range: kernel names the attribute", r.err)
 
         data = os.urandom(1 << 20)
         path = os.path.join(c.run_dir, "data.bin")
