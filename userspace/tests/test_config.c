@@ -489,11 +489,18 @@ int main(void)
 
 	memcpy(tests, fixed, sizeof(fixed));
 	for (i = 0; i < N_BAD; i++) {
-		/* name: "bad file N: <field>: <message>" without "rblk.conf:L:C: " */
+		/* name: "bad_file_NN_<field path>" (no spaces: one token per test) */
 		const char *m = bad_files[i].expected;
 		const char *p = strstr(m, ": ");
+		size_t k, len;
 
-		snprintf(names[i], sizeof(names[i]), "bad file %zu: %.70s", i, p ? p + 2 : m);
+		p = p ? p + 2 : m;
+		len = strcspn(p, ": ");
+		snprintf(names[i], sizeof(names[i]), "bad_file_%02zu_%.*s", i,
+			 (int)(len < 60 ? len : 60), p);
+		for (k = 0; names[i][k]; k++)
+			if (names[i][k] == '(' || names[i][k] == ')')
+				names[i][k] = '_';
 		memset(&tests[n_fixed + i], 0, sizeof(tests[0]));
 		tests[n_fixed + i].name = names[i];
 		tests[n_fixed + i].test_func = test_bad_file;
