@@ -339,10 +339,76 @@ static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path
 
 /* --- nodes --- */
 
-enum { NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_DISK, NK_OPTIONS, NK_COUNT };
+enum { NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_ADDRESS_FOR, NK_DISK, NK_OPTIONS, NK_COUNT };
 static const char *const node_keys[NK_COUNT] = {
-	"name", "node-id", "address", "disk", "options",
+	"name", "node-id", "address", "address-for", "disk", "options",
 };
+
+/* An address value: IPv4:PORT or [IPv6]:PORT, unicast. */
+static bool get_addr(struct pctx *p, const yaml_node_t *v, const char *path,
+		     struct conf_addr *a)
+{
+	const char *s = scalar(p, v, path, "an address IPv4:PORT or [IPv6]:PORT");
+
+	if (!s)
+		return false;
+	if (parse_addr(s, true, a)) {
+		perr(p, loc_of(v), path,
+		     "expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '%s'",
+		     s);
+		return false;
+	}
+	if (!addr_unicast(a)) {
+		perr(p, loc_of(v), path,
+		     "expected a unicast address (not unspecified, multicast or broadcast), got '%s'",
+		     s);
+		return false;
+	}
+	return true;
+}
+
+/* address-for: a mapping from peer node names to addresses. */
+static bool parse_addr_for(struct pctx *p, const yaml_node_t *m, const char *path,
+			   struct conf_node *n)
+{
+	yaml_node_pair_t *pair;
+	char sub[256];
+	unsigned int i;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		perr(p, loc_of(m), path,
+		     "expected a mapping from peer node names to addresses, got %s", node_kind(m));
+		return false;
+	}
+	for (pair = m->data.mapping.pairs.start; pair < m->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+		struct conf_addr_for *af;
+
+		if (n->n_addr_for > RBLK_MAX_NODE_ID) {
+			perr(p, loc_of(k), path, "too many entries (at most %d)",
+			     RBLK_MAX_NODE_ID + 1);
+			return false;
+		}
+		af = &n->addr_for[n->n_addr_for];
+		if (!get_name(p, k, path, af->peer, sizeof(af->peer)))
+			return false;
+		snprintf(sub, sizeof(sub), "%s.%s", path, af->peer);
+		for (i = 0; i < n->n_addr_for; i++) {
+			if (!strcmp(n->addr_for[i].peer, af->peer)) {
+				perr(p, loc_of(k), sub, "duplicate key (first at line %u)",
+				     n->addr_for[i].loc_key.line);
+				return false;
+			}
+		}
+		af->loc_key = loc_of(k);
+		af->loc = loc_of(v);
+		if (!get_addr(p, v, sub, &af->addr))
+			return false;
+		n->n_addr_for++;
+	}
+	return true;
+}
 
 static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
 {
@@ -358,22 +424,9 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		return get_u32(p, v, path, 0, RBLK_MAX_NODE_ID, NULL, &n->node_id);
 	case NK_ADDRESS:
 		n->loc_address = loc_of(v);
-		s = scalar(p, v, path, "an address IPv4:PORT or [IPv6]:PORT");
-		if (!s)
-			return false;
-		if (parse_addr(s, true, &n->addr)) {
-			perr(p, loc_of(v), path,
-			     "expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '%s'",
-			     s);
-			return false;
-		}
-		if (!addr_unicast(&n->addr)) {
-			perr(p, loc_of(v), path,
-			     "expected a unicast address (not unspecified, multicast or broadcast), got '%s'",
-			     s);
-			return false;
-		}
-		return true;
+		return get_addr(p, v, path, &n->addr);
+	case NK_ADDRESS_FOR:
+		return parse_addr_for(p, v, path, n);
 	case NK_DISK:
 		n->loc_disk = loc_of(v);
 		s = scalar(p, v, path, "an absolute device path");
@@ -555,11 +608,32 @@ static struct conf_loc opt_loc(const struct conf *c, const struct conf_resource 
 	}
 }
 
+/* @n's configured address toward @peer (address-for, else address), and where it is. */
+static const struct conf_addr *addr_toward(const struct conf_node *n,
+					   const struct conf_node *peer,
+					   struct conf_loc *loc)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->n_addr_for; i++) {
+		if (!strcmp(n->addr_for[i].peer, peer->name)) {
+			if (loc)
+				*loc = n->addr_for[i].loc;
+			return &n->addr_for[i].addr;
+		}
+	}
+	if (loc)
+		*loc = n->loc_address;
+	return &n->addr;
+}
+
 void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
 		   struct conf_addr *out)
 {
-	*out = n->addr;
-	out->port = (uint16_t)(n->addr.port + peer->node_id);
+	const struct conf_addr *a = addr_toward(n, peer, NULL);
+
+	*out = *a;
+	out->port = (uint16_t)(a->port + peer->node_id);
 }
 
 static bool check_options(struct pctx *p, const struct conf *c, unsigned int ri)
@@ -654,12 +728,39 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 				return false;
 			}
 		}
+		for (j = 0; j < n->n_addr_for; j++) {
+			const struct conf_addr_for *af = &n->addr_for[j];
+			const struct conf_node *o = conf_find_node(r, af->peer);
+
+			snprintf(path, sizeof(path), "resources[%u].nodes[%u].address-for.%s",
+				 ri, i, af->peer);
+			if (!o || o == n) {
+				perr(p, af->loc_key, path,
+				     o ? "expected the name of a peer, got this node itself" :
+				     "no node '%s' in this resource", af->peer);
+				return false;
+			}
+			if (af->addr.family != n->addr.family) {
+				perr(p, af->loc, path,
+				     "%s address, but this node's address uses %s (line %u); all nodes of a resource must use the same address family",
+				     af->addr.family == AF_INET6 ? "IPv6" : "IPv4",
+				     n->addr.family == AF_INET6 ? "IPv6" : "IPv4",
+				     n->loc_address.line);
+				return false;
+			}
+		}
 		for (j = 0; j < r->n_nodes; j++) {
-			if ((uint32_t)n->addr.port + r->nodes[j].node_id > 65535) {
-				snprintf(path, sizeof(path), "resources[%u].nodes[%u].address", ri, i);
-				perr(p, n->loc_address, path,
-				     "port %u + peer node id %u exceeds 65535",
-				     n->addr.port, r->nodes[j].node_id);
+			struct conf_loc l;
+			const struct conf_addr *a;
+
+			if (&r->nodes[j] == n)
+				continue;
+			a = addr_toward(n, &r->nodes[j], &l);
+			if ((uint32_t)a->port + r->nodes[j].node_id > 65535) {
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].%s", ri, i,
+					 a == &n->addr ? "address" : "address-for");
+				perr(p, l, path, "port %u + peer node id %u exceeds 65535",
+				     a->port, r->nodes[j].node_id);
 				return false;
 			}
 		}
@@ -673,6 +774,7 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
  */
 struct lep {
 	struct conf_addr a;
+	struct conf_loc loc;
 	unsigned int ri, ni;
 	uint32_t peer_id;
 };
@@ -695,6 +797,7 @@ static bool check_endpoints(struct pctx *p, const struct conf *c)
 				if (peer->node_id >= me->node_id)
 					continue;
 				conf_endpoint(me, peer, &e.a);
+				addr_toward(me, peer, &e.loc);
 				e.ri = ri;
 				e.ni = i;
 				e.peer_id = peer->node_id;
@@ -704,13 +807,15 @@ static bool check_endpoints(struct pctx *p, const struct conf *c)
 						char path[128], a[64];
 
 						format_addr(&e.a, a, sizeof(a));
-						snprintf(path, sizeof(path),
-							 "resources[%u].nodes[%u].address", ri, i);
-						perr(p, me->loc_address, path,
+						snprintf(path, sizeof(path), "resources[%u].nodes[%u].%s",
+							 ri, i, e.loc.line == me->loc_address.line &&
+							 e.loc.col == me->loc_address.col ?
+							 "address" : "address-for");
+						perr(p, e.loc, path,
 						     "listening address %s (port %u + peer node id %u) is also used by resources[%u].nodes[%u] '%s' for peer node id %u (line %u)",
-						     a, me->addr.port, peer->node_id, o->ri, o->ni,
-						     c->res[o->ri].nodes[o->ni].name, o->peer_id,
-						     c->res[o->ri].nodes[o->ni].loc_address.line);
+						     a, e.a.port - peer->node_id, peer->node_id, o->ri,
+						     o->ni, c->res[o->ri].nodes[o->ni].name, o->peer_id,
+						     o->loc.line);
 						ok = false;
 						break;
 					}

@@ -63,10 +63,19 @@ struct conf_addr {
 	uint16_t port;
 };
 
+/* address-for: this node's address toward one particular peer. */
+struct conf_addr_for {
+	char peer[NODE_NAME_MAX_BYTES];
+	struct conf_addr addr;
+	struct conf_loc loc_key, loc;
+};
+
 struct conf_node {
 	char name[NODE_NAME_MAX_BYTES];
 	uint32_t node_id;
 	struct conf_addr addr;
+	unsigned int n_addr_for;
+	struct conf_addr_for addr_for[RBLK_MAX_NODE_ID + 1];
 	char disk[RBLK_PATH_MAX_BYTES];	/* "" = diskless */
 	struct conf_options options;
 	struct conf_loc loc, loc_name, loc_node_id, loc_address, loc_disk;

@@ -227,6 +227,56 @@ static void test_three_nodes_endpoints_agree(void **state)
 	conf_free(&c);
 }
 
+/* Three nodes on point-to-point links (one subnet per pair): address-for. */
+static const char mesh[] =
+	"resources:\n"
+	"  - name: r\n"
+	"    minor: 0\n"
+	"    nodes:\n"
+	"      - name: n1\n"
+	"        node-id: 0\n"
+	"        address: 10.99.12.1:7789\n"
+	"        address-for: {n3: 10.99.13.1:7789}\n"
+	"      - name: n2\n"
+	"        node-id: 1\n"
+	"        address: 10.99.12.2:7789\n"
+	"        address-for: {n3: 10.99.23.2:7789}\n"
+	"      - name: n3\n"
+	"        node-id: 2\n"
+	"        address: 10.99.13.3:7789\n"
+	"        address-for:\n"
+	"          n2: 10.99.23.3:7789\n";
+
+static void test_address_for(void **state)
+{
+	struct conf c;
+	const struct conf_resource *r;
+	struct conf_addr ep;
+	char buf[64];
+
+	(void)state;
+	parse_ok(mesh, &c);
+	r = &c.res[0];
+	assert_int_equal(r->nodes[0].n_addr_for, 1);
+	assert_string_equal(r->nodes[0].addr_for[0].peer, "n3");
+	assert_int_equal(r->nodes[2].addr_for[0].loc.line, 17);
+	/* n1 toward n2: its address; toward n3: its address-for entry */
+	conf_endpoint(&r->nodes[0], &r->nodes[1], &ep);
+	format_addr(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "10.99.12.1:7790");
+	conf_endpoint(&r->nodes[0], &r->nodes[2], &ep);
+	format_addr(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "10.99.13.1:7791");
+	/* n3 listens for n1 on 10.99.13.3:7789, for n2 on 10.99.23.3:7790 */
+	conf_endpoint(&r->nodes[2], &r->nodes[0], &ep);
+	format_addr(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "10.99.13.3:7789");
+	conf_endpoint(&r->nodes[2], &r->nodes[1], &ep);
+	format_addr(&ep, buf, sizeof(buf));
+	assert_string_equal(buf, "10.99.23.3:7790");
+	conf_free(&c);
+}
+
 static void test_parse_addr(void **state)
 {
 	struct conf_addr a;
@@ -319,7 +369,7 @@ static const struct bad bad_files[] = {
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
 	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, assume-clean, options, nodes)" },
 	{ HEAD NODE_A "        port: 7789\n",
-	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, disk, options)" },
+	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
 	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms)" },
 	{ HEAD NODE_A "        node-id: 3\n",
@@ -422,6 +472,25 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT, got a list" },
 	{ "options: 5\n" HEAD NODE_A,
 	  "rblk.conf:1:10: options: expected a mapping, got a scalar" },
+	{ HEAD NODE_A "        address-for:\n          node-x: 10.0.1.1:7789\n" NODE_B,
+	  "rblk.conf:9:11: resources[0].nodes[0].address-for.node-x: no node 'node-x' in this resource" },
+	{ HEAD NODE_A "        address-for:\n          node-a: 10.0.1.1:7789\n" NODE_B,
+	  "rblk.conf:9:11: resources[0].nodes[0].address-for.node-a: expected the name of a peer, got this node itself" },
+	{ HEAD NODE_A "        address-for:\n          node-b: '[fd00::1]:7789'\n" NODE_B,
+	  "rblk.conf:9:19: resources[0].nodes[0].address-for.node-b: IPv6 address, but this node's address uses IPv4 (line 7); all nodes of a resource must use the same address family" },
+	{ HEAD NODE_A "        address-for:\n          node-b: 10.0.1.1:7789\n          node-b: 10.0.2.1:7789\n" NODE_B,
+	  "rblk.conf:10:11: resources[0].nodes[0].address-for.node-b: duplicate key (first at line 9)" },
+	{ HEAD NODE_A "        address-for: [10.0.1.1:7789]\n" NODE_B,
+	  "rblk.conf:8:22: resources[0].nodes[0].address-for: expected a mapping from peer node names to addresses, got a list" },
+	{ HEAD NODE_A "        address-for:\n          node-b: 10.0.1.1\n" NODE_B,
+	  "rblk.conf:9:19: resources[0].nodes[0].address-for.node-b: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '10.0.1.1'" },
+	{ HEAD NODE_A "        address-for: {node-b: '10.0.0.1:65535'}\n" NODE_B,
+	  "rblk.conf:8:31: resources[0].nodes[0].address-for: port 65535 + peer node id 1 exceeds 65535" },
+	{ HEAD NODE_A NODE_B
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800}\n"
+	  "      - {name: node-b, node-id: 1, address: 10.0.0.2:7800, address-for: {node-a: 10.0.0.2:7789}}\n",
+	  "rblk.conf:15:82: resources[1].nodes[1].address-for: listening address 10.0.0.2:7789 (port 7789 + peer node id 0) is also used by resources[0].nodes[1] 'node-b' for peer node id 0 (line 10)" },
 	{ HEAD "      - name: -a\n        node-id: 0\n        address: 10.0.0.1:7789\n",
 	  "rblk.conf:5:15: resources[0].nodes[0].name: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got '-a'" },
 };
@@ -477,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_and_flow_style),
 		cmocka_unit_test(test_loopback_pair),
 		cmocka_unit_test(test_three_nodes_endpoints_agree),
+		cmocka_unit_test(test_address_for),
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_file),

@@ -386,6 +386,48 @@ static void test_three_nodes_sides_agree(void **state)
 	conf_free(&c);
 }
 
+/* Point-to-point links: both sides of every pair still agree. */
+static void test_mesh_sides_agree(void **state)
+{
+	static const char mesh[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 0\n"
+		"    nodes:\n"
+		"      - {name: n1, node-id: 0, address: 10.99.12.1:7789, address-for: {n3: 10.99.13.1:7789}}\n"
+		"      - {name: n2, node-id: 1, address: 10.99.12.2:7789, address-for: {n3: 10.99.23.2:7789}}\n"
+		"      - {name: n3, node-id: 2, address: 10.99.13.3:7789, address-for: {n2: 10.99.23.3:7789}}\n";
+	static const char *const n3_ops[] = {
+		"create-device r minor 0 node-id 2",
+		"add-peer n1 (node id 0) peer 10.99.13.1:7791 local 10.99.13.3:7789",
+		"add-peer n2 (node id 1) peer 10.99.23.2:7791 local 10.99.23.3:7790",
+		"connect-peer n1 (node id 0)",
+		"connect-peer n2 (node id 1)",
+		NULL,
+	};
+	struct conf c;
+	struct rblk_req adds[3][3];
+	unsigned int x, y, i;
+
+	(void)state;
+	parse_ok(mesh, &c);
+	memset(adds, 0, sizeof(adds));
+	for (x = 0; x < 3; x++) {
+		plan_for(&c, "r", c.res[0].nodes[x].name, NULL, 0);
+		for (i = 0; i < plan.n; i++)
+			if (plan.ops[i].req.cmd == RBLK_CMD_PEER_ADD)
+				adds[x][plan.ops[i].req.peer_node_id] = plan.ops[i].req;
+	}
+	expect_ops(n3_ops);
+	for (x = 0; x < 3; x++)
+		for (y = 0; y < 3; y++)
+			if (x != y) {
+				assert_true(addr_equal(&adds[x][y].peer, &adds[y][x].local));
+				assert_true(addr_equal(&adds[x][y].local, &adds[y][x].peer));
+			}
+	conf_free(&c);
+}
+
 static void test_options_reported_by_kernel(void **state)
 {
 	struct conf c;
@@ -519,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_disk_changes),
 		cmocka_unit_test(test_diskless_node),
 		cmocka_unit_test(test_three_nodes_sides_agree),
+		cmocka_unit_test(test_mesh_sides_agree),
 		cmocka_unit_test(test_options_reported_by_kernel),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_down),
