@@ -106,9 +106,9 @@ def test_harness_fails_on_guest_warning():
     failed (exit 1, "0 passed, 1 failed"), though the test itself passed."""
     fixture = os.path.join(TOP, "tests", "rig", "fixtures", "guest_warning.py")
     env = dict(os.environ)
-    env.pop("RBLK_TEST_DIR", None)
+    out = os.path.join(env.pop("RBLK_TEST_DIR", None) or "/tmp", "inner-run")
     p = subprocess.run([sys.executable, os.path.join(TOP, "tests", "run"), "--no-build",
-                        "-k", "6.1", fixture], capture_output=True, text=True, env=env,
+                        "--out", out, "-k", "6.1", fixture], capture_output=True, text=True, env=env,
                        stdin=subprocess.DEVNULL, timeout=800)
     print(p.stdout[-3000:])
     lines = p.stdout.strip().splitlines()
