@@ -256,7 +256,10 @@ class Pair:
     def ensure(self, primary=None):
         """Bring the pair to a known state: up, connected, both UpToDate,
         `primary` (a node or None) primary, the other secondary.  Does a
-        full down/up when the state is not that."""
+        full down/up when the state is not that.  Unmounts what an earlier
+        failed test may have left mounted on /tmp/mnt."""
+        for n in self.nodes:
+            n.run("! grep -q ' /tmp/mnt ' /proc/mounts || umount /tmp/mnt", quiet=True)
         try:
             self.wait_connected(timeout_s=5)
             healthy = True
