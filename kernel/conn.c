@@ -31,10 +31,19 @@
 #include "rblk_int.h"
 
 enum {
-	RBLK_RX_HDR,
-	RBLK_RX_PAYLOAD,
-	RBLK_RX_DATA,
+	RBLK_RX_HDR,		/* receiving a header */
+	RBLK_RX_PAYLOAD,	/* receiving the fixed payload */
+	RBLK_RX_DISPATCH,	/* packet complete, waiting for memory to act on it */
+	RBLK_RX_DATA,		/* receiving DATA into pages */
 };
+
+/*
+ * io_work never sleeps for memory: the pools it draws from are refilled by
+ * completions that need io_work to send their ACKs.  When an allocation
+ * fails the packet stays in RBLK_RX_DISPATCH and is retried when io_work
+ * runs next (every completion queues it).
+ */
+#define RBLK_IO_GFP	(GFP_NOWAIT | __GFP_NOWARN)
 
 /* Control packet ids (PING, ROLE_REQ): never reused within a boot. */
 static atomic64_t rblk_ctl_id = ATOMIC64_INIT(0);
@@ -424,15 +433,24 @@ static int rblk_try_send(struct rblk_conn *conn)
  * received writes (we are secondary, the peer is our primary)
  */
 
-static void rblk_pwrite_free(struct rblk_pwrite *pw)
+/* Give the data pages back to the pool.  Any context. */
+static void rblk_pwrite_free_pages(struct rblk_pwrite *pw)
 {
 	struct bio_vec *bv;
 	struct bvec_iter_all iter;
 
-	if (pw->has_local_ref)
-		percpu_ref_put(&pw->conn->peer->dev->local_ref);
+	if (!pw->nr_pages)
+		return;
 	bio_for_each_segment_all(bv, &pw->bio, iter)
 		mempool_free(bv->bv_page, rblk_page_pool);
+	pw->nr_pages = 0;
+}
+
+static void rblk_pwrite_free(struct rblk_pwrite *pw)
+{
+	if (pw->has_local_ref)
+		percpu_ref_put(&pw->conn->peer->dev->local_ref);
+	rblk_pwrite_free_pages(pw);
 	bio_put(&pw->bio);
 }
 
@@ -455,6 +473,7 @@ static void rblk_pwrite_finish(struct rblk_pwrite *pw)
 		percpu_ref_put(&dev->local_ref);
 		pw->has_local_ref = false;
 	}
+	rblk_pwrite_free_pages(pw);
 	if (pw->status) {
 		atomic64_inc(&peer->errors);
 	} else if (pw->command == RBLK_P_DATA) {
@@ -511,7 +530,7 @@ static struct rblk_pwrite *rblk_pwrite_alloc(struct rblk_conn *conn, u8 command,
 	struct rblk_pwrite *pw;
 	struct bio *bio;
 
-	bio = bio_alloc_bioset(NULL, nr_pages, REQ_OP_WRITE, GFP_NOIO,
+	bio = bio_alloc_bioset(NULL, nr_pages, REQ_OP_WRITE, RBLK_IO_GFP,
 			       &rblk_pwrite_bio_set);
 	if (!bio)
 		return NULL;
@@ -519,7 +538,7 @@ static struct rblk_pwrite *rblk_pwrite_alloc(struct rblk_conn *conn, u8 command,
 	pw->conn = conn;
 	pw->request_id = conn->rx_info.request_id;
 	pw->command = command;
-	pw->nr_pages = nr_pages;
+	pw->nr_pages = 0;
 	pw->has_local_ref = false;
 	pw->status = 0;
 	INIT_WORK(&pw->work, rblk_pwrite_work);
@@ -605,7 +624,7 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 		rblk_peer_set_role(peer, RBLK_ROLE_PRIMARY);
 	rblk_ack_encode(&reply, busy ? -EBUSY : 0);
 	return rblk_conn_queue_ctl(conn, RBLK_P_ROLE_REPLY, conn->rx_info.request_id,
-				   &reply, sizeof(reply), GFP_NOIO);
+				   &reply, sizeof(reply), RBLK_IO_GFP);
 }
 
 /* A complete packet without data is in rx_hdr/rx_payload.  0 or -errno. */
@@ -658,7 +677,7 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		return 0;
 	case RBLK_P_PING:
 		return rblk_conn_queue_ctl(conn, RBLK_P_PING_ACK, info->request_id,
-					   NULL, 0, GFP_NOIO);
+					   NULL, 0, RBLK_IO_GFP);
 	case RBLK_P_PING_ACK:
 		if (info->request_id && info->request_id == READ_ONCE(conn->ping_id)) {
 			u64 rtt_ns = ktime_get_ns() - READ_ONCE(conn->ping_sent_ns);
@@ -742,10 +761,15 @@ static int rblk_start_data(struct rblk_conn *conn)
 	pw->data = di;
 	left = di.data_bytes;
 	for (i = 0; i < nr_pages; i++) {
-		struct page *page = mempool_alloc(rblk_page_pool, GFP_NOIO);
+		struct page *page = mempool_alloc(rblk_page_pool, RBLK_IO_GFP);
 		u32 len = min_t(u32, left, PAGE_SIZE);
 
+		if (!page) {
+			rblk_pwrite_free(pw);
+			return -ENOMEM;
+		}
 		__bio_add_page(&pw->bio, page, len, 0);
+		pw->nr_pages++;
 		left -= len;
 	}
 	conn->rx_pwrite = pw;
@@ -781,7 +805,28 @@ static u32 rblk_fixed_payload_bytes(const struct rblk_hdr_info *info)
 	return info->payload_len_bytes;
 }
 
-/* One step of the receive state machine: >0 progress, -EAGAIN idle, -errno. */
+/* Act on a complete packet (RBLK_RX_DISPATCH). */
+static int rblk_dispatch(struct rblk_conn *conn)
+{
+	int ret;
+
+	if (conn->rx_info.command == RBLK_P_DATA) {
+		ret = rblk_start_data(conn);
+		if (!ret)
+			conn->rx_state = RBLK_RX_DATA;
+		return ret;
+	}
+	ret = rblk_handle_packet(conn);
+	if (ret != -ENOMEM)
+		conn->rx_state = RBLK_RX_HDR;
+	return ret;
+}
+
+/*
+ * One step of the receive state machine: >0 progress, -EAGAIN nothing to
+ * do until the socket or a completion wakes io_work, other -errno: the
+ * connection has failed.
+ */
 static int rblk_try_recv(struct rblk_conn *conn)
 {
 	struct rblk_hdr_info *info = &conn->rx_info;
@@ -807,11 +852,7 @@ static int rblk_try_recv(struct rblk_conn *conn)
 			return -EPROTO;
 		}
 		WRITE_ONCE(conn->last_rx_jiffies, jiffies);
-		if (!info->payload_len_bytes) {
-			ret = rblk_handle_packet(conn);
-			return ret < 0 ? ret : 1;
-		}
-		conn->rx_state = RBLK_RX_PAYLOAD;
+		conn->rx_state = info->payload_len_bytes ? RBLK_RX_PAYLOAD : RBLK_RX_DISPATCH;
 		return 1;
 	case RBLK_RX_PAYLOAD:
 		ret = rblk_recv_part(conn, &conn->rx_payload, rblk_fixed_payload_bytes(info));
@@ -821,15 +862,12 @@ static int rblk_try_recv(struct rblk_conn *conn)
 			return 1;
 		conn->rx_off = 0;
 		WRITE_ONCE(conn->last_rx_jiffies, jiffies);
-		if (info->command == RBLK_P_DATA) {
-			ret = rblk_start_data(conn);
-			if (ret)
-				return ret;
-			conn->rx_state = RBLK_RX_DATA;
-			return 1;
-		}
-		conn->rx_state = RBLK_RX_HDR;
-		ret = rblk_handle_packet(conn);
+		conn->rx_state = RBLK_RX_DISPATCH;
+		return 1;
+	case RBLK_RX_DISPATCH:
+		ret = rblk_dispatch(conn);
+		if (ret == -ENOMEM)
+			return -EAGAIN;
 		return ret < 0 ? ret : 1;
 	case RBLK_RX_DATA:
 		ret = rblk_recv_data(conn);
