@@ -89,7 +89,7 @@ QEMU = "qemu-system-x86_64"
 MAX_NODES = 5
 
 BAD_LOG_PATTERNS = ("BUG:", "Oops", "WARNING:", "KASAN", "lockdep", "hung task",
-                    "INFO: task", "general protection", "Call Trace")
+                    "INFO: task", "general protection", "Call Trace", "Kernel panic")
 ALLOWED_LOG_PATTERNS = (
     r"module verification failed: signature and/or required key missing - tainting kernel",
     r"loading out-of-tree module taints kernel",
@@ -674,9 +674,9 @@ class Node:
             f.write(f"\n===== rig: {self.name} boot {self.boots} "
                     f"at {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n")
         self.t_start = time.monotonic()
-        self.proc = _spawner.popen(self._qemu_argv(), stdin=subprocess.DEVNULL,
-                                   stdout=open(os.path.join(self.run_dir, f"{self.name}.qemu.log"), "a"),
-                                   stderr=subprocess.STDOUT, close_fds=True)
+        with open(os.path.join(self.run_dir, f"{self.name}.qemu.log"), "a") as qlog:
+            self.proc = _spawner.popen(self._qemu_argv(), stdin=subprocess.DEVNULL, stdout=qlog,
+                                       stderr=subprocess.STDOUT, close_fds=True)
 
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
