@@ -7,7 +7,8 @@
 n1 is primary and writes; n1 dies; n2 and n3 see it (events, status: their
 own disk Outdated); a plain promotion of n2 is refused with the kernel's
 reason, --force promotes it; the data n1 wrote is on n2; n3 follows n2.
-n1 comes back with a file without assume-clean: its disk is Inconsistent.
+n1 comes back with a file without assume-clean: its disk is Inconsistent;
+the operator guide's copy procedure makes it a replica again.
 Prints one line per check; exits 1 on the first failure.
 """
 import argparse
@@ -159,6 +160,29 @@ def main():
         check(r.rc == 1, "n1 cannot be promoted", r.err)
         r = adm(n1, conf, "up all")
         check(r.out == "r0: up to date, nothing to do\n", "up on n1 again: nothing to do", r.out)
+
+        # the operator guide's procedure for an Outdated/Inconsistent node:
+        # copy the primary's data, attach the copy with assume-clean
+        adm(n1, conf, "down r0")
+        img = os.path.join(c.run_dir, "copy.img")
+        n2.run(f"dd if=/dev/rblk0 of={img} bs=1M iflag=direct status=none")
+        n1.run(f"dd if={img} of={n1.disk} bs=1M oflag=direct status=none")
+        with open(conf, "w") as f:
+            f.write(conf_text(nodes, True))
+        adm(n1, conf, "up r0")
+        with open(conf, "w") as f:
+            f.write(conf_text(nodes, False))
+        check(wait_for(lambda: any(p["peer_node_id"] == 0 and p["conn_state"] == "connected" and
+                                   p["peer_disk_state"] == "up_to_date"
+                                   for p in status(n2, conf)["peers"])),
+              "after the copy n2 sees n1 Connected and UpToDate", adm(n2, conf, "status").out)
+        data2 = os.urandom(2 << 20)
+        with open(path, "wb") as f:
+            f.write(data2)
+        n2.run(f"dd if={path} of=/dev/rblk0 bs=1M oflag=direct status=none")
+        r = n1.run(f"dd if={n1.disk} bs=1M count=2 iflag=direct status=none | sha256sum")
+        check(r.out.split()[0] == hashlib.sha256(data2).hexdigest(),
+              "new writes on n2 reach n1 again")
         for n in (n2, n3):
             adm(n, conf, "secondary r0", check_rc=False)
         for n in nodes:
