@@ -52,6 +52,12 @@ resources:
         node-id: 1
         address: {b.ip_for(a)}:{port_b}
         disk: {b.disk}
+  - name: r6
+    minor: 1
+    assume-clean: true
+    nodes:
+      - {{name: n1, node-id: 0, address: "[fd99:12::1]:7900", disk: {a.disks[1]}}}
+      - {{name: n2, node-id: 1, address: "[fd99:12::2]:7900", disk: {b.disks[1]}}}
 """
 
 
@@ -82,8 +88,10 @@ def main():
     ap.add_argument("--kernel", default="6.1")
     ap.add_argument("--module", help="rblk.ko to load (default: the rig's build/mod-KVER/rblk.ko)")
     opts = ap.parse_args()
-    with Cluster(kernel=opts.kernel, nodes=2, disk_mib=64) as c:
+    with Cluster(kernel=opts.kernel, nodes=2, disk_mib=64, disks=2) as c:
         a, b = c.nodes
+        for n, peer in ((a, b), (b, a)):
+            n.run(f"ip -6 addr add fd99:12::{n.index}/64 dev {n.iface_for(peer)} nodad")
         conf = os.path.join(c.run_dir, "rblk.conf")
         with open(conf, "w") as f:
             f.write(conf_text(a, b))
@@ -97,16 +105,28 @@ def main():
         expected = (f"r0: create-device r0 minor 0 node-id 0 cluster rig\n"
                     f"r0: attach {a.disk} assume-uptodate\n"
                     f"r0: add-peer n2 (node id 1) peer {b.ip_for(a)}:7789 local {a.ip_for(b)}:7790\n"
-                    f"r0: connect-peer n2 (node id 1)\n")
+                    f"r0: connect-peer n2 (node id 1)\n"
+                    f"r6: create-device r6 minor 1 node-id 0 cluster rig\n"
+                    f"r6: attach {a.disks[1]} assume-uptodate\n"
+                    f"r6: add-peer n2 (node id 1) peer [fd99:12::2]:7900 local [fd99:12::1]:7901\n"
+                    f"r6: connect-peer n2 (node id 1)\n")
         check(r.out == expected, "up on n1 prints its plan", r.out)
         r = adm(b, conf, "-j up all")
         j = json.loads(r.out)
-        check([o["op"] for o in j[0]["operations"]] ==
-              ["create-device", "attach", "add-peer", "connect-peer"] and
-              all(o["result"] == "ok" for o in j[0]["operations"]), "up on n2 (JSON)", r.out)
-        check(wait_connected([a, b], conf), "both sides Connected")
+        check(len(j) == 2 and all([o["op"] for o in j[i]["operations"]] ==
+                                  ["create-device", "attach", "add-peer", "connect-peer"]
+                                  for i in (0, 1)) and
+              all(o["result"] == "ok" for i in (0, 1) for o in j[i]["operations"]),
+              "up on n2 (JSON)", r.out)
+        check(wait_connected([a, b], conf), "both sides Connected (IPv4 and IPv6)")
+        st = status_json(a, conf)
+        check(st[1]["peers"][0]["peer_ip"] == "fd99:12::2" and
+              st[1]["peers"][0]["local_ip"] == "fd99:12::1", "IPv6 peer in status",
+              json.dumps(st[1]))
+        adm(a, conf, "down r6")
+        adm(b, conf, "down r6")
 
-        r = adm(a, conf, "up all")
+        r = adm(a, conf, "up r0")
         check(r.out == "r0: up to date, nothing to do\n", "second up does nothing", r.out)
 
         r = adm(a, conf, "status")
