@@ -286,7 +286,7 @@ struct rblk_conn {
  * @master: the upper-layer bio, completed when @pending drops to zero
  * @pending: 1 (submission) + 1 (local clone) + one per peer leg
  * @local_status: status of the local clone
- * @start_ns: submission time
+ * @acct_start: start time for the disk's I/O statistics, jiffies
  * @op_bytes: bytes of the request
  * @clone: the local clone (must be last)
  */
@@ -295,7 +295,7 @@ struct rblk_req {
 	struct bio *master;
 	atomic_t pending;
 	blk_status_t local_status;
-	u64 start_ns;
+	unsigned long acct_start;
 	u32 op_bytes;
 	struct bio clone;
 };

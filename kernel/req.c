@@ -22,7 +22,6 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
-#include <linux/ktime.h>
 
 #include "rblk_int.h"
 
@@ -72,6 +71,7 @@ static void rblk_req_put(struct rblk_req *req)
 	atomic_dec(&dev->inflight);
 	percpu_ref_put(&dev->local_ref);
 	master->bi_status = status;
+	bio_end_io_acct(master, req->acct_start);
 	bio_endio(master);
 }
 
@@ -240,7 +240,7 @@ void rblk_submit_bio(struct bio *bio)
 	req->master = bio;
 	atomic_set(&req->pending, 2);	/* submitter + local clone */
 	req->local_status = BLK_STS_OK;
-	req->start_ns = ktime_get_ns();
+	req->acct_start = bio_start_io_acct(bio);
 	req->op_bytes = bio->bi_iter.bi_size;
 	clone->bi_end_io = rblk_local_endio;
 	clone->bi_private = req;
