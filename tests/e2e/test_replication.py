@@ -250,8 +250,8 @@ class Replication(ClusterTest):
         for cmd in steps:
             a.run(cmd, timeout=300)
         # the zeroed range reads back as zeros on A ...
-        a.run(f"cmp -n {6 * mib} <(dd if={DEV} bs=4k skip={(120 * mib + 4096) // 4096} "
-              f"iflag=direct status=none) /dev/zero", timeout=120)
+        a.run(f"dd if={DEV} bs=4k skip={(120 * mib + 4096) // 4096} count={6 * mib // 4096} "
+              f"iflag=direct status=none | cmp -n {6 * mib} - /dev/zero", timeout=120)
         st = status(a)
         self.assertGreaterEqual(st["stats"]["discards"], 2, "discard + write-zeroes counted")
         self.assertEqual(st["stats"]["errors"], 0)
@@ -271,30 +271,33 @@ class Replication(ClusterTest):
         warn_before = int(a.run(warn_cmd, quiet=True).out)
         lines_before = int(a.run("dmesg | wc -l", quiet=True).out)
         peer = "--peer 10.99.12.2 --peer-port 7000 --local 10.99.12.1 --local-port 7001"
+        # rblkadm prints "rblkadm: CMD: strerror(errno): extack message", and
+        # the attribute the kernel blamed (NLMSGERR_ATTR_OFFS / MISS_TYPE).
         cases = [
-            # (arguments, errno, extack message or None: the kernel sends none)
-            # missing attribute (the kernel reports only its type)
-            ("create-device --name bad --node-id 1", errno.EINVAL, None),
+            # (arguments, errno or 0 for success, rest of the message)
+            ("create-device --name bad --node-id 1", errno.EINVAL,
+             "missing attribute RBLK_A_MINOR"),
             # out of the policy's range
             (f"create-device --name bad --minor {m} --node-id 99", errno.ERANGE,
-             "integer out of range"),
+             "integer out of range (RBLK_A_NODE_ID)"),
             ("create-device --name bad --minor 1024 --node-id 1", errno.ERANGE,
-             "integer out of range"),
+             "integer out of range (RBLK_A_MINOR)"),
             # unknown minor
             ("attach --minor 999 --disk /dev/vdb", errno.ENODEV, "no such device"),
-            ("show --minor 999", errno.ENODEV, "no such device"),
+            ("show --minor 999", errno.ENODEV, "no such device (RBLK_A_MINOR)"),
             ("set-primary --minor 999", errno.ENODEV, "no such device"),
             # a valid device, then wrong requests on it
             (f"create-device --name dup --minor {m} --node-id 1", 0, None),
             (f"create-device --name dup2 --minor {m} --node-id 1", errno.EEXIST,
              "minor already in use"),
             (f"add-peer --minor {m} --peer-node-id 2 --peer 10.99.12.2 --peer-port 0 "
-             f"--local 10.99.12.1 --local-port 7000", errno.ERANGE, "integer out of range"),
+             f"--local 10.99.12.1 --local-port 7000", errno.ERANGE,
+             "integer out of range (RBLK_A_PEER_PORT)"),
             (f"add-peer --minor {m} --peer-node-id 1 {peer}", errno.EINVAL,
              "peer node id out of range or equal to the local one"),
             (f"add-peer --minor {m} --peer-node-id 2 --peer 10.99.12.2 --peer-port 7000 "
-             f"--local ::1 --local-port 7001", errno.EAFNOSUPPORT,
-             "peer and local address must be both IPv4 or both IPv6"),
+             f"--local ::1 --local-port 7001", errno.EINVAL,
+             "local and peer IP addresses must be of the same family (RBLK_A_LOCAL_IP)"),
             (f"attach --minor {m} --disk /dev/vda", errno.EBUSY,
              "cannot open the backing device exclusively"),
             (f"attach --minor {m} --disk /dev/no-such-disk", errno.ENOENT,
