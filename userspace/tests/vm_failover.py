@@ -22,7 +22,7 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "scripts"))
 from rig import Cluster  # noqa: E402
 
-RBLKADM = os.path.join(TOP, "userspace", "rblkadm")
+RBLKADM = os.environ.get("RBLKADM", os.path.join(TOP, "userspace", "rblkadm"))
 
 
 def check(cond, what, detail=""):
