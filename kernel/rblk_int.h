@@ -30,6 +30,13 @@
 
 /**
  * struct rblk_stats - per-cpu device counters (summed for status)
+ * @reads: read requests completed
+ * @writes: writes with data completed
+ * @read_bytes: bytes read
+ * @write_bytes: bytes written
+ * @flushes: flushes (empty or REQ_PREFLUSH) completed
+ * @discards: discard and write-zeroes requests completed
+ * @errors: requests failed
  */
 struct rblk_stats {
 	u64 reads;
@@ -135,6 +142,18 @@ struct rblk_device {
  * @role_reply_status: the answer (0 or -errno), valid when
  *	@role_reply_done
  * @role_reply_done: the answer (or a disconnect) arrived
+ * @writes: DATA packets acked
+ * @write_bytes: data bytes acked
+ * @flushes: flushes acked (FLUSH, or DATA with PREFLUSH)
+ * @discards: TRIM packets acked
+ * @acks: successful ACKs
+ * @rtt_us: last ping round trip, microseconds
+ * @reconnects: connections established after the first
+ * @received_writes: DATA packets received and written
+ * @received_bytes: data bytes received and written
+ * @errors: protocol errors, failed connections, failed received requests
+ * @inflight: legs waiting for this peer
+ * @rcu: frees the peer after a grace period
  */
 struct rblk_peer {
 	struct rblk_device *dev;
@@ -272,7 +291,6 @@ struct rblk_conn {
 	unsigned long last_rx_jiffies;
 	u64 ping_id;
 	u64 ping_sent_ns;
-	struct rcu_head rcu;
 };
 
 /**
