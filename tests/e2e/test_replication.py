@@ -11,12 +11,17 @@ backing disks must be identical byte for byte.
 import errno
 import hashlib
 import os
+import re
 import stat
 import unittest
 
 from e2elib import (DEV, EBUSY, EROFS, MINOR, RES, ClusterTest, adm, fio, in_parallel,
                     log, peer_of, per_kernel, short, status, vda_flushes,
                     wait_until)
+
+
+# Warnings that only say the emulated machine is slow, not that rblk is wrong.
+EMULATION_NOISE = re.compile(r"hrtimer: interrupt took \d+ ns|clocksource: .*(unstable|skew)")
 
 
 def disk_sha(node):
@@ -267,9 +272,8 @@ class Replication(ClusterTest):
         a = self.pair.a
         ll = a.rblkadm
         m = 700
-        warn_cmd = "dmesg --level=emerg,alert,crit,err,warn | wc -l"
-        warn_before = int(a.run(warn_cmd, quiet=True).out)
-        lines_before = int(a.run("dmesg | wc -l", quiet=True).out)
+        warn_cmd = "dmesg --level=emerg,alert,crit,err,warn"
+        warn_before = set(a.run(warn_cmd, quiet=True).out.splitlines())
         peer = "--peer 10.99.12.2 --peer-port 7000 --local 10.99.12.1 --local-port 7001"
         # rblkadm prints "rblkadm: CMD: strerror(errno): extack message", and
         # the attribute the kernel blamed (NLMSGERR_ATTR_OFFS / MISS_TYPE).
@@ -320,9 +324,9 @@ class Replication(ClusterTest):
                                 f"\n    want rc {want_rc}, stderr {want!r}")
         a.run(f"{ll} delete-device --minor {m}", check=False)
         self.assertEqual(failures, [], "\n" + "\n".join(failures))
-        warn_after = int(a.run(warn_cmd, quiet=True).out)
-        new = a.run(f"dmesg | tail -n +{lines_before + 1}", quiet=True).out
-        self.assertEqual(warn_after, warn_before, f"new kernel warnings:\n{new}")
+        new = [line for line in a.run(warn_cmd, quiet=True).out.splitlines()
+               if line not in warn_before and not EMULATION_NOISE.search(line)]
+        self.assertEqual(new, [], "new kernel log lines at warning level or above")
 
 
 if __name__ == "__main__":
