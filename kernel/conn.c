@@ -1496,6 +1496,9 @@ static void rblk_conn_work(struct work_struct *work)
 	bool want;
 	int ret;
 
+	/* rblk_peer_shutdown() does the rest itself */
+	if (READ_ONCE(peer->stopped))
+		return;
 	spin_lock_bh(&peer->lock);
 	want = peer->want_connect;
 	spin_unlock_bh(&peer->lock);
@@ -1588,8 +1591,13 @@ void rblk_peer_shutdown(struct rblk_peer *peer)
 	spin_lock_bh(&peer->lock);
 	peer->want_connect = false;
 	spin_unlock_bh(&peer->lock);
-	rblk_listen_close(peer);
+	/*
+	 * From here conn_work returns at once, wherever it is queued from
+	 * (listening socket, connection failure); wait for a running one.
+	 */
+	WRITE_ONCE(peer->stopped, true);
 	cancel_delayed_work_sync(&peer->conn_work);
+	rblk_listen_close(peer);
 	conn = rcu_dereference_protected(peer->conn, true);
 	if (conn)
 		rblk_conn_destroy(peer, conn);

@@ -132,6 +132,7 @@ struct rblk_device {
  * @peer_role: the peer's role as last learnt (Unknown when not connected)
  * @peer_disk_state: the peer's disk state as last learnt
  * @want_connect: the operator asked for a connection
+ * @stopped: the peer is being removed; conn_work does nothing
  * @backoff_ms: current reconnect delay
  * @listen_sock: listening socket (higher node id only), or NULL
  * @conn: the established connection, or NULL; RCU for the I/O path
@@ -171,6 +172,7 @@ struct rblk_peer {
 	int role_reply_status;
 	bool role_reply_done;
 
+	bool stopped;
 	u32 backoff_ms;
 	bool connected_once;
 	struct socket *listen_sock;
