@@ -712,7 +712,9 @@ void rblk_nl_notify(const struct rblk_event_info *ev)
 		break;
 	}
 
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	skb = genlmsg_new(2 * nla_total_size(sizeof(u8)) +	/* EVENT, value */
+			  2 * nla_total_size(sizeof(u32)) +	/* MINOR, PEER_NODE_ID */
+			  nla_total_size(RBLK_NL_MESSAGE_MAX_BYTES), GFP_ATOMIC);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &rblk_nl_family, 0, RBLK_CMD_EVENT);

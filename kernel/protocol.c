@@ -535,12 +535,15 @@ int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 /**
  * rblk_ack_encode() - fill an ACK or ROLE_REPLY payload
  * @p: payload to fill (8 bytes, all written)
- * @status: 0 or a negative errno (-MAX_ERRNO..-1); sent as its positive value
+ * @status: 0 or a negative errno (-MAX_ERRNO..-1), sent as its positive
+ *	value; below -MAX_ERRNO is sent as EIO, above 0 as 0
  *
  * Context: any.
  */
 void rblk_ack_encode(struct rblk_p_ack *p, int status)
 {
+	if (status < -MAX_ERRNO)
+		status = -EIO;
 	p->status = cpu_to_be32(status < 0 ? -status : 0);
 	p->pad = 0;
 }

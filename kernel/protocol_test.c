@@ -688,6 +688,14 @@ static void rblk_ack_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rblk_ack_decode(&p, &status), 0);
 	KUNIT_EXPECT_EQ(test, status, -MAX_ERRNO);
 
+	/* nonsense statuses still go out as valid ones */
+	rblk_ack_encode(&p, INT_MIN);
+	KUNIT_ASSERT_EQ(test, rblk_ack_decode(&p, &status), 0);
+	KUNIT_EXPECT_EQ(test, status, -EIO);
+	rblk_ack_encode(&p, 7);
+	KUNIT_ASSERT_EQ(test, rblk_ack_decode(&p, &status), 0);
+	KUNIT_EXPECT_EQ(test, status, 0);
+
 	p.status = cpu_to_be32(MAX_ERRNO + 1);
 	KUNIT_EXPECT_EQ(test, rblk_ack_decode(&p, &status), -EINVAL);
 	p.status = cpu_to_be32(U32_MAX);
