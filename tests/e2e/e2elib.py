@@ -91,7 +91,7 @@ def topology(nodes, assume_clean=True, disk="/dev/vda"):
     assert len(nodes) == 2, "the e2e topology is two nodes on one link"
     a, b = nodes
     lines = [
-        "# written by tests/e2e",
+        "# rblk topology: one resource on two nodes (rblk.conf(5))",
         "cluster: e2e",
         "options:",
         f"  ping-interval-ms: {PING_INTERVAL_MS}",
@@ -112,9 +112,10 @@ def topology(nodes, assume_clean=True, disk="/dev/vda"):
     return "\n".join(lines) + "\n"
 
 
-def adm(node, args, check=True, timeout=120):
+def adm(node, args, check=True, timeout=120, quiet=False):
     """Run rblkadm with the e2e topology file on node."""
-    return node.run(f"{node.rblkadm} -c {CONF} {args}", check=check, timeout=timeout)
+    return node.run(f"{node.rblkadm} -c {CONF} {args}", check=check, timeout=timeout,
+                    quiet=quiet)
 
 
 def status(node):
