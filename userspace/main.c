@@ -148,7 +148,7 @@ static bool parse_u32(const char *s, uint32_t *v)
 	if (!s[0] || s[0] == '-')
 		return false;
 	errno = 0;
-	x = strtoull(s, &end, 0);
+	x = strtoull(s, &end, 10);
 	if (*end || errno || x > UINT32_MAX)
 		return false;
 	*v = (uint32_t)x;
