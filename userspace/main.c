@@ -577,9 +577,38 @@ static int cmd_status(const struct cmd *cmd, int argc, char **argv)
 
 /* ----------------------------------------------------------------- events */
 
+/* Resource names by minor, for events (which carry the minor only). */
+struct evctx {
+	bool timestamps;
+	char names[RBLK_MAX_MINOR + 1][RBLK_NAME_MAX_BYTES];
+};
+
 static void event_print(const struct kevent *ev, void *arg)
 {
-	show_event(ev, NULL, *(bool *)arg);
+	struct evctx *e = arg;
+	struct kevent named = *ev;
+
+	if (ev->has_minor && ev->minor <= RBLK_MAX_MINOR && !ev->has_name) {
+		char *name = e->names[ev->minor];
+
+		/* a new device, or one created before we started: ask the kernel */
+		if (ev->event == RBLK_EVENT_DEVICE_CREATED || !name[0]) {
+			struct kdev *d = NULL;
+			unsigned int n = 0;
+			struct nl_result res;
+
+			if (rnl_status(g_nl, ev->minor, &d, &n, &res) == EXIT_OK && n == 1)
+				snprintf(name, RBLK_NAME_MAX_BYTES, "%s", d[0].name);
+			free(d);
+		}
+		if (name[0]) {
+			snprintf(named.name, sizeof(named.name), "%s", name);
+			named.has_name = true;
+		}
+		if (ev->event == RBLK_EVENT_DEVICE_DELETED)
+			name[0] = 0;
+	}
+	show_event(&named, NULL, e->timestamps);
 	out_flush();
 }
 
@@ -593,6 +622,7 @@ static int cmd_events(const struct cmd *cmd, int argc, char **argv)
 	struct cmd c2 = *cmd;
 	struct optstate s;
 	char err[ERRBUF_BYTES];
+	struct evctx *e;
 	bool timestamps = false;
 	uint32_t timeout = 0;
 	bool has_timeout = false;
@@ -616,12 +646,18 @@ static int cmd_events(const struct cmd *cmd, int argc, char **argv)
 	r = nl_need();
 	if (r != EXIT_OK)
 		return r;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		errmsg("out of memory");
+		return EXIT_SYSTEM;
+	}
+	e->timestamps = timestamps;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	out_init(stdout, g_json);
-	r = rnl_events(g_nl, has_timeout ? (int)timeout : -1, event_print, &timestamps,
-		      err, sizeof(err));
+	r = rnl_events(g_nl, has_timeout ? (int)timeout : -1, event_print, e, err, sizeof(err));
 	if (r != EXIT_OK)
 		errmsg("events: %s", err);
+	free(e);
 	return r;
 }
 

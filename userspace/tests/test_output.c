@@ -324,6 +324,15 @@ static void test_event_output(void **state)
 		"conn_state_changed minor:3 peer-node-id:1 connection:Connecting last-error:\"ping timeout\"\n");
 	finish_free();
 
+	ev.has_name = true;
+	snprintf(ev.name, sizeof(ev.name), "vm-disk-1");
+	start(false);
+	show_event(&ev, NULL, false);
+	assert_string_equal(finish(),
+		"conn_state_changed minor:3 name:vm-disk-1 peer-node-id:1 connection:Connecting last-error:\"ping timeout\"\n");
+	finish_free();
+	ev.has_name = false;
+
 	start(true);
 	show_event(&ev, NULL, false);
 	ev.event = RBLK_EVENT_ROLE_CHANGED;
