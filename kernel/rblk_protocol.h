@@ -10,6 +10,7 @@
 #ifndef RBLK_PROTOCOL_H
 #define RBLK_PROTOCOL_H
 
+#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/types.h>
 
@@ -18,7 +19,7 @@
 #define RBLK_PROTO_VERSION_MAX		1
 
 /* Largest data payload of one RBLK_P_DATA packet, bytes. */
-#define RBLK_MAX_DATA_BYTES		(1U << 20)
+#define RBLK_MAX_DATA_BYTES		BIT(20)
 /* Largest payload of any packet, bytes. */
 #define RBLK_MAX_PAYLOAD_BYTES		(sizeof(struct rblk_p_data) + RBLK_MAX_DATA_BYTES)
 /* Data payloads are whole 512-byte sectors. */
@@ -72,16 +73,17 @@ struct rblk_hdr {
 	__be32 reserved;
 	__be64 request_id;
 };
+
 static_assert(sizeof(struct rblk_hdr) == 24);
 
 /* No header flags are defined in version 1. */
 #define RBLK_HDR_F_ALL			0x0000
 
 /* Feature bits, struct rblk_p_hello.features; negotiated as the AND. */
-#define RBLK_FEAT_FLUSH			(1ULL << 0)	/* RBLK_P_FLUSH, RBLK_DP_PREFLUSH */
-#define RBLK_FEAT_FUA			(1ULL << 1)	/* RBLK_DP_FUA */
-#define RBLK_FEAT_DISCARD		(1ULL << 2)	/* RBLK_P_TRIM discard */
-#define RBLK_FEAT_WRITE_ZEROES		(1ULL << 3)	/* RBLK_P_TRIM write zeroes */
+#define RBLK_FEAT_FLUSH			BIT_ULL(0)	/* RBLK_P_FLUSH, RBLK_DP_PREFLUSH */
+#define RBLK_FEAT_FUA			BIT_ULL(1)	/* RBLK_DP_FUA */
+#define RBLK_FEAT_DISCARD		BIT_ULL(2)	/* RBLK_P_TRIM discard */
+#define RBLK_FEAT_WRITE_ZEROES		BIT_ULL(3)	/* RBLK_P_TRIM write zeroes */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
 					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES)
 /* Features a peer must offer or the handshake is refused. */
@@ -120,6 +122,7 @@ struct rblk_p_hello {
 	char cluster_name[64];
 	char resource_name[64];
 };
+
 static_assert(sizeof(struct rblk_p_hello) == 168);
 
 /**
@@ -146,11 +149,12 @@ struct rblk_p_reject {
 	__be32 reason;
 	char message[60];
 };
+
 static_assert(sizeof(struct rblk_p_reject) == 64);
 
 /* struct rblk_p_data.dp_flags */
-#define RBLK_DP_FUA			(1U << 0)	/* write through to stable media */
-#define RBLK_DP_PREFLUSH		(1U << 1)	/* flush before writing */
+#define RBLK_DP_FUA			BIT(0)	/* write through to stable media */
+#define RBLK_DP_PREFLUSH		BIT(1)	/* flush before writing */
 #define RBLK_DP_ALL			(RBLK_DP_FUA | RBLK_DP_PREFLUSH)
 
 /**
@@ -167,11 +171,12 @@ struct rblk_p_data {
 	__be32 dp_flags;
 	__be32 pad;
 };
+
 static_assert(sizeof(struct rblk_p_data) == 16);
 
 /* struct rblk_p_trim.trim_flags */
-#define RBLK_TRIM_ZEROES		(1U << 0)	/* write zeroes, not discard */
-#define RBLK_TRIM_NOUNMAP		(1U << 1)	/* write zeroes: keep allocated */
+#define RBLK_TRIM_ZEROES		BIT(0)	/* write zeroes, not discard */
+#define RBLK_TRIM_NOUNMAP		BIT(1)	/* write zeroes: keep allocated */
 #define RBLK_TRIM_ALL			(RBLK_TRIM_ZEROES | RBLK_TRIM_NOUNMAP)
 
 /**
@@ -185,6 +190,7 @@ struct rblk_p_trim {
 	__be32 nr_sectors;
 	__be32 trim_flags;
 };
+
 static_assert(sizeof(struct rblk_p_trim) == 16);
 
 /**
@@ -196,6 +202,7 @@ struct rblk_p_ack {
 	__be32 status;
 	__be32 pad;
 };
+
 static_assert(sizeof(struct rblk_p_ack) == 8);
 
 /**
@@ -209,6 +216,7 @@ struct rblk_p_state {
 	__u8 disk_state;
 	__u8 pad[6];
 };
+
 static_assert(sizeof(struct rblk_p_state) == 8);
 
 #endif /* RBLK_PROTOCOL_H */

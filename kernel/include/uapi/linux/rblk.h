@@ -45,9 +45,12 @@ enum rblk_cmd {
 	RBLK_CMD_DEVICE_DELETE,	/* MINOR */
 	RBLK_CMD_ATTACH,	/* MINOR, BACKING_PATH; [ASSUME_UPTODATE] */
 	RBLK_CMD_DETACH,	/* MINOR */
-	RBLK_CMD_PEER_ADD,	/* MINOR, PEER_NODE_ID, PEER_IP, PEER_PORT, LOCAL_IP,
-				 * LOCAL_PORT; [PING_INTERVAL_MS, PING_TIMEOUT_MS,
-				 * CONNECT_TIMEOUT_MS, RECONNECT_MIN_MS, RECONNECT_MAX_MS] */
+	/*
+	 * MINOR, PEER_NODE_ID, PEER_IP, PEER_PORT, LOCAL_IP, LOCAL_PORT;
+	 * [PING_INTERVAL_MS, PING_TIMEOUT_MS, CONNECT_TIMEOUT_MS,
+	 *  RECONNECT_MIN_MS, RECONNECT_MAX_MS]
+	 */
+	RBLK_CMD_PEER_ADD,
 	RBLK_CMD_PEER_REMOVE,	/* MINOR, PEER_NODE_ID */
 	RBLK_CMD_CONNECT,	/* MINOR; [PEER_NODE_ID] (default: every peer) */
 	RBLK_CMD_DISCONNECT,	/* MINOR; [PEER_NODE_ID] (default: every peer) */
@@ -57,6 +60,7 @@ enum rblk_cmd {
 	RBLK_CMD_EVENT,		/* multicast only, kernel -> userspace */
 	__RBLK_CMD_MAX,
 };
+
 #define RBLK_CMD_MAX (__RBLK_CMD_MAX - 1)
 
 enum rblk_attr {
@@ -110,6 +114,7 @@ enum rblk_attr {
 	RBLK_A_LAST_ERROR,		/* string: peer: reason of the last connection failure */
 	__RBLK_A_MAX,
 };
+
 #define RBLK_A_MAX (__RBLK_A_MAX - 1)
 
 enum rblk_role {
