@@ -243,6 +243,17 @@ class Pair:
             return sts
         return wait_until(ok, timeout_s, "both nodes connected and up_to_date")
 
+    def wait_connected_any(self, timeout_s=None):
+        """Both sides see the other connected, whatever the disk states."""
+        if timeout_s is None:
+            timeout_s = (CONNECT_TIMEOUT_MS + RECONNECT_MAX_MS + PING_TIMEOUT_MS) / 1000 + 30
+
+        def ok():
+            sts = [status(n) for n in self.nodes]
+            return all(peer_of(st, self.other(n))["conn_state"] == "connected"
+                       for n, st in zip(self.nodes, sts)) and sts
+        return wait_until(ok, timeout_s, "both nodes connected")
+
     def make_primary(self, node):
         """Demote the other node if needed, promote node; waits until the
         other node sees it primary."""

@@ -9,8 +9,8 @@ import re
 import time
 import unittest
 
-from e2elib import (CONNECT_TIMEOUT_MS, FIO_DIR, PING_TIMEOUT_MS, RECONNECT_MAX_MS, ClusterTest,
-                    log, peer_of, per_kernel, short, status, wait_until)
+from e2elib import (CONF, CONNECT_TIMEOUT_MS, FIO_DIR, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
+                    ClusterTest, log, peer_of, per_kernel, short, status, wait_until)
 
 
 @per_kernel
@@ -85,6 +85,43 @@ class LinkCut(ClusterTest):
         self.assertNotEqual(peer_of(sa, b)["peer_disk_state"], "up_to_date")
         self.assertEqual(peer_of(sb, a)["peer_role"], "primary")
         self.assertGreaterEqual(peer_of(sa, b)["reconnects"], 1)
+
+    def test_6_two_primaries_refused_by_handshake(self):
+        """B, cut off, is forced primary while A stays primary: when the link
+        comes back the handshake refuses the connection ("both primary") and
+        neither side replicates; after B is demoted they connect again."""
+        p = self.pair
+        a, b = p.a, p.b
+        p.wait_connected_any()
+        if status(a)["role"] != "primary":
+            p.make_primary(a)
+        self.c.cut_link(a, b)
+        try:
+            lost_s = PING_TIMEOUT_MS / 1000 + 20
+            wait_until(lambda: peer_of(status(b), a)["conn_state"] != "connected", lost_s,
+                       "B to notice the lost link")
+            b.run(f"{b.rblkadm} -c {CONF} primary --force {RES}")
+            self.assertEqual(status(b)["role"], "primary")
+        finally:
+            self.c.restore_link(a, b)
+        deadline = (PING_TIMEOUT_MS + CONNECT_TIMEOUT_MS + RECONNECT_MAX_MS) / 1000 + 20
+
+        def refused():
+            sa, sb = status(a), status(b)
+            errs = [peer_of(sa, b)["last_error"], peer_of(sb, a)["last_error"]]
+            return any("both primary" in e for e in errs) and (sa, sb, errs)
+        sa, sb, errs = wait_until(refused, deadline, "a 'both primary' refusal")
+        log(f"refused: A {short(sa)}; B {short(sb)}; last errors {errs}")
+        self.assertEqual((sa["role"], sb["role"]), ("primary", "primary"))
+        self.assertNotEqual(peer_of(sa, b)["conn_state"], "connected")
+        self.assertNotEqual(peer_of(sb, a)["conn_state"], "connected")
+
+        r = b.run(f"{b.rblkadm} -c {CONF} secondary {RES}")
+        self.assertEqual(r.rc, 0)
+        p.wait_connected_any(deadline)
+        sa, sb = status(a), status(b)
+        self.assertEqual(peer_of(sb, a)["peer_role"], "primary")
+        self.assertEqual(sb["role"], "secondary")
 
     def test_9_kernel_log_is_scanned(self):
         """A WARNING line in a guest's kernel log is caught by the rig's
