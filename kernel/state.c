@@ -102,9 +102,10 @@ int rblk_peer_role_req_check(enum rblk_role local_role, const char **why)
  * @peer_disk: the peer's disk state while connected
  *
  * A peer that disconnects while this node is primary misses every later
- * write: UpToDate or Outdated becomes Outdated, Inconsistent stays
- * Inconsistent.  Otherwise, and for a diskless peer, nothing is known any
- * more: Unknown.  Never UpToDate.
+ * write: UpToDate, Outdated or Unknown becomes Outdated; Inconsistent and
+ * Diskless stay as they are (they hold no current data anyway).  While
+ * this node is secondary nothing is known about the peer any more: Unknown.
+ * Never UpToDate.
  *
  * Context: any.
  *
@@ -116,13 +117,11 @@ enum rblk_disk_state rblk_peer_disk_after_disconnect(enum rblk_role local_role,
 	if (local_role != RBLK_ROLE_PRIMARY)
 		return RBLK_DISK_UNKNOWN;
 	switch (peer_disk) {
-	case RBLK_DISK_UP_TO_DATE:
-	case RBLK_DISK_OUTDATED:
-		return RBLK_DISK_OUTDATED;
 	case RBLK_DISK_INCONSISTENT:
-		return RBLK_DISK_INCONSISTENT;
+	case RBLK_DISK_DISKLESS:
+		return peer_disk;
 	default:
-		return RBLK_DISK_UNKNOWN;
+		return RBLK_DISK_OUTDATED;
 	}
 }
 

@@ -100,9 +100,10 @@ static void rblk_state_test_peer_disk_after_disconnect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_peer_disk_after_disconnect(PRI, RBLK_DISK_INCONSISTENT),
 			RBLK_DISK_INCONSISTENT);
 	KUNIT_EXPECT_EQ(test, rblk_peer_disk_after_disconnect(PRI, RBLK_DISK_DISKLESS),
-			RBLK_DISK_UNKNOWN);
+			RBLK_DISK_DISKLESS);
+	/* a peer never seen connected may hold old data: never up_to_date */
 	KUNIT_EXPECT_EQ(test, rblk_peer_disk_after_disconnect(PRI, RBLK_DISK_UNKNOWN),
-			RBLK_DISK_UNKNOWN);
+			RBLK_DISK_OUTDATED);
 	/* we are secondary: nothing is known any more, never up_to_date */
 	KUNIT_EXPECT_EQ(test, rblk_peer_disk_after_disconnect(SEC, RBLK_DISK_UP_TO_DATE),
 			RBLK_DISK_UNKNOWN);
