@@ -1074,6 +1074,7 @@ static int rblk_listen_open(struct rblk_peer *peer)
 		return ret;
 	}
 	write_lock_bh(&sk->sk_callback_lock);
+	peer->listen_saved_data_ready = sk->sk_data_ready;
 	sk->sk_user_data = peer;
 	sk->sk_data_ready = rblk_listen_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
@@ -1112,8 +1113,16 @@ static int rblk_accept(struct rblk_peer *peer, struct socket **sockp)
 			break;
 		pr_warn_ratelimited("%s: peer %u: refused connection from an unexpected address\n",
 				    rblk_peer_dev_name(peer), peer->cfg.node_id);
+		write_lock_bh(&sock->sk->sk_callback_lock);
+		sock->sk->sk_user_data = NULL;
+		write_unlock_bh(&sock->sk->sk_callback_lock);
 		sock_release(sock);
 	}
+	/* an accepted socket inherits the listener's callback and user data */
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	sock->sk->sk_user_data = NULL;
+	sock->sk->sk_data_ready = peer->listen_saved_data_ready;
+	write_unlock_bh(&sock->sk->sk_callback_lock);
 	rblk_compat_sock_noio(sock->sk);
 	sock->sk->sk_sndtimeo = msecs_to_jiffies(peer->cfg.connect_timeout_ms);
 	sock->sk->sk_rcvtimeo = msecs_to_jiffies(peer->cfg.connect_timeout_ms);

@@ -135,6 +135,7 @@ struct rblk_device {
  * @stopped: the peer is being removed; conn_work does nothing
  * @backoff_ms: current reconnect delay
  * @listen_sock: listening socket (higher node id only), or NULL
+ * @listen_saved_data_ready: its original sk_data_ready
  * @conn: the established connection, or NULL; RCU for the I/O path
  * @last_error: reason of the last connection failure
  * @last_reject_reason: last handshake refusal logged, to log each once
@@ -176,6 +177,7 @@ struct rblk_peer {
 	u32 backoff_ms;
 	bool connected_once;
 	struct socket *listen_sock;
+	void (*listen_saved_data_ready)(struct sock *sk);
 	struct rblk_conn __rcu *conn;
 
 	/* counters */
