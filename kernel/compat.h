@@ -61,7 +61,7 @@ struct rblk_bdev_handle {
 static inline void rblk_compat_fill_limits(struct queue_limits *ql,
 					   const struct rblk_limits *lim)
 {
-	ql->features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+	ql->features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA | BLK_FEAT_STABLE_WRITES;
 	ql->logical_block_size = lim->logical_block_size_bytes;
 	ql->physical_block_size = lim->physical_block_size_bytes;
 	ql->max_hw_sectors = lim->max_sectors;
@@ -70,7 +70,12 @@ static inline void rblk_compat_fill_limits(struct queue_limits *ql,
 	ql->max_write_zeroes_sectors = lim->max_write_zeroes_sectors;
 }
 
-/* Allocate a bio-based gendisk with @lim; ERR_PTR on failure. */
+/*
+ * Allocate a bio-based gendisk with @lim; ERR_PTR on failure.  The disk
+ * has a volatile write cache with FUA (flushes and FUA are passed to every
+ * disk) and stable writes: a page must not change while it is written,
+ * because it is sent to the peers and written locally at different times.
+ */
 static inline struct gendisk *rblk_compat_alloc_disk(const struct rblk_limits *lim)
 {
 	struct queue_limits ql = { };
@@ -138,6 +143,7 @@ static inline struct gendisk *rblk_compat_alloc_disk(const struct rblk_limits *l
 	if (!disk)
 		return ERR_PTR(-ENOMEM);
 	blk_queue_write_cache(disk->queue, true, true);
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
 	rblk_compat_set_limits(disk, lim);
 	return disk;
 }
