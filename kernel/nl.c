@@ -664,33 +664,12 @@ static void rblk_nl_event_work_fn(struct work_struct *work)
 
 static DECLARE_WORK(rblk_nl_event_work, rblk_nl_event_work_fn);
 
-/**
- * rblk_nl_notify() - multicast a state change to the "events" group
- * @ev: the change; @ev->message is copied, may be NULL
- *
- * The message carries RBLK_A_EVENT and RBLK_A_MINOR, RBLK_A_PEER_NODE_ID
- * when @ev->peer_node_id >= 0, the new value as RBLK_A_ROLE,
- * RBLK_A_DISK_STATE, RBLK_A_CONN_STATE, RBLK_A_PEER_ROLE or
- * RBLK_A_PEER_DISK_STATE for the *_CHANGED events, and RBLK_A_LAST_ERROR
- * when @ev->message is set.  It is built here and sent from a work item,
- * so events reach listeners in the order they were raised.
- *
- * Context: any, including hard interrupt context and with spinlocks held;
- * allocates with GFP_ATOMIC and takes no rblk lock.  Not after
- * rblk_nl_exit().  Dropped silently if nobody listens, memory is short or
- * RBLK_NL_EVENT_QUEUE_MAX events are already waiting.
- */
-void rblk_nl_notify(const struct rblk_event_info *ev)
+/* The event message for @ev, or NULL when out of memory. */
+static struct sk_buff *rblk_nl_event_build(const struct rblk_event_info *ev, gfp_t gfp)
 {
 	struct sk_buff *skb;
 	int value_type = 0;
 	void *hdr;
-
-	if (!READ_ONCE(rblk_nl_registered) ||
-	    !genl_has_listeners(&rblk_nl_family, &init_net, RBLK_NL_MCGRP_EVENTS))
-		return;
-	if (skb_queue_len(&rblk_nl_events) >= RBLK_NL_EVENT_QUEUE_MAX)
-		return;
 
 	switch (ev->event) {
 	case RBLK_EVENT_ROLE_CHANGED:
@@ -714,9 +693,9 @@ void rblk_nl_notify(const struct rblk_event_info *ev)
 
 	skb = genlmsg_new(2 * nla_total_size(sizeof(u8)) +	/* EVENT, value */
 			  2 * nla_total_size(sizeof(u32)) +	/* MINOR, PEER_NODE_ID */
-			  nla_total_size(RBLK_NL_MESSAGE_MAX_BYTES), GFP_ATOMIC);
+			  nla_total_size(RBLK_NL_MESSAGE_MAX_BYTES), gfp);
 	if (!skb)
-		return;
+		return NULL;
 	hdr = genlmsg_put(skb, 0, 0, &rblk_nl_family, 0, RBLK_CMD_EVENT);
 	if (!hdr)
 		goto free;
@@ -728,12 +707,43 @@ void rblk_nl_notify(const struct rblk_event_info *ev)
 	    (ev->message && rblk_nl_put_message(skb, RBLK_A_LAST_ERROR, ev->message)))
 		goto free;
 	genlmsg_end(skb, hdr);
-	skb_queue_tail(&rblk_nl_events, skb);
-	schedule_work(&rblk_nl_event_work);
-	return;
+	return skb;
 
 free:
 	nlmsg_free(skb);
+	return NULL;
+}
+
+/**
+ * rblk_nl_notify() - multicast a state change to the "events" group
+ * @ev: the change; @ev->message is copied, may be NULL
+ *
+ * The message carries RBLK_A_EVENT and RBLK_A_MINOR, RBLK_A_PEER_NODE_ID
+ * when @ev->peer_node_id >= 0, the new value as RBLK_A_ROLE,
+ * RBLK_A_DISK_STATE, RBLK_A_CONN_STATE, RBLK_A_PEER_ROLE or
+ * RBLK_A_PEER_DISK_STATE for the *_CHANGED events, and RBLK_A_LAST_ERROR
+ * when @ev->message is set.  It is built here and sent from a work item,
+ * so events reach listeners in the order they were raised.
+ *
+ * Context: any, including hard interrupt context and with spinlocks held;
+ * allocates with GFP_ATOMIC and takes no rblk lock.  Not after
+ * rblk_nl_exit().  Dropped silently if nobody listens, memory is short or
+ * RBLK_NL_EVENT_QUEUE_MAX events are already waiting.
+ */
+void rblk_nl_notify(const struct rblk_event_info *ev)
+{
+	struct sk_buff *skb;
+
+	if (!READ_ONCE(rblk_nl_registered) ||
+	    !genl_has_listeners(&rblk_nl_family, &init_net, RBLK_NL_MCGRP_EVENTS))
+		return;
+	if (skb_queue_len(&rblk_nl_events) >= RBLK_NL_EVENT_QUEUE_MAX)
+		return;
+	skb = rblk_nl_event_build(ev, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_queue_tail(&rblk_nl_events, skb);
+	schedule_work(&rblk_nl_event_work);
 }
 
 /**
@@ -772,3 +782,7 @@ void rblk_nl_exit(void)
 	cancel_work_sync(&rblk_nl_event_work);
 	skb_queue_purge(&rblk_nl_events);
 }
+
+#if IS_ENABLED(CONFIG_BLK_DEV_RBLK_KUNIT_TEST)
+#include "nl_test.c"
+#endif
