@@ -8,6 +8,7 @@
  *               receive work, ping, reconnect
  *   protocol.c  pure packet encode/decode/validation and handshake negotiation
  *   state.c     pure state rules (role changes, disk/connection state)
+ *   reqid.c     request ids of in-flight peer requests
  *   nl.c        generic netlink family "rblk"
  *
  * See Documentation/design.rst for objects, lifetimes, locking and contexts.
