@@ -171,14 +171,12 @@ def in_parallel(*calls):
     return results
 
 
-def sha256_dev(node, dev="/dev/vda", length_bytes=None):
-    """sha256 (hex) of a block device on node, whole or its first
-    length_bytes."""
-    if length_bytes is None:
-        cmd = f"sha256sum {dev}"
-    else:
-        cmd = (f"head -c {length_bytes} {dev} | sha256sum")
-    return node.run(cmd, timeout=600).out.split()[0]
+def disk_sha256(node, dev="/dev/vda"):
+    """sha256 (hex) of a whole block device on node, read with O_DIRECT:
+    the page cache of a backing disk knows nothing of the writes rblk
+    submitted to it as bios, so a buffered read could return stale data."""
+    return node.run(f"dd if={dev} bs=1M iflag=direct status=none | sha256sum", quiet=True,
+                    timeout=900).out.split()[0]
 
 
 def fio(node, job, *args, check=True, timeout=1800):
@@ -223,10 +221,6 @@ class Pair:
         for n in self.nodes:
             adm(n, f"up {RES}")
         self.wait_connected()
-
-    def down(self):
-        for n in self.nodes:
-            adm(n, f"down {RES}")
 
     def wait_connected(self, timeout_s=None):
         """Both sides see the other connected and UpToDate."""
