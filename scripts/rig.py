@@ -221,6 +221,11 @@ say() { echo "rig-init: $*"; }
 while read -r m; do insmod "/lib/modules/$m" || say "insmod $m failed"; done </modules.list
 O=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o "$O,ro,cache=loose" hostroot /host || { say "cannot mount host root"; poweroff -f; }
+# The guest gets tmpfs of its own on /tmp and /run: a repository below
+# them stays visible through a bind mount.
+case "$RIG_TOP" in /tmp/*|/run/*)
+	mkdir -p /repo && mount -o bind "/host$RIG_TOP" /repo ;;
+esac
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
@@ -229,6 +234,10 @@ mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
+if [ -d /repo ]; then
+	mkdir -p "/host$RIG_TOP" && mount -o bind /repo "/host$RIG_TOP" || say "cannot bind the repository"
+fi
+mkdir -p "/host$RIG_RUN_DIR" 2>/dev/null
 mount -t 9p -o "$O,rw" results "/host$RIG_RUN_DIR" || say "cannot mount results share"
 hostname "$RIG_NODE"
 # Modules the kernel requests (qdiscs, crypto, ...) come from the host root.
@@ -599,6 +608,7 @@ class Node:
         self.wlock = threading.Lock()
         self.next_rid = 1
         self.boots = 0
+        self.ready = False
         self.boot_s = None
         self.log_lock = threading.Lock()
 
@@ -627,14 +637,15 @@ class Node:
 
     @property
     def up(self):
-        return self.proc is not None and self.proc.poll() is None and self.sock is not None
+        return (self.proc is not None and self.proc.poll() is None and self.sock is not None
+                and self.ready)
 
     # -- lifecycle
     def _qemu_argv(self):
         c = self.cluster
         append = (f"console=ttyS0 loglevel={c.loglevel} panic=-1 mitigations=off "
                   f"rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30 "
-                  f"RIG_NODE={self.name} RIG_RUN_DIR={c.run_dir} RIG_AGENT={AGENT}")
+                  f"RIG_NODE={self.name} RIG_RUN_DIR={c.run_dir} RIG_AGENT={AGENT} RIG_TOP={TOP}")
         argv = [QEMU, "-name", self.name, "-machine", "pc,accel=tcg", "-nodefaults",
                 "-no-user-config", "-display", "none", "-no-reboot",
                 "-m", str(c.mem_mib), "-smp", f"{c.cpus},maxcpus={max(c.maxcpus, c.cpus)}",
@@ -670,6 +681,11 @@ class Node:
             if os.path.exists(p):
                 os.unlink(p)
         self.boots += 1
+        self.ready = False
+        try:
+            self.console_offset = os.path.getsize(self.console_log)
+        except OSError:
+            self.console_offset = 0
         with open(self.console_log, "a") as f:
             f.write(f"\n===== rig: {self.name} boot {self.boots} "
                     f"at {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n")
@@ -698,8 +714,12 @@ class Node:
             if time.monotonic() > deadline:
                 raise BootError(f"{self.name}: agent did not answer within {timeout} s"
                                 f"\n{self._console_tail()}")
+            fatal = self._boot_failure()
+            if fatal:
+                raise BootError(f"{self.name}: {fatal}\n{self._console_tail()}")
         if rid.error:
             raise BootError(f"{self.name}: {rid.error}\n{self._console_tail()}")
+        self.ready = True
         self.boot_s = time.monotonic() - self.t_start
 
     def _configure(self):
@@ -717,6 +737,21 @@ class Node:
         for (x, y), mode in c.cut.items():
             if self.index in (x, y):
                 c._apply_cut(c.node(x), c.node(y), mode, off=True, only=self)
+
+    def _boot_failure(self):
+        """A line of the current boot's console that means it will not come
+        up, or None."""
+        try:
+            with open(self.console_log, errors="replace") as f:
+                f.seek(self.console_offset)
+                text = f.read()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if ("rig-init: agent exited" in line or "rig-init: cannot" in line
+                    or "rig-init: no agent port" in line or "Kernel panic" in line):
+                return line.strip()
+        return None
 
     def _console_tail(self, n=30):
         try:
@@ -766,6 +801,7 @@ class Node:
             job._finish(error=NodeDown(f"{self.name} went down while running: {job.cmd}"))
 
     def _drop_connection(self):
+        self.ready = False
         sock, self.sock = self.sock, None
         if sock is not None:
             try:
