@@ -104,25 +104,25 @@ static void rblk_peer_set_disk(struct rblk_peer *peer, enum rblk_disk_state stat
  * rblk_peer_outdate() - the peer missed a write: show its disk Outdated
  * @peer: peer
  *
- * A Diskless or Inconsistent peer disk stays as it is.
+ * As rblk_peer_disk_after_disconnect() rules for a primary: a Diskless or
+ * Inconsistent peer disk stays as it is, anything else becomes Outdated.
  *
  * Context: any (takes peer->lock with irqs saved; notifies with GFP_ATOMIC).
  */
 void rblk_peer_outdate(struct rblk_peer *peer)
 {
+	enum rblk_disk_state state;
 	unsigned long flags;
-	bool changed = false;
+	bool changed;
 
 	spin_lock_irqsave(&peer->lock, flags);
-	if (peer->peer_disk_state == RBLK_DISK_UP_TO_DATE ||
-	    peer->peer_disk_state == RBLK_DISK_UNKNOWN) {
-		peer->peer_disk_state = RBLK_DISK_OUTDATED;
-		changed = true;
-	}
+	state = rblk_peer_disk_after_disconnect(RBLK_ROLE_PRIMARY, peer->peer_disk_state);
+	changed = state != peer->peer_disk_state;
+	peer->peer_disk_state = state;
 	spin_unlock_irqrestore(&peer->lock, flags);
 	if (changed)
 		rblk_notify(peer->dev, RBLK_EVENT_PEER_DISK_STATE_CHANGED,
-			    peer->cfg.node_id, RBLK_DISK_OUTDATED, NULL);
+			    peer->cfg.node_id, state, NULL);
 }
 
 static void rblk_peer_set_error(struct rblk_peer *peer, const char *msg)
@@ -611,14 +611,16 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	enum rblk_disk_state disk;
 	enum rblk_role role;
 	struct rblk_p_ack reply;
+	const char *why;
 	bool busy;
 	int ret;
 
 	ret = rblk_state_decode(&conn->rx_payload.state, &role, &disk);
 	if (ret || role != RBLK_ROLE_PRIMARY)
 		return -EINVAL;
+	/* refused while we are primary or asking our peers ourselves */
 	spin_lock(&dev->state_lock);
-	busy = dev->role == RBLK_ROLE_PRIMARY || dev->promoting;
+	busy = rblk_peer_role_req_check(dev->role, &why) || dev->promoting;
 	spin_unlock(&dev->state_lock);
 	if (!busy)
 		rblk_peer_set_role(peer, RBLK_ROLE_PRIMARY);
@@ -1389,6 +1391,7 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	struct sock *sk = conn->sock->sk;
 	struct rblk_send *s, *tmp;
 	struct llist_node *n;
+	enum rblk_disk_state old_peer_disk, disk, new_disk;
 	enum rblk_role old_peer_role, our_role;
 	struct rblk_leg *leg;
 	unsigned long flags;
@@ -1444,24 +1447,21 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	}
 	want = peer->want_connect;
 	old_peer_role = peer->peer_role;
+	old_peer_disk = peer->peer_disk_state;
 	spin_unlock_bh(&peer->lock);
 	wake_up_all(&dev->role_wait);
 
-	our_role = READ_ONCE(dev->role);
+	spin_lock(&dev->state_lock);
+	our_role = dev->role;
+	disk = dev->disk_state;
+	spin_unlock(&dev->state_lock);
 	rblk_peer_set_conn_state(peer, want ? RBLK_CONN_CONNECTING : RBLK_CONN_STANDALONE,
 				 peer->last_error);
 	rblk_peer_set_role(peer, RBLK_ROLE_UNKNOWN);
-	if (our_role == RBLK_ROLE_PRIMARY)
-		rblk_peer_outdate(peer);
-	else
-		rblk_peer_set_disk(peer, RBLK_DISK_UNKNOWN);
-	if (old_peer_role == RBLK_ROLE_PRIMARY && our_role == RBLK_ROLE_SECONDARY) {
-		spin_lock(&dev->state_lock);
-		want = dev->disk_state == RBLK_DISK_UP_TO_DATE;
-		spin_unlock(&dev->state_lock);
-		if (want)
-			rblk_set_disk_state(dev, RBLK_DISK_OUTDATED);
-	}
+	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
+	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);
+	if (new_disk != disk)
+		rblk_set_disk_state(dev, new_disk);
 	pr_info("%s: peer %u: disconnected\n", rblk_peer_dev_name(peer), peer->cfg.node_id);
 }
 
