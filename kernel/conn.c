@@ -249,27 +249,36 @@ static int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
  * @conn: connection, kept alive by the caller's rcu_read_lock()
  * @leg: leg with req, peer and command set
  *
- * Return: true when queued (the leg then completes through
- * rblk_leg_complete()), false when the connection is dead or no request
- * id could be allocated (the caller keeps the leg).
+ * Return: 1 when queued (the leg then completes through
+ * rblk_leg_complete()); otherwise the caller keeps the leg and gets 0 when
+ * the peer needs nothing (a discard it did not negotiate), -ENOTCONN when
+ * the connection is dead (its teardown outdates the peer), -EOPNOTSUPP
+ * (write zeroes not negotiated), -ENOMEM or -EBUSY (no request id): the
+ * peer misses this write.
  *
  * Context: any; takes conn->submit_lock with irqs saved.
  */
-bool rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
+int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 {
 	struct bio *master = leg->req->master;
 	struct rblk_send *s = &leg->send;
 	unsigned long flags;
-	bool queued = false;
+	int ret;
 	u64 id;
 
 	spin_lock_irqsave(&conn->submit_lock, flags);
+	ret = -ENOTCONN;
 	if (conn->dead)
 		goto out;
-	if (leg->command == RBLK_P_TRIM && bio_op(master) == REQ_OP_DISCARD &&
-	    !(conn->features & RBLK_FEAT_DISCARD))
+	ret = 0;
+	if (bio_op(master) == REQ_OP_DISCARD && !(conn->features & RBLK_FEAT_DISCARD))
 		goto out;
-	if (rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_ATOMIC))
+	ret = -EOPNOTSUPP;
+	if (bio_op(master) == REQ_OP_WRITE_ZEROES &&
+	    !(conn->features & RBLK_FEAT_WRITE_ZEROES))
+		goto out;
+	ret = rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_ATOMIC);
+	if (ret)
 		goto out;
 
 	switch (leg->command) {
@@ -309,10 +318,10 @@ bool rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 	}
 	}
 	rblk_send_queue(conn, s);
-	queued = true;
+	ret = 1;
 out:
 	spin_unlock_irqrestore(&conn->submit_lock, flags);
-	return queued;
+	return ret;
 }
 
 /**

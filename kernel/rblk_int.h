@@ -393,7 +393,7 @@ void rblk_peer_shutdown(struct rblk_peer *peer);
 void rblk_peer_connect(struct rblk_peer *peer);
 void rblk_peer_disconnect(struct rblk_peer *peer);
 bool rblk_peer_is_connected(struct rblk_peer *peer);
-bool rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg);
+int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg);
 int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id);
 void rblk_peer_outdate(struct rblk_peer *peer);
 void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps);

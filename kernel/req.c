@@ -166,14 +166,20 @@ static void rblk_req_replicate(struct rblk_req *req)
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rcu_dereference(peer->conn) : NULL;
 		if (conn) {
+			int ret;
+
 			leg->peer = peer;
 			atomic_inc(&req->pending);
 			atomic_inc(&peer->inflight);
-			if (rblk_conn_queue_leg(conn, leg)) {
+			ret = rblk_conn_queue_leg(conn, leg);
+			if (ret > 0) {
 				leg = NULL;
 			} else {
 				atomic_dec(&peer->inflight);
 				atomic_dec(&req->pending);
+				/* a connected peer that misses a write is outdated */
+				if (ret < 0 && ret != -ENOTCONN)
+					rblk_peer_outdate(peer);
 			}
 		}
 		rcu_read_unlock();
