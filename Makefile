@@ -95,10 +95,14 @@ check: setup
 kunit: setup
 	$(TOP)/scripts/kunit
 
-demo: setup modules-all userspace
+# setup writes build/kernels.env, which this make read before setup ran: the
+# builds run in a fresh make that sees it.
+demo: setup
+	$(MAKE) -C $(TOP) modules-all userspace
 	$(TOP)/scripts/demo
 
-bench: setup modules-all userspace
+bench: setup
+	$(MAKE) -C $(TOP) modules-all userspace
 	$(TOP)/scripts/bench
 
 install: module userspace
