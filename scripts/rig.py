@@ -455,6 +455,21 @@ def _free_udp_ports(n):
     return ports
 
 
+def _remove_stale_sock_dirs():
+    """Remove socket directories left by rig processes that were killed."""
+    tmp = tempfile.gettempdir()
+    for d in os.listdir(tmp):
+        m = re.match(r"^rblk-rig-(\d+)-\w+$", d)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(tmp, d), ignore_errors=True)
+        except OSError:
+            pass
+
+
 def _connect_unix(path, deadline, proc=None):
     while True:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -989,7 +1004,8 @@ class Cluster:
                                        f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{Cluster._seq}")
         self.run_dir = os.path.abspath(run_dir)
         os.makedirs(self.run_dir, exist_ok=True)
-        self.sock_dir = tempfile.mkdtemp(prefix="rblk-rig-")
+        _remove_stale_sock_dirs()
+        self.sock_dir = tempfile.mkdtemp(prefix=f"rblk-rig-{os.getpid()}-")
         self.allowed = [re.compile(p) for p in ALLOWED_LOG_PATTERNS]
         self.cut = {}
         self.closed = False
