@@ -118,12 +118,46 @@ def adm(node, args, check=True, timeout=120, quiet=False):
                     quiet=quiet)
 
 
+def write_conf(node, text):
+    """Write the topology file CONF (in the guest's tmpfs) on node."""
+    node.run(f"cat > {CONF}", input=text, quiet=True)
+
+
+def status_all(node):
+    """rblkadm -j status on node: the list of every device's JSON object."""
+    r = node.run(f"{node.rblkadm} -c {CONF} -j status", quiet=True, timeout=60)
+    return json.loads(r.out)
+
+
 def status(node):
     """rblkadm -j status RES on node: the device's JSON object."""
     r = node.run(f"{node.rblkadm} -c {CONF} -j status {RES}", quiet=True, timeout=60)
     devs = json.loads(r.out)
     assert isinstance(devs, list) and len(devs) == 1, f"status: {r.out}"
     return devs[0]
+
+
+def events_job(node, poke, timeout_s=60):
+    """Start ``rblkadm -j events`` on node and return its Job once it is
+    known to listen: poke() (which must cause an event on node) is called
+    until the job has printed one, at most timeout_s seconds.  The events
+    run for at most 10 minutes; kill the Job when done."""
+    job = node.spawn(f"{node.rblkadm} -j events --timeout-ms 600000", timeout=660)
+
+    def heard():
+        poke()
+        time.sleep(0.5)
+        return bool(job_events(job)) or job.done
+    wait_until(heard, timeout_s, f"{node.name}'s rblkadm events to report an event")
+    if job.done:
+        raise AssertionError(f"rblkadm events ended early: {job.wait()!r}")
+    return job
+
+
+def job_events(job):
+    """The JSON objects of the complete lines an events Job printed so far."""
+    text = bytes(job.stdout).decode()
+    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
 
 
 def peer_of(st, peer):
@@ -213,7 +247,7 @@ class Pair:
         for n in self.nodes:
             if n.run("test -d /sys/module/rblk", check=False, quiet=True).rc != 0:
                 n.insmod()
-            n.run(f"cat > {CONF}", input=text, quiet=True)
+            write_conf(n, text)
 
     def up(self):
         """rblkadm up on both, wait until connected with both disks
@@ -305,12 +339,13 @@ class ClusterTest:
     KERNEL = None
     NODES = 2
     DISK_MIB = DISK_MIB
+    DISKS = 1
 
     @classmethod
     def setUpClass(cls):
         t0 = time.monotonic()
         cls.c = rig.Cluster(kernel=cls.KERNEL, nodes=cls.NODES, disk_mib=cls.DISK_MIB,
-                            name=f"{cls.__name__}")
+                            disks=cls.DISKS, name=f"{cls.__name__}")
         cls.seen_problems = 0
         cls.pair = Pair(cls.c) if cls.NODES >= 2 else None
         log(f"{cls.__name__}: cluster up in {time.monotonic() - t0:.1f} s")

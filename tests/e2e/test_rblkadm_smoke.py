@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: GPL-2.0
+"""rblkadm against the real module on two nodes.
+
+Checks: up on both nodes (exact plan output), idempotent second up, status
+(human and JSON), primary/secondary and the events they cause on the peer,
+the kernel's rejections with errno and extack message, replicated data
+(checksum on the peer's backing disk), a change of the file applied by up,
+an IPv6 resource, down.
+
+One cluster per kernel; the tests run in order and each starts from the
+state the one before left (a failed step fails the ones after it too).
+"""
+import hashlib
+import json
+import os
+import unittest
+
+from e2elib import (ClusterTest, adm, events_job, job_events, per_kernel, status_all, wait_until,
+                    write_conf)
+
+DISK_MIB = 64
+
+
+def conf_text(a, b, port_b=7789):
+    """Topology: r0 over IPv4 (n2's port variable), r6 over IPv6 on each
+    node's second disk."""
+    return f"""cluster: rig
+options:
+  ping-interval-ms: 1000
+  ping-timeout-ms: 3000
+  connect-timeout-ms: 3000
+  reconnect-max-ms: 2000
+resources:
+  - name: r0
+    minor: 0
+    assume-clean: true
+    nodes:
+      - name: n1
+        node-id: 0
+        address: {a.ip_for(b)}:7789
+        disk: {a.disk}
+      - name: n2
+        node-id: 1
+        address: {b.ip_for(a)}:{port_b}
+        disk: {b.disk}
+  - name: r6
+    minor: 1
+    assume-clean: true
+    nodes:
+      - {{name: n1, node-id: 0, address: "[fd99:12::1]:7900", disk: {a.disks[1]}}}
+      - {{name: n2, node-id: 1, address: "[fd99:12::2]:7900", disk: {b.disks[1]}}}
+"""
+
+
+def all_peers_connected(nodes):
+    """Every peer of every device on every node is connected."""
+    for n in nodes:
+        states = [p["conn_state"] for d in status_all(n) for p in d["peers"]]
+        if not states or any(s != "connected" for s in states):
+            return False
+    return True
+
+
+@per_kernel
+class RblkadmSmoke(ClusterTest):
+    DISK_MIB = DISK_MIB
+    DISKS = 2
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        a, b = cls.c.nodes
+        for n, peer in ((a, b), (b, a)):
+            n.run(f"ip -6 addr add fd99:12::{n.index}/64 dev {n.iface_for(peer)} nodad")
+            write_conf(n, conf_text(a, b))
+            n.insmod()
+
+    def test_01_up(self):
+        """up prints its plan (text on n1, JSON on n2); both resources
+        connect, r6 over IPv6."""
+        a, b = self.c.nodes
+        r = adm(a, "up all")
+        expected = (f"r0: create-device r0 minor 0 node-id 0 cluster rig\n"
+                    f"r0: attach {a.disk} assume-uptodate\n"
+                    f"r0: add-peer n2 (node id 1) peer {b.ip_for(a)}:7789 local {a.ip_for(b)}:7790\n"
+                    f"r0: connect-peer n2 (node id 1)\n"
+                    f"r6: create-device r6 minor 1 node-id 0 cluster rig\n"
+                    f"r6: attach {a.disks[1]} assume-uptodate\n"
+                    f"r6: add-peer n2 (node id 1) peer [fd99:12::2]:7900 local [fd99:12::1]:7901\n"
+                    f"r6: connect-peer n2 (node id 1)\n")
+        self.assertEqual(r.out, expected, "up on n1 prints its plan")
+        r = adm(b, "-j up all")
+        j = json.loads(r.out)
+        self.assertEqual(len(j), 2, r.out)
+        for i in (0, 1):
+            self.assertEqual([o["op"] for o in j[i]["operations"]],
+                             ["create-device", "attach", "add-peer", "connect-peer"], r.out)
+            self.assertTrue(all(o["result"] == "ok" for o in j[i]["operations"]), r.out)
+        wait_until(lambda: all_peers_connected((a, b)), 60,
+                   "both sides connected (IPv4 and IPv6)")
+        st = status_all(a)
+        self.assertEqual((st[1]["peers"][0]["peer_ip"], st[1]["peers"][0]["local_ip"]),
+                         ("fd99:12::2", "fd99:12::1"), json.dumps(st[1]))
+        adm(a, "down r6")
+        adm(b, "down r6")
+
+    def test_02_second_up_does_nothing(self):
+        r = adm(self.c.nodes[0], "up r0")
+        self.assertEqual(r.out, "r0: up to date, nothing to do\n")
+
+    def test_03_status(self):
+        """status, human and JSON."""
+        a, b = self.c.nodes
+        lines = adm(a, "status").out.splitlines()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertTrue(lines[0].startswith(
+            "r0 minor:0 node-id:0 role:Secondary disk:UpToDate"), lines)
+        self.assertTrue(lines[1].startswith(
+            "  n2 node-id:1 connection:Connected role:Secondary disk:UpToDate"), lines)
+        d = status_all(a)[0]
+        p = d["peers"][0]
+        self.assertEqual(
+            (d["resource_name"], d["cluster_name"], d["backing_path"], d["size_sectors"],
+             p["peer_ip"], p["peer_port"], p["local_port"]),
+            ("r0", "rig", a.disk, DISK_MIB * 2048, b.ip_for(a), 7789, 7790), json.dumps(d))
+
+    def test_04_events_on_peer(self):
+        """n2 sees each of n1's role changes as one event, in order."""
+        a, b = self.c.nodes
+
+        def cycle():
+            adm(a, "primary r0")
+            adm(a, "secondary r0")
+
+        def roles():
+            return [e["peer_role"] for e in job_events(ev)
+                    if e["event"] == "peer_role_changed"]
+        ev = events_job(b, cycle)
+        try:
+            n0 = len(roles())
+            cycle()  # wholly after events began listening
+
+            def settled():
+                r = roles()
+                r = r[1:] if r[:1] == ["secondary"] else r  # listening began mid-cycle
+                return (len(roles()) >= n0 + 2 and r[-1] == "secondary" and len(r) % 2 == 0
+                        and r)
+            r = wait_until(settled, 30, "n2's events for the last primary/secondary")
+        finally:
+            ev.kill()
+            ev.wait(timeout=60)
+        self.assertEqual(r, ["primary", "secondary"] * (len(r) // 2),
+                         bytes(ev.stdout).decode())
+
+    def test_05_second_primary_refused(self):
+        """A second primary is refused with errno and extack message."""
+        a, b = self.c.nodes
+        adm(a, "primary r0")
+        r = adm(b, "primary r0", check=False)
+        self.assertEqual(r.rc, 1, r.err)
+        self.assertTrue(r.err.startswith("rblkadm: r0: primary: Device or resource busy: "),
+                        r.err)
+
+    def test_06_rejections(self):
+        """Low-level requests the kernel rejects: errno + its message."""
+        a = self.c.nodes[0]
+        r = a.run(f"{a.rblkadm} create-device --name x --minor 0 --node-id 0", check=False)
+        self.assertEqual(r.rc, 1, r.err)
+        self.assertIn("File exists", r.err)
+        self.assertGreaterEqual(r.err.count(":"), 3, r.err)
+        r = a.run(f"{a.rblkadm} create-device --name x --node-id 0", check=False)
+        self.assertEqual((r.rc, r.err), (1, "rblkadm: create-device: Invalid argument: "
+                                            "missing attribute RBLK_A_MINOR\n"))
+        r = a.run(f"{a.rblkadm} create-device --name x --minor 5000 --node-id 0", check=False)
+        self.assertEqual(r.rc, 1, r.err)
+        self.assertTrue(r.err.startswith("rblkadm: create-device: ") and
+                        r.err.endswith(" (RBLK_A_MINOR)\n"), r.err)
+
+    def test_07_data_replicated(self):
+        """Data written on n1 (primary) is on n2's backing disk."""
+        a, b = self.c.nodes
+        data = os.urandom(1 << 20)
+        path = os.path.join(self.c.run_dir, "data.bin")
+        with open(path, "wb") as f:
+            f.write(data)
+        a.run(f"dd if={path} of=/dev/rblk0 bs=1M oflag=direct status=none")
+        r = b.run(f"dd if={b.disk} bs=1M count=1 iflag=direct status=none | sha256sum")
+        self.assertEqual(r.out.split()[0], hashlib.sha256(data).hexdigest())
+
+    def test_08_changed_address(self):
+        """n2 moves to another port: up re-adds just that peer on both
+        sides, and they connect on the new port."""
+        a, b = self.c.nodes
+        adm(a, "secondary r0")
+        for n in (a, b):
+            write_conf(n, conf_text(a, b, port_b=7800))
+        r = adm(a, "up r0")
+        self.assertEqual(r.out.splitlines(), [
+            "r0: remove-peer n2 (node id 1): changed",
+            f"r0: add-peer n2 (node id 1) peer {b.ip_for(a)}:7800 local {a.ip_for(b)}:7790",
+            "r0: connect-peer n2 (node id 1)"])
+        adm(b, "up r0")
+        wait_until(lambda: all_peers_connected((a, b)), 60, "connected again on the new port")
+        self.assertEqual(status_all(a)[0]["peers"][0]["peer_port"], 7800)
+
+    def test_09_down(self):
+        """down removes the devices; the module unloads."""
+        a, b = self.c.nodes
+        for n in (a, b):
+            adm(n, "down all")
+        self.assertEqual(adm(a, "status").out, "no rblk devices configured\n")
+        for n in (a, b):
+            n.rmmod()
+
+
+if __name__ == "__main__":
+    unittest.main()
