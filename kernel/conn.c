@@ -115,6 +115,7 @@ void rblk_peer_outdate(struct rblk_peer *peer)
 	unsigned long flags;
 	bool changed;
 
+	set_bit(peer->cfg.node_id, &peer->dev->peers_missed_writes);
 	spin_lock_irqsave(&peer->lock, flags);
 	state = rblk_peer_disk_after_disconnect(RBLK_ROLE_PRIMARY, peer->peer_disk_state);
 	changed = state != peer->peer_disk_state;
@@ -622,7 +623,7 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	struct rblk_p_ack reply;
 	const char *why;
 	bool busy;
-	int ret;
+	int status, ret;
 
 	ret = rblk_state_decode(&conn->rx_payload.state, &role, &disk);
 	if (ret || role != RBLK_ROLE_PRIMARY)
@@ -631,9 +632,15 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	spin_lock(&dev->state_lock);
 	busy = rblk_peer_role_req_check(dev->role, &why) || dev->promoting;
 	spin_unlock(&dev->state_lock);
-	if (!busy)
+	if (busy)
+		status = -EBUSY;
+	else if (test_bit(peer->cfg.node_id, &dev->peers_missed_writes))
+		status = -ESTALE;	/* its data lacks writes of ours */
+	else
+		status = 0;
+	if (!status)
 		rblk_peer_set_role(peer, RBLK_ROLE_PRIMARY);
-	rblk_ack_encode(&reply, busy ? -EBUSY : 0);
+	rblk_ack_encode(&reply, status);
 	return rblk_conn_queue_ctl(conn, RBLK_P_ROLE_REPLY, conn->rx_info.request_id,
 				   &reply, sizeof(reply), RBLK_IO_GFP);
 }
@@ -708,7 +715,9 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return -EPROTO;
 		}
 		rblk_peer_set_role(peer, role);
-		rblk_peer_set_disk(peer, disk);
+		rblk_peer_set_disk(peer, rblk_peer_disk_claimed(test_bit(peer->cfg.node_id,
+									 &dev->peers_missed_writes),
+								disk));
 		return 0;
 	case RBLK_P_ROLE_REQ:
 		ret = rblk_handle_role_req(conn);
@@ -1353,7 +1362,9 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 
 	spin_lock_bh(&peer->lock);
 	peer->peer_role = remote->role;
-	peer->peer_disk_state = remote->disk_state;
+	peer->peer_disk_state =
+		rblk_peer_disk_claimed(test_bit(peer->cfg.node_id, &dev->peers_missed_writes),
+				       remote->disk_state);
 	spin_unlock_bh(&peer->lock);
 
 	/*
@@ -1467,6 +1478,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	rblk_peer_set_conn_state(peer, want ? RBLK_CONN_CONNECTING : RBLK_CONN_STANDALONE,
 				 peer->last_error);
 	rblk_peer_set_role(peer, RBLK_ROLE_UNKNOWN);
+	if (our_role == RBLK_ROLE_PRIMARY)
+		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
 	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);
 	if (new_disk != disk)

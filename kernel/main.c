@@ -207,13 +207,26 @@ static bool rblk_any_peer_primary(struct rblk_device *dev)
 	return primary;
 }
 
+/* Is a device with this resource name configured?  Under rblk_devices_mutex. */
+static bool rblk_resource_name_in_use(const char *name)
+{
+	struct rblk_device *dev;
+	unsigned long minor;
+
+	lockdep_assert_held(&rblk_devices_mutex);
+	xa_for_each(&rblk_devices, minor, dev)
+		if (!strcmp(dev->resource_name, name))
+			return true;
+	return false;
+}
+
 /**
  * rblk_device_create() - create /dev/rblkN, diskless, secondary, no peers
  * @cfg: minor, node id, resource and cluster name (NUL-terminated)
  * @extack: error message
  *
  * Return: 0; -EINVAL (minor or node id out of range, empty resource
- * name); -EEXIST (minor in use); -ENOMEM; or add_disk()'s error.
+ * name); -EEXIST (minor or resource name in use); -ENOMEM; or add_disk()'s error.
  *
  * Context: process context, may sleep.
  */
@@ -278,6 +291,12 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	dev->disk = disk;
 
 	mutex_lock(&rblk_devices_mutex);
+	if (rblk_resource_name_in_use(cfg->resource_name)) {
+		mutex_unlock(&rblk_devices_mutex);
+		rblk_set_err(extack, "resource name already in use");
+		ret = -EEXIST;
+		goto put_disk;
+	}
 	ret = xa_insert(&rblk_devices, cfg->minor, dev, GFP_KERNEL);
 	if (ret) {
 		mutex_unlock(&rblk_devices_mutex);
@@ -653,7 +672,9 @@ static struct rblk_peer *rblk_find_peer(struct rblk_device *dev, u32 node_id,
  * @peer_node_id: peer
  * @extack: error message
  *
- * In-flight writes to the peer complete as "peer missed it".
+ * In-flight writes to the peer complete as "peer missed it".  The record
+ * of writes the peer missed (which keeps it Outdated and refuses its
+ * promotion) is forgotten with it.
  *
  * Return: 0; -ENODEV (no such device); -ENOENT (no such peer).
  *
@@ -677,6 +698,12 @@ int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack
 		goto out;
 	}
 	rblk_peer_free(dev, peer);
+	/*
+	 * Forgetting the peer forgets which of our writes it missed: the
+	 * operator vouches for its data from now on (Documentation/operator.rst,
+	 * copying the data by hand while there is no resync).
+	 */
+	clear_bit(peer_node_id, &dev->peers_missed_writes);
 out:
 	mutex_unlock(&rblk_devices_mutex);
 	return ret;
@@ -777,7 +804,8 @@ static bool rblk_role_replies_done(struct rblk_device *dev, const bool *asked)
 /*
  * Ask every connected peer whether we may become primary.  A peer that is
  * primary itself or promoting refuses.  A peer that disconnects meanwhile
- * no longer counts.  Returns 0, -EBUSY (refused) or -ETIMEDOUT.
+ * no longer counts.  Returns 0, -EBUSY (refused), -ESTALE (a peer knows
+ * we missed writes) or -ETIMEDOUT.
  */
 static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ack *extack)
 {
@@ -823,6 +851,9 @@ static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ac
 		if (status == -ETIMEDOUT) {
 			rblk_set_err(extack, "a peer did not answer the role request");
 			ret = ret ?: -ETIMEDOUT;
+		} else if (status == -ESTALE) {
+			rblk_set_err(extack, "a peer saw this node miss writes: our data is outdated");
+			ret = ret ?: -ESTALE;
 		} else {
 			rblk_set_err(extack, "a peer is primary or becoming primary");
 			ret = -EBUSY;

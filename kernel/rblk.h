@@ -142,6 +142,8 @@ const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);
 int rblk_peer_role_req_check(enum rblk_role local_role, const char **why);
+enum rblk_disk_state rblk_peer_disk_claimed(bool missed_writes,
+					    enum rblk_disk_state claimed);
 enum rblk_disk_state rblk_peer_disk_after_disconnect(enum rblk_role local_role,
 						     enum rblk_disk_state peer_disk);
 enum rblk_disk_state rblk_local_disk_after_disconnect(enum rblk_role local_role,

@@ -96,6 +96,8 @@ struct rblk_device {
 	enum rblk_disk_state disk_state;
 	unsigned int open_count;
 	bool promoting;
+	/* bit per node id: that peer missed writes of ours (set_bit/test_bit) */
+	unsigned long peers_missed_writes;
 	bool deleting;
 	u64 state_gen;
 

@@ -97,6 +97,30 @@ int rblk_peer_role_req_check(enum rblk_role local_role, const char **why)
 }
 
 /**
+ * rblk_peer_disk_claimed() - the disk state to show for a peer's claim
+ * @missed_writes: this node knows the peer missed some of its writes
+ *	(the peer was disconnected while we were primary, or a write to it
+ *	failed); only a resync could clear that, and there is none yet
+ * @claimed: the disk state the peer announces (HELLO or RBLK_P_STATE)
+ *
+ * A peer cannot talk its way back to UpToDate: after a restart with
+ * "assume-clean" it claims UpToDate although it lacks our later writes.
+ * Our record wins: such a claim is shown as Outdated.
+ *
+ * Context: any.
+ *
+ * Return: @claimed, or RBLK_DISK_OUTDATED for an UpToDate claim of a peer
+ * that missed writes.
+ */
+enum rblk_disk_state rblk_peer_disk_claimed(bool missed_writes,
+					    enum rblk_disk_state claimed)
+{
+	if (missed_writes && claimed == RBLK_DISK_UP_TO_DATE)
+		return RBLK_DISK_OUTDATED;
+	return claimed;
+}
+
+/**
  * rblk_peer_disk_after_disconnect() - a lost peer's disk state, our view
  * @local_role: this node's role when the connection was lost
  * @peer_disk: the peer's disk state while connected

@@ -90,6 +90,22 @@ static void rblk_state_test_peer_role_req(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, why);
 }
 
+static void rblk_state_test_peer_disk_claimed(struct kunit *test)
+{
+	/* a peer that missed our writes cannot claim its way back to up_to_date */
+	KUNIT_EXPECT_EQ(test, rblk_peer_disk_claimed(true, RBLK_DISK_UP_TO_DATE),
+			RBLK_DISK_OUTDATED);
+	KUNIT_EXPECT_EQ(test, rblk_peer_disk_claimed(true, RBLK_DISK_INCONSISTENT),
+			RBLK_DISK_INCONSISTENT);
+	KUNIT_EXPECT_EQ(test, rblk_peer_disk_claimed(true, RBLK_DISK_DISKLESS),
+			RBLK_DISK_DISKLESS);
+	/* without a record of missed writes the claim stands */
+	KUNIT_EXPECT_EQ(test, rblk_peer_disk_claimed(false, RBLK_DISK_UP_TO_DATE),
+			RBLK_DISK_UP_TO_DATE);
+	KUNIT_EXPECT_EQ(test, rblk_peer_disk_claimed(false, RBLK_DISK_OUTDATED),
+			RBLK_DISK_OUTDATED);
+}
+
 static void rblk_state_test_peer_disk_after_disconnect(struct kunit *test)
 {
 	/* we are primary: the peer misses writes from now on */
@@ -151,6 +167,7 @@ static void rblk_state_test_names(struct kunit *test)
 static struct kunit_case rblk_state_test_cases[] = {
 	KUNIT_CASE_PARAM(rblk_state_test_role_change, rblk_role_gen_params),
 	KUNIT_CASE(rblk_state_test_peer_role_req),
+	KUNIT_CASE(rblk_state_test_peer_disk_claimed),
 	KUNIT_CASE(rblk_state_test_peer_disk_after_disconnect),
 	KUNIT_CASE(rblk_state_test_local_disk_after_disconnect),
 	KUNIT_CASE(rblk_state_test_names),

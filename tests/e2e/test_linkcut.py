@@ -10,7 +10,8 @@ import time
 import unittest
 
 from e2elib import (CONF, CONNECT_TIMEOUT_MS, FIO_DIR, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
-                    ClusterTest, log, peer_of, per_kernel, short, status, wait_until)
+                    ClusterTest, adm, disk_sha256, log, peer_of, per_kernel, short, status,
+                    wait_until)
 
 
 @per_kernel
@@ -122,6 +123,27 @@ class LinkCut(ClusterTest):
         sa, sb = status(a), status(b)
         self.assertEqual(peer_of(sb, a)["peer_role"], "primary")
         self.assertEqual(sb["role"], "secondary")
+
+    def test_7_returning_peer_stays_outdated(self):
+        """B's device goes down while A writes, then comes back with
+        assume-clean and claims UpToDate: A keeps it Outdated and refuses
+        B's promotion (ESTALE), so B's stale data is never served."""
+        p = self.pair
+        a, b = p.a, p.b
+        p.ensure(primary=a)
+        adm(b, f"down {RES}")
+        a.run("dd if=/dev/urandom of=/dev/rblk0 bs=1M count=4 oflag=direct")
+        adm(b, f"up {RES}")
+        sa, sb = p.wait_connected_any()
+        log(f"B back: A {short(sa)}; B {short(sb)}")
+        self.assertEqual(sb["disk_state"], "up_to_date", "B's own claim (assume-clean)")
+        self.assertEqual(peer_of(sa, b)["peer_disk_state"], "outdated")
+        self.assertNotEqual(disk_sha256(a), disk_sha256(b), "B did miss the writes")
+        adm(a, f"secondary {RES}")
+        r = adm(b, f"primary {RES}", check=False)
+        self.assertEqual(r.rc, 1, r.out + r.err)
+        self.assertIn("Stale file handle: a peer saw this node miss writes", r.err)
+        self.assertEqual(status(b)["role"], "secondary")
 
     def test_9_kernel_log_is_scanned(self):
         """A WARNING line in a guest's kernel log is caught by the rig's

@@ -163,11 +163,14 @@ class RblkadmFailover(ClusterTest):
         # the procedure for an Outdated/Inconsistent node: copy the
         # primary's data, attach the copy with assume-clean
         adm(n1, "down r0")
+        # n2 keeps n1 Outdated whatever n1 claims until it forgets n1
+        adm(n2, "remove-peer --minor 0 --peer-node-id 0")
         img = os.path.join(self.c.run_dir, "copy.img")
         n2.run(f"dd if=/dev/rblk0 of={img} bs=1M iflag=direct status=none")
         n1.run(f"dd if={img} of={n1.disk} bs=1M oflag=direct status=none")
         self.put_conf(True, [n1])
         adm(n1, "up r0")
+        adm(n2, "up r0")
         self.put_conf(False, [n1])
 
         def n1_replica():
