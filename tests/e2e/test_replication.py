@@ -286,6 +286,8 @@ class Replication(ClusterTest):
             (f"create-device --name dup --minor {m} --node-id 1", 0, None),
             (f"create-device --name dup2 --minor {m} --node-id 1", errno.EEXIST,
              "minor already in use"),
+            (f"create-device --name dup --minor {m + 1} --node-id 1", errno.EEXIST,
+             "resource name already in use"),
             (f"add-peer --minor {m} --peer-node-id 2 --peer 10.99.12.2 --peer-port 0 "
              f"--local 10.99.12.1 --local-port 7000", errno.ERANGE,
              "integer out of range (RBLK_A_PEER_PORT)"),
