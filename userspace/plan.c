@@ -268,6 +268,20 @@ int plan_down(const struct conf_resource *r, const struct kdev *devs,
 	err[0] = 0;
 	if (!dev)
 		return 0;
+	/*
+	 * The kernel would refuse the detach only after the peers were
+	 * disconnected: refuse before anything is sent, replication stays up.
+	 */
+	if (dev->role == RBLK_ROLE_PRIMARY) {
+		snprintf(err, errlen, "%s: device is primary; run 'rblkadm secondary %s' first",
+			 r->name, r->name);
+		return -1;
+	}
+	if (dev->open_count) {
+		snprintf(err, errlen, "%s: /dev/rblk%u is open (%u openers); close it first",
+			 r->name, dev->minor, dev->open_count);
+		return -1;
+	}
 	for (i = 0; i < dev->n_peers; i++)
 		if (dev->peers[i].conn_state != RBLK_CONN_STANDALONE)
 			connected = true;

@@ -519,6 +519,17 @@ static void test_down(void **state)
 	/* nothing in the kernel */
 	assert_int_equal(plan_down(&c.res[0], NULL, 0, &plan, err, sizeof(err)), 0);
 	assert_int_equal(plan.n, 0);
+
+	/* primary or open: refused before anything is sent */
+	d.role = RBLK_ROLE_PRIMARY;
+	assert_int_equal(plan_down(&c.res[0], &d, 1, &plan, err, sizeof(err)), -1);
+	assert_int_equal(plan.n, 0);
+	assert_string_equal(err, "vm-disk-1: device is primary; run 'rblkadm secondary vm-disk-1' first");
+	d.role = RBLK_ROLE_SECONDARY;
+	d.open_count = 2;
+	assert_int_equal(plan_down(&c.res[0], &d, 1, &plan, err, sizeof(err)), -1);
+	assert_int_equal(plan.n, 0);
+	assert_string_equal(err, "vm-disk-1: /dev/rblk12 is open (2 openers); close it first");
 	conf_free(&c);
 }
 
