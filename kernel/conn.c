@@ -126,6 +126,30 @@ void rblk_peer_outdate(struct rblk_peer *peer)
 			    peer->cfg.node_id, state, NULL);
 }
 
+static int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
+			       const void *payload, u32 len, gfp_t gfp);
+static void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
+	__printf(3, 4);
+
+/**
+ * rblk_peer_missed_write() - a connected peer could not be given a write
+ * @peer: peer
+ * @conn: its connection, kept alive by the caller (RCU)
+ * @err: why the write could not be queued (-errno)
+ *
+ * The peer is recorded as having missed the write and is told so with
+ * RBLK_P_OUTDATE, so that it shows its own disk Outdated; if even that
+ * cannot be queued the connection fails, and the next handshake tells it.
+ *
+ * Context: any (GFP_ATOMIC).
+ */
+void rblk_peer_missed_write(struct rblk_peer *peer, struct rblk_conn *conn, int err)
+{
+	rblk_peer_outdate(peer);
+	if (rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_ATOMIC))
+		rblk_conn_fail(conn, err, "a write could not be queued for the peer");
+}
+
 static void rblk_peer_set_error(struct rblk_peer *peer, const char *msg)
 {
 	spin_lock_bh(&peer->lock);
@@ -136,9 +160,6 @@ static void rblk_peer_set_error(struct rblk_peer *peer, const char *msg)
 /* ------------------------------------------------------------------------
  * failure
  */
-
-static void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
-	__printf(3, 4);
 
 /*
  * Report that @conn is broken: record the reason, log it (rate-limited,
@@ -183,6 +204,9 @@ static void rblk_send_prepare(struct rblk_send *s, enum rblk_send_kind kind,
 			      const void *payload, u32 fixed_len, u32 payload_len)
 {
 	s->kind = kind;
+	s->command = command;
+	s->sent = false;
+	s->request_id = id;
 	s->head_len = sizeof(struct rblk_hdr) + fixed_len;
 	s->head_sent = 0;
 	s->data_bio = NULL;
@@ -194,12 +218,17 @@ static void rblk_send_prepare(struct rblk_send *s, enum rblk_send_kind kind,
 
 /*
  * Called once a packet is fully on the socket, or dropped at teardown.
+ * Records which requests were sent: their answers are valid from now on.
  * Process context (io_work or teardown).
  */
-static void rblk_send_release(struct rblk_send *s)
+static void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s)
 {
 	switch (s->kind) {
 	case RBLK_SEND_CTL:
+		if (s->command == RBLK_P_PING)
+			WRITE_ONCE(conn->ping_sent_id, s->request_id);
+		else if (s->command == RBLK_P_ROLE_REQ)
+			conn->role_req_sent_id = s->request_id;
 		kfree(s);
 		break;
 	case RBLK_SEND_ACK: {
@@ -213,6 +242,7 @@ static void rblk_send_release(struct rblk_send *s)
 	}
 	case RBLK_SEND_LEG:
 		/* owned by the request-id table until its ACK */
+		s->sent = true;
 		break;
 	}
 }
@@ -291,6 +321,14 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 			dp |= RBLK_DP_FUA;
 		if (master->bi_opf & REQ_PREFLUSH)
 			dp |= RBLK_DP_PREFLUSH;
+		if (master->bi_opf & REQ_SYNC)
+			dp |= RBLK_DP_SYNC;
+		if (master->bi_opf & REQ_META)
+			dp |= RBLK_DP_META;
+		if (master->bi_opf & REQ_PRIO)
+			dp |= RBLK_DP_PRIO;
+		if (master->bi_opf & REQ_IDLE)
+			dp |= RBLK_DP_IDLE;
 		rblk_data_encode(&p, master->bi_iter.bi_sector, dp);
 		rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
 				  &p, sizeof(p), sizeof(p) + leg->bytes);
@@ -435,7 +473,7 @@ static int rblk_try_send(struct rblk_conn *conn)
 	}
 
 	conn->cur_send = NULL;
-	rblk_send_release(s);
+	rblk_send_release(conn, s);
 	return 1;
 }
 
@@ -577,6 +615,14 @@ static void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 		pw->bio.bi_opf |= REQ_FUA;
 	if (pw->data.dp_flags & RBLK_DP_PREFLUSH)
 		pw->bio.bi_opf |= REQ_PREFLUSH;
+	if (pw->data.dp_flags & RBLK_DP_SYNC)
+		pw->bio.bi_opf |= REQ_SYNC;
+	if (pw->data.dp_flags & RBLK_DP_META)
+		pw->bio.bi_opf |= REQ_META;
+	if (pw->data.dp_flags & RBLK_DP_PRIO)
+		pw->bio.bi_opf |= REQ_PRIO;
+	if (pw->data.dp_flags & RBLK_DP_IDLE)
+		pw->bio.bi_opf |= REQ_IDLE;
 	pw->bio.bi_end_io = rblk_pwrite_endio;
 	submit_bio(&pw->bio);
 }
@@ -601,17 +647,60 @@ static int rblk_recv_part(struct rblk_conn *conn, void *buf, u32 len)
 	return ret;
 }
 
-/* Is the peer allowed to send us writes?  It must be primary, we secondary. */
+/*
+ * Is the peer allowed to send us writes?  We must be secondary, and it the
+ * one peer we accept as primary: the one we granted a ROLE_REQ (or that
+ * was primary in its HELLO), and that announced itself primary since.
+ */
 static bool rblk_may_receive_writes(struct rblk_conn *conn)
 {
 	struct rblk_peer *peer = conn->peer;
 	struct rblk_device *dev = peer->dev;
+	enum rblk_role sender_role;
 	bool ok;
 
 	spin_lock_bh(&peer->lock);
-	ok = peer->peer_role == RBLK_ROLE_PRIMARY;
+	sender_role = peer->peer_role;
 	spin_unlock_bh(&peer->lock);
-	return ok && READ_ONCE(dev->role) == RBLK_ROLE_SECONDARY;
+	spin_lock(&dev->state_lock);
+	ok = rblk_peer_may_write(dev->role, dev->primary_peer, peer->cfg.node_id, sender_role);
+	spin_unlock(&dev->state_lock);
+	return ok;
+}
+
+/*
+ * A peer announced @role in RBLK_P_STATE.  Primary is accepted only from
+ * the peer we accept writes from (granted or primary in its HELLO); a
+ * peer that announces secondary is no longer our primary.  0 or -EPROTO.
+ */
+static int rblk_peer_announced_role(struct rblk_peer *peer, enum rblk_role role)
+{
+	struct rblk_device *dev = peer->dev;
+	int ret = 0;
+
+	spin_lock(&dev->state_lock);
+	if (role == RBLK_ROLE_PRIMARY && dev->primary_peer != peer->cfg.node_id)
+		ret = -EPROTO;
+	else if (role != RBLK_ROLE_PRIMARY && dev->primary_peer == peer->cfg.node_id)
+		dev->primary_peer = RBLK_NO_PEER;
+	spin_unlock(&dev->state_lock);
+	return ret;
+}
+
+/* RBLK_P_OUTDATE: the peer recorded that we missed writes of its. */
+static void rblk_outdated_by_peer(struct rblk_peer *peer)
+{
+	struct rblk_device *dev = peer->dev;
+	bool outdate;
+
+	spin_lock(&dev->state_lock);
+	outdate = dev->disk_state == RBLK_DISK_UP_TO_DATE;
+	spin_unlock(&dev->state_lock);
+	if (!outdate)
+		return;
+	rblk_set_disk_state(dev, RBLK_DISK_OUTDATED);
+	pr_info("%s: peer %u: we missed writes of that peer: our disk is outdated\n",
+		rblk_peer_dev_name(peer), peer->cfg.node_id);
 }
 
 static int rblk_handle_role_req(struct rblk_conn *conn)
@@ -620,29 +709,43 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	struct rblk_device *dev = peer->dev;
 	enum rblk_disk_state disk;
 	enum rblk_role role;
+	struct rblk_role_req_view view;
 	struct rblk_p_ack reply;
 	const char *why;
-	bool busy;
 	int status, ret;
 
 	ret = rblk_state_decode(&conn->rx_payload.state, &role, &disk);
 	if (ret || role != RBLK_ROLE_PRIMARY)
 		return -EINVAL;
-	/* refused while we are primary or asking our peers ourselves */
+	/* one primary per node: see rblk_peer_role_req_check() */
 	spin_lock(&dev->state_lock);
-	busy = rblk_peer_role_req_check(dev->role, &why) || dev->promoting;
-	spin_unlock(&dev->state_lock);
-	if (busy)
-		status = -EBUSY;
-	else if (test_bit(peer->cfg.node_id, &dev->peers_missed_writes))
-		status = -ESTALE;	/* its data lacks writes of ours */
-	else
-		status = 0;
+	view.local_role = dev->role;
+	view.promoting = dev->promoting;
+	view.primary_peer = dev->primary_peer;
+	view.requester = peer->cfg.node_id;
+	view.requester_missed_writes = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	status = rblk_peer_role_req_check(&view, &why);
 	if (!status)
-		rblk_peer_set_role(peer, RBLK_ROLE_PRIMARY);
+		dev->primary_peer = peer->cfg.node_id;
+	spin_unlock(&dev->state_lock);
+	if (status == -EPROTO) {
+		rblk_conn_fail(conn, status, "%s", why);
+		return status;
+	}
+	if (status)
+		pr_info_ratelimited("%s: peer %u: promotion refused: %s\n",
+				    rblk_peer_dev_name(peer), peer->cfg.node_id, why);
 	rblk_ack_encode(&reply, status);
-	return rblk_conn_queue_ctl(conn, RBLK_P_ROLE_REPLY, conn->rx_info.request_id,
-				   &reply, sizeof(reply), RBLK_IO_GFP);
+	ret = rblk_conn_queue_ctl(conn, RBLK_P_ROLE_REPLY, conn->rx_info.request_id,
+				  &reply, sizeof(reply), RBLK_IO_GFP);
+	if (ret && !status) {
+		/* the packet is handled again when memory is back: undo the grant */
+		spin_lock(&dev->state_lock);
+		if (dev->primary_peer == peer->cfg.node_id)
+			dev->primary_peer = RBLK_NO_PEER;
+		spin_unlock(&dev->state_lock);
+	}
+	return ret;
 }
 
 /* A complete packet without data is in rx_hdr/rx_payload.  0 or -errno. */
@@ -670,10 +773,12 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return -ENOMEM;
 		if (info->command == RBLK_P_TRIM) {
 			ret = rblk_trim_decode(&conn->rx_payload.trim,
-					       READ_ONCE(dev->size_sectors), &pw->trim);
+					       READ_ONCE(dev->size_sectors),
+					       READ_ONCE(dev->logical_block_size_bytes), &pw->trim);
 			if (ret) {
 				bio_put(&pw->bio);
-				rblk_conn_fail(conn, ret, "bad TRIM (outside the device?)");
+				rblk_conn_fail(conn, ret,
+					       "bad TRIM (outside the device or misaligned)");
 				return ret;
 			}
 		}
@@ -685,24 +790,41 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			rblk_conn_fail(conn, ret, "bad ACK");
 			return ret;
 		}
-		leg = rblk_reqid_take(&conn->reqids, info->request_id);
+		/*
+		 * Only a request that is completely on the socket can be
+		 * answered: until then the send path still uses the leg (and
+		 * the bio whose data it sends).  io_work does both, so the
+		 * check and the take cannot race with the send.
+		 */
+		leg = rblk_reqid_lookup(&conn->reqids, info->request_id);
 		if (!leg) {
 			rblk_conn_fail(conn, -EPROTO, "ACK for unknown request %llu",
 				       info->request_id);
 			return -EPROTO;
 		}
+		if (!leg->send.sent) {
+			rblk_conn_fail(conn, -EPROTO, "ACK for request %llu not sent yet",
+				       info->request_id);
+			return -EPROTO;
+		}
+		rblk_reqid_take(&conn->reqids, info->request_id);
 		rblk_leg_complete(leg, status);
 		return 0;
 	case RBLK_P_PING:
 		return rblk_conn_queue_ctl(conn, RBLK_P_PING_ACK, info->request_id,
 					   NULL, 0, RBLK_IO_GFP);
 	case RBLK_P_PING_ACK:
-		if (info->request_id && info->request_id == READ_ONCE(conn->ping_id)) {
-			u64 rtt_ns = ktime_get_ns() - READ_ONCE(conn->ping_sent_ns);
-
-			atomic64_set(&peer->rtt_us, div_u64(rtt_ns, NSEC_PER_USEC));
-			WRITE_ONCE(conn->ping_id, 0);
+		/* the one outstanding ping, and only once it was sent */
+		if (!info->request_id || info->request_id != READ_ONCE(conn->ping_id) ||
+		    info->request_id != READ_ONCE(conn->ping_sent_id)) {
+			rblk_conn_fail(conn, -EPROTO, "unexpected PING_ACK %llu",
+				       info->request_id);
+			return -EPROTO;
 		}
+		atomic64_set(&peer->rtt_us,
+			     div_u64(ktime_get_ns() - READ_ONCE(conn->ping_sent_ns),
+				     NSEC_PER_USEC));
+		WRITE_ONCE(conn->ping_id, 0);
 		return 0;
 	case RBLK_P_STATE:
 		ret = rblk_state_decode(&conn->rx_payload.state, &role, &disk);
@@ -713,6 +835,11 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		if (role == RBLK_ROLE_PRIMARY && READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
 			rblk_conn_fail(conn, -EPROTO, "peer announced primary while we are");
 			return -EPROTO;
+		}
+		ret = rblk_peer_announced_role(peer, role);
+		if (ret) {
+			rblk_conn_fail(conn, ret, "peer announced primary without a grant");
+			return ret;
 		}
 		rblk_peer_set_role(peer, role);
 		rblk_peer_set_disk(peer, rblk_peer_disk_claimed(test_bit(peer->cfg.node_id,
@@ -730,6 +857,15 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			rblk_conn_fail(conn, ret, "bad ROLE_REPLY");
 			return ret;
 		}
+		/* one answer to a ROLE_REQ that was sent on this connection */
+		if (!info->request_id || info->request_id != conn->role_req_sent_id ||
+		    info->request_id == conn->role_req_answered_id) {
+			rblk_conn_fail(conn, -EPROTO, "unexpected ROLE_REPLY %llu",
+				       info->request_id);
+			return -EPROTO;
+		}
+		conn->role_req_answered_id = info->request_id;
+		/* an answer after the promotion gave up waiting is dropped */
 		spin_lock_bh(&peer->lock);
 		if (peer->role_req_id && peer->role_req_id == info->request_id) {
 			peer->role_reply_status = status;
@@ -737,6 +873,9 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		}
 		spin_unlock_bh(&peer->lock);
 		wake_up_all(&dev->role_wait);
+		return 0;
+	case RBLK_P_OUTDATE:
+		rblk_outdated_by_peer(peer);
 		return 0;
 	case RBLK_P_HELLO_REJECT: {
 		char message[sizeof(conn->rx_payload.reject.message)];
@@ -765,9 +904,10 @@ static int rblk_start_data(struct rblk_conn *conn)
 	int ret;
 
 	ret = rblk_data_decode(&conn->rx_payload.data, conn->rx_info.payload_len_bytes,
-			       READ_ONCE(dev->size_sectors), &di);
+			       READ_ONCE(dev->size_sectors),
+			       READ_ONCE(dev->logical_block_size_bytes), &di);
 	if (ret) {
-		rblk_conn_fail(conn, ret, "bad DATA (outside the device?)");
+		rblk_conn_fail(conn, ret, "bad DATA (outside the device or misaligned)");
 		return ret;
 	}
 	if (!rblk_may_receive_writes(conn)) {
@@ -1335,7 +1475,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	struct rblk_device *dev = peer->dev;
 	struct rblk_conn *conn;
 	struct sock *sk = sock->sk;
-	bool ok;
+	bool ok, other_primary, missed;
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
@@ -1362,26 +1502,51 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 
 	spin_lock_bh(&peer->lock);
 	peer->peer_role = remote->role;
-	peer->peer_disk_state =
-		rblk_peer_disk_claimed(test_bit(peer->cfg.node_id, &dev->peers_missed_writes),
-				       remote->disk_state);
+	peer->peer_disk_state = RBLK_DISK_UNKNOWN;
 	spin_unlock_bh(&peer->lock);
 
 	/*
 	 * Publish only if neither our role nor our disk changed since the
 	 * HELLO was built, and no promotion is being arbitrated; see
-	 * rblk_device_set_role().
+	 * rblk_device_set_role().  A peer that is primary becomes the one we
+	 * take writes from, unless we have another already.
 	 */
 	spin_lock(&dev->state_lock);
 	ok = dev->state_gen == gen && !dev->promoting;
-	if (ok)
+	other_primary = remote->role == RBLK_ROLE_PRIMARY &&
+			dev->primary_peer != RBLK_NO_PEER &&
+			dev->primary_peer != peer->cfg.node_id;
+	if (ok && !other_primary) {
+		if (remote->role == RBLK_ROLE_PRIMARY)
+			dev->primary_peer = peer->cfg.node_id;
 		rcu_assign_pointer(peer->conn, conn);
+	}
 	spin_unlock(&dev->state_lock);
-	if (!ok) {
+	if (!ok || other_primary) {
 		rblk_reqid_destroy(&conn->reqids);
 		kfree(conn);
-		return -EAGAIN;
+		if (!other_primary)
+			return -EAGAIN;
+		rblk_send_reject(sock, RBLK_REJECT_OTHER_PRIMARY, "another peer is our primary");
+		rblk_log_refusal(peer, RBLK_REJECT_OTHER_PRIMARY, false,
+				 "another peer is our primary");
+		return -EBUSY;
 	}
+
+	/*
+	 * Every write that did not find the connection has recorded that the
+	 * peer missed it once the writes in RCU read sections have left
+	 * them (rblk_req_replicate()); every later one goes to the peer.
+	 * Only now is the record complete: judge the peer's claim by it, and
+	 * tell a peer that missed writes that its disk is Outdated.
+	 */
+	synchronize_rcu();
+	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	spin_lock_bh(&peer->lock);
+	peer->peer_disk_state = rblk_peer_disk_claimed(missed, remote->disk_state);
+	spin_unlock_bh(&peer->lock);
+	if (missed && rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_KERNEL))
+		rblk_conn_fail(conn, -ENOMEM, "cannot tell the peer it missed writes");
 
 	write_lock_bh(&sk->sk_callback_lock);
 	conn->saved_data_ready = sk->sk_data_ready;
@@ -1443,13 +1608,13 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	synchronize_rcu();
 
 	if (conn->cur_send)
-		rblk_send_release(conn->cur_send);
+		rblk_send_release(conn, conn->cur_send);
 	conn->cur_send = NULL;
 	list_for_each_entry_safe(s, tmp, &conn->send_list, entry)
-		rblk_send_release(s);
+		rblk_send_release(conn, s);
 	n = llist_del_all(&conn->send_llist);
 	llist_for_each_entry_safe(s, tmp, n, node)
-		rblk_send_release(s);
+		rblk_send_release(conn, s);
 	if (conn->rx_pwrite)
 		rblk_pwrite_free(conn->rx_pwrite);
 
@@ -1474,6 +1639,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	spin_lock(&dev->state_lock);
 	our_role = dev->role;
 	disk = dev->disk_state;
+	if (dev->primary_peer == peer->cfg.node_id)
+		dev->primary_peer = RBLK_NO_PEER;
 	spin_unlock(&dev->state_lock);
 	rblk_peer_set_conn_state(peer, want ? RBLK_CONN_CONNECTING : RBLK_CONN_STANDALONE,
 				 peer->last_error);

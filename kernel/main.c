@@ -262,6 +262,8 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	dev->logical_block_size_bytes = SECTOR_SIZE;
 	init_completion(&dev->local_done);
 	init_waitqueue_head(&dev->role_wait);
+	rblk_conflicts_init(&dev->conflicts);
+	dev->primary_peer = RBLK_NO_PEER;
 	atomic_set(&dev->inflight, 0);
 	/* diskless: an exited ref makes every percpu_ref_tryget_live() fail */
 	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release,
@@ -645,6 +647,12 @@ int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_
 	peer->dev = dev;
 	peer->cfg = c;
 	rblk_peer_init(peer);
+	/*
+	 * A primary may have written before the peer was configured: nothing
+	 * proves that the peer holds those writes.
+	 */
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY)
+		set_bit(c.node_id, &dev->peers_missed_writes);
 	rcu_assign_pointer(dev->peers[c.node_id], peer);
 	dev->nr_peers++;
 	rblk_notify(dev, RBLK_EVENT_PEER_ADDED, c.node_id, 0, NULL);
@@ -900,6 +908,8 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 	}
 	peer_primary = rblk_any_peer_primary(dev);
 	spin_lock(&dev->state_lock);
+	/* a peer we granted promotion to counts as primary already */
+	peer_primary = peer_primary || dev->primary_peer != RBLK_NO_PEER;
 	ret = rblk_role_change_check(dev->role, role, force, dev->disk_state,
 				     dev->open_count, peer_primary, &why);
 	if (ret || dev->role == role) {

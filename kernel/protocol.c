@@ -29,6 +29,7 @@ static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
 	[RBLK_P_STATE]		= sizeof(struct rblk_p_state),
 	[RBLK_P_ROLE_REQ]	= sizeof(struct rblk_p_state),
 	[RBLK_P_ROLE_REPLY]	= sizeof(struct rblk_p_ack),
+	[RBLK_P_OUTDATE]	= 0,
 };
 
 /**
@@ -151,6 +152,7 @@ const char *rblk_packet_cmd_name(u8 command)
 		[RBLK_P_STATE]		= "state",
 		[RBLK_P_ROLE_REQ]	= "role_req",
 		[RBLK_P_ROLE_REPLY]	= "role_reply",
+		[RBLK_P_OUTDATE]	= "outdate",
 	};
 
 	if (command > RBLK_P_CMD_MAX || !names[command])
@@ -387,6 +389,7 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_BLOCK_SIZE]	= "block_size",
 		[RBLK_REJECT_BOTH_PRIMARY]	= "both_primary",
 		[RBLK_REJECT_MALFORMED]		= "malformed",
+		[RBLK_REJECT_OTHER_PRIMARY]	= "other_primary",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])
@@ -433,6 +436,22 @@ int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message
 	return 0;
 }
 
+/*
+ * Do @sector and @nr_sectors (512-byte units) both fall on logical block
+ * boundaries?  A block size that is not a power of two of at least 512
+ * bytes never matches.
+ */
+static bool rblk_range_aligned(u64 sector, u32 nr_sectors, u32 logical_block_size_bytes)
+{
+	u32 mask;
+
+	if (logical_block_size_bytes < RBLK_SECTOR_BYTES ||
+	    !is_power_of_2(logical_block_size_bytes))
+		return false;
+	mask = logical_block_size_bytes / RBLK_SECTOR_BYTES - 1;
+	return !(sector & mask) && !(nr_sectors & mask);
+}
+
 /**
  * rblk_data_encode() - fill the fixed part of a DATA payload
  * @p: payload to fill (16 bytes, all written)
@@ -454,15 +473,20 @@ void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags)
  * @payload_len_bytes: the header's payload length, already validated by
  *	rblk_hdr_decode()
  * @size_sectors: device size, 512-byte sectors
+ * @logical_block_size_bytes: the negotiated logical block size (a power of
+ *	two, 512 or more)
  * @info: the write in host order; filled only on success
  *
  * Context: any.
  *
- * Return: 0 if valid; -EINVAL if a flag outside RBLK_DP_ALL is set or pad
- * is non-zero; -ERANGE if the write does not lie wholly inside the device.
+ * Return: 0 if valid; -EINVAL if a flag outside RBLK_DP_ALL is set, pad
+ * is non-zero, or the sector or the length is not a multiple of the
+ * logical block size; -ERANGE if the write does not lie wholly inside the
+ * device.
  */
 int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
-		     u64 size_sectors, struct rblk_data_info *info)
+		     u64 size_sectors, u32 logical_block_size_bytes,
+		     struct rblk_data_info *info)
 {
 	u64 sector = be64_to_cpu(p->sector);
 	u32 dp_flags = be32_to_cpu(p->dp_flags);
@@ -472,6 +496,8 @@ int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 	if (dp_flags & ~RBLK_DP_ALL)
 		return -EINVAL;
 	if (p->pad)
+		return -EINVAL;
+	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
 		return -EINVAL;
 	if (sector > size_sectors || nr_sectors > size_sectors - sector)
 		return -ERANGE;
@@ -502,17 +528,18 @@ void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 tri
  * rblk_trim_decode() - validate a received TRIM payload
  * @p: the 16 payload bytes as received
  * @size_sectors: device size, 512-byte sectors
+ * @logical_block_size_bytes: the negotiated logical block size
  * @info: the request in host order; filled only on success
  *
  * Context: any.
  *
  * Return: 0 if valid; -EINVAL if nr_sectors is 0, a flag outside
- * RBLK_TRIM_ALL is set, or RBLK_TRIM_NOUNMAP is set without
- * RBLK_TRIM_ZEROES; -ERANGE if the range does not lie wholly inside the
- * device.
+ * RBLK_TRIM_ALL is set, RBLK_TRIM_NOUNMAP is set without
+ * RBLK_TRIM_ZEROES, or the range is not aligned to the logical block
+ * size; -ERANGE if the range does not lie wholly inside the device.
  */
 int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
-		     struct rblk_trim_info *info)
+		     u32 logical_block_size_bytes, struct rblk_trim_info *info)
 {
 	u64 sector = be64_to_cpu(p->sector);
 	u32 nr_sectors = be32_to_cpu(p->nr_sectors);
@@ -523,6 +550,8 @@ int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 	if (trim_flags & ~RBLK_TRIM_ALL)
 		return -EINVAL;
 	if ((trim_flags & RBLK_TRIM_NOUNMAP) && !(trim_flags & RBLK_TRIM_ZEROES))
+		return -EINVAL;
+	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
 		return -EINVAL;
 	if (sector > size_sectors || nr_sectors > size_sectors - sector)
 		return -ERANGE;

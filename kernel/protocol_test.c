@@ -77,6 +77,7 @@ static const struct rblk_hdr_case rblk_hdr_cases[] = {
 	OK_HDR("state", RBLK_P_STATE, 8),
 	OK_HDR("role_req", RBLK_P_ROLE_REQ, 8),
 	OK_HDR("role_reply", RBLK_P_ROLE_REPLY, 8),
+	OK_HDR("outdate", RBLK_P_OUTDATE, 0),
 
 	/* magic */
 	{ "magic zero", 0, 1, RBLK_P_PING, 0, 0, 0, -EBADMSG },
@@ -124,6 +125,7 @@ static const struct rblk_hdr_case rblk_hdr_cases[] = {
 	BAD_LEN("role_req long", RBLK_P_ROLE_REQ, 9),
 	BAD_LEN("role_reply short", RBLK_P_ROLE_REPLY, 7),
 	BAD_LEN("role_reply long", RBLK_P_ROLE_REPLY, 9),
+	BAD_LEN("outdate long", RBLK_P_OUTDATE, 1),
 	BAD_LEN("ack huge", RBLK_P_ACK, U32_MAX),
 
 	/* DATA */
@@ -183,12 +185,16 @@ static void rblk_hdr_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_HELLO), "hello");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_DATA), "data");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_ROLE_REPLY), "role_reply");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_OUTDATE), "outdate");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(0), "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_CMD_MAX + 1), "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_SIZE), "size");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MALFORMED), "malformed");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_OTHER_PRIMARY),
+			   "other_primary");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(0), "invalid");
-	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MALFORMED + 1), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_OTHER_PRIMARY + 1),
+			   "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(U32_MAX), "invalid");
 }
 
@@ -584,7 +590,7 @@ static void rblk_reject_test(struct kunit *test)
 
 	rblk_reject_encode(&p, 0, "x");
 	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
-	rblk_reject_encode(&p, RBLK_REJECT_MALFORMED + 1, "x");
+	rblk_reject_encode(&p, RBLK_REJECT_OTHER_PRIMARY + 1, "x");
 	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
 	rblk_reject_encode(&p, RBLK_REJECT_VERSION, "x");
 	memset(p.message, 'x', sizeof(p.message));
@@ -605,7 +611,7 @@ static void rblk_data_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(&p, want, sizeof(want)), 0);
 
 	rblk_data_encode(&p, 8, RBLK_DP_FUA);
-	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, &info), 0);
+	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 512, &info), 0);
 	KUNIT_EXPECT_EQ(test, info.sector, 8ULL);
 	KUNIT_EXPECT_EQ(test, info.nr_sectors, 8U);
 	KUNIT_EXPECT_EQ(test, info.data_bytes, 4096U);
@@ -613,25 +619,77 @@ static void rblk_data_test(struct kunit *test)
 
 	/* the last sector of the device */
 	rblk_data_encode(&p, size - 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), 0);
 	/* one past it, and writes straddling the end */
 	rblk_data_encode(&p, size, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -ERANGE);
 	rblk_data_encode(&p, size - 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 1024, size, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 1024, size, 512, &info), -ERANGE);
 	/* sector + length overflowing 64 bits */
 	rblk_data_encode(&p, U64_MAX, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -ERANGE);
 	rblk_data_encode(&p, 0, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, 0, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, 0, 512, &info), -ERANGE);
 
 	rblk_data_encode(&p, 0, RBLK_DP_ALL + 1);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
 	rblk_data_encode(&p, 0, 0x80000000U);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
 	rblk_data_encode(&p, 0, 0);
 	p.pad = cpu_to_be32(1);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
+}
+
+/* Sectors and lengths from the wire must fall on logical block boundaries. */
+static void rblk_data_test_alignment(struct kunit *test)
+{
+	const u64 size = 1 << 20;
+	struct rblk_data_info info;
+	struct rblk_p_data p;
+
+	rblk_data_encode(&p, 8, RBLK_DP_SYNC | RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.dp_flags,
+			RBLK_DP_SYNC | RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE);
+	/* sector not a multiple of 8 (4 KiB blocks) */
+	rblk_data_encode(&p, 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), -EINVAL);
+	rblk_data_encode(&p, 4, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), -EINVAL);
+	/* length of 512 bytes on a 4 KiB device */
+	rblk_data_encode(&p, 8, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 4096, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096 + 512, size, 4096, &info),
+			-EINVAL);
+	/* the same write is fine on a 512-byte device */
+	rblk_data_encode(&p, 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), 0);
+	/* block sizes that cannot be: 0, below 512, not a power of two */
+	rblk_data_encode(&p, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 0, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 256, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 3072, &info), -EINVAL);
+	/* misaligned and outside: alignment is checked first */
+	rblk_data_encode(&p, size + 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), -EINVAL);
+}
+
+static void rblk_trim_test_alignment(struct kunit *test)
+{
+	const u64 size = 1 << 20;
+	struct rblk_trim_info info;
+	struct rblk_p_trim p;
+
+	rblk_trim_encode(&p, 16, 64, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 4096, &info), 0);
+	rblk_trim_encode(&p, 17, 64, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 4096, &info), -EINVAL);
+	rblk_trim_encode(&p, 16, 63, RBLK_TRIM_ZEROES);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 4096, &info), -EINVAL);
+	rblk_trim_encode(&p, 17, 63, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), 0);
+	rblk_trim_encode(&p, size - 8, 16, 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 4096, &info), -ERANGE);
 }
 
 static void rblk_trim_test(struct kunit *test)
@@ -645,28 +703,28 @@ static void rblk_trim_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b[7], 0x10);
 	KUNIT_EXPECT_EQ(test, b[11], 0x20);
 	KUNIT_EXPECT_EQ(test, b[15], 0x03);
-	KUNIT_ASSERT_EQ(test, rblk_trim_decode(&p, size, &info), 0);
+	KUNIT_ASSERT_EQ(test, rblk_trim_decode(&p, size, 512, &info), 0);
 	KUNIT_EXPECT_EQ(test, info.sector, 0x10ULL);
 	KUNIT_EXPECT_EQ(test, info.nr_sectors, 0x20U);
 	KUNIT_EXPECT_EQ(test, info.trim_flags, RBLK_TRIM_ZEROES | RBLK_TRIM_NOUNMAP);
 
 	rblk_trim_encode(&p, 0, size, 0);			/* whole device discard */
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), 0);
 	rblk_trim_encode(&p, 0, 1, RBLK_TRIM_ZEROES);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), 0);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), 0);
 
 	rblk_trim_encode(&p, 0, 0, 0);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -EINVAL);
 	rblk_trim_encode(&p, 0, 1, RBLK_TRIM_ALL + 1);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -EINVAL);
 	rblk_trim_encode(&p, 0, 1, RBLK_TRIM_NOUNMAP);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -EINVAL);
 	rblk_trim_encode(&p, 1, size, 0);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -ERANGE);
 	rblk_trim_encode(&p, size, 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -ERANGE);
 	rblk_trim_encode(&p, U64_MAX - 1, 4, 0);
-	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, &info), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -ERANGE);
 }
 
 static void rblk_ack_test(struct kunit *test)
@@ -755,7 +813,9 @@ static struct kunit_case rblk_protocol_test_cases[] = {
 	KUNIT_CASE(rblk_hello_test_check_order),
 	KUNIT_CASE(rblk_reject_test),
 	KUNIT_CASE(rblk_data_test),
+	KUNIT_CASE(rblk_data_test_alignment),
 	KUNIT_CASE(rblk_trim_test),
+	KUNIT_CASE(rblk_trim_test_alignment),
 	KUNIT_CASE(rblk_ack_test),
 	KUNIT_CASE(rblk_state_test),
 	{}

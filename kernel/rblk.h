@@ -9,6 +9,7 @@
  *   protocol.c  pure packet encode/decode/validation and handshake negotiation
  *   state.c     pure state rules (role changes, disk/connection state)
  *   reqid.c     request ids of in-flight peer requests
+ *   conflict.c  sector ranges in flight: overlapping writes wait
  *   nl.c        generic netlink family "rblk"
  *
  * See Documentation/design.rst for objects, lifetimes, locking and contexts.
@@ -21,6 +22,9 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/xarray.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <net/netlink.h>
 #include <linux/rblk.h>
 #include "rblk_protocol.h"
@@ -120,10 +124,11 @@ struct rblk_trim_info {
 
 void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags);
 int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
-		     u64 size_sectors, struct rblk_data_info *info);
+		     u64 size_sectors, u32 logical_block_size_bytes,
+		     struct rblk_data_info *info);
 void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 trim_flags);
 int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
-		     struct rblk_trim_info *info);
+		     u32 logical_block_size_bytes, struct rblk_trim_info *info);
 void rblk_ack_encode(struct rblk_p_ack *p, int status);
 int rblk_ack_decode(const struct rblk_p_ack *p, int *status);
 void rblk_state_encode(struct rblk_p_state *p, enum rblk_role role,
@@ -141,7 +146,28 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);
-int rblk_peer_role_req_check(enum rblk_role local_role, const char **why);
+/* No peer: struct rblk_device.primary_peer when none is our primary. */
+#define RBLK_NO_PEER		U32_MAX
+
+/**
+ * struct rblk_role_req_view - what decides a peer's ROLE_REQ
+ * @local_role: this node's role
+ * @promoting: this node is asking its own peers for promotion
+ * @primary_peer: node id of the peer we accept writes from, or RBLK_NO_PEER
+ * @requester: node id of the asking peer
+ * @requester_missed_writes: we recorded that the requester missed writes
+ */
+struct rblk_role_req_view {
+	enum rblk_role local_role;
+	bool promoting;
+	u32 primary_peer;
+	u32 requester;
+	bool requester_missed_writes;
+};
+
+int rblk_peer_role_req_check(const struct rblk_role_req_view *req, const char **why);
+bool rblk_peer_may_write(enum rblk_role local_role, u32 primary_peer, u32 sender,
+			 enum rblk_role sender_role);
 enum rblk_disk_state rblk_peer_disk_claimed(bool missed_writes,
 					    enum rblk_disk_state claimed);
 enum rblk_disk_state rblk_peer_disk_after_disconnect(enum rblk_role local_role,
@@ -167,8 +193,49 @@ struct rblk_reqid_table {
 void rblk_reqid_init(struct rblk_reqid_table *t);
 int rblk_reqid_alloc(struct rblk_reqid_table *t, void *req, u64 *id, gfp_t gfp);
 void *rblk_reqid_take(struct rblk_reqid_table *t, u64 id);
+void *rblk_reqid_lookup(struct rblk_reqid_table *t, u64 id);
 void *rblk_reqid_take_any(struct rblk_reqid_table *t, u64 *id);
 void rblk_reqid_destroy(struct rblk_reqid_table *t);
+
+/* ------------------------------------------------------------------------
+ * conflict.c: sector ranges in flight, so that overlapping writes never
+ * are.  KUnit-tested.
+ */
+
+/**
+ * struct rblk_interval - one range in a struct rblk_conflicts
+ * @rb: node in the tree
+ * @start_sector: first 512-byte sector
+ * @last_sector: last 512-byte sector (inclusive)
+ * @subtree_last_sector: maintained by the interval tree
+ * @inserted: in the tree now
+ */
+struct rblk_interval {
+	struct rb_node rb;
+	u64 start_sector;
+	u64 last_sector;
+	u64 subtree_last_sector;
+	bool inserted;
+};
+
+/**
+ * struct rblk_conflicts - the ranges in flight on one device
+ * @lock: protects @root (irq-safe)
+ * @root: interval tree of struct rblk_interval
+ * @wait: requests waiting for an overlapping one to leave
+ */
+struct rblk_conflicts {
+	spinlock_t lock;		/* protects root */
+	struct rb_root_cached root;
+	wait_queue_head_t wait;
+};
+
+void rblk_conflicts_init(struct rblk_conflicts *c);
+void rblk_interval_set(struct rblk_interval *iv, u64 sector, u32 nr_sectors);
+int rblk_interval_insert(struct rblk_conflicts *c, struct rblk_interval *iv, bool nowait);
+void rblk_interval_remove(struct rblk_conflicts *c, struct rblk_interval *iv);
+bool rblk_conflicts_overlap(struct rblk_conflicts *c, u64 sector, u32 nr_sectors);
+bool rblk_conflicts_empty(struct rblk_conflicts *c);
 
 /* ------------------------------------------------------------------------
  * main.c / conn.c: the management interface used by nl.c.  All may sleep;

@@ -80,6 +80,10 @@ struct rblk_conn;
  * @logical_block_size_bytes: logical block size
  * @peers: peers by node id; written under rblk_devices_mutex, read under RCU
  * @nr_peers: number of configured peers
+ * @primary_peer: node id of the peer this node accepts writes from (it
+ *	was granted a ROLE_REQ or was primary in its HELLO), or
+ *	RBLK_NO_PEER; under @state_lock
+ * @conflicts: sector ranges of writes in flight (primary)
  * @stats: per-cpu counters
  * @inflight: upper-layer requests in flight
  * @role_wait: ROLE_REPLY waiters
@@ -100,6 +104,7 @@ struct rblk_device {
 	unsigned long peers_missed_writes;
 	bool deleting;
 	u64 state_gen;
+	u32 primary_peer;
 
 	struct rblk_bdev_handle backing;
 	char backing_path[RBLK_PATH_MAX_BYTES];
@@ -111,6 +116,7 @@ struct rblk_device {
 	struct rblk_peer __rcu *peers[RBLK_MAX_PEERS];
 	unsigned int nr_peers;
 
+	struct rblk_conflicts conflicts;
 	struct rblk_stats __percpu *stats;
 	atomic_t inflight;
 	wait_queue_head_t role_wait;
@@ -205,6 +211,9 @@ enum rblk_send_kind {
  * @node: link in rblk_conn.send_llist (producers, any context)
  * @entry: link in rblk_conn.send_list (io_work only)
  * @kind: enum rblk_send_kind
+ * @command: the packet's enum rblk_packet_cmd
+ * @sent: completely on the socket (a leg's ACK is valid only then)
+ * @request_id: the packet's request id
  * @head_len: bytes of @head to send
  * @head_sent: bytes of @head sent so far
  * @head: header and fixed payload
@@ -215,6 +224,9 @@ struct rblk_send {
 	struct llist_node node;
 	struct list_head entry;
 	enum rblk_send_kind kind;
+	u8 command;
+	bool sent;
+	u64 request_id;
 	u32 head_len;
 	u32 head_sent;
 	u8 head[RBLK_SEND_HEAD_MAX_BYTES];
@@ -256,7 +268,10 @@ struct rblk_send {
  * @pwrites_wait: woken when @pwrites_inflight drops to zero
  * @last_rx_jiffies: time of the last received packet
  * @ping_id: id of the outstanding ping, 0 if none
+ * @ping_sent_id: id of the last ping that was completely sent
  * @ping_sent_ns: ktime of the outstanding ping
+ * @role_req_sent_id: id of the last ROLE_REQ completely sent (io_work)
+ * @role_req_answered_id: id of the last ROLE_REQ answered (io_work)
  */
 struct rblk_conn {
 	struct rblk_peer *peer;
@@ -296,7 +311,10 @@ struct rblk_conn {
 	wait_queue_head_t pwrites_wait;
 	unsigned long last_rx_jiffies;
 	u64 ping_id;
+	u64 ping_sent_id;
 	u64 ping_sent_ns;
+	u64 role_req_sent_id;
+	u64 role_req_answered_id;
 };
 
 /**
@@ -312,6 +330,8 @@ struct rblk_conn {
  * @local_status: status of the local clone
  * @acct_start: start time for the disk's I/O statistics, jiffies
  * @op_bytes: bytes of the request
+ * @interval: its sector range in dev->conflicts while in flight (writes,
+ *	discards, write-zeroes with a range)
  * @clone: the local clone (must be last)
  */
 struct rblk_req {
@@ -321,6 +341,7 @@ struct rblk_req {
 	blk_status_t local_status;
 	unsigned long acct_start;
 	u32 op_bytes;
+	struct rblk_interval interval;
 	struct bio clone;
 };
 
@@ -398,6 +419,7 @@ bool rblk_peer_is_connected(struct rblk_peer *peer);
 int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg);
 int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id);
 void rblk_peer_outdate(struct rblk_peer *peer);
+void rblk_peer_missed_write(struct rblk_peer *peer, struct rblk_conn *conn, int err);
 void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps);
 
 #endif /* RBLK_INT_H */

@@ -38,6 +38,8 @@
  * @RBLK_P_STATE: sender's role or disk state changed, payload struct rblk_p_state
  * @RBLK_P_ROLE_REQ: sender asks to become primary, payload struct rblk_p_state
  * @RBLK_P_ROLE_REPLY: answer to RBLK_P_ROLE_REQ, same request_id, struct rblk_p_ack
+ * @RBLK_P_OUTDATE: from the primary: the receiver missed writes of the sender,
+ *	its disk is Outdated; no payload, no answer
  */
 enum rblk_packet_cmd {
 	RBLK_P_HELLO		= 1,
@@ -51,7 +53,8 @@ enum rblk_packet_cmd {
 	RBLK_P_STATE		= 9,
 	RBLK_P_ROLE_REQ		= 10,
 	RBLK_P_ROLE_REPLY	= 11,
-	RBLK_P_CMD_MAX		= RBLK_P_ROLE_REPLY,
+	RBLK_P_OUTDATE		= 12,
+	RBLK_P_CMD_MAX		= RBLK_P_OUTDATE,
 };
 
 /**
@@ -138,6 +141,7 @@ enum rblk_reject_reason {
 	RBLK_REJECT_BLOCK_SIZE		= 7,	/* logical block sizes differ */
 	RBLK_REJECT_BOTH_PRIMARY	= 8,	/* both nodes are primary: split-brain */
 	RBLK_REJECT_MALFORMED		= 9,	/* hello packet invalid */
+	RBLK_REJECT_OTHER_PRIMARY	= 10,	/* another peer is the receiver's primary */
 };
 
 /**
@@ -155,7 +159,15 @@ static_assert(sizeof(struct rblk_p_reject) == 64);
 /* struct rblk_p_data.dp_flags */
 #define RBLK_DP_FUA			BIT(0)	/* write through to stable media */
 #define RBLK_DP_PREFLUSH		BIT(1)	/* flush before writing */
-#define RBLK_DP_ALL			(RBLK_DP_FUA | RBLK_DP_PREFLUSH)
+/* Hints of the original bio, for the receiver's I/O scheduler and writeback
+ * throttling: REQ_SYNC, REQ_META, REQ_PRIO, REQ_IDLE.
+ */
+#define RBLK_DP_SYNC			BIT(2)
+#define RBLK_DP_META			BIT(3)
+#define RBLK_DP_PRIO			BIT(4)
+#define RBLK_DP_IDLE			BIT(5)
+#define RBLK_DP_ALL			(RBLK_DP_FUA | RBLK_DP_PREFLUSH | RBLK_DP_SYNC | \
+					 RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE)
 
 /**
  * struct rblk_p_data - write (RBLK_P_DATA), 16 bytes, then the data

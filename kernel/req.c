@@ -66,6 +66,8 @@ static void rblk_req_put(struct rblk_req *req)
 	if (!atomic_dec_and_test(&req->pending))
 		return;
 	status = req->local_status;
+	/* done everywhere: overlapping writes may go now */
+	rblk_interval_remove(&dev->conflicts, &req->interval);
 	rblk_req_account(dev, master, req->op_bytes, status);
 	bio_put(&req->clone);
 	atomic_dec(&dev->inflight);
@@ -138,8 +140,16 @@ static u8 rblk_req_command(struct bio *master)
 }
 
 /*
- * Hand a leg to every connected peer.  Legs are allocated before looking
- * at the peer under RCU, so at most one spare is allocated and freed.
+ * Hand a leg to every connected peer; every configured peer without a
+ * connection misses the write and is recorded so (rblk_peer_outdate()).
+ * Legs are allocated before looking at the peer under RCU, so at most one
+ * spare is allocated and freed.
+ *
+ * A connection being established publishes itself, then waits for an RCU
+ * grace period before it reads the record of missed writes
+ * (rblk_conn_install()): a write that found no connection here has
+ * recorded the miss by then, a later one finds the connection.  So the
+ * recording and the check for a connection share one RCU read section.
  */
 static void rblk_req_replicate(struct rblk_req *req)
 {
@@ -165,6 +175,8 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rcu_dereference(peer->conn) : NULL;
+		if (peer && !conn && command != RBLK_P_FLUSH)
+			rblk_peer_outdate(peer);
 		if (conn) {
 			int ret;
 
@@ -177,9 +189,14 @@ static void rblk_req_replicate(struct rblk_req *req)
 			} else {
 				atomic_dec(&peer->inflight);
 				atomic_dec(&req->pending);
-				/* a connected peer that misses a write is outdated */
-				if (ret < 0 && ret != -ENOTCONN)
+				/*
+				 * A peer that misses a write is outdated
+				 * (and told so while its connection lives).
+				 */
+				if (ret == -ENOTCONN)
 					rblk_peer_outdate(peer);
+				else if (ret < 0)
+					rblk_peer_missed_write(peer, conn, ret);
 			}
 		}
 		rcu_read_unlock();
@@ -205,11 +222,17 @@ static bool rblk_op_supported(enum req_op op)
  * rblk_submit_bio() - block_device_operations.submit_bio of /dev/rblkN
  * @bio: upper-layer bio
  *
+ * A write, discard or write-zeroes first waits until no overlapping one
+ * is in flight (conflict.c): the local disk and every peer then apply
+ * overlapping writes in the same order.
+ *
  * Errors: a bio on a diskless device fails with BLK_STS_IOERR; a write,
  * flush, discard or write-zeroes on a secondary fails with BLK_STS_IOERR
- * (-EIO); an unsupported operation with BLK_STS_NOTSUPP.
+ * (-EIO); an unsupported operation with BLK_STS_NOTSUPP; a REQ_NOWAIT
+ * bio that would wait for an overlapping write with BLK_STS_AGAIN.
  *
- * Context: process context of the submitter; may sleep (GFP_NOIO).
+ * Context: process context of the submitter; may sleep (GFP_NOIO, and
+ * waiting for overlapping writes).
  */
 void rblk_submit_bio(struct bio *bio)
 {
@@ -248,8 +271,20 @@ void rblk_submit_bio(struct bio *bio)
 	req->local_status = BLK_STS_OK;
 	req->acct_start = bio_start_io_acct(bio);
 	req->op_bytes = bio->bi_iter.bi_size;
+	req->interval.inserted = false;
 	clone->bi_end_io = rblk_local_endio;
 	clone->bi_private = req;
+	if (op != REQ_OP_READ && bio_sectors(bio)) {
+		rblk_interval_set(&req->interval, bio->bi_iter.bi_sector, bio_sectors(bio));
+		if (rblk_interval_insert(&dev->conflicts, &req->interval,
+					 bio->bi_opf & REQ_NOWAIT)) {
+			bio_put(clone);
+			percpu_ref_put(&dev->local_ref);
+			bio_end_io_acct(bio, req->acct_start);
+			bio->bi_status = BLK_STS_AGAIN;
+			goto fail;
+		}
+	}
 	atomic_inc(&dev->inflight);
 
 	if (op != REQ_OP_READ)

@@ -97,6 +97,25 @@ void *rblk_reqid_take(struct rblk_reqid_table *t, u64 id)
 }
 
 /**
+ * rblk_reqid_lookup() - find the request of an id without removing it
+ * @t: table
+ * @id: id from the wire (any value)
+ *
+ * The caller must keep the request from being taken meanwhile (conn.c:
+ * only io_work takes ids while the connection lives).
+ *
+ * Context: any.
+ *
+ * Return: the request, or NULL if @id is not in flight.
+ */
+void *rblk_reqid_lookup(struct rblk_reqid_table *t, u64 id)
+{
+	if (id == 0 || id > U32_MAX)
+		return NULL;
+	return xa_load(&t->xa, (unsigned long)id);
+}
+
+/**
  * rblk_reqid_take_any() - remove some request from the table
  * @t: table
  * @id: the removed request's id is stored here (may be NULL)

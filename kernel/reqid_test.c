@@ -144,7 +144,26 @@ static void rblk_reqid_test_atomic(struct kunit *test)
 	rblk_reqid_destroy(&t);
 }
 
+/* A lookup finds the request but leaves it in the table. */
+static void rblk_reqid_test_lookup(struct kunit *test)
+{
+	struct rblk_reqid_table t;
+	u64 id;
+
+	rblk_reqid_init(&t);
+	KUNIT_ASSERT_EQ(test, rblk_reqid_alloc(&t, &reqs[0], &id, GFP_KERNEL), 0);
+	KUNIT_EXPECT_PTR_EQ(test, rblk_reqid_lookup(&t, id), (void *)&reqs[0]);
+	KUNIT_EXPECT_PTR_EQ(test, rblk_reqid_lookup(&t, id), (void *)&reqs[0]);
+	KUNIT_EXPECT_NULL(test, rblk_reqid_lookup(&t, id + 1));
+	KUNIT_EXPECT_NULL(test, rblk_reqid_lookup(&t, 0));
+	KUNIT_EXPECT_NULL(test, rblk_reqid_lookup(&t, (u64)U32_MAX + 1));
+	KUNIT_EXPECT_PTR_EQ(test, rblk_reqid_take(&t, id), (void *)&reqs[0]);
+	KUNIT_EXPECT_NULL(test, rblk_reqid_lookup(&t, id));
+	rblk_reqid_destroy(&t);
+}
+
 static struct kunit_case rblk_reqid_test_cases[] = {
+	KUNIT_CASE(rblk_reqid_test_lookup),
 	KUNIT_CASE(rblk_reqid_test_alloc_take),
 	KUNIT_CASE(rblk_reqid_test_take_unknown),
 	KUNIT_CASE(rblk_reqid_test_drain),

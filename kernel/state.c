@@ -76,24 +76,66 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 
 /**
  * rblk_peer_role_req_check() - may a peer become primary?
- * @local_role: this node's role when the peer's RBLK_P_ROLE_REQ arrives
+ * @req: this node's view when the peer's RBLK_P_ROLE_REQ arrives
  * @why: on refusal, a message; NULL on success
  *
- * Two primaries are never allowed, so the answer (RBLK_P_ROLE_REPLY) is
- * a refusal while this node is primary.
+ * One node takes writes from one primary only, so a promotion is granted
+ * only when this node is secondary, not asking its own peers, and has no
+ * primary yet (a peer it granted, or one that was primary in its HELLO).
+ * Checks in this order, the first failing one decides:
+ * the requester is our primary already: -EPROTO (a protocol error: it has
+ * no reason to ask again);
+ * this node is primary, or promoting: -EBUSY;
+ * another peer is our primary: -EBUSY;
+ * the requester missed writes of ours: -ESTALE.
  *
  * Context: any.
  *
- * Return: 0 if allowed; -EBUSY if this node is primary.
+ * Return: 0 if the promotion is granted, else the negative errno above.
  */
-int rblk_peer_role_req_check(enum rblk_role local_role, const char **why)
+int rblk_peer_role_req_check(const struct rblk_role_req_view *req, const char **why)
 {
 	*why = NULL;
-	if (local_role == RBLK_ROLE_PRIMARY) {
+	if (req->primary_peer == req->requester) {
+		*why = "ROLE_REQ from our primary";
+		return -EPROTO;
+	}
+	if (req->local_role == RBLK_ROLE_PRIMARY) {
 		*why = "peer is primary";
 		return -EBUSY;
 	}
+	if (req->promoting) {
+		*why = "peer is becoming primary";
+		return -EBUSY;
+	}
+	if (req->primary_peer != RBLK_NO_PEER) {
+		*why = "another peer is primary";
+		return -EBUSY;
+	}
+	if (req->requester_missed_writes) {
+		*why = "requester missed writes";
+		return -ESTALE;
+	}
 	return 0;
+}
+
+/**
+ * rblk_peer_may_write() - may a peer send this node writes?
+ * @local_role: this node's role
+ * @primary_peer: node id of the peer this node accepts as primary, or
+ *	RBLK_NO_PEER
+ * @sender: node id of the peer that sent DATA, FLUSH or TRIM
+ * @sender_role: the role that peer announced last
+ *
+ * Context: any.
+ *
+ * Return: true only for a secondary receiving from its one primary.
+ */
+bool rblk_peer_may_write(enum rblk_role local_role, u32 primary_peer, u32 sender,
+			 enum rblk_role sender_role)
+{
+	return local_role == RBLK_ROLE_SECONDARY && primary_peer != RBLK_NO_PEER &&
+	       primary_peer == sender && sender_role == RBLK_ROLE_PRIMARY;
 }
 
 /**

@@ -82,12 +82,49 @@ static void rblk_state_test_role_change(struct kunit *test)
 
 static void rblk_state_test_peer_role_req(struct kunit *test)
 {
-	const char *why = "stale";
+	struct rblk_role_req_view v = {
+		.local_role = SEC, .primary_peer = RBLK_NO_PEER, .requester = 2,
+	};
+	const char *why;
 
-	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(SEC, &why), 0);
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), 0);
 	KUNIT_EXPECT_NULL(test, why);
-	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(PRI, &why), -EBUSY);
+	v.local_role = PRI;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EBUSY);
 	KUNIT_EXPECT_NOT_NULL(test, why);
+	v.local_role = SEC;
+	v.promoting = true;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EBUSY);
+	v.promoting = false;
+	/* another peer is our primary (granted or primary in its HELLO) */
+	v.primary_peer = 1;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EBUSY);
+	KUNIT_EXPECT_STREQ(test, why, "another peer is primary");
+	/* ... and it never overrides a refusal for missed writes' sake */
+	v.requester_missed_writes = true;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EBUSY);
+	v.primary_peer = RBLK_NO_PEER;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -ESTALE);
+	v.requester_missed_writes = false;
+	/* asking twice is a protocol error, whatever else holds */
+	v.primary_peer = 2;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EPROTO);
+	v.local_role = PRI;
+	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EPROTO);
+}
+
+static void rblk_state_test_peer_may_write(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, rblk_peer_may_write(SEC, 1, 1, PRI));
+	/* not the one we granted */
+	KUNIT_EXPECT_FALSE(test, rblk_peer_may_write(SEC, 1, 2, PRI));
+	KUNIT_EXPECT_FALSE(test, rblk_peer_may_write(SEC, RBLK_NO_PEER, 1, PRI));
+	KUNIT_EXPECT_FALSE(test, rblk_peer_may_write(SEC, RBLK_NO_PEER, RBLK_NO_PEER, PRI));
+	/* granted but not announced primary yet, or announced secondary since */
+	KUNIT_EXPECT_FALSE(test, rblk_peer_may_write(SEC, 1, 1, SEC));
+	KUNIT_EXPECT_FALSE(test, rblk_peer_may_write(SEC, 1, 1, RBLK_ROLE_UNKNOWN));
+	/* a primary takes writes from nobody */
+	KUNIT_EXPECT_FALSE(test, rblk_peer_may_write(PRI, 1, 1, PRI));
 }
 
 static void rblk_state_test_peer_disk_claimed(struct kunit *test)
@@ -167,6 +204,7 @@ static void rblk_state_test_names(struct kunit *test)
 static struct kunit_case rblk_state_test_cases[] = {
 	KUNIT_CASE_PARAM(rblk_state_test_role_change, rblk_role_gen_params),
 	KUNIT_CASE(rblk_state_test_peer_role_req),
+	KUNIT_CASE(rblk_state_test_peer_may_write),
 	KUNIT_CASE(rblk_state_test_peer_disk_claimed),
 	KUNIT_CASE(rblk_state_test_peer_disk_after_disconnect),
 	KUNIT_CASE(rblk_state_test_local_disk_after_disconnect),
