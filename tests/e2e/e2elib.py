@@ -367,3 +367,27 @@ class ClusterTest:
         if new:
             self.fail("guest console log has forbidden lines:\n" +
                       "\n".join(f"  {n}: {l}" for n, l in new))
+
+
+def mesh_topology(nodes, assume_clean=True, options=None):
+    """The YAML topology file of resource RES on any number of `nodes` (rig
+    Nodes) cabled point to point, a full mesh: node ids = rig node ids, each
+    node's address the one on its link to the first other node, an
+    ``address-for`` entry for every further peer.  `options` (a dict) overrides
+    the connection timing of ``topology``."""
+    opts = {"ping-interval-ms": PING_INTERVAL_MS, "ping-timeout-ms": PING_TIMEOUT_MS,
+            "connect-timeout-ms": CONNECT_TIMEOUT_MS, "reconnect-max-ms": RECONNECT_MAX_MS}
+    opts.update(options or {})
+    lines = ["# rblk topology: one resource on a full mesh (rblk.conf(5))", "cluster: e2e",
+             "options:"] + [f"  {k}: {v}" for k, v in opts.items()] + [
+             "resources:", f"  - name: {RES}", f"    minor: {MINOR}",
+             f"    assume-clean: {'true' if assume_clean else 'false'}", "    nodes:"]
+    for n in nodes:
+        first, *rest = [p for p in nodes if p is not n]
+        lines += [f"      - name: {n.name}", f"        node-id: {n.id}",
+                  f"        address: {n.ip_for(first)}:{BASE_PORT}"]
+        if rest:
+            lines.append("        address-for: {" + ", ".join(
+                f"{p.name}: {n.ip_for(p)}:{BASE_PORT}" for p in rest) + "}")
+        lines.append(f"        disk: {n.disk}")
+    return "\n".join(lines) + "\n"
