@@ -141,12 +141,13 @@ static void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...
  * RBLK_P_OUTDATE, so that it shows its own disk Outdated; if even that
  * cannot be queued the connection fails, and the next handshake tells it.
  *
- * Context: any (GFP_ATOMIC).
+ * Context: process context, may sleep (GFP_NOIO); @conn held with
+ * rblk_conn_get().
  */
 void rblk_peer_missed_write(struct rblk_peer *peer, struct rblk_conn *conn, int err)
 {
 	rblk_peer_outdate(peer);
-	if (rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_ATOMIC))
+	if (rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_NOIO))
 		rblk_conn_fail(conn, err, "a write could not be queued for the peer");
 }
 
@@ -231,15 +232,10 @@ static void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s)
 			conn->role_req_sent_id = s->request_id;
 		kfree(s);
 		break;
-	case RBLK_SEND_ACK: {
-		struct rblk_pwrite *pw = container_of(s, struct rblk_pwrite, ack);
-
-		/* our copy missed a write of the primary */
-		if (pw->status && pw->command != RBLK_P_TRIM)
-			rblk_set_disk_state(pw->conn->peer->dev, RBLK_DISK_OUTDATED);
-		rblk_pwrite_free(pw);
+	case RBLK_SEND_ACK:
+		/* a failed write went through rblk_local_io_error() already */
+		rblk_pwrite_free(container_of(s, struct rblk_pwrite, ack));
 		break;
-	}
 	case RBLK_SEND_LEG:
 		/* owned by the request-id table until its ACK */
 		s->sent = true;
@@ -276,9 +272,63 @@ static int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
 }
 
 /**
+ * rblk_conn_get() - find a peer's connection and keep it for a submission
+ * @peer: peer
+ *
+ * Must be called inside rcu_read_lock(); the reference may be kept after
+ * rcu_read_unlock() and across sleeping, until rblk_conn_put().  Teardown
+ * waits for every such reference (rblk_conn_destroy()).
+ *
+ * Context: any, inside an RCU read section.
+ *
+ * Return: the connection, or NULL when the peer has none.
+ */
+struct rblk_conn *rblk_conn_get(struct rblk_peer *peer)
+{
+	struct rblk_conn *conn = rcu_dereference(peer->conn);
+
+	if (conn)
+		atomic_inc(&conn->submitters);
+	return conn;
+}
+
+/**
+ * rblk_conn_put() - drop a reference of rblk_conn_get()
+ * @conn: connection
+ *
+ * Teardown may free @conn as soon as the count is zero, so the wake-up
+ * happens under the wait queue's lock, which teardown takes once more
+ * before freeing.
+ *
+ * Context: any.
+ */
+void rblk_conn_put(struct rblk_conn *conn)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&conn->submit_wait.lock, flags);
+	if (atomic_dec_and_test(&conn->submitters))
+		wake_up_all_locked(&conn->submit_wait);
+	spin_unlock_irqrestore(&conn->submit_wait.lock, flags);
+}
+
+/* A leg slot is free again (its ACK came).  io_work. */
+static void rblk_conn_leg_slot_put(struct rblk_conn *conn)
+{
+	atomic_dec(&conn->legs);
+	if (wq_has_sleeper(&conn->submit_wait))
+		wake_up_all(&conn->submit_wait);
+}
+
+/**
  * rblk_conn_queue_leg() - register a leg and queue its packet
- * @conn: connection, kept alive by the caller's rcu_read_lock()
+ * @conn: connection, kept by the caller with rblk_conn_get()
  * @leg: leg with req, peer and command set
+ *
+ * Waits while RBLK_MAX_LEGS_PER_CONN legs wait for this peer's answers
+ * (backpressure: the submitter waits, the request never fails for it), and
+ * allocates the request id with GFP_NOIO.  A peer that answers nothing is
+ * disconnected by the request timeout, which ends the wait.
  *
  * Return: 1 when queued (the leg then completes through
  * rblk_leg_complete()); otherwise the caller keeps the leg and gets 0 when
@@ -287,7 +337,7 @@ static int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
  * (write zeroes not negotiated), -ENOMEM or -EBUSY (no request id): the
  * peer misses this write.
  *
- * Context: any; takes conn->submit_lock with irqs saved.
+ * Context: process context, may sleep; no spinlock held.
  */
 int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 {
@@ -297,20 +347,29 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 	int ret;
 	u64 id;
 
-	spin_lock_irqsave(&conn->submit_lock, flags);
-	ret = -ENOTCONN;
-	if (conn->dead)
-		goto out;
-	ret = 0;
 	if (bio_op(master) == REQ_OP_DISCARD && !(conn->features & RBLK_FEAT_DISCARD))
-		goto out;
-	ret = -EOPNOTSUPP;
+		return 0;
 	if (bio_op(master) == REQ_OP_WRITE_ZEROES &&
 	    !(conn->features & RBLK_FEAT_WRITE_ZEROES))
-		goto out;
-	ret = rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_ATOMIC);
-	if (ret)
-		goto out;
+		return -EOPNOTSUPP;
+	wait_event(conn->submit_wait,
+		   atomic_add_unless(&conn->legs, 1, RBLK_MAX_LEGS_PER_CONN) ||
+		   READ_ONCE(conn->dead));
+	if (READ_ONCE(conn->dead))
+		return -ENOTCONN;	/* the slot dies with the connection */
+	ret = rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_NOIO);
+	if (ret) {
+		rblk_conn_leg_slot_put(conn);
+		return ret;
+	}
+
+	/* teardown takes the ids only after every submitter has left */
+	spin_lock_irqsave(&conn->submit_lock, flags);
+	if (conn->dead) {
+		spin_unlock_irqrestore(&conn->submit_lock, flags);
+		rblk_reqid_take(&conn->reqids, id);
+		return -ENOTCONN;
+	}
 
 	switch (leg->command) {
 	case RBLK_P_DATA: {
@@ -357,10 +416,8 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 	}
 	}
 	rblk_send_queue(conn, s);
-	ret = 1;
-out:
 	spin_unlock_irqrestore(&conn->submit_lock, flags);
-	return ret;
+	return 1;
 }
 
 /**
@@ -389,7 +446,7 @@ int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id)
 	role = command == RBLK_P_ROLE_REQ ? RBLK_ROLE_PRIMARY : dev->role;
 	disk = dev->disk_state;
 	spin_unlock(&dev->state_lock);
-	rblk_state_encode(&p, role, disk);
+	rblk_state_encode(&p, role, rblk_wire_disk_state(disk));
 
 	if (command == RBLK_P_ROLE_REQ) {
 		req_id = atomic64_inc_return(&rblk_ctl_id);
@@ -534,6 +591,8 @@ static void rblk_pwrite_finish(struct rblk_pwrite *pw)
 	rblk_send_queue(conn, &pw->ack);
 
 	spin_lock_irqsave(&conn->pwrites_wait.lock, flags);
+	atomic_sub(pw->command == RBLK_P_DATA ? pw->data.data_bytes : 0,
+		   &conn->pwrite_bytes_inflight);
 	if (atomic_dec_and_test(&conn->pwrites_inflight))
 		wake_up_locked(&conn->pwrites_wait);
 	spin_unlock_irqrestore(&conn->pwrites_wait.lock, flags);
@@ -544,6 +603,8 @@ static void rblk_pwrite_endio(struct bio *bio)
 	struct rblk_pwrite *pw = container_of(bio, struct rblk_pwrite, bio);
 
 	pw->status = blk_status_to_errno(bio->bi_status);
+	if (pw->status)
+		rblk_local_io_error(pw->conn->peer->dev);
 	rblk_pwrite_finish(pw);
 }
 
@@ -569,6 +630,8 @@ static void rblk_pwrite_work(struct work_struct *work)
 			ret = 0;
 	}
 	pw->status = ret;
+	if (ret)
+		rblk_local_io_error(pw->conn->peer->dev);
 	rblk_pwrite_finish(pw);
 }
 
@@ -599,6 +662,8 @@ static void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	struct rblk_device *dev = conn->peer->dev;
 
 	atomic_inc(&conn->pwrites_inflight);
+	if (pw->command == RBLK_P_DATA)
+		atomic_add(pw->data.data_bytes, &conn->pwrite_bytes_inflight);
 	if (!percpu_ref_tryget_live(&dev->local_ref)) {
 		pw->status = -ENOMEDIUM;
 		rblk_pwrite_finish(pw);
@@ -808,6 +873,8 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return -EPROTO;
 		}
 		rblk_reqid_take(&conn->reqids, info->request_id);
+		atomic64_inc(&conn->answers);
+		rblk_conn_leg_slot_put(conn);
 		rblk_leg_complete(leg, status);
 		return 0;
 	case RBLK_P_PING:
@@ -994,6 +1061,18 @@ static int rblk_try_recv(struct rblk_conn *conn)
 
 	switch (conn->rx_state) {
 	case RBLK_RX_HDR:
+		/*
+		 * Enough received work is pending: leave the rest in the
+		 * socket (its completions queue io_work again).
+		 */
+		if (!conn->rx_off &&
+		    (atomic_read(&conn->pwrites_inflight) >= RBLK_MAX_PWRITES_PER_CONN ||
+		     atomic_read(&conn->pwrite_bytes_inflight) >=
+		     RBLK_MAX_PWRITE_BYTES_PER_CONN)) {
+			WRITE_ONCE(conn->rx_throttled, true);
+			return -EAGAIN;
+		}
+		WRITE_ONCE(conn->rx_throttled, false);
 		ret = rblk_recv_part(conn, &conn->rx_hdr, sizeof(conn->rx_hdr));
 		if (ret < 0)
 			return ret;
@@ -1080,6 +1159,32 @@ fail:
 		rblk_conn_fail(conn, ret, "socket error");
 }
 
+/*
+ * Has the peer answered no request for request_timeout_ms * ko_count while
+ * requests waited?  A peer whose disk hangs still answers pings, so this,
+ * not the ping timeout, bounds how long a write waits for it.  Checked by
+ * ping_work only, so the disconnect comes between the timeout and two
+ * ping intervals after it.
+ */
+static bool rblk_request_timed_out(struct rblk_conn *conn)
+{
+	const struct rblk_peer_config *cfg = &conn->peer->cfg;
+	u64 answers = atomic64_read(&conn->answers);
+
+	if (!atomic_read(&conn->legs)) {
+		conn->ko_armed = false;
+		return false;
+	}
+	if (!conn->ko_armed || answers != conn->ko_answers) {
+		conn->ko_armed = true;
+		conn->ko_answers = answers;
+		conn->ko_since = jiffies;
+		return false;
+	}
+	return time_after(jiffies, conn->ko_since +
+			  msecs_to_jiffies(cfg->request_timeout_ms) * cfg->ko_count);
+}
+
 static void rblk_ping_work(struct work_struct *work)
 {
 	struct rblk_conn *conn = container_of(to_delayed_work(work), struct rblk_conn,
@@ -1089,6 +1194,14 @@ static void rblk_ping_work(struct work_struct *work)
 
 	if (atomic_read(&conn->failed))
 		return;
+	/* while we do not read, the peer's packets wait in the socket */
+	if (READ_ONCE(conn->rx_throttled))
+		WRITE_ONCE(conn->last_rx_jiffies, jiffies);
+	if (rblk_request_timed_out(conn)) {
+		rblk_conn_fail(conn, -ETIMEDOUT, "request timeout: no answer for %u ms",
+			       cfg->request_timeout_ms * cfg->ko_count);
+		return;
+	}
 	if (time_after(jiffies, READ_ONCE(conn->last_rx_jiffies) + timeout)) {
 		rblk_conn_fail(conn, -ETIMEDOUT, "ping timeout: nothing received for %u ms",
 			       cfg->ping_timeout_ms);
@@ -1406,7 +1519,7 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 	local.size_sectors = dev->size_sectors;
 	local.logical_block_size_bytes = dev->logical_block_size_bytes;
 	local.role = dev->role;
-	local.disk_state = dev->disk_state;
+	local.disk_state = rblk_wire_disk_state(dev->disk_state);
 	*gen = dev->state_gen;
 	spin_unlock(&dev->state_lock);
 
@@ -1492,6 +1605,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	INIT_DELAYED_WORK(&conn->ping_work, rblk_ping_work);
 	atomic_set(&conn->pwrites_inflight, 0);
 	init_waitqueue_head(&conn->pwrites_wait);
+	init_waitqueue_head(&conn->submit_wait);
 	conn->rx_state = RBLK_RX_HDR;
 	conn->last_rx_jiffies = jiffies;
 
@@ -1587,6 +1701,7 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	conn->dead = true;
 	spin_unlock_irqrestore(&conn->submit_lock, flags);
 	atomic_set(&conn->failed, 1);
+	wake_up_all(&conn->submit_wait);	/* submitters waiting for a slot */
 
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_user_data = NULL;
@@ -1606,6 +1721,10 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 
 	RCU_INIT_POINTER(peer->conn, NULL);
 	synchronize_rcu();
+	/* nobody finds it now; wait for those who did (rblk_conn_get()) */
+	wait_event(conn->submit_wait, !atomic_read(&conn->submitters));
+	spin_lock_irq(&conn->submit_wait.lock);
+	spin_unlock_irq(&conn->submit_wait.lock);
 
 	if (conn->cur_send)
 		rblk_send_release(conn, conn->cur_send);
@@ -1780,7 +1899,7 @@ void rblk_peer_init(struct rblk_peer *peer)
  * connection or listening socket; it may be freed after an RCU grace
  * period.  Waits for in-flight requests of the connection to drain.
  *
- * Context: process context, may sleep; caller holds rblk_devices_mutex.
+ * Context: process context, may sleep; caller holds the device's mutex.
  */
 void rblk_peer_shutdown(struct rblk_peer *peer)
 {
@@ -1808,7 +1927,7 @@ void rblk_peer_shutdown(struct rblk_peer *peer)
  * rblk_peer_connect() - start (or keep) connecting a peer
  * @peer: peer
  *
- * Context: process context; caller holds rblk_devices_mutex.
+ * Context: process context; caller holds the device's mutex.
  */
 void rblk_peer_connect(struct rblk_peer *peer)
 {
@@ -1827,7 +1946,7 @@ void rblk_peer_connect(struct rblk_peer *peer)
  * sockets closed.  May wait up to the peer's connect timeout when an
  * attempt is in progress.
  *
- * Context: process context, may sleep; caller holds rblk_devices_mutex.
+ * Context: process context, may sleep; caller holds the device's mutex.
  */
 void rblk_peer_disconnect(struct rblk_peer *peer)
 {
@@ -1843,7 +1962,7 @@ void rblk_peer_disconnect(struct rblk_peer *peer)
  * @peer: peer
  * @ps: filled completely
  *
- * Context: process context; caller holds rblk_devices_mutex.
+ * Context: process context; caller holds the device's mutex.
  */
 void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 {

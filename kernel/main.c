@@ -3,9 +3,18 @@
  * rblk - replicated block device: module init/exit, device objects,
  * gendisk, backing device, roles.
  *
- * Every management call (rblk.h, called by nl.c) holds rblk_devices_mutex
- * from start to end, so configuration changes are serialised and a device
- * cannot go away under one.  The I/O path never takes it.
+ * Locking of management calls (rblk.h, called by nl.c, which is
+ * parallel_ops): rblk_devices_mutex protects only the minor -> device
+ * xarray and is held for lookups, never across a wait.  Each device has
+ * its own mutex (dev->mutex), held by every management call of that device
+ * from start to end, so the configuration of one device is serialised and
+ * a call that waits for the network or a disk (promotion, disconnect,
+ * detach) holds up no other device.  A reference (dev->ref) keeps the
+ * device's memory while a call waits for its mutex; a call that then finds
+ * it deleted fails with -ENODEV.  Status takes neither mutex of a device:
+ * it reads under the state lock and RCU.  Lock order: dev->mutex, then
+ * rblk_devices_mutex (rblk_devices_mutex is never held while taking
+ * dev->mutex).  The I/O path takes neither.
  */
 
 #include <linux/blkdev.h>
@@ -25,7 +34,7 @@ mempool_t *rblk_leg_pool;
 mempool_t *rblk_page_pool;
 
 static int rblk_major;
-static DEFINE_MUTEX(rblk_devices_mutex);	/* protects rblk_devices and configuration */
+static DEFINE_MUTEX(rblk_devices_mutex);	/* protects rblk_devices (lookups only) */
 static DEFINE_XARRAY(rblk_devices);		/* minor -> struct rblk_device */
 
 static void rblk_set_err(struct netlink_ext_ack *extack, const char *msg)
@@ -101,6 +110,61 @@ void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state)
 	rblk_announce_state(dev);
 }
 
+static void rblk_backing_close(struct rblk_device *dev, bool keep_size);
+
+/**
+ * rblk_local_io_error() - a write (or flush) of the backing device failed
+ * @dev: device
+ *
+ * Schedules the device's on-io-error policy (rblk_io_error_work()).
+ *
+ * Context: any, including hard irq (bio completion).
+ */
+void rblk_local_io_error(struct rblk_device *dev)
+{
+	if (!test_and_set_bit(0, &dev->io_failed))
+		mod_delayed_work(rblk_wq, &dev->io_error_work, 0);
+}
+
+/*
+ * Apply the on-io-error policy of a device whose backing device failed a
+ * write.  detach: the disk is Failed, then closed once its I/O has drained
+ * (Diskless; the device keeps its size, so an opener sees no resize, and
+ * its I/O fails until a disk is attached again).  pass-on: the disk keeps
+ * serving, but lacks a write its peers may hold: Inconsistent.
+ *
+ * Takes the device's mutex with a trylock (and retries) so that device
+ * deletion can cancel this work while holding it.
+ */
+static void rblk_io_error_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(to_delayed_work(work), struct rblk_device,
+					       io_error_work);
+
+	if (!mutex_trylock(&dev->mutex)) {
+		queue_delayed_work(rblk_wq, &dev->io_error_work, HZ / 10);
+		return;
+	}
+	if (!test_and_clear_bit(0, &dev->io_failed) || !dev->backing.bdev ||
+	    READ_ONCE(dev->deleting))
+		goto out;
+	if (dev->on_io_error == RBLK_ON_IO_ERROR_PASS_ON) {
+		pr_err("%s: write error on the backing device: disk inconsistent (on-io-error pass-on)\n",
+		       dev->disk->disk_name);
+		rblk_set_disk_state(dev, RBLK_DISK_INCONSISTENT);
+		goto out;
+	}
+	pr_err("%s: write error on the backing device: detaching it (on-io-error detach)\n",
+	       dev->disk->disk_name);
+	rblk_set_disk_state(dev, RBLK_DISK_FAILED);
+	rblk_backing_close(dev, true);
+	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, RBLK_DISK_DISKLESS, NULL);
+	rblk_announce_state(dev);
+	pr_info("%s: detached after an I/O error\n", dev->disk->disk_name);
+out:
+	mutex_unlock(&dev->mutex);
+}
+
 /* ------------------------------------------------------------------------
  * block device operations
  */
@@ -157,13 +221,56 @@ static const struct block_device_operations rblk_fops = {
  * devices
  */
 
-static struct rblk_device *rblk_find(u32 minor, struct netlink_ext_ack *extack)
+static void rblk_device_release(struct kref *ref)
 {
-	struct rblk_device *dev = xa_load(&rblk_devices, minor);
+	struct rblk_device *dev = container_of(ref, struct rblk_device, ref);
 
-	if (!dev)
-		rblk_set_err(extack, "no such device");
+	free_percpu(dev->stats);
+	kfree(dev);
+}
+
+static void rblk_device_put(struct rblk_device *dev)
+{
+	kref_put(&dev->ref, rblk_device_release);
+}
+
+/* A reference to the device of @minor, or NULL.  Process context. */
+static struct rblk_device *rblk_device_get(u32 minor)
+{
+	struct rblk_device *dev;
+
+	mutex_lock(&rblk_devices_mutex);
+	dev = xa_load(&rblk_devices, minor);
+	if (dev)
+		kref_get(&dev->ref);
+	mutex_unlock(&rblk_devices_mutex);
 	return dev;
+}
+
+/*
+ * Find a device and take its mutex for a management call; NULL (with the
+ * extack message) when there is none or it was deleted meanwhile.  Undo
+ * with rblk_device_unlock().  Process context, may sleep.
+ */
+static struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev = rblk_device_get(minor);
+
+	if (dev) {
+		mutex_lock(&dev->mutex);
+		if (!READ_ONCE(dev->deleting))
+			return dev;
+		mutex_unlock(&dev->mutex);
+		rblk_device_put(dev);
+	}
+	rblk_set_err(extack, "no such device");
+	return NULL;
+}
+
+static void rblk_device_unlock(struct rblk_device *dev)
+{
+	mutex_unlock(&dev->mutex);
+	rblk_device_put(dev);
 }
 
 static void rblk_local_ref_release(struct percpu_ref *ref)
@@ -179,7 +286,7 @@ static bool rblk_any_peer_connected(struct rblk_device *dev)
 
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
-						lockdep_is_held(&rblk_devices_mutex));
+						lockdep_is_held(&dev->mutex));
 
 		if (peer && rblk_peer_is_connected(peer))
 			return true;
@@ -194,7 +301,7 @@ static bool rblk_any_peer_primary(struct rblk_device *dev)
 
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
-						lockdep_is_held(&rblk_devices_mutex));
+						lockdep_is_held(&dev->mutex));
 
 		if (!peer)
 			continue;
@@ -257,6 +364,8 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	strscpy(dev->resource_name, cfg->resource_name, sizeof(dev->resource_name));
 	strscpy(dev->cluster_name, cfg->cluster_name, sizeof(dev->cluster_name));
 	spin_lock_init(&dev->state_lock);
+	mutex_init(&dev->mutex);
+	kref_init(&dev->ref);
 	dev->role = RBLK_ROLE_SECONDARY;
 	dev->disk_state = RBLK_DISK_DISKLESS;
 	dev->logical_block_size_bytes = SECTOR_SIZE;
@@ -264,6 +373,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	init_waitqueue_head(&dev->role_wait);
 	rblk_conflicts_init(&dev->conflicts);
 	dev->primary_peer = RBLK_NO_PEER;
+	INIT_DELAYED_WORK(&dev->io_error_work, rblk_io_error_work);
 	atomic_set(&dev->inflight, 0);
 	/* diskless: an exited ref makes every percpu_ref_tryget_live() fail */
 	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release,
@@ -330,19 +440,27 @@ free_dev:
 	return ret;
 }
 
-static void rblk_backing_close(struct rblk_device *dev)
+/*
+ * Stop using the backing device: Diskless, after its I/O has drained.
+ * @keep_size: the device keeps its size (detach after an I/O error, the
+ * device may be open); else it shrinks to 0.  dev->mutex held.
+ */
+static void rblk_backing_close(struct rblk_device *dev, bool keep_size)
 {
 	spin_lock(&dev->state_lock);
 	dev->disk_state = RBLK_DISK_DISKLESS;
-	dev->size_sectors = 0;
+	if (!keep_size)
+		dev->size_sectors = 0;
 	dev->state_gen++;
+	dev->backing_path[0] = '\0';
 	spin_unlock(&dev->state_lock);
 	percpu_ref_kill(&dev->local_ref);
 	wait_for_completion(&dev->local_done);
 	percpu_ref_exit(&dev->local_ref);
-	set_capacity_and_notify(dev->disk, 0);
+	if (!keep_size)
+		set_capacity_and_notify(dev->disk, 0);
 	rblk_compat_bdev_close(&dev->backing, dev);
-	dev->backing_path[0] = '\0';
+	clear_bit(0, &dev->io_failed);
 }
 
 static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
@@ -356,27 +474,32 @@ static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
 	rblk_notify(dev, RBLK_EVENT_PEER_REMOVED, node_id, 0, NULL);
 }
 
-/* Tear a device down completely.  rblk_devices_mutex held, not open. */
+/*
+ * Tear a device down completely: dev->mutex held, deleting set (so it is
+ * not opened any more and other management calls give up).  The memory
+ * goes with the last reference.
+ */
 static void rblk_device_destroy(struct rblk_device *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
-						lockdep_is_held(&rblk_devices_mutex));
+						lockdep_is_held(&dev->mutex));
 
 		if (peer)
 			rblk_peer_free(dev, peer);
 	}
 	if (dev->backing.bdev)
-		rblk_backing_close(dev);
+		rblk_backing_close(dev, false);
+	cancel_delayed_work_sync(&dev->io_error_work);
 	pr_info("%s: deleted\n", dev->disk->disk_name);
+	mutex_lock(&rblk_devices_mutex);
+	xa_erase(&rblk_devices, dev->minor);
+	mutex_unlock(&rblk_devices_mutex);
 	del_gendisk(dev->disk);
 	put_disk(dev->disk);
-	xa_erase(&rblk_devices, dev->minor);
 	rblk_notify(dev, RBLK_EVENT_DEVICE_DELETED, -1, 0, NULL);
-	free_percpu(dev->stats);
-	kfree(dev);
 }
 
 /**
@@ -393,27 +516,22 @@ int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack)
 	struct rblk_device *dev;
 	int ret = 0;
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	spin_lock(&dev->state_lock);
 	if (dev->open_count) {
 		ret = -EBUSY;
 	} else {
-		dev->deleting = true;
+		WRITE_ONCE(dev->deleting, true);
 		dev->state_gen++;
 	}
 	spin_unlock(&dev->state_lock);
-	if (ret) {
+	if (ret)
 		rblk_set_err(extack, "device is open");
-		goto out;
-	}
-	rblk_device_destroy(dev);
-out:
-	mutex_unlock(&rblk_devices_mutex);
+	else
+		rblk_device_destroy(dev);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -422,6 +540,7 @@ out:
  * @minor: device
  * @path: path of the backing block device, opened exclusively
  * @assume_uptodate: the disk state becomes UpToDate instead of Inconsistent
+ * @on_io_error: what a failed write of the backing device does
  * @extack: error message
  *
  * Size (512-byte sectors), logical/physical block size, max request size
@@ -435,7 +554,7 @@ out:
  * Context: process context, may sleep.
  */
 int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
-		       struct netlink_ext_ack *extack)
+		       enum rblk_on_io_error on_io_error, struct netlink_ext_ack *extack)
 {
 	struct rblk_bdev_handle h = { };
 	struct rblk_device *dev;
@@ -445,12 +564,9 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 	u64 size;
 	int ret;
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	if (dev->backing.bdev) {
 		rblk_set_err(extack, "a backing device is already attached");
 		ret = -EBUSY;
@@ -504,8 +620,9 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 	dev->logical_block_size_bytes = lim.logical_block_size_bytes;
 	dev->disk_state = state;
 	dev->state_gen++;
-	spin_unlock(&dev->state_lock);
+	dev->on_io_error = on_io_error;
 	strscpy(dev->backing_path, path, sizeof(dev->backing_path));
+	spin_unlock(&dev->state_lock);
 	set_capacity_and_notify(dev->disk, size);
 	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, state, NULL);
 	pr_info("%s: attached %s, %llu sectors, %s\n", dev->disk->disk_name, path, size,
@@ -515,7 +632,7 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 close:
 	rblk_compat_bdev_close(&h, dev);
 out:
-	mutex_unlock(&rblk_devices_mutex);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -536,12 +653,9 @@ int rblk_device_detach(u32 minor, struct netlink_ext_ack *extack)
 	struct rblk_device *dev;
 	int ret = 0;
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	if (!dev->backing.bdev) {
 		rblk_set_err(extack, "no backing device attached");
 		ret = -ENOMEDIUM;
@@ -557,11 +671,11 @@ int rblk_device_detach(u32 minor, struct netlink_ext_ack *extack)
 		ret = -EBUSY;
 		goto out;
 	}
-	rblk_backing_close(dev);
+	rblk_backing_close(dev, false);
 	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, RBLK_DISK_DISKLESS, NULL);
 	pr_info("%s: detached\n", dev->disk->disk_name);
 out:
-	mutex_unlock(&rblk_devices_mutex);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -624,13 +738,13 @@ int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_
 						RBLK_RECONNECT_MIN_MS_DEFAULT);
 	c.reconnect_max_ms = rblk_ms_or_default(c.reconnect_max_ms,
 						RBLK_RECONNECT_MAX_MS_DEFAULT);
+	c.request_timeout_ms = rblk_ms_or_default(c.request_timeout_ms,
+						  RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
+	c.ko_count = clamp_t(u32, c.ko_count ?: RBLK_KO_COUNT_DEFAULT, 1, RBLK_KO_COUNT_MAX);
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	ret = rblk_check_peer_config(dev, &c, extack);
 	if (ret)
 		goto out;
@@ -657,7 +771,7 @@ int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_
 	dev->nr_peers++;
 	rblk_notify(dev, RBLK_EVENT_PEER_ADDED, c.node_id, 0, NULL);
 out:
-	mutex_unlock(&rblk_devices_mutex);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -668,7 +782,7 @@ static struct rblk_peer *rblk_find_peer(struct rblk_device *dev, u32 node_id,
 
 	if (node_id < RBLK_MAX_PEERS)
 		peer = rcu_dereference_protected(dev->peers[node_id],
-						 lockdep_is_held(&rblk_devices_mutex));
+						 lockdep_is_held(&dev->mutex));
 	if (!peer)
 		rblk_set_err(extack, "no such peer");
 	return peer;
@@ -694,12 +808,9 @@ int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack
 	struct rblk_peer *peer;
 	int ret = 0;
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	peer = rblk_find_peer(dev, peer_node_id, extack);
 	if (!peer) {
 		ret = -ENOENT;
@@ -713,7 +824,7 @@ int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack
 	 */
 	clear_bit(peer_node_id, &dev->peers_missed_writes);
 out:
-	mutex_unlock(&rblk_devices_mutex);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -725,12 +836,9 @@ static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_pe
 	unsigned int i;
 	int ret = 0;
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	if (peer_node_id >= 0) {
 		peer = rblk_find_peer(dev, peer_node_id, extack);
 		if (peer)
@@ -741,12 +849,12 @@ static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_pe
 	}
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		peer = rcu_dereference_protected(dev->peers[i],
-						 lockdep_is_held(&rblk_devices_mutex));
+						 lockdep_is_held(&dev->mutex));
 		if (peer)
 			fn(peer);
 	}
 out:
-	mutex_unlock(&rblk_devices_mutex);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -800,7 +908,7 @@ static bool rblk_role_replies_done(struct rblk_device *dev, const bool *asked)
 		if (!asked[i])
 			continue;
 		peer = rcu_dereference_protected(dev->peers[i],
-						 lockdep_is_held(&rblk_devices_mutex));
+						 lockdep_is_held(&dev->mutex));
 		spin_lock_bh(&peer->lock);
 		if (!peer->role_reply_done)
 			done = false;
@@ -825,7 +933,7 @@ static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ac
 
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
-						lockdep_is_held(&rblk_devices_mutex));
+						lockdep_is_held(&dev->mutex));
 
 		if (!peer)
 			continue;
@@ -849,7 +957,7 @@ static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ac
 		if (!asked[i])
 			continue;
 		peer = rcu_dereference_protected(dev->peers[i],
-						 lockdep_is_held(&rblk_devices_mutex));
+						 lockdep_is_held(&dev->mutex));
 		spin_lock_bh(&peer->lock);
 		status = peer->role_reply_done ? peer->role_reply_status : -ETIMEDOUT;
 		peer->role_req_id = 0;
@@ -900,12 +1008,9 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 	bool peer_primary;
 	int ret;
 
-	mutex_lock(&rblk_devices_mutex);
-	dev = rblk_find(minor, extack);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
 	peer_primary = rblk_any_peer_primary(dev);
 	spin_lock(&dev->state_lock);
 	/* a peer we granted promotion to counts as primary already */
@@ -954,7 +1059,7 @@ changed:
 		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, disk, NULL);
 	pr_info("%s: now %s\n", dev->disk->disk_name, rblk_role_name(role));
 out:
-	mutex_unlock(&rblk_devices_mutex);
+	rblk_device_unlock(dev);
 	return ret;
 }
 
@@ -967,9 +1072,12 @@ out:
  * @minor: device
  * @st: filled completely (large: allocate it)
  *
+ * Takes no management lock of the device: answers at once even while a
+ * management call of the same device waits for the network or a disk.
+ *
  * Return: 0 or -ENODEV.
  *
- * Context: process context, may sleep (waits for running management calls).
+ * Context: process context (takes rblk_devices_mutex briefly).
  */
 int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 {
@@ -977,18 +1085,15 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	unsigned int i, cpu;
 
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&rblk_devices_mutex);
-	dev = xa_load(&rblk_devices, minor);
-	if (!dev) {
-		mutex_unlock(&rblk_devices_mutex);
+	dev = rblk_device_get(minor);
+	if (!dev)
 		return -ENODEV;
-	}
 	st->minor = dev->minor;
 	st->node_id = dev->node_id;
 	strscpy(st->resource_name, dev->resource_name, sizeof(st->resource_name));
 	strscpy(st->cluster_name, dev->cluster_name, sizeof(st->cluster_name));
-	strscpy(st->backing_path, dev->backing_path, sizeof(st->backing_path));
 	spin_lock(&dev->state_lock);
+	strscpy(st->backing_path, dev->backing_path, sizeof(st->backing_path));
 	st->role = dev->role;
 	st->disk_state = dev->disk_state;
 	st->size_sectors = dev->size_sectors;
@@ -1007,14 +1112,15 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 		st->errors += s->errors;
 	}
 	st->inflight = atomic_read(&dev->inflight);
+	rcu_read_lock();
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
-		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
-						lockdep_is_held(&rblk_devices_mutex));
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
 
 		if (peer)
 			rblk_peer_get_status(peer, &st->peers[st->nr_peers++]);
 	}
-	mutex_unlock(&rblk_devices_mutex);
+	rcu_read_unlock();
+	rblk_device_put(dev);
 	return 0;
 }
 
@@ -1108,10 +1214,20 @@ static void __exit rblk_exit(void)
 	unsigned long idx;
 
 	rblk_nl_exit();
-	mutex_lock(&rblk_devices_mutex);
-	xa_for_each(&rblk_devices, idx, dev)
+	/* no management call runs any more: nl is gone */
+	for (;;) {
+		idx = 0;
+		mutex_lock(&rblk_devices_mutex);
+		dev = xa_find(&rblk_devices, &idx, RBLK_MAX_MINOR, XA_PRESENT);
+		mutex_unlock(&rblk_devices_mutex);
+		if (!dev)
+			break;
+		mutex_lock(&dev->mutex);
+		WRITE_ONCE(dev->deleting, true);
 		rblk_device_destroy(dev);
-	mutex_unlock(&rblk_devices_mutex);
+		mutex_unlock(&dev->mutex);
+		rblk_device_put(dev);
+	}
 	xa_destroy(&rblk_devices);
 	unregister_blkdev(rblk_major, RBLK_DRIVER_NAME);
 	rcu_barrier();

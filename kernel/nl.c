@@ -10,8 +10,10 @@
  * work is done by the management API (main.c, conn.c), which sets its own
  * extack messages.
  *
- * Handlers run in process context under the genetlink mutex (the family is
- * not parallel_ops) and hold no rblk lock.
+ * The family is parallel_ops: handlers run in process context without the
+ * genetlink mutex, concurrently, and hold no rblk lock; the management API
+ * serialises the calls of each device itself (main.c), so a call that waits
+ * for the network or a disk holds up no other device.
  *
  * Events are built by rblk_nl_notify() in any context and multicast from a
  * work item, in the order they were raised.
@@ -52,6 +54,7 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_BACKING_PATH]		= { .type = NLA_NUL_STRING,
 					    .len = RBLK_PATH_MAX_BYTES - 1 },
 	[RBLK_A_ASSUME_UPTODATE]	= { .type = NLA_FLAG },
+	[RBLK_A_ON_IO_ERROR]		= NLA_POLICY_MAX(NLA_U8, __RBLK_ON_IO_ERROR_MAX - 1),
 	[RBLK_A_FORCE]			= { .type = NLA_FLAG },
 	[RBLK_A_PEER_NODE_ID]		= NLA_POLICY_MAX(NLA_U32, RBLK_MAX_NODE_ID),
 	[RBLK_A_PEER_IP]		= { .type = NLA_BINARY,
@@ -65,6 +68,8 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_CONNECT_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_RECONNECT_MIN_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_RECONNECT_MAX_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
+	[RBLK_A_REQUEST_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
+	[RBLK_A_KO_COUNT]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_KO_COUNT_MAX),
 };
 
 static struct genl_family rblk_nl_family;
@@ -139,6 +144,9 @@ static int rblk_nl_attach(struct sk_buff *skb, struct genl_info *info)
 	}
 	return rblk_device_attach(minor, path,
 				  nla_get_flag(info->attrs[RBLK_A_ASSUME_UPTODATE]),
+				  info->attrs[RBLK_A_ON_IO_ERROR] ?
+				  nla_get_u8(info->attrs[RBLK_A_ON_IO_ERROR]) :
+				  RBLK_ON_IO_ERROR_DETACH,
 				  info->extack);
 }
 
@@ -253,6 +261,10 @@ static int rblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
 					      RBLK_RECONNECT_MIN_MS_DEFAULT);
 	cfg.reconnect_max_ms = rblk_nl_get_ms(info, RBLK_A_RECONNECT_MAX_MS,
 					      RBLK_RECONNECT_MAX_MS_DEFAULT);
+	cfg.request_timeout_ms = rblk_nl_get_ms(info, RBLK_A_REQUEST_TIMEOUT_MS,
+						RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
+	cfg.ko_count = info->attrs[RBLK_A_KO_COUNT] ?
+		       nla_get_u32(info->attrs[RBLK_A_KO_COUNT]) : RBLK_KO_COUNT_DEFAULT;
 	if (cfg.ping_interval_ms >= cfg.ping_timeout_ms) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    rblk_nl_blame(info, RBLK_A_PING_INTERVAL_MS,
@@ -630,6 +642,7 @@ static struct genl_family rblk_nl_family __ro_after_init = {
 	.maxattr	= RBLK_A_MAX,
 	.policy		= rblk_nl_policy,
 	.netnsok	= false,
+	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.ops		= rblk_nl_ops,
 	.n_ops		= ARRAY_SIZE(rblk_nl_ops),

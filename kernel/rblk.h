@@ -143,6 +143,7 @@ int rblk_state_decode(const struct rblk_p_state *p, enum rblk_role *role,
 int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 			   enum rblk_disk_state disk, unsigned int open_count,
 			   bool any_peer_primary, const char **why);
+enum rblk_disk_state rblk_wire_disk_state(enum rblk_disk_state state);
 const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);
@@ -259,11 +260,14 @@ struct rblk_peer_config {
 	u32 connect_timeout_ms;
 	u32 reconnect_min_ms;
 	u32 reconnect_max_ms;
+	u32 request_timeout_ms;	/* see RBLK_REQUEST_TIMEOUT_MS_DEFAULT */
+	u32 ko_count;		/* request timeouts in a row before disconnecting */
 };
 
 int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_ack *extack);
 int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack);
 int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
+		       enum rblk_on_io_error on_io_error,
 		       struct netlink_ext_ack *extack);
 int rblk_device_detach(u32 minor, struct netlink_ext_ack *extack);
 int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_ext_ack *extack);

@@ -10,6 +10,7 @@
 #include <linux/blkdev.h>
 #include <linux/bio.h>
 #include <linux/completion.h>
+#include <linux/kref.h>
 #include <linux/llist.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
@@ -27,6 +28,16 @@
 
 /* Largest request rblk forwards, 512-byte sectors. */
 #define RBLK_MAX_DATA_SECTORS	(RBLK_MAX_DATA_BYTES >> SECTOR_SHIFT)
+
+/* Requests sent to one peer and not yet answered; more wait for a slot. */
+#define RBLK_MAX_LEGS_PER_CONN		1024
+/*
+ * Requests received from the primary and not yet completed: beyond either
+ * bound the secondary stops reading the socket until some complete, and
+ * TCP's flow control holds the primary back.
+ */
+#define RBLK_MAX_PWRITES_PER_CONN	256
+#define RBLK_MAX_PWRITE_BYTES_PER_CONN	(32U << 20)
 
 /**
  * struct rblk_stats - per-cpu device counters (summed for status)
@@ -54,9 +65,10 @@ struct rblk_conn;
 /**
  * struct rblk_device - one /dev/rblkN
  *
- * Lifetime: created and freed by the management interface under
- * rblk_devices_mutex, which every management call holds; nothing else
- * frees a device.  Work items of its peers are cancelled before it goes.
+ * Lifetime: created by the management interface; deleted (gendisk, peers,
+ * backing device gone) under @mutex, freed with the last reference @ref
+ * (management calls hold one while they wait for @mutex).  Work items of
+ * its peers are cancelled before it goes.
  *
  * @minor: N of /dev/rblkN
  * @node_id: this node's id for the resource
@@ -78,11 +90,17 @@ struct rblk_conn;
  * @local_done: completed when @local_ref drops to zero after kill
  * @size_sectors: device size, 512-byte sectors (0 when diskless)
  * @logical_block_size_bytes: logical block size
- * @peers: peers by node id; written under rblk_devices_mutex, read under RCU
+ * @mutex: held by every management call of this device, start to end
+ * @ref: references of management calls and status (kref)
+ * @peers: peers by node id; written under @mutex, read under RCU
  * @nr_peers: number of configured peers
  * @primary_peer: node id of the peer this node accepts writes from (it
  *	was granted a ROLE_REQ or was primary in its HELLO), or
  *	RBLK_NO_PEER; under @state_lock
+ * @on_io_error: enum rblk_on_io_error of the attached backing device
+ * @io_failed: a write of the backing device failed (bit 0); handled by
+ *	@io_error_work
+ * @io_error_work: applies @on_io_error in process context
  * @conflicts: sector ranges of writes in flight (primary)
  * @stats: per-cpu counters
  * @inflight: upper-layer requests in flight
@@ -113,9 +131,14 @@ struct rblk_device {
 	u64 size_sectors;
 	u32 logical_block_size_bytes;
 
+	struct mutex mutex;		/* management calls of this device */
+	struct kref ref;
 	struct rblk_peer __rcu *peers[RBLK_MAX_PEERS];
 	unsigned int nr_peers;
 
+	enum rblk_on_io_error on_io_error;
+	unsigned long io_failed;
+	struct delayed_work io_error_work;
 	struct rblk_conflicts conflicts;
 	struct rblk_stats __percpu *stats;
 	atomic_t inflight;
@@ -265,7 +288,19 @@ struct rblk_send {
  * @rx_payload: fixed payload being received
  * @rx_pwrite: write being received, or NULL
  * @pwrites_inflight: received requests submitted and not yet completed
+ * @pwrite_bytes_inflight: their data bytes
  * @pwrites_wait: woken when @pwrites_inflight drops to zero
+ * @rx_throttled: io_work stopped reading: too much received work pending
+ * @submitters: submitters between finding the connection (RCU) and
+ *	queueing their leg; teardown waits for none to be left
+ * @legs: legs registered and not yet answered (at most
+ *	RBLK_MAX_LEGS_PER_CONN)
+ * @submit_wait: submitters waiting for a leg slot, and teardown waiting
+ *	for @submitters; woken when a slot frees or the connection dies
+ * @answers: ACKs received (request timeout)
+ * @ko_armed: requests were waiting at the last check (ping_work)
+ * @ko_answers: @answers at the last check that saw progress
+ * @ko_since: jiffies of that check
  * @last_rx_jiffies: time of the last received packet
  * @ping_id: id of the outstanding ping, 0 if none
  * @ping_sent_id: id of the last ping that was completely sent
@@ -308,7 +343,17 @@ struct rblk_conn {
 	struct rblk_pwrite *rx_pwrite;
 
 	atomic_t pwrites_inflight;
+	atomic_t pwrite_bytes_inflight;
 	wait_queue_head_t pwrites_wait;
+	bool rx_throttled;
+
+	atomic_t submitters;
+	atomic_t legs;
+	wait_queue_head_t submit_wait;
+	atomic64_t answers;
+	bool ko_armed;
+	u64 ko_answers;
+	unsigned long ko_since;
 	unsigned long last_rx_jiffies;
 	u64 ping_id;
 	u64 ping_sent_id;
@@ -328,6 +373,7 @@ struct rblk_conn {
  * @master: the upper-layer bio, completed when @pending drops to zero
  * @pending: 1 (submission) + 1 (local clone) + one per peer leg
  * @local_status: status of the local clone
+ * @peers_ok: legs written by a peer that was UpToDate
  * @acct_start: start time for the disk's I/O statistics, jiffies
  * @op_bytes: bytes of the request
  * @interval: its sector range in dev->conflicts while in flight (writes,
@@ -339,6 +385,7 @@ struct rblk_req {
 	struct bio *master;
 	atomic_t pending;
 	blk_status_t local_status;
+	atomic_t peers_ok;
 	unsigned long acct_start;
 	u32 op_bytes;
 	struct rblk_interval interval;
@@ -403,6 +450,7 @@ extern mempool_t *rblk_leg_pool;
 extern mempool_t *rblk_page_pool;
 
 void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state);
+void rblk_local_io_error(struct rblk_device *dev);
 void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_id,
 		 u32 value, const char *message);
 
@@ -416,6 +464,8 @@ void rblk_peer_shutdown(struct rblk_peer *peer);
 void rblk_peer_connect(struct rblk_peer *peer);
 void rblk_peer_disconnect(struct rblk_peer *peer);
 bool rblk_peer_is_connected(struct rblk_peer *peer);
+struct rblk_conn *rblk_conn_get(struct rblk_peer *peer);
+void rblk_conn_put(struct rblk_conn *conn);
 int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg);
 int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id);
 void rblk_peer_outdate(struct rblk_peer *peer);

@@ -66,6 +66,13 @@ static void rblk_req_put(struct rblk_req *req)
 	if (!atomic_dec_and_test(&req->pending))
 		return;
 	status = req->local_status;
+	/*
+	 * on-io-error detach: a write our disk failed but an UpToDate peer
+	 * holds is not lost; our disk goes away (rblk_local_io_error()).
+	 */
+	if (status && bio_op(master) != REQ_OP_READ && atomic_read(&req->peers_ok) &&
+	    READ_ONCE(dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH)
+		status = BLK_STS_OK;
 	/* done everywhere: overlapping writes may go now */
 	rblk_interval_remove(&dev->conflicts, &req->interval);
 	rblk_req_account(dev, master, req->op_bytes, status);
@@ -81,6 +88,9 @@ static void rblk_local_endio(struct bio *clone)
 {
 	struct rblk_req *req = container_of(clone, struct rblk_req, clone);
 
+	/* a failed read is passed on; a failed write fails the disk */
+	if (clone->bi_status && bio_op(clone) != REQ_OP_READ)
+		rblk_local_io_error(req->dev);
 	req->local_status = clone->bi_status;
 	rblk_req_put(req);
 }
@@ -104,6 +114,8 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 	if (status) {
 		rblk_peer_outdate(peer);
 	} else {
+		if (READ_ONCE(peer->peer_disk_state) == RBLK_DISK_UP_TO_DATE)
+			atomic_inc(&req->peers_ok);
 		atomic64_inc(&peer->acks);
 		switch (leg->command) {
 		case RBLK_P_DATA:
@@ -174,12 +186,14 @@ static void rblk_req_replicate(struct rblk_req *req)
 
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
-		conn = peer ? rcu_dereference(peer->conn) : NULL;
+		conn = peer ? rblk_conn_get(peer) : NULL;
 		if (peer && !conn && command != RBLK_P_FLUSH)
 			rblk_peer_outdate(peer);
+		rcu_read_unlock();
 		if (conn) {
 			int ret;
 
+			/* the peer stays while its connection is held */
 			leg->peer = peer;
 			atomic_inc(&req->pending);
 			atomic_inc(&peer->inflight);
@@ -198,8 +212,8 @@ static void rblk_req_replicate(struct rblk_req *req)
 				else if (ret < 0)
 					rblk_peer_missed_write(peer, conn, ret);
 			}
+			rblk_conn_put(conn);
 		}
-		rcu_read_unlock();
 	}
 	if (leg)
 		mempool_free(leg, rblk_leg_pool);
@@ -269,6 +283,7 @@ void rblk_submit_bio(struct bio *bio)
 	req->master = bio;
 	atomic_set(&req->pending, 2);	/* submitter + local clone */
 	req->local_status = BLK_STS_OK;
+	atomic_set(&req->peers_ok, 0);
 	req->acct_start = bio_start_io_acct(bio);
 	req->op_bytes = bio->bi_iter.bi_size;
 	req->interval.inserted = false;

@@ -52,8 +52,8 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 		return 0;
 
 	if (want == RBLK_ROLE_PRIMARY) {
-		if (disk == RBLK_DISK_DISKLESS) {
-			*why = "no backing device attached";
+		if (disk == RBLK_DISK_DISKLESS || disk == RBLK_DISK_FAILED) {
+			*why = "no usable backing device attached";
 			return -ENOMEDIUM;
 		}
 		if (any_peer_primary) {
@@ -216,6 +216,23 @@ enum rblk_disk_state rblk_local_disk_after_disconnect(enum rblk_role local_role,
 }
 
 /**
+ * rblk_wire_disk_state() - the disk state a node announces to its peers
+ * @state: this node's disk state
+ *
+ * A Failed disk (being detached after an I/O error) holds no usable data
+ * for the peers: it is announced as Diskless, which every protocol version
+ * knows.
+ *
+ * Context: any.
+ *
+ * Return: @state, or RBLK_DISK_DISKLESS for RBLK_DISK_FAILED.
+ */
+enum rblk_disk_state rblk_wire_disk_state(enum rblk_disk_state state)
+{
+	return state == RBLK_DISK_FAILED ? RBLK_DISK_DISKLESS : state;
+}
+
+/**
  * rblk_role_name() - lowercase name of a role, as rblkadm prints it
  * @role: any value
  *
@@ -244,7 +261,7 @@ const char *rblk_role_name(enum rblk_role role)
  * Context: any.
  *
  * Return: "diskless", "inconsistent", "outdated", "unknown", "up_to_date",
- * or "invalid".
+ * "failed", or "invalid".
  */
 const char *rblk_disk_state_name(enum rblk_disk_state state)
 {
@@ -259,6 +276,8 @@ const char *rblk_disk_state_name(enum rblk_disk_state state)
 		return "unknown";
 	case RBLK_DISK_UP_TO_DATE:
 		return "up_to_date";
+	case RBLK_DISK_FAILED:
+		return "failed";
 	}
 	return "invalid";
 }

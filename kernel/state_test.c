@@ -26,6 +26,7 @@ static const struct rblk_role_case rblk_role_cases[] = {
 	{ "promote while open", SEC, PRI, false, RBLK_DISK_UP_TO_DATE, 3, false, 0 },
 	{ "promote diskless", SEC, PRI, false, RBLK_DISK_DISKLESS, 0, false, -ENOMEDIUM },
 	{ "promote diskless forced", SEC, PRI, true, RBLK_DISK_DISKLESS, 0, false, -ENOMEDIUM },
+	{ "promote failed forced", SEC, PRI, true, RBLK_DISK_FAILED, 0, false, -ENOMEDIUM },
 	{ "promote diskless, peer primary", SEC, PRI, false, RBLK_DISK_DISKLESS, 0, true,
 	  -ENOMEDIUM },
 	{ "promote inconsistent", SEC, PRI, false, RBLK_DISK_INCONSISTENT, 0, false, -ESTALE },
@@ -113,6 +114,14 @@ static void rblk_state_test_peer_role_req(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EPROTO);
 }
 
+static void rblk_state_test_wire_disk_state(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, rblk_wire_disk_state(RBLK_DISK_FAILED), RBLK_DISK_DISKLESS);
+	KUNIT_EXPECT_EQ(test, rblk_wire_disk_state(RBLK_DISK_UP_TO_DATE), RBLK_DISK_UP_TO_DATE);
+	KUNIT_EXPECT_EQ(test, rblk_wire_disk_state(RBLK_DISK_OUTDATED), RBLK_DISK_OUTDATED);
+	KUNIT_EXPECT_EQ(test, rblk_wire_disk_state(RBLK_DISK_DISKLESS), RBLK_DISK_DISKLESS);
+}
+
 static void rblk_state_test_peer_may_write(struct kunit *test)
 {
 	KUNIT_EXPECT_TRUE(test, rblk_peer_may_write(SEC, 1, 1, PRI));
@@ -192,7 +201,8 @@ static void rblk_state_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_OUTDATED), "outdated");
 	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_UNKNOWN), "unknown");
 	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_UP_TO_DATE), "up_to_date");
-	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(5), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_FAILED), "failed");
+	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(6), "invalid");
 
 	KUNIT_EXPECT_STREQ(test, rblk_conn_state_name(RBLK_CONN_STANDALONE), "standalone");
 	KUNIT_EXPECT_STREQ(test, rblk_conn_state_name(RBLK_CONN_CONNECTING), "connecting");
@@ -205,6 +215,7 @@ static struct kunit_case rblk_state_test_cases[] = {
 	KUNIT_CASE_PARAM(rblk_state_test_role_change, rblk_role_gen_params),
 	KUNIT_CASE(rblk_state_test_peer_role_req),
 	KUNIT_CASE(rblk_state_test_peer_may_write),
+	KUNIT_CASE(rblk_state_test_wire_disk_state),
 	KUNIT_CASE(rblk_state_test_peer_disk_claimed),
 	KUNIT_CASE(rblk_state_test_peer_disk_after_disconnect),
 	KUNIT_CASE(rblk_state_test_local_disk_after_disconnect),

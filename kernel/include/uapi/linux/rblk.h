@@ -38,17 +38,24 @@
 #define RBLK_RECONNECT_MAX_MS_DEFAULT	10000
 #define RBLK_TIMEOUT_MS_MIN		10
 #define RBLK_TIMEOUT_MS_MAX		600000
+/*
+ * A peer that answers no request for request_timeout_ms * ko_count while
+ * requests wait for it is disconnected (and so outdated).
+ */
+#define RBLK_REQUEST_TIMEOUT_MS_DEFAULT	6000
+#define RBLK_KO_COUNT_DEFAULT		7
+#define RBLK_KO_COUNT_MAX		100
 
 enum rblk_cmd {
 	RBLK_CMD_UNSPEC,
 	RBLK_CMD_DEVICE_CREATE,	/* RESOURCE_NAME, MINOR, NODE_ID; [CLUSTER_NAME] */
 	RBLK_CMD_DEVICE_DELETE,	/* MINOR */
-	RBLK_CMD_ATTACH,	/* MINOR, BACKING_PATH; [ASSUME_UPTODATE] */
+	RBLK_CMD_ATTACH,	/* MINOR, BACKING_PATH; [ASSUME_UPTODATE, ON_IO_ERROR] */
 	RBLK_CMD_DETACH,	/* MINOR */
 	/*
 	 * MINOR, PEER_NODE_ID, PEER_IP, PEER_PORT, LOCAL_IP, LOCAL_PORT;
 	 * [PING_INTERVAL_MS, PING_TIMEOUT_MS, CONNECT_TIMEOUT_MS,
-	 *  RECONNECT_MIN_MS, RECONNECT_MAX_MS]
+	 *  RECONNECT_MIN_MS, RECONNECT_MAX_MS, REQUEST_TIMEOUT_MS, KO_COUNT]
 	 */
 	RBLK_CMD_PEER_ADD,
 	RBLK_CMD_PEER_REMOVE,	/* MINOR, PEER_NODE_ID */
@@ -112,6 +119,9 @@ enum rblk_attr {
 	RBLK_A_RECEIVED_BYTES,		/* peer: data bytes received from it */
 	RBLK_A_ERRORS,			/* device: failed requests; peer: protocol errors */
 	RBLK_A_LAST_ERROR,		/* string: peer: reason of the last connection failure */
+	RBLK_A_REQUEST_TIMEOUT_MS,	/* u32, RBLK_TIMEOUT_MS_MIN..RBLK_TIMEOUT_MS_MAX */
+	RBLK_A_KO_COUNT,		/* u32, 1..RBLK_KO_COUNT_MAX */
+	RBLK_A_ON_IO_ERROR,		/* u8, enum rblk_on_io_error (ATTACH, STATUS) */
 	__RBLK_A_MAX,
 };
 
@@ -129,6 +139,19 @@ enum rblk_disk_state {
 	RBLK_DISK_OUTDATED,		/* consistent but missed writes */
 	RBLK_DISK_UNKNOWN,		/* peer disk, peer not connected */
 	RBLK_DISK_UP_TO_DATE,
+	RBLK_DISK_FAILED,		/* local disk failed a write, being detached */
+};
+
+/* What a failed write of the backing device does (RBLK_A_ON_IO_ERROR). */
+enum rblk_on_io_error {
+	/*
+	 * Default: the disk goes Failed and is detached (Diskless); the write
+	 * succeeds if a connected UpToDate peer wrote it.
+	 */
+	RBLK_ON_IO_ERROR_DETACH,
+	/* The error goes to the upper layer; the local disk is Inconsistent. */
+	RBLK_ON_IO_ERROR_PASS_ON,
+	__RBLK_ON_IO_ERROR_MAX,
 };
 
 enum rblk_conn_state {
