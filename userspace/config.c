@@ -19,20 +19,24 @@
 
 #include "rblkadm.h"
 
-const char *const conf_opt_key[OPT_COUNT] = {
-	[OPT_PING_INTERVAL] = "ping-interval-ms",
-	[OPT_PING_TIMEOUT] = "ping-timeout-ms",
-	[OPT_CONNECT_TIMEOUT] = "connect-timeout-ms",
-	[OPT_RECONNECT_MIN] = "reconnect-min-ms",
-	[OPT_RECONNECT_MAX] = "reconnect-max-ms",
-};
+#define MS_OPT(key, attr, def) { key, attr, RBLK_TIMEOUT_MS_MIN, RBLK_TIMEOUT_MS_MAX, def, \
+				"milliseconds" }
 
-const uint32_t conf_opt_default[OPT_COUNT] = {
-	[OPT_PING_INTERVAL] = RBLK_PING_INTERVAL_MS_DEFAULT,
-	[OPT_PING_TIMEOUT] = RBLK_PING_TIMEOUT_MS_DEFAULT,
-	[OPT_CONNECT_TIMEOUT] = RBLK_CONNECT_TIMEOUT_MS_DEFAULT,
-	[OPT_RECONNECT_MIN] = RBLK_RECONNECT_MIN_MS_DEFAULT,
-	[OPT_RECONNECT_MAX] = RBLK_RECONNECT_MAX_MS_DEFAULT,
+const struct conf_opt_def conf_opt[OPT_COUNT] = {
+	[OPT_PING_INTERVAL] = MS_OPT("ping-interval-ms", RBLK_A_PING_INTERVAL_MS,
+				     RBLK_PING_INTERVAL_MS_DEFAULT),
+	[OPT_PING_TIMEOUT] = MS_OPT("ping-timeout-ms", RBLK_A_PING_TIMEOUT_MS,
+				    RBLK_PING_TIMEOUT_MS_DEFAULT),
+	[OPT_CONNECT_TIMEOUT] = MS_OPT("connect-timeout-ms", RBLK_A_CONNECT_TIMEOUT_MS,
+				       RBLK_CONNECT_TIMEOUT_MS_DEFAULT),
+	[OPT_RECONNECT_MIN] = MS_OPT("reconnect-min-ms", RBLK_A_RECONNECT_MIN_MS,
+				     RBLK_RECONNECT_MIN_MS_DEFAULT),
+	[OPT_RECONNECT_MAX] = MS_OPT("reconnect-max-ms", RBLK_A_RECONNECT_MAX_MS,
+				     RBLK_RECONNECT_MAX_MS_DEFAULT),
+	[OPT_REQUEST_TIMEOUT] = MS_OPT("request-timeout-ms", RBLK_A_REQUEST_TIMEOUT_MS,
+				       RBLK_REQUEST_TIMEOUT_MS_DEFAULT),
+	[OPT_KO_COUNT] = { "ko-count", RBLK_A_KO_COUNT, 1, RBLK_KO_COUNT_MAX,
+			   RBLK_KO_COUNT_DEFAULT, "a count" },
 };
 
 struct pctx {
@@ -319,10 +323,10 @@ static bool need_key(struct pctx *p, const yaml_node_t *m, const char *path,
 
 static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
 {
+	const struct conf_opt_def *d = &conf_opt[key];
 	struct conf_options *o = arg;
 
-	if (!get_u32(p, v, path, RBLK_TIMEOUT_MS_MIN, RBLK_TIMEOUT_MS_MAX,
-		     "milliseconds", &o->v[key]))
+	if (!get_u32(p, v, path, d->min, d->max, d->unit, &o->v[key]))
 		return false;
 	o->set[key] = true;
 	o->loc[key] = loc_of(v);
@@ -333,8 +337,12 @@ static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path
 			  struct conf_options *o)
 {
 	const yaml_node_t *seen[OPT_COUNT];
+	const char *keys[OPT_COUNT];
+	unsigned int i;
 
-	return walk_map(p, n, path, conf_opt_key, OPT_COUNT, opt_cb, o, seen);
+	for (i = 0; i < OPT_COUNT; i++)
+		keys[i] = conf_opt[i].key;
+	return walk_map(p, n, path, keys, OPT_COUNT, opt_cb, o, seen);
 }
 
 /* --- nodes --- */
@@ -572,7 +580,7 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 	unsigned int i, l;
 
 	for (i = 0; i < OPT_COUNT; i++) {
-		out[i] = conf_opt_default[i];
+		out[i] = conf_opt[i].def;
 		for (l = 0; l < 3; l++)
 			if (layers[l] && layers[l]->set[i])
 				out[i] = layers[l]->v[i];

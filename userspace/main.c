@@ -733,7 +733,7 @@ static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 				char key[32];
 				unsigned int k;
 
-				snprintf(key, sizeof(key), "%s", conf_opt_key[c]);
+				snprintf(key, sizeof(key), "%s", conf_opt[c].key);
 				for (k = 0; key[k]; k++)
 					if (key[k] == '-')
 						key[k] = '_';
@@ -772,6 +772,8 @@ static const struct option ll_opts[] = {
 	{ "connect-timeout-ms", required_argument, NULL, O_OPT0 + OPT_CONNECT_TIMEOUT },
 	{ "reconnect-min-ms", required_argument, NULL, O_OPT0 + OPT_RECONNECT_MIN },
 	{ "reconnect-max-ms", required_argument, NULL, O_OPT0 + OPT_RECONNECT_MAX },
+	{ "request-timeout-ms", required_argument, NULL, O_OPT0 + OPT_REQUEST_TIMEOUT },
+	{ "ko-count", required_argument, NULL, O_OPT0 + OPT_KO_COUNT },
 	{ "statistics", no_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -970,7 +972,8 @@ static const struct cmd cmds[] = {
 	{ .name = "add-peer", .fn = cmd_lowlevel,
 	  .args = "--minor M --peer-node-id I --peer ADDR[:PORT] --local ADDR[:PORT]\n"
 	  "        [--peer-port P] [--local-port P] [--ping-interval-ms N] [--ping-timeout-ms N]\n"
-	  "        [--connect-timeout-ms N] [--reconnect-min-ms N] [--reconnect-max-ms N]",
+	  "        [--connect-timeout-ms N] [--reconnect-min-ms N] [--reconnect-max-ms N]\n"
+	  "        [--request-timeout-ms N] [--ko-count N]",
 	  .help = "RBLK_CMD_PEER_ADD.  ADDR is IPv4 or [IPv6]; a port given in ADDR or with\n"
 	  "--peer-port/--local-port is sent, no port means no port attribute.\n" },
 	{ .name = "remove-peer", .fn = cmd_lowlevel, .args = "--minor M --peer-node-id I",

@@ -76,13 +76,6 @@ void rnl_close(struct nlctx *ctx)
 
 int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 {
-	static const int opt_attr[OPT_COUNT] = {
-		[OPT_PING_INTERVAL] = RBLK_A_PING_INTERVAL_MS,
-		[OPT_PING_TIMEOUT] = RBLK_A_PING_TIMEOUT_MS,
-		[OPT_CONNECT_TIMEOUT] = RBLK_A_CONNECT_TIMEOUT_MS,
-		[OPT_RECONNECT_MIN] = RBLK_A_RECONNECT_MIN_MS,
-		[OPT_RECONNECT_MAX] = RBLK_A_RECONNECT_MAX_MS,
-	};
 	unsigned int i;
 
 	if ((q->has & REQ_MINOR) && nla_put_u32(msg, RBLK_A_MINOR, q->minor))
@@ -112,7 +105,7 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 	if ((q->has & REQ_LOCAL_PORT) && nla_put_u16(msg, RBLK_A_LOCAL_PORT, q->local.port))
 		return -1;
 	for (i = 0; i < OPT_COUNT; i++)
-		if (q->options.set[i] && nla_put_u32(msg, opt_attr[i], q->options.v[i]))
+		if (q->options.set[i] && nla_put_u32(msg, conf_opt[i].attr, q->options.v[i]))
 			return -1;
 	return 0;
 }
@@ -143,7 +136,7 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_WRITE_BYTES), N(RBLK_A_FLUSHES), N(RBLK_A_DISCARDS),
 		N(RBLK_A_INFLIGHT), N(RBLK_A_ACKS), N(RBLK_A_RTT_US), N(RBLK_A_RECONNECTS),
 		N(RBLK_A_RECEIVED_WRITES), N(RBLK_A_RECEIVED_BYTES), N(RBLK_A_ERRORS),
-		N(RBLK_A_LAST_ERROR),
+		N(RBLK_A_LAST_ERROR), N(RBLK_A_REQUEST_TIMEOUT_MS), N(RBLK_A_KO_COUNT),
 #undef N
 	};
 
@@ -382,6 +375,7 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 {
 	const struct nlattr *a;
 	struct kpeer *p;
+	unsigned int i;
 	int rem;
 
 	/* A container of several RBLK_A_PEER nests is accepted too. */
@@ -400,6 +394,12 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 	p->peer_role = RBLK_ROLE_UNKNOWN;
 	p->peer_disk_state = RBLK_DISK_UNKNOWN;
 	nla_for_each_nested(a, nest, rem) {
+		for (i = 0; i < OPT_COUNT; i++) {
+			if (nla_type(a) == conf_opt[i].attr) {
+				p->options.v[i] = (uint32_t)get_uint(a);
+				p->options.set[i] = true;
+			}
+		}
 		switch (nla_type(a)) {
 		case RBLK_A_PEER_NODE_ID: p->node_id = (uint32_t)get_uint(a); break;
 		case RBLK_A_PEER_IP: get_ip(a, &p->peer); break;
@@ -409,26 +409,6 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_CONN_STATE: p->conn_state = (uint8_t)get_uint(a); break;
 		case RBLK_A_PEER_ROLE: p->peer_role = (uint8_t)get_uint(a); break;
 		case RBLK_A_PEER_DISK_STATE: p->peer_disk_state = (uint8_t)get_uint(a); break;
-		case RBLK_A_PING_INTERVAL_MS:
-			p->options.v[OPT_PING_INTERVAL] = (uint32_t)get_uint(a);
-			p->options.set[OPT_PING_INTERVAL] = true;
-			break;
-		case RBLK_A_PING_TIMEOUT_MS:
-			p->options.v[OPT_PING_TIMEOUT] = (uint32_t)get_uint(a);
-			p->options.set[OPT_PING_TIMEOUT] = true;
-			break;
-		case RBLK_A_CONNECT_TIMEOUT_MS:
-			p->options.v[OPT_CONNECT_TIMEOUT] = (uint32_t)get_uint(a);
-			p->options.set[OPT_CONNECT_TIMEOUT] = true;
-			break;
-		case RBLK_A_RECONNECT_MIN_MS:
-			p->options.v[OPT_RECONNECT_MIN] = (uint32_t)get_uint(a);
-			p->options.set[OPT_RECONNECT_MIN] = true;
-			break;
-		case RBLK_A_RECONNECT_MAX_MS:
-			p->options.v[OPT_RECONNECT_MAX] = (uint32_t)get_uint(a);
-			p->options.set[OPT_RECONNECT_MAX] = true;
-			break;
 		case RBLK_A_WRITES: p->writes = get_uint(a); break;
 		case RBLK_A_WRITE_BYTES: p->write_bytes = get_uint(a); break;
 		case RBLK_A_FLUSHES: p->flushes = get_uint(a); break;

@@ -40,6 +40,8 @@ enum conf_opt {
 	OPT_CONNECT_TIMEOUT,
 	OPT_RECONNECT_MIN,
 	OPT_RECONNECT_MAX,
+	OPT_REQUEST_TIMEOUT,
+	OPT_KO_COUNT,		/* a count, not milliseconds */
 	OPT_COUNT,
 };
 
@@ -49,7 +51,7 @@ struct conf_loc {
 	unsigned int col;
 };
 
-/* Timing options in milliseconds; set[i] says whether v[i] was given. */
+/* Timing options (milliseconds, ko-count a count); set[i] says whether v[i] was given. */
 struct conf_options {
 	uint32_t v[OPT_COUNT];
 	bool set[OPT_COUNT];
@@ -99,8 +101,15 @@ struct conf {
 	struct conf_resource *res;
 };
 
-extern const char *const conf_opt_key[OPT_COUNT];	/* "ping-interval-ms", ... */
-extern const uint32_t conf_opt_default[OPT_COUNT];
+/* One option: its key in the file, its PEER_ADD attribute, range and default. */
+struct conf_opt_def {
+	const char *key;	/* "ping-interval-ms" */
+	int attr;		/* RBLK_A_PING_INTERVAL_MS */
+	uint32_t min, max, def;
+	const char *unit;	/* in errors: "milliseconds", "a count" */
+};
+
+extern const struct conf_opt_def conf_opt[OPT_COUNT];
 
 int conf_parse_string(const char *file, const char *text, size_t len,
 		      struct conf *c, char *err, size_t errlen);

@@ -19,6 +19,8 @@ static const char example[] =
 	"  connect-timeout-ms: 5000\n"
 	"  reconnect-min-ms: 100\n"
 	"  reconnect-max-ms: 10000\n"
+	"  request-timeout-ms: 6000\n"
+	"  ko-count: 7\n"
 	"resources:\n"
 	"  - name: vm-disk-1\n"
 	"    minor: 0\n"
@@ -33,7 +35,9 @@ static const char example[] =
 	"        address: 10.0.0.2:7789\n"
 	"        disk: /dev/vdb\n"
 	"        options:\n"
-	"          ping-timeout-ms: 8000\n";
+	"          ping-timeout-ms: 8000\n"
+	"          request-timeout-ms: 2000\n"
+	"          ko-count: 3\n";
 
 static void test_example(void **state)
 {
@@ -54,7 +58,7 @@ static void test_example(void **state)
 	assert_int_equal(r->minor, 0);
 	assert_true(r->assume_clean);
 	assert_int_equal(r->n_nodes, 2);
-	assert_int_equal(r->loc.line, 9);
+	assert_int_equal(r->loc.line, 11);
 	assert_int_equal(r->loc.col, 5);
 	a = conf_find_node(r, "node-a");
 	b = conf_find_node(r, "node-b");
@@ -70,7 +74,7 @@ static void test_example(void **state)
 	assert_string_equal(buf, "10.0.0.2:7789");
 	assert_string_equal(a->disk, "/dev/vda");
 	assert_string_equal(b->disk, "/dev/vdb");
-	assert_int_equal(b->loc_node_id.line, 18);
+	assert_int_equal(b->loc_node_id.line, 20);
 	assert_int_equal(b->loc_node_id.col, 18);
 
 	conf_effective_options(&c, r, a, o);
@@ -79,8 +83,15 @@ static void test_example(void **state)
 	assert_int_equal(o[OPT_CONNECT_TIMEOUT], 5000);
 	assert_int_equal(o[OPT_RECONNECT_MIN], 100);
 	assert_int_equal(o[OPT_RECONNECT_MAX], 10000);
+	assert_int_equal(o[OPT_REQUEST_TIMEOUT], 6000);
+	assert_int_equal(o[OPT_KO_COUNT], 7);
 	conf_effective_options(&c, r, b, o);
 	assert_int_equal(o[OPT_PING_TIMEOUT], 8000);
+	assert_int_equal(o[OPT_REQUEST_TIMEOUT], 2000);
+	assert_int_equal(o[OPT_KO_COUNT], 3);
+	assert_true(b->options.set[OPT_KO_COUNT]);
+	assert_int_equal(b->options.loc[OPT_KO_COUNT].line, 26);
+	assert_int_equal(b->options.loc[OPT_KO_COUNT].col, 21);
 	conf_free(&c);
 	assert_null(c.res);
 }
@@ -109,6 +120,10 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(o[OPT_CONNECT_TIMEOUT], RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
 	assert_int_equal(o[OPT_RECONNECT_MIN], RBLK_RECONNECT_MIN_MS_DEFAULT);
 	assert_int_equal(o[OPT_RECONNECT_MAX], RBLK_RECONNECT_MAX_MS_DEFAULT);
+	assert_int_equal(o[OPT_REQUEST_TIMEOUT], RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(o[OPT_KO_COUNT], RBLK_KO_COUNT_DEFAULT);
+	assert_int_equal(o[OPT_REQUEST_TIMEOUT], 6000);	/* DRBD's timeout and ko-count: 42 s */
+	assert_int_equal(o[OPT_KO_COUNT], 7);
 	conf_free(&c);
 }
 
@@ -118,16 +133,16 @@ static void test_option_precedence(void **state)
 	uint32_t o[OPT_COUNT];
 
 	(void)state;
-	parse_ok("options: {ping-interval-ms: 1000, reconnect-max-ms: 20000}\n"
+	parse_ok("options: {ping-interval-ms: 1000, reconnect-max-ms: 20000, ko-count: 100}\n"
 		 "resources:\n"
 		 "  - name: r\n"
 		 "    minor: 0\n"
-		 "    options: {ping-interval-ms: 1500, connect-timeout-ms: 700}\n"
+		 "    options: {ping-interval-ms: 1500, connect-timeout-ms: 700, request-timeout-ms: 10}\n"
 		 "    nodes:\n"
 		 "      - name: a\n"
 		 "        node-id: 0\n"
 		 "        address: 10.0.0.1:7789\n"
-		 "        options: {connect-timeout-ms: 900}\n"
+		 "        options: {connect-timeout-ms: 900, ko-count: 1, request-timeout-ms: 600000}\n"
 		 "      - name: b\n"
 		 "        node-id: 1\n"
 		 "        address: 10.0.0.2:7789\n", &c);
@@ -136,8 +151,12 @@ static void test_option_precedence(void **state)
 	assert_int_equal(o[OPT_CONNECT_TIMEOUT], 900);		/* node beats resource */
 	assert_int_equal(o[OPT_RECONNECT_MAX], 20000);		/* global */
 	assert_int_equal(o[OPT_PING_TIMEOUT], RBLK_PING_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(o[OPT_REQUEST_TIMEOUT], 600000);	/* the bounds are valid */
+	assert_int_equal(o[OPT_KO_COUNT], 1);
 	conf_effective_options(&c, &c.res[0], &c.res[0].nodes[1], o);
 	assert_int_equal(o[OPT_CONNECT_TIMEOUT], 700);
+	assert_int_equal(o[OPT_REQUEST_TIMEOUT], 10);
+	assert_int_equal(o[OPT_KO_COUNT], 100);
 	conf_free(&c);
 }
 
@@ -371,7 +390,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
-	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms)" },
+	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
 	{ HEAD NODE_A "        node-id: 3\n",
 	  "rblk.conf:8:9: resources[0].nodes[0].node-id: duplicate key (first at line 6)" },
 	/* 10 */ { "cluster: c\n",
@@ -493,6 +512,18 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:15:82: resources[1].nodes[1].address-for: listening address 10.0.0.2:7789 (port 7789 + peer node id 0) is also used by resources[0].nodes[1] 'node-b' for peer node id 0 (line 10)" },
 	{ HEAD "      - name: -a\n        node-id: 0\n        address: 10.0.0.1:7789\n",
 	  "rblk.conf:5:15: resources[0].nodes[0].name: expected a name of 1..63 characters from A-Z a-z 0-9 . _ - (not starting with . or -), got '-a'" },
+	{ "options:\n  request-timeout-ms: 9\n" HEAD NODE_A,
+	  "rblk.conf:2:23: options.request-timeout-ms: expected milliseconds 10..600000, got '9'" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    options: {request-timeout-ms: 600001}\n    nodes:\n" NODE_A,
+	  "rblk.conf:4:35: resources[0].options.request-timeout-ms: expected milliseconds 10..600000, got '600001'" },
+	{ HEAD NODE_A "        options:\n          ko-count: 0\n",
+	  "rblk.conf:9:21: resources[0].nodes[0].options.ko-count: expected a count 1..100, got '0'" },
+	{ "options:\n  ko-count: 101\n" HEAD NODE_A,
+	  "rblk.conf:2:13: options.ko-count: expected a count 1..100, got '101'" },
+	{ "options:\n  ko-count: 7s\n" HEAD NODE_A,
+	  "rblk.conf:2:13: options.ko-count: expected a count 1..100, got '7s'" },
+	{ "options: {ko-count: [7]}\n" HEAD NODE_A,
+	  "rblk.conf:1:21: options.ko-count: expected a count 1..100, got a list" },
 };
 
 /* One cmocka test per bad file; the prestate is its entry in bad_files[]. */

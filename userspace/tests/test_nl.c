@@ -106,8 +106,12 @@ static void test_peer_add_ipv6(void **state)
 	q.options.v[OPT_PING_TIMEOUT] = 6000;
 	q.options.set[OPT_RECONNECT_MAX] = true;
 	q.options.v[OPT_RECONNECT_MAX] = 30000;
+	q.options.set[OPT_REQUEST_TIMEOUT] = true;
+	q.options.v[OPT_REQUEST_TIMEOUT] = 1500;
+	q.options.set[OPT_KO_COUNT] = true;
+	q.options.v[OPT_KO_COUNT] = 4;
 	msg = build(&q, tb);
-	assert_int_equal(count_attrs(tb), 8);
+	assert_int_equal(count_attrs(tb), 10);
 	assert_int_equal(nla_len(tb[RBLK_A_PEER_IP]), 16);
 	assert_memory_equal(nla_data(tb[RBLK_A_PEER_IP]), lo6, 16);
 	assert_int_equal(nla_len(tb[RBLK_A_LOCAL_IP]), 16);
@@ -117,7 +121,83 @@ static void test_peer_add_ipv6(void **state)
 	assert_int_equal(nla_get_u32(tb[RBLK_A_PEER_NODE_ID]), 2);
 	assert_int_equal(nla_get_u32(tb[RBLK_A_PING_TIMEOUT_MS]), 6000);
 	assert_int_equal(nla_get_u32(tb[RBLK_A_RECONNECT_MAX_MS]), 30000);
+	assert_int_equal(nla_len(tb[RBLK_A_REQUEST_TIMEOUT_MS]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_REQUEST_TIMEOUT_MS]), 1500);
+	assert_int_equal(nla_len(tb[RBLK_A_KO_COUNT]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_KO_COUNT]), 4);
 	assert_null(tb[RBLK_A_PING_INTERVAL_MS]);
+	nlmsg_free(msg);
+
+	/* options not given are not sent: the kernel's defaults apply */
+	q.options.set[OPT_REQUEST_TIMEOUT] = false;
+	q.options.set[OPT_KO_COUNT] = false;
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 8);
+	assert_null(tb[RBLK_A_REQUEST_TIMEOUT_MS]);
+	assert_null(tb[RBLK_A_KO_COUNT]);
+	nlmsg_free(msg);
+}
+
+/*
+ * The PEER_ADD that "up" sends for the first node of @yaml, from the file to
+ * the message: every option is sent.  Free the message after reading @tb.
+ */
+static struct nl_msg *peer_add_of(const char *yaml, struct nlattr **tb)
+{
+	struct plan *p = calloc(1, sizeof(*p));
+	const struct conf_resource *r;
+	char err[ERRBUF_BYTES];
+	struct nl_msg *msg;
+	struct conf c;
+	unsigned int i;
+
+	assert_non_null(p);
+	parse_ok(yaml, &c);
+	r = &c.res[0];
+	assert_int_equal(plan_up(&c, r, &r->nodes[0], NULL, 0, p, err, sizeof(err)), 0);
+	for (i = 0; i < p->n && p->ops[i].req.cmd != RBLK_CMD_PEER_ADD; i++)
+		;
+	assert_true(i < p->n);
+	msg = build(&p->ops[i].req, tb);
+	assert_int_equal(count_attrs(tb), 6 + OPT_COUNT);
+	conf_free(&c);
+	free(p);
+	return msg;
+}
+
+static void test_peer_add_request_timeout(void **state)
+{
+	static const char defaults[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 0\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2:7789}\n";
+	static const char set[] =
+		"options: {request-timeout-ms: 3000, ko-count: 50}\n"
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 0\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, options: {ko-count: 2}}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2:7789}\n";
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct nl_msg *msg;
+
+	(void)state;
+	msg = peer_add_of(defaults, tb);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_REQUEST_TIMEOUT_MS]),
+			 RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_KO_COUNT]), RBLK_KO_COUNT_DEFAULT);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_PING_INTERVAL_MS]), RBLK_PING_INTERVAL_MS_DEFAULT);
+	nlmsg_free(msg);
+
+	msg = peer_add_of(set, tb);
+	assert_int_equal(nla_len(tb[RBLK_A_REQUEST_TIMEOUT_MS]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_REQUEST_TIMEOUT_MS]), 3000);
+	assert_int_equal(nla_len(tb[RBLK_A_KO_COUNT]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_KO_COUNT]), 2);		/* node beats top level */
 	nlmsg_free(msg);
 }
 
@@ -167,6 +247,7 @@ static void put_peer(struct nl_msg *msg, uint32_t id, uint8_t conn, const char *
 	nla_put_u64(msg, RBLK_A_RTT_US, 250);
 	nla_put_u64(msg, RBLK_A_RECEIVED_BYTES, 99);
 	nla_put_u32(msg, RBLK_A_PING_TIMEOUT_MS, 5000);
+	nla_put_u32(msg, RBLK_A_KO_COUNT, 9);
 	if (err)
 		nla_put_string(msg, RBLK_A_LAST_ERROR, err);
 	nla_nest_end(msg, n);
@@ -230,6 +311,9 @@ static void test_parse_status(void **state)
 	assert_true(d.peers[0].options.set[OPT_PING_TIMEOUT]);
 	assert_false(d.peers[0].options.set[OPT_PING_INTERVAL]);
 	assert_int_equal(d.peers[0].options.v[OPT_PING_TIMEOUT], 5000);
+	assert_true(d.peers[0].options.set[OPT_KO_COUNT]);
+	assert_int_equal(d.peers[0].options.v[OPT_KO_COUNT], 9);
+	assert_false(d.peers[0].options.set[OPT_REQUEST_TIMEOUT]);
 	assert_string_equal(d.peers[0].last_error, "");
 	assert_string_equal(d.peers[1].last_error, "connection refused");
 	nlmsg_free(msg);
@@ -378,6 +462,8 @@ static void test_extack(void **state)
 	expect_extack(error_msg(true, "bad", -1, minor_offs), 256, "bad");
 	assert_string_equal(rnl_attr_name(RBLK_A_LAST_ERROR), "RBLK_A_LAST_ERROR");
 	assert_string_equal(rnl_attr_name(RBLK_A_PEER_IP), "RBLK_A_PEER_IP");
+	assert_string_equal(rnl_attr_name(RBLK_A_REQUEST_TIMEOUT_MS), "RBLK_A_REQUEST_TIMEOUT_MS");
+	assert_string_equal(rnl_attr_name(RBLK_A_KO_COUNT), "RBLK_A_KO_COUNT");
 	assert_string_equal(rnl_attr_name(999), "unknown attribute");
 }
 
@@ -387,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_create_device),
 		cmocka_unit_test(test_incomplete_request),
 		cmocka_unit_test(test_peer_add_ipv6),
+		cmocka_unit_test(test_peer_add_request_timeout),
 		cmocka_unit_test(test_peer_add_ipv4_and_flags),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_parse_status_defaults),

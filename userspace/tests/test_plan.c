@@ -158,6 +158,10 @@ static void test_fresh_up(void **state)
 	assert_int_equal(q->options.v[OPT_CONNECT_TIMEOUT], RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
 	assert_int_equal(q->options.v[OPT_RECONNECT_MIN], RBLK_RECONNECT_MIN_MS_DEFAULT);
 	assert_int_equal(q->options.v[OPT_RECONNECT_MAX], RBLK_RECONNECT_MAX_MS_DEFAULT);
+	assert_true(q->options.set[OPT_REQUEST_TIMEOUT]);
+	assert_int_equal(q->options.v[OPT_REQUEST_TIMEOUT], RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
+	assert_true(q->options.set[OPT_KO_COUNT]);
+	assert_int_equal(q->options.v[OPT_KO_COUNT], RBLK_KO_COUNT_DEFAULT);
 
 	q = &plan.ops[3].req;
 	assert_int_equal(q->cmd, RBLK_CMD_CONNECT);
@@ -444,6 +448,17 @@ static void test_options_reported_by_kernel(void **state)
 	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
 	assert_int_equal(plan.n, 3);
 	assert_string_equal(plan.ops[0].what, "remove-peer node-b (node id 1): changed");
+	/* ko-count is compared like the timings */
+	d.peers[0].options.v[OPT_PING_TIMEOUT] = RBLK_PING_TIMEOUT_MS_DEFAULT;
+	d.peers[0].options.set[OPT_KO_COUNT] = true;
+	d.peers[0].options.v[OPT_KO_COUNT] = RBLK_KO_COUNT_DEFAULT;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	d.peers[0].options.v[OPT_KO_COUNT] = RBLK_KO_COUNT_DEFAULT + 1;
+	plan_for(&c, "vm-disk-1", "node-a", &d, 1);
+	assert_int_equal(plan.n, 3);
+	assert_int_equal(plan.ops[1].req.cmd, RBLK_CMD_PEER_ADD);
+	assert_int_equal(plan.ops[1].req.options.v[OPT_KO_COUNT], RBLK_KO_COUNT_DEFAULT);
 	conf_free(&c);
 }
 
