@@ -336,6 +336,7 @@ const char *disk_json(unsigned int v)
 		[RBLK_DISK_OUTDATED] = "outdated",
 		[RBLK_DISK_UNKNOWN] = "unknown",
 		[RBLK_DISK_UP_TO_DATE] = "up_to_date",
+		[RBLK_DISK_FAILED] = "failed",
 	};
 	return NAME_OF(t, v);
 }
@@ -348,6 +349,7 @@ const char *disk_human(unsigned int v)
 		[RBLK_DISK_OUTDATED] = "Outdated",
 		[RBLK_DISK_UNKNOWN] = "Unknown",
 		[RBLK_DISK_UP_TO_DATE] = "UpToDate",
+		[RBLK_DISK_FAILED] = "Failed",
 	};
 	return NAME_OF(t, v);
 }

@@ -563,7 +563,9 @@ static void test_names(void **state)
 	assert_string_equal(disk_json(RBLK_DISK_INCONSISTENT), "inconsistent");
 	assert_string_equal(disk_json(RBLK_DISK_DISKLESS), "diskless");
 	assert_string_equal(disk_json(RBLK_DISK_UNKNOWN), "unknown");
+	assert_string_equal(disk_json(RBLK_DISK_FAILED), "failed");
 	assert_string_equal(disk_human(RBLK_DISK_UP_TO_DATE), "UpToDate");
+	assert_string_equal(disk_human(RBLK_DISK_FAILED), "Failed");
 	assert_string_equal(conn_json(RBLK_CONN_STANDALONE), "standalone");
 	assert_string_equal(conn_json(RBLK_CONN_CONNECTING), "connecting");
 	assert_string_equal(conn_json(RBLK_CONN_CONNECTED), "connected");
