@@ -374,20 +374,9 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 	switch (leg->command) {
 	case RBLK_P_DATA: {
 		struct rblk_p_data p;
-		u32 dp = 0;
+		u32 dp;
 
-		if (master->bi_opf & REQ_FUA)
-			dp |= RBLK_DP_FUA;
-		if (master->bi_opf & REQ_PREFLUSH)
-			dp |= RBLK_DP_PREFLUSH;
-		if (master->bi_opf & REQ_SYNC)
-			dp |= RBLK_DP_SYNC;
-		if (master->bi_opf & REQ_META)
-			dp |= RBLK_DP_META;
-		if (master->bi_opf & REQ_PRIO)
-			dp |= RBLK_DP_PRIO;
-		if (master->bi_opf & REQ_IDLE)
-			dp |= RBLK_DP_IDLE;
+		dp = rblk_dp_flags_from_opf(master->bi_opf);
 		rblk_data_encode(&p, master->bi_iter.bi_sector, dp);
 		rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
 				  &p, sizeof(p), sizeof(p) + leg->bytes);
@@ -676,18 +665,7 @@ static void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	}
 	bio_set_dev(&pw->bio, dev->backing.bdev);
 	pw->bio.bi_iter.bi_sector = pw->data.sector;
-	if (pw->data.dp_flags & RBLK_DP_FUA)
-		pw->bio.bi_opf |= REQ_FUA;
-	if (pw->data.dp_flags & RBLK_DP_PREFLUSH)
-		pw->bio.bi_opf |= REQ_PREFLUSH;
-	if (pw->data.dp_flags & RBLK_DP_SYNC)
-		pw->bio.bi_opf |= REQ_SYNC;
-	if (pw->data.dp_flags & RBLK_DP_META)
-		pw->bio.bi_opf |= REQ_META;
-	if (pw->data.dp_flags & RBLK_DP_PRIO)
-		pw->bio.bi_opf |= REQ_PRIO;
-	if (pw->data.dp_flags & RBLK_DP_IDLE)
-		pw->bio.bi_opf |= REQ_IDLE;
+	pw->bio.bi_opf |= rblk_opf_from_dp_flags(pw->data.dp_flags);
 	pw->bio.bi_end_io = rblk_pwrite_endio;
 	submit_bio(&pw->bio);
 }
@@ -1169,20 +1147,10 @@ fail:
 static bool rblk_request_timed_out(struct rblk_conn *conn)
 {
 	const struct rblk_peer_config *cfg = &conn->peer->cfg;
-	u64 answers = atomic64_read(&conn->answers);
 
-	if (!atomic_read(&conn->legs)) {
-		conn->ko_armed = false;
-		return false;
-	}
-	if (!conn->ko_armed || answers != conn->ko_answers) {
-		conn->ko_armed = true;
-		conn->ko_answers = answers;
-		conn->ko_since = jiffies;
-		return false;
-	}
-	return time_after(jiffies, conn->ko_since +
-			  msecs_to_jiffies(cfg->request_timeout_ms) * cfg->ko_count);
+	return rblk_ko_expired(&conn->ko, atomic_read(&conn->legs),
+			       atomic64_read(&conn->answers), jiffies,
+			       msecs_to_jiffies(cfg->request_timeout_ms) * cfg->ko_count);
 }
 
 static void rblk_ping_work(struct work_struct *work)

@@ -9,6 +9,7 @@
  * caller closes the connection on any error (see Documentation/protocol.rst).
  */
 
+#include <linux/blk_types.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
@@ -450,6 +451,62 @@ static bool rblk_range_aligned(u64 sector, u32 nr_sectors, u32 logical_block_siz
 		return false;
 	mask = logical_block_size_bytes / RBLK_SECTOR_BYTES - 1;
 	return !(sector & mask) && !(nr_sectors & mask);
+}
+
+/* Request flags of a write and the RBLK_DP_* bit that carries each. */
+static const struct {
+	blk_opf_t opf;
+	u32 dp;
+} rblk_dp_map[] = {
+	{ REQ_FUA,	RBLK_DP_FUA },
+	{ REQ_PREFLUSH,	RBLK_DP_PREFLUSH },
+	{ REQ_SYNC,	RBLK_DP_SYNC },
+	{ REQ_META,	RBLK_DP_META },
+	{ REQ_PRIO,	RBLK_DP_PRIO },
+	{ REQ_IDLE,	RBLK_DP_IDLE },
+};
+
+/**
+ * rblk_dp_flags_from_opf() - the DATA flags that carry a write's request flags
+ * @opf: the upper-layer bio's bi_opf
+ *
+ * FUA and PREFLUSH are semantics the peer must apply; SYNC, META, PRIO and
+ * IDLE are hints for its I/O scheduler and writeback throttling, so that a
+ * VM's sync writes are not treated as background writeback there.  Other
+ * flags do not travel.
+ *
+ * Context: any.
+ *
+ * Return: RBLK_DP_* bits.
+ */
+u32 rblk_dp_flags_from_opf(blk_opf_t opf)
+{
+	unsigned int i;
+	u32 dp = 0;
+
+	for (i = 0; i < ARRAY_SIZE(rblk_dp_map); i++)
+		if (opf & rblk_dp_map[i].opf)
+			dp |= rblk_dp_map[i].dp;
+	return dp;
+}
+
+/**
+ * rblk_opf_from_dp_flags() - request flags for a received write's bio
+ * @dp_flags: RBLK_DP_* of a validated DATA packet
+ *
+ * Context: any.
+ *
+ * Return: the REQ_* flags to add to REQ_OP_WRITE.
+ */
+blk_opf_t rblk_opf_from_dp_flags(u32 dp_flags)
+{
+	blk_opf_t opf = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rblk_dp_map); i++)
+		if (dp_flags & rblk_dp_map[i].dp)
+			opf |= rblk_dp_map[i].opf;
+	return opf;
 }
 
 /**

@@ -640,6 +640,24 @@ static void rblk_data_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
 }
 
+/* Request flags travel both ways; others stay home. */
+static void rblk_dp_flags_test(struct kunit *test)
+{
+	const blk_opf_t all = REQ_FUA | REQ_PREFLUSH | REQ_SYNC | REQ_META | REQ_PRIO |
+			      REQ_IDLE;
+
+	KUNIT_EXPECT_EQ(test, rblk_dp_flags_from_opf(REQ_OP_WRITE), 0U);
+	KUNIT_EXPECT_EQ(test, rblk_dp_flags_from_opf(REQ_OP_WRITE | REQ_SYNC | REQ_IDLE),
+			RBLK_DP_SYNC | RBLK_DP_IDLE);
+	KUNIT_EXPECT_EQ(test, rblk_dp_flags_from_opf(REQ_OP_WRITE | all), RBLK_DP_ALL);
+	KUNIT_EXPECT_EQ(test, rblk_dp_flags_from_opf(REQ_OP_WRITE | REQ_NOWAIT | REQ_RAHEAD),
+			0U);
+	KUNIT_EXPECT_TRUE(test, rblk_opf_from_dp_flags(RBLK_DP_ALL) == all);
+	KUNIT_EXPECT_TRUE(test, rblk_opf_from_dp_flags(RBLK_DP_META | RBLK_DP_FUA) ==
+			  (REQ_META | REQ_FUA));
+	KUNIT_EXPECT_TRUE(test, rblk_opf_from_dp_flags(0) == 0);
+}
+
 /* Sectors and lengths from the wire must fall on logical block boundaries. */
 static void rblk_data_test_alignment(struct kunit *test)
 {
@@ -814,6 +832,7 @@ static struct kunit_case rblk_protocol_test_cases[] = {
 	KUNIT_CASE(rblk_reject_test),
 	KUNIT_CASE(rblk_data_test),
 	KUNIT_CASE(rblk_data_test_alignment),
+	KUNIT_CASE(rblk_dp_flags_test),
 	KUNIT_CASE(rblk_trim_test),
 	KUNIT_CASE(rblk_trim_test_alignment),
 	KUNIT_CASE(rblk_ack_test),

@@ -18,6 +18,7 @@
 #define RBLK_H
 
 #include <linux/types.h>
+#include <linux/blk_types.h>
 #include <linux/socket.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -122,6 +123,8 @@ struct rblk_trim_info {
 	u32 trim_flags;
 };
 
+u32 rblk_dp_flags_from_opf(blk_opf_t opf);
+blk_opf_t rblk_opf_from_dp_flags(u32 dp_flags);
 void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags);
 int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 		     u64 size_sectors, u32 logical_block_size_bytes,
@@ -144,6 +147,21 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 			   enum rblk_disk_state disk, unsigned int open_count,
 			   bool any_peer_primary, const char **why);
 enum rblk_disk_state rblk_wire_disk_state(enum rblk_disk_state state);
+
+/**
+ * struct rblk_ko_timer - request timeout of one connection
+ * @armed: requests were waiting at the last check
+ * @answers: the answer count at the last check that saw progress
+ * @since: jiffies of that check
+ */
+struct rblk_ko_timer {
+	bool armed;
+	u64 answers;
+	unsigned long since;
+};
+
+bool rblk_ko_expired(struct rblk_ko_timer *t, unsigned int waiting, u64 answers,
+		     unsigned long now, unsigned long timeout_jiffies);
 const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);

@@ -298,9 +298,7 @@ struct rblk_send {
  * @submit_wait: submitters waiting for a leg slot, and teardown waiting
  *	for @submitters; woken when a slot frees or the connection dies
  * @answers: ACKs received (request timeout)
- * @ko_armed: requests were waiting at the last check (ping_work)
- * @ko_answers: @answers at the last check that saw progress
- * @ko_since: jiffies of that check
+ * @ko: request timeout state (ping_work only)
  * @last_rx_jiffies: time of the last received packet
  * @ping_id: id of the outstanding ping, 0 if none
  * @ping_sent_id: id of the last ping that was completely sent
@@ -351,9 +349,7 @@ struct rblk_conn {
 	atomic_t legs;
 	wait_queue_head_t submit_wait;
 	atomic64_t answers;
-	bool ko_armed;
-	u64 ko_answers;
-	unsigned long ko_since;
+	struct rblk_ko_timer ko;
 	unsigned long last_rx_jiffies;
 	u64 ping_id;
 	u64 ping_sent_id;

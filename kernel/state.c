@@ -233,6 +233,40 @@ enum rblk_disk_state rblk_wire_disk_state(enum rblk_disk_state state)
 }
 
 /**
+ * rblk_ko_expired() - has a peer answered nothing for too long?
+ * @t: the connection's timer state (zeroed at connection time)
+ * @waiting: requests waiting for the peer's answer now
+ * @answers: answers received so far (monotonic)
+ * @now: jiffies now
+ * @timeout_jiffies: request_timeout_ms * ko_count, in jiffies
+ *
+ * Called periodically.  The clock starts at the first check that sees
+ * requests waiting and restarts at every check that sees an answer since
+ * the previous one; it stops while nothing waits.  So the answer is true
+ * only after at least @timeout_jiffies without any answer while requests
+ * waited all along, and at most one check interval later than that.
+ *
+ * Context: any; the caller serialises calls for one @t.
+ *
+ * Return: true when the peer must be disconnected.
+ */
+bool rblk_ko_expired(struct rblk_ko_timer *t, unsigned int waiting, u64 answers,
+		     unsigned long now, unsigned long timeout_jiffies)
+{
+	if (!waiting) {
+		t->armed = false;
+		return false;
+	}
+	if (!t->armed || answers != t->answers) {
+		t->armed = true;
+		t->answers = answers;
+		t->since = now;
+		return false;
+	}
+	return time_after(now, t->since + timeout_jiffies);
+}
+
+/**
  * rblk_role_name() - lowercase name of a role, as rblkadm prints it
  * @role: any value
  *

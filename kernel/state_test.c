@@ -114,6 +114,28 @@ static void rblk_state_test_peer_role_req(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_peer_role_req_check(&v, &why), -EPROTO);
 }
 
+static void rblk_state_test_ko_timer(struct kunit *test)
+{
+	struct rblk_ko_timer t = { };
+	unsigned long now = (unsigned long)-50;	/* jiffies wrap on the way */
+
+	/* nothing waits: never expires */
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, 0, now, 10));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, 0, now + 1000, 10));
+	/* requests wait: the clock starts at this check */
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 0, now, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 0, now + 100, 100));
+	/* an answer came: the clock restarts */
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 1, now + 150, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 1, now + 250, 100));
+	KUNIT_EXPECT_TRUE(test, rblk_ko_expired(&t, 3, 1, now + 251, 100));
+	/* nothing waits any more: disarmed, and a new wait starts afresh */
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, 1, now + 300, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 1, 1, now + 1000, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 1, 1, now + 1100, 100));
+	KUNIT_EXPECT_TRUE(test, rblk_ko_expired(&t, 1, 1, now + 1101, 100));
+}
+
 static void rblk_state_test_wire_disk_state(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, rblk_wire_disk_state(RBLK_DISK_FAILED), RBLK_DISK_DISKLESS);
@@ -216,6 +238,7 @@ static struct kunit_case rblk_state_test_cases[] = {
 	KUNIT_CASE(rblk_state_test_peer_role_req),
 	KUNIT_CASE(rblk_state_test_peer_may_write),
 	KUNIT_CASE(rblk_state_test_wire_disk_state),
+	KUNIT_CASE(rblk_state_test_ko_timer),
 	KUNIT_CASE(rblk_state_test_peer_disk_claimed),
 	KUNIT_CASE(rblk_state_test_peer_disk_after_disconnect),
 	KUNIT_CASE(rblk_state_test_local_disk_after_disconnect),
