@@ -170,6 +170,9 @@ class RblkadmFailover(ClusterTest):
         n1.run(f"dd if={img} of={n1.disk} bs=1M oflag=direct status=none")
         self.put_conf(True, [n1])
         adm(n1, "up r0")
+        # re-added while n2 is primary, n1 would count as having missed
+        # writes: n2 adds it back as a secondary (nothing writes now)
+        adm(n2, "secondary r0")
         adm(n2, "up r0")
         self.put_conf(False, [n1])
 
@@ -177,6 +180,7 @@ class RblkadmFailover(ClusterTest):
             p = peer_id(status(n2), 0)
             return p["conn_state"] == "connected" and p["peer_disk_state"] == "up_to_date"
         wait_until(n1_replica, 60, "n2 to see n1 connected and up_to_date")
+        adm(n2, "primary r0")
         sha_n2 = self.write_random(n2, 2)
         self.assertEqual(sha256_on(n1, n1.disk, 2), sha_n2, "new writes on n2 do not reach n1")
         for n in (n2, n3):
