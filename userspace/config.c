@@ -137,6 +137,40 @@ static bool get_bool(struct pctx *p, const yaml_node_t *n, const char *path, boo
 	return true;
 }
 
+int parse_on_io_error(const char *s)
+{
+	unsigned int v;
+
+	for (v = 0; v < __RBLK_ON_IO_ERROR_MAX; v++)
+		if (!strcmp(s, on_io_error_name(v)))
+			return (int)v;
+	return -1;
+}
+
+/* on-io-error: detach or pass-on (the words of on_io_error_name()). */
+static bool get_on_io_error(struct pctx *p, const yaml_node_t *n, const char *path,
+			    bool *has, uint8_t *out)
+{
+	char expected[64];
+	const char *s;
+	int k;
+
+	snprintf(expected, sizeof(expected), "%s or %s",
+		 on_io_error_name(RBLK_ON_IO_ERROR_DETACH),
+		 on_io_error_name(RBLK_ON_IO_ERROR_PASS_ON));
+	s = scalar(p, n, path, expected);
+	if (!s)
+		return false;
+	k = parse_on_io_error(s);
+	if (k < 0) {
+		perr(p, loc_of(n), path, "expected %s, got '%s'", expected, s);
+		return false;
+	}
+	*out = (uint8_t)k;
+	*has = true;
+	return true;
+}
+
 /* Names: 1..max-1 bytes of [A-Za-z0-9._-], not starting with '-' or '.'. */
 static bool get_name(struct pctx *p, const yaml_node_t *n, const char *path,
 		     char *out, size_t max)
@@ -347,9 +381,12 @@ static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path
 
 /* --- nodes --- */
 
-enum { NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_ADDRESS_FOR, NK_DISK, NK_OPTIONS, NK_COUNT };
+enum {
+	NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_ADDRESS_FOR, NK_DISK, NK_ON_IO_ERROR, NK_OPTIONS,
+	NK_COUNT
+};
 static const char *const node_keys[NK_COUNT] = {
-	"name", "node-id", "address", "address-for", "disk", "options",
+	"name", "node-id", "address", "address-for", "disk", "on-io-error", "options",
 };
 
 /* An address value: IPv4:PORT or [IPv6]:PORT, unicast. */
@@ -448,6 +485,8 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		}
 		strcpy(n->disk, s);
 		return true;
+	case NK_ON_IO_ERROR:
+		return get_on_io_error(p, v, path, &n->has_on_io_error, &n->on_io_error);
 	case NK_OPTIONS:
 		return parse_options(p, v, path, &n->options);
 	}
@@ -456,9 +495,9 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 
 /* --- resources --- */
 
-enum { RK_NAME, RK_MINOR, RK_ASSUME_CLEAN, RK_OPTIONS, RK_NODES, RK_COUNT };
+enum { RK_NAME, RK_MINOR, RK_ASSUME_CLEAN, RK_ON_IO_ERROR, RK_OPTIONS, RK_NODES, RK_COUNT };
 static const char *const res_keys[RK_COUNT] = {
-	"name", "minor", "assume-clean", "options", "nodes",
+	"name", "minor", "assume-clean", "on-io-error", "options", "nodes",
 };
 
 static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
@@ -476,6 +515,8 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 		return get_u32(p, v, path, 0, RBLK_MAX_MINOR, NULL, &r->minor);
 	case RK_ASSUME_CLEAN:
 		return get_bool(p, v, path, &r->assume_clean);
+	case RK_ON_IO_ERROR:
+		return get_on_io_error(p, v, path, &r->has_on_io_error, &r->on_io_error);
 	case RK_OPTIONS:
 		return parse_options(p, v, path, &r->options);
 	case RK_NODES:
@@ -585,6 +626,13 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 			if (layers[l] && layers[l]->set[i])
 				out[i] = layers[l]->v[i];
 	}
+}
+
+int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n)
+{
+	if (n->has_on_io_error)
+		return n->on_io_error;
+	return r->has_on_io_error ? r->on_io_error : -1;
 }
 
 /* How specifically option @i is set for node @n: 3 node, 2 resource, 1 file, 0 default. */

@@ -47,7 +47,7 @@ static void errmsg(const char *fmt, ...)
 enum {
 	O_NODE = 1000, O_FORCE, O_NAME, O_MINOR, O_NODE_ID, O_CLUSTER, O_DISK,
 	O_ASSUME, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
-	O_TIMEOUT, O_TIMESTAMPS, O_OPT0,	/* O_OPT0 + enum conf_opt */
+	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
 struct cmd {
@@ -663,6 +663,18 @@ static int cmd_events(const struct cmd *cmd, int argc, char **argv)
 
 /* ------------------------------------------------------------------ check */
 
+/* JSON spelling of a word of the file: "ko-count" -> "ko_count". */
+static const char *snake_case(const char *s, char *buf, size_t len)
+{
+	size_t k;
+
+	snprintf(buf, len, "%s", s);
+	for (k = 0; buf[k]; k++)
+		if (buf[k] == '-')
+			buf[k] = '_';
+	return buf;
+}
+
 static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 {
 	struct optstate s;
@@ -692,6 +704,8 @@ static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 		const struct conf_resource *r = &conf.res[i];
 		const struct conf_node *l = conf_find_node(r, me);
 		uint32_t opts[OPT_COUNT];
+		char word[32];
+		int on_io_error;
 
 		if (!l)
 			continue;
@@ -702,6 +716,13 @@ static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 		print_uint("minor", " minor:%s", r->minor);
 		print_uint("node_id", " node-id:%s", l->node_id);
 		print_string("backing_path", " disk:%s", l->disk[0] ? l->disk : "none");
+		on_io_error = conf_on_io_error(r, l);
+		if (on_io_error < 0)
+			on_io_error = RBLK_ON_IO_ERROR_DETACH;
+		if (l->disk[0] || out_is_json())
+			print_enum("on_io_error", " on-io-error:%s",
+				   snake_case(on_io_error_name(on_io_error), word, sizeof(word)),
+				   on_io_error_name(on_io_error));
 		print_nl();
 		out_open_array("peers");
 		for (j = 0; j < r->n_nodes; j++) {
@@ -729,16 +750,9 @@ static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 			print_string("local_ip", NULL, ip);
 			print_uint("local_port", NULL, le.port);
 			print_bool("listens", NULL, l->node_id > p->node_id);
-			for (c = 0; c < OPT_COUNT; c++) {
-				char key[32];
-				unsigned int k;
-
-				snprintf(key, sizeof(key), "%s", conf_opt[c].key);
-				for (k = 0; key[k]; k++)
-					if (key[k] == '-')
-						key[k] = '_';
-				print_uint(key, NULL, opts[c]);
-			}
+			for (c = 0; c < OPT_COUNT; c++)
+				print_uint(snake_case(conf_opt[c].key, word, sizeof(word)), NULL,
+					   opts[c]);
 			out_close_object();
 		}
 		out_close_array();
@@ -761,6 +775,7 @@ static const struct option ll_opts[] = {
 	{ "cluster", required_argument, NULL, O_CLUSTER },
 	{ "disk", required_argument, NULL, O_DISK },
 	{ "assume-uptodate", no_argument, NULL, O_ASSUME },
+	{ "on-io-error", required_argument, NULL, O_ON_IO_ERROR },
 	{ "force", no_argument, NULL, O_FORCE },
 	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
 	{ "peer", required_argument, NULL, O_PEER },
@@ -788,7 +803,7 @@ static unsigned int ll_allowed(unsigned int cmd)
 	case RBLK_CMD_DEVICE_CREATE:
 		return REQ_MINOR | REQ_NAME | REQ_NODE_ID | REQ_CLUSTER;
 	case RBLK_CMD_ATTACH:
-		return REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE;
+		return REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE | REQ_ON_IO_ERROR;
 	case RBLK_CMD_PEER_ADD:
 		return REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
 		       REQ_LOCAL_IP | REQ_LOCAL_PORT | LL_OPTIONS;
@@ -846,6 +861,7 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_CLUSTER: bit = REQ_CLUSTER; break;
 		case O_DISK: bit = REQ_PATH; break;
 		case O_ASSUME: bit = REQ_ASSUME_UPTODATE; break;
+		case O_ON_IO_ERROR: bit = REQ_ON_IO_ERROR; break;
 		case O_FORCE: bit = REQ_FORCE; break;
 		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
 		case O_PEER: bit = REQ_PEER_IP; break;
@@ -907,6 +923,16 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		}
 		case O_PEER_PORT: req.peer.port = (uint16_t)v; break;
 		case O_LOCAL_PORT: req.local.port = (uint16_t)v; break;
+		case O_ON_IO_ERROR: {
+			/* a number is sent as given, for the kernel's range check */
+			int k = parse_on_io_error(optarg);
+
+			if (k < 0 && (!parse_u32(optarg, &v) || v > UINT8_MAX))
+				return bad_usage(cmd, "expected detach, pass-on or a number 0..255, got '%s'",
+						 optarg);
+			req.on_io_error = k < 0 ? (uint8_t)v : (uint8_t)k;
+			break;
+		}
 		case 's': stats = true; break;
 		default:
 			if (c >= O_OPT0 && c < O_OPT0 + OPT_COUNT) {
@@ -965,8 +991,10 @@ static const struct cmd cmds[] = {
 	  "given and need no topology file.\n" },
 	{ .name = "delete-device", .fn = cmd_lowlevel, .args = "--minor M",
 	  .help = "RBLK_CMD_DEVICE_DELETE.\n" },
-	{ .name = "attach", .fn = cmd_lowlevel, .args = "--minor M --disk PATH [--assume-uptodate]",
-	  .help = "RBLK_CMD_ATTACH.\n" },
+	{ .name = "attach", .fn = cmd_lowlevel,
+	  .args = "--minor M --disk PATH [--assume-uptodate] [--on-io-error detach|pass-on]",
+	  .help = "RBLK_CMD_ATTACH.  --on-io-error is sent only if given (the kernel's default\n"
+	  "is detach); a number instead of the word is sent as given.\n" },
 	{ .name = "detach", .fn = cmd_lowlevel, .args = "--minor M",
 	  .help = "RBLK_CMD_DETACH.\n" },
 	{ .name = "add-peer", .fn = cmd_lowlevel,

@@ -90,6 +90,8 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 		return -1;
 	if ((q->has & REQ_ASSUME_UPTODATE) && nla_put_flag(msg, RBLK_A_ASSUME_UPTODATE))
 		return -1;
+	if ((q->has & REQ_ON_IO_ERROR) && nla_put_u8(msg, RBLK_A_ON_IO_ERROR, q->on_io_error))
+		return -1;
 	if ((q->has & REQ_FORCE) && nla_put_flag(msg, RBLK_A_FORCE))
 		return -1;
 	if ((q->has & REQ_PEER_NODE_ID) && nla_put_u32(msg, RBLK_A_PEER_NODE_ID, q->peer_node_id))
@@ -137,6 +139,7 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_INFLIGHT), N(RBLK_A_ACKS), N(RBLK_A_RTT_US), N(RBLK_A_RECONNECTS),
 		N(RBLK_A_RECEIVED_WRITES), N(RBLK_A_RECEIVED_BYTES), N(RBLK_A_ERRORS),
 		N(RBLK_A_LAST_ERROR), N(RBLK_A_REQUEST_TIMEOUT_MS), N(RBLK_A_KO_COUNT),
+		N(RBLK_A_ON_IO_ERROR),
 #undef N
 	};
 

@@ -186,13 +186,22 @@ int plan_up(const struct conf *c, const struct conf_resource *r,
 			op->req.minor = r->minor;
 		}
 		if (local->disk[0]) {
-			NEED(op = add_op(p, RBLK_CMD_ATTACH, "%s%s", local->disk,
-					 r->assume_clean ? " assume-uptodate" : ""));
+			/* sent only if the file gives it: the kernel's default is detach */
+			int on_io_error = conf_on_io_error(r, local);
+
+			NEED(op = add_op(p, RBLK_CMD_ATTACH, "%s%s%s%s", local->disk,
+					 r->assume_clean ? " assume-uptodate" : "",
+					 on_io_error >= 0 ? " on-io-error " : "",
+					 on_io_error >= 0 ? on_io_error_name(on_io_error) : ""));
 			op->req.has = REQ_MINOR | REQ_PATH;
 			op->req.minor = r->minor;
 			snprintf(op->req.path, sizeof(op->req.path), "%s", local->disk);
 			if (r->assume_clean)
 				op->req.has |= REQ_ASSUME_UPTODATE;
+			if (on_io_error >= 0) {
+				op->req.has |= REQ_ON_IO_ERROR;
+				op->req.on_io_error = (uint8_t)on_io_error;
+			}
 		}
 	}
 
@@ -389,6 +398,15 @@ const char *event_json(unsigned int v)
 		[RBLK_EVENT_CONN_STATE_CHANGED] = "conn_state_changed",
 		[RBLK_EVENT_PEER_ROLE_CHANGED] = "peer_role_changed",
 		[RBLK_EVENT_PEER_DISK_STATE_CHANGED] = "peer_disk_state_changed",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *on_io_error_name(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_ON_IO_ERROR_DETACH] = "detach",
+		[RBLK_ON_IO_ERROR_PASS_ON] = "pass-on",
 	};
 	return NAME_OF(t, v);
 }

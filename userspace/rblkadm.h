@@ -79,6 +79,8 @@ struct conf_node {
 	unsigned int n_addr_for;
 	struct conf_addr_for addr_for[RBLK_MAX_NODE_ID + 1];
 	char disk[RBLK_PATH_MAX_BYTES];	/* "" = diskless */
+	bool has_on_io_error;		/* on-io-error given for this node */
+	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	struct conf_options options;
 	struct conf_loc loc, loc_name, loc_node_id, loc_address, loc_disk;
 };
@@ -87,6 +89,8 @@ struct conf_resource {
 	char name[RBLK_NAME_MAX_BYTES];
 	uint32_t minor;
 	bool assume_clean;
+	bool has_on_io_error;		/* on-io-error given for the resource */
+	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	struct conf_options options;
 	unsigned int n_nodes;
 	struct conf_node nodes[RBLK_MAX_NODE_ID + 1];
@@ -120,6 +124,10 @@ const struct conf_node *conf_find_node(const struct conf_resource *r, const char
 const struct conf_node *conf_find_node_id(const struct conf_resource *r, uint32_t id);
 void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 			    const struct conf_node *local, uint32_t out[OPT_COUNT]);
+/* on-io-error of @n's disk as the file gives it (node, else resource), or -1. */
+int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n);
+/* "detach", "pass-on" (the file's and the command line's words) to the enum, or -1. */
+int parse_on_io_error(const char *s);
 void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
 		   struct conf_addr *out);
 int parse_addr(const char *s, bool need_port, struct conf_addr *a);
@@ -160,6 +168,7 @@ const char *disk_human(unsigned int v);		/* "UpToDate" */
 const char *conn_json(unsigned int v);		/* "connected" */
 const char *conn_human(unsigned int v);		/* "Connected" */
 const char *event_json(unsigned int v);		/* "role_changed" */
+const char *on_io_error_name(unsigned int v);	/* "pass-on", as in the file */
 
 /* ----------------------------------------------------------------- requests */
 
@@ -177,6 +186,7 @@ enum {
 	REQ_PEER_PORT = 1 << 9,
 	REQ_LOCAL_IP = 1 << 10,
 	REQ_LOCAL_PORT = 1 << 11,
+	REQ_ON_IO_ERROR = 1 << 12,
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
@@ -184,6 +194,7 @@ struct rblk_req {
 	uint8_t cmd;			/* enum rblk_cmd */
 	unsigned int has;		/* REQ_* */
 	uint32_t minor, node_id, peer_node_id;
+	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	char name[256];
 	char cluster[256];
 	char path[1024];

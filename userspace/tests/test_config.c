@@ -112,6 +112,9 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(c.cluster, "");
 	assert_int_equal(c.res[0].minor, 1023);
 	assert_false(c.res[0].assume_clean);
+	assert_false(c.res[0].has_on_io_error);
+	assert_false(c.res[0].nodes[0].has_on_io_error);
+	assert_int_equal(conf_on_io_error(&c.res[0], &c.res[0].nodes[0]), -1);
 	assert_int_equal(c.res[0].nodes[0].node_id, 31);
 	assert_string_equal(c.res[0].nodes[0].disk, "");	/* diskless */
 	conf_effective_options(&c, &c.res[0], &c.res[0].nodes[0], o);
@@ -158,6 +161,62 @@ static void test_option_precedence(void **state)
 	assert_int_equal(o[OPT_REQUEST_TIMEOUT], 10);
 	assert_int_equal(o[OPT_KO_COUNT], 100);
 	conf_free(&c);
+}
+
+/* on-io-error: resource level, a node's own value wins; not given: -1 (detach). */
+static void test_on_io_error(void **state)
+{
+	struct conf c;
+	const struct conf_resource *r;
+
+	(void)state;
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    on-io-error: pass-on\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		 "      - {name: b, node-id: 1, address: 10.0.0.2:7789, disk: /dev/vda,\n"
+		 "         on-io-error: detach}\n"
+		 "  - name: s\n"
+		 "    minor: 1\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vdb}\n"
+		 "      - name: b\n"
+		 "        node-id: 1\n"
+		 "        address: 10.0.0.2:7800\n"
+		 "        disk: /dev/vdb\n"
+		 "        on-io-error: pass-on\n", &c);
+	r = &c.res[0];
+	assert_true(r->has_on_io_error);
+	assert_int_equal(r->on_io_error, RBLK_ON_IO_ERROR_PASS_ON);
+	assert_false(r->nodes[0].has_on_io_error);
+	assert_int_equal(conf_on_io_error(r, &r->nodes[0]), RBLK_ON_IO_ERROR_PASS_ON);
+	assert_true(r->nodes[1].has_on_io_error);
+	assert_int_equal(conf_on_io_error(r, &r->nodes[1]), RBLK_ON_IO_ERROR_DETACH);
+	r = &c.res[1];
+	assert_false(r->has_on_io_error);
+	assert_int_equal(conf_on_io_error(r, &r->nodes[0]), -1);	/* default: not sent */
+	assert_int_equal(conf_on_io_error(r, &r->nodes[1]), RBLK_ON_IO_ERROR_PASS_ON);
+	conf_free(&c);
+
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    on-io-error: detach\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789, on-io-error: pass-on}\n", &c);
+	r = &c.res[0];
+	assert_int_equal(conf_on_io_error(r, &r->nodes[0]), RBLK_ON_IO_ERROR_PASS_ON);
+	c.res[0].nodes[0].has_on_io_error = false;	/* then the resource's counts */
+	assert_int_equal(conf_on_io_error(r, &r->nodes[0]), RBLK_ON_IO_ERROR_DETACH);
+	conf_free(&c);
+
+	assert_int_equal(parse_on_io_error("detach"), RBLK_ON_IO_ERROR_DETACH);
+	assert_int_equal(parse_on_io_error("pass-on"), RBLK_ON_IO_ERROR_PASS_ON);
+	assert_int_equal(parse_on_io_error("pass_on"), -1);
+	assert_int_equal(parse_on_io_error(""), -1);
+	assert_int_equal(parse_on_io_error("invalid"), -1);
 }
 
 static void test_ipv6_and_flow_style(void **state)
@@ -386,9 +445,9 @@ static const struct bad bad_files[] = {
 	/* 5 */ { "clustr: x\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources)" },
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
-	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, assume-clean, options, nodes)" },
+	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, assume-clean, on-io-error, options, nodes)" },
 	{ HEAD NODE_A "        port: 7789\n",
-	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, options)" },
+	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
 	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
 	{ HEAD NODE_A "        node-id: 3\n",
@@ -524,6 +583,16 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:2:13: options.ko-count: expected a count 1..100, got '7s'" },
 	{ "options: {ko-count: [7]}\n" HEAD NODE_A,
 	  "rblk.conf:1:21: options.ko-count: expected a count 1..100, got a list" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    on-io-error: passon\n    nodes:\n" NODE_A,
+	  "rblk.conf:4:18: resources[0].on-io-error: expected detach or pass-on, got 'passon'" },
+	{ HEAD NODE_A "        on-io-error: Detach\n",
+	  "rblk.conf:8:22: resources[0].nodes[0].on-io-error: expected detach or pass-on, got 'Detach'" },
+	{ HEAD NODE_A "        on-io-error: [detach]\n",
+	  "rblk.conf:8:22: resources[0].nodes[0].on-io-error: expected detach or pass-on, got a list" },
+	{ "on-io-error: pass-on\n" HEAD NODE_A,
+	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources)" },
+	{ "options: {on-io-error: pass-on}\n" HEAD NODE_A,
+	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
 };
 
 /* One cmocka test per bad file; the prestate is its entry in bad_files[]. */
@@ -574,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_option_precedence),
+		cmocka_unit_test(test_on_io_error),
 		cmocka_unit_test(test_ipv6_and_flow_style),
 		cmocka_unit_test(test_loopback_pair),
 		cmocka_unit_test(test_three_nodes_endpoints_agree),

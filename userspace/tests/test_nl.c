@@ -139,10 +139,10 @@ static void test_peer_add_ipv6(void **state)
 }
 
 /*
- * The PEER_ADD that "up" sends for the first node of @yaml, from the file to
- * the message: every option is sent.  Free the message after reading @tb.
+ * The first request @cmd that "up" sends for the first node of @yaml, from
+ * the file to the message.  Free the message after reading @tb.
  */
-static struct nl_msg *peer_add_of(const char *yaml, struct nlattr **tb)
+static struct nl_msg *request_of(const char *yaml, uint8_t cmd, struct nlattr **tb)
 {
 	struct plan *p = calloc(1, sizeof(*p));
 	const struct conf_resource *r;
@@ -155,14 +155,72 @@ static struct nl_msg *peer_add_of(const char *yaml, struct nlattr **tb)
 	parse_ok(yaml, &c);
 	r = &c.res[0];
 	assert_int_equal(plan_up(&c, r, &r->nodes[0], NULL, 0, p, err, sizeof(err)), 0);
-	for (i = 0; i < p->n && p->ops[i].req.cmd != RBLK_CMD_PEER_ADD; i++)
+	for (i = 0; i < p->n && p->ops[i].req.cmd != cmd; i++)
 		;
 	assert_true(i < p->n);
 	msg = build(&p->ops[i].req, tb);
-	assert_int_equal(count_attrs(tb), 6 + OPT_COUNT);
 	conf_free(&c);
 	free(p);
 	return msg;
+}
+
+/* PEER_ADD from the file: every option is sent. */
+static struct nl_msg *peer_add_of(const char *yaml, struct nlattr **tb)
+{
+	struct nl_msg *msg = request_of(yaml, RBLK_CMD_PEER_ADD, tb);
+
+	assert_int_equal(count_attrs(tb), 6 + OPT_COUNT);
+	return msg;
+}
+
+/* ATTACH from the file: ON_IO_ERROR only where the file gives on-io-error. */
+static void test_attach_on_io_error(void **state)
+{
+	static const char defaults[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n";
+	static const char resource[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    assume-clean: true\n"
+		"    on-io-error: pass-on\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n";
+	static const char node[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    on-io-error: pass-on\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda,\n"
+		"         on-io-error: detach}\n";
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct nl_msg *msg;
+
+	(void)state;
+	msg = request_of(defaults, RBLK_CMD_ATTACH, tb);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
+	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
+	assert_null(tb[RBLK_A_ON_IO_ERROR]);		/* the kernel's default: detach */
+	nlmsg_free(msg);
+
+	msg = request_of(resource, RBLK_CMD_ATTACH, tb);
+	assert_int_equal(count_attrs(tb), 4);
+	assert_non_null(tb[RBLK_A_ASSUME_UPTODATE]);
+	assert_int_equal(nla_len(tb[RBLK_A_ON_IO_ERROR]), 1);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_IO_ERROR]), RBLK_ON_IO_ERROR_PASS_ON);
+	nlmsg_free(msg);
+
+	msg = request_of(node, RBLK_CMD_ATTACH, tb);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_int_equal(nla_len(tb[RBLK_A_ON_IO_ERROR]), 1);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_IO_ERROR]), RBLK_ON_IO_ERROR_DETACH);
+	nlmsg_free(msg);
 }
 
 static void test_peer_add_request_timeout(void **state)
@@ -221,11 +279,26 @@ static void test_peer_add_ipv4_and_flags(void **state)
 	q.cmd = RBLK_CMD_ATTACH;
 	q.has = REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE | REQ_FORCE;
 	strcpy(q.path, "/dev/vda");
+	q.on_io_error = RBLK_ON_IO_ERROR_PASS_ON;	/* set but not flagged: not sent */
 	msg = build(&q, tb);
 	assert_int_equal(count_attrs(tb), 4);
 	assert_int_equal(nla_len(tb[RBLK_A_ASSUME_UPTODATE]), 0);
 	assert_int_equal(nla_len(tb[RBLK_A_FORCE]), 0);
 	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
+	assert_null(tb[RBLK_A_ON_IO_ERROR]);
+	nlmsg_free(msg);
+
+	/* on-io-error: a u8 */
+	q.has = REQ_MINOR | REQ_PATH | REQ_ON_IO_ERROR;
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_int_equal(nla_len(tb[RBLK_A_ON_IO_ERROR]), 1);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_IO_ERROR]), RBLK_ON_IO_ERROR_PASS_ON);
+	nlmsg_free(msg);
+	q.on_io_error = RBLK_ON_IO_ERROR_DETACH;	/* 0 is sent too when flagged */
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_IO_ERROR]), RBLK_ON_IO_ERROR_DETACH);
 	nlmsg_free(msg);
 }
 
@@ -464,6 +537,7 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_PEER_IP), "RBLK_A_PEER_IP");
 	assert_string_equal(rnl_attr_name(RBLK_A_REQUEST_TIMEOUT_MS), "RBLK_A_REQUEST_TIMEOUT_MS");
 	assert_string_equal(rnl_attr_name(RBLK_A_KO_COUNT), "RBLK_A_KO_COUNT");
+	assert_string_equal(rnl_attr_name(RBLK_A_ON_IO_ERROR), "RBLK_A_ON_IO_ERROR");
 	assert_string_equal(rnl_attr_name(999), "unknown attribute");
 }
 
@@ -475,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_peer_add_ipv6),
 		cmocka_unit_test(test_peer_add_request_timeout),
 		cmocka_unit_test(test_peer_add_ipv4_and_flags),
+		cmocka_unit_test(test_attach_on_io_error),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_parse_status_defaults),
 		cmocka_unit_test(test_parse_event),

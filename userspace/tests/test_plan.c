@@ -325,6 +325,49 @@ static void test_disk_changes(void **state)
 	conf_free(&c);
 }
 
+/* on-io-error goes with the ATTACH; the kernel does not report it back. */
+static void test_on_io_error(void **state)
+{
+	static const char *const node_a[] = { "attach /dev/vda on-io-error detach", NULL };
+	static const char file[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 2\n"
+		"    on-io-error: pass-on\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vda,\n"
+		"         on-io-error: detach}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2:7800, disk: /dev/vdb}\n";
+	const struct rblk_req *q;
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(file, &c);
+	plan_for(&c, "r", "b", NULL, 0);
+	assert_int_equal(plan.n, 4);	/* create, attach, add and connect a */
+	assert_string_equal(plan.ops[1].what, "attach /dev/vdb on-io-error pass-on");
+	q = &plan.ops[1].req;
+	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
+	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_ON_IO_ERROR);
+	assert_int_equal(q->on_io_error, RBLK_ON_IO_ERROR_PASS_ON);
+	assert_string_equal(q->path, "/dev/vdb");
+
+	/* the node's own value wins; an explicit detach is sent */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.disk_state = RBLK_DISK_DISKLESS;
+	plan_for(&c, "r", "a", &d, 1);
+	expect_ops(node_a);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_PATH | REQ_ON_IO_ERROR);
+	assert_int_equal(plan.ops[0].req.on_io_error, RBLK_ON_IO_ERROR_DETACH);
+
+	/* attached: a changed on-io-error cannot be seen, nothing is sent */
+	d.disk_state = RBLK_DISK_UP_TO_DATE;
+	plan_for(&c, "r", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	conf_free(&c);
+}
+
 static void test_diskless_node(void **state)
 {
 	static const char *const fresh[] = {
@@ -566,6 +609,9 @@ static void test_names(void **state)
 	assert_string_equal(disk_json(RBLK_DISK_FAILED), "failed");
 	assert_string_equal(disk_human(RBLK_DISK_UP_TO_DATE), "UpToDate");
 	assert_string_equal(disk_human(RBLK_DISK_FAILED), "Failed");
+	assert_string_equal(on_io_error_name(RBLK_ON_IO_ERROR_DETACH), "detach");
+	assert_string_equal(on_io_error_name(RBLK_ON_IO_ERROR_PASS_ON), "pass-on");
+	assert_string_equal(on_io_error_name(__RBLK_ON_IO_ERROR_MAX), "invalid");
 	assert_string_equal(conn_json(RBLK_CONN_STANDALONE), "standalone");
 	assert_string_equal(conn_json(RBLK_CONN_CONNECTING), "connecting");
 	assert_string_equal(conn_json(RBLK_CONN_CONNECTED), "connected");
@@ -587,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_standalone_peer_reconnected),
 		cmocka_unit_test(test_unknown_peer_removed),
 		cmocka_unit_test(test_disk_changes),
+		cmocka_unit_test(test_on_io_error),
 		cmocka_unit_test(test_diskless_node),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),
