@@ -121,7 +121,7 @@ enum rblk_attr {
 	RBLK_A_LAST_ERROR,		/* string: peer: reason of the last connection failure */
 	RBLK_A_REQUEST_TIMEOUT_MS,	/* u32, RBLK_TIMEOUT_MS_MIN..RBLK_TIMEOUT_MS_MAX */
 	RBLK_A_KO_COUNT,		/* u32, 1..RBLK_KO_COUNT_MAX */
-	RBLK_A_ON_IO_ERROR,		/* u8, enum rblk_on_io_error (ATTACH, STATUS) */
+	RBLK_A_ON_IO_ERROR,		/* u8, enum rblk_on_io_error (ATTACH) */
 	__RBLK_A_MAX,
 };
 
