@@ -87,6 +87,24 @@ static void rblk_peer_set_role(struct rblk_peer *peer, enum rblk_role role)
 			    peer->cfg.node_id, role, NULL);
 }
 
+/* The peer announced @claimed: show it, judged by our record of its misses. */
+static void rblk_peer_set_claimed_disk(struct rblk_peer *peer, enum rblk_disk_state claimed)
+{
+	enum rblk_disk_state state;
+	unsigned long flags;
+	bool changed;
+
+	spin_lock_irqsave(&peer->lock, flags);
+	state = rblk_peer_disk_claimed(test_bit(peer->cfg.node_id,
+						&peer->dev->peers_missed_writes), claimed);
+	changed = peer->peer_disk_state != state;
+	peer->peer_disk_state = state;
+	spin_unlock_irqrestore(&peer->lock, flags);
+	if (changed)
+		rblk_notify(peer->dev, RBLK_EVENT_PEER_DISK_STATE_CHANGED,
+			    peer->cfg.node_id, state, NULL);
+}
+
 static void rblk_peer_set_disk(struct rblk_peer *peer, enum rblk_disk_state state)
 {
 	bool changed;
@@ -106,17 +124,26 @@ static void rblk_peer_set_disk(struct rblk_peer *peer, enum rblk_disk_state stat
  *
  * As rblk_peer_disk_after_disconnect() rules for a primary: a Diskless or
  * Inconsistent peer disk stays as it is, anything else becomes Outdated.
+ * The record (peers_missed_writes) is set under peer->lock, where the
+ * connection code reads it together with the peer's disk state.
  *
  * Context: any (takes peer->lock with irqs saved; notifies with GFP_ATOMIC).
  */
 void rblk_peer_outdate(struct rblk_peer *peer)
 {
+	unsigned long *missed = &peer->dev->peers_missed_writes;
 	enum rblk_disk_state state;
 	unsigned long flags;
 	bool changed;
 
-	set_bit(peer->cfg.node_id, &peer->dev->peers_missed_writes);
+	/* the common case while a peer is away: recorded already */
+	state = READ_ONCE(peer->peer_disk_state);
+	if (test_bit(peer->cfg.node_id, missed) && state != RBLK_DISK_UP_TO_DATE &&
+	    state != RBLK_DISK_UNKNOWN)
+		return;
+	/* bit and state change together: see rblk_conn_install() */
 	spin_lock_irqsave(&peer->lock, flags);
+	set_bit(peer->cfg.node_id, missed);
 	state = rblk_peer_disk_after_disconnect(RBLK_ROLE_PRIMARY, peer->peer_disk_state);
 	changed = state != peer->peer_disk_state;
 	peer->peer_disk_state = state;
@@ -139,7 +166,8 @@ static void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...
  *
  * The peer is recorded as having missed the write and is told so with
  * RBLK_P_OUTDATE, so that it shows its own disk Outdated; if even that
- * cannot be queued the connection fails, and the next handshake tells it.
+ * cannot be queued (or the peer does not know OUTDATE) the connection
+ * fails, and the next handshake tells it.
  *
  * Context: process context, may sleep (GFP_NOIO); @conn held with
  * rblk_conn_get().
@@ -147,7 +175,8 @@ static void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...
 void rblk_peer_missed_write(struct rblk_peer *peer, struct rblk_conn *conn, int err)
 {
 	rblk_peer_outdate(peer);
-	if (rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_NOIO))
+	if (!(conn->features & RBLK_FEAT_OUTDATE) ||
+	    rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_NOIO))
 		rblk_conn_fail(conn, err, "a write could not be queued for the peer");
 }
 
@@ -226,6 +255,7 @@ static void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s)
 {
 	switch (s->kind) {
 	case RBLK_SEND_CTL:
+		atomic_dec(&conn->ctl_queued);
 		if (s->command == RBLK_P_PING)
 			WRITE_ONCE(conn->ping_sent_id, s->request_id);
 		else if (s->command == RBLK_P_ROLE_REQ)
@@ -238,7 +268,7 @@ static void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s)
 		break;
 	case RBLK_SEND_LEG:
 		/* owned by the request-id table until its ACK */
-		s->sent = true;
+		WRITE_ONCE(s->sent, true);
 		break;
 	}
 }
@@ -255,9 +285,17 @@ static int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
 	unsigned long flags;
 	int ret = 0;
 
+	/* a peer that sends PINGs but never reads our answers: fail it */
+	if (atomic_inc_return(&conn->ctl_queued) > RBLK_MAX_CTL_QUEUED_PER_CONN) {
+		atomic_dec(&conn->ctl_queued);
+		rblk_conn_fail(conn, -ENOBUFS, "peer does not read: control packets pile up");
+		return -ENOBUFS;
+	}
 	s = kmalloc(sizeof(*s), gfp);
-	if (!s)
+	if (!s) {
+		atomic_dec(&conn->ctl_queued);
 		return -ENOMEM;
+	}
 	rblk_send_prepare(s, RBLK_SEND_CTL, conn->version, command, id, payload,
 			  len, len);
 	spin_lock_irqsave(&conn->submit_lock, flags);
@@ -266,8 +304,10 @@ static int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
 	else
 		rblk_send_queue(conn, s);
 	spin_unlock_irqrestore(&conn->submit_lock, flags);
-	if (ret)
+	if (ret) {
+		atomic_dec(&conn->ctl_queued);
 		kfree(s);
+	}
 	return ret;
 }
 
@@ -312,7 +352,7 @@ void rblk_conn_put(struct rblk_conn *conn)
 	spin_unlock_irqrestore(&conn->submit_wait.lock, flags);
 }
 
-/* A leg slot is free again (its ACK came).  io_work. */
+/* A leg slot is free again (its ACK came, or its id could not be had).  Any context. */
 static void rblk_conn_leg_slot_put(struct rblk_conn *conn)
 {
 	atomic_dec(&conn->legs);
@@ -357,6 +397,12 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		   READ_ONCE(conn->dead));
 	if (READ_ONCE(conn->dead))
 		return -ENOTCONN;	/* the slot dies with the connection */
+	/*
+	 * The leg is findable by its id from here on: an ACK that arrives
+	 * before the packet is completely sent (a recycled leg must not look
+	 * sent) is a protocol error, never a completion.
+	 */
+	WRITE_ONCE(s->sent, false);
 	ret = rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_NOIO);
 	if (ret) {
 		rblk_conn_leg_slot_put(conn);
@@ -377,6 +423,8 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		u32 dp;
 
 		dp = rblk_dp_flags_from_opf(master->bi_opf);
+		if (!(conn->features & RBLK_FEAT_REQ_HINTS))
+			dp &= RBLK_DP_FUA | RBLK_DP_PREFLUSH;
 		rblk_data_encode(&p, master->bi_iter.bi_sector, dp);
 		rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
 				  &p, sizeof(p), sizeof(p) + leg->bytes);
@@ -419,7 +467,8 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
  * Return: 0 when queued; -ENOTCONN when the peer is not connected;
  * -ENOMEM.
  *
- * Context: process context, may sleep (GFP_KERNEL); no rblk spinlock held.
+ * Context: process context, no rblk spinlock held (GFP_ATOMIC inside an
+ * RCU read section).
  */
 int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id)
 {
@@ -449,6 +498,9 @@ int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id)
 	conn = rcu_dereference(peer->conn);
 	ret = conn ? rblk_conn_queue_ctl(conn, command, req_id, &p, sizeof(p),
 					 GFP_ATOMIC) : -ENOTCONN;
+	/* a lost STATE could leave the peer granting us forever: reconnect */
+	if (ret == -ENOMEM)
+		rblk_conn_fail(conn, ret, "cannot queue a STATE packet");
 	rcu_read_unlock();
 	return ret;
 }
@@ -592,7 +644,7 @@ static void rblk_pwrite_endio(struct bio *bio)
 	struct rblk_pwrite *pw = container_of(bio, struct rblk_pwrite, bio);
 
 	pw->status = blk_status_to_errno(bio->bi_status);
-	if (pw->status)
+	if (rblk_is_write_error(REQ_OP_WRITE, bio->bi_status))
 		rblk_local_io_error(pw->conn->peer->dev);
 	rblk_pwrite_finish(pw);
 }
@@ -619,7 +671,9 @@ static void rblk_pwrite_work(struct work_struct *work)
 			ret = 0;
 	}
 	pw->status = ret;
-	if (ret)
+	/* a failed flush or write-zeroes is a write error, a failed discard not */
+	if (ret && ret != -EOPNOTSUPP &&
+	    (pw->command == RBLK_P_FLUSH || (pw->trim.trim_flags & RBLK_TRIM_ZEROES)))
 		rblk_local_io_error(pw->conn->peer->dev);
 	rblk_pwrite_finish(pw);
 }
@@ -730,20 +784,24 @@ static int rblk_peer_announced_role(struct rblk_peer *peer, enum rblk_role role)
 	return ret;
 }
 
-/* RBLK_P_OUTDATE: the peer recorded that we missed writes of its. */
+/*
+ * RBLK_P_OUTDATE: the peer recorded that we missed writes of its.  A
+ * secondary's UpToDate disk becomes Outdated.  A primary keeps its state:
+ * its data is what the VM sees (two histories: split brain, which the
+ * generation identifiers will detect); it logs the claim once a minute.
+ */
 static void rblk_outdated_by_peer(struct rblk_peer *peer)
 {
 	struct rblk_device *dev = peer->dev;
-	bool outdate;
 
-	spin_lock(&dev->state_lock);
-	outdate = dev->disk_state == RBLK_DISK_UP_TO_DATE;
-	spin_unlock(&dev->state_lock);
-	if (!outdate)
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		pr_warn_ratelimited("%s: peer %u: says we missed its writes, but we are primary\n",
+				    rblk_peer_dev_name(peer), peer->cfg.node_id);
 		return;
-	rblk_set_disk_state(dev, RBLK_DISK_OUTDATED);
-	pr_info("%s: peer %u: we missed writes of that peer: our disk is outdated\n",
-		rblk_peer_dev_name(peer), peer->cfg.node_id);
+	}
+	if (rblk_change_disk_state(dev, RBLK_DISK_UP_TO_DATE, RBLK_DISK_OUTDATED))
+		pr_info("%s: peer %u: we missed writes of that peer: our disk is outdated\n",
+			rblk_peer_dev_name(peer), peer->cfg.node_id);
 }
 
 static int rblk_handle_role_req(struct rblk_conn *conn)
@@ -845,13 +903,12 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 				       info->request_id);
 			return -EPROTO;
 		}
-		if (!leg->send.sent) {
+		if (!READ_ONCE(leg->send.sent) ||
+		    rblk_reqid_take(&conn->reqids, info->request_id) != leg) {
 			rblk_conn_fail(conn, -EPROTO, "ACK for request %llu not sent yet",
 				       info->request_id);
 			return -EPROTO;
 		}
-		rblk_reqid_take(&conn->reqids, info->request_id);
-		atomic64_inc(&conn->answers);
 		rblk_conn_leg_slot_put(conn);
 		rblk_leg_complete(leg, status);
 		return 0;
@@ -887,9 +944,7 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return ret;
 		}
 		rblk_peer_set_role(peer, role);
-		rblk_peer_set_disk(peer, rblk_peer_disk_claimed(test_bit(peer->cfg.node_id,
-									 &dev->peers_missed_writes),
-								disk));
+		rblk_peer_set_claimed_disk(peer, disk);
 		return 0;
 	case RBLK_P_ROLE_REQ:
 		ret = rblk_handle_role_req(conn);
@@ -902,13 +957,18 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			rblk_conn_fail(conn, ret, "bad ROLE_REPLY");
 			return ret;
 		}
-		/* one answer to a ROLE_REQ that was sent on this connection */
-		if (!info->request_id || info->request_id != conn->role_req_sent_id ||
+		/*
+		 * One answer to the last ROLE_REQ sent on this connection; an
+		 * older id is the late answer to a promotion that gave up.
+		 */
+		if (!info->request_id || info->request_id > conn->role_req_sent_id ||
 		    info->request_id == conn->role_req_answered_id) {
 			rblk_conn_fail(conn, -EPROTO, "unexpected ROLE_REPLY %llu",
 				       info->request_id);
 			return -EPROTO;
 		}
+		if (info->request_id < conn->role_req_sent_id)
+			return 0;
 		conn->role_req_answered_id = info->request_id;
 		/* an answer after the promotion gave up waiting is dropped */
 		spin_lock_bh(&peer->lock);
@@ -928,6 +988,8 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 
 		if (rblk_reject_decode(&conn->rx_payload.reject, &reason, message))
 			strscpy(message, "malformed refusal", sizeof(message));
+		/* refused after our side installed it: back off, do not storm */
+		WRITE_ONCE(peer->refused, true);
 		rblk_conn_fail(conn, -ECONNREFUSED, "refused by peer: %s", message);
 		return -ECONNREFUSED;
 	}
@@ -1138,18 +1200,18 @@ fail:
 }
 
 /*
- * Has the peer answered no request for request_timeout_ms * ko_count while
- * requests waited?  A peer whose disk hangs still answers pings, so this,
- * not the ping timeout, bounds how long a write waits for it.  Checked by
- * ping_work only, so the disconnect comes between the timeout and two
- * ping intervals after it.
+ * Has one request waited for the peer's answer for request_timeout_ms *
+ * ko_count?  A peer whose disk hangs still answers pings, so this, not the
+ * ping timeout, bounds how long a write waits for it.  The oldest request
+ * is the one with the lowest id (ids grow until they wrap after 2^32 - 1
+ * requests of one connection).  Checked by ping_work only, so the
+ * disconnect comes between the timeout and one ping interval after it.
  */
 static bool rblk_request_timed_out(struct rblk_conn *conn)
 {
 	const struct rblk_peer_config *cfg = &conn->peer->cfg;
 
-	return rblk_ko_expired(&conn->ko, atomic_read(&conn->legs),
-			       atomic64_read(&conn->answers), jiffies,
+	return rblk_ko_expired(&conn->ko, rblk_reqid_oldest(&conn->reqids), jiffies,
 			       msecs_to_jiffies(cfg->request_timeout_ms) * cfg->ko_count);
 }
 
@@ -1162,9 +1224,15 @@ static void rblk_ping_work(struct work_struct *work)
 
 	if (atomic_read(&conn->failed))
 		return;
-	/* while we do not read, the peer's packets wait in the socket */
-	if (READ_ONCE(conn->rx_throttled))
+	/*
+	 * While we do not read, the peer's packets (its pings too) wait in
+	 * the socket: do not count that against it, and send a STATE so that
+	 * it hears from us although its pings get no answer.
+	 */
+	if (READ_ONCE(conn->rx_throttled)) {
 		WRITE_ONCE(conn->last_rx_jiffies, jiffies);
+		rblk_peer_send_state(conn->peer, RBLK_P_STATE, NULL);
+	}
 	if (rblk_request_timed_out(conn)) {
 		rblk_conn_fail(conn, -ETIMEDOUT, "request timeout: no answer for %u ms",
 			       cfg->request_timeout_ms * cfg->ko_count);
@@ -1612,7 +1680,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 		rblk_send_reject(sock, RBLK_REJECT_OTHER_PRIMARY, "another peer is our primary");
 		rblk_log_refusal(peer, RBLK_REJECT_OTHER_PRIMARY, false,
 				 "another peer is our primary");
-		return -EBUSY;
+		return -ECONNREFUSED;
 	}
 
 	/*
@@ -1623,11 +1691,12 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	 * tell a peer that missed writes that its disk is Outdated.
 	 */
 	synchronize_rcu();
+	spin_lock_irq(&peer->lock);
 	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
-	spin_lock_bh(&peer->lock);
 	peer->peer_disk_state = rblk_peer_disk_claimed(missed, remote->disk_state);
-	spin_unlock_bh(&peer->lock);
-	if (missed && rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_KERNEL))
+	spin_unlock_irq(&peer->lock);
+	if (missed && (conn->features & RBLK_FEAT_OUTDATE) &&
+	    rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_KERNEL))
 		rblk_conn_fail(conn, -ENOMEM, "cannot tell the peer it missed writes");
 
 	write_lock_bh(&sk->sk_callback_lock);
@@ -1737,7 +1806,7 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
 	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);
 	if (new_disk != disk)
-		rblk_set_disk_state(dev, new_disk);
+		rblk_change_disk_state(dev, disk, new_disk);
 	pr_info("%s: peer %u: disconnected\n", rblk_peer_dev_name(peer), peer->cfg.node_id);
 }
 
@@ -1792,8 +1861,16 @@ static void rblk_conn_work(struct work_struct *work)
 		rblk_conn_destroy(peer, conn);
 		conn = NULL;
 		if (want) {
-			/* reconnect after the shortest delay */
-			peer->backoff_ms = peer->cfg.reconnect_min_ms;
+			/*
+			 * Reconnect after the shortest delay, unless the peer
+			 * refused the connection it had accepted (it has
+			 * another primary): then keep backing off.
+			 */
+			if (xchg(&peer->refused, false))
+				peer->backoff_ms = min(peer->backoff_ms * 2,
+						       peer->cfg.reconnect_max_ms);
+			else
+				peer->backoff_ms = peer->cfg.reconnect_min_ms;
 			queue_delayed_work(rblk_wq, &peer->conn_work,
 					   msecs_to_jiffies(peer->backoff_ms));
 			return;
@@ -1811,7 +1888,6 @@ static void rblk_conn_work(struct work_struct *work)
 	ret = rblk_conn_establish(peer);
 	if (!ret) {
 		peer->last_reject_reason = 0;
-		peer->backoff_ms = peer->cfg.reconnect_min_ms;
 		if (peer->connected_once)
 			atomic64_inc(&peer->reconnects);
 		peer->connected_once = true;
@@ -1930,7 +2006,8 @@ void rblk_peer_disconnect(struct rblk_peer *peer)
  * @peer: peer
  * @ps: filled completely
  *
- * Context: process context; caller holds the device's mutex.
+ * Context: process context; inside an RCU read section (status takes no
+ * management lock).
  */
 void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 {

@@ -116,25 +116,39 @@ static void rblk_backing_close(struct rblk_device *dev, bool keep_size);
  * rblk_local_io_error() - a write (or flush) of the backing device failed
  * @dev: device
  *
- * Schedules the device's on-io-error policy (rblk_io_error_work()).
+ * With on-io-error detach, stops all further I/O on the backing device
+ * at once; schedules the policy (rblk_io_error_work()).  Discard errors
+ * and "not supported" are no I/O errors: the caller filters them.
  *
- * Context: any, including hard irq (bio completion).
+ * Context: any, including hard irq (bio completion); the caller holds a
+ * reference on dev->local_ref.
  */
 void rblk_local_io_error(struct rblk_device *dev)
 {
-	if (!test_and_set_bit(0, &dev->io_failed))
+	/*
+	 * detach: no I/O reaches the failed disk from now on, before the
+	 * failed request completes (a read must not return what the disk
+	 * failed to overwrite).  The caller holds a local_ref reference.
+	 */
+	if (READ_ONCE(dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH &&
+	    !test_and_set_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags))
+		percpu_ref_kill(&dev->local_ref);
+	if (!test_and_set_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags))
 		mod_delayed_work(rblk_wq, &dev->io_error_work, 0);
 }
 
 /*
  * Apply the on-io-error policy of a device whose backing device failed a
- * write.  detach: the disk is Failed, then closed once its I/O has drained
- * (Diskless; the device keeps its size, so an opener sees no resize, and
- * its I/O fails until a disk is attached again).  pass-on: the disk keeps
- * serving, but lacks a write its peers may hold: Inconsistent.
+ * write.  detach: the disk is Failed (rblk_local_io_error() stopped its
+ * I/O already), then closed once its I/O has drained (Diskless; the
+ * device keeps its size, so an opener sees no resize, and its I/O fails
+ * until a disk is attached again).  pass-on: the disk keeps serving, but
+ * lacks a write its peers may hold: Inconsistent.
  *
  * Takes the device's mutex with a trylock (and retries) so that device
- * deletion can cancel this work while holding it.
+ * deletion can cancel this work while holding it, and waits for the drain
+ * without it, so that management calls of the device (disconnect, which
+ * ends requests waiting for a peer) are not held up by the drain.
  */
 static void rblk_io_error_work(struct work_struct *work)
 {
@@ -145,24 +159,66 @@ static void rblk_io_error_work(struct work_struct *work)
 		queue_delayed_work(rblk_wq, &dev->io_error_work, HZ / 10);
 		return;
 	}
-	if (!test_and_clear_bit(0, &dev->io_failed) || !dev->backing.bdev ||
+	if (!test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags) || !dev->backing.bdev ||
 	    READ_ONCE(dev->deleting))
 		goto out;
 	if (dev->on_io_error == RBLK_ON_IO_ERROR_PASS_ON) {
-		pr_err("%s: write error on the backing device: disk inconsistent (on-io-error pass-on)\n",
-		       dev->disk->disk_name);
+		clear_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags);
+		pr_err_ratelimited("%s: write error on the backing device: disk inconsistent (on-io-error pass-on)\n",
+				   dev->disk->disk_name);
 		rblk_set_disk_state(dev, RBLK_DISK_INCONSISTENT);
 		goto out;
 	}
-	pr_err("%s: write error on the backing device: detaching it (on-io-error detach)\n",
-	       dev->disk->disk_name);
-	rblk_set_disk_state(dev, RBLK_DISK_FAILED);
+	if (READ_ONCE(dev->disk_state) != RBLK_DISK_FAILED) {
+		pr_err("%s: write error on the backing device: detaching it (on-io-error detach)\n",
+		       dev->disk->disk_name);
+		rblk_set_disk_state(dev, RBLK_DISK_FAILED);
+	}
+	if (!completion_done(&dev->local_done)) {
+		mutex_unlock(&dev->mutex);
+		wait_for_completion(&dev->local_done);
+		queue_delayed_work(rblk_wq, &dev->io_error_work, 0);
+		return;
+	}
 	rblk_backing_close(dev, true);
 	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, RBLK_DISK_DISKLESS, NULL);
 	rblk_announce_state(dev);
 	pr_info("%s: detached after an I/O error\n", dev->disk->disk_name);
 out:
 	mutex_unlock(&dev->mutex);
+}
+
+/**
+ * rblk_change_disk_state() - change the local disk state if it is still @from
+ * @dev: device
+ * @from: the state the caller saw
+ * @to: the new state
+ *
+ * For decisions made on a snapshot (a lost connection, a peer's OUTDATE):
+ * if another change came in between (an I/O error detached the disk, say),
+ * it wins.
+ *
+ * Context: process context (GFP_ATOMIC allocations); no rblk spinlock held.
+ *
+ * Return: true if the state was changed (and announced).
+ */
+bool rblk_change_disk_state(struct rblk_device *dev, enum rblk_disk_state from,
+			    enum rblk_disk_state to)
+{
+	bool changed;
+
+	spin_lock(&dev->state_lock);
+	changed = dev->disk_state == from && from != to;
+	if (changed) {
+		dev->disk_state = to;
+		dev->state_gen++;
+	}
+	spin_unlock(&dev->state_lock);
+	if (changed) {
+		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, to, NULL);
+		rblk_announce_state(dev);
+	}
+	return changed;
 }
 
 /* ------------------------------------------------------------------------
@@ -277,7 +333,7 @@ static void rblk_local_ref_release(struct percpu_ref *ref)
 {
 	struct rblk_device *dev = container_of(ref, struct rblk_device, local_ref);
 
-	complete(&dev->local_done);
+	complete_all(&dev->local_done);	/* detach and the io-error work both wait */
 }
 
 static bool rblk_any_peer_connected(struct rblk_device *dev)
@@ -381,6 +437,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	if (ret)
 		goto free_dev;
 	percpu_ref_exit(&dev->local_ref);
+	set_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags);
 	dev->stats = alloc_percpu(struct rblk_stats);
 	if (!dev->stats) {
 		ret = -ENOMEM;
@@ -454,13 +511,14 @@ static void rblk_backing_close(struct rblk_device *dev, bool keep_size)
 	dev->state_gen++;
 	dev->backing_path[0] = '\0';
 	spin_unlock(&dev->state_lock);
-	percpu_ref_kill(&dev->local_ref);
+	if (!test_and_set_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags))
+		percpu_ref_kill(&dev->local_ref);
 	wait_for_completion(&dev->local_done);
 	percpu_ref_exit(&dev->local_ref);
 	if (!keep_size)
 		set_capacity_and_notify(dev->disk, 0);
 	rblk_compat_bdev_close(&dev->backing, dev);
-	clear_bit(0, &dev->io_failed);
+	clear_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags);
 }
 
 static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
@@ -476,8 +534,8 @@ static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
 
 /*
  * Tear a device down completely: dev->mutex held, deleting set (so it is
- * not opened any more and other management calls give up).  The memory
- * goes with the last reference.
+ * not opened any more and other management calls give up), and a
+ * reference of the caller's.  The memory goes with the last reference.
  */
 static void rblk_device_destroy(struct rblk_device *dev)
 {
@@ -494,12 +552,15 @@ static void rblk_device_destroy(struct rblk_device *dev)
 		rblk_backing_close(dev, false);
 	cancel_delayed_work_sync(&dev->io_error_work);
 	pr_info("%s: deleted\n", dev->disk->disk_name);
+	del_gendisk(dev->disk);
+	/* the minor and name are free once the gendisk is gone */
 	mutex_lock(&rblk_devices_mutex);
 	xa_erase(&rblk_devices, dev->minor);
 	mutex_unlock(&rblk_devices_mutex);
-	del_gendisk(dev->disk);
 	put_disk(dev->disk);
 	rblk_notify(dev, RBLK_EVENT_DEVICE_DELETED, -1, 0, NULL);
+	/* the reference of the xarray entry; the caller still holds one */
+	rblk_device_put(dev);
 }
 
 /**
@@ -612,6 +673,7 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 	if (ret)
 		goto close;
 	reinit_completion(&dev->local_done);
+	clear_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags);
 
 	state = assume_uptodate ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_INCONSISTENT;
 	spin_lock(&dev->state_lock);
@@ -1219,6 +1281,8 @@ static void __exit rblk_exit(void)
 		idx = 0;
 		mutex_lock(&rblk_devices_mutex);
 		dev = xa_find(&rblk_devices, &idx, RBLK_MAX_MINOR, XA_PRESENT);
+		if (dev)
+			kref_get(&dev->ref);
 		mutex_unlock(&rblk_devices_mutex);
 		if (!dev)
 			break;

@@ -150,18 +150,18 @@ enum rblk_disk_state rblk_wire_disk_state(enum rblk_disk_state state);
 
 /**
  * struct rblk_ko_timer - request timeout of one connection
- * @armed: requests were waiting at the last check
- * @answers: the answer count at the last check that saw progress
- * @since: jiffies of that check
+ * @armed: a request was waiting at the last check
+ * @oldest_id: the oldest waiting request then
+ * @since_jiffies: when it was first seen as the oldest
  */
 struct rblk_ko_timer {
 	bool armed;
-	u64 answers;
-	unsigned long since;
+	u64 oldest_id;
+	unsigned long since_jiffies;
 };
 
-bool rblk_ko_expired(struct rblk_ko_timer *t, unsigned int waiting, u64 answers,
-		     unsigned long now, unsigned long timeout_jiffies);
+bool rblk_ko_expired(struct rblk_ko_timer *t, u64 oldest_id, unsigned long now,
+		     unsigned long timeout_jiffies);
 const char *rblk_role_name(enum rblk_role role);
 const char *rblk_disk_state_name(enum rblk_disk_state state);
 const char *rblk_conn_state_name(enum rblk_conn_state state);
@@ -213,6 +213,7 @@ void rblk_reqid_init(struct rblk_reqid_table *t);
 int rblk_reqid_alloc(struct rblk_reqid_table *t, void *req, u64 *id, gfp_t gfp);
 void *rblk_reqid_take(struct rblk_reqid_table *t, u64 id);
 void *rblk_reqid_lookup(struct rblk_reqid_table *t, u64 id);
+u64 rblk_reqid_oldest(struct rblk_reqid_table *t);
 void *rblk_reqid_take_any(struct rblk_reqid_table *t, u64 *id);
 void rblk_reqid_destroy(struct rblk_reqid_table *t);
 

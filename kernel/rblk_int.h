@@ -38,6 +38,8 @@
  */
 #define RBLK_MAX_PWRITES_PER_CONN	256
 #define RBLK_MAX_PWRITE_BYTES_PER_CONN	(32U << 20)
+/* Control packets queued and not yet sent; beyond, the peer does not read. */
+#define RBLK_MAX_CTL_QUEUED_PER_CONN	64
 
 /**
  * struct rblk_stats - per-cpu device counters (summed for status)
@@ -98,8 +100,9 @@ struct rblk_conn;
  *	was granted a ROLE_REQ or was primary in its HELLO), or
  *	RBLK_NO_PEER; under @state_lock
  * @on_io_error: enum rblk_on_io_error of the attached backing device
- * @io_failed: a write of the backing device failed (bit 0); handled by
- *	@io_error_work
+ * @local_flags: RBLK_LOCAL_IO_FAILED (a write of the backing device
+ *	failed; @io_error_work applies the policy), RBLK_LOCAL_REF_KILLED
+ *	(@local_ref was killed: no new I/O on the backing device)
  * @io_error_work: applies @on_io_error in process context
  * @conflicts: sector ranges of writes in flight (primary)
  * @stats: per-cpu counters
@@ -137,7 +140,7 @@ struct rblk_device {
 	unsigned int nr_peers;
 
 	enum rblk_on_io_error on_io_error;
-	unsigned long io_failed;
+	unsigned long local_flags;
 	struct delayed_work io_error_work;
 	struct rblk_conflicts conflicts;
 	struct rblk_stats __percpu *stats;
@@ -171,6 +174,8 @@ struct rblk_device {
  * @last_error: reason of the last connection failure
  * @last_reject_reason: last handshake refusal logged, to log each once
  * @connected_once: a connection has been established before
+ * @refused: the peer refused the connection after our side installed it
+ *	(HELLO_REJECT as its first packet): the next attempt backs off
  * @role_req_id: id of the outstanding ROLE_REQ, 0 if none
  * @role_reply_status: the answer (0 or -errno), valid when
  *	@role_reply_done
@@ -207,6 +212,7 @@ struct rblk_peer {
 	bool stopped;
 	u32 backoff_ms;
 	bool connected_once;
+	bool refused;
 	struct socket *listen_sock;
 	void (*listen_saved_data_ready)(struct sock *sk);
 	struct rblk_conn __rcu *conn;
@@ -276,6 +282,7 @@ struct rblk_send {
  * @send_llist: packets queued by any context
  * @send_list: packets taken over by io_work, in order
  * @cur_send: packet being sent, or NULL
+ * @ctl_queued: control packets queued and not yet sent
  * @io_work: sends and receives; the only user of the socket after setup
  * @ping_work: periodic ping and timeout check
  * @saved_data_ready: socket callbacks replaced while connected
@@ -297,7 +304,6 @@ struct rblk_send {
  *	RBLK_MAX_LEGS_PER_CONN)
  * @submit_wait: submitters waiting for a leg slot, and teardown waiting
  *	for @submitters; woken when a slot frees or the connection dies
- * @answers: ACKs received (request timeout)
  * @ko: request timeout state (ping_work only)
  * @last_rx_jiffies: time of the last received packet
  * @ping_id: id of the outstanding ping, 0 if none
@@ -320,6 +326,7 @@ struct rblk_conn {
 	struct llist_head send_llist;
 	struct list_head send_list;
 	struct rblk_send *cur_send;
+	atomic_t ctl_queued;
 
 	struct work_struct io_work;
 	struct delayed_work ping_work;
@@ -348,7 +355,6 @@ struct rblk_conn {
 	atomic_t submitters;
 	atomic_t legs;
 	wait_queue_head_t submit_wait;
-	atomic64_t answers;
 	struct rblk_ko_timer ko;
 	unsigned long last_rx_jiffies;
 	u64 ping_id;
@@ -437,6 +443,12 @@ struct rblk_pwrite {
 	struct bio bio;
 };
 
+/* struct rblk_device.local_flags bits */
+enum {
+	RBLK_LOCAL_IO_FAILED,
+	RBLK_LOCAL_REF_KILLED,
+};
+
 /* main.c */
 extern struct workqueue_struct *rblk_wq;
 extern struct workqueue_struct *rblk_io_wq;
@@ -446,12 +458,15 @@ extern mempool_t *rblk_leg_pool;
 extern mempool_t *rblk_page_pool;
 
 void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state);
+bool rblk_change_disk_state(struct rblk_device *dev, enum rblk_disk_state from,
+			    enum rblk_disk_state to);
 void rblk_local_io_error(struct rblk_device *dev);
 void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_id,
 		 u32 value, const char *message);
 
 /* req.c */
 void rblk_submit_bio(struct bio *bio);
+bool rblk_is_write_error(enum req_op op, blk_status_t status);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
 
 /* conn.c */

@@ -38,7 +38,7 @@
  * @RBLK_P_STATE: sender's role or disk state changed, payload struct rblk_p_state
  * @RBLK_P_ROLE_REQ: sender asks to become primary, payload struct rblk_p_state
  * @RBLK_P_ROLE_REPLY: answer to RBLK_P_ROLE_REQ, same request_id, struct rblk_p_ack
- * @RBLK_P_OUTDATE: from the primary: the receiver missed writes of the sender,
+ * @RBLK_P_OUTDATE: the receiver missed writes of the sender (RBLK_FEAT_OUTDATE),
  *	its disk is Outdated; no payload, no answer
  */
 enum rblk_packet_cmd {
@@ -87,8 +87,11 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 #define RBLK_FEAT_FUA			BIT_ULL(1)	/* RBLK_DP_FUA */
 #define RBLK_FEAT_DISCARD		BIT_ULL(2)	/* RBLK_P_TRIM discard */
 #define RBLK_FEAT_WRITE_ZEROES		BIT_ULL(3)	/* RBLK_P_TRIM write zeroes */
+#define RBLK_FEAT_REQ_HINTS		BIT_ULL(4)	/* RBLK_DP_SYNC/META/PRIO/IDLE */
+#define RBLK_FEAT_OUTDATE		BIT_ULL(5)	/* RBLK_P_OUTDATE */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
-					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES)
+					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES | \
+					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE)
 /* Features a peer must offer or the handshake is refused. */
 #define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
 

@@ -84,12 +84,24 @@ static void rblk_req_put(struct rblk_req *req)
 	bio_endio(master);
 }
 
+/*
+ * Does this failure of the backing device count for on-io-error?  Writes
+ * (with data, flushes, write-zeroes) that failed, but not discards (they
+ * are advisory) and not "not supported" or "try again" (no media error).
+ */
+bool rblk_is_write_error(enum req_op op, blk_status_t status)
+{
+	if (!status || status == BLK_STS_NOTSUPP || status == BLK_STS_AGAIN)
+		return false;
+	return op == REQ_OP_WRITE || op == REQ_OP_WRITE_ZEROES;
+}
+
 static void rblk_local_endio(struct bio *clone)
 {
 	struct rblk_req *req = container_of(clone, struct rblk_req, clone);
 
 	/* a failed read is passed on; a failed write fails the disk */
-	if (clone->bi_status && bio_op(clone) != REQ_OP_READ)
+	if (rblk_is_write_error(bio_op(clone), clone->bi_status))
 		rblk_local_io_error(req->dev);
 	req->local_status = clone->bi_status;
 	rblk_req_put(req);
@@ -238,15 +250,17 @@ static bool rblk_op_supported(enum req_op op)
  *
  * A write, discard or write-zeroes first waits until no overlapping one
  * is in flight (conflict.c): the local disk and every peer then apply
- * overlapping writes in the same order.
+ * overlapping writes in the same order.  It may also wait for a leg slot
+ * of a slow peer (backpressure, at most the peer's request timeout).  The
+ * queue does not announce REQ_NOWAIT support, so no bio asks not to wait.
  *
- * Errors: a bio on a diskless device fails with BLK_STS_IOERR; a write,
- * flush, discard or write-zeroes on a secondary fails with BLK_STS_IOERR
- * (-EIO); an unsupported operation with BLK_STS_NOTSUPP; a REQ_NOWAIT
- * bio that would wait for an overlapping write with BLK_STS_AGAIN.
+ * Errors: a bio on a diskless device (or one whose disk failed) fails
+ * with BLK_STS_IOERR; a write, flush, discard or write-zeroes on a
+ * secondary fails with BLK_STS_IOERR (-EIO); an unsupported operation
+ * with BLK_STS_NOTSUPP.
  *
- * Context: process context of the submitter; may sleep (GFP_NOIO, and
- * waiting for overlapping writes).
+ * Context: process context of the submitter; may sleep (GFP_NOIO, waiting
+ * for overlapping writes, waiting for a peer's leg slot).
  */
 void rblk_submit_bio(struct bio *bio)
 {
@@ -291,14 +305,7 @@ void rblk_submit_bio(struct bio *bio)
 	clone->bi_private = req;
 	if (op != REQ_OP_READ && bio_sectors(bio)) {
 		rblk_interval_set(&req->interval, bio->bi_iter.bi_sector, bio_sectors(bio));
-		if (rblk_interval_insert(&dev->conflicts, &req->interval,
-					 bio->bi_opf & REQ_NOWAIT)) {
-			bio_put(clone);
-			percpu_ref_put(&dev->local_ref);
-			bio_end_io_acct(bio, req->acct_start);
-			bio->bi_status = BLK_STS_AGAIN;
-			goto fail;
-		}
+		rblk_interval_insert(&dev->conflicts, &req->interval, false);
 	}
 	atomic_inc(&dev->inflight);
 

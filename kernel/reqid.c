@@ -102,7 +102,8 @@ void *rblk_reqid_take(struct rblk_reqid_table *t, u64 id)
  * @id: id from the wire (any value)
  *
  * The caller must keep the request from being taken meanwhile (conn.c:
- * only io_work takes ids while the connection lives).
+ * while the connection lives only io_work takes the ids of queued legs;
+ * a submitter takes back only an id whose packet it never queued).
  *
  * Context: any.
  *
@@ -113,6 +114,31 @@ void *rblk_reqid_lookup(struct rblk_reqid_table *t, u64 id)
 	if (id == 0 || id > U32_MAX)
 		return NULL;
 	return xa_load(&t->xa, (unsigned long)id);
+}
+
+/**
+ * rblk_reqid_oldest() - the lowest id in flight
+ * @t: table
+ *
+ * Ids are handed out in increasing order until they wrap after
+ * U32_MAX, so the lowest id is the oldest request but for the requests
+ * after a wrap.  Only the id is returned: the request may be completed by
+ * another context at once.
+ *
+ * Context: any.
+ *
+ * Return: the lowest id in the table, or 0 when it is empty.
+ */
+u64 rblk_reqid_oldest(struct rblk_reqid_table *t)
+{
+	unsigned long index = 0;
+	unsigned long flags;
+	void *req;
+
+	xa_lock_irqsave(&t->xa, flags);
+	req = xa_find(&t->xa, &index, U32_MAX, XA_PRESENT);
+	xa_unlock_irqrestore(&t->xa, flags);
+	return req ? index : 0;
 }
 
 /**

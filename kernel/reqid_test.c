@@ -162,8 +162,30 @@ static void rblk_reqid_test_lookup(struct kunit *test)
 	rblk_reqid_destroy(&t);
 }
 
+/* The oldest request is the lowest id in flight. */
+static void rblk_reqid_test_oldest(struct kunit *test)
+{
+	struct rblk_reqid_table t;
+	u64 id[3];
+	int i;
+
+	rblk_reqid_init(&t);
+	KUNIT_EXPECT_EQ(test, rblk_reqid_oldest(&t), 0ULL);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, rblk_reqid_alloc(&t, &reqs[i], &id[i], GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, rblk_reqid_oldest(&t), id[0]);
+	rblk_reqid_take(&t, id[1]);
+	KUNIT_EXPECT_EQ(test, rblk_reqid_oldest(&t), id[0]);
+	rblk_reqid_take(&t, id[0]);
+	KUNIT_EXPECT_EQ(test, rblk_reqid_oldest(&t), id[2]);
+	rblk_reqid_take(&t, id[2]);
+	KUNIT_EXPECT_EQ(test, rblk_reqid_oldest(&t), 0ULL);
+	rblk_reqid_destroy(&t);
+}
+
 static struct kunit_case rblk_reqid_test_cases[] = {
 	KUNIT_CASE(rblk_reqid_test_lookup),
+	KUNIT_CASE(rblk_reqid_test_oldest),
 	KUNIT_CASE(rblk_reqid_test_alloc_take),
 	KUNIT_CASE(rblk_reqid_test_take_unknown),
 	KUNIT_CASE(rblk_reqid_test_drain),

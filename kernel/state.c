@@ -233,37 +233,38 @@ enum rblk_disk_state rblk_wire_disk_state(enum rblk_disk_state state)
 }
 
 /**
- * rblk_ko_expired() - has a peer answered nothing for too long?
+ * rblk_ko_expired() - has one request waited for the peer for too long?
  * @t: the connection's timer state (zeroed at connection time)
- * @waiting: requests waiting for the peer's answer now
- * @answers: answers received so far (monotonic)
+ * @oldest_id: id of the oldest request waiting for the peer's answer now,
+ *	0 when none waits
  * @now: jiffies now
  * @timeout_jiffies: request_timeout_ms * ko_count, in jiffies
  *
- * Called periodically.  The clock starts at the first check that sees
- * requests waiting and restarts at every check that sees an answer since
- * the previous one; it stops while nothing waits.  So the answer is true
- * only after at least @timeout_jiffies without any answer while requests
- * waited all along, and at most one check interval later than that.
+ * Called periodically.  The clock starts at the first check that sees a
+ * request as the oldest one and restarts whenever the oldest changes (it
+ * was answered); it stops while nothing waits.  So the answer is true only
+ * when one request waited at least @timeout_jiffies, and at most one check
+ * interval later than that: a peer that answers other requests cannot keep
+ * a lost one waiting.
  *
  * Context: any; the caller serialises calls for one @t.
  *
  * Return: true when the peer must be disconnected.
  */
-bool rblk_ko_expired(struct rblk_ko_timer *t, unsigned int waiting, u64 answers,
-		     unsigned long now, unsigned long timeout_jiffies)
+bool rblk_ko_expired(struct rblk_ko_timer *t, u64 oldest_id, unsigned long now,
+		     unsigned long timeout_jiffies)
 {
-	if (!waiting) {
+	if (!oldest_id) {
 		t->armed = false;
 		return false;
 	}
-	if (!t->armed || answers != t->answers) {
+	if (!t->armed || oldest_id != t->oldest_id) {
 		t->armed = true;
-		t->answers = answers;
-		t->since = now;
+		t->oldest_id = oldest_id;
+		t->since_jiffies = now;
 		return false;
 	}
-	return time_after(now, t->since + timeout_jiffies);
+	return time_after(now, t->since_jiffies + timeout_jiffies);
 }
 
 /**

@@ -120,20 +120,20 @@ static void rblk_state_test_ko_timer(struct kunit *test)
 	unsigned long now = (unsigned long)-50;	/* jiffies wrap on the way */
 
 	/* nothing waits: never expires */
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, 0, now, 10));
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, 0, now + 1000, 10));
-	/* requests wait: the clock starts at this check */
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 0, now, 100));
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 0, now + 100, 100));
-	/* an answer came: the clock restarts */
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 1, now + 150, 100));
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 3, 1, now + 250, 100));
-	KUNIT_EXPECT_TRUE(test, rblk_ko_expired(&t, 3, 1, now + 251, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, now, 10));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, now + 1000, 10));
+	/* request 5 is the oldest: the clock starts at this check */
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 5, now, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 5, now + 100, 100));
+	/* 5 was answered, 6 is the oldest now: the clock restarts */
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 6, now + 150, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 6, now + 250, 100));
+	KUNIT_EXPECT_TRUE(test, rblk_ko_expired(&t, 6, now + 251, 100));
 	/* nothing waits any more: disarmed, and a new wait starts afresh */
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, 1, now + 300, 100));
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 1, 1, now + 1000, 100));
-	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 1, 1, now + 1100, 100));
-	KUNIT_EXPECT_TRUE(test, rblk_ko_expired(&t, 1, 1, now + 1101, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 0, now + 300, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 9, now + 1000, 100));
+	KUNIT_EXPECT_FALSE(test, rblk_ko_expired(&t, 9, now + 1100, 100));
+	KUNIT_EXPECT_TRUE(test, rblk_ko_expired(&t, 9, now + 1101, 100));
 }
 
 static void rblk_state_test_wire_disk_state(struct kunit *test)
