@@ -659,7 +659,8 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 	lim.physical_block_size_bytes = bdev_physical_block_size(bdev);
 	lim.max_sectors = min_t(u32, queue_max_hw_sectors(bdev_get_queue(bdev)),
 				RBLK_MAX_DATA_SECTORS);
-	lim.max_discard_sectors = bdev_max_discard_sectors(bdev);
+	lim.max_discard_sectors = min_t(u32, bdev_max_discard_sectors(bdev),
+					RBLK_MAX_DISCARD_SECTORS);
 	lim.discard_granularity_bytes = lim.max_discard_sectors ?
 		max(bdev_discard_granularity(bdev), lim.logical_block_size_bytes) : 0;
 	lim.max_write_zeroes_sectors = min_t(u32, bdev_write_zeroes_sectors(bdev),

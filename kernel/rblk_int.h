@@ -29,6 +29,12 @@
 /* Largest request rblk forwards, 512-byte sectors. */
 #define RBLK_MAX_DATA_SECTORS	(RBLK_MAX_DATA_BYTES >> SECTOR_SHIFT)
 
+/*
+ * Largest discard rblk forwards, 512-byte sectors (1 GiB): one TRIM must
+ * complete on a slow peer well within its request timeout.
+ */
+#define RBLK_MAX_DISCARD_SECTORS	(1U << 21)
+
 /* Requests sent to one peer and not yet answered; more wait for a slot. */
 #define RBLK_MAX_LEGS_PER_CONN		1024
 /*
