@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A hostile peer: crafted packets against a real rblk.ko node.
+
+Node a (n1, node id 1) and node b (n2, node id 2) run rblk with resource r0
+on a loop device of 4096-byte logical blocks over their virtio disk (the
+rig's disks have 512-byte sectors; a 4096-byte block size makes DATA that
+is 512-aligned but not block-aligned possible).  The topology file, the same
+on both nodes, has a third node "fake" (node id 3, no VM): tests/e2e/
+rblkpeer.py, run on b and listening on b's IP on the a-b link at the port a
+dials for it (FAKE_BASE_PORT + 1).  a has the lower id, so a connects to it.
+b's own dials to node 3 would go to FAKE_BASE_PORT + 2, where nobody
+listens; the tests keep b StandAlone towards it anyway, and rblkpeer accepts
+only a's IP.
+
+Each test brings a and b to the roles it needs with the fake peer not
+configured on a (removing it also forgets the writes a saw it miss), starts
+rblkpeer with one scenario, re-adds the fake peer on a with ``rblkadm up``
+and checks what rblkpeer reports (one JSON line), the "connection lost"
+lines a's kernel printed meanwhile (a's console log), and that b stayed
+connected to a throughout.  The last test compares both backing disks.
+
+One cluster per kernel; the tests run in the order of their names.
+"""
+import json
+import os
+import re
+import shlex
+import time
+import unittest
+
+from e2elib import (E2E, MINOR, RES, ClusterTest, adm, disk_sha256, in_parallel, log, peer_of,
+                    per_kernel, short, status, topology, wait_until, write_conf)
+import rblkpeer
+
+FAKE_ID = 3
+FAKE = "fake"
+FAKE_BASE_PORT = 7800           # the fake listens for a on FAKE_BASE_PORT + a's node id
+LOOP = "/dev/loop0"
+BLOCK = 4096                    # logical block size of the loop devices
+PEER_PY = os.path.join(E2E, "rblkpeer.py")
+IDS_FILE = "/tmp/rblkpeer-ids"  # on b: ids for the ack-unsent scenario
+FIO_1M = ("fio --output-format=json --name=hostile --filename=/dev/rblk0 --ioengine=libaio "
+          "--iodepth=32 --direct=1 --rw=write --bs=1M --size=32M")
+LOST = re.compile(rf"rblk{MINOR}: peer (\d+): connection lost: (.*) \((-?\d+)\)")
+
+
+def fake_node(a, b):
+    """The topology entry of the fake peer: on b's IP on the a-b link."""
+    return (f"      - name: {FAKE}\n"
+            f"        node-id: {FAKE_ID}\n"
+            f"        address: {b.ip_for(a)}:{FAKE_BASE_PORT}\n")
+
+
+def fake_of(st):
+    """The fake peer's entry in a status object, None if not configured."""
+    return next((p for p in st.get("peers", []) if p["peer_node_id"] == FAKE_ID), None)
+
+
+@per_kernel
+class HostilePeer(ClusterTest):
+    DISK_MIB = 128
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        a, b = cls.pair.nodes
+        text = topology(cls.pair.nodes, disk=LOOP) + fake_node(a, b)
+        for n in (a, b):
+            n.run(f"modprobe loop && losetup --sector-size {BLOCK} --direct-io=on {LOOP} "
+                  f"{n.disk}")
+            n.insmod()
+            write_conf(n, text)
+        cls.pair.up()
+
+    # -- helpers
+
+    def prepare(self, primary=None, clean=True):
+        """Roles for a test: `primary` (a node or None) primary, the other
+        secondary; with clean both disks UpToDate (e2elib's ensure: a down
+        and up if not).  Then the fake peer is removed from a and b is
+        StandAlone towards it, and the clock of the checks starts."""
+        a, b = self.pair.nodes
+        if clean:
+            self.pair.ensure(primary=primary)
+        elif primary is not None:
+            self.pair.make_primary(primary)
+        else:
+            for n in (a, b):
+                if status(n)["role"] == "primary":
+                    adm(n, f"secondary {RES}")
+        if fake_of(status(a)):
+            a.run(f"{a.rblkadm} remove-peer --minor {MINOR} --peer-node-id {FAKE_ID}")
+        adm(b, f"disconnect {RES} {FAKE}")
+        b.run(f"rm -f {IDS_FILE}")
+        st = status(a)
+        self.assertEqual(peer_of(st, b)["conn_state"], "connected", short(st))
+        self.b_reconnects = peer_of(st, b)["reconnects"]
+        self.mark = os.path.getsize(a.console_log)
+
+    def console(self):
+        """a's console output since prepare()."""
+        with open(self.pair.a.console_log, errors="replace") as f:
+            f.seek(self.mark)
+            return f.read()
+
+    def lost(self):
+        """a's "connection lost" lines since prepare(): [(peer, reason, errno)]."""
+        return [(int(m.group(1)), m.group(2), int(m.group(3)))
+                for m in LOST.finditer(self.console())]
+
+    def fake_connected(self):
+        st = status(self.pair.a)
+        return (fake_of(st) or {}).get("conn_state") == "connected" and fake_of(st)
+
+    def run_fake(self, scenario, *opts, during=None, timeout=90):
+        """Run rblkpeer.py SCENARIO on b, listening for a; add the fake peer
+        to a again (rblkadm up: a connects at once); call during(job) while
+        it runs; return rblkpeer's JSON outcome."""
+        a, b = self.pair.nodes
+        cmd = ["/usr/bin/python3", "-u", PEER_PY, "--node-id", str(FAKE_ID), "--peer-node-id",
+               str(a.id), "--local", f"{b.ip_for(a)}:{FAKE_BASE_PORT + a.id}", "--peer",
+               a.ip_for(b), "--timeout", "60", scenario, *opts]
+        log(f"[{b.name}]$ {' '.join(shlex.quote(c) for c in cmd)}")
+        job = b.spawn(cmd, timeout=timeout)
+        try:
+            wait_until(lambda: b"listening" in job.stderr or job.done, 60, "rblkpeer to listen")
+            adm(a, f"up {RES}")
+            if during is not None:
+                during(job)
+            res = job.wait(timeout=timeout + 30)
+        finally:
+            if not job.done:
+                job.kill()
+        self.assertEqual(res.rc, 0, f"rblkpeer failed:\n{res.out}\n{res.err}")
+        out = json.loads(res.out.strip().splitlines()[-1])
+        log(f"rblkpeer {scenario}: handshake {out['handshake']}, violation "
+            f"{out.get('violation')!r}, closed_by_node {out['closed_by_node']} after "
+            f"{out['after_s']} s, role replies {out.get('role_replies')}, received "
+            f"{out.get('received_counts')}; a's lines: {self.lost()}")
+        self.assertEqual(out["handshake"], "ok", out)
+        self.assertNotIn("error", out, out)
+        return out
+
+    def assert_b_stayed(self):
+        """b connected to a all along: same reconnect count, no line about it."""
+        a, b = self.pair.nodes
+        p = peer_of(status(a), b)
+        self.assertEqual(p["conn_state"], "connected", p)
+        self.assertEqual(p["reconnects"], self.b_reconnects, "b reconnected meanwhile")
+        self.assertNotIn(f"rblk{MINOR}: peer {b.id}:", self.console())
+
+    def assert_dropped(self, out, *reasons):
+        """a closed the fake peer's connection after the violation and logged
+        exactly one "connection lost" line for it, naming one of reasons;
+        returns that reason."""
+        self.assertIsNotNone(out.get("violation"), out)
+        self.assertTrue(out["closed_by_node"],
+                        f"a kept the connection {out['violation']!r} broke: {out}")
+        lines = wait_until(lambda: [ln for ln in self.lost() if ln[0] == FAKE_ID], 10,
+                           "a's 'connection lost' line for the fake peer")
+        self.assertEqual(len(lines), 1, lines)
+        self.assertTrue(any(r in lines[0][1] for r in reasons),
+                        f"reason {lines[0][1]!r} names none of {reasons}")
+        self.assert_b_stayed()
+        return lines[0][1]
+
+    def block_sha(self, sector):
+        """sha256 of the logical block holding `sector` on a's backing device."""
+        a = self.pair.a
+        return a.run(f"dd if={LOOP} bs={BLOCK} skip={sector * 512 // BLOCK} count=1 "
+                     f"iflag=direct status=none | sha256sum", quiet=True).out.split()[0]
+
+    def assert_grant_then_dropped(self, scenario, *reasons):
+        """The fake peer is granted primary, then breaks a rule; a writes
+        nothing from it (its first block unchanged; the last test compares
+        whole disks)."""
+        before = self.block_sha(0)
+        out = self.run_fake(scenario)
+        self.assertTrue(out.get("granted"), f"ROLE_REQ refused: {out}")
+        self.assertEqual(self.block_sha(0), before, f"a wrote the fake peer's DATA: {out}")
+        self.assert_dropped(out, *reasons)
+
+    # -- tests
+
+    def test_00_codec_and_handshake(self):
+        """rblkpeer's codec agrees with rblk_protocol.h; its handshake is
+        accepted: a shows it connected, secondary, UpToDate, and a
+        disconnect by a closes it without a protocol error."""
+        self.assertEqual(rblkpeer.check_header(), [])
+        a = self.pair.a
+        self.assertEqual(status(a)["logical_block_size_bytes"], BLOCK)
+        self.prepare(primary=None)
+
+        def during(job):
+            p = wait_until(self.fake_connected, 30, "a to show the fake peer connected")
+            self.assertEqual((p["peer_role"], p["peer_disk_state"]), ("secondary", "up_to_date"))
+            adm(a, f"disconnect {RES} {FAKE}")
+        out = self.run_fake("handshake", "--hold", "60", during=during)
+        self.assertTrue(out["closed_by_node"], out)
+        self.assertEqual(out["node_hello"]["block_size"], BLOCK)
+        self.assertEqual(self.lost(), [])
+        self.assert_b_stayed()
+
+    def test_01_data_from_a_secondary(self):
+        """(b) b primary; the fake peer, secondary, sends DATA: "not our
+        primary", and a writes nothing."""
+        self.prepare(primary=self.pair.b)
+        before = self.block_sha(0)
+        out = self.run_fake("data-not-primary")
+        self.assertEqual(self.block_sha(0), before, f"a wrote DATA of a secondary: {out}")
+        self.assert_dropped(out, "not our primary")
+
+    def test_02_state_primary_without_grant(self):
+        """(c) Nobody primary; the fake peer announces primary with STATE
+        without a ROLE_REQ: "without a grant"."""
+        self.prepare(primary=None)
+        self.assert_dropped(self.run_fake("state-primary"), "without a grant")
+
+    def test_03_unexpected_ping_ack(self):
+        """(e) A PING_ACK for a ping a never sent: "unexpected"."""
+        self.prepare(primary=None)
+        self.assert_dropped(self.run_fake("ping-ack-unexpected"), "unexpected")
+
+    def test_04_unexpected_role_reply(self):
+        """(e) A ROLE_REPLY for a ROLE_REQ a never sent: "unexpected"."""
+        self.prepare(primary=None)
+        self.assert_dropped(self.run_fake("role-reply-unexpected"), "unexpected")
+
+    def test_05_second_ack_for_one_write(self):
+        """a primary writes 4 MiB with dd; the fake peer acknowledges the
+        first write twice: "unknown request"; dd completes."""
+        a = self.pair.a
+        self.prepare(primary=a)
+
+        def during(job):
+            wait_until(self.fake_connected, 30, "a to show the fake peer connected")
+            a.run("dd if=/dev/urandom of=/dev/rblk0 bs=1M count=4 seek=40 oflag=direct",
+                  timeout=120)
+        out = self.run_fake("ack-twice", "--hold", "60", during=during)
+        self.assert_dropped(out, "unknown request")
+
+    def test_06_role_req_while_peer_primary(self):
+        """(d) b primary; the fake peer's ROLE_REQ is refused with EBUSY and
+        the connection stays (a shows it connected and secondary over more
+        than a ping interval, until a disconnects it: no protocol error)."""
+        a = self.pair.a
+        self.prepare(primary=self.pair.b, clean=False)
+
+        def during(job):
+            m = wait_until(lambda: re.search(rb"ROLE_REPLY to ROLE_REQ \d+: status (\d+)",
+                                             job.stderr) or job.done, 30,
+                           "the ROLE_REPLY to the fake peer")
+            if m is True:
+                self.fail(f"rblkpeer ended: {job.wait().err}")
+            self.assertEqual(int(m.group(1)), 16, "a's answer to a ROLE_REQ while b is primary")
+            for _ in range(2):
+                p = self.fake_connected()
+                self.assertTrue(p, "a dropped the fake peer after its ROLE_REQ")
+                self.assertEqual(p["peer_role"], "secondary", p)
+                time.sleep(1.5)
+            adm(a, f"disconnect {RES} {FAKE}")
+        out = self.run_fake("role-req", "--hold", "60", during=during)
+        self.assertEqual(out["role_replies"], [16], out)
+        self.assertTrue(out["closed_by_node"], out)
+        self.assertEqual(self.lost(), [])
+        self.assert_b_stayed()
+
+    def test_07_data_beyond_the_end(self):
+        """(d) Nobody primary; the fake peer is granted primary, then sends
+        DATA across the end of the device: "bad DATA"."""
+        self.prepare(primary=None, clean=False)
+        self.assert_grant_then_dropped("data-beyond-end", "bad DATA")
+
+    def test_08_trim_beyond_the_end(self):
+        """(d) Granted primary, TRIM across the end of the device: "bad
+        TRIM"."""
+        self.prepare(primary=None, clean=False)
+        self.assert_grant_then_dropped("trim-beyond-end", "bad TRIM")
+
+    def test_09_misaligned_data(self):
+        """(d) Granted primary, DATA of 512 bytes at sector 1 (the block
+        size is 4096): "bad DATA"."""
+        self.prepare(primary=None, clean=False)
+        self.assert_grant_then_dropped("data-misaligned", "bad DATA")
+
+    def test_10_second_role_req(self):
+        """(d) Granted primary, then a second ROLE_REQ: "ROLE_REQ"."""
+        self.prepare(primary=None, clean=False)
+        self.assert_grant_then_dropped("role-req-twice", "ROLE_REQ")
+
+    def test_11_acks_for_requests_not_sent(self):
+        """(a) a primary runs fio (1 MiB writes, iodepth 32); the fake peer,
+        secondary, stops reading so that a's queue to it backs up, then
+        acknowledges the highest id a allocated first, down to 1: "not
+        sent" (an id never allocated would be "unknown request").  fio
+        completes; a records the fake peer Outdated."""
+        a, b = self.pair.nodes
+        self.prepare(primary=a)
+        got = {}
+
+        def during(job):
+            wait_until(self.fake_connected, 30, "a to show the fake peer connected")
+            fio = a.spawn(FIO_1M, timeout=600)
+            try:
+                last = [None]
+
+                def stalled():
+                    n = (fake_of(status(a)) or {}).get("inflight", 0)
+                    ok = n >= 8 and n == last[0]
+                    last[0] = n
+                    return ok and n
+                n = wait_until(stalled, 30, "a's requests to the fake peer to back up")
+                got["allocated"] = n
+                ids = " ".join(str(i) for i in range(n, 0, -1))
+                b.run(f"echo {ids} > {IDS_FILE}.new && mv {IDS_FILE}.new {IDS_FILE}", quiet=True)
+                got["fio"] = fio.wait(timeout=600)
+            finally:
+                if not fio.done:
+                    fio.kill()
+        out = self.run_fake("ack-unsent", "--ids-file", IDS_FILE, during=during)
+        log(f"ids 1..{got['allocated']} allocated to the fake peer, acked from the highest")
+        reason = self.assert_dropped(out, "not sent", "unknown request")
+        if got["allocated"] >= 16:       # far more than the socket buffers hold
+            self.assertIn("not sent", reason)
+        res = got["fio"]
+        self.assertEqual(res.rc, 0, f"fio failed:\n{res.out[-2000:]}\n{res.err[-2000:]}")
+        job = json.loads(res.out[res.out.index("{"):])["jobs"][0]
+        self.assertEqual(job["error"], 0, job)
+        self.assertEqual(fake_of(status(a))["peer_disk_state"], "outdated")
+
+    def test_12_replicas_identical(self):
+        """After all that, a primary writes 4 MiB more and both backing
+        disks are identical: every write of a reached b, and nothing the
+        fake peer sent was written."""
+        a, b = self.pair.nodes
+        self.prepare(primary=a)
+        a.run("dd if=/dev/urandom of=/dev/rblk0 bs=1M count=4 seek=80 oflag=direct")
+        sha_a, sha_b = in_parallel(lambda: disk_sha256(a, LOOP), lambda: disk_sha256(b, LOOP))
+        self.assertEqual(sha_a, sha_b)
+
+
+if __name__ == "__main__":
+    unittest.main()
