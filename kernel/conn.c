@@ -67,8 +67,9 @@ static void rblk_peer_set_conn_state(struct rblk_peer *peer,
 
 	spin_lock_bh(&peer->lock);
 	changed = peer->conn_state != state;
-	peer->conn_state = state;
+	WRITE_ONCE(peer->conn_state, state);
 	spin_unlock_bh(&peer->lock);
+	wake_up_all(&peer->state_wait);
 	if (changed)
 		rblk_notify(peer->dev, RBLK_EVENT_CONN_STATE_CHANGED,
 			    peer->cfg.node_id, state, why);
@@ -1748,9 +1749,27 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	write_unlock_bh(&sk->sk_callback_lock);
 	kernel_sock_shutdown(conn->sock, SHUT_RDWR);
 
+	/*
+	 * From outside the connection is gone now, although the rest may
+	 * wait for our disk to complete the peer's writes: say so, and a
+	 * secondary that lost its primary is Outdated from now on.
+	 */
+	rblk_peer_set_conn_state(peer, RBLK_CONN_DISCONNECTING, peer->last_error);
+	spin_lock_bh(&peer->lock);
+	old_peer_role = peer->peer_role;
+	spin_unlock_bh(&peer->lock);
+	spin_lock(&dev->state_lock);
+	our_role = dev->role;
+	disk = dev->disk_state;
+	spin_unlock(&dev->state_lock);
+	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);
+	if (new_disk != disk)
+		rblk_change_disk_state(dev, disk, new_disk);
+
 	cancel_delayed_work_sync(&conn->ping_work);
 	cancel_work_sync(&conn->io_work);
-	wait_event(conn->pwrites_wait, !atomic_read(&conn->pwrites_inflight));
+	/* idle: a hung backing device must not look like a hung task */
+	wait_event_idle(conn->pwrites_wait, !atomic_read(&conn->pwrites_inflight));
 	/* the last rblk_pwrite_finish() may still hold the wait queue lock */
 	spin_lock_irq(&conn->pwrites_wait.lock);
 	spin_unlock_irq(&conn->pwrites_wait.lock);
@@ -1928,6 +1947,7 @@ static void rblk_conn_work(struct work_struct *work)
 void rblk_peer_init(struct rblk_peer *peer)
 {
 	spin_lock_init(&peer->lock);
+	init_waitqueue_head(&peer->state_wait);
 	INIT_DELAYED_WORK(&peer->conn_work, rblk_conn_work);
 	peer->conn_state = RBLK_CONN_STANDALONE;
 	peer->peer_role = RBLK_ROLE_UNKNOWN;
@@ -1987,18 +2007,26 @@ void rblk_peer_connect(struct rblk_peer *peer)
  * @peer: peer
  *
  * Returns when the peer is StandAlone: in-flight legs completed as missed,
- * sockets closed.  May wait up to the peer's connect timeout when an
- * attempt is in progress.
+ * sockets closed.  Waits at most connect_timeout_ms + ping_timeout_ms (an
+ * attempt in progress, a teardown); a teardown that waits longer (on a
+ * secondary whose backing device does not complete the peer's writes)
+ * goes on in the background, the peer shown Disconnecting.
  *
  * Context: process context, may sleep; caller holds the device's mutex.
  */
 void rblk_peer_disconnect(struct rblk_peer *peer)
 {
+	const struct rblk_peer_config *cfg = &peer->cfg;
+	unsigned long timeout = msecs_to_jiffies(cfg->connect_timeout_ms + cfg->ping_timeout_ms);
+
 	spin_lock_bh(&peer->lock);
 	peer->want_connect = false;
 	spin_unlock_bh(&peer->lock);
 	mod_delayed_work(rblk_wq, &peer->conn_work, 0);
-	flush_delayed_work(&peer->conn_work);
+	if (!wait_event_timeout(peer->state_wait,
+				READ_ONCE(peer->conn_state) == RBLK_CONN_STANDALONE, timeout))
+		pr_info("%s: peer %u: disconnecting in the background: our disk has not completed the peer's writes\n",
+			rblk_peer_dev_name(peer), peer->cfg.node_id);
 }
 
 /**

@@ -361,8 +361,10 @@ static bool rblk_any_peer_primary(struct rblk_device *dev)
 
 		if (!peer)
 			continue;
+		/* a primary whose writes may still reach our disk counts */
 		spin_lock_bh(&peer->lock);
-		if (peer->conn_state == RBLK_CONN_CONNECTED &&
+		if ((peer->conn_state == RBLK_CONN_CONNECTED ||
+		     peer->conn_state == RBLK_CONN_DISCONNECTING) &&
 		    peer->peer_role == RBLK_ROLE_PRIMARY)
 			primary = true;
 		spin_unlock_bh(&peer->lock);

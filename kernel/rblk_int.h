@@ -33,7 +33,7 @@
  * Largest discard rblk forwards, 512-byte sectors (1 GiB): one TRIM must
  * complete on a slow peer well within its request timeout.
  */
-#define RBLK_MAX_DISCARD_SECTORS	(1U << 21)
+#define RBLK_MAX_DISCARD_SECTORS	BIT(21)
 
 /* Requests sent to one peer and not yet answered; more wait for a slot. */
 #define RBLK_MAX_LEGS_PER_CONN		1024
@@ -168,7 +168,8 @@ struct rblk_device {
  * @lock: protects @conn_state, @peer_role, @peer_disk_state, @last_error,
  *	@want_connect, @role_reply_* (spinlock, taken in process and softirq
  *	context with _bh)
- * @conn_state: StandAlone / Connecting / Connected
+ * @conn_state: StandAlone / Connecting / Connected / Disconnecting
+ * @state_wait: woken on every change of @conn_state
  * @peer_role: the peer's role as last learnt (Unknown when not connected)
  * @peer_disk_state: the peer's disk state as last learnt
  * @want_connect: the operator asked for a connection
@@ -206,6 +207,7 @@ struct rblk_peer {
 
 	spinlock_t lock;		/* states, last_error, role reply */
 	enum rblk_conn_state conn_state;
+	wait_queue_head_t state_wait;
 	enum rblk_role peer_role;
 	enum rblk_disk_state peer_disk_state;
 	bool want_connect;
