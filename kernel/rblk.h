@@ -4,8 +4,12 @@
  *
  *   main.c      module init/exit, device objects, gendisk, backing device
  *   req.c       the I/O path: bio splitting, local + peer submission, completion
- *   conn.c      per-peer TCP connection: connect/accept, handshake, send and
- *               receive work, ping, reconnect
+ *   conn.c      per-peer connection state machine: connect/accept, handshake,
+ *               install, teardown, reconnect, ping, request timeout
+ *   transport.c the socket transport: send engine, receive state machine,
+ *               io_work, socket callbacks, socket setup
+ *   receiver.c  received packets: checks and execution of DATA/FLUSH/TRIM,
+ *               ACKs, ROLE_REQ, STATE, OUTDATE
  *   protocol.c  pure packet encode/decode/validation and handshake negotiation
  *   state.c     pure state rules (role changes, disk/connection state)
  *   reqid.c     request ids of in-flight peer requests

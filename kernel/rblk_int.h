@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * rblk - internal objects of main.c, req.c and conn.c: device, peer,
- * connection, request.  Lifetimes, locking and contexts are described in
+ * rblk - internal objects of main.c, req.c, conn.c, transport.c and
+ * receiver.c: device, peer, connection, request.  Lifetimes, locking and contexts are described in
  * Documentation/design.rst; the short version is at each structure.
  */
 #ifndef RBLK_INT_H
@@ -476,6 +476,61 @@ void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_i
 void rblk_submit_bio(struct bio *bio);
 bool rblk_is_write_error(enum req_op op, blk_status_t status);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
+
+/*
+ * Receive states of a connection (transport.c, receiver.c).
+ */
+enum {
+	RBLK_RX_HDR,		/* receiving a header */
+	RBLK_RX_PAYLOAD,	/* receiving the fixed payload */
+	RBLK_RX_DISPATCH,	/* packet complete, waiting for memory to act on it */
+	RBLK_RX_DATA,		/* receiving DATA into pages */
+};
+
+/*
+ * io_work never sleeps for memory: the pools it draws from are refilled by
+ * completions that need io_work to send their ACKs.  When an allocation
+ * fails the packet stays in RBLK_RX_DISPATCH and is retried when io_work
+ * runs next (every completion queues it).
+ */
+#define RBLK_IO_GFP	(GFP_NOWAIT | __GFP_NOWARN)
+
+static inline const char *rblk_peer_dev_name(struct rblk_peer *peer)
+{
+	return peer->dev->disk->disk_name;
+}
+
+/* transport.c: send engine, receive state machine, socket setup */
+void rblk_send_queue(struct rblk_conn *conn, struct rblk_send *s);
+void rblk_send_prepare(struct rblk_send *s, enum rblk_send_kind kind,
+		       u8 version, u8 command, u64 id,
+		       const void *payload, u32 fixed_len, u32 payload_len);
+void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s);
+int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
+			const void *payload, u32 len, gfp_t gfp);
+struct rblk_conn *rblk_conn_get(struct rblk_peer *peer);
+void rblk_conn_leg_slot_put(struct rblk_conn *conn);
+void rblk_io_work(struct work_struct *work);
+void rblk_sk_data_ready(struct sock *sk);
+void rblk_sk_write_space(struct sock *sk);
+void rblk_sk_state_change(struct sock *sk);
+void rblk_listen_close(struct rblk_peer *peer);
+int rblk_accept(struct rblk_peer *peer, struct socket **sockp);
+int rblk_connect(struct rblk_peer *peer, struct socket **sockp);
+int rblk_send_all(struct socket *sock, void *buf, size_t len);
+int rblk_recv_all(struct socket *sock, void *buf, size_t len);
+
+/* receiver.c: received packets */
+void rblk_pwrite_free(struct rblk_pwrite *pw);
+void rblk_pwrite_finish(struct rblk_pwrite *pw);
+void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw);
+int rblk_dispatch(struct rblk_conn *conn);
+
+/* conn.c: connection state machine (also the peer API below) */
+void rblk_peer_set_role(struct rblk_peer *peer, enum rblk_role role);
+void rblk_peer_set_claimed_disk(struct rblk_peer *peer, enum rblk_disk_state claimed);
+void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
+	__printf(3, 4);
 
 /* conn.c */
 void rblk_peer_init(struct rblk_peer *peer);

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rblk - received packets: each is checked against the connection's state
+ * (who may write, which answers are expected) and acted on: DATA, FLUSH
+ * and TRIM run on the backing device and are acknowledged, ACKs complete
+ * request legs, ROLE_REQ, STATE and OUTDATE change roles and disk states.
+ *
+ * Contexts: rblk_dispatch() runs in io_work (process context, no sleeping
+ * for memory: RBLK_IO_GFP); received writes complete in (hard) irq
+ * context and only queue their ACK; FLUSH and TRIM run in a work item.
+ */
+
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/inet.h>
+#include <linux/ktime.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "rblk_int.h"
+
+/* ------------------------------------------------------------------------
+ * received writes (we are secondary, the peer is our primary)
+ */
+
+/* Give the data pages back to the pool.  Any context. */
+static void rblk_pwrite_free_pages(struct rblk_pwrite *pw)
+{
+	struct bio_vec *bv;
+	struct bvec_iter_all iter;
+
+	if (!pw->nr_pages)
+		return;
+	bio_for_each_segment_all(bv, &pw->bio, iter)
+		mempool_free(bv->bv_page, rblk_page_pool);
+	pw->nr_pages = 0;
+}
+
+void rblk_pwrite_free(struct rblk_pwrite *pw)
+{
+	if (pw->has_local_ref)
+		percpu_ref_put(&pw->conn->peer->dev->local_ref);
+	rblk_pwrite_free_pages(pw);
+	bio_put(&pw->bio);
+}
+
+/*
+ * The received request is done: queue its ACK.  Any context.  After the
+ * ACK is queued io_work may free @pw at once, so @conn is read first and
+ * pwrites_inflight is dropped last, under the wait queue lock so that
+ * teardown cannot free the connection between the decrement and the
+ * wake-up.
+ */
+void rblk_pwrite_finish(struct rblk_pwrite *pw)
+{
+	struct rblk_conn *conn = pw->conn;
+	struct rblk_peer *peer = conn->peer;
+	struct rblk_device *dev = peer->dev;
+	unsigned long flags;
+	struct rblk_p_ack ack;
+
+	if (pw->has_local_ref) {
+		percpu_ref_put(&dev->local_ref);
+		pw->has_local_ref = false;
+	}
+	rblk_pwrite_free_pages(pw);
+	if (pw->status) {
+		atomic64_inc(&peer->errors);
+	} else if (pw->command == RBLK_P_DATA) {
+		atomic64_inc(&peer->received_writes);
+		atomic64_add(pw->data.data_bytes, &peer->received_bytes);
+	}
+	rblk_ack_encode(&ack, pw->status);
+	rblk_send_prepare(&pw->ack, RBLK_SEND_ACK, conn->version, RBLK_P_ACK,
+			  pw->request_id, &ack, sizeof(ack), sizeof(ack));
+	rblk_send_queue(conn, &pw->ack);
+
+	spin_lock_irqsave(&conn->pwrites_wait.lock, flags);
+	atomic_sub(pw->command == RBLK_P_DATA ? pw->data.data_bytes : 0,
+		   &conn->pwrite_bytes_inflight);
+	if (atomic_dec_and_test(&conn->pwrites_inflight))
+		wake_up_locked(&conn->pwrites_wait);
+	spin_unlock_irqrestore(&conn->pwrites_wait.lock, flags);
+}
+
+static void rblk_pwrite_endio(struct bio *bio)
+{
+	struct rblk_pwrite *pw = container_of(bio, struct rblk_pwrite, bio);
+
+	pw->status = blk_status_to_errno(bio->bi_status);
+	if (rblk_is_write_error(REQ_OP_WRITE, bio->bi_status))
+		rblk_local_io_error(pw->conn->peer->dev);
+	rblk_pwrite_finish(pw);
+}
+
+/* FLUSH and TRIM: blocking block-layer helpers on rblk_wq. */
+static void rblk_pwrite_work(struct work_struct *work)
+{
+	struct rblk_pwrite *pw = container_of(work, struct rblk_pwrite, work);
+	struct block_device *bdev = pw->conn->peer->dev->backing.bdev;
+	int ret;
+
+	if (pw->command == RBLK_P_FLUSH) {
+		ret = blkdev_issue_flush(bdev);
+	} else if (pw->trim.trim_flags & RBLK_TRIM_ZEROES) {
+		ret = blkdev_issue_zeroout(bdev, pw->trim.sector, pw->trim.nr_sectors,
+					   GFP_NOIO,
+					   (pw->trim.trim_flags & RBLK_TRIM_NOUNMAP) ?
+					   BLKDEV_ZERO_NOUNMAP : 0);
+	} else {
+		ret = blkdev_issue_discard(bdev, pw->trim.sector, pw->trim.nr_sectors,
+					   GFP_NOIO);
+		/* discard is advisory: a disk without it has nothing to do */
+		if (ret == -EOPNOTSUPP)
+			ret = 0;
+	}
+	pw->status = ret;
+	/* a failed flush or write-zeroes is a write error, a failed discard not */
+	if (ret && ret != -EOPNOTSUPP &&
+	    (pw->command == RBLK_P_FLUSH || (pw->trim.trim_flags & RBLK_TRIM_ZEROES)))
+		rblk_local_io_error(pw->conn->peer->dev);
+	rblk_pwrite_finish(pw);
+}
+
+static struct rblk_pwrite *rblk_pwrite_alloc(struct rblk_conn *conn, u8 command,
+					     unsigned int nr_pages)
+{
+	struct rblk_pwrite *pw;
+	struct bio *bio;
+
+	bio = bio_alloc_bioset(NULL, nr_pages, REQ_OP_WRITE, RBLK_IO_GFP,
+			       &rblk_pwrite_bio_set);
+	if (!bio)
+		return NULL;
+	pw = container_of(bio, struct rblk_pwrite, bio);
+	pw->conn = conn;
+	pw->request_id = conn->rx_info.request_id;
+	pw->command = command;
+	pw->nr_pages = 0;
+	pw->has_local_ref = false;
+	pw->status = 0;
+	INIT_WORK(&pw->work, rblk_pwrite_work);
+	return pw;
+}
+
+/* Start a received request on the backing device (or fail it at once). */
+void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
+{
+	struct rblk_device *dev = conn->peer->dev;
+
+	atomic_inc(&conn->pwrites_inflight);
+	if (pw->command == RBLK_P_DATA)
+		atomic_add(pw->data.data_bytes, &conn->pwrite_bytes_inflight);
+	if (!percpu_ref_tryget_live(&dev->local_ref)) {
+		pw->status = -ENOMEDIUM;
+		rblk_pwrite_finish(pw);
+		return;
+	}
+	pw->has_local_ref = true;
+	if (pw->command != RBLK_P_DATA) {
+		queue_work(rblk_wq, &pw->work);
+		return;
+	}
+	bio_set_dev(&pw->bio, dev->backing.bdev);
+	pw->bio.bi_iter.bi_sector = pw->data.sector;
+	pw->bio.bi_opf |= rblk_opf_from_dp_flags(pw->data.dp_flags);
+	pw->bio.bi_end_io = rblk_pwrite_endio;
+	submit_bio(&pw->bio);
+}
+
+/* ------------------------------------------------------------------------
+ * packets other than DATA, and the start of DATA
+ */
+
+/*
+ * Is the peer allowed to send us writes?  We must be secondary, and it the
+ * one peer we accept as primary: the one we granted a ROLE_REQ (or that
+ * was primary in its HELLO), and that announced itself primary since.
+ */
+static bool rblk_may_receive_writes(struct rblk_conn *conn)
+{
+	struct rblk_peer *peer = conn->peer;
+	struct rblk_device *dev = peer->dev;
+	enum rblk_role sender_role;
+	bool ok;
+
+	spin_lock_bh(&peer->lock);
+	sender_role = peer->peer_role;
+	spin_unlock_bh(&peer->lock);
+	spin_lock(&dev->state_lock);
+	ok = rblk_peer_may_write(dev->role, dev->primary_peer, peer->cfg.node_id, sender_role);
+	spin_unlock(&dev->state_lock);
+	return ok;
+}
+
+/*
+ * A peer announced @role in RBLK_P_STATE.  Primary is accepted only from
+ * the peer we accept writes from (granted or primary in its HELLO); a
+ * peer that announces secondary is no longer our primary.  0 or -EPROTO.
+ */
+static int rblk_peer_announced_role(struct rblk_peer *peer, enum rblk_role role)
+{
+	struct rblk_device *dev = peer->dev;
+	int ret = 0;
+
+	spin_lock(&dev->state_lock);
+	if (role == RBLK_ROLE_PRIMARY && dev->primary_peer != peer->cfg.node_id)
+		ret = -EPROTO;
+	else if (role != RBLK_ROLE_PRIMARY && dev->primary_peer == peer->cfg.node_id)
+		dev->primary_peer = RBLK_NO_PEER;
+	spin_unlock(&dev->state_lock);
+	return ret;
+}
+
+/*
+ * RBLK_P_OUTDATE: the peer recorded that we missed writes of its.  A
+ * secondary's UpToDate disk becomes Outdated.  A primary keeps its state:
+ * its data is what the VM sees (two histories: split brain, which the
+ * generation identifiers will detect); it logs the claim once a minute.
+ */
+static void rblk_outdated_by_peer(struct rblk_peer *peer)
+{
+	struct rblk_device *dev = peer->dev;
+
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		pr_warn_ratelimited("%s: peer %u: says we missed its writes, but we are primary\n",
+				    rblk_peer_dev_name(peer), peer->cfg.node_id);
+		return;
+	}
+	if (rblk_change_disk_state(dev, RBLK_DISK_UP_TO_DATE, RBLK_DISK_OUTDATED))
+		pr_info("%s: peer %u: we missed writes of that peer: our disk is outdated\n",
+			rblk_peer_dev_name(peer), peer->cfg.node_id);
+}
+
+static int rblk_handle_role_req(struct rblk_conn *conn)
+{
+	struct rblk_peer *peer = conn->peer;
+	struct rblk_device *dev = peer->dev;
+	enum rblk_disk_state disk;
+	enum rblk_role role;
+	struct rblk_role_req_view view;
+	struct rblk_p_ack reply;
+	const char *why;
+	int status, ret;
+
+	ret = rblk_state_decode(&conn->rx_payload.state, &role, &disk);
+	if (ret || role != RBLK_ROLE_PRIMARY)
+		return -EINVAL;
+	/* one primary per node: see rblk_peer_role_req_check() */
+	spin_lock(&dev->state_lock);
+	view.local_role = dev->role;
+	view.promoting = dev->promoting;
+	view.primary_peer = dev->primary_peer;
+	view.requester = peer->cfg.node_id;
+	view.requester_missed_writes = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	status = rblk_peer_role_req_check(&view, &why);
+	if (!status)
+		dev->primary_peer = peer->cfg.node_id;
+	spin_unlock(&dev->state_lock);
+	if (status == -EPROTO) {
+		rblk_conn_fail(conn, status, "%s", why);
+		return status;
+	}
+	if (status)
+		pr_info_ratelimited("%s: peer %u: promotion refused: %s\n",
+				    rblk_peer_dev_name(peer), peer->cfg.node_id, why);
+	rblk_ack_encode(&reply, status);
+	ret = rblk_conn_queue_ctl(conn, RBLK_P_ROLE_REPLY, conn->rx_info.request_id,
+				  &reply, sizeof(reply), RBLK_IO_GFP);
+	if (ret && !status) {
+		/* the packet is handled again when memory is back: undo the grant */
+		spin_lock(&dev->state_lock);
+		if (dev->primary_peer == peer->cfg.node_id)
+			dev->primary_peer = RBLK_NO_PEER;
+		spin_unlock(&dev->state_lock);
+	}
+	return ret;
+}
+
+/* A complete packet without data is in rx_hdr/rx_payload.  0 or -errno. */
+static int rblk_handle_packet(struct rblk_conn *conn)
+{
+	struct rblk_peer *peer = conn->peer;
+	struct rblk_device *dev = peer->dev;
+	struct rblk_hdr_info *info = &conn->rx_info;
+	struct rblk_pwrite *pw;
+	struct rblk_leg *leg;
+	enum rblk_disk_state disk;
+	enum rblk_role role;
+	int status, ret;
+
+	switch (info->command) {
+	case RBLK_P_FLUSH:
+	case RBLK_P_TRIM:
+		if (!rblk_may_receive_writes(conn)) {
+			rblk_conn_fail(conn, -EPROTO, "%s from a peer that is not our primary",
+				       rblk_packet_cmd_name(info->command));
+			return -EPROTO;
+		}
+		pw = rblk_pwrite_alloc(conn, info->command, 0);
+		if (!pw)
+			return -ENOMEM;
+		if (info->command == RBLK_P_TRIM) {
+			ret = rblk_trim_decode(&conn->rx_payload.trim,
+					       READ_ONCE(dev->size_sectors),
+					       READ_ONCE(dev->logical_block_size_bytes), &pw->trim);
+			if (ret) {
+				bio_put(&pw->bio);
+				rblk_conn_fail(conn, ret,
+					       "bad TRIM (outside the device or misaligned)");
+				return ret;
+			}
+		}
+		rblk_pwrite_start(conn, pw);
+		return 0;
+	case RBLK_P_ACK:
+		ret = rblk_ack_decode(&conn->rx_payload.ack, &status);
+		if (ret) {
+			rblk_conn_fail(conn, ret, "bad ACK");
+			return ret;
+		}
+		/*
+		 * Only a request that is completely on the socket can be
+		 * answered: until then the send path still uses the leg (and
+		 * the bio whose data it sends).  io_work does both, so the
+		 * check and the take cannot race with the send.
+		 */
+		leg = rblk_reqid_lookup(&conn->reqids, info->request_id);
+		if (!leg) {
+			rblk_conn_fail(conn, -EPROTO, "ACK for unknown request %llu",
+				       info->request_id);
+			return -EPROTO;
+		}
+		if (!READ_ONCE(leg->send.sent) ||
+		    rblk_reqid_take(&conn->reqids, info->request_id) != leg) {
+			rblk_conn_fail(conn, -EPROTO, "ACK for request %llu not sent yet",
+				       info->request_id);
+			return -EPROTO;
+		}
+		rblk_conn_leg_slot_put(conn);
+		rblk_leg_complete(leg, status);
+		return 0;
+	case RBLK_P_PING:
+		return rblk_conn_queue_ctl(conn, RBLK_P_PING_ACK, info->request_id,
+					   NULL, 0, RBLK_IO_GFP);
+	case RBLK_P_PING_ACK:
+		/* the one outstanding ping, and only once it was sent */
+		if (!info->request_id || info->request_id != READ_ONCE(conn->ping_id) ||
+		    info->request_id != READ_ONCE(conn->ping_sent_id)) {
+			rblk_conn_fail(conn, -EPROTO, "unexpected PING_ACK %llu",
+				       info->request_id);
+			return -EPROTO;
+		}
+		atomic64_set(&peer->rtt_us,
+			     div_u64(ktime_get_ns() - READ_ONCE(conn->ping_sent_ns),
+				     NSEC_PER_USEC));
+		WRITE_ONCE(conn->ping_id, 0);
+		return 0;
+	case RBLK_P_STATE:
+		ret = rblk_state_decode(&conn->rx_payload.state, &role, &disk);
+		if (ret) {
+			rblk_conn_fail(conn, ret, "bad STATE");
+			return ret;
+		}
+		if (role == RBLK_ROLE_PRIMARY && READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+			rblk_conn_fail(conn, -EPROTO, "peer announced primary while we are");
+			return -EPROTO;
+		}
+		ret = rblk_peer_announced_role(peer, role);
+		if (ret) {
+			rblk_conn_fail(conn, ret, "peer announced primary without a grant");
+			return ret;
+		}
+		rblk_peer_set_role(peer, role);
+		rblk_peer_set_claimed_disk(peer, disk);
+		return 0;
+	case RBLK_P_ROLE_REQ:
+		ret = rblk_handle_role_req(conn);
+		if (ret == -EINVAL)
+			rblk_conn_fail(conn, ret, "bad ROLE_REQ");
+		return ret;
+	case RBLK_P_ROLE_REPLY:
+		ret = rblk_ack_decode(&conn->rx_payload.ack, &status);
+		if (ret) {
+			rblk_conn_fail(conn, ret, "bad ROLE_REPLY");
+			return ret;
+		}
+		/*
+		 * One answer to the last ROLE_REQ sent on this connection; an
+		 * older id is the late answer to a promotion that gave up.
+		 */
+		if (!info->request_id || info->request_id > conn->role_req_sent_id ||
+		    info->request_id == conn->role_req_answered_id) {
+			rblk_conn_fail(conn, -EPROTO, "unexpected ROLE_REPLY %llu",
+				       info->request_id);
+			return -EPROTO;
+		}
+		if (info->request_id < conn->role_req_sent_id)
+			return 0;
+		conn->role_req_answered_id = info->request_id;
+		/* an answer after the promotion gave up waiting is dropped */
+		spin_lock_bh(&peer->lock);
+		if (peer->role_req_id && peer->role_req_id == info->request_id) {
+			peer->role_reply_status = status;
+			peer->role_reply_done = true;
+		}
+		spin_unlock_bh(&peer->lock);
+		wake_up_all(&dev->role_wait);
+		return 0;
+	case RBLK_P_OUTDATE:
+		rblk_outdated_by_peer(peer);
+		return 0;
+	case RBLK_P_HELLO_REJECT: {
+		char message[sizeof(conn->rx_payload.reject.message)];
+		u32 reason;
+
+		if (rblk_reject_decode(&conn->rx_payload.reject, &reason, message))
+			strscpy(message, "malformed refusal", sizeof(message));
+		/* refused after our side installed it: back off, do not storm */
+		WRITE_ONCE(peer->refused, true);
+		rblk_conn_fail(conn, -ECONNREFUSED, "refused by peer: %s", message);
+		return -ECONNREFUSED;
+	}
+	default:
+		rblk_conn_fail(conn, -EPROTO, "unexpected %s",
+			       rblk_packet_cmd_name(info->command));
+		return -EPROTO;
+	}
+}
+
+/* The fixed part of a DATA packet is in: set up the receive buffer. */
+static int rblk_start_data(struct rblk_conn *conn)
+{
+	struct rblk_device *dev = conn->peer->dev;
+	struct rblk_data_info di;
+	struct rblk_pwrite *pw;
+	unsigned int i, nr_pages;
+	u32 left;
+	int ret;
+
+	ret = rblk_data_decode(&conn->rx_payload.data, conn->rx_info.payload_len_bytes,
+			       READ_ONCE(dev->size_sectors),
+			       READ_ONCE(dev->logical_block_size_bytes), &di);
+	if (ret) {
+		rblk_conn_fail(conn, ret, "bad DATA (outside the device or misaligned)");
+		return ret;
+	}
+	if (!rblk_may_receive_writes(conn)) {
+		rblk_conn_fail(conn, -EPROTO, "DATA from a peer that is not our primary");
+		return -EPROTO;
+	}
+	nr_pages = DIV_ROUND_UP(di.data_bytes, PAGE_SIZE);
+	pw = rblk_pwrite_alloc(conn, RBLK_P_DATA, nr_pages);
+	if (!pw)
+		return -ENOMEM;
+	pw->data = di;
+	left = di.data_bytes;
+	for (i = 0; i < nr_pages; i++) {
+		struct page *page = mempool_alloc(rblk_page_pool, RBLK_IO_GFP);
+		u32 len = min_t(u32, left, PAGE_SIZE);
+
+		if (!page) {
+			rblk_pwrite_free(pw);
+			return -ENOMEM;
+		}
+		__bio_add_page(&pw->bio, page, len, 0);
+		pw->nr_pages++;
+		left -= len;
+	}
+	conn->rx_pwrite = pw;
+	return 0;
+}
+
+/* Act on a complete packet (RBLK_RX_DISPATCH). */
+int rblk_dispatch(struct rblk_conn *conn)
+{
+	int ret;
+
+	if (conn->rx_info.command == RBLK_P_DATA) {
+		ret = rblk_start_data(conn);
+		if (!ret)
+			conn->rx_state = RBLK_RX_DATA;
+		return ret;
+	}
+	ret = rblk_handle_packet(conn);
+	if (ret != -ENOMEM)
+		conn->rx_state = RBLK_RX_HDR;
+	return ret;
+}
