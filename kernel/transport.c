@@ -345,20 +345,26 @@ static int rblk_try_send(struct rblk_conn *conn)
  * receive side
  */
 
-/* Receive into @buf up to @len bytes, continuing at conn->rx_off. */
-static int rblk_recv_part(struct rblk_conn *conn, void *buf, u32 len)
+/* Receive up to @len bytes into @buf without blocking; advance rx_off. */
+static int rblk_recv_into(struct rblk_conn *conn, void *buf, size_t len)
 {
-	struct kvec iov = { .iov_base = buf + conn->rx_off, .iov_len = len - conn->rx_off };
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	int ret;
 
-	ret = kernel_recvmsg(conn->sock, &msg, &iov, 1, iov.iov_len, msg.msg_flags);
+	ret = kernel_recvmsg(conn->sock, &msg, &iov, 1, len, msg.msg_flags);
 	if (ret == 0)
 		return -ECONNRESET;
 	if (ret < 0)
 		return ret;
 	conn->rx_off += ret;
 	return ret;
+}
+
+/* Receive into @buf up to @len bytes, continuing at conn->rx_off. */
+static int rblk_recv_part(struct rblk_conn *conn, void *buf, u32 len)
+{
+	return rblk_recv_into(conn, buf + conn->rx_off, len - conn->rx_off);
 }
 
 /* Receive into the pages of rx_pwrite.  >0 bytes, -errno. */
@@ -368,19 +374,9 @@ static int rblk_recv_data(struct rblk_conn *conn)
 	u32 off = conn->rx_off;
 	struct bio_vec *bv = &pw->bio.bi_io_vec[off >> PAGE_SHIFT];
 	u32 in_page = off & (PAGE_SIZE - 1);
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	struct kvec iov;
-	int ret;
 
-	iov.iov_base = page_address(bv->bv_page) + in_page;
-	iov.iov_len = bv->bv_len - in_page;
-	ret = kernel_recvmsg(conn->sock, &msg, &iov, 1, iov.iov_len, msg.msg_flags);
-	if (ret == 0)
-		return -ECONNRESET;
-	if (ret < 0)
-		return ret;
-	conn->rx_off += ret;
-	return ret;
+	return rblk_recv_into(conn, page_address(bv->bv_page) + in_page,
+			      bv->bv_len - in_page);
 }
 
 static u32 rblk_fixed_payload_bytes(const struct rblk_hdr_info *info)
