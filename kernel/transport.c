@@ -181,7 +181,7 @@ void rblk_conn_leg_slot_put(struct rblk_conn *conn)
  *
  * Waits while RBLK_MAX_LEGS_PER_CONN legs wait for this peer's answers
  * (backpressure: the submitter waits, the request never fails for it), and
- * allocates the request id with GFP_NOIO.  A peer that answers nothing is
+ * allocates the request id with GFP_NOIO.  A peer that leaves a request unanswered is
  * disconnected by the request timeout, which ends the wait.
  *
  * Return: 1 when queued (the leg then completes through

@@ -39,8 +39,8 @@
 #define RBLK_TIMEOUT_MS_MIN		10
 #define RBLK_TIMEOUT_MS_MAX		600000
 /*
- * A peer that answers no request for request_timeout_ms * ko_count while
- * requests wait for it is disconnected (and so outdated).
+ * A peer that leaves one request unanswered for request_timeout_ms *
+ * ko_count is disconnected (and so outdated).
  */
 #define RBLK_REQUEST_TIMEOUT_MS_DEFAULT	6000
 #define RBLK_KO_COUNT_DEFAULT		7
