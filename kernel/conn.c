@@ -82,6 +82,26 @@ void rblk_peer_set_claimed_disk(struct rblk_peer *peer, enum rblk_disk_state cla
 			    peer->cfg.node_id, state, NULL);
 }
 
+/**
+ * rblk_peer_set_repl_state() - change the replication state toward a peer
+ * @peer: peer
+ * @state: new state
+ *
+ * Context: process context or io_work (notifies with GFP_ATOMIC).
+ */
+void rblk_peer_set_repl_state(struct rblk_peer *peer, enum rblk_repl_state state)
+{
+	bool changed;
+
+	spin_lock_bh(&peer->lock);
+	changed = peer->repl_state != state;
+	peer->repl_state = state;
+	spin_unlock_bh(&peer->lock);
+	if (changed)
+		rblk_notify(peer->dev, RBLK_EVENT_REPL_STATE_CHANGED, peer->cfg.node_id,
+			    state, NULL);
+}
+
 static void rblk_peer_set_disk(struct rblk_peer *peer, enum rblk_disk_state state)
 {
 	bool changed;
@@ -301,8 +321,7 @@ static void rblk_ping_work(struct work_struct *work)
  */
 
 /* Log a handshake refusal once per reason until the next success. */
-static void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer,
-			     const char *message)
+void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const char *message)
 {
 	char msg[96];
 
@@ -326,7 +345,7 @@ struct rblk_reject_pkt {
 	struct rblk_p_reject reject;
 };
 
-static void rblk_send_reject(struct socket *sock, u32 reason, const char *message)
+void rblk_send_reject(struct socket *sock, u32 reason, const char *message)
 {
 	struct rblk_reject_pkt pkt;
 
@@ -341,7 +360,8 @@ static void rblk_send_reject(struct socket *sock, u32 reason, const char *messag
  * *@gen the device state generation the HELLO was built from.
  */
 static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
-			  struct rblk_hello_params *remote, struct rblk_hello_result *res)
+			  struct rblk_hello_params *remote, struct rblk_hello_result *res,
+			  struct rblk_sync_info *si)
 {
 	struct rblk_device *dev = peer->dev;
 	struct rblk_hello_params local = {
@@ -419,7 +439,12 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 	if (ret) {
 		rblk_send_reject(sock, res->reason, res->message);
 		rblk_log_refusal(peer, res->reason, false, res->message);
+		goto out;
 	}
+	/* generation UUIDs: what the two nodes do about their data */
+	si->valid = res->features & RBLK_FEAT_MD;
+	if (si->valid)
+		ret = rblk_sync_exchange(peer, sock, res->version, si);
 out:
 	kfree(pkt);
 	return ret;
@@ -428,12 +453,14 @@ out:
 /* Publish a connection after a successful handshake. */
 static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 gen,
 			     const struct rblk_hello_params *remote,
-			     const struct rblk_hello_result *res)
+			     const struct rblk_hello_result *res,
+			     const struct rblk_sync_info *si)
 {
 	struct rblk_device *dev = peer->dev;
 	struct rblk_conn *conn;
 	struct sock *sk = sock->sk;
 	bool ok, other_primary, missed;
+	int source = 0;
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
@@ -500,6 +527,12 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	 * tell a peer that missed writes that its disk is Outdated.
 	 */
 	synchronize_rcu();
+	if (si->valid)
+		source = rblk_sync_apply(peer, si);
+	else
+		rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
+	if (source < 0)
+		rblk_conn_fail(conn, -EAGAIN, "writes missed the peer during the handshake");
 	spin_lock_irq(&peer->lock);
 	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	peer->peer_disk_state = rblk_peer_disk_claimed(missed, remote->disk_state);
@@ -521,6 +554,8 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	queue_work(rblk_io_wq, &conn->io_work);
 	queue_delayed_work(rblk_wq, &conn->ping_work,
 			   msecs_to_jiffies(peer->cfg.ping_interval_ms));
+	if (source > 0)
+		rblk_rs_start(peer);
 	return 0;
 }
 
@@ -606,6 +641,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	rblk_reqid_destroy(&conn->reqids);
 	sock_release(conn->sock);
 	kfree(conn);
+	/* resync requests still reading: what they did not send stays set */
+	rblk_rs_stop(peer);
 
 	/* a promotion waiting for this peer's answer goes on without it */
 	spin_lock_bh(&peer->lock);
@@ -628,6 +665,7 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	rblk_peer_set_conn_state(peer, want ? RBLK_CONN_CONNECTING : RBLK_CONN_STANDALONE,
 				 peer->last_error);
 	rblk_peer_set_role(peer, RBLK_ROLE_UNKNOWN);
+	rblk_peer_set_repl_state(peer, RBLK_REPL_OFF);
 	if (our_role == RBLK_ROLE_PRIMARY)
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
@@ -642,6 +680,7 @@ static int rblk_conn_establish(struct rblk_peer *peer)
 {
 	struct rblk_hello_params *remote;
 	struct rblk_hello_result res;
+	struct rblk_sync_info *si;
 	struct socket *sock;
 	u64 gen;
 	int ret;
@@ -654,14 +693,18 @@ static int rblk_conn_establish(struct rblk_peer *peer)
 		return ret;
 
 	remote = kzalloc(sizeof(*remote), GFP_KERNEL);
-	if (!remote) {
+	si = kzalloc(sizeof(*si), GFP_KERNEL);
+	if (!remote || !si) {
+		kfree(remote);
+		kfree(si);
 		sock_release(sock);
 		return -ENOMEM;
 	}
-	ret = rblk_handshake(peer, sock, &gen, remote, &res);
+	ret = rblk_handshake(peer, sock, &gen, remote, &res, si);
 	if (!ret)
-		ret = rblk_conn_install(peer, sock, gen, remote, &res);
+		ret = rblk_conn_install(peer, sock, gen, remote, &res, si);
 	kfree(remote);
+	kfree(si);
 	if (ret) {
 		sock_release(sock);
 		return ret == -EAGAIN ? -ESTALE : ret;
@@ -714,6 +757,9 @@ static void rblk_conn_work(struct work_struct *work)
 	rblk_peer_set_conn_state(peer, RBLK_CONN_CONNECTING, NULL);
 	ret = rblk_conn_establish(peer);
 	if (!ret) {
+		spin_lock_bh(&peer->lock);
+		peer->discard_my_data = false;
+		spin_unlock_bh(&peer->lock);
 		peer->last_reject_reason = 0;
 		if (peer->connected_once)
 			atomic64_inc(&peer->reconnects);
@@ -761,6 +807,10 @@ void rblk_peer_init(struct rblk_peer *peer)
 	peer->peer_role = RBLK_ROLE_UNKNOWN;
 	peer->peer_disk_state = RBLK_DISK_UNKNOWN;
 	peer->backoff_ms = peer->cfg.reconnect_min_ms;
+	peer->md_slot = -1;
+	peer->sync_decision = RBLK_SYNC_NONE;
+	INIT_WORK(&peer->uuids_work, rblk_sync_uuids_work);
+	rblk_rs_init(peer);
 }
 
 /**
@@ -792,19 +842,24 @@ void rblk_peer_shutdown(struct rblk_peer *peer)
 		rblk_conn_destroy(peer, conn);
 	/* the teardown may have queued conn_work again */
 	cancel_delayed_work_sync(&peer->conn_work);
+	cancel_work_sync(&peer->uuids_work);
+	rblk_rs_stop(peer);
 	rblk_peer_set_conn_state(peer, RBLK_CONN_STANDALONE, NULL);
 }
 
 /**
  * rblk_peer_connect() - start (or keep) connecting a peer
  * @peer: peer
+ * @discard_my_data: this node loses a split-brain found at the next handshake
  *
  * Context: process context; caller holds the device's mutex.
  */
-void rblk_peer_connect(struct rblk_peer *peer)
+void rblk_peer_connect(struct rblk_peer *peer, bool discard_my_data)
 {
 	spin_lock_bh(&peer->lock);
 	peer->want_connect = true;
+	peer->discard_my_data = discard_my_data;
+	peer->split_brain = false;
 	spin_unlock_bh(&peer->lock);
 	peer->backoff_ms = peer->cfg.reconnect_min_ms;
 	mod_delayed_work(rblk_wq, &peer->conn_work, 0);
@@ -856,7 +911,20 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 	ps->peer_role = peer->peer_role;
 	ps->peer_disk_state = peer->peer_disk_state;
 	strscpy(ps->last_error, peer->last_error, sizeof(ps->last_error));
+	ps->repl_state = peer->repl_state;
+	ps->sync_decision = peer->sync_decision;
+	ps->split_brain = peer->split_brain;
 	spin_unlock_bh(&peer->lock);
+	if (READ_ONCE(peer->rs.running)) {
+		ps->resync_total_bytes = max_t(u64, peer->rs.total_bytes, 1);
+		ps->resync_done_bytes = atomic64_read(&peer->rs.done_bytes);
+		ps->resync_rate_bytes_per_s = READ_ONCE(peer->rs.rate_bytes_per_s);
+	}
+	ps->has_slot = peer->md_slot >= 0;
+	if (ps->has_slot && READ_ONCE(peer->dev->has_md)) {
+		ps->bitmap_uuid = READ_ONCE(peer->dev->md.info.slots[peer->md_slot].bitmap_uuid);
+		ps->out_of_sync_bytes = rblk_bm_oos_bytes(peer->dev, peer->md_slot);
+	}
 	ps->writes = atomic64_read(&peer->writes);
 	ps->write_bytes = atomic64_read(&peer->write_bytes);
 	ps->flushes = atomic64_read(&peer->flushes);

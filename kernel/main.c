@@ -106,11 +106,56 @@ void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state)
 	spin_unlock(&dev->state_lock);
 	if (!changed)
 		return;
+	rblk_md_queue_state(dev);
 	rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, state, NULL);
 	rblk_announce_state(dev);
 }
 
+/*
+ * The superblock flags that record a disk state: Inconsistent clears
+ * RBLK_MDF_CONSISTENT, Outdated sets RBLK_MDF_OUTDATED, UpToDate clears
+ * it.  Consistent, Diskless, Failed change nothing.
+ */
+static void rblk_md_state_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(work, struct rblk_device, md_state_work);
+	enum rblk_disk_state state;
+
+	mutex_lock(&dev->md_state_mutex);
+	state = READ_ONCE(dev->disk_state);
+	switch (state) {
+	case RBLK_DISK_INCONSISTENT:
+		rblk_md_change_flags(dev, 0, RBLK_MDF_CONSISTENT | RBLK_MDF_OUTDATED);
+		break;
+	case RBLK_DISK_OUTDATED:
+		rblk_md_change_flags(dev, RBLK_MDF_OUTDATED, 0);
+		break;
+	case RBLK_DISK_UP_TO_DATE:
+		rblk_md_change_flags(dev, RBLK_MDF_CONSISTENT, RBLK_MDF_OUTDATED);
+		break;
+	default:
+		break;
+	}
+	mutex_unlock(&dev->md_state_mutex);
+}
+
+/**
+ * rblk_md_queue_state() - record the disk state in the metadata, soon
+ * @dev: device
+ *
+ * The superblock is written from a work item (a disk state may change in
+ * io_work or under spinlocks); detach flushes it first.
+ *
+ * Context: any.
+ */
+void rblk_md_queue_state(struct rblk_device *dev)
+{
+	if (READ_ONCE(dev->has_md))
+		queue_work(rblk_wq, &dev->md_state_work);
+}
+
 static void rblk_backing_close(struct rblk_device *dev, bool keep_size);
+static int rblk_peers_set_slot(struct rblk_device *dev, int slot);
 
 /**
  * rblk_local_io_error() - a write (or flush) of the backing device failed
@@ -215,6 +260,7 @@ bool rblk_change_disk_state(struct rblk_device *dev, enum rblk_disk_state from,
 	}
 	spin_unlock(&dev->state_lock);
 	if (changed) {
+		rblk_md_queue_state(dev);
 		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, to, NULL);
 		rblk_announce_state(dev);
 	}
@@ -308,7 +354,7 @@ static struct rblk_device *rblk_device_get(u32 minor)
  * extack message) when there is none or it was deleted meanwhile.  Undo
  * with rblk_device_unlock().  Process context, may sleep.
  */
-static struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack)
+struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack)
 {
 	struct rblk_device *dev = rblk_device_get(minor);
 
@@ -323,7 +369,7 @@ static struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *e
 	return NULL;
 }
 
-static void rblk_device_unlock(struct rblk_device *dev)
+void rblk_device_unlock(struct rblk_device *dev)
 {
 	mutex_unlock(&dev->mutex);
 	rblk_device_put(dev);
@@ -432,6 +478,15 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	rblk_conflicts_init(&dev->conflicts);
 	dev->primary_peer = RBLK_NO_PEER;
 	INIT_DELAYED_WORK(&dev->io_error_work, rblk_io_error_work);
+	mutex_init(&dev->md.lock);
+	mutex_init(&dev->md.al_lock);
+	INIT_DELAYED_WORK(&dev->md.al_work, rblk_al_clean_work);
+	mutex_init(&dev->md_state_mutex);
+	INIT_WORK(&dev->gen_work, rblk_req_gen_work);
+	INIT_WORK(&dev->md_state_work, rblk_md_state_work);
+	INIT_WORK(&dev->al_work, rblk_req_al_work);
+	init_llist_head(&dev->al_reqs);
+	init_llist_head(&dev->gen_reqs);
 	atomic_set(&dev->inflight, 0);
 	/* diskless: an exited ref makes every percpu_ref_tryget_live() fail */
 	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release,
@@ -517,6 +572,14 @@ static void rblk_backing_close(struct rblk_device *dev, bool keep_size)
 		percpu_ref_kill(&dev->local_ref);
 	wait_for_completion(&dev->local_done);
 	percpu_ref_exit(&dev->local_ref);
+	if (dev->has_md) {
+		flush_work(&dev->al_work);
+		flush_work(&dev->gen_work);
+		flush_work(&dev->md_state_work);
+		rblk_md_detach(dev);
+		WRITE_ONCE(dev->has_md, false);
+		rblk_peers_set_slot(dev, -1);
+	}
 	if (!keep_size)
 		set_capacity_and_notify(dev->disk, 0);
 	rblk_compat_bdev_close(&dev->backing, dev);
@@ -553,6 +616,7 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	if (dev->backing.bdev)
 		rblk_backing_close(dev, false);
 	cancel_delayed_work_sync(&dev->io_error_work);
+	cancel_work_sync(&dev->md_state_work);
 	pr_info("%s: deleted\n", dev->disk->disk_name);
 	del_gendisk(dev->disk);
 	/* the minor and name are free once the gendisk is gone */
@@ -598,11 +662,52 @@ int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack)
 	return ret;
 }
 
+/* Set every peer's bitmap slot to @slot (-1), or look each one up (0). */
+static int rblk_peers_set_slot(struct rblk_device *dev, int slot)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&dev->mutex));
+
+		if (!peer)
+			continue;
+		if (slot < 0)
+			WRITE_ONCE(peer->md_slot, -1);
+		else if (!ret)
+			ret = rblk_md_assign_slot(dev, peer);
+	}
+	return ret;
+}
+
+/*
+ * Which peers miss writes of ours, from the metadata: a slot that tracks
+ * a generation or has bits set.  dev->mutex held, after the slots are
+ * assigned.
+ */
+static void rblk_peers_missed_from_md(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+						lockdep_is_held(&dev->mutex));
+		int slot = peer ? peer->md_slot : -1;
+
+		if (slot >= 0 && (dev->md.info.slots[slot].bitmap_uuid ||
+				  rblk_bm_oos_bytes(dev, slot)))
+			set_bit(i, &dev->peers_missed_writes);
+	}
+}
+
 /**
  * rblk_device_attach() - use a local block device as backing device
  * @minor: device
  * @path: path of the backing block device, opened exclusively
- * @assume_uptodate: the disk state becomes UpToDate instead of Inconsistent
+ * @meta_path: external metadata device, or NULL: the metadata is at the
+ *	end of @path, and the device exports what is before it
  * @on_io_error: what a failed write of the backing device does
  * @extack: error message
  *
@@ -610,13 +715,19 @@ int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack)
  * (capped at RBLK_MAX_DATA_BYTES), discard and write-zeroes limits come
  * from the backing device.
  *
+ * The disk state comes from the metadata (rblk_md_attach()): Inconsistent,
+ * Outdated, or Consistent until a peer confirms it.
+ *
  * Return: 0; -ENODEV (no such device); -EBUSY (already attached, device
- * open, or a peer connected); -EINVAL (backing device of size 0); or the
- * error of opening @path (-ENOENT, -ENOTBLK, -EBUSY when in use ...).
+ * open, or a peer connected); -EINVAL (backing device of size 0); the
+ * errors of rblk_md_attach() (-ENOMSG: no metadata; -EUCLEAN: another
+ * node's or unusable metadata); -ENOSPC (the metadata has no bitmap slot
+ * for a configured peer); or the error of opening @path (-ENOENT,
+ * -ENOTBLK, -EBUSY when in use ...).
  *
  * Context: process context, may sleep.
  */
-int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
+int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 		       enum rblk_on_io_error on_io_error, struct netlink_ext_ack *extack)
 {
 	struct rblk_bdev_handle h = { };
@@ -651,12 +762,25 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 		goto out;
 	}
 	bdev = h.bdev;
-	size = bdev_nr_sectors(bdev);
-	if (!size) {
+	if (!bdev_nr_sectors(bdev)) {
 		rblk_set_err(extack, "backing device is empty");
 		ret = -EINVAL;
 		goto close;
 	}
+	dev->backing = h;
+	ret = rblk_md_attach(dev, meta_path, &state, extack);
+	if (ret) {
+		dev->backing.bdev = NULL;
+		goto close;
+	}
+	size = dev->md.info.layout.data_sectors;
+	WRITE_ONCE(dev->has_md, true);
+	ret = rblk_peers_set_slot(dev, 0);
+	if (ret) {
+		rblk_set_err(extack, "the metadata has no bitmap slot for a configured peer");
+		goto detach_md;
+	}
+	rblk_peers_missed_from_md(dev);
 	lim.logical_block_size_bytes = bdev_logical_block_size(bdev);
 	lim.physical_block_size_bytes = bdev_physical_block_size(bdev);
 	lim.max_sectors = min_t(u32, queue_max_hw_sectors(bdev_get_queue(bdev)),
@@ -670,17 +794,15 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 	ret = rblk_compat_set_limits(dev->disk, &lim);
 	if (ret) {
 		rblk_set_err(extack, "cannot apply the backing device's limits");
-		goto close;
+		goto detach_md;
 	}
 	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release, 0, GFP_KERNEL);
 	if (ret)
-		goto close;
+		goto detach_md;
 	reinit_completion(&dev->local_done);
 	clear_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags);
 
-	state = assume_uptodate ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_INCONSISTENT;
 	spin_lock(&dev->state_lock);
-	dev->backing = h;
 	dev->size_sectors = size;
 	dev->logical_block_size_bytes = lim.logical_block_size_bytes;
 	dev->disk_state = state;
@@ -694,6 +816,11 @@ int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
 		rblk_disk_state_name(state));
 	goto out;
 
+detach_md:
+	rblk_md_detach(dev);
+	WRITE_ONCE(dev->has_md, false);
+	rblk_peers_set_slot(dev, -1);
+	dev->backing.bdev = NULL;
 close:
 	rblk_compat_bdev_close(&h, dev);
 out:
@@ -826,6 +953,19 @@ int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_
 	peer->dev = dev;
 	peer->cfg = c;
 	rblk_peer_init(peer);
+	if (dev->has_md) {
+		ret = rblk_md_assign_slot(dev, peer);
+		if (ret) {
+			rblk_set_err(extack, ret == -ENOSPC ?
+				     "no free bitmap slot in the metadata (create-md, more peers)" :
+				     "cannot write the metadata");
+			kfree(peer);
+			goto out;
+		}
+		if (dev->md.info.slots[peer->md_slot].bitmap_uuid ||
+		    rblk_bm_oos_bytes(dev, peer->md_slot))
+			set_bit(c.node_id, &dev->peers_missed_writes);
+	}
 	/*
 	 * A primary may have written before the peer was configured: nothing
 	 * proves that the peer holds those writes.
@@ -883,9 +1023,8 @@ int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack
 	}
 	rblk_peer_free(dev, peer);
 	/*
-	 * Forgetting the peer forgets which of our writes it missed: the
-	 * operator vouches for its data from now on (Documentation/operator.rst,
-	 * copying the data by hand while there is no resync).
+	 * The in-memory record goes with the peer; its bitmap slot in the
+	 * metadata stays and sets the record again if it is added back.
 	 */
 	clear_bit(peer_node_id, &dev->peers_missed_writes);
 out:
@@ -893,8 +1032,8 @@ out:
 	return ret;
 }
 
-static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_peer *),
-			  struct netlink_ext_ack *extack)
+static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_peer *, bool),
+			  bool arg, struct netlink_ext_ack *extack)
 {
 	struct rblk_device *dev;
 	struct rblk_peer *peer;
@@ -907,7 +1046,7 @@ static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_pe
 	if (peer_node_id >= 0) {
 		peer = rblk_find_peer(dev, peer_node_id, extack);
 		if (peer)
-			fn(peer);
+			fn(peer, arg);
 		else
 			ret = -ENOENT;
 		goto out;
@@ -916,29 +1055,39 @@ static int rblk_for_peers(u32 minor, s32 peer_node_id, void (*fn)(struct rblk_pe
 		peer = rcu_dereference_protected(dev->peers[i],
 						 lockdep_is_held(&dev->mutex));
 		if (peer)
-			fn(peer);
+			fn(peer, arg);
 	}
 out:
 	rblk_device_unlock(dev);
 	return ret;
 }
 
+static void rblk_peer_disconnect_one(struct rblk_peer *peer, bool unused)
+{
+	rblk_peer_disconnect(peer);
+}
+
 /**
  * rblk_device_connect() - start connecting to one or every peer
  * @minor: device
  * @peer_node_id: peer, or < 0 for every peer
+ * @discard_my_data: at the next handshake, a split-brain is resolved
+ *	with this node as the sync target: its changes since the common
+ *	generation are lost
  * @extack: error message
  *
  * Returns at once; the connection state goes Connecting, then Connected.
- * Reconnects with backoff until rblk_device_disconnect().
+ * Reconnects with backoff until rblk_device_disconnect(), or until a
+ * handshake finds a split-brain.
  *
  * Return: 0; -ENODEV (no such device); -ENOENT (no such peer).
  *
  * Context: process context.
  */
-int rblk_device_connect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack)
+int rblk_device_connect(u32 minor, s32 peer_node_id, bool discard_my_data,
+			struct netlink_ext_ack *extack)
 {
-	return rblk_for_peers(minor, peer_node_id, rblk_peer_connect, extack);
+	return rblk_for_peers(minor, peer_node_id, rblk_peer_connect, discard_my_data, extack);
 }
 
 /**
@@ -955,7 +1104,7 @@ int rblk_device_connect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *ext
  */
 int rblk_device_disconnect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack)
 {
-	return rblk_for_peers(minor, peer_node_id, rblk_peer_disconnect, extack);
+	return rblk_for_peers(minor, peer_node_id, rblk_peer_disconnect_one, false, extack);
 }
 
 /* ------------------------------------------------------------------------
@@ -1067,7 +1216,7 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 			 struct netlink_ext_ack *extack)
 {
 	enum rblk_disk_state disk = RBLK_DISK_DISKLESS;
-	bool disk_changed = false;
+	bool disk_changed = false, new_gen = false;
 	struct rblk_device *dev;
 	const char *why = NULL;
 	bool peer_primary;
@@ -1099,6 +1248,16 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 	spin_unlock(&dev->state_lock);
 
 	ret = rblk_arbitrate_primary(dev, extack);
+	/*
+	 * Recorded before the first write: a primary that crashes is known
+	 * as one at its next attach.  --force makes this node's data the
+	 * newest: a new generation, consistent.
+	 */
+	new_gen = force && READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE;
+	if (!ret)
+		ret = rblk_md_promote(dev, new_gen);
+	if (ret && !extack->_msg)
+		rblk_set_err(extack, "cannot write the metadata");
 
 	spin_lock(&dev->state_lock);
 	dev->promoting = false;
@@ -1118,10 +1277,15 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 		goto out;
 	}
 changed:
+	if (role == RBLK_ROLE_SECONDARY)
+		rblk_md_change_flags(dev, 0, RBLK_MDF_PRIMARY);
 	rblk_announce_state(dev);
 	rblk_notify(dev, RBLK_EVENT_ROLE_CHANGED, -1, role, NULL);
 	if (disk_changed)
 		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, disk, NULL);
+	/* our data won: the connected peers become sync targets */
+	if (new_gen)
+		rblk_peers_recompare(dev);
 	pr_info("%s: now %s\n", dev->disk->disk_name, rblk_role_name(role));
 out:
 	rblk_device_unlock(dev);
@@ -1165,6 +1329,12 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	st->logical_block_size_bytes = dev->logical_block_size_bytes;
 	st->open_count = dev->open_count;
 	spin_unlock(&dev->state_lock);
+	st->has_md = READ_ONCE(dev->has_md);
+	if (st->has_md) {
+		st->md_flags = READ_ONCE(dev->md.info.flags);
+		st->current_uuid = READ_ONCE(dev->md.info.current_uuid);
+	}
+	st->md_writes = atomic64_read(&dev->md.md_writes);
 	for_each_possible_cpu(cpu) {
 		const struct rblk_stats *s = per_cpu_ptr(dev->stats, cpu);
 
@@ -1255,9 +1425,12 @@ static int __init rblk_init(void)
 	if (!rblk_page_pool)
 		goto fail;
 
+	ret = rblk_md_init();
+	if (ret)
+		goto fail;
 	ret = register_blkdev(0, RBLK_DRIVER_NAME);
 	if (ret < 0)
-		goto fail;
+		goto fail_md;
 	rblk_major = ret;
 	ret = rblk_nl_init();
 	if (ret)
@@ -1268,6 +1441,8 @@ static int __init rblk_init(void)
 
 unregister:
 	unregister_blkdev(rblk_major, RBLK_DRIVER_NAME);
+fail_md:
+	rblk_md_exit();
 fail:
 	rblk_free_pools();
 	return ret;
@@ -1298,6 +1473,7 @@ static void __exit rblk_exit(void)
 	xa_destroy(&rblk_devices);
 	unregister_blkdev(rblk_major, RBLK_DRIVER_NAME);
 	rcu_barrier();
+	rblk_md_exit();
 	rblk_free_pools();
 	pr_info("rblk: unloaded\n");
 }

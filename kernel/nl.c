@@ -70,6 +70,11 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_RECONNECT_MAX_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_REQUEST_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_KO_COUNT]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_KO_COUNT_MAX),
+	[RBLK_A_META_PATH]		= { .type = NLA_NUL_STRING,
+					    .len = RBLK_PATH_MAX_BYTES - 1 },
+	[RBLK_A_MAX_PEERS]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_MAX_NODE_ID),
+	[RBLK_A_CLEAR_BITMAP]		= { .type = NLA_FLAG },
+	[RBLK_A_DISCARD_MY_DATA]	= { .type = NLA_FLAG },
 };
 
 static struct genl_family rblk_nl_family;
@@ -124,30 +129,174 @@ static int rblk_nl_device_delete(struct sk_buff *skb, struct genl_info *info)
 	return rblk_device_delete(minor, info->extack);
 }
 
+static int rblk_nl_put_u64(struct sk_buff *skb, int type, u64 value);
+
+/* An absolute path attribute into @path; -EINVAL with extack otherwise. */
+static int rblk_nl_get_path(struct genl_info *info, int type, char *path)
+{
+	struct nlattr *attr = info->attrs[type];
+
+	nla_strscpy(path, attr, RBLK_PATH_MAX_BYTES);
+	if (path[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "path must be absolute");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* BACKING_PATH (required) and META_PATH (optional, else ""). */
+static int rblk_nl_get_paths(struct genl_info *info, char *path, char *meta_path)
+{
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RBLK_A_BACKING_PATH))
+		return -EINVAL;
+	ret = rblk_nl_get_path(info, RBLK_A_BACKING_PATH, path);
+	meta_path[0] = '\0';
+	if (!ret && info->attrs[RBLK_A_META_PATH])
+		ret = rblk_nl_get_path(info, RBLK_A_META_PATH, meta_path);
+	return ret;
+}
+
 static int rblk_nl_attach(struct sk_buff *skb, struct genl_info *info)
 {
-	char path[RBLK_PATH_MAX_BYTES];
-	struct nlattr *attr;
+	char path[RBLK_PATH_MAX_BYTES], meta_path[RBLK_PATH_MAX_BYTES];
 	u32 minor;
 	int ret;
 
 	ret = rblk_nl_get_minor(info, &minor);
 	if (ret)
 		return ret;
-	if (GENL_REQ_ATTR_CHECK(info, RBLK_A_BACKING_PATH))
-		return -EINVAL;
-	attr = info->attrs[RBLK_A_BACKING_PATH];
-	nla_strscpy(path, attr, sizeof(path));
-	if (path[0] != '/') {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr, "backing path must be absolute");
+	if (info->attrs[RBLK_A_ASSUME_UPTODATE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RBLK_A_ASSUME_UPTODATE],
+				    "assume-uptodate is gone: the metadata decides (create-md, new-current-uuid --clear-bitmap)");
 		return -EINVAL;
 	}
-	return rblk_device_attach(minor, path,
-				  nla_get_flag(info->attrs[RBLK_A_ASSUME_UPTODATE]),
+	ret = rblk_nl_get_paths(info, path, meta_path);
+	if (ret)
+		return ret;
+	return rblk_device_attach(minor, path, meta_path[0] ? meta_path : NULL,
 				  info->attrs[RBLK_A_ON_IO_ERROR] ?
 				  nla_get_u8(info->attrs[RBLK_A_ON_IO_ERROR]) :
 				  RBLK_ON_IO_ERROR_DETACH,
 				  info->extack);
+}
+
+static int rblk_nl_md_create(struct sk_buff *skb, struct genl_info *info)
+{
+	char path[RBLK_PATH_MAX_BYTES], meta_path[RBLK_PATH_MAX_BYTES];
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RBLK_A_NODE_ID))
+		return -EINVAL;
+	ret = rblk_nl_get_paths(info, path, meta_path);
+	if (ret)
+		return ret;
+	return rblk_md_create(path, meta_path[0] ? meta_path : NULL,
+			      nla_get_u32(info->attrs[RBLK_A_NODE_ID]),
+			      info->attrs[RBLK_A_MAX_PEERS] ?
+			      nla_get_u32(info->attrs[RBLK_A_MAX_PEERS]) : 1,
+			      nla_get_flag(info->attrs[RBLK_A_FORCE]), info->extack);
+}
+
+/* Upper bound of an MD_DUMP reply. */
+static size_t rblk_nl_md_size(void)
+{
+	size_t slot = nla_total_size(0) + nla_total_size(sizeof(u32)) +
+		      2 * nla_total_size_64bit(sizeof(u64));
+
+	return 3 * nla_total_size(sizeof(u32)) + 6 * nla_total_size_64bit(sizeof(u64)) +
+	       2 * nla_total_size(sizeof(u32)) +
+	       nla_total_size(RBLK_MD_HISTORY_UUIDS * sizeof(u64)) +
+	       (RBLK_MAX_NODE_ID + 1) * slot;
+}
+
+static int rblk_nl_fill_md(struct sk_buff *skb, const struct rblk_md_info *md, u32 valid,
+			   const u64 *oos_bytes)
+{
+	struct nlattr *nest;
+	unsigned int i;
+
+	if (nla_put_u32(skb, RBLK_A_NODE_ID, md->node_id) ||
+	    nla_put_u32(skb, RBLK_A_MD_FLAGS, md->flags) ||
+	    nla_put_u32(skb, RBLK_A_MAX_PEERS, md->layout.max_peers) ||
+	    rblk_nl_put_u64(skb, RBLK_A_MD_SEQ, md->seq) ||
+	    rblk_nl_put_u64(skb, RBLK_A_SIZE_SECTORS, md->layout.data_sectors) ||
+	    rblk_nl_put_u64(skb, RBLK_A_MD_OFFSET_SECTORS, md->layout.md_offset_sectors) ||
+	    rblk_nl_put_u64(skb, RBLK_A_MD_SIZE_SECTORS, md->layout.md_size_sectors) ||
+	    rblk_nl_put_u64(skb, RBLK_A_CURRENT_UUID, md->current_uuid) ||
+	    nla_put(skb, RBLK_A_HISTORY_UUIDS, sizeof(md->history), md->history) ||
+	    nla_put_u32(skb, RBLK_A_BM_BLOCK_BYTES, 4096) ||
+	    nla_put_u32(skb, RBLK_A_AL_EXTENT_BYTES, 4U << 20) ||
+	    (valid && nla_put_u32(skb, RBLK_A_MD_VALID_COPIES, valid)))
+		return -EMSGSIZE;
+	for (i = 0; i < md->layout.max_peers && i <= RBLK_MAX_NODE_ID; i++) {
+		if (md->slots[i].node_id > RBLK_MAX_NODE_ID)
+			continue;
+		nest = nla_nest_start(skb, RBLK_A_PEER);
+		if (!nest ||
+		    nla_put_u32(skb, RBLK_A_PEER_NODE_ID, md->slots[i].node_id) ||
+		    rblk_nl_put_u64(skb, RBLK_A_BITMAP_UUID, md->slots[i].bitmap_uuid) ||
+		    (oos_bytes && rblk_nl_put_u64(skb, RBLK_A_OUT_OF_SYNC_BYTES, oos_bytes[i])))
+			return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
+
+static int rblk_nl_md_dump(struct sk_buff *skb, struct genl_info *info)
+{
+	char path[RBLK_PATH_MAX_BYTES], meta_path[RBLK_PATH_MAX_BYTES];
+	struct rblk_md_info *md;
+	u64 *oos = NULL;
+	struct sk_buff *msg;
+	u32 valid = 0;
+	void *hdr;
+	int ret;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	if (!md)
+		return -ENOMEM;
+	if (info->attrs[RBLK_A_MINOR]) {
+		oos = kcalloc(RBLK_MAX_NODE_ID + 1, sizeof(*oos), GFP_KERNEL);
+		ret = oos ? rblk_device_md_dump(nla_get_u32(info->attrs[RBLK_A_MINOR]), md, oos,
+						info->extack) : -ENOMEM;
+	} else {
+		ret = rblk_nl_get_paths(info, path, meta_path);
+		if (!ret)
+			ret = rblk_md_dump_path(path, meta_path[0] ? meta_path : NULL, md,
+						&valid, info->extack);
+	}
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	msg = genlmsg_new(rblk_nl_md_size(), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &rblk_nl_family, 0, RBLK_CMD_MD_DUMP);
+	if (!hdr || rblk_nl_fill_md(msg, md, valid, oos)) {
+		nlmsg_free(msg);
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+out:
+	kfree(oos);
+	kfree(md);
+	return ret;
+}
+
+static int rblk_nl_new_current_uuid(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 minor;
+	int ret;
+
+	ret = rblk_nl_get_minor(info, &minor);
+	if (ret)
+		return ret;
+	return rblk_device_new_current_uuid(minor, nla_get_flag(info->attrs[RBLK_A_CLEAR_BITMAP]),
+					    info->extack);
 }
 
 static int rblk_nl_detach(struct sk_buff *skb, struct genl_info *info)
@@ -313,7 +462,8 @@ static int rblk_nl_connect(struct sk_buff *skb, struct genl_info *info)
 	ret = rblk_nl_get_minor(info, &minor);
 	if (ret)
 		return ret;
-	return rblk_device_connect(minor, rblk_nl_opt_peer(info), info->extack);
+	return rblk_device_connect(minor, rblk_nl_opt_peer(info),
+				   nla_get_flag(info->attrs[RBLK_A_DISCARD_MY_DATA]), info->extack);
 }
 
 static int rblk_nl_disconnect(struct sk_buff *skb, struct genl_info *info)
@@ -361,8 +511,9 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	     + nla_total_size(sizeof(u32))			/* PEER_NODE_ID */
 	     + 2 * nla_total_size(sizeof(struct in6_addr))	/* PEER_IP, LOCAL_IP */
 	     + 2 * nla_total_size(sizeof(u16))			/* ports */
-	     + 3 * nla_total_size(sizeof(u8))			/* states, role */
-	     + 11 * nla_total_size_64bit(sizeof(u64))		/* counters */
+	     + 5 * nla_total_size(sizeof(u8))			/* states, role, decision */
+	     + nla_total_size(0)				/* SPLIT_BRAIN */
+	     + 16 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
 	     + nla_total_size(sizeof_field(struct rblk_peer_status, last_error));
 
 	dev = 2 * nla_total_size(sizeof(u32))			/* MINOR, NODE_ID */
@@ -372,7 +523,8 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	    + nla_total_size_64bit(sizeof(u64))			/* SIZE_SECTORS */
 	    + 2 * nla_total_size(sizeof(u32))			/* block size, opens */
 	    + nla_total_size(0)					/* RBLK_A_STATS */
-	    + 8 * nla_total_size_64bit(sizeof(u64));
+	    + nla_total_size(sizeof(u32))			/* MD_FLAGS */
+	    + 10 * nla_total_size_64bit(sizeof(u64));
 
 	return dev + min_t(u32, nr_peers, RBLK_MAX_PEERS) * peer;
 }
@@ -429,6 +581,19 @@ static int rblk_nl_put_peer(struct sk_buff *skb, const struct rblk_peer_status *
 	if (ps->last_error[0] &&
 	    nla_put_string(skb, RBLK_A_LAST_ERROR, ps->last_error))
 		goto cancel;
+	if (nla_put_u8(skb, RBLK_A_REPL_STATE, ps->repl_state) ||
+	    nla_put_u8(skb, RBLK_A_SYNC_DECISION, ps->sync_decision) ||
+	    (ps->split_brain && nla_put_flag(skb, RBLK_A_SPLIT_BRAIN)))
+		goto cancel;
+	if (ps->has_slot &&
+	    (rblk_nl_put_u64(skb, RBLK_A_BITMAP_UUID, ps->bitmap_uuid) ||
+	     rblk_nl_put_u64(skb, RBLK_A_OUT_OF_SYNC_BYTES, ps->out_of_sync_bytes)))
+		goto cancel;
+	if (ps->resync_total_bytes &&
+	    (rblk_nl_put_u64(skb, RBLK_A_RESYNC_TOTAL_BYTES, ps->resync_total_bytes) ||
+	     rblk_nl_put_u64(skb, RBLK_A_RESYNC_DONE_BYTES, ps->resync_done_bytes) ||
+	     rblk_nl_put_u64(skb, RBLK_A_RESYNC_RATE_BYTES_PER_S, ps->resync_rate_bytes_per_s)))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
 
@@ -465,6 +630,10 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    nla_put_u32(skb, RBLK_A_LOGICAL_BLOCK_SIZE_BYTES, st->logical_block_size_bytes) ||
 	    nla_put_u32(skb, RBLK_A_OPEN_COUNT, st->open_count))
 		goto cancel;
+	if (st->has_md &&
+	    (nla_put_u32(skb, RBLK_A_MD_FLAGS, st->md_flags) ||
+	     rblk_nl_put_u64(skb, RBLK_A_CURRENT_UUID, st->current_uuid)))
+		goto cancel;
 
 	nest = nla_nest_start(skb, RBLK_A_STATS);
 	if (!nest)
@@ -476,7 +645,8 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    rblk_nl_put_u64(skb, RBLK_A_FLUSHES, st->flushes) ||
 	    rblk_nl_put_u64(skb, RBLK_A_DISCARDS, st->discards) ||
 	    rblk_nl_put_u64(skb, RBLK_A_INFLIGHT, st->inflight) ||
-	    rblk_nl_put_u64(skb, RBLK_A_ERRORS, st->errors))
+	    rblk_nl_put_u64(skb, RBLK_A_ERRORS, st->errors) ||
+	    rblk_nl_put_u64(skb, RBLK_A_MD_WRITES, st->md_writes))
 		goto cancel;
 	nla_nest_end(skb, nest);
 
@@ -626,6 +796,21 @@ static const struct genl_ops rblk_nl_ops[] = {
 		.start	= rblk_nl_status_start,
 		.dumpit	= rblk_nl_status_dumpit,
 	},
+	{
+		.cmd	= RBLK_CMD_MD_CREATE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= rblk_nl_md_create,
+	},
+	{
+		.cmd	= RBLK_CMD_MD_DUMP,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= rblk_nl_md_dump,
+	},
+	{
+		.cmd	= RBLK_CMD_NEW_CURRENT_UUID,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= rblk_nl_new_current_uuid,
+	},
 };
 
 enum rblk_nl_mcgrp {
@@ -699,6 +884,9 @@ static struct sk_buff *rblk_nl_event_build(const struct rblk_event_info *ev, gfp
 		break;
 	case RBLK_EVENT_PEER_DISK_STATE_CHANGED:
 		value_type = RBLK_A_PEER_DISK_STATE;
+		break;
+	case RBLK_EVENT_REPL_STATE_CHANGED:
+		value_type = RBLK_A_REPL_STATE;
 		break;
 	default:
 		break;

@@ -31,6 +31,7 @@ static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
 	[RBLK_P_ROLE_REQ]	= sizeof(struct rblk_p_state),
 	[RBLK_P_ROLE_REPLY]	= sizeof(struct rblk_p_ack),
 	[RBLK_P_OUTDATE]	= 0,
+	[RBLK_P_UUIDS]		= sizeof(struct rblk_p_uuids),
 };
 
 /**
@@ -154,6 +155,7 @@ const char *rblk_packet_cmd_name(u8 command)
 		[RBLK_P_ROLE_REQ]	= "role_req",
 		[RBLK_P_ROLE_REPLY]	= "role_reply",
 		[RBLK_P_OUTDATE]	= "outdate",
+		[RBLK_P_UUIDS]		= "uuids",
 	};
 
 	if (command > RBLK_P_CMD_MAX || !names[command])
@@ -175,6 +177,7 @@ static bool rblk_own_disk_state_valid(u8 disk_state)
 	case RBLK_DISK_INCONSISTENT:
 	case RBLK_DISK_OUTDATED:
 	case RBLK_DISK_UP_TO_DATE:
+	case RBLK_DISK_CONSISTENT:
 		return true;
 	default:
 		return false;
@@ -391,6 +394,9 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_BOTH_PRIMARY]	= "both_primary",
 		[RBLK_REJECT_MALFORMED]		= "malformed",
 		[RBLK_REJECT_OTHER_PRIMARY]	= "other_primary",
+		[RBLK_REJECT_SPLIT_BRAIN]	= "split_brain",
+		[RBLK_REJECT_UNRELATED]		= "unrelated",
+		[RBLK_REJECT_NEWER_PEER]	= "newer_peer",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])
@@ -428,7 +434,7 @@ int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message
 {
 	u32 r = be32_to_cpu(p->reason);
 
-	if (r < RBLK_REJECT_VERSION || r > RBLK_REJECT_MALFORMED)
+	if (r < RBLK_REJECT_VERSION || r > RBLK_REJECT_MAX)
 		return -EINVAL;
 	if (strnlen(p->message, sizeof(p->message)) == sizeof(p->message))
 		return -EINVAL;
@@ -536,7 +542,8 @@ void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags)
  *
  * Context: any.
  *
- * Return: 0 if valid; -EINVAL if a flag outside RBLK_DP_ALL is set, pad
+ * Return: 0 if valid; -EINVAL if a flag outside RBLK_DP_ALL and
+ * RBLK_DP_RESYNC is set, pad
  * is non-zero, or the sector or the length is not a multiple of the
  * logical block size; -ERANGE if the write does not lie wholly inside the
  * device.
@@ -550,7 +557,7 @@ int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 	u32 data_bytes = payload_len_bytes - sizeof(*p);
 	u32 nr_sectors = data_bytes / RBLK_SECTOR_BYTES;
 
-	if (dp_flags & ~RBLK_DP_ALL)
+	if (dp_flags & ~(RBLK_DP_ALL | RBLK_DP_RESYNC))
 		return -EINVAL;
 	if (p->pad)
 		return -EINVAL;
@@ -691,5 +698,70 @@ int rblk_state_decode(const struct rblk_p_state *p, enum rblk_role *role,
 		return -EINVAL;
 	*role = p->role;
 	*disk_state = p->disk_state;
+	return 0;
+}
+
+/**
+ * rblk_uuids_encode() - fill an RBLK_P_UUIDS payload
+ * @p: payload, every byte written
+ * @v: the sender's generation UUIDs toward the receiver
+ * @uuid_flags: RBLK_UF_* beyond those @v gives (RBLK_UF_CLEAR_BITMAP)
+ * @oos_bytes: bytes the sender's bitmap holds for the receiver
+ *
+ * Context: any.
+ */
+void rblk_uuids_encode(struct rblk_p_uuids *p, const struct rblk_uuid_view *v,
+		       u32 uuid_flags, u64 oos_bytes)
+{
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	p->current_uuid = cpu_to_be64(v->current_uuid);
+	p->bitmap_uuid = cpu_to_be64(v->bitmap_uuid);
+	for (i = 0; i < RBLK_MD_HISTORY_UUIDS; i++)
+		p->history_uuids[i] = cpu_to_be64(v->history[i]);
+	p->out_of_sync_bytes = cpu_to_be64(oos_bytes);
+	uuid_flags |= (v->consistent ? RBLK_UF_CONSISTENT : 0) |
+		      (v->crashed_primary ? RBLK_UF_CRASHED_PRIMARY : 0) |
+		      (v->primary ? RBLK_UF_PRIMARY : 0) |
+		      (v->discard_my_data ? RBLK_UF_DISCARD_MY_DATA : 0);
+	p->uuid_flags = cpu_to_be32(uuid_flags);
+}
+
+/**
+ * rblk_uuids_decode() - check and decode an RBLK_P_UUIDS payload
+ * @p: payload
+ * @node_id: the sender's node id (for @v)
+ * @v: filled on success
+ * @uuid_flags: RBLK_UF_* as sent, on success
+ * @oos_bytes: the sender's out-of-sync bytes for us, on success
+ *
+ * Context: any.
+ * Return: 0; -EINVAL (unknown flag, non-zero padding, a bitmap or history
+ * UUID without a current one, out-of-sync bytes not a multiple of 4096).
+ */
+int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uuid_view *v,
+		      u32 *uuid_flags, u64 *oos_bytes)
+{
+	struct rblk_uuid_view d = { .node_id = node_id };
+	u32 f = be32_to_cpu(p->uuid_flags);
+	u64 oos = be64_to_cpu(p->out_of_sync_bytes);
+	unsigned int i;
+
+	if (f & ~RBLK_UF_ALL || p->pad || oos % 4096)
+		return -EINVAL;
+	d.current_uuid = be64_to_cpu(p->current_uuid);
+	d.bitmap_uuid = be64_to_cpu(p->bitmap_uuid);
+	for (i = 0; i < RBLK_MD_HISTORY_UUIDS; i++)
+		d.history[i] = be64_to_cpu(p->history_uuids[i]);
+	if (!d.current_uuid && (d.bitmap_uuid || d.history[0] || f & RBLK_UF_CONSISTENT))
+		return -EINVAL;
+	d.consistent = f & RBLK_UF_CONSISTENT;
+	d.crashed_primary = f & RBLK_UF_CRASHED_PRIMARY;
+	d.primary = f & RBLK_UF_PRIMARY;
+	d.discard_my_data = f & RBLK_UF_DISCARD_MY_DATA;
+	*v = d;
+	*uuid_flags = f;
+	*oos_bytes = oos;
 	return 0;
 }

@@ -193,7 +193,7 @@ static void rblk_hdr_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_OTHER_PRIMARY),
 			   "other_primary");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(0), "invalid");
-	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_OTHER_PRIMARY + 1),
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MAX + 1),
 			   "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(U32_MAX), "invalid");
 }
@@ -590,7 +590,7 @@ static void rblk_reject_test(struct kunit *test)
 
 	rblk_reject_encode(&p, 0, "x");
 	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
-	rblk_reject_encode(&p, RBLK_REJECT_OTHER_PRIMARY + 1, "x");
+	rblk_reject_encode(&p, RBLK_REJECT_MAX + 1, "x");
 	KUNIT_EXPECT_EQ(test, rblk_reject_decode(&p, &reason, msg), -EINVAL);
 	rblk_reject_encode(&p, RBLK_REJECT_VERSION, "x");
 	memset(p.message, 'x', sizeof(p.message));
@@ -631,7 +631,10 @@ static void rblk_data_test(struct kunit *test)
 	rblk_data_encode(&p, 0, 0);
 	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, 0, 512, &info), -ERANGE);
 
-	rblk_data_encode(&p, 0, RBLK_DP_ALL + 1);
+	rblk_data_encode(&p, 0, RBLK_DP_RESYNC);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.dp_flags, RBLK_DP_RESYNC);
+	rblk_data_encode(&p, 0, RBLK_DP_RESYNC << 1);
 	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
 	rblk_data_encode(&p, 0, 0x80000000U);
 	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);

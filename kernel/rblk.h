@@ -15,6 +15,9 @@
  *   reqid.c     request ids of in-flight peer requests
  *   conflict.c  sector ranges in flight: overlapping writes wait
  *   nl.c        generic netlink family "rblk"
+ *   md.c        on-disk metadata: superblock copies, bitmap area, layout
+ *   bitmap.c    per-peer write-intent bitmaps (in memory, written back)
+ *   uuid.c      pure generation UUID rules: what two nodes do at connect
  *
  * See Documentation/design.rst for objects, lifetimes, locking and contexts.
  */
@@ -262,6 +265,112 @@ bool rblk_conflicts_overlap(struct rblk_conflicts *c, u64 sector, u32 nr_sectors
 bool rblk_conflicts_empty(struct rblk_conflicts *c);
 
 /* ------------------------------------------------------------------------
+ * md.c: on-disk metadata (format: rblk_md.h).  The pure functions are
+ * KUnit-tested (md_test.c); kernel-doc in md.c.
+ */
+
+/**
+ * struct rblk_md_layout - where the metadata and the data are
+ * @data_sectors: replicated data, 512-byte sectors from offset 0
+ * @md_offset_sectors: start of the metadata area on its device
+ * @md_size_sectors: size of the metadata area
+ * @max_peers: bitmap slots
+ * @al_offset_bytes: activity log, from the start of the area
+ * @al_bytes: its size
+ * @bm_offset_bytes: first bitmap slot, from the start of the area
+ * @bm_slot_bytes: size of one slot's bitmap
+ */
+struct rblk_md_layout {
+	u64 data_sectors;
+	u64 md_offset_sectors;
+	u64 md_size_sectors;
+	u32 max_peers;
+	u32 al_offset_bytes;
+	u32 al_bytes;
+	u32 bm_offset_bytes;
+	u32 bm_slot_bytes;
+};
+
+/**
+ * struct rblk_md_info - a decoded superblock (host order)
+ * @flags: RBLK_MDF_*
+ * @seq: write sequence number
+ * @layout: the layout
+ * @node_id: owner node id
+ * @current_uuid: current generation, 0 when just created
+ * @history: earlier generations, newest first
+ * @slots: bitmap slots (node_id RBLK_MD_NO_NODE when free)
+ */
+struct rblk_md_info {
+	u32 flags;
+	u64 seq;
+	struct rblk_md_layout layout;
+	u32 node_id;
+	u64 current_uuid;
+	u64 history[RBLK_MD_HISTORY_UUIDS];
+	struct {
+		u32 node_id;
+		u32 flags;
+		u64 bitmap_uuid;
+	} slots[RBLK_MAX_NODE_ID + 1];
+};
+
+#define RBLK_MDF_ALL	(RBLK_MDF_CONSISTENT | RBLK_MDF_OUTDATED | RBLK_MDF_PRIMARY | \
+			 RBLK_MDF_SYNC_TARGET | RBLK_MDF_ATTACHED)
+
+struct rblk_md_sb;
+int rblk_md_layout(u64 dev_bytes, u64 meta_dev_bytes, u32 max_peers,
+		   struct rblk_md_layout *l);
+void rblk_md_sb_encode(struct rblk_md_sb *sb, const struct rblk_md_info *md);
+int rblk_md_sb_decode(const struct rblk_md_sb *sb, u32 crc, struct rblk_md_info *md);
+int rblk_md_pick_copy(int err0, u64 seq0, int err1, u64 seq1);
+void rblk_md_push_history(struct rblk_md_info *md, u64 uuid);
+u64 rblk_md_new_uuid(void);
+
+/* ------------------------------------------------------------------------
+ * uuid.c: data generation UUIDs, pure.  KUnit-tested (uuid_test.c).  Any
+ * context; kernel-doc in uuid.c; rules in Documentation/design.rst.
+ */
+
+/**
+ * struct rblk_uuid_view - one node's generation UUIDs, as seen at connect
+ * @current_uuid: current data generation; 0 for just-created metadata
+ * @bitmap_uuid: the generation this node's bitmap for the other node
+ *	counts from (its current UUID when it started to write without that
+ *	node), 0 when it tracks nothing for it
+ * @history: earlier current UUIDs, newest first, 0 for empty slots
+ * @consistent: the data is consistent (not Inconsistent)
+ * @crashed_primary: the node was primary and was not demoted cleanly
+ *	before it last went down (its activity log regions may differ)
+ * @primary: the node is primary now
+ * @discard_my_data: the operator asked this node to lose a split-brain
+ * @node_id: its node id (breaks ties deterministically)
+ */
+struct rblk_uuid_view {
+	u64 current_uuid;
+	u64 bitmap_uuid;
+	u64 history[RBLK_MD_HISTORY_UUIDS];
+	bool consistent;
+	bool crashed_primary;
+	bool primary;
+	bool discard_my_data;
+	u32 node_id;
+};
+
+enum rblk_sync_decision rblk_sync_decide(const struct rblk_uuid_view *self,
+					 const struct rblk_uuid_view *peer,
+					 const char **why);
+int rblk_sync_allowed(enum rblk_sync_decision decision, bool self_primary,
+		      const char **why);
+const char *rblk_sync_decision_name(enum rblk_sync_decision decision);
+void rblk_uuids_encode(struct rblk_p_uuids *p, const struct rblk_uuid_view *v,
+		       u32 uuid_flags, u64 oos_bytes);
+int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uuid_view *v,
+		      u32 *uuid_flags, u64 *oos_bytes);
+bool rblk_sync_is_source(enum rblk_sync_decision decision);
+bool rblk_sync_is_target(enum rblk_sync_decision decision);
+
+/* ------------------------------------------------------------------------
  * main.c / conn.c: the management interface used by nl.c.  All may sleep;
  * all take and release the locks they need; none is called with any rblk
  * lock held.  On error they set an extack message and return a negative errno.
@@ -289,14 +398,23 @@ struct rblk_peer_config {
 
 int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_ack *extack);
 int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack);
-int rblk_device_attach(u32 minor, const char *path, bool assume_uptodate,
+int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 		       enum rblk_on_io_error on_io_error,
 		       struct netlink_ext_ack *extack);
+int rblk_md_create(const char *path, const char *meta_path, u32 node_id, u32 max_peers,
+		   bool force, struct netlink_ext_ack *extack);
+int rblk_md_dump_path(const char *path, const char *meta_path, struct rblk_md_info *md,
+		      u32 *valid, struct netlink_ext_ack *extack);
+int rblk_device_md_dump(u32 minor, struct rblk_md_info *md, u64 *oos_bytes,
+			struct netlink_ext_ack *extack);
+int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
+				 struct netlink_ext_ack *extack);
 int rblk_device_detach(u32 minor, struct netlink_ext_ack *extack);
 int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_ext_ack *extack);
 int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack);
 /* peer_node_id < 0: every peer of the device */
-int rblk_device_connect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack);
+int rblk_device_connect(u32 minor, s32 peer_node_id, bool discard_my_data,
+			struct netlink_ext_ack *extack);
 int rblk_device_disconnect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack);
 int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 			 struct netlink_ext_ack *extack);
@@ -313,6 +431,13 @@ struct rblk_peer_status {
 	u64 writes, write_bytes, flushes, discards, inflight, acks, rtt_us;
 	u64 reconnects, received_writes, received_bytes, errors;
 	char last_error[64];
+	enum rblk_repl_state repl_state;
+	enum rblk_sync_decision sync_decision;
+	bool split_brain;
+	bool has_slot;
+	u64 bitmap_uuid;
+	u64 out_of_sync_bytes;
+	u64 resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
 };
 
 struct rblk_device_status {
@@ -326,6 +451,10 @@ struct rblk_device_status {
 	u64 size_sectors;
 	u32 logical_block_size_bytes;
 	u32 open_count;
+	bool has_md;
+	u32 md_flags;
+	u64 md_writes;
+	u64 current_uuid;
 	u64 reads, writes, read_bytes, write_bytes, flushes, discards, inflight, errors;
 	u32 nr_peers;
 	struct rblk_peer_status peers[RBLK_MAX_PEERS];

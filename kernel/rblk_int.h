@@ -71,6 +71,88 @@ struct rblk_peer;
 struct rblk_conn;
 
 /**
+ * struct rblk_resync - the resync this node runs as a peer's sync source
+ * @work: issues reads and sends (resync.c); delayed for the rate and
+ *	for a rescan of blocks that overlapped application writes
+ * @read_done: requests whose local read completed, for @work to send
+ * @inflight: requests read or sent and not yet acknowledged
+ * @wait: woken when @inflight drops
+ * @stop: no new requests (disconnect, detach)
+ * @running: a resync toward this peer is under way
+ * @cursor_bit: next bitmap bit to look at
+ * @total_bytes: out-of-sync bytes when the resync started
+ * @done_bytes: bytes acknowledged since
+ * @rate_bytes_per_s: bytes acknowledged in the last second
+ * @rate_jiffies: start of the current rate window
+ * @rate_done_bytes: @done_bytes at that start
+ */
+struct rblk_resync {
+	struct delayed_work work;
+	struct llist_head read_done;
+	atomic_t inflight;
+	wait_queue_head_t wait;
+	bool stop;
+	bool running;
+	u64 cursor_bit;
+	u64 total_bytes;
+	atomic64_t done_bytes;
+	u64 rate_bytes_per_s;
+	unsigned long rate_jiffies;
+	u64 rate_done_bytes;
+};
+
+/**
+ * struct rblk_bitmap - one peer slot's write-intent bitmap in memory
+ * @bits: bm_slot_bytes bytes (vmalloc), bit i covers data bytes
+ *	[i * 4096, (i + 1) * 4096), little-endian bit order as on disk
+ * @nr_bits: bits that cover the data
+ * @set_bits: bits set now
+ */
+struct rblk_bitmap {
+	unsigned long *bits;
+	u64 nr_bits;
+	atomic64_t set_bits;
+};
+
+/**
+ * struct rblk_md - the metadata of an attached backing device
+ * @meta: the external metadata device (bdev NULL: internal metadata)
+ * @bdev: the device holding the metadata area
+ * @lock: serialises changes of @info and superblock writes (mutex: they
+ *	sleep); taken after struct rblk_device.mutex, never under a spinlock
+ * @info: the superblock as last written
+ * @attach_flags: RBLK_MDF_* found at attach (a crashed primary shows
+ *	RBLK_MDF_PRIMARY here)
+ * @bm: write-intent bitmaps, the first @info.layout.max_peers allocated
+ * @al_lock: serialises activity log writes and its cleaner
+ * @al_ondisk: the activity log as it is (or is being made) on disk, one
+ *	bit per 4 MiB extent, little-endian bit order (al.c)
+ * @al_used: extents written since the cleaner's last round
+ * @al_nr_extents: extents that cover the data
+ * @al_work: the cleaner
+ * @al_stop: the cleaner does not run again
+ * @md_writes: metadata writes: superblock, activity log, bitmap
+ *	write-backs (status counter)
+ * @notified_uuid: current UUID last announced with RBLK_EVENT_UUIDS_CHANGED
+ */
+struct rblk_md {
+	struct rblk_bdev_handle meta;
+	struct block_device *bdev;
+	struct mutex lock;		/* info, superblock writes */
+	struct rblk_md_info info;
+	u32 attach_flags;
+	struct rblk_bitmap bm[RBLK_MAX_NODE_ID + 1];
+	struct mutex al_lock;		/* activity log writes and clearing */
+	unsigned long *al_ondisk;
+	unsigned long *al_used;
+	u64 al_nr_extents;
+	struct delayed_work al_work;
+	bool al_stop;
+	atomic64_t md_writes;
+	u64 notified_uuid;
+};
+
+/**
  * struct rblk_device - one /dev/rblkN
  *
  * Lifetime: created by the management interface; deleted (gendisk, peers,
@@ -110,6 +192,14 @@ struct rblk_conn;
  *	failed; @io_error_work applies the policy), RBLK_LOCAL_REF_KILLED
  *	(@local_ref was killed: no new I/O on the backing device)
  * @io_error_work: applies @on_io_error in process context
+ * @md: metadata of the attached backing device (when @has_md)
+ * @has_md: a backing device with its metadata is attached
+ * @gen_work: rblk_req_gen_work(): a new generation for @gen_reqs
+ * @gen_reqs: writes waiting for their new generation to be durable
+ * @md_state_work: records the disk state in the superblock flags
+ * @md_state_mutex: serialises @md_state_work
+ * @al_work: rblk_req_al_work(): logs the extents of @al_reqs, submits them
+ * @al_reqs: writes waiting for an activity log write
  * @conflicts: sector ranges of writes in flight (primary)
  * @stats: per-cpu counters
  * @inflight: upper-layer requests in flight
@@ -144,6 +234,15 @@ struct rblk_device {
 	struct kref ref;
 	struct rblk_peer __rcu *peers[RBLK_MAX_PEERS];
 	unsigned int nr_peers;
+
+	struct rblk_md md;
+	bool has_md;
+	struct work_struct gen_work;
+	struct llist_head gen_reqs;
+	struct work_struct md_state_work;
+	struct mutex md_state_mutex;	/* one md_state_work at a time */
+	struct work_struct al_work;
+	struct llist_head al_reqs;
 
 	enum rblk_on_io_error on_io_error;
 	unsigned long local_flags;
@@ -198,6 +297,20 @@ struct rblk_device {
  * @received_bytes: data bytes received and written
  * @errors: protocol errors, failed connections, failed received requests
  * @inflight: legs waiting for this peer
+ * @md_slot: index of its bitmap slot in dev->md, or -1 (set under
+ *	dev->mutex and dev->md.lock; read locklessly on the I/O path)
+ * @uuids_work: adopts a generation the peer announced (resync.c)
+ * @missed_seq: counts writes this peer missed (rblk_req_missed()); a
+ *	handshake that sees it change was raced by such a write
+ * @rs: the resync toward this peer (we are its sync source)
+ * @adopt: the generation to adopt, under @lock
+ * @adopt_flags: RBLK_UF_CLEAR_BITMAP or RBLK_UF_RESYNC_DONE (0: none),
+ *	under @lock
+ * @repl_state: enum rblk_repl_state, under @lock
+ * @sync_decision: outcome of the last UUID comparison, under @lock
+ * @split_brain: the last handshake found a split-brain, under @lock
+ * @discard_my_data: the operator asked this node to lose a split-brain
+ *	at the next handshake (cleared after it), under @lock
  * @rcu: frees the peer after a grace period
  */
 struct rblk_peer {
@@ -230,6 +343,17 @@ struct rblk_peer {
 	atomic64_t reconnects, received_writes, received_bytes, errors;
 	atomic_t inflight;
 
+	int md_slot;
+	atomic_t missed_seq;
+	struct rblk_resync rs;
+	struct work_struct uuids_work;
+	struct rblk_uuid_view adopt;
+	u32 adopt_flags;
+	enum rblk_repl_state repl_state;
+	enum rblk_sync_decision sync_decision;
+	bool split_brain;
+	bool discard_my_data;
+
 	struct rcu_head rcu;
 };
 
@@ -241,7 +365,8 @@ enum rblk_send_kind {
 };
 
 /* Header plus the largest fixed payload sent through the send list. */
-#define RBLK_SEND_HEAD_MAX_BYTES	(sizeof(struct rblk_hdr) + sizeof(struct rblk_p_data))
+#define RBLK_SEND_HEAD_MAX_BYTES	(sizeof(struct rblk_hdr) + \
+					 MAX(sizeof(struct rblk_p_data), sizeof(struct rblk_p_uuids)))
 
 /**
  * struct rblk_send - one packet on a connection's send list
@@ -352,6 +477,7 @@ struct rblk_conn {
 		struct rblk_p_ack ack;
 		struct rblk_p_state state;
 		struct rblk_p_reject reject;
+		struct rblk_p_uuids uuids;
 	} rx_payload;
 	struct rblk_pwrite *rx_pwrite;
 
@@ -388,6 +514,11 @@ struct rblk_conn {
  * @op_bytes: bytes of the request
  * @interval: its sector range in dev->conflicts while in flight (writes,
  *	discards, write-zeroes with a range)
+ * @gen_node: on dev->al_reqs while its extents are logged, then on
+ *	dev->gen_reqs while a new generation is written for it
+ * @needs_gen: a peer missed it and has no generation yet: the request
+ *	completes only after the superblock with the new current UUID is
+ *	durable
  * @clone: the local clone (must be last)
  */
 struct rblk_req {
@@ -399,12 +530,15 @@ struct rblk_req {
 	unsigned long acct_start;
 	u32 op_bytes;
 	struct rblk_interval interval;
+	struct llist_node gen_node;
+	bool needs_gen;
 	struct bio clone;
 };
 
 /**
  * struct rblk_leg - one request's copy to one peer
  * @send: its packet on the connection's send list (must be first)
+ * @rs: the resync request it carries (then @req is NULL), or NULL
  * @req: the request
  * @peer: the peer
  * @command: RBLK_P_DATA, RBLK_P_FLUSH or RBLK_P_TRIM
@@ -412,6 +546,7 @@ struct rblk_req {
  */
 struct rblk_leg {
 	struct rblk_send send;
+	struct rblk_rs_req *rs;
 	struct rblk_req *req;
 	struct rblk_peer *peer;
 	u8 command;
@@ -466,14 +601,55 @@ extern mempool_t *rblk_leg_pool;
 extern mempool_t *rblk_page_pool;
 
 void rblk_set_disk_state(struct rblk_device *dev, enum rblk_disk_state state);
+void rblk_md_queue_state(struct rblk_device *dev);
 bool rblk_change_disk_state(struct rblk_device *dev, enum rblk_disk_state from,
 			    enum rblk_disk_state to);
 void rblk_local_io_error(struct rblk_device *dev);
 void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_id,
 		 u32 value, const char *message);
 
+/* md.c: device-level metadata (process context, may sleep) */
+int rblk_md_init(void);
+void rblk_md_exit(void);
+int rblk_md_read(struct block_device *bdev, u64 md_offset_bytes, struct rblk_md_info *md,
+		 u32 *valid);
+int rblk_md_write_sb(struct block_device *bdev, struct rblk_md_info *md);
+int rblk_md_bitmap_rw(struct block_device *bdev, const struct rblk_md_info *md,
+		      unsigned int slot, void *bits, u32 off_bytes, u32 len_bytes,
+		      blk_opf_t opf);
+int rblk_md_attach(struct rblk_device *dev, const char *meta_path,
+		   enum rblk_disk_state *state, struct netlink_ext_ack *extack);
+void rblk_md_detach(struct rblk_device *dev);
+int rblk_md_assign_slot(struct rblk_device *dev, struct rblk_peer *peer);
+int rblk_md_change_flags(struct rblk_device *dev, u32 set, u32 clear);
+int rblk_md_start_generation(struct rblk_device *dev);
+int rblk_md_commit(struct rblk_device *dev);
+int rblk_md_promote(struct rblk_device *dev, bool force);
+bool rblk_md_peer_needs_gen(struct rblk_device *dev, struct rblk_peer *peer);
+
+/* al.c: activity log (kernel-doc there) */
+int rblk_al_begin(struct rblk_device *dev, u64 sector, u32 nr_sectors);
+bool rblk_al_covered(struct rblk_device *dev, u64 sector, u32 nr_sectors);
+int rblk_al_load(struct rblk_device *dev);
+u64 rblk_al_recover(struct rblk_device *dev);
+void rblk_al_stop(struct rblk_device *dev);
+void rblk_al_free(struct rblk_device *dev);
+void rblk_al_clean_work(struct work_struct *work);
+int rblk_md_rw(struct block_device *bdev, u64 pos_bytes, void *buf, u32 len, blk_opf_t opf);
+
+/* bitmap.c: write-intent bitmaps (kernel-doc there) */
+int rblk_bm_load(struct rblk_device *dev);
+void rblk_bm_free(struct rblk_device *dev);
+int rblk_bm_write(struct rblk_device *dev, unsigned int slot);
+void rblk_bm_mark(struct rblk_device *dev, int slot, u64 sector, u32 nr_sectors);
+void rblk_bm_set_all(struct rblk_device *dev, unsigned int slot);
+void rblk_bm_clear_all(struct rblk_device *dev, unsigned int slot);
+u64 rblk_bm_oos_bytes(struct rblk_device *dev, int slot);
+
 /* req.c */
 void rblk_submit_bio(struct bio *bio);
+void rblk_req_gen_work(struct work_struct *work);
+void rblk_req_al_work(struct work_struct *work);
 bool rblk_is_write_error(enum req_op op, blk_status_t status);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
 
@@ -526,7 +702,48 @@ void rblk_pwrite_finish(struct rblk_pwrite *pw);
 void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw);
 int rblk_dispatch(struct rblk_conn *conn);
 
+/**
+ * struct rblk_sync_info - the generation UUIDs compared in a handshake
+ * @valid: both sides sent RBLK_P_UUIDS (RBLK_FEAT_MD)
+ * @local: ours, as sent
+ * @remote: the peer's
+ * @remote_flags: RBLK_UF_* as the peer sent them
+ * @remote_oos_bytes: bytes the peer's bitmap holds for us
+ * @decision: rblk_sync_decide()'s outcome
+ * @missed_seq: peer->missed_seq when our UUIDs were taken
+ */
+struct rblk_sync_info {
+	bool valid;
+	int missed_seq;
+	struct rblk_uuid_view local;
+	struct rblk_uuid_view remote;
+	u32 remote_flags;
+	u64 remote_oos_bytes;
+	enum rblk_sync_decision decision;
+};
+
+/* resync.c: generation UUIDs at connect, resync */
+int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
+		       struct rblk_sync_info *si);
+int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si);
+void rblk_peers_recompare(struct rblk_device *dev);
+void rblk_rs_init(struct rblk_peer *peer);
+void rblk_rs_start(struct rblk_peer *peer);
+void rblk_rs_stop(struct rblk_peer *peer);
+void rblk_rs_leg_done(struct rblk_leg *leg, int status);
+int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio *bio,
+		       u64 sector, u32 bytes);
+int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p);
+void rblk_sync_uuids_work(struct work_struct *work);
+
+/* main.c: a device by minor, its mutex held (management calls) */
+struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack);
+void rblk_device_unlock(struct rblk_device *dev);
+
 /* conn.c: connection state machine (also the peer API below) */
+void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const char *message);
+void rblk_send_reject(struct socket *sock, u32 reason, const char *message);
+void rblk_peer_set_repl_state(struct rblk_peer *peer, enum rblk_repl_state state);
 void rblk_peer_set_role(struct rblk_peer *peer, enum rblk_role role);
 void rblk_peer_set_claimed_disk(struct rblk_peer *peer, enum rblk_disk_state claimed);
 void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
@@ -535,7 +752,7 @@ void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
 /* conn.c */
 void rblk_peer_init(struct rblk_peer *peer);
 void rblk_peer_shutdown(struct rblk_peer *peer);
-void rblk_peer_connect(struct rblk_peer *peer);
+void rblk_peer_connect(struct rblk_peer *peer, bool discard_my_data);
 void rblk_peer_disconnect(struct rblk_peer *peer);
 bool rblk_peer_is_connected(struct rblk_peer *peer);
 struct rblk_conn *rblk_conn_get(struct rblk_peer *peer);

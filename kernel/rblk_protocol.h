@@ -40,6 +40,9 @@
  * @RBLK_P_ROLE_REPLY: answer to RBLK_P_ROLE_REQ, same request_id, struct rblk_p_ack
  * @RBLK_P_OUTDATE: the receiver missed writes of the sender (RBLK_FEAT_OUTDATE),
  *	its disk is Outdated; no payload, no answer
+ * @RBLK_P_UUIDS: the sender's generation UUIDs (RBLK_FEAT_MD), struct
+ *	rblk_p_uuids: in the handshake right after HELLO, each way; later to
+ *	announce a new generation (RBLK_UF_CLEAR_BITMAP); no answer
  */
 enum rblk_packet_cmd {
 	RBLK_P_HELLO		= 1,
@@ -54,7 +57,8 @@ enum rblk_packet_cmd {
 	RBLK_P_ROLE_REQ		= 10,
 	RBLK_P_ROLE_REPLY	= 11,
 	RBLK_P_OUTDATE		= 12,
-	RBLK_P_CMD_MAX		= RBLK_P_OUTDATE,
+	RBLK_P_UUIDS		= 13,
+	RBLK_P_CMD_MAX		= RBLK_P_UUIDS,
 };
 
 /**
@@ -89,9 +93,11 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 #define RBLK_FEAT_WRITE_ZEROES		BIT_ULL(3)	/* RBLK_P_TRIM write zeroes */
 #define RBLK_FEAT_REQ_HINTS		BIT_ULL(4)	/* RBLK_DP_SYNC/META/PRIO/IDLE */
 #define RBLK_FEAT_OUTDATE		BIT_ULL(5)	/* RBLK_P_OUTDATE */
+#define RBLK_FEAT_MD			BIT_ULL(6)	/* RBLK_P_UUIDS: generation UUIDs */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
 					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES | \
-					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE)
+					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE | \
+					 RBLK_FEAT_MD)
 /* Features a peer must offer or the handshake is refused. */
 #define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
 
@@ -145,6 +151,10 @@ enum rblk_reject_reason {
 	RBLK_REJECT_BOTH_PRIMARY	= 8,	/* both nodes are primary: split-brain */
 	RBLK_REJECT_MALFORMED		= 9,	/* hello packet invalid */
 	RBLK_REJECT_OTHER_PRIMARY	= 10,	/* another peer is the receiver's primary */
+	RBLK_REJECT_SPLIT_BRAIN		= 11,	/* both wrote since their common generation */
+	RBLK_REJECT_UNRELATED		= 12,	/* no common data generation */
+	RBLK_REJECT_NEWER_PEER		= 13,	/* the receiver is primary and older */
+	RBLK_REJECT_MAX			= RBLK_REJECT_NEWER_PEER,
 };
 
 /**
@@ -171,6 +181,11 @@ static_assert(sizeof(struct rblk_p_reject) == 64);
 #define RBLK_DP_IDLE			BIT(5)
 #define RBLK_DP_ALL			(RBLK_DP_FUA | RBLK_DP_PREFLUSH | RBLK_DP_SYNC | \
 					 RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE)
+/*
+ * Resync data (RBLK_FEAT_MD): the sender is our sync source, not
+ * necessarily our primary; accepted only while we are its sync target.
+ */
+#define RBLK_DP_RESYNC			BIT(6)
 
 /**
  * struct rblk_p_data - write (RBLK_P_DATA), 16 bytes, then the data
@@ -233,5 +248,47 @@ struct rblk_p_state {
 };
 
 static_assert(sizeof(struct rblk_p_state) == 8);
+
+/* struct rblk_p_uuids.uuid_flags */
+#define RBLK_UF_CONSISTENT		BIT(0)	/* the sender's data is consistent */
+#define RBLK_UF_CRASHED_PRIMARY		BIT(1)	/* it was primary and crashed */
+#define RBLK_UF_PRIMARY			BIT(2)	/* it is primary now */
+#define RBLK_UF_DISCARD_MY_DATA		BIT(3)	/* it loses a split-brain */
+/*
+ * Data phase only: the sender skipped the initial sync (new-current-uuid
+ * --clear-bitmap); a receiver with just-created metadata adopts the
+ * current UUID and becomes UpToDate.
+ */
+#define RBLK_UF_CLEAR_BITMAP		BIT(4)
+/*
+ * Data phase only: the sender, our sync source, has sent every block we
+ * lacked and every one is acknowledged: we adopt its current and history
+ * UUIDs and are consistent again.
+ */
+#define RBLK_UF_RESYNC_DONE		BIT(5)
+#define RBLK_UF_ALL			(RBLK_UF_CONSISTENT | RBLK_UF_CRASHED_PRIMARY | \
+					 RBLK_UF_PRIMARY | RBLK_UF_DISCARD_MY_DATA | \
+					 RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE)
+
+/**
+ * struct rblk_p_uuids - generation UUIDs (RBLK_P_UUIDS), 64 bytes
+ * @current_uuid: the sender's current generation, 0 for new metadata
+ * @bitmap_uuid: the generation the sender's bitmap for the receiver
+ *	counts from, 0 when none
+ * @history_uuids: earlier generations, newest first, 0 for empty
+ * @out_of_sync_bytes: bytes the sender's bitmap holds for the receiver
+ * @uuid_flags: RBLK_UF_*
+ * @pad: must be zero
+ */
+struct rblk_p_uuids {
+	__be64 current_uuid;
+	__be64 bitmap_uuid;
+	__be64 history_uuids[4];
+	__be64 out_of_sync_bytes;
+	__be32 uuid_flags;
+	__be32 pad;
+};
+
+static_assert(sizeof(struct rblk_p_uuids) == 64);
 
 #endif /* RBLK_PROTOCOL_H */

@@ -413,6 +413,13 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 	case RBLK_P_OUTDATE:
 		rblk_outdated_by_peer(peer);
 		return 0;
+	case RBLK_P_UUIDS:
+		if (!(conn->features & RBLK_FEAT_MD) ||
+		    rblk_sync_receive_uuids(peer, &conn->rx_payload.uuids)) {
+			rblk_conn_fail(conn, -EPROTO, "unexpected or malformed UUIDS");
+			return -EPROTO;
+		}
+		return 0;
 	case RBLK_P_HELLO_REJECT: {
 		char message[sizeof(conn->rx_payload.reject.message)];
 		u32 reason;
@@ -448,7 +455,15 @@ static int rblk_start_data(struct rblk_conn *conn)
 		rblk_conn_fail(conn, ret, "bad DATA (outside the device or misaligned)");
 		return ret;
 	}
-	if (!rblk_may_receive_writes(conn)) {
+	if (di.dp_flags & RBLK_DP_RESYNC) {
+		/* resync data: only from the sync source we are target of */
+		if (!(conn->features & RBLK_FEAT_MD) ||
+		    READ_ONCE(conn->peer->repl_state) != RBLK_REPL_SYNC_TARGET) {
+			rblk_conn_fail(conn, -EPROTO,
+				       "resync DATA from a peer that is not our sync source");
+			return -EPROTO;
+		}
+	} else if (!rblk_may_receive_writes(conn)) {
 		rblk_conn_fail(conn, -EPROTO, "DATA from a peer that is not our primary");
 		return -EPROTO;
 	}

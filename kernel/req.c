@@ -56,15 +56,73 @@ static void rblk_req_account(struct rblk_device *dev, struct bio *master,
 	}
 }
 
-/* Drop one reference; the last one completes the upper bio.  Any context. */
+static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status);
+
+/*
+ * Drop one reference; the last one completes the upper bio.  Any context.
+ * A write that a peer missed while that peer's slot tracked no generation
+ * waits for the new current UUID to be durable (rblk_req_gen_work()).
+ */
 static void rblk_req_put(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+
+	if (!atomic_dec_and_test(&req->pending))
+		return;
+	if (req->needs_gen) {
+		if (llist_add(&req->gen_node, &dev->gen_reqs))
+			queue_work(rblk_wq, &dev->gen_work);
+		return;
+	}
+	rblk_req_finish(req, BLK_STS_OK);
+}
+
+/**
+ * rblk_req_gen_work() - start a new generation, then complete the writes
+ *	that waited for it
+ * @work: dev->gen_work
+ *
+ * A write that cannot be recorded durably as missed by a peer fails
+ * (BLK_STS_IOERR): acknowledging it could let that peer come back as in
+ * sync without it.
+ *
+ * Context: workqueue (process context), sleeps.
+ */
+void rblk_req_gen_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(work, struct rblk_device, gen_work);
+	struct llist_node *list = llist_del_all(&dev->gen_reqs);
+	struct rblk_req *req, *next;
+	blk_status_t status = BLK_STS_OK;
+
+	if (!list)
+		return;
+	if (rblk_md_start_generation(dev))
+		status = BLK_STS_IOERR;
+	llist_for_each_entry_safe(req, next, list, gen_node)
+		rblk_req_finish(req, status);
+}
+
+/* A peer misses @req: mark its blocks for @peer's slot.  Any context. */
+static void rblk_req_missed(struct rblk_req *req, struct rblk_peer *peer)
+{
+	struct rblk_device *dev = req->dev;
+
+	if (!req->interval.inserted)
+		return;
+	atomic_inc(&peer->missed_seq);
+	rblk_bm_mark(dev, READ_ONCE(peer->md_slot), req->interval.start_sector,
+		     req->interval.last_sector - req->interval.start_sector + 1);
+	if (rblk_md_peer_needs_gen(dev, peer))
+		WRITE_ONCE(req->needs_gen, true);
+}
+
+static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
 {
 	struct rblk_device *dev = req->dev;
 	struct bio *master = req->master;
 	blk_status_t status;
 
-	if (!atomic_dec_and_test(&req->pending))
-		return;
 	status = req->local_status;
 	/*
 	 * on-io-error detach: a write our disk failed but an UpToDate peer
@@ -75,6 +133,8 @@ static void rblk_req_put(struct rblk_req *req)
 		status = BLK_STS_OK;
 	/* done everywhere: overlapping writes may go now */
 	rblk_interval_remove(&dev->conflicts, &req->interval);
+	if (!status)
+		status = gen_status;
 	rblk_req_account(dev, master, req->op_bytes, status);
 	bio_put(&req->clone);
 	atomic_dec(&dev->inflight);
@@ -123,8 +183,13 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 	struct rblk_peer *peer = leg->peer;
 	struct rblk_req *req = leg->req;
 
+	if (leg->rs) {
+		rblk_rs_leg_done(leg, status);
+		return;
+	}
 	if (status) {
 		rblk_peer_outdate(peer);
+		rblk_req_missed(req, peer);
 	} else {
 		if (READ_ONCE(peer->peer_disk_state) == RBLK_DISK_UP_TO_DATE)
 			atomic_inc(&req->peers_ok);
@@ -193,14 +258,17 @@ static void rblk_req_replicate(struct rblk_req *req)
 		if (!leg)
 			leg = mempool_alloc(rblk_leg_pool, GFP_NOIO);
 		leg->req = req;
+		leg->rs = NULL;
 		leg->command = command;
 		leg->bytes = command == RBLK_P_DATA ? req->op_bytes : 0;
 
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rblk_conn_get(peer) : NULL;
-		if (peer && !conn && command != RBLK_P_FLUSH)
+		if (peer && !conn && command != RBLK_P_FLUSH) {
 			rblk_peer_outdate(peer);
+			rblk_req_missed(req, peer);
+		}
 		rcu_read_unlock();
 		if (conn) {
 			int ret;
@@ -223,12 +291,52 @@ static void rblk_req_replicate(struct rblk_req *req)
 					rblk_peer_outdate(peer);
 				else if (ret < 0)
 					rblk_peer_missed_write(peer, conn, ret);
+				if (ret < 0 && command != RBLK_P_FLUSH)
+					rblk_req_missed(req, peer);
 			}
 			rblk_conn_put(conn);
 		}
 	}
 	if (leg)
 		mempool_free(leg, rblk_leg_pool);
+}
+
+/* Replicate and submit a request set up by rblk_submit_bio(). */
+static void rblk_req_submit(struct rblk_req *req)
+{
+	if (bio_op(req->master) != REQ_OP_READ)
+		rblk_req_replicate(req);
+	submit_bio_noacct(&req->clone);
+	rblk_req_put(req);
+}
+
+/**
+ * rblk_req_al_work() - log the extents of writes, then submit them
+ * @work: dev->al_work
+ *
+ * A write whose log write fails is failed (BLK_STS_IOERR) without reaching
+ * any disk: unlogged, a crash could leave its blocks different between the
+ * nodes with nothing to tell.
+ *
+ * Context: workqueue (process context), sleeps.
+ */
+void rblk_req_al_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(work, struct rblk_device, al_work);
+	struct llist_node *list = llist_reverse_order(llist_del_all(&dev->al_reqs));
+	struct rblk_req *req, *next;
+
+	llist_for_each_entry_safe(req, next, list, gen_node) {
+		struct rblk_interval *iv = &req->interval;
+
+		if (rblk_al_begin(dev, iv->start_sector, iv->last_sector - iv->start_sector + 1)) {
+			req->local_status = BLK_STS_IOERR;
+			rblk_req_put(req);	/* the local clone's, never submitted */
+			rblk_req_put(req);
+			continue;
+		}
+		rblk_req_submit(req);
+	}
 }
 
 static bool rblk_op_supported(enum req_op op)
@@ -301,6 +409,7 @@ void rblk_submit_bio(struct bio *bio)
 	req->acct_start = bio_start_io_acct(bio);
 	req->op_bytes = bio->bi_iter.bi_size;
 	req->interval.inserted = false;
+	req->needs_gen = false;
 	clone->bi_end_io = rblk_local_endio;
 	clone->bi_private = req;
 	if (op != REQ_OP_READ && bio_sectors(bio)) {
@@ -309,10 +418,18 @@ void rblk_submit_bio(struct bio *bio)
 	}
 	atomic_inc(&dev->inflight);
 
-	if (op != REQ_OP_READ)
-		rblk_req_replicate(req);
-	submit_bio_noacct(clone);
-	rblk_req_put(req);
+	/*
+	 * In the activity log before it can reach any disk.  A log write
+	 * cannot be waited for here (it would queue behind this very
+	 * submission's bio list): such a request goes on in a work item.
+	 */
+	if (req->interval.inserted && READ_ONCE(dev->has_md) &&
+	    !rblk_al_covered(dev, bio->bi_iter.bi_sector, bio_sectors(bio))) {
+		if (llist_add(&req->gen_node, &dev->al_reqs))
+			queue_work(rblk_wq, &dev->al_work);
+		return;
+	}
+	rblk_req_submit(req);
 	return;
 
 fail:

@@ -61,7 +61,17 @@ int rblk_role_change_check(enum rblk_role cur, enum rblk_role want, bool force,
 			return -EBUSY;
 		}
 		if (disk != RBLK_DISK_UP_TO_DATE && !force) {
-			*why = "local disk is not up_to_date (use force to override)";
+			switch (disk) {
+			case RBLK_DISK_CONSISTENT:
+				*why = "disk consistent, not known up_to_date (force: ours wins)";
+				break;
+			case RBLK_DISK_OUTDATED:
+				*why = "disk outdated: a peer has newer data (force: ours wins)";
+				break;
+			default:
+				*why = "disk inconsistent: resync first (force: ours wins)";
+				break;
+			}
 			return -ESTALE;
 		}
 		return 0;
@@ -142,12 +152,12 @@ bool rblk_peer_may_write(enum rblk_role local_role, u32 primary_peer, u32 sender
  * rblk_peer_disk_claimed() - the disk state to show for a peer's claim
  * @missed_writes: this node knows the peer missed some of its writes
  *	(the peer was disconnected while we were primary, or a write to it
- *	failed); only a resync could clear that, and there is none yet
+ *	failed); only a completed resync clears that
  * @claimed: the disk state the peer announces (HELLO or RBLK_P_STATE)
  *
- * A peer cannot talk its way back to UpToDate: after a restart with
- * "assume-clean" it claims UpToDate although it lacks our later writes.
- * Our record wins: such a claim is shown as Outdated.
+ * A peer cannot talk its way back to UpToDate: a peer that lacks our
+ * later writes may still claim UpToDate (it does not know).  Our record
+ * wins: such a claim is shown as Outdated.
  *
  * Context: any.
  *
@@ -197,9 +207,12 @@ enum rblk_disk_state rblk_peer_disk_after_disconnect(enum rblk_role local_role,
  * @peer_role: the lost peer's role while connected
  * @disk: this node's disk state
  *
- * A secondary that loses its primary may miss writes from then on: an
- * UpToDate disk becomes Outdated.  Every other disk state, and every
- * other role combination, is unchanged.
+ * Unchanged in every case.  A secondary that loses its primary keeps an
+ * UpToDate disk: with protocol C it holds every write the primary
+ * acknowledged, so it may take over when the primary died; if the
+ * primary wrote on without it, the generation UUIDs tell at the next
+ * connect (the primary started a new generation) and this disk becomes
+ * Outdated then.
  *
  * Context: any.
  *
@@ -209,9 +222,6 @@ enum rblk_disk_state rblk_local_disk_after_disconnect(enum rblk_role local_role,
 						      enum rblk_role peer_role,
 						      enum rblk_disk_state disk)
 {
-	if (local_role == RBLK_ROLE_SECONDARY && peer_role == RBLK_ROLE_PRIMARY &&
-	    disk == RBLK_DISK_UP_TO_DATE)
-		return RBLK_DISK_OUTDATED;
 	return disk;
 }
 
@@ -313,6 +323,8 @@ const char *rblk_disk_state_name(enum rblk_disk_state state)
 		return "up_to_date";
 	case RBLK_DISK_FAILED:
 		return "failed";
+	case RBLK_DISK_CONSISTENT:
+		return "consistent";
 	}
 	return "invalid";
 }

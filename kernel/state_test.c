@@ -33,6 +33,8 @@ static const struct rblk_role_case rblk_role_cases[] = {
 	{ "promote outdated", SEC, PRI, false, RBLK_DISK_OUTDATED, 0, false, -ESTALE },
 	{ "promote inconsistent forced", SEC, PRI, true, RBLK_DISK_INCONSISTENT, 0, false, 0 },
 	{ "promote outdated forced", SEC, PRI, true, RBLK_DISK_OUTDATED, 0, false, 0 },
+	{ "promote consistent", SEC, PRI, false, RBLK_DISK_CONSISTENT, 0, false, -ESTALE },
+	{ "promote consistent forced", SEC, PRI, true, RBLK_DISK_CONSISTENT, 0, false, 0 },
 	{ "promote, peer primary", SEC, PRI, false, RBLK_DISK_UP_TO_DATE, 0, true, -EBUSY },
 	{ "promote forced, peer primary", SEC, PRI, true, RBLK_DISK_UP_TO_DATE, 0, true,
 	  -EBUSY },
@@ -197,8 +199,13 @@ static void rblk_state_test_peer_disk_after_disconnect(struct kunit *test)
 
 static void rblk_state_test_local_disk_after_disconnect(struct kunit *test)
 {
-	/* a secondary that loses its primary is outdated */
+	/*
+	 * a secondary that loses its primary keeps every acknowledged write:
+	 * it stays up_to_date (the generation UUIDs judge at reconnect)
+	 */
 	KUNIT_EXPECT_EQ(test, rblk_local_disk_after_disconnect(SEC, PRI, RBLK_DISK_UP_TO_DATE),
+			RBLK_DISK_UP_TO_DATE);
+	KUNIT_EXPECT_EQ(test, rblk_local_disk_after_disconnect(SEC, PRI, RBLK_DISK_OUTDATED),
 			RBLK_DISK_OUTDATED);
 	KUNIT_EXPECT_EQ(test, rblk_local_disk_after_disconnect(SEC, PRI, RBLK_DISK_INCONSISTENT),
 			RBLK_DISK_INCONSISTENT);
@@ -224,7 +231,8 @@ static void rblk_state_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_UNKNOWN), "unknown");
 	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_UP_TO_DATE), "up_to_date");
 	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_FAILED), "failed");
-	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(6), "invalid");
+	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(RBLK_DISK_CONSISTENT), "consistent");
+	KUNIT_EXPECT_STREQ(test, rblk_disk_state_name(7), "invalid");
 
 	KUNIT_EXPECT_STREQ(test, rblk_conn_state_name(RBLK_CONN_STANDALONE), "standalone");
 	KUNIT_EXPECT_STREQ(test, rblk_conn_state_name(RBLK_CONN_CONNECTING), "connecting");

@@ -174,6 +174,57 @@ void rblk_conn_leg_slot_put(struct rblk_conn *conn)
 		wake_up_all(&conn->submit_wait);
 }
 
+/*
+ * A leg slot and a request id for @leg: 0, or -ENOTCONN, -ENOMEM, -EBUSY.
+ * Process context, may sleep.
+ */
+static int rblk_conn_reserve(struct rblk_conn *conn, struct rblk_leg *leg, u64 *idp)
+{
+	struct rblk_send *s = &leg->send;
+	int ret;
+	u64 id;
+
+	wait_event(conn->submit_wait,
+		   atomic_add_unless(&conn->legs, 1, RBLK_MAX_LEGS_PER_CONN) ||
+		   READ_ONCE(conn->dead));
+	if (READ_ONCE(conn->dead))
+		return -ENOTCONN;	/* the slot dies with the connection */
+	/*
+	 * The leg is findable by its id from here on: an ACK that arrives
+	 * before the packet is completely sent (a recycled leg must not look
+	 * sent) is a protocol error, never a completion.
+	 */
+	WRITE_ONCE(s->sent, false);
+	ret = rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_NOIO);
+	if (ret) {
+		rblk_conn_leg_slot_put(conn);
+		return ret;
+	}
+
+	*idp = id;
+	return 0;
+}
+
+/*
+ * Queue a leg prepared with the id rblk_conn_reserve() gave: 1, or
+ * -ENOTCONN when the connection died meanwhile (the id is given back).
+ * Teardown takes the ids only after every submitter has left.
+ */
+static int rblk_conn_submit_leg(struct rblk_conn *conn, struct rblk_send *s, u64 id)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&conn->submit_lock, flags);
+	if (conn->dead) {
+		spin_unlock_irqrestore(&conn->submit_lock, flags);
+		rblk_reqid_take(&conn->reqids, id);
+		return -ENOTCONN;
+	}
+	rblk_send_queue(conn, s);
+	spin_unlock_irqrestore(&conn->submit_lock, flags);
+	return 1;
+}
+
 /**
  * rblk_conn_queue_leg() - register a leg and queue its packet
  * @conn: connection, kept by the caller with rblk_conn_get()
@@ -197,7 +248,6 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 {
 	struct bio *master = leg->req->master;
 	struct rblk_send *s = &leg->send;
-	unsigned long flags;
 	int ret;
 	u64 id;
 
@@ -206,30 +256,9 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 	if (bio_op(master) == REQ_OP_WRITE_ZEROES &&
 	    !(conn->features & RBLK_FEAT_WRITE_ZEROES))
 		return -EOPNOTSUPP;
-	wait_event(conn->submit_wait,
-		   atomic_add_unless(&conn->legs, 1, RBLK_MAX_LEGS_PER_CONN) ||
-		   READ_ONCE(conn->dead));
-	if (READ_ONCE(conn->dead))
-		return -ENOTCONN;	/* the slot dies with the connection */
-	/*
-	 * The leg is findable by its id from here on: an ACK that arrives
-	 * before the packet is completely sent (a recycled leg must not look
-	 * sent) is a protocol error, never a completion.
-	 */
-	WRITE_ONCE(s->sent, false);
-	ret = rblk_reqid_alloc(&conn->reqids, leg, &id, GFP_NOIO);
-	if (ret) {
-		rblk_conn_leg_slot_put(conn);
+	ret = rblk_conn_reserve(conn, leg, &id);
+	if (ret)
 		return ret;
-	}
-
-	/* teardown takes the ids only after every submitter has left */
-	spin_lock_irqsave(&conn->submit_lock, flags);
-	if (conn->dead) {
-		spin_unlock_irqrestore(&conn->submit_lock, flags);
-		rblk_reqid_take(&conn->reqids, id);
-		return -ENOTCONN;
-	}
 
 	switch (leg->command) {
 	case RBLK_P_DATA: {
@@ -266,9 +295,43 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		break;
 	}
 	}
-	rblk_send_queue(conn, s);
-	spin_unlock_irqrestore(&conn->submit_lock, flags);
-	return 1;
+	return rblk_conn_submit_leg(conn, s, id);
+}
+
+/**
+ * rblk_conn_queue_rs() - send resync data to a peer (we are its sync source)
+ * @conn: the connection, held (rblk_conn_get())
+ * @leg: the resync request's leg (rs and peer set)
+ * @bio: bio holding the data read from our disk, @bytes from its start
+ * @sector: first 512-byte sector
+ * @bytes: data bytes
+ *
+ * A DATA packet with RBLK_DP_RESYNC, answered by an ACK like every DATA:
+ * the leg then completes through rblk_leg_complete().
+ *
+ * Context: process context, may sleep (leg slot, request id).
+ * Return: 1 when queued; -ENOTCONN, -ENOMEM, -EBUSY otherwise (the caller
+ * keeps the leg).
+ */
+int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio *bio,
+		       u64 sector, u32 bytes)
+{
+	struct rblk_send *s = &leg->send;
+	struct rblk_p_data p;
+	int ret;
+	u64 id;
+
+	ret = rblk_conn_reserve(conn, leg, &id);
+	if (ret)
+		return ret;
+	rblk_data_encode(&p, sector, RBLK_DP_RESYNC);
+	rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
+			  &p, sizeof(p), sizeof(p) + bytes);
+	s->data_bio = bio;
+	memset(&s->data_iter, 0, sizeof(s->data_iter));
+	s->data_iter.bi_sector = sector;
+	s->data_iter.bi_size = bytes;
+	return rblk_conn_submit_leg(conn, s, id);
 }
 
 /* Send part of the current packet; >0 progress, 0 nothing to send, -errno. */

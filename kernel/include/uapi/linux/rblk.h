@@ -18,6 +18,7 @@
 #ifndef _UAPI_LINUX_RBLK_H
 #define _UAPI_LINUX_RBLK_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 #define RBLK_GENL_NAME		"rblk"
@@ -50,7 +51,12 @@ enum rblk_cmd {
 	RBLK_CMD_UNSPEC,
 	RBLK_CMD_DEVICE_CREATE,	/* RESOURCE_NAME, MINOR, NODE_ID; [CLUSTER_NAME] */
 	RBLK_CMD_DEVICE_DELETE,	/* MINOR */
-	RBLK_CMD_ATTACH,	/* MINOR, BACKING_PATH; [ASSUME_UPTODATE, ON_IO_ERROR] */
+	/*
+	 * MINOR, BACKING_PATH; [META_PATH, ON_IO_ERROR].  The metadata (internal
+	 * at the end of BACKING_PATH, or external on META_PATH) decides the disk
+	 * state; a disk without rblk metadata is refused (ENOMSG).
+	 */
+	RBLK_CMD_ATTACH,
 	RBLK_CMD_DETACH,	/* MINOR */
 	/*
 	 * MINOR, PEER_NODE_ID, PEER_IP, PEER_PORT, LOCAL_IP, LOCAL_PORT;
@@ -59,12 +65,34 @@ enum rblk_cmd {
 	 */
 	RBLK_CMD_PEER_ADD,
 	RBLK_CMD_PEER_REMOVE,	/* MINOR, PEER_NODE_ID */
-	RBLK_CMD_CONNECT,	/* MINOR; [PEER_NODE_ID] (default: every peer) */
+	RBLK_CMD_CONNECT,	/* MINOR; [PEER_NODE_ID, DISCARD_MY_DATA] (default: every peer) */
 	RBLK_CMD_DISCONNECT,	/* MINOR; [PEER_NODE_ID] (default: every peer) */
 	RBLK_CMD_PRIMARY,	/* MINOR; [FORCE] */
 	RBLK_CMD_SECONDARY,	/* MINOR */
 	RBLK_CMD_STATUS,	/* doit: MINOR; dumpit: every device */
 	RBLK_CMD_EVENT,		/* multicast only, kernel -> userspace */
+	/*
+	 * BACKING_PATH, NODE_ID; [META_PATH, MAX_PEERS, FORCE].  Writes new
+	 * metadata (both superblock copies, empty bitmaps, no current UUID: the
+	 * disk is Inconsistent).  EEXIST when valid rblk metadata is there and
+	 * FORCE is not given; EBUSY when the device is in use.
+	 */
+	RBLK_CMD_MD_CREATE,
+	/*
+	 * BACKING_PATH; [META_PATH] of a device that is not attached, or MINOR
+	 * of an attached one.  Reply: MD_* attributes, CURRENT_UUID,
+	 * HISTORY_UUIDS, one PEER per bitmap slot (PEER_NODE_ID, BITMAP_UUID,
+	 * OUT_OF_SYNC_BYTES).  ENOMSG when neither copy is valid.
+	 */
+	RBLK_CMD_MD_DUMP,
+	/*
+	 * MINOR; [CLEAR_BITMAP].  Starts a new data generation.  With
+	 * CLEAR_BITMAP: skip the initial full sync of freshly created metadata
+	 * (every disk of the resource holds the same data, e.g. all zeroes):
+	 * this node and every connected peer with just-created metadata become
+	 * UpToDate with the same current UUID.  EBUSY while a resync runs.
+	 */
+	RBLK_CMD_NEW_CURRENT_UUID,
 	__RBLK_CMD_MAX,
 };
 
@@ -77,7 +105,7 @@ enum rblk_attr {
 	RBLK_A_CLUSTER_NAME,		/* NUL-terminated string, < RBLK_NAME_MAX_BYTES */
 	RBLK_A_NODE_ID,			/* u32, local node id, 0..RBLK_MAX_NODE_ID */
 	RBLK_A_BACKING_PATH,		/* NUL-terminated string, < RBLK_PATH_MAX_BYTES */
-	RBLK_A_ASSUME_UPTODATE,		/* flag: operator asserts the disk holds current data */
+	RBLK_A_ASSUME_UPTODATE,		/* flag: no longer accepted (EINVAL): metadata decides */
 	RBLK_A_FORCE,			/* flag: promote although local disk not UpToDate */
 	RBLK_A_PEER_NODE_ID,		/* u32, 0..RBLK_MAX_NODE_ID */
 	RBLK_A_PEER_IP,			/* binary, 4 (IPv4) or 16 (IPv6) bytes, network order */
@@ -122,6 +150,31 @@ enum rblk_attr {
 	RBLK_A_REQUEST_TIMEOUT_MS,	/* u32, RBLK_TIMEOUT_MS_MIN..RBLK_TIMEOUT_MS_MAX */
 	RBLK_A_KO_COUNT,		/* u32, 1..RBLK_KO_COUNT_MAX */
 	RBLK_A_ON_IO_ERROR,		/* u8, enum rblk_on_io_error (ATTACH) */
+
+	/* Metadata, generation UUIDs, resync. */
+	RBLK_A_META_PATH,		/* string: external metadata device (ATTACH, MD_*) */
+	RBLK_A_MAX_PEERS,		/* u32, bitmap slots, 1..RBLK_MAX_NODE_ID */
+	RBLK_A_CLEAR_BITMAP,		/* flag (NEW_CURRENT_UUID) */
+	RBLK_A_DISCARD_MY_DATA,		/* flag (CONNECT): resolve a split-brain, our data loses */
+	RBLK_A_CURRENT_UUID,		/* u64: this node's current data generation UUID */
+	RBLK_A_BITMAP_UUID,		/* u64 (inside PEER): generation the bitmap counts from */
+	RBLK_A_HISTORY_UUIDS,		/* binary: RBLK_MD_HISTORY_UUIDS host u64, newest first */
+	RBLK_A_MD_FLAGS,		/* u32, RBLK_MDF_* */
+	RBLK_A_MD_SEQ,			/* u64, superblock write sequence number */
+	RBLK_A_MD_VALID_COPIES,		/* u32, bit 0/1: superblock copy 0/1 is valid */
+	RBLK_A_MD_OFFSET_SECTORS,	/* u64, start of the metadata on its device */
+	RBLK_A_MD_SIZE_SECTORS,		/* u64, size of the metadata area */
+	RBLK_A_BM_BLOCK_BYTES,		/* u32, data bytes per bitmap bit (4096) */
+	RBLK_A_AL_EXTENT_BYTES,		/* u32, data bytes per activity log extent */
+	RBLK_A_REPL_STATE,		/* u8, enum rblk_repl_state (inside PEER) */
+	RBLK_A_OUT_OF_SYNC_BYTES,	/* u64 (inside PEER): bytes marked out of sync for it */
+	RBLK_A_RESYNC_TOTAL_BYTES,	/* u64 (inside PEER): bytes to resync when it started */
+	RBLK_A_RESYNC_DONE_BYTES,	/* u64 (inside PEER): bytes resynced so far */
+	RBLK_A_RESYNC_RATE_BYTES_PER_S,	/* u64 (inside PEER): resync rate */
+	RBLK_A_SPLIT_BRAIN,		/* flag (inside PEER): split-brain detected at connect */
+	RBLK_A_SYNC_DECISION,		/* u8, enum rblk_sync_decision (inside PEER) */
+	/* u64 (inside STATS): superblock, activity log, bitmap write-back writes */
+	RBLK_A_MD_WRITES,
 	__RBLK_A_MAX,
 };
 
@@ -140,7 +193,49 @@ enum rblk_disk_state {
 	RBLK_DISK_UNKNOWN,		/* peer disk, peer not connected */
 	RBLK_DISK_UP_TO_DATE,
 	RBLK_DISK_FAILED,		/* local disk failed a write, being detached */
+	/*
+	 * Attached with consistent metadata, not yet compared with a peer: it
+	 * may lack writes an absent peer has.  Becomes UpToDate or Outdated
+	 * at connect; promotion needs --force.
+	 */
+	RBLK_DISK_CONSISTENT,
 };
+
+/* Replication state toward one peer, beside its connection state. */
+enum rblk_repl_state {
+	RBLK_REPL_OFF,			/* not connected */
+	RBLK_REPL_ESTABLISHED,		/* connected, nothing to resync */
+	RBLK_REPL_SYNC_SOURCE,		/* we send the blocks the peer lacks */
+	RBLK_REPL_SYNC_TARGET,		/* we receive the blocks we lack */
+	RBLK_REPL_WAIT_SOURCE,		/* connected, but neither side has usable data */
+	RBLK_REPL_BEHIND,		/* the peer has newer data; no resync running yet */
+	RBLK_REPL_AHEAD,		/* we have newer data; no resync running yet */
+};
+
+/*
+ * What two nodes decide at connect from their generation UUIDs (the
+ * rules are in Documentation/design.rst, "Generation UUIDs").
+ */
+enum rblk_sync_decision {
+	RBLK_SYNC_NONE,			/* same data: nothing to do */
+	RBLK_SYNC_BITMAP_SOURCE,	/* we are newer: resync the bitmap's blocks to the peer */
+	RBLK_SYNC_BITMAP_TARGET,	/* the peer is newer: resync its bitmap's blocks to us */
+	RBLK_SYNC_FULL_SOURCE,		/* we are newer, no usable bitmap: whole device */
+	RBLK_SYNC_FULL_TARGET,		/* the peer is newer, no usable bitmap: whole device */
+	RBLK_SYNC_NO_SOURCE,		/* neither side has consistent data: wait */
+	RBLK_SYNC_SPLIT_BRAIN,		/* both wrote since their last common generation */
+	RBLK_SYNC_UNRELATED,		/* no common generation: refuse */
+	__RBLK_SYNC_MAX,
+};
+
+/* Superblock flags (RBLK_A_MD_FLAGS); the format is in Documentation/design.rst. */
+#define RBLK_MDF_CONSISTENT	_BITUL(0)	/* data is consistent (not Inconsistent) */
+#define RBLK_MDF_OUTDATED	_BITUL(1)	/* a peer has newer data */
+/* primary, not cleanly demoted: still set at attach = crashed primary */
+#define RBLK_MDF_PRIMARY	_BITUL(2)
+#define RBLK_MDF_SYNC_TARGET	_BITUL(3)	/* a resync to this node was running */
+#define RBLK_MDF_ATTACHED	_BITUL(4)	/* attached, not cleanly detached */
+#define RBLK_MD_HISTORY_UUIDS	4		/* history UUIDs kept */
 
 /* What a failed write of the backing device does (RBLK_A_ON_IO_ERROR). */
 enum rblk_on_io_error {
@@ -172,6 +267,9 @@ enum rblk_event {
 	RBLK_EVENT_CONN_STATE_CHANGED,	/* PEER_NODE_ID, CONN_STATE, [LAST_ERROR] */
 	RBLK_EVENT_PEER_ROLE_CHANGED,	/* PEER_NODE_ID, PEER_ROLE */
 	RBLK_EVENT_PEER_DISK_STATE_CHANGED, /* PEER_NODE_ID, PEER_DISK_STATE */
+	RBLK_EVENT_REPL_STATE_CHANGED,	/* PEER_NODE_ID, REPL_STATE, [LAST_ERROR] */
+	RBLK_EVENT_SPLIT_BRAIN,		/* PEER_NODE_ID, LAST_ERROR */
+	RBLK_EVENT_UUIDS_CHANGED,	/* CURRENT_UUID */
 };
 
 #endif /* _UAPI_LINUX_RBLK_H */

@@ -1,0 +1,896 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rblk - what two nodes do about their data when they connect: exchange
+ * their generation UUIDs in the handshake (RBLK_P_UUIDS), decide with
+ * rblk_sync_decide() (uuid.c), apply the decision to the disk states and
+ * bitmaps; and the generation changes that the operator asks for
+ * (new-current-uuid, --clear-bitmap).
+ *
+ * Context: process context throughout (conn_work, management calls,
+ * peer work items); the superblock writes sleep.
+ */
+
+#include "rblk_int.h"
+#include "rblk_md.h"
+
+/*
+ * Our UUIDs toward @peer: dev->md.lock held, or a snapshot good enough for
+ * an announcement.  A device without metadata (diskless) has none.
+ */
+static void rblk_sync_local_view(struct rblk_peer *peer, struct rblk_uuid_view *v,
+				 u64 *oos_bytes)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_md_info *info = &dev->md.info;
+	int slot = READ_ONCE(peer->md_slot);
+	unsigned int i;
+
+	memset(v, 0, sizeof(*v));
+	*oos_bytes = 0;
+	v->node_id = dev->node_id;
+	v->primary = READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY;
+	spin_lock_bh(&peer->lock);
+	v->discard_my_data = peer->discard_my_data;
+	spin_unlock_bh(&peer->lock);
+	if (!READ_ONCE(dev->has_md))
+		return;
+	v->current_uuid = info->current_uuid;
+	for (i = 0; i < RBLK_MD_HISTORY_UUIDS; i++)
+		v->history[i] = info->history[i];
+	v->consistent = info->flags & RBLK_MDF_CONSISTENT &&
+			READ_ONCE(dev->disk_state) != RBLK_DISK_INCONSISTENT &&
+			READ_ONCE(dev->disk_state) != RBLK_DISK_FAILED;
+	v->crashed_primary = dev->md.attach_flags & RBLK_MDF_PRIMARY;
+	if (slot >= 0) {
+		v->bitmap_uuid = info->slots[slot].bitmap_uuid;
+		*oos_bytes = rblk_bm_oos_bytes(dev, slot);
+	}
+}
+
+/* Refuse the handshake: tell the peer why, log it once. */
+static void rblk_sync_refuse(struct rblk_peer *peer, struct socket *sock, u32 reason,
+			     const char *why)
+{
+	rblk_send_reject(sock, reason, why);
+	rblk_log_refusal(peer, reason, false, why);
+}
+
+struct rblk_uuids_pkt {
+	struct rblk_hdr hdr;
+	struct rblk_p_uuids uuids;
+};
+
+/**
+ * rblk_sync_exchange() - RBLK_P_UUIDS both ways in the handshake, and decide
+ * @peer: peer
+ * @sock: the socket, after a successful HELLO exchange with RBLK_FEAT_MD
+ * @version: the negotiated protocol version
+ * @si: filled: the peer's view, the decision
+ *
+ * A decision that this node may not follow (a split-brain, unrelated
+ * data, or newer data at the peer while this node is primary) refuses the
+ * connection with a reason; the peer decides the same from the same
+ * UUIDs.  A split-brain stops the reconnect attempts (StandAlone) until
+ * the operator connects again, with --discard-my-data on the node whose
+ * changes are to be dropped.
+ *
+ * Context: conn_work, sleeps (blocking socket I/O, dev->md.lock).
+ * Return: 0; -ECONNREFUSED (refused, logged once per reason); -EPROTO
+ * (malformed packet); socket errors.
+ */
+int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
+		       struct rblk_sync_info *si)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_uuids_pkt pkt;
+	struct rblk_hdr_info info;
+	struct rblk_uuid_view local;
+	const char *why;
+	u64 oos;
+	int ret;
+
+	mutex_lock(&dev->md.lock);
+	si->missed_seq = atomic_read(&peer->missed_seq);
+	rblk_sync_local_view(peer, &local, &oos);
+	mutex_unlock(&dev->md.lock);
+	rblk_hdr_encode(&pkt.hdr, version, RBLK_P_UUIDS, 0, sizeof(pkt.uuids), 0);
+	rblk_uuids_encode(&pkt.uuids, &local, 0, oos);
+	ret = rblk_send_all(sock, &pkt, sizeof(pkt));
+	if (ret)
+		return ret;
+	ret = rblk_recv_all(sock, &pkt.hdr, sizeof(pkt.hdr));
+	if (ret)
+		return ret;
+	ret = rblk_hdr_decode(&pkt.hdr, version, &info);
+	if (!ret && info.command == RBLK_P_HELLO_REJECT) {
+		struct rblk_p_reject rej;
+		char message[sizeof(rej.message)];
+		u32 reason;
+
+		ret = rblk_recv_all(sock, &rej, sizeof(rej));
+		if (ret)
+			return ret;
+		if (rblk_reject_decode(&rej, &reason, message)) {
+			reason = RBLK_REJECT_MALFORMED;
+			strscpy(message, "malformed refusal", sizeof(message));
+		}
+		rblk_log_refusal(peer, reason, true, message);
+		return -ECONNREFUSED;
+	}
+	if (ret || info.command != RBLK_P_UUIDS) {
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "expected UUIDS");
+		return -EPROTO;
+	}
+	ret = rblk_recv_all(sock, &pkt.uuids, sizeof(pkt.uuids));
+	if (ret)
+		return ret;
+	if (rblk_uuids_decode(&pkt.uuids, peer->cfg.node_id, &si->remote, &si->remote_flags,
+			      &si->remote_oos_bytes) ||
+	    si->remote_flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE)) {
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "malformed UUIDS");
+		return -EPROTO;
+	}
+	si->local = local;
+	si->decision = rblk_sync_decide(&local, &si->remote, &why);
+	ret = rblk_sync_allowed(si->decision, local.primary, &why);
+	spin_lock_bh(&peer->lock);
+	peer->sync_decision = si->decision;
+	peer->split_brain = si->decision == RBLK_SYNC_SPLIT_BRAIN;
+	if (peer->split_brain)
+		peer->want_connect = false;
+	spin_unlock_bh(&peer->lock);
+	if (!ret)
+		return 0;
+	switch (si->decision) {
+	case RBLK_SYNC_SPLIT_BRAIN:
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_SPLIT_BRAIN, why);
+		rblk_notify(dev, RBLK_EVENT_SPLIT_BRAIN, peer->cfg.node_id, 0, why);
+		pr_err("%s: peer %u: split-brain detected: both nodes wrote since they last shared data; resolve with connect --discard-my-data on the node whose changes are to be lost\n",
+		       dev->disk->disk_name, peer->cfg.node_id);
+		break;
+	case RBLK_SYNC_UNRELATED:
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_UNRELATED, why);
+		break;
+	default:
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_NEWER_PEER, why);
+		break;
+	}
+	return -ECONNREFUSED;
+}
+
+/*
+ * As sync source: the slot starts tracking a generation if it does not
+ * yet (bitmap UUID = our current UUID, a new current UUID), so that an
+ * interrupted resync resumes by bitmap at the next connect; the blocks to
+ * send are our bits for the peer, or every block for a full sync or when
+ * the peer holds bits for us (blocks its crash may have left different:
+ * its bits are not sent over).
+ */
+static void rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_sync_info *si)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_md_info *info = &dev->md.info;
+	int slot = peer->md_slot;
+
+	if (slot < 0)
+		return;
+	mutex_lock(&dev->md.lock);
+	/* durably: a crash of ours must not resume with fewer bits */
+	if (si->decision == RBLK_SYNC_FULL_SOURCE || si->remote_oos_bytes) {
+		rblk_bm_set_all(dev, slot);
+		rblk_bm_write(dev, slot);
+	}
+	if (!info->slots[slot].bitmap_uuid) {
+		struct rblk_md_info old = *info;
+
+		info->slots[slot].bitmap_uuid = info->current_uuid;
+		rblk_md_push_history(info, rblk_md_new_uuid());
+		if (rblk_md_commit(dev))
+			*info = old;
+	}
+	mutex_unlock(&dev->md.lock);
+}
+
+/*
+ * As sync target: durably Inconsistent before the first resync block is
+ * written, with the current UUID the source's bitmap counts from, so that
+ * an interrupted resync resumes by bitmap (rule R4 of rblk_sync_decide()).
+ */
+static void rblk_sync_become_target(struct rblk_peer *peer, const struct rblk_sync_info *si)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_md_info *info = &dev->md.info;
+	struct rblk_md_info old;
+	int ret;
+
+	mutex_lock(&dev->md.lock);
+	old = *info;
+	info->current_uuid = si->remote.bitmap_uuid ?: si->remote.current_uuid;
+	info->flags |= RBLK_MDF_SYNC_TARGET;
+	info->flags &= ~(RBLK_MDF_CONSISTENT | RBLK_MDF_OUTDATED);
+	ret = rblk_md_commit(dev);
+	if (ret)
+		*info = old;
+	mutex_unlock(&dev->md.lock);
+	rblk_set_disk_state(dev, RBLK_DISK_INCONSISTENT);
+}
+
+/**
+ * rblk_sync_apply() - act on the decision of a handshake
+ * @peer: the peer, its connection published but not yet receiving
+ * @si: the UUIDs compared and the decision
+ *
+ * Sets the disk states and replication state the decision gives and
+ * prepares a resync (rblk_rs_start() follows once the connection runs).
+ *
+ * Called after the connection is published and an RCU grace period: every
+ * write that did not find it has counted itself in peer->missed_seq.
+ *
+ * Context: conn_work, sleeps (superblock writes).
+ * Return: 1 when this node is to start a resync as sync source; 0; or
+ * -EAGAIN when writes missed the peer during the handshake after the
+ * UUIDs were taken (the connection is to be dropped and made again: the
+ * next handshake sees the new generation).
+ */
+int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
+{
+	struct rblk_device *dev = peer->dev;
+	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
+	enum rblk_repl_state repl = RBLK_REPL_ESTABLISHED;
+	int slot = READ_ONCE(peer->md_slot);
+	int source = 0;
+
+	switch (si->decision) {
+	case RBLK_SYNC_NONE:
+		if (atomic_read(&peer->missed_seq) != si->missed_seq)
+			return -EAGAIN;
+		if ((disk == RBLK_DISK_CONSISTENT || disk == RBLK_DISK_OUTDATED) &&
+		    si->remote.consistent)
+			rblk_change_disk_state(dev, disk, RBLK_DISK_UP_TO_DATE);
+		/*
+		 * Same generation, and no write missed the peer since: bits
+		 * left over (activity log extents of a crash after a clean
+		 * demotion) mark nothing that differs.
+		 */
+		if (slot >= 0 && !READ_ONCE(dev->md.info.slots[slot].bitmap_uuid)) {
+			rblk_bm_clear_all(dev, slot);
+			clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+		}
+		break;
+	case RBLK_SYNC_FULL_SOURCE:
+	case RBLK_SYNC_BITMAP_SOURCE:
+		rblk_sync_become_source(peer, si);
+		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+		if (disk == RBLK_DISK_CONSISTENT)
+			rblk_change_disk_state(dev, disk, RBLK_DISK_UP_TO_DATE);
+		repl = RBLK_REPL_SYNC_SOURCE;
+		source = slot >= 0;
+		break;
+	case RBLK_SYNC_FULL_TARGET:
+	case RBLK_SYNC_BITMAP_TARGET:
+		rblk_sync_become_target(peer, si);
+		repl = RBLK_REPL_SYNC_TARGET;
+		break;
+	default:
+		repl = RBLK_REPL_WAIT_SOURCE;
+		break;
+	}
+	/* a crash of ours as primary is accounted for now (bits, or a resync) */
+	dev->md.attach_flags &= ~RBLK_MDF_PRIMARY;
+	rblk_peer_set_repl_state(peer, repl);
+	pr_info("%s: peer %u: generations compared: %s (ours %016llx, peer's %016llx)\n",
+		dev->disk->disk_name, peer->cfg.node_id, rblk_sync_decision_name(si->decision),
+		si->local.current_uuid, si->remote.current_uuid);
+	return source;
+}
+
+/**
+ * rblk_device_md_dump() - the metadata of an attached device
+ * @minor: device
+ * @md: filled: the superblock as last written
+ * @oos_bytes: filled per slot: bytes marked out of sync
+ * @extack: error message
+ *
+ * Context: process context, sleeps (dev->md.lock).
+ * Return: 0; -ENODEV (no such device); -ENOMEDIUM (no metadata attached).
+ */
+int rblk_device_md_dump(u32 minor, struct rblk_md_info *md, u64 *oos_bytes,
+			struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev = rblk_device_lock(minor, extack);
+	unsigned int i;
+	int ret = 0;
+
+	if (!dev)
+		return -ENODEV;
+	if (!dev->has_md) {
+		NL_SET_ERR_MSG(extack, "no backing device with metadata attached");
+		ret = -ENOMEDIUM;
+		goto out;
+	}
+	mutex_lock(&dev->md.lock);
+	*md = dev->md.info;
+	mutex_unlock(&dev->md.lock);
+	for (i = 0; i < md->layout.max_peers; i++)
+		oos_bytes[i] = rblk_bm_oos_bytes(dev, i);
+out:
+	rblk_device_unlock(dev);
+	return ret;
+}
+
+/**
+ * rblk_peers_recompare() - connected peers compare generations again
+ * @dev: device whose current UUID changed (--force promotion,
+ *	new-current-uuid)
+ *
+ * Their connections are dropped and made again at once: the new handshake
+ * decides who resyncs whom.
+ *
+ * Context: process context.
+ */
+void rblk_peers_recompare(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer;
+		struct rblk_conn *conn;
+
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[i]);
+		conn = peer ? rblk_conn_get(peer) : NULL;
+		rcu_read_unlock();
+		if (!conn)
+			continue;
+		rblk_conn_fail(conn, -EAGAIN, "new data generation: compare again");
+		rblk_conn_put(conn);
+	}
+}
+
+/* Tell every connected peer our new generation (RBLK_UF_CLEAR_BITMAP). */
+static void rblk_sync_announce_clear(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_uuid_view v;
+		struct rblk_p_uuids *p;
+		struct rblk_peer *peer;
+		struct rblk_conn *conn;
+		u64 oos;
+
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[i]);
+		conn = peer ? rblk_conn_get(peer) : NULL;
+		rcu_read_unlock();
+		if (!conn)
+			continue;
+		p = kmalloc(sizeof(*p), GFP_KERNEL);
+		if (p) {
+			mutex_lock(&dev->md.lock);
+			rblk_sync_local_view(peer, &v, &oos);
+			mutex_unlock(&dev->md.lock);
+			rblk_uuids_encode(p, &v, RBLK_UF_CLEAR_BITMAP, oos);
+		}
+		if (!p || !(conn->features & RBLK_FEAT_MD) ||
+		    rblk_conn_queue_ctl(conn, RBLK_P_UUIDS, 0, p, sizeof(*p), GFP_KERNEL))
+			rblk_conn_fail(conn, -ENOMEM, "cannot announce the new generation");
+		kfree(p);
+		rblk_conn_put(conn);
+	}
+}
+
+/**
+ * rblk_device_new_current_uuid() - start a new data generation
+ * @minor: device
+ * @clear_bitmap: skip the initial sync of just-created metadata: this
+ *	node's data and that of every connected peer with just-created
+ *	metadata are declared identical (e.g. all new disks, all zeroes)
+ * @extack: error message
+ *
+ * Without @clear_bitmap: a new current UUID; every peer slot that tracks
+ * no generation gets the old one as its bitmap UUID, so that a peer that
+ * misses the new writes is behind at its next connect.
+ *
+ * Context: process context, sleeps.
+ * Return: 0; -ENODEV; -ENOMEDIUM (no metadata attached); -EEXIST
+ * (@clear_bitmap, but the data already has a generation); -EBUSY (a
+ * peer that is connected does not know generation UUIDs); write errors.
+ */
+int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
+				 struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev = rblk_device_lock(minor, extack);
+	struct rblk_md_info *info;
+	struct rblk_md_info old;
+	unsigned int i;
+	int ret;
+
+	if (!dev)
+		return -ENODEV;
+	if (!dev->has_md) {
+		NL_SET_ERR_MSG(extack, "no backing device with metadata attached");
+		ret = -ENOMEDIUM;
+		goto out;
+	}
+	info = &dev->md.info;
+	mutex_lock(&dev->md.lock);
+	old = *info;
+	if (clear_bitmap) {
+		if (info->current_uuid) {
+			mutex_unlock(&dev->md.lock);
+			NL_SET_ERR_MSG(extack,
+				       "the data has a generation already: --clear-bitmap only skips the initial sync of new metadata");
+			ret = -EEXIST;
+			goto out;
+		}
+		for (i = 0; i < info->layout.max_peers; i++) {
+			info->slots[i].bitmap_uuid = 0;
+			rblk_bm_clear_all(dev, i);
+		}
+		info->flags |= RBLK_MDF_CONSISTENT;
+		info->flags &= ~(RBLK_MDF_OUTDATED | RBLK_MDF_SYNC_TARGET);
+	} else {
+		for (i = 0; i < info->layout.max_peers; i++)
+			if (info->slots[i].node_id != RBLK_MD_NO_NODE &&
+			    !info->slots[i].bitmap_uuid && info->current_uuid)
+				info->slots[i].bitmap_uuid = info->current_uuid;
+	}
+	rblk_md_push_history(info, rblk_md_new_uuid());
+	ret = rblk_md_commit(dev);
+	if (ret) {
+		*info = old;
+		mutex_unlock(&dev->md.lock);
+		NL_SET_ERR_MSG(extack, "cannot write the metadata");
+		goto out;
+	}
+	mutex_unlock(&dev->md.lock);
+	if (clear_bitmap) {
+		for (i = 0; i < RBLK_MAX_PEERS; i++) {
+			struct rblk_peer *peer = rcu_dereference_protected(dev->peers[i],
+							lockdep_is_held(&dev->mutex));
+
+			/* a connected peer adopts it; one that is not lacks everything */
+			if (!peer)
+				continue;
+			if (rblk_peer_is_connected(peer)) {
+				clear_bit(i, &dev->peers_missed_writes);
+				rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
+			} else if (peer->md_slot >= 0) {
+				rblk_bm_set_all(dev, peer->md_slot);
+				mutex_lock(&dev->md.lock);
+				rblk_bm_write(dev, peer->md_slot);
+				mutex_unlock(&dev->md.lock);
+			}
+		}
+		rblk_set_disk_state(dev, RBLK_DISK_UP_TO_DATE);
+		rblk_sync_announce_clear(dev);
+	}
+	pr_info("%s: new current UUID %016llx%s\n", dev->disk->disk_name,
+		info->current_uuid, clear_bitmap ? " (initial sync skipped)" : "");
+	/* connected peers compare the new generation in a new handshake */
+	if (!clear_bitmap)
+		rblk_peers_recompare(dev);
+out:
+	rblk_device_unlock(dev);
+	return ret;
+}
+
+/**
+ * rblk_sync_receive_uuids() - RBLK_P_UUIDS in the data phase
+ * @peer: the sender
+ * @p: the payload (checked here)
+ *
+ * RBLK_UF_CLEAR_BITMAP: with just-created metadata of our own we adopt the
+ * sender's generation and become UpToDate.  RBLK_UF_RESYNC_DONE: our sync
+ * source sent everything; we adopt its UUIDs and are consistent again.
+ * Either from peer->uuids_work, since the superblock write sleeps.
+ *
+ * Context: io_work.
+ * Return: 0, or -EPROTO for a malformed or unexpected payload (the
+ * connection fails).
+ */
+int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p)
+{
+	struct rblk_uuid_view v;
+	u32 flags, what;
+	u64 oos;
+
+	if (rblk_uuids_decode(p, peer->cfg.node_id, &v, &flags, &oos) || !v.current_uuid)
+		return -EPROTO;
+	what = flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE);
+	if (what != RBLK_UF_CLEAR_BITMAP && what != RBLK_UF_RESYNC_DONE)
+		return -EPROTO;
+	spin_lock_bh(&peer->lock);
+	if (what == RBLK_UF_RESYNC_DONE && peer->repl_state != RBLK_REPL_SYNC_TARGET) {
+		spin_unlock_bh(&peer->lock);
+		return -EPROTO;
+	}
+	peer->adopt = v;
+	peer->adopt_flags = what;
+	spin_unlock_bh(&peer->lock);
+	queue_work(rblk_wq, &peer->uuids_work);
+	return 0;
+}
+
+/* peer->uuids_work: adopt a generation the peer announced. */
+void rblk_sync_uuids_work(struct work_struct *work)
+{
+	struct rblk_peer *peer = container_of(work, struct rblk_peer, uuids_work);
+	struct rblk_device *dev = peer->dev;
+	struct rblk_md_info *info = &dev->md.info;
+	struct rblk_uuid_view v;
+	bool adopted = false;
+	u32 what;
+
+	spin_lock_bh(&peer->lock);
+	v = peer->adopt;
+	what = peer->adopt_flags;
+	peer->adopt_flags = 0;
+	spin_unlock_bh(&peer->lock);
+	if (!what || !READ_ONCE(dev->has_md))
+		return;
+	mutex_lock(&dev->md.lock);
+	if (what == RBLK_UF_RESYNC_DONE ||
+	    (!info->current_uuid && READ_ONCE(dev->disk_state) == RBLK_DISK_INCONSISTENT)) {
+		struct rblk_md_info old = *info;
+		unsigned int i;
+
+		for (i = 0; i < info->layout.max_peers; i++) {
+			if (info->slots[i].node_id != peer->cfg.node_id &&
+			    what == RBLK_UF_RESYNC_DONE)
+				continue;
+			info->slots[i].bitmap_uuid = 0;
+			rblk_bm_clear_all(dev, i);
+		}
+		info->current_uuid = v.current_uuid;
+		if (what == RBLK_UF_RESYNC_DONE)
+			memcpy(info->history, v.history, sizeof(info->history));
+		info->flags |= RBLK_MDF_CONSISTENT;
+		info->flags &= ~(RBLK_MDF_OUTDATED | RBLK_MDF_SYNC_TARGET);
+		if (rblk_md_commit(dev))
+			*info = old;
+		else
+			adopted = true;
+	}
+	mutex_unlock(&dev->md.lock);
+	if (!adopted) {
+		pr_warn_ratelimited("%s: peer %u: announced a new generation with --clear-bitmap; ours is not new metadata: ignored\n",
+				    dev->disk->disk_name, peer->cfg.node_id);
+		return;
+	}
+	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
+	rblk_set_disk_state(dev, v.consistent ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_OUTDATED);
+	pr_info("%s: peer %u: adopted generation %016llx (%s)\n", dev->disk->disk_name,
+		peer->cfg.node_id, v.current_uuid,
+		what == RBLK_UF_RESYNC_DONE ? "resync done" : "initial sync skipped");
+}
+
+/* ------------------------------------------------------------------------
+ * The resync engine, sync source side.  A resync request covers up to
+ * RBLK_RS_MAX_BITS consecutive out-of-sync blocks: it holds their sector
+ * range in dev->conflicts (application writes to it wait, and it is not
+ * started while one is in flight), reads them from our disk, sends them
+ * as DATA with RBLK_DP_RESYNC, and clears their bits when the peer acks.
+ * Application writes to an out-of-sync block go to the peer as usual and
+ * leave the bit set: a write smaller than the 4 KiB block leaves the rest
+ * of the block old at the peer, and resync copies the whole block later.
+ */
+
+/* Blocks per resync request: 128 KiB. */
+#define RBLK_RS_MAX_BITS		32
+/* Requests in flight: at most this many, fewer while application I/O runs. */
+#define RBLK_RS_INFLIGHT_MAX		16
+#define RBLK_RS_INFLIGHT_BUSY		2
+/* Delay before scanning again for blocks skipped for application writes. */
+#define RBLK_RS_RESCAN_MS		20
+
+/**
+ * struct rblk_rs_req - one resync request
+ * @leg: its packet to the peer (leg.rs points back here)
+ * @peer: the sync target
+ * @node: on rs->read_done once read
+ * @interval: its sector range in dev->conflicts
+ * @first_bit: first bitmap bit
+ * @nr_bits: bits (4 KiB blocks)
+ * @status: the local read's status
+ * @bio: the read bio, then the data source of the DATA packet
+ */
+struct rblk_rs_req {
+	struct rblk_leg leg;
+	struct rblk_peer *peer;
+	struct llist_node node;
+	struct rblk_interval interval;
+	u64 first_bit;
+	u32 nr_bits;
+	blk_status_t status;
+	struct bio *bio;
+};
+
+/* End of a resync request: its range, pages and references go. */
+static void rblk_rs_free(struct rblk_rs_req *r)
+{
+	struct rblk_peer *peer = r->peer;
+	struct rblk_device *dev = peer->dev;
+	struct rblk_resync *rs = &peer->rs;
+
+	rblk_interval_remove(&dev->conflicts, &r->interval);
+	if (r->bio) {
+		bio_free_pages(r->bio);
+		bio_put(r->bio);
+	}
+	kfree(r);
+	percpu_ref_put(&dev->local_ref);
+	atomic_dec(&rs->inflight);
+	wake_up_all(&rs->wait);
+	if (!READ_ONCE(rs->stop))
+		mod_delayed_work(rblk_wq, &rs->work, 0);
+}
+
+/**
+ * rblk_rs_leg_done() - the peer answered a resync request
+ * @leg: the request's leg
+ * @status: 0 when the peer wrote it, -ENOTCONN at teardown, else its error
+ *
+ * Context: io_work or connection teardown.
+ */
+void rblk_rs_leg_done(struct rblk_leg *leg, int status)
+{
+	struct rblk_rs_req *r = leg->rs;
+	struct rblk_device *dev = r->peer->dev;
+	int slot = READ_ONCE(r->peer->md_slot);
+	u64 bit;
+
+	if (!status && slot >= 0) {
+		struct rblk_bitmap *bm = &dev->md.bm[slot];
+
+		for (bit = r->first_bit; bit < r->first_bit + r->nr_bits; bit++)
+			if (test_and_clear_bit_le(bit, bm->bits))
+				atomic64_dec(&bm->set_bits);
+		atomic64_add((u64)r->nr_bits * RBLK_MD_BM_BLOCK_BYTES, &r->peer->rs.done_bytes);
+	} else if (status && status != -ENOTCONN) {
+		pr_warn_ratelimited("%s: peer %u: resync write at sector %llu failed (%d)\n",
+				    dev->disk->disk_name, r->peer->cfg.node_id,
+				    r->interval.start_sector, status);
+	}
+	rblk_rs_free(r);
+}
+
+static void rblk_rs_read_endio(struct bio *bio)
+{
+	struct rblk_rs_req *r = bio->bi_private;
+	struct rblk_resync *rs = &r->peer->rs;
+
+	r->status = bio->bi_status;
+	llist_add(&r->node, &rs->read_done);
+	mod_delayed_work(rblk_wq, &rs->work, 0);
+}
+
+/* Read the blocks [@bit, @end) for @peer.  0, or -EAGAIN to skip them now. */
+static int rblk_rs_issue(struct rblk_peer *peer, u64 bit, u64 end)
+{
+	struct rblk_device *dev = peer->dev;
+	u64 sector = bit << 3;
+	u32 nr_sectors = min_t(u64, (end - bit) << 3, dev->size_sectors - sector);
+	struct rblk_rs_req *r;
+	unsigned int i;
+
+	r = kzalloc(sizeof(*r), GFP_NOIO);
+	if (!r)
+		return -ENOMEM;
+	r->peer = peer;
+	r->first_bit = bit;
+	r->nr_bits = end - bit;
+	r->leg.rs = r;
+	r->leg.peer = peer;
+	r->leg.command = RBLK_P_DATA;
+	r->leg.bytes = nr_sectors << SECTOR_SHIFT;
+	rblk_interval_set(&r->interval, sector, nr_sectors);
+	if (rblk_interval_insert(&dev->conflicts, &r->interval, true)) {
+		kfree(r);
+		return -EAGAIN;
+	}
+	r->bio = bio_alloc(dev->backing.bdev, DIV_ROUND_UP(r->leg.bytes, PAGE_SIZE),
+			   REQ_OP_READ, GFP_NOIO);
+	r->bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < DIV_ROUND_UP(r->leg.bytes, PAGE_SIZE); i++) {
+		struct page *page = alloc_page(GFP_NOIO);
+
+		if (!page) {
+			rblk_interval_remove(&dev->conflicts, &r->interval);
+			bio_free_pages(r->bio);
+			bio_put(r->bio);
+			kfree(r);
+			return -ENOMEM;
+		}
+		__bio_add_page(r->bio, page, min_t(u32, PAGE_SIZE,
+						   r->leg.bytes - i * PAGE_SIZE), 0);
+	}
+	r->bio->bi_private = r;
+	r->bio->bi_end_io = rblk_rs_read_endio;
+	percpu_ref_get(&dev->local_ref);
+	atomic_inc(&peer->rs.inflight);
+	submit_bio_noacct(r->bio);
+	return 0;
+}
+
+/* Everything sent and acknowledged: tell the peer, forget the generation. */
+static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
+{
+	struct rblk_device *dev = peer->dev;
+	int slot = READ_ONCE(peer->md_slot);
+	struct rblk_uuid_view v;
+	struct rblk_p_uuids *p;
+	u64 oos;
+
+	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	/* the clear before the count: rblk_peer_outdate() sets, then marks */
+	smp_mb__after_atomic();
+	/* a write the peer missed meanwhile: go on */
+	if (rblk_bm_oos_bytes(dev, slot)) {
+		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+		return;
+	}
+	p = kmalloc(sizeof(*p), GFP_NOIO);
+	mutex_lock(&dev->md.lock);
+	dev->md.info.slots[slot].bitmap_uuid = 0;
+	rblk_md_commit(dev);
+	rblk_sync_local_view(peer, &v, &oos);
+	mutex_unlock(&dev->md.lock);
+	if (p) {
+		rblk_uuids_encode(p, &v, RBLK_UF_RESYNC_DONE, oos);
+		if (rblk_conn_queue_ctl(conn, RBLK_P_UUIDS, 0, p, sizeof(*p), GFP_NOIO))
+			rblk_conn_fail(conn, -ENOMEM, "cannot end the resync");
+		kfree(p);
+	} else {
+		rblk_conn_fail(conn, -ENOMEM, "cannot end the resync");
+	}
+	WRITE_ONCE(peer->rs.running, false);
+	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
+	pr_info("%s: peer %u: resync done, %llu bytes\n", dev->disk->disk_name,
+		peer->cfg.node_id, (u64)atomic64_read(&peer->rs.done_bytes));
+}
+
+/* Bytes per second over windows of about a second, for status. */
+static void rblk_rs_rate(struct rblk_resync *rs)
+{
+	unsigned long now = jiffies;
+	u64 done = atomic64_read(&rs->done_bytes);
+
+	if (time_before(now, rs->rate_jiffies + HZ))
+		return;
+	rs->rate_bytes_per_s = div64_u64((done - rs->rate_done_bytes) * HZ,
+					 now - rs->rate_jiffies);
+	rs->rate_jiffies = now;
+	rs->rate_done_bytes = done;
+}
+
+static void rblk_rs_work(struct work_struct *work)
+{
+	struct rblk_resync *rs = container_of(to_delayed_work(work), struct rblk_resync, work);
+	struct rblk_peer *peer = container_of(rs, struct rblk_peer, rs);
+	struct rblk_device *dev = peer->dev;
+	struct llist_node *done = llist_reverse_order(llist_del_all(&rs->read_done));
+	struct rblk_rs_req *r, *next;
+	struct rblk_conn *conn;
+	struct rblk_bitmap *bm;
+	int slot, limit;
+
+	rcu_read_lock();
+	conn = rblk_conn_get(peer);
+	rcu_read_unlock();
+	/* send what was read */
+	llist_for_each_entry_safe(r, next, done, node) {
+		if (r->status || !conn || READ_ONCE(rs->stop) ||
+		    rblk_conn_queue_rs(conn, &r->leg, r->bio, r->interval.start_sector,
+				       r->leg.bytes) != 1)
+			rblk_rs_free(r);
+	}
+	if (!conn)
+		return;
+	slot = READ_ONCE(peer->md_slot);
+	if (READ_ONCE(rs->stop) || !READ_ONCE(rs->running) || slot < 0 ||
+	    !percpu_ref_tryget_live(&dev->local_ref))
+		goto out;
+	bm = &dev->md.bm[slot];
+	rblk_rs_rate(rs);
+	limit = atomic_read(&dev->inflight) ? RBLK_RS_INFLIGHT_BUSY : RBLK_RS_INFLIGHT_MAX;
+	while (atomic_read(&rs->inflight) < limit) {
+		u64 bit = find_next_bit_le(bm->bits, bm->nr_bits, rs->cursor_bit);
+		u64 end;
+		int ret;
+
+		if (bit >= bm->nr_bits) {
+			if (atomic_read(&rs->inflight))
+				break;
+			rs->cursor_bit = 0;
+			if (!atomic64_read(&bm->set_bits)) {
+				rblk_rs_finish(peer, conn);
+				break;
+			}
+			/* blocks skipped for application writes: again soon */
+			mod_delayed_work(rblk_wq, &rs->work, msecs_to_jiffies(RBLK_RS_RESCAN_MS));
+			break;
+		}
+		end = find_next_zero_bit_le(bm->bits, min_t(u64, bm->nr_bits,
+							    bit + RBLK_RS_MAX_BITS), bit);
+		ret = rblk_rs_issue(peer, bit, end);
+		if (ret == -ENOMEM) {
+			mod_delayed_work(rblk_wq, &rs->work, msecs_to_jiffies(RBLK_RS_RESCAN_MS));
+			break;
+		}
+		rs->cursor_bit = end;
+	}
+	percpu_ref_put(&dev->local_ref);
+out:
+	rblk_conn_put(conn);
+}
+
+/**
+ * rblk_rs_init() - initialise a peer's resync state
+ * @peer: peer being set up
+ *
+ * Context: process context.
+ */
+void rblk_rs_init(struct rblk_peer *peer)
+{
+	struct rblk_resync *rs = &peer->rs;
+
+	INIT_DELAYED_WORK(&rs->work, rblk_rs_work);
+	init_llist_head(&rs->read_done);
+	atomic_set(&rs->inflight, 0);
+	init_waitqueue_head(&rs->wait);
+	rs->stop = true;
+}
+
+/**
+ * rblk_rs_start() - start resyncing a peer's out-of-sync blocks to it
+ * @peer: a connected peer whose handshake made us its sync source
+ *
+ * Context: conn_work.
+ */
+void rblk_rs_start(struct rblk_peer *peer)
+{
+	struct rblk_resync *rs = &peer->rs;
+	struct rblk_device *dev = peer->dev;
+
+	rs->cursor_bit = 0;
+	rs->total_bytes = rblk_bm_oos_bytes(dev, peer->md_slot);
+	atomic64_set(&rs->done_bytes, 0);
+	rs->rate_bytes_per_s = 0;
+	rs->rate_jiffies = jiffies;
+	rs->rate_done_bytes = 0;
+	WRITE_ONCE(rs->stop, false);
+	WRITE_ONCE(rs->running, true);
+	rblk_peer_set_repl_state(peer, RBLK_REPL_SYNC_SOURCE);
+	pr_info("%s: peer %u: resync started, %llu bytes out of sync\n", dev->disk->disk_name,
+		peer->cfg.node_id, rs->total_bytes);
+	mod_delayed_work(rblk_wq, &rs->work, 0);
+}
+
+/**
+ * rblk_rs_stop() - stop a resync and wait for its requests
+ * @peer: peer whose connection is gone (its legs were completed)
+ *
+ * What was not acknowledged stays set in the bitmap: the next resync
+ * sends it.
+ *
+ * Context: process context (conn_work, peer shutdown), sleeps until the
+ * local reads in flight complete.
+ */
+void rblk_rs_stop(struct rblk_peer *peer)
+{
+	struct rblk_resync *rs = &peer->rs;
+
+	WRITE_ONCE(rs->stop, true);
+	WRITE_ONCE(rs->running, false);
+	for (;;) {
+		flush_delayed_work(&rs->work);
+		if (wait_event_timeout(rs->wait, !atomic_read(&rs->inflight), HZ / 10))
+			break;
+		/* reads that completed wait for the work to free them */
+		mod_delayed_work(rblk_wq, &rs->work, 0);
+	}
+	cancel_delayed_work_sync(&rs->work);
+}
