@@ -45,7 +45,23 @@ struct pctx {
 	char *err;
 	size_t errlen;
 	bool failed;
+	const yaml_node_t *key;	/* walk_map: the key whose value is being parsed */
 };
+
+/*
+ * Keys that are gone: known (so not "unknown key"), not listed as
+ * expected, and an error with their own message wherever they appear.
+ */
+static const char assume_clean_gone[] =
+	"assume-clean is no longer supported: the metadata decides the disk state; "
+	"run 'rblkadm create-md RES' on every node, then, only for disks known to hold "
+	"identical data (e.g. new, all zeroes), 'rblkadm new-current-uuid --clear-bitmap RES' "
+	"once on one node while the nodes are connected";
+
+static bool key_removed(const char *k)
+{
+	return !strcmp(k, "assume-clean");
+}
 
 static struct conf_loc loc_of(const yaml_node_t *n)
 {
@@ -117,23 +133,6 @@ static bool get_u32(struct pctx *p, const yaml_node_t *n, const char *path,
 		return false;
 	}
 	*out = (uint32_t)v;
-	return true;
-}
-
-static bool get_bool(struct pctx *p, const yaml_node_t *n, const char *path, bool *out)
-{
-	const char *s = scalar(p, n, path, "true or false");
-
-	if (!s)
-		return false;
-	if (!strcmp(s, "true")) {
-		*out = true;
-	} else if (!strcmp(s, "false")) {
-		*out = false;
-	} else {
-		perr(p, loc_of(n), path, "expected true or false, got '%s'", s);
-		return false;
-	}
 	return true;
 }
 
@@ -323,8 +322,9 @@ static bool walk_map(struct pctx *p, const yaml_node_t *m, const char *path,
 
 			list[0] = 0;
 			for (j = 0; j < nkeys && off < sizeof(list); j++)
-				off += snprintf(list + off, sizeof(list) - off, "%s%s",
-						j ? ", " : "", keys[j]);
+				if (!key_removed(keys[j]))
+					off += snprintf(list + off, sizeof(list) - off, "%s%s",
+							off ? ", " : "", keys[j]);
 			perr(p, loc_of(k), path, "unknown key '%s' (expected one of: %s)", ks, list);
 			return false;
 		}
@@ -338,6 +338,7 @@ static bool walk_map(struct pctx *p, const yaml_node_t *m, const char *path,
 			return false;
 		}
 		seen[i] = k;
+		p->key = k;
 		if (!fn(p, (int)i, v, sub, arg))
 			return false;
 	}
@@ -382,11 +383,12 @@ static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path
 /* --- nodes --- */
 
 enum {
-	NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_ADDRESS_FOR, NK_DISK, NK_ON_IO_ERROR, NK_OPTIONS,
-	NK_COUNT
+	NK_NAME, NK_NODE_ID, NK_ADDRESS, NK_ADDRESS_FOR, NK_DISK, NK_META_DISK, NK_ON_IO_ERROR,
+	NK_OPTIONS, NK_COUNT
 };
 static const char *const node_keys[NK_COUNT] = {
-	"name", "node-id", "address", "address-for", "disk", "on-io-error", "options",
+	"name", "node-id", "address", "address-for", "disk", "meta-disk", "on-io-error",
+	"options",
 };
 
 /* An address value: IPv4:PORT or [IPv6]:PORT, unicast. */
@@ -485,6 +487,24 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		}
 		strcpy(n->disk, s);
 		return true;
+	case NK_META_DISK:
+		/* internal (the default: at the end of the disk) or an external device */
+		n->loc_meta_disk = loc_of(v);
+		s = scalar(p, v, path, "internal or an absolute device path");
+		if (!s)
+			return false;
+		if (!strcmp(s, "internal")) {
+			n->meta_disk[0] = 0;
+			return true;
+		}
+		if (s[0] != '/' || strlen(s) >= sizeof(n->meta_disk)) {
+			perr(p, loc_of(v), path,
+			     "expected internal or an absolute device path shorter than %zu bytes, got '%s'",
+			     sizeof(n->meta_disk), s);
+			return false;
+		}
+		strcpy(n->meta_disk, s);
+		return true;
 	case NK_ON_IO_ERROR:
 		return get_on_io_error(p, v, path, &n->has_on_io_error, &n->on_io_error);
 	case NK_OPTIONS:
@@ -514,7 +534,8 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 		r->loc_minor = loc_of(v);
 		return get_u32(p, v, path, 0, RBLK_MAX_MINOR, NULL, &r->minor);
 	case RK_ASSUME_CLEAN:
-		return get_bool(p, v, path, &r->assume_clean);
+		perr(p, loc_of(p->key), path, "%s", assume_clean_gone);
+		return false;
 	case RK_ON_IO_ERROR:
 		return get_on_io_error(p, v, path, &r->has_on_io_error, &r->on_io_error);
 	case RK_OPTIONS:
@@ -628,6 +649,11 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 	}
 }
 
+uint32_t conf_max_peers(const struct conf_resource *r)
+{
+	return r->n_nodes > 1 ? r->n_nodes - 1 : 1;
+}
+
 int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n)
 {
 	if (n->has_on_io_error)
@@ -721,6 +747,58 @@ static bool check_options(struct pctx *p, const struct conf *c, unsigned int ri)
 	return true;
 }
 
+/*
+ * meta-disk: only with a disk; an external one is not the node's disk, and
+ * holds the metadata of one resource only (nor is it a disk of the same
+ * node in another resource).  Nodes of the same name are the same host.
+ */
+static bool check_meta_disk(struct pctx *p, const struct conf *c, unsigned int ri,
+			    unsigned int ni)
+{
+	const struct conf_node *n = &c->res[ri].nodes[ni];
+	unsigned int rj;
+	char path[128];
+
+	if (!n->loc_meta_disk.line)
+		return true;
+	snprintf(path, sizeof(path), "resources[%u].nodes[%u].meta-disk", ri, ni);
+	if (!n->disk[0]) {
+		perr(p, n->loc_meta_disk, path,
+		     "a node without 'disk' has no metadata: remove meta-disk or add disk");
+		return false;
+	}
+	if (!n->meta_disk[0])
+		return true;
+	if (!strcmp(n->meta_disk, n->disk)) {
+		perr(p, n->loc_meta_disk, path,
+		     "meta-disk %s is this node's disk (line %u); for metadata at the end of the disk use internal",
+		     n->meta_disk, n->loc_disk.line);
+		return false;
+	}
+	for (rj = 0; rj < c->n_res; rj++) {
+		const struct conf_node *o;
+
+		if (rj == ri)
+			continue;
+		o = conf_find_node(&c->res[rj], n->name);
+		if (!o)
+			continue;
+		if (!strcmp(o->disk, n->meta_disk)) {
+			perr(p, n->loc_meta_disk, path,
+			     "meta-disk %s is also the disk of node '%s' in resources[%u] '%s' (line %u)",
+			     n->meta_disk, n->name, rj, c->res[rj].name, o->loc_disk.line);
+			return false;
+		}
+		if (rj < ri && !strcmp(o->meta_disk, n->meta_disk)) {
+			perr(p, n->loc_meta_disk, path,
+			     "meta-disk %s is also the meta-disk of node '%s' in resources[%u] '%s' (line %u); an external meta-disk holds the metadata of one resource only",
+			     n->meta_disk, n->name, rj, c->res[rj].name, o->loc_meta_disk.line);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri)
 {
 	const struct conf_resource *r = &c->res[ri];
@@ -749,6 +827,8 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 	for (i = 0; i < r->n_nodes; i++) {
 		const struct conf_node *n = &r->nodes[i];
 
+		if (!check_meta_disk(p, c, ri, i))
+			return false;
 		for (j = 0; j < i; j++) {
 			const struct conf_node *o = &r->nodes[j];
 

@@ -3,7 +3,8 @@
  * main.c - rblkadm subcommands.
  *
  * High-level subcommands (up, down, primary, secondary, connect, disconnect,
- * status, events, check) read the topology file and validate everything
+ * create-md, dump-md, new-current-uuid, status, events, check) read the
+ * topology file and validate everything
  * before the kernel is touched.  Low-level subcommands (create-device ...
  * show) map one-to-one onto the netlink commands, need no topology file and
  * send exactly the attributes given on the command line, so that tests can
@@ -46,8 +47,9 @@ static void errmsg(const char *fmt, ...)
 
 enum {
 	O_NODE = 1000, O_FORCE, O_NAME, O_MINOR, O_NODE_ID, O_CLUSTER, O_DISK,
-	O_ASSUME, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
-	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_OPT0,	/* O_OPT0 + enum conf_opt */
+	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
+	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
+	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
 struct cmd {
@@ -96,7 +98,8 @@ static void opt_init(struct optstate *s, const struct cmd *cmd)
 		s->all[n++] = common_opts[i];
 	for (i = 0; cmd->opts && cmd->opts[i].name; i++)
 		s->all[n++] = cmd->opts[i];
-	snprintf(s->shorts, sizeof(s->shorts), "+c:jh%s", cmd->shortopts ? cmd->shortopts : "");
+	/* options may follow the operands too ("dump-md RES -j"): no operand starts with '-' */
+	snprintf(s->shorts, sizeof(s->shorts), "c:jh%s", cmd->shortopts ? cmd->shortopts : "");
 	optind = 0;
 	opterr = 1;
 }
@@ -271,6 +274,12 @@ static int run_plan(const struct conf_resource *r, const struct plan *p, bool dr
 			r2 = rnl_request(g_nl, &op->req, &res);
 			if (r2 != EXIT_OK)
 				report_kernel(r->name, cmd_name(op->req.cmd), &res, r2);
+			/* the kernel refuses a disk without rblk metadata with ENOMSG */
+			if (r2 == EXIT_KERNEL && op->req.cmd == RBLK_CMD_ATTACH &&
+			    res.error == -ENOMSG)
+				errmsg("%s: %s has no rblk metadata: run 'rblkadm create-md %s' first",
+				       r->name, (op->req.has & REQ_META_PATH) ? op->req.meta_path :
+				       op->req.path, r->name);
 		}
 		out_open_object(NULL);
 		print_string("op", NULL, cmd_name(op->req.cmd));
@@ -444,19 +453,30 @@ static int cmd_role(const struct cmd *cmd, int argc, char **argv)
 
 static int cmd_conn(const struct cmd *cmd, int argc, char **argv)
 {
+	static const struct option o[] = {
+		{ "discard-my-data", no_argument, NULL, O_DISCARD_MY_DATA },
+		{ NULL, 0, NULL, 0 },
+	};
 	bool connect = !strcmp(cmd->name, "connect");
+	struct cmd c2 = *cmd;
 	struct optstate s;
 	struct conf conf;
 	const struct conf_resource *r;
 	const struct conf_node *l, *peer = NULL;
 	struct rblk_req req = { 0 };
+	bool discard = false;
 	char ctx[128];
 	int c;
 
-	opt_init(&s, cmd);
-	while ((c = opt_next(&s, argc, argv)) != -1)
+	if (connect)
+		c2.opts = o;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
 		if (c == -2)
 			return s.exit;
+		if (c == O_DISCARD_MY_DATA)
+			discard = true;
+	}
 	if (optind != argc - 1 && optind != argc - 2)
 		return bad_usage(cmd, "%s", "expected a resource name and optionally a peer");
 	c = load_conf(&conf);
@@ -481,13 +501,229 @@ static int cmd_conn(const struct cmd *cmd, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	req.cmd = connect ? RBLK_CMD_CONNECT : RBLK_CMD_DISCONNECT;
-	req.has = REQ_MINOR;
-	req.minor = r->minor;
-	if (peer) {
-		req.has |= REQ_PEER_NODE_ID;
-		req.peer_node_id = peer->node_id;
+	req_connect(r, peer, connect, discard, &req);
+	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
+	conf_free(&conf);
+	return send_req(ctx, &req);
+}
+
+/* ------------------------------------------------ metadata: create, dump */
+
+/* Resource @name, its local node, and that node's disk (EXIT_USAGE if none). */
+static int conf_local_disk(const struct conf *c, const struct cmd *cmd, const char *name,
+			   const struct conf_resource **rp, const struct conf_node **lp)
+{
+	int ret = conf_resource_local(c, name, rp, lp);
+
+	if (ret)
+		return ret;
+	if (!(*lp)->disk[0]) {
+		errmsg("%s: %s: node '%s' has no disk in resource '%s' (diskless: no metadata)",
+		       c->file, cmd->name, (*lp)->name, (*rp)->name);
+		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
+
+static int cmd_create_md(const struct cmd *cmd, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "force", no_argument, NULL, O_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	struct conf conf;
+	const struct conf_resource *r;
+	const struct conf_node *l;
+	struct rblk_req req;
+	struct nl_result res;
+	const char *paths[2];
+	bool force = false;
+	char ctx[128];
+	int c, i, ret;
+
+	c2.opts = o;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		if (c == -2)
+			return s.exit;
+		if (c == O_FORCE)
+			force = true;
+	}
+	if (optind != argc - 1)
+		return bad_usage(cmd, "%s", "expected one resource name");
+	ret = load_conf(&conf);
+	if (ret)
+		return ret;
+	ret = conf_local_disk(&conf, cmd, argv[optind], &r, &l);
+	if (ret)
+		goto out;
+	/* the data disk and the external meta-disk: nothing libblkid knows on them */
+	paths[0] = l->disk;
+	paths[1] = l->meta_disk[0] ? l->meta_disk : NULL;
+	for (i = 0; i < 2 && !force; i++) {
+		char what[128];
+		int k;
+
+		if (!paths[i])
+			continue;
+		k = probe_signature(paths[i], what, sizeof(what));
+		if (k < 0) {
+			errmsg("create-md: cannot probe %s: %s", paths[i], what);
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+		if (k > 0) {
+			errmsg("create-md: %s holds %s; refusing (use --force to overwrite)",
+			       paths[i], what);
+			ret = EXIT_KERNEL;
+			goto out;
+		}
+	}
+	req_md_create(r, l, force, &req);
+	ret = nl_need();
+	if (ret)
+		goto out;
+	ret = rnl_request(g_nl, &req, &res);
+	if (ret == EXIT_KERNEL && res.error == -EEXIST) {
+		errmsg("create-md: %s already has rblk metadata (use --force to overwrite)",
+		       l->meta_disk[0] ? l->meta_disk : l->disk);
+		goto out;
+	}
+	if (ret != EXIT_OK) {
+		snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
+		report_kernel(ctx, NULL, &res, ret);
+		goto out;
+	}
+	out_init(stdout, g_json);
+	out_open_object(NULL);
+	print_string("resource_name", "%s: rblk metadata created", r->name);
+	print_string("backing_path", " on %s", l->disk);
+	print_string("meta_disk", " (meta-disk %s,", l->meta_disk[0] ? l->meta_disk : "internal");
+	print_uint("max_peers", " max-peers %s)\n", req.max_peers);
+	print_bool("force", NULL, force);
+	out_close_object();
+	out_flush();
+out:
+	conf_free(&conf);
+	return ret;
+}
+
+static int cmd_dump_md(const struct cmd *cmd, int argc, char **argv)
+{
+	struct optstate s;
+	struct conf conf;
+	const struct conf_resource *r;
+	const struct conf_node *l;
+	struct rblk_req req;
+	struct kdev *devs = NULL;
+	unsigned int n = 0;
+	struct nl_result res;
+	struct kmd *md = NULL;
+	const char *backing;
+	int64_t minor = -1;
+	char ctx[128];
+	int c, ret;
+
+	opt_init(&s, cmd);
+	while ((c = opt_next(&s, argc, argv)) != -1)
+		if (c == -2)
+			return s.exit;
+	if (optind != argc - 1)
+		return bad_usage(cmd, "%s", "expected one resource name");
+	ret = load_conf(&conf);
+	if (ret)
+		return ret;
+	ret = conf_resource_local(&conf, argv[optind], &r, &l);
+	if (ret)
+		goto out;
+	ret = nl_need();
+	if (ret)
+		goto out;
+	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
+	/*
+	 * An attached device is read through the kernel (its in-memory state,
+	 * with the out-of-sync counts); else the disk itself.
+	 */
+	ret = rnl_status(g_nl, r->minor, &devs, &n, &res);
+	if (ret == EXIT_SYSTEM) {
+		report_kernel(ctx, "status", &res, ret);
+		goto out;
+	}
+	backing = l->disk;
+	if (ret == EXIT_OK && n == 1 && !strcmp(devs[0].name, r->name) &&
+	    devs[0].disk_state != RBLK_DISK_DISKLESS) {
+		minor = r->minor;
+		if (devs[0].backing[0])
+			backing = devs[0].backing;
+	} else {
+		ret = conf_local_disk(&conf, cmd, r->name, &r, &l);
+		if (ret)
+			goto out;
+	}
+	req_md_dump(l, minor, &req);
+	md = malloc(sizeof(*md));
+	if (!md) {
+		errmsg("out of memory");
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	ret = rnl_md_dump(g_nl, &req, md, &res);
+	if (ret == EXIT_KERNEL && res.error == -ENOMSG) {
+		errmsg("dump-md: %s has no valid rblk metadata (run 'rblkadm create-md %s')",
+		       l->meta_disk[0] ? l->meta_disk : backing, r->name);
+		goto out;
+	}
+	if (ret != EXIT_OK) {
+		report_kernel(ctx, NULL, &res, ret);
+		goto out;
+	}
+	out_init(stdout, g_json);
+	show_md(md, r->name, r, minor, backing, l->meta_disk);
+	out_flush();
+out:
+	free(md);
+	free(devs);
+	conf_free(&conf);
+	return ret;
+}
+
+static int cmd_new_uuid(const struct cmd *cmd, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "clear-bitmap", no_argument, NULL, O_CLEAR_BITMAP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd c2 = *cmd;
+	struct optstate s;
+	struct conf conf;
+	const struct conf_resource *r;
+	const struct conf_node *l;
+	struct rblk_req req;
+	bool clear = false;
+	char ctx[128];
+	int c;
+
+	c2.opts = o;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
+		if (c == -2)
+			return s.exit;
+		if (c == O_CLEAR_BITMAP)
+			clear = true;
+	}
+	if (optind != argc - 1)
+		return bad_usage(cmd, "%s", "expected one resource name");
+	c = load_conf(&conf);
+	if (c)
+		return c;
+	c = conf_resource_local(&conf, argv[optind], &r, &l);
+	if (c) {
+		conf_free(&conf);
+		return c;
+	}
+	req_new_current_uuid(r, clear, &req);
 	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
 	conf_free(&conf);
 	return send_req(ctx, &req);
@@ -716,6 +952,8 @@ static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 		print_uint("minor", " minor:%s", r->minor);
 		print_uint("node_id", " node-id:%s", l->node_id);
 		print_string("backing_path", " disk:%s", l->disk[0] ? l->disk : "none");
+		print_string_or_null("meta_disk", " meta-disk:%s", !l->disk[0] ? NULL :
+				     l->meta_disk[0] ? l->meta_disk : "internal");
 		on_io_error = conf_on_io_error(r, l);
 		if (on_io_error < 0)
 			on_io_error = RBLK_ON_IO_ERROR_DETACH;
@@ -774,8 +1012,9 @@ static const struct option ll_opts[] = {
 	{ "node-id", required_argument, NULL, O_NODE_ID },
 	{ "cluster", required_argument, NULL, O_CLUSTER },
 	{ "disk", required_argument, NULL, O_DISK },
-	{ "assume-uptodate", no_argument, NULL, O_ASSUME },
+	{ "meta-disk", required_argument, NULL, O_META_DISK },
 	{ "on-io-error", required_argument, NULL, O_ON_IO_ERROR },
+	{ "discard-my-data", no_argument, NULL, O_DISCARD_MY_DATA },
 	{ "force", no_argument, NULL, O_FORCE },
 	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
 	{ "peer", required_argument, NULL, O_PEER },
@@ -803,12 +1042,13 @@ static unsigned int ll_allowed(unsigned int cmd)
 	case RBLK_CMD_DEVICE_CREATE:
 		return REQ_MINOR | REQ_NAME | REQ_NODE_ID | REQ_CLUSTER;
 	case RBLK_CMD_ATTACH:
-		return REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE | REQ_ON_IO_ERROR;
+		return REQ_MINOR | REQ_PATH | REQ_META_PATH | REQ_ON_IO_ERROR;
 	case RBLK_CMD_PEER_ADD:
 		return REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
 		       REQ_LOCAL_IP | REQ_LOCAL_PORT | LL_OPTIONS;
-	case RBLK_CMD_PEER_REMOVE:
 	case RBLK_CMD_CONNECT:
+		return REQ_MINOR | REQ_PEER_NODE_ID | REQ_DISCARD_MY_DATA;
+	case RBLK_CMD_PEER_REMOVE:
 	case RBLK_CMD_DISCONNECT:
 		return REQ_MINOR | REQ_PEER_NODE_ID;
 	case RBLK_CMD_PRIMARY:
@@ -860,7 +1100,8 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_NODE_ID: bit = REQ_NODE_ID; break;
 		case O_CLUSTER: bit = REQ_CLUSTER; break;
 		case O_DISK: bit = REQ_PATH; break;
-		case O_ASSUME: bit = REQ_ASSUME_UPTODATE; break;
+		case O_META_DISK: bit = REQ_META_PATH; break;
+		case O_DISCARD_MY_DATA: bit = REQ_DISCARD_MY_DATA; break;
 		case O_ON_IO_ERROR: bit = REQ_ON_IO_ERROR; break;
 		case O_FORCE: bit = REQ_FORCE; break;
 		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
@@ -894,9 +1135,12 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		switch (c) {
 		case O_NAME:
 		case O_CLUSTER:
-		case O_DISK: {
-			char *dst = c == O_NAME ? req.name : c == O_CLUSTER ? req.cluster : req.path;
-			size_t max = c == O_DISK ? sizeof(req.path) : sizeof(req.name);
+		case O_DISK:
+		case O_META_DISK: {
+			char *dst = c == O_NAME ? req.name : c == O_CLUSTER ? req.cluster :
+				    c == O_DISK ? req.path : req.meta_path;
+			size_t max = c == O_DISK ? sizeof(req.path) :
+				     c == O_META_DISK ? sizeof(req.meta_path) : sizeof(req.name);
 
 			if (strlen(optarg) >= max)
 				return bad_usage(cmd, "argument too long: '%s'", optarg);
@@ -972,10 +1216,27 @@ static const struct cmd cmds[] = {
 	  "  --force   promote although the local disk is not UpToDate (marks it UpToDate)\n" },
 	{ .name = "secondary", .fn = cmd_role, .args = "RES",
 	  .help = "Demote this node to secondary for RES.\n" },
-	{ .name = "connect", .fn = cmd_conn, .args = "RES [PEER]",
-	  .help = "Start connecting to every peer of RES, or to PEER (node name or node id).\n" },
+	{ .name = "connect", .fn = cmd_conn, .args = "[--discard-my-data] RES [PEER]",
+	  .help = "Start connecting to every peer of RES, or to PEER (node name or node id).\n"
+	  "  --discard-my-data   resolve a split-brain: this node's changes are discarded,\n"
+	  "                      it becomes sync target of the peer\n" },
 	{ .name = "disconnect", .fn = cmd_conn, .args = "RES [PEER]",
 	  .help = "Disconnect from every peer of RES, or from PEER (node name or node id).\n" },
+	{ .name = "create-md", .fn = cmd_create_md, .args = "[--force] RES",
+	  .help = "Write new rblk metadata for this node's disk of RES (at its end, or on the\n"
+	  "node's meta-disk): the disk is Inconsistent until a resync or new-current-uuid.\n"
+	  "Refuses a disk or meta-disk that holds a file system, partition table or other\n"
+	  "signature (libblkid), and one that already has rblk metadata.\n"
+	  "  --force   skip these checks and overwrite\n" },
+	{ .name = "dump-md", .fn = cmd_dump_md, .args = "RES",
+	  .help = "Show the metadata of this node's disk of RES: flags, generation UUIDs,\n"
+	  "layout and one line per bitmap slot.  Read through the kernel while the disk\n"
+	  "is attached (with out-of-sync counts), else from the disk.\n" },
+	{ .name = "new-current-uuid", .fn = cmd_new_uuid, .args = "[--clear-bitmap] RES",
+	  .help = "Start a new data generation for RES on this node.\n"
+	  "  --clear-bitmap   skip the initial full sync: only for disks known to hold\n"
+	  "                   identical data (e.g. new, all zeroes); run once on one node\n"
+	  "                   after create-md on every node, while the nodes are connected\n" },
 	{ .name = "status", .fn = cmd_status, .args = "[-s] [RES]",
 	  .help = "Show the devices the kernel has: a device line, then one line per peer.\n"
 	  "  -s, --statistics   add counter lines\n" },
@@ -992,9 +1253,10 @@ static const struct cmd cmds[] = {
 	{ .name = "delete-device", .fn = cmd_lowlevel, .args = "--minor M",
 	  .help = "RBLK_CMD_DEVICE_DELETE.\n" },
 	{ .name = "attach", .fn = cmd_lowlevel,
-	  .args = "--minor M --disk PATH [--assume-uptodate] [--on-io-error detach|pass-on]",
-	  .help = "RBLK_CMD_ATTACH.  --on-io-error is sent only if given (the kernel's default\n"
-	  "is detach); a number instead of the word is sent as given.\n" },
+	  .args = "--minor M --disk PATH [--meta-disk PATH] [--on-io-error detach|pass-on]",
+	  .help = "RBLK_CMD_ATTACH.  --meta-disk (external metadata) and --on-io-error are sent\n"
+	  "only if given (the kernel's defaults: internal metadata, detach); a number\n"
+	  "instead of the on-io-error word is sent as given.\n" },
 	{ .name = "detach", .fn = cmd_lowlevel, .args = "--minor M",
 	  .help = "RBLK_CMD_DETACH.\n" },
 	{ .name = "add-peer", .fn = cmd_lowlevel,
@@ -1006,7 +1268,8 @@ static const struct cmd cmds[] = {
 	  "--peer-port/--local-port is sent, no port means no port attribute.\n" },
 	{ .name = "remove-peer", .fn = cmd_lowlevel, .args = "--minor M --peer-node-id I",
 	  .help = "RBLK_CMD_PEER_REMOVE.\n" },
-	{ .name = "connect-peer", .fn = cmd_lowlevel, .args = "--minor M [--peer-node-id I]",
+	{ .name = "connect-peer", .fn = cmd_lowlevel,
+	  .args = "--minor M [--peer-node-id I] [--discard-my-data]",
 	  .help = "RBLK_CMD_CONNECT.\n" },
 	{ .name = "disconnect-peer", .fn = cmd_lowlevel, .args = "--minor M [--peer-node-id I]",
 	  .help = "RBLK_CMD_DISCONNECT.\n" },

@@ -88,7 +88,13 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 		return -1;
 	if ((q->has & REQ_PATH) && nla_put_string(msg, RBLK_A_BACKING_PATH, q->path))
 		return -1;
-	if ((q->has & REQ_ASSUME_UPTODATE) && nla_put_flag(msg, RBLK_A_ASSUME_UPTODATE))
+	if ((q->has & REQ_META_PATH) && nla_put_string(msg, RBLK_A_META_PATH, q->meta_path))
+		return -1;
+	if ((q->has & REQ_MAX_PEERS) && nla_put_u32(msg, RBLK_A_MAX_PEERS, q->max_peers))
+		return -1;
+	if ((q->has & REQ_CLEAR_BITMAP) && nla_put_flag(msg, RBLK_A_CLEAR_BITMAP))
+		return -1;
+	if ((q->has & REQ_DISCARD_MY_DATA) && nla_put_flag(msg, RBLK_A_DISCARD_MY_DATA))
 		return -1;
 	if ((q->has & REQ_ON_IO_ERROR) && nla_put_u8(msg, RBLK_A_ON_IO_ERROR, q->on_io_error))
 		return -1;
@@ -139,7 +145,14 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_INFLIGHT), N(RBLK_A_ACKS), N(RBLK_A_RTT_US), N(RBLK_A_RECONNECTS),
 		N(RBLK_A_RECEIVED_WRITES), N(RBLK_A_RECEIVED_BYTES), N(RBLK_A_ERRORS),
 		N(RBLK_A_LAST_ERROR), N(RBLK_A_REQUEST_TIMEOUT_MS), N(RBLK_A_KO_COUNT),
-		N(RBLK_A_ON_IO_ERROR),
+		N(RBLK_A_ON_IO_ERROR), N(RBLK_A_META_PATH), N(RBLK_A_MAX_PEERS),
+		N(RBLK_A_CLEAR_BITMAP), N(RBLK_A_DISCARD_MY_DATA), N(RBLK_A_CURRENT_UUID),
+		N(RBLK_A_BITMAP_UUID), N(RBLK_A_HISTORY_UUIDS), N(RBLK_A_MD_FLAGS),
+		N(RBLK_A_MD_SEQ), N(RBLK_A_MD_VALID_COPIES), N(RBLK_A_MD_OFFSET_SECTORS),
+		N(RBLK_A_MD_SIZE_SECTORS), N(RBLK_A_BM_BLOCK_BYTES), N(RBLK_A_AL_EXTENT_BYTES),
+		N(RBLK_A_REPL_STATE), N(RBLK_A_OUT_OF_SYNC_BYTES), N(RBLK_A_RESYNC_TOTAL_BYTES),
+		N(RBLK_A_RESYNC_DONE_BYTES), N(RBLK_A_RESYNC_RATE_BYTES_PER_S),
+		N(RBLK_A_SPLIT_BRAIN), N(RBLK_A_SYNC_DECISION), N(RBLK_A_MD_WRITES),
 #undef N
 	};
 
@@ -354,6 +367,14 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 		d->logical_block_size_bytes = (uint32_t)get_uint(a);
 		break;
 	case RBLK_A_OPEN_COUNT: d->open_count = (uint32_t)get_uint(a); break;
+	case RBLK_A_CURRENT_UUID:
+		d->current_uuid = get_uint(a);
+		d->has_current_uuid = true;
+		break;
+	case RBLK_A_MD_FLAGS:
+		d->md_flags = (uint32_t)get_uint(a);
+		d->has_md_flags = true;
+		break;
 	case RBLK_A_READS: d->reads = get_uint(a); break;
 	case RBLK_A_WRITES: d->writes = get_uint(a); break;
 	case RBLK_A_READ_BYTES: d->read_bytes = get_uint(a); break;
@@ -424,6 +445,35 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_RECEIVED_BYTES: p->received_bytes = get_uint(a); break;
 		case RBLK_A_ERRORS: p->errors = get_uint(a); break;
 		case RBLK_A_LAST_ERROR: get_str(a, p->last_error, sizeof(p->last_error)); break;
+		case RBLK_A_REPL_STATE:
+			p->repl_state = (uint8_t)get_uint(a);
+			p->has_repl_state = true;
+			break;
+		case RBLK_A_SYNC_DECISION:
+			p->sync_decision = (uint8_t)get_uint(a);
+			p->has_sync_decision = true;
+			break;
+		case RBLK_A_SPLIT_BRAIN: p->split_brain = true; break;
+		case RBLK_A_BITMAP_UUID:
+			p->bitmap_uuid = get_uint(a);
+			p->has_bitmap_uuid = true;
+			break;
+		case RBLK_A_OUT_OF_SYNC_BYTES:
+			p->out_of_sync_bytes = get_uint(a);
+			p->has_out_of_sync = true;
+			break;
+		case RBLK_A_RESYNC_TOTAL_BYTES:
+			p->resync_total_bytes = get_uint(a);
+			p->has_resync_total = true;
+			break;
+		case RBLK_A_RESYNC_DONE_BYTES:
+			p->resync_done_bytes = get_uint(a);
+			p->has_resync_done = true;
+			break;
+		case RBLK_A_RESYNC_RATE_BYTES_PER_S:
+			p->resync_rate_bytes_per_s = get_uint(a);
+			p->has_resync_rate = true;
+			break;
 		default: break;
 		}
 	}
@@ -504,6 +554,143 @@ int rnl_status(struct nlctx *ctx, int64_t minor, struct kdev **devs, unsigned in
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------ metadata */
+
+static void parse_md_slot(const struct nlattr *nest, struct kmd *md)
+{
+	const struct nlattr *a;
+	struct kmd_slot *sl;
+	int rem;
+
+	if (!nla_find(nla_data(nest), nla_len(nest), RBLK_A_PEER_NODE_ID) ||
+	    md->n_slots > RBLK_MAX_NODE_ID)
+		return;
+	sl = &md->slots[md->n_slots++];
+	memset(sl, 0, sizeof(*sl));
+	nla_for_each_nested(a, nest, rem) {
+		switch (nla_type(a)) {
+		case RBLK_A_PEER_NODE_ID: sl->peer_node_id = (uint32_t)get_uint(a); break;
+		case RBLK_A_BITMAP_UUID:
+			sl->bitmap_uuid = get_uint(a);
+			sl->has_bitmap_uuid = true;
+			break;
+		case RBLK_A_OUT_OF_SYNC_BYTES:
+			sl->out_of_sync_bytes = get_uint(a);
+			sl->has_out_of_sync = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/**
+ * rnl_parse_md - decode an RBLK_CMD_MD_DUMP reply
+ * @nlh: the netlink message (generic netlink header, then attributes)
+ * @md: filled; has_* say which attributes were there
+ *
+ * HISTORY_UUIDS is binary, host-order u64s, newest first: as many whole
+ * u64s as it holds, at most RBLK_MD_HISTORY_UUIDS.  One RBLK_A_PEER per
+ * used bitmap slot (those without PEER_NODE_ID are skipped).
+ */
+int rnl_parse_md(struct nlmsghdr *nlh, struct kmd *md)
+{
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct nlattr *a;
+	unsigned int i;
+	int rem;
+
+	memset(md, 0, sizeof(*md));
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		switch (nla_type(a)) {
+		case RBLK_A_NODE_ID:
+			md->node_id = (uint32_t)get_uint(a);
+			md->has_node_id = true;
+			break;
+		case RBLK_A_MD_FLAGS:
+			md->flags = (uint32_t)get_uint(a);
+			md->has_flags = true;
+			break;
+		case RBLK_A_MD_SEQ: md->seq = get_uint(a); md->has_seq = true; break;
+		case RBLK_A_MD_VALID_COPIES:
+			md->valid_copies = (uint32_t)get_uint(a);
+			md->has_valid_copies = true;
+			break;
+		case RBLK_A_SIZE_SECTORS:
+			md->size_sectors = get_uint(a);
+			md->has_size = true;
+			break;
+		case RBLK_A_MD_OFFSET_SECTORS:
+			md->md_offset_sectors = get_uint(a);
+			md->has_offset = true;
+			break;
+		case RBLK_A_MD_SIZE_SECTORS:
+			md->md_size_sectors = get_uint(a);
+			md->has_md_size = true;
+			break;
+		case RBLK_A_CURRENT_UUID:
+			md->current_uuid = get_uint(a);
+			md->has_current_uuid = true;
+			break;
+		case RBLK_A_HISTORY_UUIDS:
+			md->n_history = (unsigned int)nla_len(a) / sizeof(uint64_t);
+			if (md->n_history > RBLK_MD_HISTORY_UUIDS)
+				md->n_history = RBLK_MD_HISTORY_UUIDS;
+			for (i = 0; i < md->n_history; i++)
+				memcpy(&md->history[i], (const char *)nla_data(a) + i * sizeof(uint64_t),
+				       sizeof(uint64_t));
+			break;
+		case RBLK_A_BM_BLOCK_BYTES:
+			md->bm_block_bytes = (uint32_t)get_uint(a);
+			md->has_bm_block = true;
+			break;
+		case RBLK_A_AL_EXTENT_BYTES:
+			md->al_extent_bytes = (uint32_t)get_uint(a);
+			md->has_al_extent = true;
+			break;
+		case RBLK_A_MAX_PEERS:
+			md->max_peers = (uint32_t)get_uint(a);
+			md->has_max_peers = true;
+			break;
+		case RBLK_A_PEER:
+			parse_md_slot(a, md);
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+struct mdarg {
+	struct kmd *md;
+	bool got;
+};
+
+static int md_cb(struct nl_msg *msg, void *arg)
+{
+	struct mdarg *m = arg;
+
+	rnl_parse_md(nlmsg_hdr(msg), m->md);
+	m->got = true;
+	return NL_OK;
+}
+
+int rnl_md_dump(struct nlctx *ctx, const struct rblk_req *req, struct kmd *md,
+		struct nl_result *res)
+{
+	struct mdarg m = { md, false };
+	int ret;
+
+	memset(md, 0, sizeof(*md));
+	ret = transact(ctx, req, 0, md_cb, &m, res);
+	if (ret == EXIT_OK && !m.got) {
+		snprintf(res->msg, sizeof(res->msg), "no reply to dump-md");
+		ret = EXIT_SYSTEM;
+	}
+	return ret;
+}
+
 /* --------------------------------------------------------------- events */
 
 int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev)
@@ -545,6 +732,14 @@ int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev)
 		case RBLK_A_LAST_ERROR:
 			get_str(a, ev->last_error, sizeof(ev->last_error));
 			break;
+		case RBLK_A_REPL_STATE:
+			ev->repl_state = (uint8_t)get_uint(a);
+			ev->has_repl_state = true;
+			break;
+		case RBLK_A_CURRENT_UUID:
+			ev->current_uuid = get_uint(a);
+			ev->has_current_uuid = true;
+			break;
 		case RBLK_A_PEER:
 			/* peer attributes may come nested: flatten them */
 			nla_for_each_nested(b, a, rem2) {
@@ -567,6 +762,10 @@ int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev)
 					break;
 				case RBLK_A_LAST_ERROR:
 					get_str(b, ev->last_error, sizeof(ev->last_error));
+					break;
+				case RBLK_A_REPL_STATE:
+					ev->repl_state = (uint8_t)get_uint(b);
+					ev->has_repl_state = true;
 					break;
 				default:
 					break;

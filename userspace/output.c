@@ -145,6 +145,38 @@ void print_uint(const char *key, const char *fmt, uint64_t value)
 	}
 }
 
+/* Like print_uint(), but NULL is JSON null and is skipped in human mode. */
+void print_uint_or_null(const char *key, const char *fmt, const uint64_t *value)
+{
+	if (value)
+		print_uint(key, fmt, *value);
+	else if (out_json)
+		attach(key, NULL);
+}
+
+/*
+ * A fixed-point value with two decimals, given in hundredths (4523 is
+ * 45.23): a JSON number written exactly so ("45.23"), the same text for
+ * humans (one %s conversion).
+ */
+void print_hundredths(const char *key, const char *fmt, uint64_t hundredths)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 ".%02u", hundredths / 100,
+		 (unsigned int)(hundredths % 100));
+	if (out_json)
+		attach(key, json_object_new_double_s((double)hundredths / 100.0, buf));
+	else if (fmt)
+		fprintf(of(), fmt, buf);
+}
+
+void print_null(const char *key)
+{
+	if (out_json)
+		attach(key, NULL);
+}
+
 void print_int(const char *key, const char *fmt, int64_t value)
 {
 	char buf[24];

@@ -4,6 +4,7 @@
  * read with RBLK_CMD_STATUS) and the topology file to the list of requests
  * that make the kernel match the file for the local node.  No I/O here.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,9 @@ const char *cmd_name(unsigned int cmd)
 		[RBLK_CMD_SECONDARY] = "set-secondary",
 		[RBLK_CMD_STATUS] = "show",
 		[RBLK_CMD_EVENT] = "event",
+		[RBLK_CMD_MD_CREATE] = "create-md",
+		[RBLK_CMD_MD_DUMP] = "dump-md",
+		[RBLK_CMD_NEW_CURRENT_UUID] = "new-current-uuid",
 	};
 
 	if (cmd < sizeof(names) / sizeof(names[0]) && names[cmd])
@@ -186,18 +190,25 @@ int plan_up(const struct conf *c, const struct conf_resource *r,
 			op->req.minor = r->minor;
 		}
 		if (local->disk[0]) {
-			/* sent only if the file gives it: the kernel's default is detach */
+			/*
+			 * The metadata decides the disk state.  META_PATH only for an
+			 * external meta-disk; ON_IO_ERROR only if the file gives it
+			 * (the kernel's default is detach).
+			 */
 			int on_io_error = conf_on_io_error(r, local);
 
-			NEED(op = add_op(p, RBLK_CMD_ATTACH, "%s%s%s%s", local->disk,
-					 r->assume_clean ? " assume-uptodate" : "",
+			NEED(op = add_op(p, RBLK_CMD_ATTACH, "%s%s%s%s%s", local->disk,
+					 local->meta_disk[0] ? " meta-disk " : "", local->meta_disk,
 					 on_io_error >= 0 ? " on-io-error " : "",
 					 on_io_error >= 0 ? on_io_error_name(on_io_error) : ""));
 			op->req.has = REQ_MINOR | REQ_PATH;
 			op->req.minor = r->minor;
 			snprintf(op->req.path, sizeof(op->req.path), "%s", local->disk);
-			if (r->assume_clean)
-				op->req.has |= REQ_ASSUME_UPTODATE;
+			if (local->meta_disk[0]) {
+				op->req.has |= REQ_META_PATH;
+				snprintf(op->req.meta_path, sizeof(op->req.meta_path), "%s",
+					 local->meta_disk);
+			}
 			if (on_io_error >= 0) {
 				op->req.has |= REQ_ON_IO_ERROR;
 				op->req.on_io_error = (uint8_t)on_io_error;
@@ -313,6 +324,62 @@ full:
 	return -1;
 }
 
+/* ------------------------------------------------- single-shot requests */
+
+void req_md_create(const struct conf_resource *r, const struct conf_node *l, bool force,
+		   struct rblk_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmd = RBLK_CMD_MD_CREATE;
+	q->has = REQ_PATH | REQ_NODE_ID | REQ_MAX_PEERS | (force ? REQ_FORCE : 0);
+	snprintf(q->path, sizeof(q->path), "%s", l->disk);
+	q->node_id = l->node_id;
+	q->max_peers = conf_max_peers(r);
+	if (l->meta_disk[0]) {
+		q->has |= REQ_META_PATH;
+		snprintf(q->meta_path, sizeof(q->meta_path), "%s", l->meta_disk);
+	}
+}
+
+void req_md_dump(const struct conf_node *l, int64_t minor, struct rblk_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmd = RBLK_CMD_MD_DUMP;
+	if (minor >= 0) {
+		q->has = REQ_MINOR;
+		q->minor = (uint32_t)minor;
+		return;
+	}
+	q->has = REQ_PATH;
+	snprintf(q->path, sizeof(q->path), "%s", l->disk);
+	if (l->meta_disk[0]) {
+		q->has |= REQ_META_PATH;
+		snprintf(q->meta_path, sizeof(q->meta_path), "%s", l->meta_disk);
+	}
+}
+
+void req_new_current_uuid(const struct conf_resource *r, bool clear_bitmap,
+			  struct rblk_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmd = RBLK_CMD_NEW_CURRENT_UUID;
+	q->has = REQ_MINOR | (clear_bitmap ? REQ_CLEAR_BITMAP : 0);
+	q->minor = r->minor;
+}
+
+void req_connect(const struct conf_resource *r, const struct conf_node *peer, bool connect,
+		 bool discard_my_data, struct rblk_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmd = connect ? RBLK_CMD_CONNECT : RBLK_CMD_DISCONNECT;
+	q->has = REQ_MINOR | (connect && discard_my_data ? REQ_DISCARD_MY_DATA : 0);
+	q->minor = r->minor;
+	if (peer) {
+		q->has |= REQ_PEER_NODE_ID;
+		q->peer_node_id = peer->node_id;
+	}
+}
+
 /* ------------------------------------------------------------ enum names */
 
 #define NAME_OF(tbl, v) ((v) < sizeof(tbl) / sizeof(tbl[0]) && tbl[v] ? tbl[v] : "invalid")
@@ -346,6 +413,7 @@ const char *disk_json(unsigned int v)
 		[RBLK_DISK_UNKNOWN] = "unknown",
 		[RBLK_DISK_UP_TO_DATE] = "up_to_date",
 		[RBLK_DISK_FAILED] = "failed",
+		[RBLK_DISK_CONSISTENT] = "consistent",
 	};
 	return NAME_OF(t, v);
 }
@@ -359,6 +427,7 @@ const char *disk_human(unsigned int v)
 		[RBLK_DISK_UNKNOWN] = "Unknown",
 		[RBLK_DISK_UP_TO_DATE] = "UpToDate",
 		[RBLK_DISK_FAILED] = "Failed",
+		[RBLK_DISK_CONSISTENT] = "Consistent",
 	};
 	return NAME_OF(t, v);
 }
@@ -385,6 +454,88 @@ const char *conn_human(unsigned int v)
 	return NAME_OF(t, v);
 }
 
+const char *repl_json(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_REPL_OFF] = "off",
+		[RBLK_REPL_ESTABLISHED] = "established",
+		[RBLK_REPL_SYNC_SOURCE] = "sync_source",
+		[RBLK_REPL_SYNC_TARGET] = "sync_target",
+		[RBLK_REPL_WAIT_SOURCE] = "wait_source",
+		[RBLK_REPL_BEHIND] = "behind",
+		[RBLK_REPL_AHEAD] = "ahead",
+	};
+	return NAME_OF(t, v);
+}
+
+/* The names DRBD users know from "replication:" of drbdadm status. */
+const char *repl_human(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_REPL_OFF] = "Off",
+		[RBLK_REPL_ESTABLISHED] = "Established",
+		[RBLK_REPL_SYNC_SOURCE] = "SyncSource",
+		[RBLK_REPL_SYNC_TARGET] = "SyncTarget",
+		[RBLK_REPL_WAIT_SOURCE] = "WaitSource",
+		[RBLK_REPL_BEHIND] = "Behind",
+		[RBLK_REPL_AHEAD] = "Ahead",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *sync_decision_json(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_SYNC_NONE] = "none",
+		[RBLK_SYNC_BITMAP_SOURCE] = "bitmap_source",
+		[RBLK_SYNC_BITMAP_TARGET] = "bitmap_target",
+		[RBLK_SYNC_FULL_SOURCE] = "full_source",
+		[RBLK_SYNC_FULL_TARGET] = "full_target",
+		[RBLK_SYNC_NO_SOURCE] = "no_source",
+		[RBLK_SYNC_SPLIT_BRAIN] = "split_brain",
+		[RBLK_SYNC_UNRELATED] = "unrelated",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *sync_decision_human(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_SYNC_NONE] = "none",
+		[RBLK_SYNC_BITMAP_SOURCE] = "bitmap-source",
+		[RBLK_SYNC_BITMAP_TARGET] = "bitmap-target",
+		[RBLK_SYNC_FULL_SOURCE] = "full-source",
+		[RBLK_SYNC_FULL_TARGET] = "full-target",
+		[RBLK_SYNC_NO_SOURCE] = "no-source",
+		[RBLK_SYNC_SPLIT_BRAIN] = "split-brain",
+		[RBLK_SYNC_UNRELATED] = "unrelated",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *md_flag_name(unsigned int bit, bool json)
+{
+	static const char *const human[] = {
+		"consistent", "outdated", "primary", "sync-target", "attached",
+	};
+	static const char *const snake[] = {
+		"consistent", "outdated", "primary", "sync_target", "attached",
+	};
+	_Static_assert(RBLK_MDF_CONSISTENT == 1 << 0 && RBLK_MDF_OUTDATED == 1 << 1 &&
+		       RBLK_MDF_PRIMARY == 1 << 2 && RBLK_MDF_SYNC_TARGET == 1 << 3 &&
+		       RBLK_MDF_ATTACHED == 1 << 4, "RBLK_MDF_* bits as named here");
+
+	if (bit >= sizeof(human) / sizeof(human[0]))
+		return NULL;
+	return json ? snake[bit] : human[bit];
+}
+
+const char *format_uuid(uint64_t uuid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%016" PRIX64, uuid);
+	return buf;
+}
+
 const char *event_json(unsigned int v)
 {
 	static const char *const t[] = {
@@ -398,6 +549,9 @@ const char *event_json(unsigned int v)
 		[RBLK_EVENT_CONN_STATE_CHANGED] = "conn_state_changed",
 		[RBLK_EVENT_PEER_ROLE_CHANGED] = "peer_role_changed",
 		[RBLK_EVENT_PEER_DISK_STATE_CHANGED] = "peer_disk_state_changed",
+		[RBLK_EVENT_REPL_STATE_CHANGED] = "repl_state_changed",
+		[RBLK_EVENT_SPLIT_BRAIN] = "split_brain",
+		[RBLK_EVENT_UUIDS_CHANGED] = "uuids_changed",
 	};
 	return NAME_OF(t, v);
 }

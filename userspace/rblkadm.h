@@ -7,7 +7,8 @@
  *   plan.c    converge plan: kernel state + topology -> list of requests
  *   nl.c      generic netlink transport (libnl-genl-3)
  *   output.c  one print API for human tables and JSON (json-c)
- *   show.c    status / event printing on top of output.c
+ *   show.c    status / event / metadata printing on top of output.c
+ *   probe.c   libblkid signature probe before create-md
  *   main.c    subcommands
  */
 #ifndef RBLKADM_H
@@ -29,7 +30,7 @@ enum {
 	EXIT_CONFLICT = 5,	/* kernel state conflicts with the file; nothing sent */
 };
 
-#define ERRBUF_BYTES	512
+#define ERRBUF_BYTES	1024	/* the assume-clean message alone is 270 bytes */
 #define NODE_NAME_MAX_BYTES 64	/* host name incl. NUL */
 
 /* ---------------------------------------------------------------- config.c */
@@ -79,16 +80,16 @@ struct conf_node {
 	unsigned int n_addr_for;
 	struct conf_addr_for addr_for[RBLK_MAX_NODE_ID + 1];
 	char disk[RBLK_PATH_MAX_BYTES];	/* "" = diskless */
+	char meta_disk[RBLK_PATH_MAX_BYTES];	/* "" = internal, else the external device */
 	bool has_on_io_error;		/* on-io-error given for this node */
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	struct conf_options options;
-	struct conf_loc loc, loc_name, loc_node_id, loc_address, loc_disk;
+	struct conf_loc loc, loc_name, loc_node_id, loc_address, loc_disk, loc_meta_disk;
 };
 
 struct conf_resource {
 	char name[RBLK_NAME_MAX_BYTES];
 	uint32_t minor;
-	bool assume_clean;
 	bool has_on_io_error;		/* on-io-error given for the resource */
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	struct conf_options options;
@@ -128,6 +129,8 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n);
 /* "detach", "pass-on" (the file's and the command line's words) to the enum, or -1. */
 int parse_on_io_error(const char *s);
+/* MAX_PEERS for create-md: the other nodes of @r, at least 1. */
+uint32_t conf_max_peers(const struct conf_resource *r);
 void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
 		   struct conf_addr *out);
 int parse_addr(const char *s, bool need_port, struct conf_addr *a);
@@ -142,6 +145,13 @@ struct kpeer {
 	uint32_t node_id;
 	struct conf_addr peer, local;	/* family 0 when not reported */
 	uint8_t conn_state, peer_role, peer_disk_state;
+	/* metadata and resync: has_* say what the kernel reported */
+	bool has_repl_state, has_sync_decision, has_bitmap_uuid, has_out_of_sync;
+	bool has_resync_total, has_resync_done, has_resync_rate;
+	bool split_brain;		/* RBLK_A_SPLIT_BRAIN flag present */
+	uint8_t repl_state, sync_decision;
+	uint64_t bitmap_uuid, out_of_sync_bytes;
+	uint64_t resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
 	struct conf_options options;	/* set[] only where the kernel reported it */
 	uint64_t writes, write_bytes, flushes, discards, inflight, acks, rtt_us;
 	uint64_t reconnects, received_writes, received_bytes, errors;
@@ -156,6 +166,9 @@ struct kdev {
 	uint8_t role, disk_state;
 	uint64_t size_sectors;
 	uint32_t logical_block_size_bytes, open_count;
+	bool has_current_uuid, has_md_flags;
+	uint64_t current_uuid;
+	uint32_t md_flags;		/* RBLK_MDF_* */
 	uint64_t reads, writes, read_bytes, write_bytes, flushes, discards, inflight, errors;
 	unsigned int n_peers;
 	struct kpeer peers[RBLK_MAX_NODE_ID + 1];
@@ -167,8 +180,47 @@ const char *disk_json(unsigned int v);		/* "up_to_date" */
 const char *disk_human(unsigned int v);		/* "UpToDate" */
 const char *conn_json(unsigned int v);		/* "connected" */
 const char *conn_human(unsigned int v);		/* "Connected" */
+const char *repl_json(unsigned int v);		/* "sync_source" */
+const char *repl_human(unsigned int v);		/* "SyncSource" */
+const char *sync_decision_json(unsigned int v);	/* "bitmap_source" */
+const char *sync_decision_human(unsigned int v);/* "bitmap-source" */
 const char *event_json(unsigned int v);		/* "role_changed" */
 const char *on_io_error_name(unsigned int v);	/* "pass-on", as in the file */
+/* RBLK_MDF_* bit @bit: "sync-target" (human) or "sync_target" (JSON); NULL if unknown. */
+const char *md_flag_name(unsigned int bit, bool json);
+/* A generation UUID as 16 upper-case hex digits ("9F3A0C21B7E4D560"); @buf >= 17 bytes. */
+const char *format_uuid(uint64_t uuid, char *buf, size_t len);
+
+/*
+ * Resync progress toward one peer, from RESYNC_TOTAL/DONE/RATE:
+ * percent done in hundredths (floor, 0..10000), bytes left, and the ETA in
+ * seconds (rounded up; has_eta false when the rate is 0).  Returns false
+ * when the kernel reported no resync (total absent or 0).
+ */
+struct resync_progress {
+	uint32_t percent_hundredths;
+	uint64_t bytes_left, rate_bytes_per_s, eta_s;
+	bool has_eta;
+};
+bool resync_progress(const struct kpeer *p, struct resync_progress *out);
+
+/* What RBLK_CMD_MD_DUMP answers; has_* say what the kernel reported. */
+struct kmd_slot {
+	uint32_t peer_node_id;
+	bool has_bitmap_uuid, has_out_of_sync;
+	uint64_t bitmap_uuid, out_of_sync_bytes;
+};
+
+struct kmd {
+	bool has_node_id, has_flags, has_seq, has_valid_copies, has_size, has_offset;
+	bool has_md_size, has_current_uuid, has_bm_block, has_al_extent, has_max_peers;
+	uint32_t node_id, flags, valid_copies, bm_block_bytes, al_extent_bytes, max_peers;
+	uint64_t seq, size_sectors, md_offset_sectors, md_size_sectors, current_uuid;
+	unsigned int n_history;		/* HISTORY_UUIDS entries, newest first */
+	uint64_t history[RBLK_MD_HISTORY_UUIDS];
+	unsigned int n_slots;
+	struct kmd_slot slots[RBLK_MAX_NODE_ID + 1];
+};
 
 /* ----------------------------------------------------------------- requests */
 
@@ -179,7 +231,7 @@ enum {
 	REQ_CLUSTER = 1 << 2,
 	REQ_NODE_ID = 1 << 3,
 	REQ_PATH = 1 << 4,
-	REQ_ASSUME_UPTODATE = 1 << 5,
+	REQ_META_PATH = 1 << 5,
 	REQ_FORCE = 1 << 6,
 	REQ_PEER_NODE_ID = 1 << 7,
 	REQ_PEER_IP = 1 << 8,
@@ -187,17 +239,21 @@ enum {
 	REQ_LOCAL_IP = 1 << 10,
 	REQ_LOCAL_PORT = 1 << 11,
 	REQ_ON_IO_ERROR = 1 << 12,
+	REQ_MAX_PEERS = 1 << 13,
+	REQ_CLEAR_BITMAP = 1 << 14,
+	REQ_DISCARD_MY_DATA = 1 << 15,
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
 struct rblk_req {
 	uint8_t cmd;			/* enum rblk_cmd */
 	unsigned int has;		/* REQ_* */
-	uint32_t minor, node_id, peer_node_id;
+	uint32_t minor, node_id, peer_node_id, max_peers;
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	char name[256];
 	char cluster[256];
-	char path[1024];
+	char path[1024];		/* BACKING_PATH */
+	char meta_path[1024];		/* META_PATH */
 	struct conf_addr peer, local;	/* ip sent per REQ_*_IP, port per REQ_*_PORT */
 	struct conf_options options;	/* each option sent if set[] */
 };
@@ -224,6 +280,21 @@ int plan_up(const struct conf *c, const struct conf_resource *r,
 int plan_down(const struct conf_resource *r, const struct kdev *devs,
 	      unsigned int n_devs, struct plan *p, char *err, size_t errlen);
 
+/*
+ * The requests of the single-shot commands, from the file (no I/O):
+ * MD_CREATE of @l's disk (BACKING_PATH, NODE_ID, MAX_PEERS, [META_PATH,
+ * FORCE]); MD_DUMP by MINOR (@minor >= 0) or by BACKING_PATH [META_PATH];
+ * NEW_CURRENT_UUID [CLEAR_BITMAP]; CONNECT/DISCONNECT of every peer or
+ * @peer [DISCARD_MY_DATA].
+ */
+void req_md_create(const struct conf_resource *r, const struct conf_node *l, bool force,
+		   struct rblk_req *q);
+void req_md_dump(const struct conf_node *l, int64_t minor, struct rblk_req *q);
+void req_new_current_uuid(const struct conf_resource *r, bool clear_bitmap,
+			  struct rblk_req *q);
+void req_connect(const struct conf_resource *r, const struct conf_node *peer, bool connect,
+		 bool discard_my_data, struct rblk_req *q);
+
 /* -------------------------------------------------------------------- nl.c */
 
 struct nlctx;
@@ -249,6 +320,11 @@ struct nlmsghdr;
 /* Append @req's attributes to @msg (after its genetlink header); 0 or -1. */
 int rnl_build_request(struct nl_msg *msg, const struct rblk_req *req);
 int rnl_parse_device(struct nlmsghdr *nlh, struct kdev *d);
+/* MD_DUMP with @req's MINOR or BACKING_PATH [META_PATH]; EXIT_* as rnl_request(). */
+int rnl_md_dump(struct nlctx *ctx, const struct rblk_req *req, struct kmd *md,
+		struct nl_result *res);
+/* Decode one RBLK_CMD_MD_DUMP reply into @md; 0 (attributes it lacks stay unset). */
+int rnl_parse_md(struct nlmsghdr *nlh, struct kmd *md);
 struct nlmsgerr;
 void rnl_extack_msg(const struct nlmsgerr *e, char *buf, size_t len);
 const char *rnl_attr_name(unsigned int type);
@@ -257,9 +333,10 @@ const char *rnl_attr_name(unsigned int type);
 struct kevent {
 	unsigned int event;
 	bool has_minor, has_peer, has_value_role, has_value_disk, has_value_conn;
-	bool has_peer_role, has_peer_disk, has_name;
+	bool has_peer_role, has_peer_disk, has_name, has_repl_state, has_current_uuid;
 	uint32_t minor, peer_node_id;
-	uint8_t role, disk_state, conn_state, peer_role, peer_disk_state;
+	uint8_t role, disk_state, conn_state, peer_role, peer_disk_state, repl_state;
+	uint64_t current_uuid;
 	char name[RBLK_NAME_MAX_BYTES];
 	char last_error[256];
 };
@@ -287,6 +364,11 @@ void out_open_array(const char *key);
 void out_close_array(void);
 void print_string(const char *key, const char *fmt, const char *value);
 void print_string_or_null(const char *key, const char *fmt, const char *value);
+/* @value NULL: JSON null, nothing in human mode. */
+void print_uint_or_null(const char *key, const char *fmt, const uint64_t *value);
+/* A fixed-point number @hundredths / 100 with two decimals ("45.23"). */
+void print_hundredths(const char *key, const char *fmt, uint64_t hundredths);
+void print_null(const char *key);	/* JSON null; nothing in human mode */
 void print_enum(const char *key, const char *fmt, const char *json_value,
 		const char *human_value);
 void print_uint(const char *key, const char *fmt, uint64_t value);
@@ -300,5 +382,22 @@ void out_flush(void);			/* JSON: print finished top-level value + "\n" */
 
 void show_device(const struct kdev *d, const struct conf *c, bool stats);
 void show_event(const struct kevent *ev, const struct conf *c, bool timestamps);
+/*
+ * Print an MD_DUMP reply.  @r (may be NULL) names the peers; @backing and
+ * @meta (NULL: internal) say where it was read, @minor (< 0: by path) from
+ * which device.
+ */
+void show_md(const struct kmd *md, const char *res_name, const struct conf_resource *r,
+	     int64_t minor, const char *backing, const char *meta);
+
+/* --------------------------------------------------------------- probe.c */
+
+/*
+ * Look for a signature libblkid knows (file system, partition table, RAID,
+ * swap, crypto ...) on @path.  Returns 1 and a description in @what ("an
+ * ext4 filesystem", "a dos partition table"), 0 when there is none, -1 on
+ * error (message in @what).
+ */
+int probe_signature(const char *path, char *what, size_t len);
 
 #endif /* RBLKADM_H */

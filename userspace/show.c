@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * show.c - device status and events, printed through output.c.
+ * show.c - device status, events and metadata dumps, printed through
+ * output.c.
  *
  * JSON keys are the uapi attribute names in lowercase (RBLK_A_OPEN_COUNT ->
  * "open_count"); enum values are the enum names in lowercase
- * (RBLK_DISK_UP_TO_DATE -> "up_to_date").  Numbers are raw integers.
+ * (RBLK_DISK_UP_TO_DATE -> "up_to_date").  Numbers are raw integers;
+ * generation UUIDs are strings of 16 upper-case hex digits.  Attributes a
+ * kernel may leave out are null in JSON (the keys stay the same) and not
+ * shown to humans.
  */
+#include <inttypes.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -24,6 +29,108 @@ static const char *peer_name(const struct conf *c, const struct kdev *d, uint32_
 		return NULL;
 	n = conf_find_node_id(r, id);
 	return n ? n->name : NULL;
+}
+
+/* RBLK_MDF_* as names: "consistent,attached" / ["consistent","attached"]. */
+static void print_md_flags(const char *key, const char *fmt, uint32_t flags)
+{
+	char human[160], name[16];
+	size_t off = 0;
+	unsigned int bit;
+
+	human[0] = 0;
+	out_open_array(key);
+	for (bit = 0; bit < 32; bit++) {
+		const char *n;
+
+		if (!(flags & (1u << bit)))
+			continue;
+		n = md_flag_name(bit, out_is_json());
+		if (!n) {
+			snprintf(name, sizeof(name), "bit%u", bit);
+			n = name;
+		}
+		print_string(NULL, NULL, n);
+		if (off < sizeof(human))
+			off += (size_t)snprintf(human + off, sizeof(human) - off, "%s%s",
+						off ? "," : "", n);
+	}
+	out_close_array();
+	if (fmt)
+		print_human(fmt, flags ? human : "none");
+}
+
+static void print_uuid(const char *key, const char *fmt, uint64_t uuid)
+{
+	char u[24];
+
+	print_string(key, fmt, format_uuid(uuid, u, sizeof(u)));
+}
+
+/* (a * b) / c, rounded down, without overflow for a <= c. */
+static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
+{
+#ifdef __SIZEOF_INT128__
+	return (uint64_t)((unsigned __int128)a * b / c);
+#else
+	return (uint64_t)((long double)a * b / c);
+#endif
+}
+
+bool resync_progress(const struct kpeer *p, struct resync_progress *out)
+{
+	uint64_t total = p->has_resync_total ? p->resync_total_bytes : 0;
+	uint64_t done = p->has_resync_done ? p->resync_done_bytes : 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!total)
+		return false;
+	if (done > total)
+		done = total;
+	out->percent_hundredths = (uint32_t)mul_div(done, 10000, total);
+	out->bytes_left = total - done;
+	out->rate_bytes_per_s = p->has_resync_rate ? p->resync_rate_bytes_per_s : 0;
+	out->has_eta = out->rate_bytes_per_s > 0;
+	if (out->has_eta)
+		out->eta_s = out->bytes_left / out->rate_bytes_per_s +
+			     (out->bytes_left % out->rate_bytes_per_s != 0);
+	return true;
+}
+
+/*
+ * The replication part of a peer line, as "drbdadm status" shows it:
+ * replication:SyncSource ... done:45.23% and what it is computed from.
+ */
+static void show_peer_repl(const struct kpeer *p)
+{
+	struct resync_progress rp;
+	bool resync = resync_progress(p, &rp);
+
+	if (p->has_out_of_sync)
+		print_uint("out_of_sync_bytes", " out-of-sync-bytes:%s", p->out_of_sync_bytes);
+	else
+		print_null("out_of_sync_bytes");
+	if (p->has_sync_decision)
+		print_enum("sync_decision", " sync-decision:%s",
+			   sync_decision_json(p->sync_decision),
+			   sync_decision_human(p->sync_decision));
+	else
+		print_null("sync_decision");
+	print_bool("split_brain", p->split_brain ? " split-brain:%s" : NULL, p->split_brain);
+	print_uint_or_null("resync_total_bytes", NULL,
+			   p->has_resync_total ? &p->resync_total_bytes : NULL);
+	print_uint_or_null("resync_done_bytes", NULL,
+			   p->has_resync_done ? &p->resync_done_bytes : NULL);
+	if (resync) {
+		print_hundredths("resync_percent_done", " done:%s%%", rp.percent_hundredths);
+		print_uint("resync_bytes_left", " left-bytes:%s", rp.bytes_left);
+	} else {
+		print_null("resync_percent_done");
+		print_null("resync_bytes_left");
+	}
+	print_uint_or_null("resync_rate_bytes_per_s", resync ? " rate-bytes-per-s:%s" : NULL,
+			   p->has_resync_rate ? &p->resync_rate_bytes_per_s : NULL);
+	print_uint_or_null("resync_eta_s", " eta-s:%s", resync && rp.has_eta ? &rp.eta_s : NULL);
 }
 
 /**
@@ -49,6 +156,14 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 	print_uint("size_sectors", " size:%ss", d->size_sectors);
 	print_uint("logical_block_size_bytes", NULL, d->logical_block_size_bytes);
 	print_uint("open_count", " open:%s", d->open_count);
+	if (d->has_current_uuid)
+		print_uuid("current_uuid", " current-uuid:%s", d->current_uuid);
+	else
+		print_null("current_uuid");
+	if (d->has_md_flags)
+		print_md_flags("md_flags", " md-flags:%s", d->md_flags);
+	else
+		print_null("md_flags");
 	print_nl();
 	if (all) {
 		out_open_object("stats");
@@ -79,6 +194,11 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 			   role_human(p->peer_role));
 		print_enum("peer_disk_state", " disk:%s", disk_json(p->peer_disk_state),
 			   disk_human(p->peer_disk_state));
+		if (p->has_repl_state)
+			print_enum("replication_state", " replication:%s",
+				   repl_json(p->repl_state), repl_human(p->repl_state));
+		else
+			print_null("replication_state");
 		if (p->peer.family) {
 			char a[80];
 
@@ -93,6 +213,7 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 		print_uint("local_port", NULL, p->local.port);
 		print_uint("inflight", " inflight:%s", p->inflight);
 		print_uint("rtt_us", " rtt-us:%s", p->rtt_us);
+		show_peer_repl(p);
 		print_string("last_error",
 			     p->last_error[0] && p->conn_state != RBLK_CONN_CONNECTED ?
 			     " last-error:\"%s\"" : NULL, p->last_error);
@@ -108,6 +229,10 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 			print_uint("received_writes", " received-writes:%s", p->received_writes);
 			print_uint("received_bytes", " received-bytes:%s", p->received_bytes);
 			print_uint("errors", " errors:%s", p->errors);
+			if (p->has_bitmap_uuid)
+				print_uuid("bitmap_uuid", " bitmap-uuid:%s", p->bitmap_uuid);
+			else
+				print_null("bitmap_uuid");
 			print_nl();
 		}
 		out_close_object();
@@ -158,8 +283,117 @@ void show_event(const struct kevent *ev, const struct conf *c, bool timestamps)
 	if (ev->has_peer_disk)
 		print_enum("peer_disk_state", " peer-disk:%s", disk_json(ev->peer_disk_state),
 			   disk_human(ev->peer_disk_state));
+	if (ev->has_repl_state)
+		print_enum("replication_state", " replication:%s", repl_json(ev->repl_state),
+			   repl_human(ev->repl_state));
+	if (ev->has_current_uuid)
+		print_uuid("current_uuid", " current-uuid:%s", ev->current_uuid);
 	if (ev->last_error[0])
 		print_string("last_error", " last-error:\"%s\"", ev->last_error);
 	print_nl();
+	out_close_object();
+}
+
+/**
+ * show_md - print a metadata dump (RBLK_CMD_MD_DUMP reply)
+ * @md: the decoded reply
+ * @res_name: the resource
+ * @r: the resource of the topology file, for peer names; may be NULL
+ * @minor: the device it was read through, < 0 when read from the disk
+ * @backing: the data disk
+ * @meta: the external metadata device, NULL or "" for internal metadata
+ *
+ * Human: a header line, then key:value lines and one line per bitmap slot.
+ * JSON: one object with the keys documented in rblkadm(8).
+ */
+void show_md(const struct kmd *md, const char *res_name, const struct conf_resource *r,
+	     int64_t minor, const char *backing, const char *meta)
+{
+	uint64_t minor_u = minor >= 0 ? (uint64_t)minor : 0;
+	char u[24];
+	unsigned int i;
+
+	out_open_object(NULL);
+	print_string("resource_name", "%s", res_name);
+	print_uint_or_null("minor", " minor:%s", minor >= 0 ? &minor_u : NULL);
+	print_string("backing_path", " backing:%s", backing);
+	print_string("meta_disk", " meta-disk:%s", meta && meta[0] ? meta : "internal");
+	print_nl();
+
+	print_human(" ");
+	if (md->has_node_id)
+		print_uint("node_id", " node-id:%s", md->node_id);
+	else
+		print_null("node_id");
+	if (md->has_flags)
+		print_md_flags("md_flags", " flags:%s", md->flags);
+	else
+		print_null("md_flags");
+	print_uint_or_null("md_seq", " seq:%s", md->has_seq ? &md->seq : NULL);
+	if (md->has_valid_copies) {
+		const char *vc = (md->valid_copies & 3) == 3 ? "0,1" :
+				 md->valid_copies & 1 ? "0" : md->valid_copies & 2 ? "1" : "none";
+
+		out_open_array("md_valid_copies");
+		for (i = 0; i < 2; i++)
+			if (md->valid_copies & (1u << i))
+				print_uint(NULL, NULL, i);
+		out_close_array();
+		print_human(" valid-copies:%s", vc);
+	} else {
+		print_null("md_valid_copies");
+	}
+	print_nl();
+
+	print_human(" ");
+	print_uint_or_null("size_sectors", " size:%ss", md->has_size ? &md->size_sectors : NULL);
+	print_uint_or_null("md_offset_sectors", " md-offset:%ss",
+			   md->has_offset ? &md->md_offset_sectors : NULL);
+	print_uint_or_null("md_size_sectors", " md-size:%ss",
+			   md->has_md_size ? &md->md_size_sectors : NULL);
+	{
+		uint64_t bm = md->bm_block_bytes, al = md->al_extent_bytes, mp = md->max_peers;
+
+		print_uint_or_null("bm_block_bytes", " bm-block-bytes:%s",
+				   md->has_bm_block ? &bm : NULL);
+		print_uint_or_null("al_extent_bytes", " al-extent-bytes:%s",
+				   md->has_al_extent ? &al : NULL);
+		print_uint_or_null("max_peers", " max-peers:%s", md->has_max_peers ? &mp : NULL);
+	}
+	print_nl();
+
+	print_human(" ");
+	if (md->has_current_uuid)
+		print_uuid("current_uuid", " current-uuid:%s", md->current_uuid);
+	else
+		print_null("current_uuid");
+	out_open_array("history_uuids");
+	if (md->n_history)
+		print_human(" history-uuids:");
+	for (i = 0; i < md->n_history; i++) {
+		format_uuid(md->history[i], u, sizeof(u));
+		print_string(NULL, i ? ",%s" : "%s", u);
+	}
+	out_close_array();
+	print_nl();
+
+	out_open_array("bitmap_slots");
+	for (i = 0; i < md->n_slots; i++) {
+		const struct kmd_slot *sl = &md->slots[i];
+		const struct conf_node *n = r ? conf_find_node_id(r, sl->peer_node_id) : NULL;
+
+		out_open_object(NULL);
+		print_uint("peer_node_id", "  slot peer-node-id:%s", sl->peer_node_id);
+		print_string_or_null("peer_name", " name:%s", n ? n->name : NULL);
+		if (sl->has_bitmap_uuid)
+			print_uuid("bitmap_uuid", " bitmap-uuid:%s", sl->bitmap_uuid);
+		else
+			print_null("bitmap_uuid");
+		print_uint_or_null("out_of_sync_bytes", " out-of-sync-bytes:%s",
+				   sl->has_out_of_sync ? &sl->out_of_sync_bytes : NULL);
+		print_nl();
+		out_close_object();
+	}
+	out_close_array();
 	out_close_object();
 }

@@ -1,14 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # cli.sh RBLKADM - command-line checks that need no kernel module: exit codes,
-# usage errors, topology-file errors on stderr, "check" output.
-# Prints one "ok"/"not ok" line per check (TAP); exits 1 if any failed.
+# usage errors, topology-file errors on stderr, "check" output, the libblkid
+# probe of create-md.
+# Prints one "ok"/"not ok" line per check (TAP, the plan last); exits 1 if
+# any failed.
 set -u
 R=${1:-./rblkadm}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+PATH=$PATH:/usr/sbin:/sbin
 n=0
 fail=0
+
+# skip WHY: a check that cannot run here
+skip() {
+	n=$((n + 1))
+	echo "ok $n # skip $1"
+}
 
 # expect DESC RC STDOUT_FILE_OR_- STDERR_FILE_OR_- -- CMD...
 expect() {
@@ -55,7 +64,6 @@ cluster: hospital-a
 resources:
   - name: vm-disk-1
     minor: 0
-    assume-clean: true
     nodes:
       - name: node-a
         node-id: 0
@@ -65,7 +73,11 @@ resources:
         node-id: 1
         address: 10.0.0.2:7789
         disk: /dev/vdb
+        meta-disk: /dev/vdm
         on-io-error: pass-on
+      - name: node-c
+        node-id: 2
+        address: 10.0.0.3:7789
 EOC
 cat >"$T/bad.conf" <<'EOC'
 resources:
@@ -77,18 +89,18 @@ resources:
         address: 10.0.0.1:7789
 EOC
 
-echo "1..24"
 expect "--help" 0 - - -- "$R" --help
 expect "unknown command" 2 - - -- "$R" frobnicate
 expect "up without resource" 2 - - -- "$R" -c "$T/rblk.conf" up
 expect "up --help" 0 - - -- "$R" up --help
 
 printf '%s\n' "rblk.conf: ok, 1 resource(s); this node: node-b" \
-	"vm-disk-1 minor:0 node-id:1 disk:/dev/vdb on-io-error:pass-on" \
-	"  node-a node-id:0 peer:10.0.0.1:7790 local:10.0.0.2:7789 (this node listens)" >"$T/check.out"
+	"vm-disk-1 minor:0 node-id:1 disk:/dev/vdb meta-disk:/dev/vdm on-io-error:pass-on" \
+	"  node-a node-id:0 peer:10.0.0.1:7790 local:10.0.0.2:7789 (this node listens)" \
+	"  node-c node-id:2 peer:10.0.0.3:7790 local:10.0.0.2:7791 (this node dials)" >"$T/check.out"
 expect "check (human)" 0 "$T/check.out" - -- sh -c "cd '$T' && '$(realpath "$R")' -c rblk.conf --node node-b check"
 
-printf '%s\n' '{"file":"rblk.conf","cluster_name":"hospital-a","resources":1,"node":"node-a","local_resources":[{"resource_name":"vm-disk-1","minor":0,"node_id":0,"backing_path":"/dev/vda","on_io_error":"detach","peers":[{"peer_name":"node-b","peer_node_id":1,"peer_ip":"10.0.0.2","peer_port":7789,"local_ip":"10.0.0.1","local_port":7790,"listens":false,"ping_interval_ms":2000,"ping_timeout_ms":5000,"connect_timeout_ms":5000,"reconnect_min_ms":100,"reconnect_max_ms":10000,"request_timeout_ms":6000,"ko_count":7}]}]}' >"$T/check.json"
+printf '%s\n' '{"file":"rblk.conf","cluster_name":"hospital-a","resources":1,"node":"node-a","local_resources":[{"resource_name":"vm-disk-1","minor":0,"node_id":0,"backing_path":"/dev/vda","meta_disk":"internal","on_io_error":"detach","peers":[{"peer_name":"node-b","peer_node_id":1,"peer_ip":"10.0.0.2","peer_port":7789,"local_ip":"10.0.0.1","local_port":7790,"listens":false,"ping_interval_ms":2000,"ping_timeout_ms":5000,"connect_timeout_ms":5000,"reconnect_min_ms":100,"reconnect_max_ms":10000,"request_timeout_ms":6000,"ko_count":7},{"peer_name":"node-c","peer_node_id":2,"peer_ip":"10.0.0.3","peer_port":7789,"local_ip":"10.0.0.1","local_port":7791,"listens":false,"ping_interval_ms":2000,"ping_timeout_ms":5000,"connect_timeout_ms":5000,"reconnect_min_ms":100,"reconnect_max_ms":10000,"request_timeout_ms":6000,"ko_count":7}]}]}' >"$T/check.json"
 expect "check (json)" 0 "$T/check.json" - -- sh -c "cd '$T' && '$(realpath "$R")' -j -c rblk.conf --node node-a check"
 
 echo "rblkadm: $T/bad.conf:6:18: resources[0].nodes[0].node-id: expected an integer 0..31, got 'x'" >"$T/bad.err"
@@ -133,14 +145,114 @@ man5=$(dirname "$0")/../rblk.conf.5
 sed -n '/^\.SH EXAMPLE/,/^\.RE/p' "$man5" | sed '/^\./d' >"$T/example.conf"
 expect "rblk.conf(5) example is valid" 0 - - -- "$R" -c "$T/example.conf" --node node-c check
 
+# ---- metadata: assume-clean is gone, meta-disk, create-md, dump-md,
+# new-current-uuid, connect --discard-my-data
+
+sed 's/^    minor: 0$/    minor: 0\n    assume-clean: true/' "$T/rblk.conf" >"$T/assume.conf"
+printf '%s\n' "rblkadm: $T/assume.conf:5:5: resources[0].assume-clean: assume-clean is no longer supported: the metadata decides the disk state; run 'rblkadm create-md RES' on every node, then, only for disks known to hold identical data (e.g. new, all zeroes), 'rblkadm new-current-uuid --clear-bitmap RES' once on one node while the nodes are connected" >"$T/assume.err"
+expect "assume-clean is an error, with what replaces it" 2 - "$T/assume.err" -- \
+	"$R" -c "$T/assume.conf" --node node-a check
+expect "assume-clean: up sends nothing" 2 - "$T/assume.err" -- \
+	"$R" -c "$T/assume.conf" --node node-a up all
+
+sed 's|meta-disk: /dev/vdm|meta-disk: extern|' "$T/rblk.conf" >"$T/badmeta.conf"
+echo "rblkadm: $T/badmeta.conf:14:20: resources[0].nodes[1].meta-disk: expected internal or an absolute device path shorter than 256 bytes, got 'extern'" >"$T/badmeta.err"
+expect "meta-disk: bad value" 2 - "$T/badmeta.err" -- "$R" -c "$T/badmeta.conf" --node node-a check
+
+expect_usage "create-md without resource" \
+	"rblkadm: create-md: expected one resource name" -c "$T/rblk.conf" create-md
+expect_usage "create-md with two resources" \
+	"rblkadm: create-md: expected one resource name" -c "$T/rblk.conf" create-md a b
+expect "create-md --clear-bitmap is not an option" 2 - - -- \
+	"$R" -c "$T/rblk.conf" --node node-a create-md --clear-bitmap vm-disk-1
+expect_usage "dump-md without resource" \
+	"rblkadm: dump-md: expected one resource name" -c "$T/rblk.conf" dump-md
+expect "dump-md --force is not an option" 2 - - -- \
+	"$R" -c "$T/rblk.conf" --node node-a dump-md --force vm-disk-1
+expect_usage "new-current-uuid without resource" \
+	"rblkadm: new-current-uuid: expected one resource name" -c "$T/rblk.conf" new-current-uuid
+expect_usage "new-current-uuid with two resources" \
+	"rblkadm: new-current-uuid: expected one resource name" \
+	-c "$T/rblk.conf" new-current-uuid --clear-bitmap a b
+expect "disconnect --discard-my-data is not an option" 2 - - -- \
+	"$R" -c "$T/rblk.conf" --node node-a disconnect --discard-my-data vm-disk-1
+expect "attach --assume-uptodate is gone" 2 - - -- \
+	"$R" attach --minor 0 --disk /dev/vda --assume-uptodate
+expect_usage "--meta-disk only for attach" \
+	"rblkadm: detach: option --meta-disk does not apply" detach --minor 0 --meta-disk /dev/vdm
+expect_usage "--discard-my-data only for connect-peer" \
+	"rblkadm: disconnect-peer: option --discard-my-data does not apply" \
+	disconnect-peer --minor 0 --discard-my-data
+for c in "create-md:--force" "new-current-uuid:--clear-bitmap" "connect:--discard-my-data" \
+	 "attach:--meta-disk PATH" "connect-peer:--discard-my-data"; do
+	expect "${c%%:*} --help names ${c#*:}" 0 - - -- \
+		sh -c "'$(realpath "$R")' ${c%%:*} --help | grep -q -- '\[${c#*:}\]'"
+done
+expect "help lists the metadata commands" 0 - - -- \
+	sh -c "'$(realpath "$R")' help | grep -c '^  \(create-md\|dump-md\|new-current-uuid\) ' | grep -qx 3"
+
+echo "rblkadm: $T/rblk.conf: create-md: node 'node-c' has no disk in resource 'vm-disk-1' (diskless: no metadata)" >"$T/diskless.err"
+expect "create-md on a diskless node" 2 - "$T/diskless.err" -- \
+	"$R" -c "$T/rblk.conf" --node node-c create-md vm-disk-1
+
+# create-md probes the disk and the meta-disk with libblkid before it sends
+cat >"$T/md.conf" <<EOC
+resources:
+  - name: r0
+    minor: 0
+    nodes:
+      - {name: node-a, node-id: 0, address: 10.0.0.1:7789, disk: $T/disk-a}
+      - {name: node-b, node-id: 1, address: 10.0.0.2:7789, disk: $T/disk-b, meta-disk: $T/meta-b}
+      - {name: node-c, node-id: 2, address: 10.0.0.3:7789, disk: $T/missing}
+EOC
+truncate -s 8M "$T/disk-a" "$T/disk-b" "$T/meta-b"
+echo "rblkadm: create-md: cannot probe $T/missing: No such file or directory" >"$T/missing.err"
+expect "create-md: disk missing" 4 - "$T/missing.err" -- "$R" -c "$T/md.conf" --node node-c create-md r0
+if command -v mkfs.ext4 >/dev/null 2>&1 && mkfs.ext4 -q -F "$T/disk-a" >/dev/null 2>&1; then
+	echo "rblkadm: create-md: $T/disk-a holds an ext4 filesystem; refusing (use --force to overwrite)" >"$T/ext4.err"
+	expect "create-md refuses a disk with a file system" 1 - "$T/ext4.err" -- \
+		"$R" -c "$T/md.conf" --node node-a create-md r0
+else
+	skip "mkfs.ext4 not available"
+fi
+if command -v mkswap >/dev/null 2>&1 && mkswap "$T/meta-b" >/dev/null 2>&1; then
+	echo "rblkadm: create-md: $T/meta-b holds a swap signature; refusing (use --force to overwrite)" >"$T/swap.err"
+	expect "create-md refuses a meta-disk with a signature" 1 - "$T/swap.err" -- \
+		"$R" -c "$T/md.conf" --node node-b create-md r0
+else
+	skip "mkswap not available"
+fi
+
 if [ -d /sys/module/rblk ]; then
-	echo "ok 23 # skip rblk module is loaded"
-	echo "ok 24 # skip rblk module is loaded"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		skip "rblk module is loaded"
+	done
 else
 	echo "rblkadm: rblk kernel module not loaded (modprobe rblk)" >"$T/nomod.err"
 	expect "module not loaded" 3 - "$T/nomod.err" -- "$R" create-device --minor 0
 	# both words and a number pass the command line; the kernel is next
 	expect "attach --on-io-error accepted" 3 - "$T/nomod.err" -- \
 		"$R" attach --minor 0 --disk /dev/vda --on-io-error pass-on --on-io-error 7
+	expect "attach --meta-disk accepted" 3 - "$T/nomod.err" -- \
+		"$R" attach --minor 0 --disk /dev/vda --meta-disk /dev/vdm
+	expect "connect-peer --discard-my-data accepted" 3 - "$T/nomod.err" -- \
+		"$R" connect-peer --minor 0 --discard-my-data
+	expect "connect --discard-my-data accepted" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a connect --discard-my-data vm-disk-1 node-b
+	expect "new-current-uuid --clear-bitmap accepted" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a new-current-uuid --clear-bitmap vm-disk-1
+	expect "dump-md RES -j: options after the operand" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a dump-md vm-disk-1 -j
+	expect "connect RES PEER --discard-my-data" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-b connect vm-disk-1 node-a --discard-my-data
+	# nothing on the disks: the probe passes, the kernel is next
+	truncate -s 0 "$T/meta-b"
+	truncate -s 8M "$T/meta-b"
+	expect "create-md: blank disk and meta-disk pass the probe" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/md.conf" --node node-b create-md r0
+	# --force: no probe (disk-a's ext4 signature does not matter)
+	expect "create-md --force skips the probe" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/md.conf" --node node-a create-md --force r0
 fi
+echo "1..$n"
 exit $fail

@@ -10,6 +10,12 @@
 
 #include "testutil.h"
 
+#define ASSUME_CLEAN_GONE \
+	"assume-clean is no longer supported: the metadata decides the disk state; " \
+	"run 'rblkadm create-md RES' on every node, then, only for disks known to hold " \
+	"identical data (e.g. new, all zeroes), 'rblkadm new-current-uuid --clear-bitmap RES' " \
+	"once on one node while the nodes are connected"
+
 /* The example of rblk.conf(5). */
 static const char example[] =
 	"cluster: hospital-a          # optional cluster name, sent in the handshake\n"
@@ -24,7 +30,7 @@ static const char example[] =
 	"resources:\n"
 	"  - name: vm-disk-1\n"
 	"    minor: 0\n"
-	"    assume-clean: true\n"
+	"    on-io-error: detach\n"
 	"    nodes:\n"
 	"      - name: node-a\n"
 	"        node-id: 0\n"
@@ -56,7 +62,8 @@ static void test_example(void **state)
 	assert_non_null(r);
 	assert_null(conf_find_resource(&c, "vm-disk-2"));
 	assert_int_equal(r->minor, 0);
-	assert_true(r->assume_clean);
+	assert_true(r->has_on_io_error);
+	assert_int_equal(r->on_io_error, RBLK_ON_IO_ERROR_DETACH);
 	assert_int_equal(r->n_nodes, 2);
 	assert_int_equal(r->loc.line, 11);
 	assert_int_equal(r->loc.col, 5);
@@ -74,6 +81,9 @@ static void test_example(void **state)
 	assert_string_equal(buf, "10.0.0.2:7789");
 	assert_string_equal(a->disk, "/dev/vda");
 	assert_string_equal(b->disk, "/dev/vdb");
+	assert_string_equal(a->meta_disk, "");		/* default: internal */
+	assert_string_equal(b->meta_disk, "");
+	assert_int_equal(conf_max_peers(r), 1);
 	assert_int_equal(b->loc_node_id.line, 20);
 	assert_int_equal(b->loc_node_id.col, 18);
 
@@ -111,7 +121,8 @@ static void test_minimal_defaults(void **state)
 		 "        address: 192.168.1.1:1\n", &c);
 	assert_string_equal(c.cluster, "");
 	assert_int_equal(c.res[0].minor, 1023);
-	assert_false(c.res[0].assume_clean);
+	assert_string_equal(c.res[0].nodes[0].meta_disk, "");
+	assert_int_equal(conf_max_peers(&c.res[0]), 1);	/* alone: still one slot */
 	assert_false(c.res[0].has_on_io_error);
 	assert_false(c.res[0].nodes[0].has_on_io_error);
 	assert_int_equal(conf_on_io_error(&c.res[0], &c.res[0].nodes[0]), -1);
@@ -384,6 +395,49 @@ static void test_parse_addr(void **state)
 	assert_int_equal(parse_addr("", false, &a), -1);
 }
 
+/* meta-disk: internal (also the default) or an external device. */
+static void test_meta_disk(void **state)
+{
+	static const char yaml[] =
+		"resources:\n"
+		"  - name: r0\n"
+		"    minor: 0\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda, meta-disk: internal}\n"
+		"      - name: b\n"
+		"        node-id: 1\n"
+		"        address: 10.0.0.2:7789\n"
+		"        disk: /dev/vdb\n"
+		"        meta-disk: /dev/disk/by-id/nvme-meta-part1\n"
+		"      - {name: c, node-id: 2, address: 10.0.0.3:7789, disk: /dev/vdc}\n"
+		"      - {name: d, node-id: 3, address: 10.0.0.4:7789}\n"
+		"  - name: r1\n"
+		"    minor: 1\n"
+		"    nodes:\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2:7800, disk: /dev/vdd, meta-disk: /dev/vde}\n"
+		"      - {name: c, node-id: 2, address: 10.0.0.3:7800, disk: /dev/vdd, meta-disk: /dev/vde}\n";
+	const struct conf_resource *r;
+	struct conf c;
+
+	(void)state;
+	parse_ok(yaml, &c);
+	r = &c.res[0];
+	assert_string_equal(conf_find_node(r, "a")->meta_disk, "");
+	assert_int_equal(conf_find_node(r, "a")->loc_meta_disk.line, 5);
+	assert_string_equal(conf_find_node(r, "b")->meta_disk, "/dev/disk/by-id/nvme-meta-part1");
+	assert_int_equal(conf_find_node(r, "b")->loc_meta_disk.line, 10);
+	assert_int_equal(conf_find_node(r, "b")->loc_meta_disk.col, 20);
+	assert_string_equal(conf_find_node(r, "c")->meta_disk, "");	/* default */
+	assert_int_equal(conf_find_node(r, "c")->loc_meta_disk.line, 0);
+	assert_string_equal(conf_find_node(r, "d")->disk, "");
+	assert_int_equal(conf_max_peers(r), 3);			/* four nodes */
+	/* the same path on two hosts is two devices */
+	assert_string_equal(c.res[1].nodes[0].meta_disk, "/dev/vde");
+	assert_string_equal(c.res[1].nodes[1].meta_disk, "/dev/vde");
+	assert_int_equal(conf_max_peers(&c.res[1]), 1);
+	conf_free(&c);
+}
+
 static void test_load_missing_file(void **state)
 {
 	struct conf c;
@@ -445,9 +499,9 @@ static const struct bad bad_files[] = {
 	/* 5 */ { "clustr: x\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources)" },
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
-	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, assume-clean, on-io-error, options, nodes)" },
+	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes)" },
 	{ HEAD NODE_A "        port: 7789\n",
-	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, on-io-error, options)" },
+	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
 	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
 	{ HEAD NODE_A "        node-id: 3\n",
@@ -510,8 +564,8 @@ static const struct bad bad_files[] = {
 	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:65535\n"
 	  "      - {name: node-b, node-id: 1, address: 10.0.0.2:7789}\n",
 	  "rblk.conf:7:18: resources[0].nodes[0].address: port 65535 + peer node id 1 exceeds 65535" },
-	{ "resources:\n  - name: r0\n    minor: 0\n    assume-clean: yes\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:19: resources[0].assume-clean: expected true or false, got 'yes'" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    assume-clean: true\n    nodes:\n" NODE_A,
+	  "rblk.conf:4:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
 	/* 30 */ { HEAD NODE_A "        disk: vda\n",
 	  "rblk.conf:8:15: resources[0].nodes[0].disk: expected an absolute device path shorter than 256 bytes, got 'vda'" },
 	{ "resources:\n  - name: vm disk\n    minor: 0\n    nodes:\n" NODE_A,
@@ -593,6 +647,45 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources)" },
 	{ "options: {on-io-error: pass-on}\n" HEAD NODE_A,
 	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
+	/* assume-clean is gone, whatever its value, wherever in the resource */
+	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
+	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
+	{ "resources:\n  - {name: r0, minor: 0, assume-clean: yes, nodes: [{name: a, node-id: 0, address: 10.0.0.1:7789}]}\n",
+	  "rblk.conf:2:26: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
+	{ HEAD NODE_A "        assume-clean: true\n",
+	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'assume-clean' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
+	/* meta-disk: internal or an absolute path, only with a disk */
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: external\n",
+	  "rblk.conf:9:20: resources[0].nodes[0].meta-disk: expected internal or an absolute device path shorter than 256 bytes, got 'external'" },
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: Internal\n",
+	  "rblk.conf:9:20: resources[0].nodes[0].meta-disk: expected internal or an absolute device path shorter than 256 bytes, got 'Internal'" },
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: vdm\n",
+	  "rblk.conf:9:20: resources[0].nodes[0].meta-disk: expected internal or an absolute device path shorter than 256 bytes, got 'vdm'" },
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: ''\n",
+	  "rblk.conf:9:20: resources[0].nodes[0].meta-disk: expected internal or an absolute device path shorter than 256 bytes, got ''" },
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: [/dev/vdm]\n",
+	  "rblk.conf:9:20: resources[0].nodes[0].meta-disk: expected internal or an absolute device path, got a list" },
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: /dev/vdm\n        meta-disk: internal\n",
+	  "rblk.conf:10:9: resources[0].nodes[0].meta-disk: duplicate key (first at line 9)" },
+	{ HEAD NODE_A "        meta-disk: /dev/vdm\n",
+	  "rblk.conf:8:20: resources[0].nodes[0].meta-disk: a node without 'disk' has no metadata: remove meta-disk or add disk" },
+	{ HEAD NODE_A "        meta-disk: internal\n",
+	  "rblk.conf:8:20: resources[0].nodes[0].meta-disk: a node without 'disk' has no metadata: remove meta-disk or add disk" },
+	{ HEAD NODE_A "        disk: /dev/vda\n        meta-disk: /dev/vda\n",
+	  "rblk.conf:9:20: resources[0].nodes[0].meta-disk: meta-disk /dev/vda is this node's disk (line 8); for metadata at the end of the disk use internal" },
+	{ HEAD "      - {name: node-a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda, meta-disk: /dev/vdm}\n"
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-b, node-id: 1, address: 10.0.0.2:7800, disk: /dev/vdb, meta-disk: /dev/vdm}\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vdc, meta-disk: /dev/vdm}\n",
+	  "rblk.conf:10:87: resources[1].nodes[1].meta-disk: meta-disk /dev/vdm is also the meta-disk of node 'node-a' in resources[0] 'r0' (line 5); an external meta-disk holds the metadata of one resource only" },
+	{ HEAD "      - {name: node-a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vdc, meta-disk: /dev/vda}\n",
+	  "rblk.conf:9:87: resources[1].nodes[0].meta-disk: meta-disk /dev/vda is also the disk of node 'node-a' in resources[0] 'r0' (line 5)" },
+	{ HEAD "      - {name: node-a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda, meta-disk: /dev/vdc}\n"
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vdc}\n",
+	  "rblk.conf:5:87: resources[0].nodes[0].meta-disk: meta-disk /dev/vdc is also the disk of node 'node-a' in resources[1] 'r1' (line 9)" },
 };
 
 /* One cmocka test per bad file; the prestate is its entry in bad_files[]. */
@@ -649,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_three_nodes_endpoints_agree),
 		cmocka_unit_test(test_address_for),
 		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_meta_disk),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_too_many_nodes),

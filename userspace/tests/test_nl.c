@@ -186,7 +186,6 @@ static void test_attach_on_io_error(void **state)
 		"resources:\n"
 		"  - name: r\n"
 		"    minor: 3\n"
-		"    assume-clean: true\n"
 		"    on-io-error: pass-on\n"
 		"    nodes:\n"
 		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n";
@@ -210,8 +209,9 @@ static void test_attach_on_io_error(void **state)
 	nlmsg_free(msg);
 
 	msg = request_of(resource, RBLK_CMD_ATTACH, tb);
-	assert_int_equal(count_attrs(tb), 4);
-	assert_non_null(tb[RBLK_A_ASSUME_UPTODATE]);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_null(tb[RBLK_A_ASSUME_UPTODATE]);	/* gone: the kernel answers EINVAL */
+	assert_null(tb[RBLK_A_META_PATH]);		/* internal */
 	assert_int_equal(nla_len(tb[RBLK_A_ON_IO_ERROR]), 1);
 	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_IO_ERROR]), RBLK_ON_IO_ERROR_PASS_ON);
 	nlmsg_free(msg);
@@ -277,14 +277,17 @@ static void test_peer_add_ipv4_and_flags(void **state)
 
 	memset(&q, 0, sizeof(q));
 	q.cmd = RBLK_CMD_ATTACH;
-	q.has = REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE | REQ_FORCE;
+	q.has = REQ_MINOR | REQ_PATH | REQ_META_PATH | REQ_FORCE;
 	strcpy(q.path, "/dev/vda");
+	strcpy(q.meta_path, "/dev/vdm");
 	q.on_io_error = RBLK_ON_IO_ERROR_PASS_ON;	/* set but not flagged: not sent */
 	msg = build(&q, tb);
 	assert_int_equal(count_attrs(tb), 4);
-	assert_int_equal(nla_len(tb[RBLK_A_ASSUME_UPTODATE]), 0);
 	assert_int_equal(nla_len(tb[RBLK_A_FORCE]), 0);
 	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
+	assert_int_equal(nla_len(tb[RBLK_A_META_PATH]), 9);		/* NUL-terminated */
+	assert_string_equal(nla_data(tb[RBLK_A_META_PATH]), "/dev/vdm");
+	assert_null(tb[RBLK_A_ASSUME_UPTODATE]);
 	assert_null(tb[RBLK_A_ON_IO_ERROR]);
 	nlmsg_free(msg);
 
@@ -300,6 +303,180 @@ static void test_peer_add_ipv4_and_flags(void **state)
 	assert_int_equal(count_attrs(tb), 3);
 	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_IO_ERROR]), RBLK_ON_IO_ERROR_DETACH);
 	nlmsg_free(msg);
+}
+
+/* ATTACH of "up" with an external meta-disk: META_PATH, never ASSUME_UPTODATE. */
+static void test_attach_meta_path(void **state)
+{
+	static const char yaml[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda,\n"
+		"         meta-disk: /dev/disk/by-partlabel/rblk-md}\n";
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct nl_msg *msg;
+
+	(void)state;
+	msg = request_of(yaml, RBLK_CMD_ATTACH, tb);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
+	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
+	assert_int_equal(nla_len(tb[RBLK_A_META_PATH]),
+			 (int)strlen("/dev/disk/by-partlabel/rblk-md") + 1);
+	assert_string_equal(nla_data(tb[RBLK_A_META_PATH]), "/dev/disk/by-partlabel/rblk-md");
+	assert_null(tb[RBLK_A_ASSUME_UPTODATE]);
+	nlmsg_free(msg);
+}
+
+static const char md_topo[] =
+	"resources:\n"
+	"  - name: vm-disk-1\n"
+	"    minor: 4\n"
+	"    nodes:\n"
+	"      - {name: node-a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+	"      - {name: node-b, node-id: 1, address: 10.0.0.2:7789, disk: /dev/vdb,\n"
+	"         meta-disk: /dev/vdm}\n"
+	"      - {name: node-c, node-id: 2, address: 10.0.0.3:7789}\n";
+
+static void test_md_create(void **state)
+{
+	const struct conf_resource *r;
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct rblk_req q;
+	struct nl_msg *msg;
+	struct conf c;
+
+	(void)state;
+	parse_ok(md_topo, &c);
+	r = &c.res[0];
+
+	/* internal metadata: BACKING_PATH, NODE_ID, MAX_PEERS = the other nodes */
+	req_md_create(r, conf_find_node(r, "node-a"), false, &q);
+	msg = build(&q, tb);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
+			 RBLK_CMD_MD_CREATE);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
+	assert_int_equal(nla_len(tb[RBLK_A_NODE_ID]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_NODE_ID]), 0);
+	assert_int_equal(nla_len(tb[RBLK_A_MAX_PEERS]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MAX_PEERS]), 2);
+	assert_null(tb[RBLK_A_META_PATH]);
+	assert_null(tb[RBLK_A_FORCE]);
+	assert_null(tb[RBLK_A_MINOR]);		/* by path: no device needed */
+	nlmsg_free(msg);
+
+	/* external metadata and --force */
+	req_md_create(r, conf_find_node(r, "node-b"), true, &q);
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 5);
+	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vdb");
+	assert_string_equal(nla_data(tb[RBLK_A_META_PATH]), "/dev/vdm");
+	assert_int_equal(nla_get_u32(tb[RBLK_A_NODE_ID]), 1);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MAX_PEERS]), 2);
+	assert_int_equal(nla_len(tb[RBLK_A_FORCE]), 0);
+	nlmsg_free(msg);
+	conf_free(&c);
+
+	/* a resource of one node still has one bitmap slot */
+	parse_ok("resources:\n  - name: solo\n    minor: 0\n    nodes:\n"
+		 "      - {name: a, node-id: 7, address: 10.0.0.1:7789, disk: /dev/vda}\n", &c);
+	req_md_create(&c.res[0], &c.res[0].nodes[0], false, &q);
+	msg = build(&q, tb);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MAX_PEERS]), 1);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_NODE_ID]), 7);
+	nlmsg_free(msg);
+	conf_free(&c);
+}
+
+static void test_md_dump_request(void **state)
+{
+	const struct conf_resource *r;
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct rblk_req q;
+	struct nl_msg *msg;
+	struct conf c;
+
+	(void)state;
+	parse_ok(md_topo, &c);
+	r = &c.res[0];
+	/* attached: by minor only */
+	req_md_dump(conf_find_node(r, "node-b"), 4, &q);
+	msg = build(&q, tb);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd, RBLK_CMD_MD_DUMP);
+	assert_int_equal(count_attrs(tb), 1);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 4);
+	nlmsg_free(msg);
+	/* not attached: the disk, and the external meta-disk */
+	req_md_dump(conf_find_node(r, "node-b"), -1, &q);
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vdb");
+	assert_string_equal(nla_data(tb[RBLK_A_META_PATH]), "/dev/vdm");
+	nlmsg_free(msg);
+	req_md_dump(conf_find_node(r, "node-a"), -1, &q);
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 1);
+	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
+	nlmsg_free(msg);
+	conf_free(&c);
+}
+
+static void test_new_current_uuid_and_connect(void **state)
+{
+	const struct conf_resource *r;
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct rblk_req q;
+	struct nl_msg *msg;
+	struct conf c;
+
+	(void)state;
+	parse_ok(md_topo, &c);
+	r = &c.res[0];
+	req_new_current_uuid(r, false, &q);
+	msg = build(&q, tb);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
+			 RBLK_CMD_NEW_CURRENT_UUID);
+	assert_int_equal(count_attrs(tb), 1);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 4);
+	nlmsg_free(msg);
+	req_new_current_uuid(r, true, &q);
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_non_null(tb[RBLK_A_CLEAR_BITMAP]);
+	assert_int_equal(nla_len(tb[RBLK_A_CLEAR_BITMAP]), 0);		/* a flag */
+	nlmsg_free(msg);
+
+	/* connect --discard-my-data: the flag goes with CONNECT */
+	req_connect(r, NULL, true, true, &q);
+	msg = build(&q, tb);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd, RBLK_CMD_CONNECT);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 4);
+	assert_non_null(tb[RBLK_A_DISCARD_MY_DATA]);
+	assert_int_equal(nla_len(tb[RBLK_A_DISCARD_MY_DATA]), 0);
+	nlmsg_free(msg);
+	req_connect(r, conf_find_node(r, "node-c"), true, true, &q);
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 3);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_PEER_NODE_ID]), 2);
+	assert_non_null(tb[RBLK_A_DISCARD_MY_DATA]);
+	nlmsg_free(msg);
+	req_connect(r, NULL, true, false, &q);
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 1);
+	assert_null(tb[RBLK_A_DISCARD_MY_DATA]);
+	nlmsg_free(msg);
+	/* never with DISCONNECT */
+	req_connect(r, NULL, false, true, &q);
+	msg = build(&q, tb);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
+			 RBLK_CMD_DISCONNECT);
+	assert_int_equal(count_attrs(tb), 1);
+	nlmsg_free(msg);
+	conf_free(&c);
 }
 
 static void put_peer(struct nl_msg *msg, uint32_t id, uint8_t conn, const char *err)
@@ -399,6 +576,267 @@ static void test_parse_status(void **state)
 	nlmsg_free(msg);
 }
 
+/* The metadata and resync attributes of STATUS, as rblk.ko puts them. */
+static void test_parse_status_md(void **state)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlattr *n;
+	struct kdev d;
+
+	(void)state;
+	genlmsg_put(msg, 0, 1, FAKE_FAMILY, 0, 0, RBLK_CMD_STATUS, RBLK_GENL_VERSION);
+	nla_put_u32(msg, RBLK_A_MINOR, 4);
+	nla_put_u8(msg, RBLK_A_DISK_STATE, RBLK_DISK_CONSISTENT);
+	nla_put_u32(msg, RBLK_A_MD_FLAGS, RBLK_MDF_CONSISTENT | RBLK_MDF_ATTACHED);
+	nla_put_u64(msg, RBLK_A_CURRENT_UUID, 0x9f3a0c21b7e4d560ULL);
+	/* resyncing peer: every attribute */
+	n = nla_nest_start(msg, RBLK_A_PEER);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+	nla_put_u8(msg, RBLK_A_CONN_STATE, RBLK_CONN_CONNECTED);
+	nla_put_u8(msg, RBLK_A_REPL_STATE, RBLK_REPL_SYNC_SOURCE);
+	nla_put_u8(msg, RBLK_A_SYNC_DECISION, RBLK_SYNC_BITMAP_SOURCE);
+	nla_put_u64(msg, RBLK_A_BITMAP_UUID, 0x1122334455667788ULL);
+	nla_put_u64(msg, RBLK_A_OUT_OF_SYNC_BYTES, 3ULL << 30);
+	nla_put_u64(msg, RBLK_A_RESYNC_TOTAL_BYTES, 4ULL << 30);
+	nla_put_u64(msg, RBLK_A_RESYNC_DONE_BYTES, 1ULL << 30);
+	nla_put_u64(msg, RBLK_A_RESYNC_RATE_BYTES_PER_S, 100ULL << 20);
+	nla_nest_end(msg, n);
+	/* split-brain peer: a flag, no slot, no resync */
+	n = nla_nest_start(msg, RBLK_A_PEER);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 2);
+	nla_put_u8(msg, RBLK_A_REPL_STATE, RBLK_REPL_OFF);
+	nla_put_u8(msg, RBLK_A_SYNC_DECISION, RBLK_SYNC_SPLIT_BRAIN);
+	nla_put_flag(msg, RBLK_A_SPLIT_BRAIN);
+	nla_put_string(msg, RBLK_A_LAST_ERROR, "split-brain");
+	nla_nest_end(msg, n);
+	/* a peer from a kernel without any of it */
+	n = nla_nest_start(msg, RBLK_A_PEER);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 3);
+	nla_nest_end(msg, n);
+
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_int_equal(d.disk_state, RBLK_DISK_CONSISTENT);
+	assert_true(d.has_md_flags);
+	assert_int_equal(d.md_flags, RBLK_MDF_CONSISTENT | RBLK_MDF_ATTACHED);
+	assert_true(d.has_current_uuid);
+	assert_true(d.current_uuid == 0x9f3a0c21b7e4d560ULL);
+	assert_int_equal(d.n_peers, 3);
+	assert_true(d.peers[0].has_repl_state);
+	assert_int_equal(d.peers[0].repl_state, RBLK_REPL_SYNC_SOURCE);
+	assert_true(d.peers[0].has_sync_decision);
+	assert_int_equal(d.peers[0].sync_decision, RBLK_SYNC_BITMAP_SOURCE);
+	assert_false(d.peers[0].split_brain);
+	assert_true(d.peers[0].has_bitmap_uuid);
+	assert_true(d.peers[0].bitmap_uuid == 0x1122334455667788ULL);
+	assert_true(d.peers[0].has_out_of_sync);
+	assert_true(d.peers[0].out_of_sync_bytes == 3ULL << 30);
+	assert_true(d.peers[0].has_resync_total && d.peers[0].has_resync_done &&
+		    d.peers[0].has_resync_rate);
+	assert_true(d.peers[0].resync_total_bytes == 4ULL << 30);
+	assert_true(d.peers[0].resync_done_bytes == 1ULL << 30);
+	assert_true(d.peers[0].resync_rate_bytes_per_s == 100ULL << 20);
+	assert_true(d.peers[1].split_brain);
+	assert_int_equal(d.peers[1].sync_decision, RBLK_SYNC_SPLIT_BRAIN);
+	assert_false(d.peers[1].has_bitmap_uuid);
+	assert_false(d.peers[1].has_out_of_sync);
+	assert_false(d.peers[1].has_resync_total);
+	assert_string_equal(d.peers[1].last_error, "split-brain");
+	assert_false(d.peers[2].has_repl_state);
+	assert_false(d.peers[2].has_sync_decision);
+	assert_false(d.peers[2].split_brain);
+	nlmsg_free(msg);
+
+	/* a device without metadata attributes */
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, 0, 1, FAKE_FAMILY, 0, 0, RBLK_CMD_STATUS, RBLK_GENL_VERSION);
+	nla_put_u32(msg, RBLK_A_MINOR, 0);
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_false(d.has_md_flags);
+	assert_false(d.has_current_uuid);
+	nlmsg_free(msg);
+}
+
+/* An MD_DUMP reply as rblk.ko's rblk_nl_fill_md() builds it. */
+static struct nl_msg *md_reply(bool by_minor)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	uint64_t hist[RBLK_MD_HISTORY_UUIDS] = {
+		0x1122334455667788ULL, 0x0a0b0c0d0e0f1011ULL, 0, 0,
+	};
+	struct nlattr *n;
+
+	genlmsg_put(msg, 0, 1, FAKE_FAMILY, 0, 0, RBLK_CMD_MD_DUMP, RBLK_GENL_VERSION);
+	nla_put_u32(msg, RBLK_A_NODE_ID, 0);
+	nla_put_u32(msg, RBLK_A_MD_FLAGS, RBLK_MDF_CONSISTENT | RBLK_MDF_PRIMARY |
+		    RBLK_MDF_ATTACHED);
+	nla_put_u32(msg, RBLK_A_MAX_PEERS, 2);
+	nla_put_u64(msg, RBLK_A_MD_SEQ, 42);
+	nla_put_u64(msg, RBLK_A_SIZE_SECTORS, 2097152);
+	nla_put_u64(msg, RBLK_A_MD_OFFSET_SECTORS, 2097152);
+	nla_put_u64(msg, RBLK_A_MD_SIZE_SECTORS, 1120);
+	nla_put_u64(msg, RBLK_A_CURRENT_UUID, 0x9f3a0c21b7e4d560ULL);
+	nla_put(msg, RBLK_A_HISTORY_UUIDS, sizeof(hist), hist);
+	nla_put_u32(msg, RBLK_A_BM_BLOCK_BYTES, 4096);
+	nla_put_u32(msg, RBLK_A_AL_EXTENT_BYTES, 4U << 20);
+	if (!by_minor)
+		nla_put_u32(msg, RBLK_A_MD_VALID_COPIES, 3);
+	n = nla_nest_start(msg, RBLK_A_PEER);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+	nla_put_u64(msg, RBLK_A_BITMAP_UUID, 0x1122334455667788ULL);
+	if (by_minor)
+		nla_put_u64(msg, RBLK_A_OUT_OF_SYNC_BYTES, 8192);
+	nla_nest_end(msg, n);
+	n = nla_nest_start(msg, RBLK_A_PEER);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 5);	/* not in the file */
+	nla_put_u64(msg, RBLK_A_BITMAP_UUID, 0);
+	if (by_minor)
+		nla_put_u64(msg, RBLK_A_OUT_OF_SYNC_BYTES, 0);
+	nla_nest_end(msg, n);
+	n = nla_nest_start(msg, RBLK_A_PEER);		/* no node id: not a slot */
+	nla_put_u64(msg, RBLK_A_BITMAP_UUID, 7);
+	nla_nest_end(msg, n);
+	return msg;
+}
+
+static void test_parse_md(void **state)
+{
+	struct nl_msg *msg = md_reply(true);
+	struct kmd md;
+
+	(void)state;
+	assert_int_equal(rnl_parse_md(nlmsg_hdr(msg), &md), 0);
+	assert_true(md.has_node_id && md.has_flags && md.has_seq && md.has_size &&
+		    md.has_offset && md.has_md_size && md.has_current_uuid && md.has_bm_block &&
+		    md.has_al_extent && md.has_max_peers);
+	assert_false(md.has_valid_copies);
+	assert_int_equal(md.flags, RBLK_MDF_CONSISTENT | RBLK_MDF_PRIMARY | RBLK_MDF_ATTACHED);
+	assert_true(md.seq == 42);
+	assert_true(md.current_uuid == 0x9f3a0c21b7e4d560ULL);
+	assert_int_equal(md.n_history, RBLK_MD_HISTORY_UUIDS);
+	assert_true(md.history[0] == 0x1122334455667788ULL);
+	assert_true(md.history[1] == 0x0a0b0c0d0e0f1011ULL);
+	assert_true(md.md_size_sectors == 1120);
+	assert_int_equal(md.bm_block_bytes, 4096);
+	assert_int_equal(md.al_extent_bytes, 4 << 20);
+	assert_int_equal(md.max_peers, 2);
+	assert_int_equal(md.n_slots, 2);
+	assert_int_equal(md.slots[0].peer_node_id, 1);
+	assert_true(md.slots[0].has_out_of_sync);
+	assert_true(md.slots[0].out_of_sync_bytes == 8192);
+	assert_int_equal(md.slots[1].peer_node_id, 5);
+	nlmsg_free(msg);
+
+	msg = md_reply(false);
+	assert_int_equal(rnl_parse_md(nlmsg_hdr(msg), &md), 0);
+	assert_true(md.has_valid_copies);
+	assert_int_equal(md.valid_copies, 3);
+	assert_false(md.slots[0].has_out_of_sync);
+	nlmsg_free(msg);
+
+	/* a short history attribute: only whole u64s */
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, 0, 1, FAKE_FAMILY, 0, 0, RBLK_CMD_MD_DUMP, RBLK_GENL_VERSION);
+	nla_put(msg, RBLK_A_HISTORY_UUIDS, 12, "0123456789ab");
+	assert_int_equal(rnl_parse_md(nlmsg_hdr(msg), &md), 0);
+	assert_int_equal(md.n_history, 1);
+	assert_false(md.has_flags);
+	assert_int_equal(md.n_slots, 0);
+	nlmsg_free(msg);
+}
+
+/* dump-md: a crafted reply, decoded and printed as rblkadm prints it. */
+static void test_dump_md_output(void **state)
+{
+	struct nl_msg *msg;
+	struct kmd md;
+	struct conf c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	parse_ok(md_topo, &c);
+
+	msg = md_reply(true);
+	rnl_parse_md(nlmsg_hdr(msg), &md);
+	nlmsg_free(msg);
+	f = open_memstream(&text, &len);
+	out_init(f, false);
+	show_md(&md, "vm-disk-1", &c.res[0], 4, "/dev/vda", "");
+	out_flush();
+	fclose(f);
+	assert_string_equal(text,
+		"vm-disk-1 minor:4 backing:/dev/vda meta-disk:internal\n"
+		"  node-id:0 flags:consistent,primary,attached seq:42\n"
+		"  size:2097152s md-offset:2097152s md-size:1120s bm-block-bytes:4096 al-extent-bytes:4194304 max-peers:2\n"
+		"  current-uuid:9F3A0C21B7E4D560 history-uuids:1122334455667788,0A0B0C0D0E0F1011,0000000000000000,0000000000000000\n"
+		"  slot peer-node-id:1 name:node-b bitmap-uuid:1122334455667788 out-of-sync-bytes:8192\n"
+		"  slot peer-node-id:5 bitmap-uuid:0000000000000000 out-of-sync-bytes:0\n");
+	free(text);
+
+	/* from the disk: valid copies, no out-of-sync counts */
+	msg = md_reply(false);
+	rnl_parse_md(nlmsg_hdr(msg), &md);
+	nlmsg_free(msg);
+	md.flags = 0;
+	text = NULL;
+	f = open_memstream(&text, &len);
+	out_init(f, false);
+	show_md(&md, "vm-disk-1", NULL, -1, "/dev/vdb", "/dev/vdm");
+	out_flush();
+	fclose(f);
+	assert_string_equal(text,
+		"vm-disk-1 backing:/dev/vdb meta-disk:/dev/vdm\n"
+		"  node-id:0 flags:none seq:42 valid-copies:0,1\n"
+		"  size:2097152s md-offset:2097152s md-size:1120s bm-block-bytes:4096 al-extent-bytes:4194304 max-peers:2\n"
+		"  current-uuid:9F3A0C21B7E4D560 history-uuids:1122334455667788,0A0B0C0D0E0F1011,0000000000000000,0000000000000000\n"
+		"  slot peer-node-id:1 bitmap-uuid:1122334455667788\n"
+		"  slot peer-node-id:5 bitmap-uuid:0000000000000000\n");
+	free(text);
+
+	/* JSON: stable keys, UUIDs as strings, absent attributes null */
+	msg = md_reply(true);
+	rnl_parse_md(nlmsg_hdr(msg), &md);
+	nlmsg_free(msg);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	out_init(f, true);
+	show_md(&md, "vm-disk-1", &c.res[0], 4, "/dev/vda", NULL);
+	out_flush();
+	fclose(f);
+	assert_string_equal(text,
+		"{\"resource_name\":\"vm-disk-1\",\"minor\":4,\"backing_path\":\"/dev/vda\","
+		"\"meta_disk\":\"internal\",\"node_id\":0,"
+		"\"md_flags\":[\"consistent\",\"primary\",\"attached\"],\"md_seq\":42,"
+		"\"md_valid_copies\":null,\"size_sectors\":2097152,\"md_offset_sectors\":2097152,"
+		"\"md_size_sectors\":1120,\"bm_block_bytes\":4096,\"al_extent_bytes\":4194304,"
+		"\"max_peers\":2,\"current_uuid\":\"9F3A0C21B7E4D560\","
+		"\"history_uuids\":[\"1122334455667788\",\"0A0B0C0D0E0F1011\",\"0000000000000000\",\"0000000000000000\"],"
+		"\"bitmap_slots\":[{\"peer_node_id\":1,\"peer_name\":\"node-b\","
+		"\"bitmap_uuid\":\"1122334455667788\",\"out_of_sync_bytes\":8192},"
+		"{\"peer_node_id\":5,\"peer_name\":null,\"bitmap_uuid\":\"0000000000000000\","
+		"\"out_of_sync_bytes\":0}]}\n");
+	free(text);
+
+	/* by path in JSON: minor null, valid copies listed, out-of-sync null */
+	msg = md_reply(false);
+	rnl_parse_md(nlmsg_hdr(msg), &md);
+	nlmsg_free(msg);
+	md.valid_copies = 2;		/* copy 0 damaged */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	out_init(f, true);
+	show_md(&md, "vm-disk-1", NULL, -1, "/dev/vdb", "/dev/vdm");
+	out_flush();
+	fclose(f);
+	assert_non_null(strstr(text, "\"minor\":null,"));
+	assert_non_null(strstr(text, "\"meta_disk\":\"/dev/vdm\","));
+	assert_non_null(strstr(text, "\"md_valid_copies\":[1],"));
+	assert_non_null(strstr(text, "\"peer_name\":null,\"bitmap_uuid\":\"1122334455667788\",\"out_of_sync_bytes\":null}"));
+	free(text);
+	conf_free(&c);
+}
+
 /* A peer that is not connected: role and disk default to Unknown. */
 static void test_parse_status_defaults(void **state)
 {
@@ -464,6 +902,52 @@ static void test_parse_event(void **state)
 	assert_int_equal(ev.peer_node_id, 3);
 	assert_true(ev.has_peer_disk);
 	assert_int_equal(ev.peer_disk_state, RBLK_DISK_OUTDATED);
+	nlmsg_free(msg);
+}
+
+/* The events of metadata and resync, as rblk_nl_event_build() sends them. */
+static void test_parse_md_events(void **state)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct kevent ev;
+
+	(void)state;
+	genlmsg_put(msg, 0, 0, FAKE_FAMILY, 0, 0, RBLK_CMD_EVENT, RBLK_GENL_VERSION);
+	nla_put_u8(msg, RBLK_A_EVENT, RBLK_EVENT_REPL_STATE_CHANGED);
+	nla_put_u32(msg, RBLK_A_MINOR, 2);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+	nla_put_u8(msg, RBLK_A_REPL_STATE, RBLK_REPL_SYNC_TARGET);
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_int_equal(ev.event, RBLK_EVENT_REPL_STATE_CHANGED);
+	assert_true(ev.has_peer);
+	assert_true(ev.has_repl_state);
+	assert_int_equal(ev.repl_state, RBLK_REPL_SYNC_TARGET);
+	assert_false(ev.has_current_uuid);
+	nlmsg_free(msg);
+
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, 0, 0, FAKE_FAMILY, 0, 0, RBLK_CMD_EVENT, RBLK_GENL_VERSION);
+	nla_put_u8(msg, RBLK_A_EVENT, RBLK_EVENT_SPLIT_BRAIN);
+	nla_put_u32(msg, RBLK_A_MINOR, 2);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+	nla_put_string(msg, RBLK_A_LAST_ERROR, "both wrote since 1122334455667788");
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_int_equal(ev.event, RBLK_EVENT_SPLIT_BRAIN);
+	assert_int_equal(ev.peer_node_id, 1);
+	assert_false(ev.has_repl_state);
+	assert_string_equal(ev.last_error, "both wrote since 1122334455667788");
+	nlmsg_free(msg);
+
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, 0, 0, FAKE_FAMILY, 0, 0, RBLK_CMD_EVENT, RBLK_GENL_VERSION);
+	nla_put_u8(msg, RBLK_A_EVENT, RBLK_EVENT_UUIDS_CHANGED);
+	nla_put_u32(msg, RBLK_A_MINOR, 2);
+	nla_put_u64(msg, RBLK_A_CURRENT_UUID, 0xfedcba9876543210ULL);
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_int_equal(ev.event, RBLK_EVENT_UUIDS_CHANGED);
+	assert_false(ev.has_peer);
+	assert_true(ev.has_current_uuid);
+	assert_true(ev.current_uuid == 0xfedcba9876543210ULL);
 	nlmsg_free(msg);
 }
 
@@ -538,6 +1022,11 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_REQUEST_TIMEOUT_MS), "RBLK_A_REQUEST_TIMEOUT_MS");
 	assert_string_equal(rnl_attr_name(RBLK_A_KO_COUNT), "RBLK_A_KO_COUNT");
 	assert_string_equal(rnl_attr_name(RBLK_A_ON_IO_ERROR), "RBLK_A_ON_IO_ERROR");
+	assert_string_equal(rnl_attr_name(RBLK_A_META_PATH), "RBLK_A_META_PATH");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX_PEERS), "RBLK_A_MAX_PEERS");
+	assert_string_equal(rnl_attr_name(RBLK_A_ASSUME_UPTODATE), "RBLK_A_ASSUME_UPTODATE");
+	assert_string_equal(rnl_attr_name(RBLK_A_SYNC_DECISION), "RBLK_A_SYNC_DECISION");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_MD_WRITES");
 	assert_string_equal(rnl_attr_name(999), "unknown attribute");
 }
 
@@ -550,6 +1039,14 @@ int main(void)
 		cmocka_unit_test(test_peer_add_request_timeout),
 		cmocka_unit_test(test_peer_add_ipv4_and_flags),
 		cmocka_unit_test(test_attach_on_io_error),
+		cmocka_unit_test(test_attach_meta_path),
+		cmocka_unit_test(test_md_create),
+		cmocka_unit_test(test_md_dump_request),
+		cmocka_unit_test(test_new_current_uuid_and_connect),
+		cmocka_unit_test(test_parse_status_md),
+		cmocka_unit_test(test_parse_md),
+		cmocka_unit_test(test_dump_md_output),
+		cmocka_unit_test(test_parse_md_events),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_parse_status_defaults),
 		cmocka_unit_test(test_parse_event),

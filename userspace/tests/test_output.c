@@ -69,6 +69,16 @@ static void expect_uint(struct json_object *o, const char *key, uint64_t val)
 	assert_true(json_object_get_uint64(get(o, key, json_type_int)) == val);
 }
 
+static void expect_null(struct json_object *o, const char *key)
+{
+	struct json_object *v = (struct json_object *)1;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		print_error("missing key '%s' in %s\n", key, json_object_to_json_string(o));
+	assert_true(json_object_object_get_ex(o, key, &v));
+	assert_null(v);
+}
+
 static void sample_device(struct kdev *d)
 {
 	struct kpeer *p;
@@ -150,7 +160,10 @@ static void test_device_json(void **state)
 	expect_uint(o, "size_sectors", 2097152);
 	expect_uint(o, "logical_block_size_bytes", 512);
 	expect_uint(o, "open_count", 1);
-	assert_int_equal(json_object_object_length(o), 12);
+	/* not reported by the kernel: the keys are there, null */
+	expect_null(o, "current_uuid");
+	expect_null(o, "md_flags");
+	assert_int_equal(json_object_object_length(o), 14);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -188,7 +201,18 @@ static void test_device_json(void **state)
 	expect_uint(p0, "received_bytes", 0);
 	expect_uint(p0, "errors", 0);
 	expect_str(p0, "last_error", "");
-	assert_int_equal(json_object_object_length(p0), 21);
+	expect_null(p0, "replication_state");
+	expect_null(p0, "out_of_sync_bytes");
+	expect_null(p0, "sync_decision");
+	assert_false(json_object_get_boolean(get(p0, "split_brain", json_type_boolean)));
+	expect_null(p0, "resync_total_bytes");
+	expect_null(p0, "resync_done_bytes");
+	expect_null(p0, "resync_percent_done");
+	expect_null(p0, "resync_bytes_left");
+	expect_null(p0, "resync_rate_bytes_per_s");
+	expect_null(p0, "resync_eta_s");
+	expect_null(p0, "bitmap_uuid");
+	assert_int_equal(json_object_object_length(p0), 32);
 
 	expect_str(p1, "peer_name", "node-c");
 	expect_str(p1, "conn_state", "connecting");
@@ -196,7 +220,7 @@ static void test_device_json(void **state)
 	expect_str(p1, "peer_disk_state", "outdated");
 	expect_uint(p1, "reconnects", 7);
 	expect_str(p1, "last_error", "connection refused");
-	assert_int_equal(json_object_object_length(p1), 21);
+	assert_int_equal(json_object_object_length(p1), 32);
 	/* same key set and order for every peer: stable keys */
 	{
 		struct json_object_iterator a = json_object_iter_begin(p0);
@@ -299,6 +323,322 @@ static void test_device_human(void **state)
 		"    writes:0 write-bytes:0 flushes:0 discards:0 acks:0 reconnects:7 received-writes:0 received-bytes:0 errors:0\n");
 	finish_free();
 	conf_free(&c);
+}
+
+/* resync_progress(): percent (floor, hundredths), bytes left, ETA (ceil). */
+static void test_resync_progress(void **state)
+{
+	struct resync_progress rp;
+	struct kpeer p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_false(resync_progress(&p, &rp));		/* nothing reported */
+	p.has_resync_total = true;
+	assert_false(resync_progress(&p, &rp));		/* total 0: no resync */
+
+	p.resync_total_bytes = 3000000;
+	p.has_resync_done = true;
+	p.resync_done_bytes = 1234567;
+	p.has_resync_rate = true;
+	p.resync_rate_bytes_per_s = 100000;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 4115);	/* 41.1522...: not rounded up */
+	assert_int_equal(rp.bytes_left, 1765433);
+	assert_true(rp.has_eta);
+	assert_int_equal(rp.eta_s, 18);			/* 17.65 s: rounded up */
+
+	p.resync_rate_bytes_per_s = 1765433;		/* exactly one second */
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.eta_s, 1);
+
+	/* a zero rate: no ETA */
+	p.resync_rate_bytes_per_s = 0;
+	assert_true(resync_progress(&p, &rp));
+	assert_false(rp.has_eta);
+	assert_int_equal(rp.eta_s, 0);
+	p.has_resync_rate = false;			/* or none reported */
+	assert_true(resync_progress(&p, &rp));
+	assert_false(rp.has_eta);
+
+	/* 99.999%: still 99.99, not 100.00 */
+	p.resync_total_bytes = 100000;
+	p.resync_done_bytes = 99999;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 9999);
+	assert_int_equal(rp.bytes_left, 1);
+
+	/* done, and more than the total (writes during the resync): 100% */
+	p.resync_done_bytes = 100000;
+	p.has_resync_rate = true;
+	p.resync_rate_bytes_per_s = 5;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 10000);
+	assert_int_equal(rp.bytes_left, 0);
+	assert_int_equal(rp.eta_s, 0);
+	p.resync_done_bytes = 200000;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 10000);
+	assert_int_equal(rp.bytes_left, 0);
+
+	/* done without its own attribute: 0 */
+	p.has_resync_done = false;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 0);
+	assert_int_equal(rp.bytes_left, 100000);
+	assert_int_equal(rp.eta_s, 20000);
+
+	/* huge devices: done * 10000 does not fit 64 bits */
+	p.has_resync_done = true;
+	p.resync_total_bytes = 1ULL << 63;
+	p.resync_done_bytes = (1ULL << 62) + 1;
+	p.resync_rate_bytes_per_s = UINT64_MAX;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 5000);
+	assert_true(rp.bytes_left == (1ULL << 62) - 1);
+	assert_int_equal(rp.eta_s, 1);
+	p.resync_total_bytes = UINT64_MAX;
+	p.resync_done_bytes = UINT64_MAX - 1;
+	assert_true(resync_progress(&p, &rp));
+	assert_int_equal(rp.percent_hundredths, 9999);
+}
+
+/* A device with metadata: a resync, a stalled resync, a split-brain, an old kernel. */
+static void resync_device(struct kdev *d)
+{
+	struct kpeer *p;
+
+	sample_device(d);
+	d->role = RBLK_ROLE_SECONDARY;
+	d->disk_state = RBLK_DISK_CONSISTENT;
+	d->open_count = 0;
+	d->has_current_uuid = true;
+	d->current_uuid = 0x9f3a0c21b7e4d560ULL;
+	d->has_md_flags = true;
+	d->md_flags = RBLK_MDF_CONSISTENT | RBLK_MDF_ATTACHED;
+	d->n_peers = 4;
+
+	p = &d->peers[0];
+	p->peer_disk_state = RBLK_DISK_INCONSISTENT;
+	p->has_repl_state = true;
+	p->repl_state = RBLK_REPL_SYNC_SOURCE;
+	p->has_sync_decision = true;
+	p->sync_decision = RBLK_SYNC_BITMAP_SOURCE;
+	p->has_bitmap_uuid = true;
+	p->bitmap_uuid = 0x1122334455667788ULL;
+	p->has_out_of_sync = true;
+	p->out_of_sync_bytes = 1765433;
+	p->has_resync_total = p->has_resync_done = p->has_resync_rate = true;
+	p->resync_total_bytes = 3000000;
+	p->resync_done_bytes = 1234567;
+	p->resync_rate_bytes_per_s = 100000;
+
+	p = &d->peers[1];
+	p->conn_state = RBLK_CONN_CONNECTED;
+	p->peer_role = RBLK_ROLE_PRIMARY;
+	p->peer_disk_state = RBLK_DISK_UP_TO_DATE;
+	p->last_error[0] = 0;
+	p->has_repl_state = true;
+	p->repl_state = RBLK_REPL_SYNC_TARGET;
+	p->has_sync_decision = true;
+	p->sync_decision = RBLK_SYNC_FULL_TARGET;
+	p->has_out_of_sync = true;
+	p->out_of_sync_bytes = 1000;
+	p->has_resync_total = p->has_resync_done = p->has_resync_rate = true;
+	p->resync_total_bytes = 1000;
+	p->resync_done_bytes = 0;
+	p->resync_rate_bytes_per_s = 0;		/* stalled */
+
+	p = &d->peers[2];
+	memset(p, 0, sizeof(*p));
+	p->node_id = 3;
+	p->conn_state = RBLK_CONN_STANDALONE;
+	p->peer_disk_state = RBLK_DISK_UNKNOWN;
+	p->has_repl_state = true;
+	p->repl_state = RBLK_REPL_OFF;
+	p->has_sync_decision = true;
+	p->sync_decision = RBLK_SYNC_SPLIT_BRAIN;
+	p->split_brain = true;
+	snprintf(p->last_error, sizeof(p->last_error), "split-brain");
+
+	p = &d->peers[3];
+	memset(p, 0, sizeof(*p));
+	p->node_id = 4;
+	p->peer_disk_state = RBLK_DISK_UNKNOWN;
+}
+
+static void test_device_resync_human(void **state)
+{
+	struct kdev d;
+	struct conf c;
+
+	(void)state;
+	resync_device(&d);
+	parse_ok(topo, &c);
+	start(false);
+	show_device(&d, &c, false);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:consistent,attached\n"
+		"  node-b node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18\n"
+		"  node-c node-id:2 connection:Connected role:Primary disk:UpToDate replication:SyncTarget address:10.0.0.3:7789 inflight:0 rtt-us:0 out-of-sync-bytes:1000 sync-decision:full-target done:0.00% left-bytes:1000 rate-bytes-per-s:0\n"
+		"  peer node-id:3 connection:StandAlone role:Unknown disk:Unknown replication:Off inflight:0 rtt-us:0 sync-decision:split-brain split-brain:yes last-error:\"split-brain\"\n"
+		"  peer node-id:4 connection:StandAlone role:Unknown disk:Unknown inflight:0 rtt-us:0\n");
+	finish_free();
+
+	/* -s: the bitmap UUID on the counter line; no flags: md-flags:none */
+	d.md_flags = 0;
+	d.n_peers = 1;
+	start(false);
+	show_device(&d, NULL, true);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:none\n"
+		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6\n"
+		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18\n"
+		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0 bitmap-uuid:1122334455667788\n");
+	finish_free();
+	conf_free(&c);
+}
+
+static void test_device_resync_json(void **state)
+{
+	struct json_object *o, *peers, *p, *f;
+	struct kdev d;
+	const char *text;
+
+	(void)state;
+	resync_device(&d);
+	start(true);
+	show_device(&d, NULL, false);
+	text = finish();
+	/* the percentage is a number with exactly two decimals */
+	assert_non_null(strstr(text, "\"resync_percent_done\":41.15,"));
+	assert_non_null(strstr(text, "\"resync_percent_done\":0.00,"));
+	o = parse_json(text);
+	expect_str(o, "disk_state", "consistent");
+	expect_str(o, "current_uuid", "9F3A0C21B7E4D560");
+	f = get(o, "md_flags", json_type_array);
+	assert_int_equal(json_object_array_length(f), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
+	assert_int_equal(json_object_object_length(o), 14);
+	peers = get(o, "peers", json_type_array);
+
+	p = json_object_array_get_idx(peers, 0);
+	expect_str(p, "replication_state", "sync_source");
+	expect_uint(p, "out_of_sync_bytes", 1765433);
+	expect_str(p, "sync_decision", "bitmap_source");
+	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
+	expect_uint(p, "resync_total_bytes", 3000000);
+	expect_uint(p, "resync_done_bytes", 1234567);
+	assert_true(json_object_get_double(get(p, "resync_percent_done", json_type_double)) == 41.15);
+	expect_uint(p, "resync_bytes_left", 1765433);
+	expect_uint(p, "resync_rate_bytes_per_s", 100000);
+	expect_uint(p, "resync_eta_s", 18);
+	expect_str(p, "bitmap_uuid", "1122334455667788");
+	assert_int_equal(json_object_object_length(p), 32);
+
+	/* a zero rate: the ETA is null, the rest is there */
+	p = json_object_array_get_idx(peers, 1);
+	expect_str(p, "replication_state", "sync_target");
+	expect_str(p, "sync_decision", "full_target");
+	assert_true(json_object_get_double(get(p, "resync_percent_done", json_type_double)) == 0);
+	expect_uint(p, "resync_bytes_left", 1000);
+	expect_uint(p, "resync_rate_bytes_per_s", 0);
+	expect_null(p, "resync_eta_s");
+	expect_null(p, "bitmap_uuid");
+	assert_int_equal(json_object_object_length(p), 32);
+
+	p = json_object_array_get_idx(peers, 2);
+	expect_str(p, "replication_state", "off");
+	expect_str(p, "sync_decision", "split_brain");
+	assert_true(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
+	expect_null(p, "resync_percent_done");
+	expect_null(p, "resync_eta_s");
+	expect_null(p, "out_of_sync_bytes");
+
+	/* nothing reported: every key, null (split_brain: a flag, false) */
+	p = json_object_array_get_idx(peers, 3);
+	expect_null(p, "replication_state");
+	expect_null(p, "sync_decision");
+	expect_null(p, "resync_total_bytes");
+	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
+	assert_int_equal(json_object_object_length(p), 32);
+	json_object_put(o);
+	finish_free();
+}
+
+static void test_md_event_output(void **state)
+{
+	struct kevent ev;
+	struct json_object *o;
+	const char *text, *nl;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = RBLK_EVENT_REPL_STATE_CHANGED;
+	ev.has_minor = ev.has_name = ev.has_peer = ev.has_repl_state = true;
+	ev.minor = 0;
+	snprintf(ev.name, sizeof(ev.name), "vm-disk-1");
+	ev.peer_node_id = 1;
+	ev.repl_state = RBLK_REPL_SYNC_SOURCE;
+	start(false);
+	show_event(&ev, NULL, false);
+	ev.has_repl_state = false;
+	ev.event = RBLK_EVENT_SPLIT_BRAIN;
+	snprintf(ev.last_error, sizeof(ev.last_error), "both nodes wrote since 1122334455667788");
+	show_event(&ev, NULL, false);
+	ev.event = RBLK_EVENT_UUIDS_CHANGED;
+	ev.has_peer = false;
+	ev.last_error[0] = 0;
+	ev.has_current_uuid = true;
+	ev.current_uuid = 0xfedcba9876543210ULL;
+	show_event(&ev, NULL, false);
+	ev.has_current_uuid = false;	/* the kernel may send the minor only */
+	show_event(&ev, NULL, false);
+	assert_string_equal(finish(),
+		"repl_state_changed minor:0 name:vm-disk-1 peer-node-id:1 replication:SyncSource\n"
+		"split_brain minor:0 name:vm-disk-1 peer-node-id:1 last-error:\"both nodes wrote since 1122334455667788\"\n"
+		"uuids_changed minor:0 name:vm-disk-1 current-uuid:FEDCBA9876543210\n"
+		"uuids_changed minor:0 name:vm-disk-1\n");
+	finish_free();
+
+	ev.event = RBLK_EVENT_REPL_STATE_CHANGED;
+	ev.has_peer = ev.has_repl_state = true;
+	ev.repl_state = RBLK_REPL_WAIT_SOURCE;
+	start(true);
+	show_event(&ev, NULL, false);
+	ev.event = RBLK_EVENT_SPLIT_BRAIN;
+	ev.has_repl_state = false;
+	snprintf(ev.last_error, sizeof(ev.last_error), "split-brain");
+	show_event(&ev, NULL, false);
+	ev.event = RBLK_EVENT_UUIDS_CHANGED;
+	ev.has_peer = false;
+	ev.last_error[0] = 0;
+	ev.has_current_uuid = true;
+	show_event(&ev, NULL, false);
+	text = finish();
+
+	o = parse_json(text);		/* json-c reads the first object */
+	expect_str(o, "event", "repl_state_changed");
+	expect_uint(o, "peer_node_id", 1);
+	expect_str(o, "replication_state", "wait_source");
+	assert_int_equal(json_object_object_length(o), 5);
+	json_object_put(o);
+	nl = strchr(text, '\n') + 1;
+	o = parse_json(nl);
+	expect_str(o, "event", "split_brain");
+	expect_uint(o, "peer_node_id", 1);
+	expect_str(o, "last_error", "split-brain");
+	assert_int_equal(json_object_object_length(o), 5);
+	json_object_put(o);
+	nl = strchr(nl, '\n') + 1;
+	o = parse_json(nl);
+	expect_str(o, "event", "uuids_changed");
+	expect_str(o, "current_uuid", "FEDCBA9876543210");
+	expect_str(o, "resource_name", "vm-disk-1");
+	assert_int_equal(json_object_object_length(o), 4);
+	json_object_put(o);
+	finish_free();
 }
 
 static void test_event_output(void **state)
@@ -421,6 +761,34 @@ static void test_print_api(void **state)
 	finish_free();
 }
 
+static void test_print_null_and_hundredths(void **state)
+{
+	const uint64_t seven = 7;
+
+	(void)state;
+	start(true);
+	out_open_object(NULL);
+	print_uint_or_null("a", "a=%s", &seven);
+	print_uint_or_null("b", "b=%s", NULL);
+	print_null("c");
+	print_hundredths("p", "p=%s", 4115);
+	print_hundredths("q", "q=%s", 5);
+	print_hundredths("r", "r=%s", 10000);
+	out_close_object();
+	assert_string_equal(finish(), "{\"a\":7,\"b\":null,\"c\":null,\"p\":41.15,\"q\":0.05,\"r\":100.00}\n");
+	finish_free();
+
+	start(false);
+	print_uint_or_null("a", "a=%s", &seven);
+	print_uint_or_null("b", " b=%s", NULL);
+	print_null("c");
+	print_hundredths("p", " p=%s%%", 4115);
+	print_hundredths("q", " q=%s", 5);
+	print_nl();
+	assert_string_equal(finish(), "a=7 p=41.15% q=0.05\n");
+	finish_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,7 +797,12 @@ int main(void)
 		cmocka_unit_test(test_status_array),
 		cmocka_unit_test(test_device_human),
 		cmocka_unit_test(test_event_output),
+		cmocka_unit_test(test_resync_progress),
+		cmocka_unit_test(test_device_resync_human),
+		cmocka_unit_test(test_device_resync_json),
+		cmocka_unit_test(test_md_event_output),
 		cmocka_unit_test(test_print_api),
+		cmocka_unit_test(test_print_null_and_hundredths),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);

@@ -13,7 +13,6 @@ static const char two_nodes[] =
 	"resources:\n"
 	"  - name: vm-disk-1\n"
 	"    minor: 0\n"
-	"    assume-clean: true\n"
 	"    nodes:\n"
 	"      - name: node-a\n"
 	"        node-id: 0\n"
@@ -30,7 +29,6 @@ static const char two_nodes_moved[] =
 	"resources:\n"
 	"  - name: vm-disk-1\n"
 	"    minor: 0\n"
-	"    assume-clean: true\n"
 	"    nodes:\n"
 	"      - name: node-a\n"
 	"        node-id: 0\n"
@@ -115,7 +113,7 @@ static void test_fresh_up(void **state)
 {
 	static const char *const expected[] = {
 		"create-device vm-disk-1 minor 0 node-id 0 cluster hospital-a",
-		"attach /dev/vda assume-uptodate",
+		"attach /dev/vda",
 		"add-peer node-b (node id 1) peer 10.0.0.2:7789 local 10.0.0.1:7790",
 		"connect-peer node-b (node id 1)",
 		NULL,
@@ -139,8 +137,10 @@ static void test_fresh_up(void **state)
 
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
-	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_ASSUME_UPTODATE);
+	/* no assume-uptodate: the metadata decides; internal: no META_PATH */
+	assert_int_equal(q->has, REQ_MINOR | REQ_PATH);
 	assert_string_equal(q->path, "/dev/vda");
+	assert_string_equal(q->meta_path, "");
 
 	q = &plan.ops[2].req;
 	assert_int_equal(q->cmd, RBLK_CMD_PEER_ADD);
@@ -175,7 +175,7 @@ static void test_fresh_up_other_side(void **state)
 {
 	static const char *const expected[] = {
 		"create-device vm-disk-1 minor 0 node-id 1 cluster hospital-a",
-		"attach /dev/vdb assume-uptodate",
+		"attach /dev/vdb",
 		"add-peer node-a (node id 0) peer 10.0.0.1:7790 local 10.0.0.2:7789",
 		"connect-peer node-a (node id 0)",
 		NULL,
@@ -300,9 +300,9 @@ static void test_unknown_peer_removed(void **state)
 
 static void test_disk_changes(void **state)
 {
-	static const char *const attach[] = { "attach /dev/vda assume-uptodate", NULL };
+	static const char *const attach[] = { "attach /dev/vda", NULL };
 	static const char *const replace[] = {
-		"detach /dev/vdz", "attach /dev/vda assume-uptodate", NULL,
+		"detach /dev/vdz", "attach /dev/vda", NULL,
 	};
 	struct conf c;
 	struct kdev d;
@@ -364,6 +364,68 @@ static void test_on_io_error(void **state)
 	/* attached: a changed on-io-error cannot be seen, nothing is sent */
 	d.disk_state = RBLK_DISK_UP_TO_DATE;
 	plan_for(&c, "r", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	conf_free(&c);
+}
+
+/* An external meta-disk goes with the ATTACH as META_PATH. */
+static void test_meta_disk(void **state)
+{
+	static const char *const node_a[] = {
+		"create-device r minor 2 node-id 0",
+		"attach /dev/vda meta-disk /dev/nvme0n1p3",
+		"add-peer b (node id 1) peer 10.0.0.2:7800 local 10.0.0.1:7801",
+		"add-peer c (node id 2) peer 10.0.0.3:7800 local 10.0.0.1:7802",
+		"connect-peer b (node id 1)",
+		"connect-peer c (node id 2)",
+		NULL,
+	};
+	static const char *const node_b[] = {
+		"attach /dev/vdb meta-disk /dev/vdm on-io-error pass-on", NULL,
+	};
+	static const char file[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 2\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vda,\n"
+		"         meta-disk: /dev/nvme0n1p3}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2:7800, disk: /dev/vdb,\n"
+		"         meta-disk: /dev/vdm, on-io-error: pass-on}\n"
+		"      - {name: c, node-id: 2, address: 10.0.0.3:7800, disk: /dev/vdc,\n"
+		"         meta-disk: internal}\n";
+	const struct rblk_req *q;
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(file, &c);
+	plan_for(&c, "r", "a", NULL, 0);
+	expect_ops(node_a);
+	q = &plan.ops[1].req;
+	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
+	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_META_PATH);
+	assert_string_equal(q->path, "/dev/vda");
+	assert_string_equal(q->meta_path, "/dev/nvme0n1p3");
+
+	/* internal: no META_PATH */
+	plan_for(&c, "r", "c", NULL, 0);
+	assert_string_equal(plan.ops[1].what, "attach /dev/vdc");
+	assert_int_equal(plan.ops[1].req.has, REQ_MINOR | REQ_PATH);
+
+	/* detached after an I/O error: attached again with the meta-disk */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[1], &d);
+	d.disk_state = RBLK_DISK_DISKLESS;
+	plan_for(&c, "r", "b", &d, 1);
+	expect_ops(node_b);
+	q = &plan.ops[0].req;
+	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_META_PATH | REQ_ON_IO_ERROR);
+	assert_string_equal(q->meta_path, "/dev/vdm");
+	assert_int_equal(q->on_io_error, RBLK_ON_IO_ERROR_PASS_ON);
+
+	/* attached, and Consistent (not yet compared with a peer): nothing to do */
+	d.disk_state = RBLK_DISK_CONSISTENT;
+	plan_for(&c, "r", "b", &d, 1);
 	assert_int_equal(plan.n, 0);
 	conf_free(&c);
 }
@@ -620,6 +682,65 @@ static void test_names(void **state)
 	assert_string_equal(event_json(RBLK_EVENT_PEER_DISK_STATE_CHANGED),
 			    "peer_disk_state_changed");
 	assert_string_equal(event_json(RBLK_EVENT_DEVICE_CREATED), "device_created");
+	assert_string_equal(event_json(RBLK_EVENT_REPL_STATE_CHANGED), "repl_state_changed");
+	assert_string_equal(event_json(RBLK_EVENT_SPLIT_BRAIN), "split_brain");
+	assert_string_equal(event_json(RBLK_EVENT_UUIDS_CHANGED), "uuids_changed");
+	assert_string_equal(event_json(RBLK_EVENT_UUIDS_CHANGED + 1), "invalid");
+	assert_string_equal(cmd_name(RBLK_CMD_MD_CREATE), "create-md");
+	assert_string_equal(cmd_name(RBLK_CMD_MD_DUMP), "dump-md");
+	assert_string_equal(cmd_name(RBLK_CMD_NEW_CURRENT_UUID), "new-current-uuid");
+	assert_string_equal(disk_json(RBLK_DISK_CONSISTENT), "consistent");
+	assert_string_equal(disk_human(RBLK_DISK_CONSISTENT), "Consistent");
+	assert_string_equal(disk_json(RBLK_DISK_CONSISTENT + 1), "invalid");
+}
+
+/* Replication states as DRBD users know them; sync decisions; metadata flags. */
+static void test_repl_names(void **state)
+{
+	static const struct { unsigned int v; const char *json, *human; } repl[] = {
+		{ RBLK_REPL_OFF, "off", "Off" },
+		{ RBLK_REPL_ESTABLISHED, "established", "Established" },
+		{ RBLK_REPL_SYNC_SOURCE, "sync_source", "SyncSource" },
+		{ RBLK_REPL_SYNC_TARGET, "sync_target", "SyncTarget" },
+		{ RBLK_REPL_WAIT_SOURCE, "wait_source", "WaitSource" },
+		{ RBLK_REPL_BEHIND, "behind", "Behind" },
+		{ RBLK_REPL_AHEAD, "ahead", "Ahead" },
+		{ RBLK_REPL_AHEAD + 1, "invalid", "invalid" },
+	};
+	static const struct { unsigned int v; const char *json, *human; } dec[] = {
+		{ RBLK_SYNC_NONE, "none", "none" },
+		{ RBLK_SYNC_BITMAP_SOURCE, "bitmap_source", "bitmap-source" },
+		{ RBLK_SYNC_BITMAP_TARGET, "bitmap_target", "bitmap-target" },
+		{ RBLK_SYNC_FULL_SOURCE, "full_source", "full-source" },
+		{ RBLK_SYNC_FULL_TARGET, "full_target", "full-target" },
+		{ RBLK_SYNC_NO_SOURCE, "no_source", "no-source" },
+		{ RBLK_SYNC_SPLIT_BRAIN, "split_brain", "split-brain" },
+		{ RBLK_SYNC_UNRELATED, "unrelated", "unrelated" },
+		{ __RBLK_SYNC_MAX, "invalid", "invalid" },
+	};
+	char buf[24];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(repl) / sizeof(repl[0]); i++) {
+		assert_string_equal(repl_json(repl[i].v), repl[i].json);
+		assert_string_equal(repl_human(repl[i].v), repl[i].human);
+	}
+	for (i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
+		assert_string_equal(sync_decision_json(dec[i].v), dec[i].json);
+		assert_string_equal(sync_decision_human(dec[i].v), dec[i].human);
+	}
+	assert_string_equal(md_flag_name(0, false), "consistent");
+	assert_string_equal(md_flag_name(1, false), "outdated");
+	assert_string_equal(md_flag_name(2, false), "primary");
+	assert_string_equal(md_flag_name(3, false), "sync-target");
+	assert_string_equal(md_flag_name(3, true), "sync_target");
+	assert_string_equal(md_flag_name(4, false), "attached");
+	assert_null(md_flag_name(5, false));
+	assert_string_equal(format_uuid(0x9f3a0c21b7e4d560ULL, buf, sizeof(buf)),
+			    "9F3A0C21B7E4D560");
+	assert_string_equal(format_uuid(0, buf, sizeof(buf)), "0000000000000000");
+	assert_string_equal(format_uuid(UINT64_MAX, buf, sizeof(buf)), "FFFFFFFFFFFFFFFF");
 }
 
 int main(void)
@@ -634,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_peer_removed),
 		cmocka_unit_test(test_disk_changes),
 		cmocka_unit_test(test_on_io_error),
+		cmocka_unit_test(test_meta_disk),
 		cmocka_unit_test(test_diskless_node),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),
@@ -641,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_down),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_repl_names),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
