@@ -383,6 +383,7 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 	case RBLK_A_DISCARDS: d->discards = get_uint(a); break;
 	case RBLK_A_INFLIGHT: d->inflight = get_uint(a); break;
 	case RBLK_A_ERRORS: d->errors = get_uint(a); break;
+	case RBLK_A_MD_WRITES: d->md_writes = get_uint(a); break;
 	case RBLK_A_STATS:
 		nla_for_each_nested(s, a, rem)
 			parse_dev_attr(s, d);

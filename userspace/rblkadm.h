@@ -170,6 +170,7 @@ struct kdev {
 	uint64_t current_uuid;
 	uint32_t md_flags;		/* RBLK_MDF_* */
 	uint64_t reads, writes, read_bytes, write_bytes, flushes, discards, inflight, errors;
+	uint64_t md_writes;	/* superblock, activity log, bitmap write-back */
 	unsigned int n_peers;
 	struct kpeer peers[RBLK_MAX_NODE_ID + 1];
 };

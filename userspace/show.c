@@ -176,6 +176,7 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 		print_uint("discards", " discards:%s", d->discards);
 		print_uint("inflight", " inflight:%s", d->inflight);
 		print_uint("errors", " errors:%s", d->errors);
+		print_uint("md_writes", " md-writes:%s", d->md_writes);
 		print_nl();
 		out_close_object();
 	}

@@ -102,6 +102,7 @@ static void sample_device(struct kdev *d)
 	d->discards = 4;
 	d->inflight = 5;
 	d->errors = 6;
+	d->md_writes = 7;
 	d->n_peers = 2;
 	p = &d->peers[0];
 	p->node_id = 1;
@@ -174,7 +175,8 @@ static void test_device_json(void **state)
 	expect_uint(stats, "discards", 4);
 	expect_uint(stats, "inflight", 5);
 	expect_uint(stats, "errors", 6);
-	assert_int_equal(json_object_object_length(stats), 8);
+	expect_uint(stats, "md_writes", 7);
+	assert_int_equal(json_object_object_length(stats), 9);
 
 	peers = get(o, "peers", json_type_array);
 	assert_int_equal(json_object_array_length(peers), 2);
@@ -316,7 +318,7 @@ static void test_device_human(void **state)
 	show_device(&d, NULL, true);
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
-		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6\n"
+		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
 		"  peer node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312\n"
 		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0\n"
 		"  peer node-id:2 connection:Connecting role:Unknown disk:Outdated address:10.0.0.3:7789 inflight:0 rtt-us:0 last-error:\"connection refused\"\n"
@@ -492,7 +494,7 @@ static void test_device_resync_human(void **state)
 	show_device(&d, NULL, true);
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:none\n"
-		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6\n"
+		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
 		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18\n"
 		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0 bitmap-uuid:1122334455667788\n");
 	finish_free();

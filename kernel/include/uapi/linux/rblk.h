@@ -82,7 +82,8 @@ enum rblk_cmd {
 	 * BACKING_PATH; [META_PATH] of a device that is not attached, or MINOR
 	 * of an attached one.  Reply: MD_* attributes, CURRENT_UUID,
 	 * HISTORY_UUIDS, one PEER per bitmap slot (PEER_NODE_ID, BITMAP_UUID,
-	 * OUT_OF_SYNC_BYTES).  ENOMSG when neither copy is valid.
+	 * OUT_OF_SYNC_BYTES).  ENOMSG: no rblk metadata; EBADMSG, EUCLEAN,
+	 * EPROTONOSUPPORT: metadata, but neither superblock copy is valid.
 	 */
 	RBLK_CMD_MD_DUMP,
 	/*
@@ -90,7 +91,9 @@ enum rblk_cmd {
 	 * CLEAR_BITMAP: skip the initial full sync of freshly created metadata
 	 * (every disk of the resource holds the same data, e.g. all zeroes):
 	 * this node and every connected peer with just-created metadata become
-	 * UpToDate with the same current UUID.  EBUSY while a resync runs.
+	 * UpToDate with the same current UUID (EEXIST when this node's data
+	 * has a generation already).  Without CLEAR_BITMAP, connected peers
+	 * compare generations again in a new handshake.
 	 */
 	RBLK_CMD_NEW_CURRENT_UUID,
 	__RBLK_CMD_MAX,
@@ -208,8 +211,9 @@ enum rblk_repl_state {
 	RBLK_REPL_SYNC_SOURCE,		/* we send the blocks the peer lacks */
 	RBLK_REPL_SYNC_TARGET,		/* we receive the blocks we lack */
 	RBLK_REPL_WAIT_SOURCE,		/* connected, but neither side has usable data */
-	RBLK_REPL_BEHIND,		/* the peer has newer data; no resync running yet */
-	RBLK_REPL_AHEAD,		/* we have newer data; no resync running yet */
+	/* reserved for the congestion states of asynchronous replication */
+	RBLK_REPL_BEHIND,
+	RBLK_REPL_AHEAD,
 };
 
 /*
@@ -269,7 +273,7 @@ enum rblk_event {
 	RBLK_EVENT_PEER_DISK_STATE_CHANGED, /* PEER_NODE_ID, PEER_DISK_STATE */
 	RBLK_EVENT_REPL_STATE_CHANGED,	/* PEER_NODE_ID, REPL_STATE, [LAST_ERROR] */
 	RBLK_EVENT_SPLIT_BRAIN,		/* PEER_NODE_ID, LAST_ERROR */
-	RBLK_EVENT_UUIDS_CHANGED,	/* CURRENT_UUID */
+	RBLK_EVENT_UUIDS_CHANGED,	/* MINOR only: read STATUS for CURRENT_UUID */
 };
 
 #endif /* _UAPI_LINUX_RBLK_H */
