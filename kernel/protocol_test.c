@@ -815,6 +815,47 @@ static void rblk_state_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_state_decode(&p, &role, &disk), -EINVAL);
 }
 
+static void rblk_uuids_test(struct kunit *test)
+{
+	struct rblk_uuid_view in = {
+		.current_uuid = 0x1111, .bitmap_uuid = 0x2222,
+		.history = { 0x3333, 0x4444 },
+		.consistent = true, .crashed_primary = true, .primary = false,
+		.discard_my_data = true, .node_id = 9,
+	};
+	struct rblk_uuid_view out;
+	struct rblk_p_uuids p;
+	u32 flags;
+	u64 oos;
+
+	rblk_uuids_encode(&p, &in, RBLK_UF_RESYNC_DONE, 8192);
+	KUNIT_ASSERT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&in, &out, sizeof(in)), 0);
+	KUNIT_EXPECT_EQ(test, flags, RBLK_UF_CONSISTENT | RBLK_UF_CRASHED_PRIMARY |
+			RBLK_UF_DISCARD_MY_DATA | RBLK_UF_RESYNC_DONE);
+	KUNIT_EXPECT_EQ(test, oos, 8192ULL);
+
+	/* an unknown flag, padding, a partial block, UUIDs without a current one */
+	rblk_uuids_encode(&p, &in, 0, 0);
+	p.uuid_flags = cpu_to_be32(RBLK_UF_ALL + 1);
+	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
+	rblk_uuids_encode(&p, &in, 0, 0);
+	p.pad = cpu_to_be32(1);
+	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
+	rblk_uuids_encode(&p, &in, 0, 512);
+	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
+	in.current_uuid = 0;
+	rblk_uuids_encode(&p, &in, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
+	/* new metadata: nothing but zeroes, not consistent */
+	memset(&in, 0, sizeof(in));
+	rblk_uuids_encode(&p, &in, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), 0);
+	KUNIT_EXPECT_FALSE(test, out.consistent);
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_UUIDS), "uuids");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_SPLIT_BRAIN), "split_brain");
+}
+
 static struct kunit_case rblk_protocol_test_cases[] = {
 	KUNIT_CASE(rblk_hdr_test_round_trip),
 	KUNIT_CASE_PARAM(rblk_hdr_test_decode, rblk_hdr_gen_params),
@@ -840,6 +881,7 @@ static struct kunit_case rblk_protocol_test_cases[] = {
 	KUNIT_CASE(rblk_trim_test_alignment),
 	KUNIT_CASE(rblk_ack_test),
 	KUNIT_CASE(rblk_state_test),
+	KUNIT_CASE(rblk_uuids_test),
 	{}
 };
 
