@@ -33,18 +33,32 @@
 /* 4 MiB extents: 2^13 sectors. */
 #define RBLK_AL_SECTOR_SHIFT	13
 
-/* Write the 4 KiB block of the log that holds bit @extent.  al_lock held. */
-static int rblk_al_write_block(struct rblk_device *dev, u64 extent)
+/*
+ * Write the 4 KiB block of the log that holds bit @extent, with that bit
+ * @set or clear, from a copy: al_ondisk shows the new bit only once it is
+ * on disk (the caller updates it), so that no write relies on a log entry
+ * a crash could still lose.  al_lock held.
+ */
+static int rblk_al_write_block(struct rblk_device *dev, u64 extent, bool set)
 {
 	struct rblk_md_info *info = &dev->md.info;
 	u32 off = round_down(extent / 8, RBLK_MD_ALIGN_BYTES);
 	u64 pos = (info->layout.md_offset_sectors << SECTOR_SHIFT) +
 		  info->layout.al_offset_bytes + off;
+	unsigned long *block;
 	int ret;
 
 	lockdep_assert_held(&dev->md.al_lock);
-	ret = rblk_md_rw(dev->md.bdev, pos, (void *)dev->md.al_ondisk + off,
-			 RBLK_MD_ALIGN_BYTES, REQ_OP_WRITE | REQ_SYNC | REQ_FUA);
+	block = kmemdup((void *)dev->md.al_ondisk + off, RBLK_MD_ALIGN_BYTES, GFP_NOIO);
+	if (!block)
+		return -ENOMEM;
+	if (set)
+		__set_bit_le(extent - (u64)off * 8, block);
+	else
+		__clear_bit_le(extent - (u64)off * 8, block);
+	ret = rblk_md_rw(dev->md.bdev, pos, block, RBLK_MD_ALIGN_BYTES,
+			 REQ_OP_WRITE | REQ_SYNC | REQ_FUA);
+	kfree(block);
 	atomic64_inc(&dev->md.md_writes);
 	return ret;
 }
@@ -105,8 +119,9 @@ int rblk_al_begin(struct rblk_device *dev, u64 sector, u32 nr_sectors)
 			continue;
 		mutex_lock(&dev->md.al_lock);
 		if (!test_bit_le(e, dev->md.al_ondisk)) {
-			set_bit_le(e, dev->md.al_ondisk);
-			ret = rblk_al_write_block(dev, e);
+			ret = rblk_al_write_block(dev, e, true);
+			if (!ret)
+				set_bit_le(e, dev->md.al_ondisk);
 		}
 		mutex_unlock(&dev->md.al_lock);
 		if (ret)
@@ -142,25 +157,28 @@ void rblk_al_clean_work(struct work_struct *work)
 	struct rblk_device *dev = container_of(md, struct rblk_device, md);
 	u64 e;
 
-	mutex_lock(&md->al_lock);
+	/* one extent at a time: a first write to an idle extent waits little */
 	for (e = find_next_bit_le(md->al_ondisk, md->al_nr_extents, 0); e < md->al_nr_extents;
 	     e = find_next_bit_le(md->al_ondisk, md->al_nr_extents, e + 1)) {
+		bool failed = false;
+
 		if (test_and_clear_bit(e, md->al_used))
 			continue;	/* written since the last round */
+		mutex_lock(&md->al_lock);
 		clear_bit_le(e, md->al_ondisk);
 		smp_mb__after_atomic();	/* the bit before the look for writes */
 		if (rblk_conflicts_overlap(&dev->conflicts, e << RBLK_AL_SECTOR_SHIFT,
 					   1U << RBLK_AL_SECTOR_SHIFT)) {
 			set_bit_le(e, md->al_ondisk);
-			continue;
-		}
-		if (rblk_al_flush_bitmaps(dev, e) || rblk_al_write_block(dev, e)) {
+		} else if (rblk_al_flush_bitmaps(dev, e) || rblk_al_write_block(dev, e, false)) {
 			/* keep it marked: a later round tries again */
 			set_bit_le(e, md->al_ondisk);
-			break;
+			failed = true;
 		}
+		mutex_unlock(&md->al_lock);
+		if (failed || READ_ONCE(md->al_stop))
+			break;
 	}
-	mutex_unlock(&md->al_lock);
 	if (!READ_ONCE(md->al_stop))
 		queue_delayed_work(rblk_wq, &md->al_work, msecs_to_jiffies(RBLK_AL_IDLE_MS));
 }

@@ -441,8 +441,14 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 		rblk_log_refusal(peer, res->reason, false, res->message);
 		goto out;
 	}
-	/* generation UUIDs: what the two nodes do about their data */
-	si->valid = res->features & RBLK_FEAT_MD;
+	/*
+	 * Generation UUIDs: what the two nodes do about their data.  Not
+	 * when either side has no disk (both sides know both HELLOs, so
+	 * both skip it).
+	 */
+	si->valid = res->features & RBLK_FEAT_MD && local.disk_state != RBLK_DISK_DISKLESS &&
+		    remote->disk_state != RBLK_DISK_DISKLESS;
+	si->remote_disk = remote->disk_state;
 	if (si->valid)
 		ret = rblk_sync_exchange(peer, sock, res->version, si);
 out:
@@ -643,6 +649,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	kfree(conn);
 	/* resync requests still reading: what they did not send stays set */
 	rblk_rs_stop(peer);
+	/* an adoption announced on this connection dies with it */
+	cancel_work_sync(&peer->uuids_work);
 
 	/* a promotion waiting for this peer's answer goes on without it */
 	spin_lock_bh(&peer->lock);
@@ -902,6 +910,8 @@ void rblk_peer_disconnect(struct rblk_peer *peer)
  */
 void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 {
+	int slot;
+
 	memset(ps, 0, sizeof(*ps));
 	ps->node_id = peer->cfg.node_id;
 	ps->peer_addr = peer->cfg.peer_addr;
@@ -920,10 +930,11 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 		ps->resync_done_bytes = atomic64_read(&peer->rs.done_bytes);
 		ps->resync_rate_bytes_per_s = READ_ONCE(peer->rs.rate_bytes_per_s);
 	}
-	ps->has_slot = peer->md_slot >= 0;
+	slot = READ_ONCE(peer->md_slot);
+	ps->has_slot = slot >= 0;
 	if (ps->has_slot && READ_ONCE(peer->dev->has_md)) {
-		ps->bitmap_uuid = READ_ONCE(peer->dev->md.info.slots[peer->md_slot].bitmap_uuid);
-		ps->out_of_sync_bytes = rblk_bm_oos_bytes(peer->dev, peer->md_slot);
+		ps->bitmap_uuid = READ_ONCE(peer->dev->md.info.slots[slot].bitmap_uuid);
+		ps->out_of_sync_bytes = rblk_bm_oos_bytes(peer->dev, slot);
 	}
 	ps->writes = atomic64_read(&peer->writes);
 	ps->write_bytes = atomic64_read(&peer->write_bytes);

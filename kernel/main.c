@@ -131,7 +131,9 @@ static void rblk_md_state_work(struct work_struct *work)
 		rblk_md_change_flags(dev, RBLK_MDF_OUTDATED, 0);
 		break;
 	case RBLK_DISK_UP_TO_DATE:
-		rblk_md_change_flags(dev, RBLK_MDF_CONSISTENT, RBLK_MDF_OUTDATED);
+		/* a stale run never marks a sync target consistent again */
+		if (!(READ_ONCE(dev->md.info.flags) & RBLK_MDF_SYNC_TARGET))
+			rblk_md_change_flags(dev, RBLK_MDF_CONSISTENT, RBLK_MDF_OUTDATED);
 		break;
 	default:
 		break;
@@ -382,7 +384,7 @@ static void rblk_local_ref_release(struct percpu_ref *ref)
 	complete_all(&dev->local_done);	/* detach and the io-error work both wait */
 }
 
-static bool rblk_any_peer_connected(struct rblk_device *dev)
+bool rblk_any_peer_connected(struct rblk_device *dev)
 {
 	unsigned int i;
 
@@ -575,9 +577,12 @@ static void rblk_backing_close(struct rblk_device *dev, bool keep_size)
 	if (dev->has_md) {
 		flush_work(&dev->al_work);
 		flush_work(&dev->gen_work);
+		/* every metadata user checks has_md under md.lock */
+		mutex_lock(&dev->md.lock);
+		WRITE_ONCE(dev->has_md, false);
+		mutex_unlock(&dev->md.lock);
 		flush_work(&dev->md_state_work);
 		rblk_md_detach(dev);
-		WRITE_ONCE(dev->has_md, false);
 		rblk_peers_set_slot(dev, -1);
 	}
 	if (!keep_size)

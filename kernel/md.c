@@ -614,21 +614,28 @@ void rblk_md_exit(void)
  */
 
 /**
- * rblk_md_commit() - write dev->md.info as the next superblock copy
+ * rblk_md_commit() - write the next superblock copy
  * @dev: device with metadata; dev->md.lock held
+ *
+ * @next: the new state, a modified copy of dev->md.info; published in
+ *	dev->md.info only once it is durable, so that lockless readers (the
+ *	I/O path's look at a slot's bitmap UUID) never act on a state that
+ *	a crash could still undo
  *
  * Bumps the device's state generation: a handshake that compared older
  * UUIDs is not installed (rblk_conn_install()).
  *
  * Context: process context, sleeps.
- * Return: 0 or the write error (logged).
+ * Return: 0 or the write error (logged; dev->md.info unchanged).
  */
-int rblk_md_commit(struct rblk_device *dev)
+int rblk_md_commit(struct rblk_device *dev, struct rblk_md_info *next)
 {
 	int ret;
 
 	lockdep_assert_held(&dev->md.lock);
-	ret = rblk_md_write_sb(dev->md.bdev, &dev->md.info);
+	ret = rblk_md_write_sb(dev->md.bdev, next);
+	if (!ret)
+		dev->md.info = *next;
 	atomic64_inc(&dev->md.md_writes);
 	if (ret)
 		pr_err_ratelimited("%s: cannot write the metadata superblock (%d)\n",
@@ -731,8 +738,12 @@ int rblk_md_attach(struct rblk_device *dev, const char *meta_path,
 	else
 		*state = RBLK_DISK_CONSISTENT;
 	mutex_lock(&md->lock);
-	info->flags |= RBLK_MDF_ATTACHED;
-	ret = rblk_md_commit(dev);
+	{
+		struct rblk_md_info next = *info;
+
+		next.flags |= RBLK_MDF_ATTACHED;
+		ret = rblk_md_commit(dev, &next);
+	}
 	mutex_unlock(&md->lock);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot write the metadata");
@@ -762,12 +773,13 @@ close:
 void rblk_md_detach(struct rblk_device *dev)
 {
 	struct rblk_md *md = &dev->md;
-	struct rblk_md_info *info = &md->info;
+	struct rblk_md_info next, *info = &next;
 	unsigned int i;
 	bool bm_ok = true;
 
 	rblk_al_stop(dev);
 	mutex_lock(&md->lock);
+	next = md->info;
 	for (i = 0; i < info->layout.max_peers; i++) {
 		if (info->slots[i].node_id == RBLK_MD_NO_NODE)
 			continue;
@@ -785,9 +797,11 @@ void rblk_md_detach(struct rblk_device *dev)
 	}
 	if (bm_ok)
 		info->flags &= ~RBLK_MDF_ATTACHED;
-	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
+	/* a crash as primary not yet accounted for stays recorded */
+	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY &&
+	    !(md->attach_flags & RBLK_MDF_PRIMARY))
 		info->flags &= ~RBLK_MDF_PRIMARY;
-	rblk_md_commit(dev);
+	rblk_md_commit(dev, &next);
 	mutex_unlock(&md->lock);
 	rblk_al_free(dev);
 	rblk_bm_free(dev);
@@ -807,10 +821,11 @@ void rblk_md_detach(struct rblk_device *dev)
  */
 int rblk_md_assign_slot(struct rblk_device *dev, struct rblk_peer *peer)
 {
-	struct rblk_md_info *info = &dev->md.info;
+	struct rblk_md_info next, *info = &next;
 	int i, free = -1, ret = 0;
 
 	mutex_lock(&dev->md.lock);
+	next = dev->md.info;
 	for (i = 0; i < info->layout.max_peers; i++) {
 		if (info->slots[i].node_id == peer->cfg.node_id)
 			break;
@@ -832,11 +847,9 @@ int rblk_md_assign_slot(struct rblk_device *dev, struct rblk_peer *peer)
 			ret = rblk_bm_write(dev, i);
 		}
 		if (!ret)
-			ret = rblk_md_commit(dev);
-		if (ret) {
-			info->slots[i].node_id = RBLK_MD_NO_NODE;
+			ret = rblk_md_commit(dev, &next);
+		if (ret)
 			goto out;
-		}
 	}
 	WRITE_ONCE(peer->md_slot, i);
 out:
@@ -857,20 +870,17 @@ out:
  */
 int rblk_md_change_flags(struct rblk_device *dev, u32 set, u32 clear)
 {
-	struct rblk_md_info *info = &dev->md.info;
-	u32 old;
+	struct rblk_md_info next;
 	int ret = 0;
 
-	if (!READ_ONCE(dev->has_md))
-		return 0;
 	mutex_lock(&dev->md.lock);
-	old = info->flags;
-	info->flags = (old & ~clear) | set;
-	if (info->flags != old) {
-		ret = rblk_md_commit(dev);
-		if (ret)
-			info->flags = old;
-	}
+	if (!dev->has_md)
+		goto out;
+	next = dev->md.info;
+	next.flags = (next.flags & ~clear) | set;
+	if (next.flags != dev->md.info.flags)
+		ret = rblk_md_commit(dev, &next);
+out:
 	mutex_unlock(&dev->md.lock);
 	return ret;
 }
@@ -889,50 +899,44 @@ int rblk_md_change_flags(struct rblk_device *dev, u32 set, u32 clear)
  */
 int rblk_md_start_generation(struct rblk_device *dev)
 {
-	struct rblk_md_info *info = &dev->md.info;
-	struct rblk_md_info old;
+	struct rblk_md_info next;
 	bool changed = false;
 	unsigned int i;
 	int ret = 0;
 
 	mutex_lock(&dev->md.lock);
-	old = *info;
-	for (i = 0; i < RBLK_MAX_PEERS; i++) {
-		struct rblk_peer *peer;
-		int slot;
-
-		if (!test_bit(i, &dev->peers_missed_writes))
+	if (!dev->has_md)
+		goto out;
+	next = dev->md.info;
+	/* bits set in a slot: that slot tracks a generation */
+	for (i = 0; i < next.layout.max_peers; i++) {
+		if (next.slots[i].node_id == RBLK_MD_NO_NODE || next.slots[i].bitmap_uuid ||
+		    !rblk_bm_oos_bytes(dev, i))
 			continue;
-		rcu_read_lock();
-		peer = rcu_dereference(dev->peers[i]);
-		slot = peer ? READ_ONCE(peer->md_slot) : -1;
-		rcu_read_unlock();
-		if (slot < 0 || info->slots[slot].bitmap_uuid)
-			continue;
-		info->slots[slot].bitmap_uuid = info->current_uuid ?: rblk_md_new_uuid();
+		next.slots[i].bitmap_uuid = next.current_uuid ?: rblk_md_new_uuid();
 		changed = true;
 	}
 	if (changed) {
-		rblk_md_push_history(info, rblk_md_new_uuid());
-		ret = rblk_md_commit(dev);
-		if (ret)
-			*info = old;
+		rblk_md_push_history(&next, rblk_md_new_uuid());
+		ret = rblk_md_commit(dev, &next);
 	}
+out:
 	mutex_unlock(&dev->md.lock);
 	return ret;
 }
 
 /**
- * rblk_md_peer_needs_gen() - would a write this peer misses need a new generation
+ * rblk_md_slot_needs_gen() - would a write a slot misses need a new generation
  * @dev: device
- * @peer: the peer
+ * @slot: bitmap slot, or -1 (false)
+ *
+ * True while the slot tracks no generation (bitmap UUID 0, as durably
+ * written: rblk_md_commit() publishes only what is on disk).
  *
  * Context: any (lockless read of the slot's bitmap UUID).
  */
-bool rblk_md_peer_needs_gen(struct rblk_device *dev, struct rblk_peer *peer)
+bool rblk_md_slot_needs_gen(struct rblk_device *dev, int slot)
 {
-	int slot = READ_ONCE(peer->md_slot);
-
 	return READ_ONCE(dev->has_md) && slot >= 0 &&
 	       !READ_ONCE(dev->md.info.slots[slot].bitmap_uuid);
 }
@@ -949,14 +953,13 @@ bool rblk_md_peer_needs_gen(struct rblk_device *dev, struct rblk_peer *peer)
  */
 int rblk_md_promote(struct rblk_device *dev, bool force)
 {
-	struct rblk_md_info *info = &dev->md.info;
-	struct rblk_md_info old;
+	struct rblk_md_info next, *info = &next;
 	int ret;
 
 	if (!READ_ONCE(dev->has_md))
 		return 0;
 	mutex_lock(&dev->md.lock);
-	old = *info;
+	next = dev->md.info;
 	info->flags |= RBLK_MDF_PRIMARY;
 	if (force) {
 		unsigned int i;
@@ -970,9 +973,7 @@ int rblk_md_promote(struct rblk_device *dev, bool force)
 		info->flags |= RBLK_MDF_CONSISTENT;
 		info->flags &= ~(RBLK_MDF_OUTDATED | RBLK_MDF_SYNC_TARGET);
 	}
-	ret = rblk_md_commit(dev);
-	if (ret)
-		*info = old;
+	ret = rblk_md_commit(dev, &next);
 	mutex_unlock(&dev->md.lock);
 	return ret;
 }

@@ -77,6 +77,8 @@ struct rblk_conn;
  * @read_done: requests whose local read completed, for @work to send
  * @inflight: requests read or sent and not yet acknowledged
  * @wait: woken when @inflight drops
+ * @reads: local reads in flight (their completion touches @work)
+ * @failed: a resync read or a peer's resync write failed
  * @stop: no new requests (disconnect, detach)
  * @running: a resync toward this peer is under way
  * @cursor_bit: next bitmap bit to look at
@@ -90,7 +92,9 @@ struct rblk_resync {
 	struct delayed_work work;
 	struct llist_head read_done;
 	atomic_t inflight;
+	atomic_t reads;
 	wait_queue_head_t wait;
+	bool failed;
 	bool stop;
 	bool running;
 	u64 cursor_bit;
@@ -366,7 +370,8 @@ enum rblk_send_kind {
 
 /* Header plus the largest fixed payload sent through the send list. */
 #define RBLK_SEND_HEAD_MAX_BYTES	(sizeof(struct rblk_hdr) + \
-					 MAX(sizeof(struct rblk_p_data), sizeof(struct rblk_p_uuids)))
+					 MAX(sizeof(struct rblk_p_data), \
+					     sizeof(struct rblk_p_uuids)))
 
 /**
  * struct rblk_send - one packet on a connection's send list
@@ -623,9 +628,9 @@ void rblk_md_detach(struct rblk_device *dev);
 int rblk_md_assign_slot(struct rblk_device *dev, struct rblk_peer *peer);
 int rblk_md_change_flags(struct rblk_device *dev, u32 set, u32 clear);
 int rblk_md_start_generation(struct rblk_device *dev);
-int rblk_md_commit(struct rblk_device *dev);
+int rblk_md_commit(struct rblk_device *dev, struct rblk_md_info *next);
 int rblk_md_promote(struct rblk_device *dev, bool force);
-bool rblk_md_peer_needs_gen(struct rblk_device *dev, struct rblk_peer *peer);
+bool rblk_md_slot_needs_gen(struct rblk_device *dev, int slot);
 
 /* al.c: activity log (kernel-doc there) */
 int rblk_al_begin(struct rblk_device *dev, u64 sector, u32 nr_sectors);
@@ -711,9 +716,11 @@ int rblk_dispatch(struct rblk_conn *conn);
  * @remote_oos_bytes: bytes the peer's bitmap holds for us
  * @decision: rblk_sync_decide()'s outcome
  * @missed_seq: peer->missed_seq when our UUIDs were taken
+ * @remote_disk: the peer's disk state in its HELLO
  */
 struct rblk_sync_info {
 	bool valid;
+	enum rblk_disk_state remote_disk;
 	int missed_seq;
 	struct rblk_uuid_view local;
 	struct rblk_uuid_view remote;
@@ -739,6 +746,7 @@ void rblk_sync_uuids_work(struct work_struct *work);
 /* main.c: a device by minor, its mutex held (management calls) */
 struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack);
 void rblk_device_unlock(struct rblk_device *dev);
+bool rblk_any_peer_connected(struct rblk_device *dev);
 
 /* conn.c: connection state machine (also the peer API below) */
 void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const char *message);

@@ -167,6 +167,9 @@ void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	bio_set_dev(&pw->bio, dev->backing.bdev);
 	pw->bio.bi_iter.bi_sector = pw->data.sector;
 	pw->bio.bi_opf |= rblk_opf_from_dp_flags(pw->data.dp_flags);
+	/* resync blocks are durable before their bits are cleared at the source */
+	if (pw->data.dp_flags & RBLK_DP_RESYNC)
+		pw->bio.bi_opf |= REQ_FUA;
 	pw->bio.bi_end_io = rblk_pwrite_endio;
 	submit_bio(&pw->bio);
 }

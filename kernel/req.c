@@ -103,18 +103,27 @@ void rblk_req_gen_work(struct work_struct *work)
 		rblk_req_finish(req, status);
 }
 
-/* A peer misses @req: mark its blocks for @peer's slot.  Any context. */
-static void rblk_req_missed(struct rblk_req *req, struct rblk_peer *peer)
+/*
+ * A bitmap slot misses @req: mark its blocks; the request completes after
+ * the slot tracks a generation durably.  Any context.
+ */
+static void rblk_req_missed_slot(struct rblk_req *req, int slot)
 {
 	struct rblk_device *dev = req->dev;
 
+	rblk_bm_mark(dev, slot, req->interval.start_sector,
+		     req->interval.last_sector - req->interval.start_sector + 1);
+	if (rblk_md_slot_needs_gen(dev, slot))
+		WRITE_ONCE(req->needs_gen, true);
+}
+
+/* A peer misses @req: mark its blocks for @peer's slot.  Any context. */
+static void rblk_req_missed(struct rblk_req *req, struct rblk_peer *peer)
+{
 	if (!req->interval.inserted)
 		return;
 	atomic_inc(&peer->missed_seq);
-	rblk_bm_mark(dev, READ_ONCE(peer->md_slot), req->interval.start_sector,
-		     req->interval.last_sector - req->interval.start_sector + 1);
-	if (rblk_md_peer_needs_gen(dev, peer))
-		WRITE_ONCE(req->needs_gen, true);
+	rblk_req_missed_slot(req, READ_ONCE(peer->md_slot));
 }
 
 static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
@@ -299,6 +308,18 @@ static void rblk_req_replicate(struct rblk_req *req)
 	}
 	if (leg)
 		mempool_free(leg, rblk_leg_pool);
+	/*
+	 * Slots of nodes that are not configured (removed, not added yet)
+	 * miss it too: a node added back later is behind by these blocks.
+	 */
+	if (command != RBLK_P_FLUSH && req->interval.inserted && READ_ONCE(dev->has_md)) {
+		for (i = 0; i < dev->md.info.layout.max_peers; i++) {
+			u32 node = READ_ONCE(dev->md.info.slots[i].node_id);
+
+			if (node <= RBLK_MAX_NODE_ID && !rcu_access_pointer(dev->peers[node]))
+				rblk_req_missed_slot(req, i);
+		}
+	}
 }
 
 /* Replicate and submit a request set up by rblk_submit_bio(). */

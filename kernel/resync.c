@@ -47,6 +47,31 @@ static void rblk_sync_local_view(struct rblk_peer *peer, struct rblk_uuid_view *
 	}
 }
 
+/* Is non-zero @uuid one of the RBLK_MD_HISTORY_UUIDS in @history? */
+static bool rblk_uuid_in(u64 uuid, const u64 *history)
+{
+	unsigned int i;
+
+	for (i = 0; uuid && i < RBLK_MD_HISTORY_UUIDS; i++)
+		if (history[i] == uuid)
+			return true;
+	return false;
+}
+
+/*
+ * A resync with a peer completed: the blocks a crash of ours as primary
+ * may have left different are the same again; forget that crash (on disk
+ * too, unless we are primary again).
+ */
+static void rblk_sync_crash_accounted(struct rblk_device *dev)
+{
+	if (!(dev->md.attach_flags & RBLK_MDF_PRIMARY))
+		return;
+	dev->md.attach_flags &= ~RBLK_MDF_PRIMARY;
+	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
+		rblk_md_change_flags(dev, 0, RBLK_MDF_PRIMARY);
+}
+
 /* Refuse the handshake: tell the peer why, log it once. */
 static void rblk_sync_refuse(struct rblk_peer *peer, struct socket *sock, u32 reason,
 			     const char *why)
@@ -166,29 +191,34 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
  * the peer holds bits for us (blocks its crash may have left different:
  * its bits are not sent over).
  */
-static void rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_sync_info *si)
+static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_sync_info *si)
 {
 	struct rblk_device *dev = peer->dev;
-	struct rblk_md_info *info = &dev->md.info;
+	struct rblk_md_info next;
 	int slot = peer->md_slot;
+	int ret = 0;
 
-	if (slot < 0)
-		return;
 	mutex_lock(&dev->md.lock);
+	if (!dev->has_md || slot < 0) {
+		ret = -ENOMEDIUM;
+		goto out;
+	}
 	/* durably: a crash of ours must not resume with fewer bits */
 	if (si->decision == RBLK_SYNC_FULL_SOURCE || si->remote_oos_bytes) {
 		rblk_bm_set_all(dev, slot);
-		rblk_bm_write(dev, slot);
+		ret = rblk_bm_write(dev, slot);
+		if (ret)
+			goto out;
 	}
-	if (!info->slots[slot].bitmap_uuid) {
-		struct rblk_md_info old = *info;
-
-		info->slots[slot].bitmap_uuid = info->current_uuid;
-		rblk_md_push_history(info, rblk_md_new_uuid());
-		if (rblk_md_commit(dev))
-			*info = old;
+	next = dev->md.info;
+	if (!next.slots[slot].bitmap_uuid) {
+		next.slots[slot].bitmap_uuid = next.current_uuid;
+		rblk_md_push_history(&next, rblk_md_new_uuid());
+		ret = rblk_md_commit(dev, &next);
 	}
+out:
 	mutex_unlock(&dev->md.lock);
+	return ret;
 }
 
 /*
@@ -196,23 +226,24 @@ static void rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_sy
  * written, with the current UUID the source's bitmap counts from, so that
  * an interrupted resync resumes by bitmap (rule R4 of rblk_sync_decide()).
  */
-static void rblk_sync_become_target(struct rblk_peer *peer, const struct rblk_sync_info *si)
+static int rblk_sync_become_target(struct rblk_peer *peer, const struct rblk_sync_info *si)
 {
 	struct rblk_device *dev = peer->dev;
-	struct rblk_md_info *info = &dev->md.info;
-	struct rblk_md_info old;
-	int ret;
+	struct rblk_md_info next;
+	int ret = -ENOMEDIUM;
 
 	mutex_lock(&dev->md.lock);
-	old = *info;
-	info->current_uuid = si->remote.bitmap_uuid ?: si->remote.current_uuid;
-	info->flags |= RBLK_MDF_SYNC_TARGET;
-	info->flags &= ~(RBLK_MDF_CONSISTENT | RBLK_MDF_OUTDATED);
-	ret = rblk_md_commit(dev);
-	if (ret)
-		*info = old;
+	if (dev->has_md) {
+		next = dev->md.info;
+		next.current_uuid = si->remote.bitmap_uuid ?: si->remote.current_uuid;
+		next.flags |= RBLK_MDF_SYNC_TARGET;
+		next.flags &= ~(RBLK_MDF_CONSISTENT | RBLK_MDF_OUTDATED);
+		ret = rblk_md_commit(dev, &next);
+	}
 	mutex_unlock(&dev->md.lock);
-	rblk_set_disk_state(dev, RBLK_DISK_INCONSISTENT);
+	if (!ret)
+		rblk_set_disk_state(dev, RBLK_DISK_INCONSISTENT);
+	return ret;
 }
 
 /**
@@ -244,8 +275,15 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 	case RBLK_SYNC_NONE:
 		if (atomic_read(&peer->missed_seq) != si->missed_seq)
 			return -EAGAIN;
-		if ((disk == RBLK_DISK_CONSISTENT || disk == RBLK_DISK_OUTDATED) &&
-		    si->remote.consistent)
+		/*
+		 * The same data: as good as the better of the two, but an
+		 * Outdated disk (someone has newer data) is cured only by an
+		 * UpToDate peer.
+		 */
+		if ((disk == RBLK_DISK_CONSISTENT &&
+		     (si->remote_disk == RBLK_DISK_UP_TO_DATE ||
+		      si->remote_disk == RBLK_DISK_CONSISTENT)) ||
+		    (disk == RBLK_DISK_OUTDATED && si->remote_disk == RBLK_DISK_UP_TO_DATE))
 			rblk_change_disk_state(dev, disk, RBLK_DISK_UP_TO_DATE);
 		/*
 		 * Same generation, and no write missed the peer since: bits
@@ -259,7 +297,8 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 		break;
 	case RBLK_SYNC_FULL_SOURCE:
 	case RBLK_SYNC_BITMAP_SOURCE:
-		rblk_sync_become_source(peer, si);
+		if (rblk_sync_become_source(peer, si))
+			return -EIO;
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 		if (disk == RBLK_DISK_CONSISTENT)
 			rblk_change_disk_state(dev, disk, RBLK_DISK_UP_TO_DATE);
@@ -268,15 +307,14 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 		break;
 	case RBLK_SYNC_FULL_TARGET:
 	case RBLK_SYNC_BITMAP_TARGET:
-		rblk_sync_become_target(peer, si);
+		if (rblk_sync_become_target(peer, si))
+			return -EIO;
 		repl = RBLK_REPL_SYNC_TARGET;
 		break;
 	default:
 		repl = RBLK_REPL_WAIT_SOURCE;
 		break;
 	}
-	/* a crash of ours as primary is accounted for now (bits, or a resync) */
-	dev->md.attach_flags &= ~RBLK_MDF_PRIMARY;
 	rblk_peer_set_repl_state(peer, repl);
 	pr_info("%s: peer %u: generations compared: %s (ours %016llx, peer's %016llx)\n",
 		dev->disk->disk_name, peer->cfg.node_id, rblk_sync_decision_name(si->decision),
@@ -401,8 +439,7 @@ int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
 				 struct netlink_ext_ack *extack)
 {
 	struct rblk_device *dev = rblk_device_lock(minor, extack);
-	struct rblk_md_info *info;
-	struct rblk_md_info old;
+	struct rblk_md_info next, *info = &next;
 	unsigned int i;
 	int ret;
 
@@ -413,9 +450,15 @@ int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
 		ret = -ENOMEDIUM;
 		goto out;
 	}
-	info = &dev->md.info;
+	if (!clear_bitmap && READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY &&
+	    rblk_any_peer_connected(dev)) {
+		NL_SET_ERR_MSG(extack,
+			       "a secondary connected to its peers cannot start a generation");
+		ret = -EBUSY;
+		goto out;
+	}
 	mutex_lock(&dev->md.lock);
-	old = *info;
+	next = dev->md.info;
 	if (clear_bitmap) {
 		if (info->current_uuid) {
 			mutex_unlock(&dev->md.lock);
@@ -437,9 +480,8 @@ int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
 				info->slots[i].bitmap_uuid = info->current_uuid;
 	}
 	rblk_md_push_history(info, rblk_md_new_uuid());
-	ret = rblk_md_commit(dev);
+	ret = rblk_md_commit(dev, &next);
 	if (ret) {
-		*info = old;
 		mutex_unlock(&dev->md.lock);
 		NL_SET_ERR_MSG(extack, "cannot write the metadata");
 		goto out;
@@ -467,7 +509,7 @@ int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
 		rblk_sync_announce_clear(dev);
 	}
 	pr_info("%s: new current UUID %016llx%s\n", dev->disk->disk_name,
-		info->current_uuid, clear_bitmap ? " (initial sync skipped)" : "");
+		next.current_uuid, clear_bitmap ? " (initial sync skipped)" : "");
 	/* connected peers compare the new generation in a new handshake */
 	if (!clear_bitmap)
 		rblk_peers_recompare(dev);
@@ -518,22 +560,41 @@ void rblk_sync_uuids_work(struct work_struct *work)
 {
 	struct rblk_peer *peer = container_of(work, struct rblk_peer, uuids_work);
 	struct rblk_device *dev = peer->dev;
-	struct rblk_md_info *info = &dev->md.info;
+	struct rblk_md_info next, *info = &next;
+	enum rblk_disk_state source_disk;
 	struct rblk_uuid_view v;
-	bool adopted = false;
+	bool adopted = false, ok;
 	u32 what;
 
 	spin_lock_bh(&peer->lock);
 	v = peer->adopt;
 	what = peer->adopt_flags;
 	peer->adopt_flags = 0;
+	/* a resync end only while we are this peer's sync target */
+	ok = what != RBLK_UF_RESYNC_DONE || peer->repl_state == RBLK_REPL_SYNC_TARGET;
+	source_disk = peer->peer_disk_state;
 	spin_unlock_bh(&peer->lock);
-	if (!what || !READ_ONCE(dev->has_md))
+	if (!what || !ok)
 		return;
 	mutex_lock(&dev->md.lock);
+	if (!dev->has_md) {
+		mutex_unlock(&dev->md.lock);
+		return;
+	}
+	next = dev->md.info;
+	/*
+	 * The generation we resynced from is in the source's history (or is
+	 * its current one): anything else is not the end of our resync.
+	 */
+	if (what == RBLK_UF_RESYNC_DONE && v.current_uuid != info->current_uuid &&
+	    !rblk_uuid_in(info->current_uuid, v.history)) {
+		mutex_unlock(&dev->md.lock);
+		pr_warn_ratelimited("%s: peer %u: resync end for another generation: ignored\n",
+				    dev->disk->disk_name, peer->cfg.node_id);
+		return;
+	}
 	if (what == RBLK_UF_RESYNC_DONE ||
 	    (!info->current_uuid && READ_ONCE(dev->disk_state) == RBLK_DISK_INCONSISTENT)) {
-		struct rblk_md_info old = *info;
 		unsigned int i;
 
 		for (i = 0; i < info->layout.max_peers; i++) {
@@ -548,10 +609,7 @@ void rblk_sync_uuids_work(struct work_struct *work)
 			memcpy(info->history, v.history, sizeof(info->history));
 		info->flags |= RBLK_MDF_CONSISTENT;
 		info->flags &= ~(RBLK_MDF_OUTDATED | RBLK_MDF_SYNC_TARGET);
-		if (rblk_md_commit(dev))
-			*info = old;
-		else
-			adopted = true;
+		adopted = !rblk_md_commit(dev, &next);
 	}
 	mutex_unlock(&dev->md.lock);
 	if (!adopted) {
@@ -561,7 +619,17 @@ void rblk_sync_uuids_work(struct work_struct *work)
 	}
 	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
-	rblk_set_disk_state(dev, v.consistent ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_OUTDATED);
+	if (what == RBLK_UF_RESYNC_DONE)
+		rblk_sync_crash_accounted(dev);
+	/*
+	 * As good as the source, no better: UpToDate only from an UpToDate
+	 * source (or a peer that skipped the initial sync with us).
+	 */
+	rblk_change_disk_state(dev, RBLK_DISK_INCONSISTENT,
+			       what == RBLK_UF_CLEAR_BITMAP ||
+			       source_disk == RBLK_DISK_UP_TO_DATE ? RBLK_DISK_UP_TO_DATE :
+			       source_disk == RBLK_DISK_OUTDATED ? RBLK_DISK_OUTDATED :
+			       RBLK_DISK_CONSISTENT);
 	pr_info("%s: peer %u: adopted generation %016llx (%s)\n", dev->disk->disk_name,
 		peer->cfg.node_id, v.current_uuid,
 		what == RBLK_UF_RESYNC_DONE ? "resync done" : "initial sync skipped");
@@ -653,6 +721,7 @@ void rblk_rs_leg_done(struct rblk_leg *leg, int status)
 		pr_warn_ratelimited("%s: peer %u: resync write at sector %llu failed (%d)\n",
 				    dev->disk->disk_name, r->peer->cfg.node_id,
 				    r->interval.start_sector, status);
+		WRITE_ONCE(r->peer->rs.failed, true);
 	}
 	rblk_rs_free(r);
 }
@@ -665,6 +734,9 @@ static void rblk_rs_read_endio(struct bio *bio)
 	r->status = bio->bi_status;
 	llist_add(&r->node, &rs->read_done);
 	mod_delayed_work(rblk_wq, &rs->work, 0);
+	/* the last touch of the peer: rblk_rs_stop() waits for it */
+	if (atomic_dec_and_test(&rs->reads))
+		wake_up_var(&rs->reads);
 }
 
 /* Read the blocks [@bit, @end) for @peer.  0, or -EAGAIN to skip them now. */
@@ -711,6 +783,7 @@ static int rblk_rs_issue(struct rblk_peer *peer, u64 bit, u64 end)
 	r->bio->bi_end_io = rblk_rs_read_endio;
 	percpu_ref_get(&dev->local_ref);
 	atomic_inc(&peer->rs.inflight);
+	atomic_inc(&peer->rs.reads);
 	submit_bio_noacct(r->bio);
 	return 0;
 }
@@ -720,9 +793,11 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 {
 	struct rblk_device *dev = peer->dev;
 	int slot = READ_ONCE(peer->md_slot);
+	struct rblk_md_info next;
 	struct rblk_uuid_view v;
 	struct rblk_p_uuids *p;
 	u64 oos;
+	int ret;
 
 	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	/* the clear before the count: rblk_peer_outdate() sets, then marks */
@@ -734,10 +809,19 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 	}
 	p = kmalloc(sizeof(*p), GFP_NOIO);
 	mutex_lock(&dev->md.lock);
-	dev->md.info.slots[slot].bitmap_uuid = 0;
-	rblk_md_commit(dev);
+	next = dev->md.info;
+	next.slots[slot].bitmap_uuid = 0;
+	ret = rblk_md_commit(dev, &next);
 	rblk_sync_local_view(peer, &v, &oos);
 	mutex_unlock(&dev->md.lock);
+	/* bits set meanwhile again track a generation */
+	if (!ret && rblk_bm_oos_bytes(dev, slot))
+		ret = rblk_md_start_generation(dev);
+	if (ret) {
+		kfree(p);
+		rblk_conn_fail(conn, ret, "cannot record the end of the resync");
+		return;
+	}
 	if (p) {
 		rblk_uuids_encode(p, &v, RBLK_UF_RESYNC_DONE, oos);
 		if (rblk_conn_queue_ctl(conn, RBLK_P_UUIDS, 0, p, sizeof(*p), GFP_NOIO))
@@ -748,6 +832,7 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 	}
 	WRITE_ONCE(peer->rs.running, false);
 	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
+	rblk_sync_crash_accounted(dev);
 	pr_info("%s: peer %u: resync done, %llu bytes\n", dev->disk->disk_name,
 		peer->cfg.node_id, (u64)atomic64_read(&peer->rs.done_bytes));
 }
@@ -782,6 +867,8 @@ static void rblk_rs_work(struct work_struct *work)
 	rcu_read_unlock();
 	/* send what was read */
 	llist_for_each_entry_safe(r, next, done, node) {
+		if (r->status)
+			WRITE_ONCE(rs->failed, true);
 		if (r->status || !conn || READ_ONCE(rs->stop) ||
 		    rblk_conn_queue_rs(conn, &r->leg, r->bio, r->interval.start_sector,
 				       r->leg.bytes) != 1)
@@ -789,6 +876,12 @@ static void rblk_rs_work(struct work_struct *work)
 	}
 	if (!conn)
 		return;
+	/* no endless retries: the connection goes, the next one resumes */
+	if (READ_ONCE(rs->failed) && !READ_ONCE(rs->stop)) {
+		WRITE_ONCE(rs->stop, true);
+		rblk_conn_fail(conn, -EIO, "resync I/O failed");
+		goto out;
+	}
 	slot = READ_ONCE(peer->md_slot);
 	if (READ_ONCE(rs->stop) || !READ_ONCE(rs->running) || slot < 0 ||
 	    !percpu_ref_tryget_live(&dev->local_ref))
@@ -840,6 +933,7 @@ void rblk_rs_init(struct rblk_peer *peer)
 	INIT_DELAYED_WORK(&rs->work, rblk_rs_work);
 	init_llist_head(&rs->read_done);
 	atomic_set(&rs->inflight, 0);
+	atomic_set(&rs->reads, 0);
 	init_waitqueue_head(&rs->wait);
 	rs->stop = true;
 }
@@ -856,6 +950,7 @@ void rblk_rs_start(struct rblk_peer *peer)
 	struct rblk_device *dev = peer->dev;
 
 	rs->cursor_bit = 0;
+	rs->failed = false;
 	rs->total_bytes = rblk_bm_oos_bytes(dev, peer->md_slot);
 	atomic64_set(&rs->done_bytes, 0);
 	rs->rate_bytes_per_s = 0;
@@ -892,5 +987,6 @@ void rblk_rs_stop(struct rblk_peer *peer)
 		/* reads that completed wait for the work to free them */
 		mod_delayed_work(rblk_wq, &rs->work, 0);
 	}
+	wait_var_event(&rs->reads, !atomic_read(&rs->reads));
 	cancel_delayed_work_sync(&rs->work);
 }
