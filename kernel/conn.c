@@ -543,7 +543,8 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	peer->peer_disk_state = rblk_peer_disk_claimed(missed, remote->disk_state);
 	spin_unlock_irq(&peer->lock);
-	if (missed && (conn->features & RBLK_FEAT_OUTDATE) &&
+	/* with generation UUIDs the peer has judged its disk itself */
+	if (missed && !si->valid && (conn->features & RBLK_FEAT_OUTDATE) &&
 	    rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_KERNEL))
 		rblk_conn_fail(conn, -ENOMEM, "cannot tell the peer it missed writes");
 

@@ -32,6 +32,7 @@ static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
 	[RBLK_P_ROLE_REPLY]	= sizeof(struct rblk_p_ack),
 	[RBLK_P_OUTDATE]	= 0,
 	[RBLK_P_UUIDS]		= sizeof(struct rblk_p_uuids),
+	[RBLK_P_BITMAP]		= sizeof(struct rblk_p_bitmap),
 };
 
 /**
@@ -156,6 +157,7 @@ const char *rblk_packet_cmd_name(u8 command)
 		[RBLK_P_ROLE_REPLY]	= "role_reply",
 		[RBLK_P_OUTDATE]	= "outdate",
 		[RBLK_P_UUIDS]		= "uuids",
+		[RBLK_P_BITMAP]		= "bitmap",
 	};
 
 	if (command > RBLK_P_CMD_MAX || !names[command])
@@ -724,7 +726,8 @@ void rblk_uuids_encode(struct rblk_p_uuids *p, const struct rblk_uuid_view *v,
 	uuid_flags |= (v->consistent ? RBLK_UF_CONSISTENT : 0) |
 		      (v->crashed_primary ? RBLK_UF_CRASHED_PRIMARY : 0) |
 		      (v->primary ? RBLK_UF_PRIMARY : 0) |
-		      (v->discard_my_data ? RBLK_UF_DISCARD_MY_DATA : 0);
+		      (v->discard_my_data ? RBLK_UF_DISCARD_MY_DATA : 0) |
+		      (v->up_to_date ? RBLK_UF_UP_TO_DATE : 0);
 	p->uuid_flags = cpu_to_be32(uuid_flags);
 }
 
@@ -760,6 +763,9 @@ int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uui
 	d.crashed_primary = f & RBLK_UF_CRASHED_PRIMARY;
 	d.primary = f & RBLK_UF_PRIMARY;
 	d.discard_my_data = f & RBLK_UF_DISCARD_MY_DATA;
+	d.up_to_date = f & RBLK_UF_UP_TO_DATE;
+	if (d.up_to_date && !d.consistent)
+		return -EINVAL;
 	*v = d;
 	*uuid_flags = f;
 	*oos_bytes = oos;

@@ -344,6 +344,8 @@ u64 rblk_md_new_uuid(void);
  *	before it last went down (its activity log regions may differ)
  * @primary: the node is primary now
  * @discard_my_data: the operator asked this node to lose a split-brain
+ * @up_to_date: its disk is UpToDate (not only consistent); not used by
+ *	the decision, carried for the end of a resync
  * @node_id: its node id (breaks ties deterministically)
  */
 struct rblk_uuid_view {
@@ -354,6 +356,7 @@ struct rblk_uuid_view {
 	bool crashed_primary;
 	bool primary;
 	bool discard_my_data;
+	bool up_to_date;
 	u32 node_id;
 };
 

@@ -43,6 +43,9 @@
  * @RBLK_P_UUIDS: the sender's generation UUIDs (RBLK_FEAT_MD), struct
  *	rblk_p_uuids: in the handshake right after HELLO, each way; later to
  *	announce a new generation (RBLK_UF_CLEAR_BITMAP); no answer
+ * @RBLK_P_BITMAP: handshake only (RBLK_FEAT_MD), after UUIDS, from a
+ *	sync target that holds bits for its source: one 4 KiB block of that
+ *	bitmap, struct rblk_p_bitmap; the last one has offset RBLK_BITMAP_END
  */
 enum rblk_packet_cmd {
 	RBLK_P_HELLO		= 1,
@@ -58,7 +61,8 @@ enum rblk_packet_cmd {
 	RBLK_P_ROLE_REPLY	= 11,
 	RBLK_P_OUTDATE		= 12,
 	RBLK_P_UUIDS		= 13,
-	RBLK_P_CMD_MAX		= RBLK_P_UUIDS,
+	RBLK_P_BITMAP		= 14,
+	RBLK_P_CMD_MAX		= RBLK_P_BITMAP,
 };
 
 /**
@@ -266,9 +270,11 @@ static_assert(sizeof(struct rblk_p_state) == 8);
  * UUIDs and are consistent again.
  */
 #define RBLK_UF_RESYNC_DONE		BIT(5)
+#define RBLK_UF_UP_TO_DATE		BIT(6)	/* the sender's disk is UpToDate */
 #define RBLK_UF_ALL			(RBLK_UF_CONSISTENT | RBLK_UF_CRASHED_PRIMARY | \
 					 RBLK_UF_PRIMARY | RBLK_UF_DISCARD_MY_DATA | \
-					 RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE)
+					 RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | \
+					 RBLK_UF_UP_TO_DATE)
 
 /**
  * struct rblk_p_uuids - generation UUIDs (RBLK_P_UUIDS), 64 bytes
@@ -290,5 +296,26 @@ struct rblk_p_uuids {
 };
 
 static_assert(sizeof(struct rblk_p_uuids) == 64);
+
+/* Bytes of bitmap per RBLK_P_BITMAP; its offset in the last packet. */
+#define RBLK_BITMAP_CHUNK_BYTES		4096
+#define RBLK_BITMAP_END			0xffffffffffffffffULL
+
+/**
+ * struct rblk_p_bitmap - one block of a sync target's bitmap (RBLK_P_BITMAP), 4104 bytes
+ * @offset_bytes: byte offset of @bits in the bitmap (a multiple of 4096), or
+ *	RBLK_BITMAP_END: no more blocks (then @bits is zero)
+ * @bits: the bitmap's bytes, bit i of byte j covers 4 KiB block 8 * j + i
+ *	from @offset_bytes on (little-endian bit order, as on disk)
+ * Only blocks with a bit set are sent; the receiver ORs them into its own
+ * bitmap for the sender, so that the resync also covers what the target's
+ * crash as primary may have left different.
+ */
+struct rblk_p_bitmap {
+	__be64 offset_bytes;
+	__u8 bits[RBLK_BITMAP_CHUNK_BYTES];
+};
+
+static_assert(sizeof(struct rblk_p_bitmap) == 4104);
 
 #endif /* RBLK_PROTOCOL_H */

@@ -41,6 +41,7 @@ static void rblk_sync_local_view(struct rblk_peer *peer, struct rblk_uuid_view *
 			READ_ONCE(dev->disk_state) != RBLK_DISK_INCONSISTENT &&
 			READ_ONCE(dev->disk_state) != RBLK_DISK_FAILED;
 	v->crashed_primary = dev->md.attach_flags & RBLK_MDF_PRIMARY;
+	v->up_to_date = v->consistent && READ_ONCE(dev->disk_state) == RBLK_DISK_UP_TO_DATE;
 	if (slot >= 0) {
 		v->bitmap_uuid = info->slots[slot].bitmap_uuid;
 		*oos_bytes = rblk_bm_oos_bytes(dev, slot);
@@ -84,6 +85,112 @@ struct rblk_uuids_pkt {
 	struct rblk_hdr hdr;
 	struct rblk_p_uuids uuids;
 };
+
+struct rblk_bitmap_pkt {
+	struct rblk_hdr hdr;
+	struct rblk_p_bitmap bm;
+};
+
+/*
+ * As a bitmap sync target: send our bits for the source (the blocks a
+ * crash of ours as primary may have left different), the blocks with a
+ * bit set, then the end.  Handshake, conn_work.
+ */
+static int rblk_sync_send_bitmap(struct rblk_peer *peer, struct socket *sock, u32 version)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_bitmap_pkt *pkt;
+	u64 off, slot_bytes;
+	int slot, ret = 0;
+
+	pkt = kzalloc(sizeof(*pkt), GFP_KERNEL);
+	if (!pkt)
+		return -ENOMEM;
+	rblk_hdr_encode(&pkt->hdr, version, RBLK_P_BITMAP, 0, sizeof(pkt->bm), 0);
+	mutex_lock(&dev->md.lock);
+	slot = READ_ONCE(peer->md_slot);
+	slot_bytes = dev->has_md && slot >= 0 ? dev->md.info.layout.bm_slot_bytes : 0;
+	mutex_unlock(&dev->md.lock);
+	for (off = 0; off < slot_bytes && !ret; off += RBLK_BITMAP_CHUNK_BYTES) {
+		bool any;
+
+		mutex_lock(&dev->md.lock);
+		any = dev->has_md;
+		if (any) {
+			memcpy(pkt->bm.bits, (u8 *)dev->md.bm[slot].bits + off,
+			       sizeof(pkt->bm.bits));
+			any = memchr_inv(pkt->bm.bits, 0, sizeof(pkt->bm.bits));
+		}
+		mutex_unlock(&dev->md.lock);
+		if (!any)
+			continue;
+		pkt->bm.offset_bytes = cpu_to_be64(off);
+		ret = rblk_send_all(sock, pkt, sizeof(*pkt));
+	}
+	if (!ret) {
+		memset(pkt->bm.bits, 0, sizeof(pkt->bm.bits));
+		pkt->bm.offset_bytes = cpu_to_be64(RBLK_BITMAP_END);
+		ret = rblk_send_all(sock, pkt, sizeof(*pkt));
+	}
+	kfree(pkt);
+	return ret;
+}
+
+/*
+ * As a bitmap sync source: receive the target's bits for us and add them
+ * to our bits for it (in memory; rblk_sync_become_source() writes them).
+ * Handshake, conn_work.  0, -EPROTO (malformed, logged), socket errors.
+ */
+static int rblk_sync_recv_bitmap(struct rblk_peer *peer, struct socket *sock, u32 version)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_bitmap_pkt *pkt;
+	struct rblk_hdr_info info;
+	u64 packets = 0, max_packets;
+	int slot, ret;
+
+	pkt = kmalloc(sizeof(*pkt), GFP_KERNEL);
+	if (!pkt)
+		return -ENOMEM;
+	slot = READ_ONCE(peer->md_slot);
+	max_packets = slot >= 0 ? dev->md.info.layout.bm_slot_bytes / RBLK_BITMAP_CHUNK_BYTES : 0;
+	for (;;) {
+		u64 off, bit, base;
+		struct rblk_bitmap *bm;
+
+		ret = rblk_recv_all(sock, pkt, sizeof(*pkt));
+		if (ret)
+			break;
+		ret = rblk_hdr_decode(&pkt->hdr, version, &info);
+		off = be64_to_cpu(pkt->bm.offset_bytes);
+		if (ret || info.command != RBLK_P_BITMAP || packets++ > max_packets ||
+		    (off != RBLK_BITMAP_END &&
+		     (off % RBLK_BITMAP_CHUNK_BYTES ||
+		      off >= dev->md.info.layout.bm_slot_bytes))) {
+			rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "malformed BITMAP");
+			ret = -EPROTO;
+			break;
+		}
+		if (off == RBLK_BITMAP_END)
+			break;
+		mutex_lock(&dev->md.lock);
+		if (!dev->has_md) {
+			mutex_unlock(&dev->md.lock);
+			ret = -ENOMEDIUM;
+			break;
+		}
+		bm = &dev->md.bm[slot];
+		base = off * 8;
+		for (bit = find_next_bit_le(pkt->bm.bits, RBLK_BITMAP_CHUNK_BYTES * 8, 0);
+		     bit < RBLK_BITMAP_CHUNK_BYTES * 8 && base + bit < bm->nr_bits;
+		     bit = find_next_bit_le(pkt->bm.bits, RBLK_BITMAP_CHUNK_BYTES * 8, bit + 1))
+			if (!test_and_set_bit_le(base + bit, bm->bits))
+				atomic64_inc(&bm->set_bits);
+		mutex_unlock(&dev->md.lock);
+	}
+	kfree(pkt);
+	return ret;
+}
 
 /**
  * rblk_sync_exchange() - RBLK_P_UUIDS both ways in the handshake, and decide
@@ -164,8 +271,14 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	if (peer->split_brain)
 		peer->want_connect = false;
 	spin_unlock_bh(&peer->lock);
-	if (!ret)
+	if (!ret) {
+		/* the target's bits for the source go to the source */
+		if (si->decision == RBLK_SYNC_BITMAP_TARGET && oos)
+			return rblk_sync_send_bitmap(peer, sock, version);
+		if (si->decision == RBLK_SYNC_BITMAP_SOURCE && si->remote_oos_bytes)
+			return rblk_sync_recv_bitmap(peer, sock, version);
 		return 0;
+	}
 	switch (si->decision) {
 	case RBLK_SYNC_SPLIT_BRAIN:
 		rblk_sync_refuse(peer, sock, RBLK_REJECT_SPLIT_BRAIN, why);
@@ -203,9 +316,13 @@ static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_syn
 		ret = -ENOMEDIUM;
 		goto out;
 	}
-	/* durably: a crash of ours must not resume with fewer bits */
+	/*
+	 * Durably: a crash of ours must not resume with fewer bits (all of
+	 * them for a full sync; ours plus the target's for a bitmap resync).
+	 */
 	if (si->decision == RBLK_SYNC_FULL_SOURCE || si->remote_oos_bytes) {
-		rblk_bm_set_all(dev, slot);
+		if (si->decision == RBLK_SYNC_FULL_SOURCE)
+			rblk_bm_set_all(dev, slot);
 		ret = rblk_bm_write(dev, slot);
 		if (ret)
 			goto out;
@@ -561,7 +678,6 @@ void rblk_sync_uuids_work(struct work_struct *work)
 	struct rblk_peer *peer = container_of(work, struct rblk_peer, uuids_work);
 	struct rblk_device *dev = peer->dev;
 	struct rblk_md_info next, *info = &next;
-	enum rblk_disk_state source_disk;
 	struct rblk_uuid_view v;
 	bool adopted = false, ok;
 	u32 what;
@@ -572,7 +688,6 @@ void rblk_sync_uuids_work(struct work_struct *work)
 	peer->adopt_flags = 0;
 	/* a resync end only while we are this peer's sync target */
 	ok = what != RBLK_UF_RESYNC_DONE || peer->repl_state == RBLK_REPL_SYNC_TARGET;
-	source_disk = peer->peer_disk_state;
 	spin_unlock_bh(&peer->lock);
 	if (!what || !ok)
 		return;
@@ -621,15 +736,16 @@ void rblk_sync_uuids_work(struct work_struct *work)
 	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
 	if (what == RBLK_UF_RESYNC_DONE)
 		rblk_sync_crash_accounted(dev);
+	/* nothing of ours is missing there any more: show its own claim */
+	rblk_peer_set_claimed_disk(peer, v.up_to_date ? RBLK_DISK_UP_TO_DATE :
+				   RBLK_DISK_CONSISTENT);
 	/*
 	 * As good as the source, no better: UpToDate only from an UpToDate
 	 * source (or a peer that skipped the initial sync with us).
 	 */
 	rblk_change_disk_state(dev, RBLK_DISK_INCONSISTENT,
-			       what == RBLK_UF_CLEAR_BITMAP ||
-			       source_disk == RBLK_DISK_UP_TO_DATE ? RBLK_DISK_UP_TO_DATE :
-			       source_disk == RBLK_DISK_OUTDATED ? RBLK_DISK_OUTDATED :
-			       RBLK_DISK_CONSISTENT);
+			       what == RBLK_UF_CLEAR_BITMAP || v.up_to_date ?
+			       RBLK_DISK_UP_TO_DATE : RBLK_DISK_CONSISTENT);
 	pr_info("%s: peer %u: adopted generation %016llx (%s)\n", dev->disk->disk_name,
 		peer->cfg.node_id, v.current_uuid,
 		what == RBLK_UF_RESYNC_DONE ? "resync done" : "initial sync skipped");
