@@ -322,8 +322,12 @@ int rblk_md_read(struct block_device *bdev, u64 md_offset_bytes, struct rblk_md_
 			err[i] = rblk_md_crc32c(&sb[i], &crc);
 			if (!err[i])
 				err[i] = rblk_md_sb_decode(&sb[i], crc, &d[i]);
+			/*
+			 * A superblock of a layout with more peer slots lies
+			 * inside the area probed for fewer: not here.
+			 */
 			if (!err[i] && d[i].layout.md_offset_sectors << SECTOR_SHIFT != pos)
-				err[i] = -EUCLEAN;
+				err[i] = -ENOMSG;
 		}
 		ret = rblk_md_pick_copy(err[0], d[0].seq, err[1], d[1].seq);
 		if (ret >= 0) {
