@@ -3,9 +3,14 @@
 
 A test boots a cluster with the rig (scripts/rig.py), loads rblk.ko on every
 node, writes a topology file into the guests' /tmp (tmpfs) and brings the
-resource up with ``rblkadm -c FILE up``.  Everything is asserted from what the
-guests report: rblkadm's JSON status, fio's JSON results, sha256 of the
-backing disks, /sys/block/*/stat.
+resource up on its fresh disks (``Pair.bring_up``): ``rblkadm create-md``
+on every node (the metadata at the end of each disk), ``rblkadm up`` on
+every node, and once they are connected ``rblkadm new-current-uuid
+--clear-bitmap`` on one node (the blank disks are identical: no initial
+sync), then both disks are UpToDate.  Everything is asserted from what the
+guests report: rblkadm's JSON status, fio's JSON results, sha256 of the data
+area of the backing disks (the first size_sectors: the metadata after it
+differs between nodes), /sys/block/*/stat.
 
 Kernel selection: every test class exists once per kernel (see
 ``per_kernel``); RBLK_KERNELS="6.1 6.12" (the default) chooses which.
@@ -84,10 +89,11 @@ def wait_until(fn, timeout_s, what, interval_s=0.5):
         time.sleep(interval_s)
 
 
-def topology(nodes, assume_clean=True, disk="/dev/vda"):
+def topology(nodes, disk="/dev/vda"):
     """The YAML topology file (rblk.conf(5)) of resource RES on `nodes`
     (rig Nodes), node ids = rig node ids, each node's address the one on
-    its link to the other (two nodes: one link)."""
+    its link to the other (two nodes: one link).  The disks need metadata
+    (``create-md``) before the first ``up``."""
     assert len(nodes) == 2, "the e2e topology is two nodes on one link"
     a, b = nodes
     lines = [
@@ -101,7 +107,6 @@ def topology(nodes, assume_clean=True, disk="/dev/vda"):
         "resources:",
         f"  - name: {RES}",
         f"    minor: {MINOR}",
-        f"    assume-clean: {'true' if assume_clean else 'false'}",
         "    nodes:",
     ]
     for n, peer in ((a, b), (b, a)):
@@ -121,6 +126,25 @@ def adm(node, args, check=True, timeout=120, quiet=False):
 def write_conf(node, text):
     """Write the topology file CONF (in the guest's tmpfs) on node."""
     node.run(f"cat > {CONF}", input=text, quiet=True)
+
+
+def create_md(node, res=RES, force=False):
+    """rblkadm create-md: new metadata at the end of res's disk on node (the
+    disk must be fresh; force: on purpose over old metadata or data)."""
+    return adm(node, f"create-md {'--force ' if force else ''}{res}")
+
+
+def new_current_uuid(node, res=RES):
+    """rblkadm new-current-uuid --clear-bitmap: the disks of res, all just
+    created and identical (blank), become UpToDate without a sync."""
+    return adm(node, f"new-current-uuid --clear-bitmap {res}")
+
+
+def dump_md(node, res=RES):
+    """rblkadm -j dump-md res on node: the metadata as a JSON object."""
+    r = node.run(f"{node.rblkadm} -c {CONF} -j dump-md {res}", quiet=True, timeout=60)
+    md = json.loads(r.out)
+    return md[0] if isinstance(md, list) and len(md) == 1 else md
 
 
 def status_all(node):
@@ -168,6 +192,67 @@ def peer_of(st, peer):
     raise AssertionError(f"no peer {peer.id} in status {st}")
 
 
+# The replication state and the connect-time decision of a peer entry
+# (generation UUIDs), as rblkadm -j status prints them.
+REPL_STATE, SYNC_DECISION = "replication_state", "sync_decision"
+ESTABLISHED, SYNC_SOURCE, SYNC_TARGET = "established", "sync_source", "sync_target"
+AHEAD = "ahead"
+BITMAP_TARGET, BITMAP_SOURCE = "bitmap_target", "bitmap_source"
+FULL_TARGET, FULL_SOURCE = "full_target", "full_source"
+RESYNC_TIMEOUT_S = 300
+
+
+def sync_view(p):
+    """(replication state, sync decision, out_of_sync_bytes) of a peer entry."""
+    return p.get(REPL_STATE), p.get(SYNC_DECISION), p.get("out_of_sync_bytes")
+
+
+def decisions(src, tgt):
+    """(src's sync decision toward tgt, tgt's toward src), from status."""
+    return (peer_of(status(src), tgt).get(SYNC_DECISION),
+            peer_of(status(tgt), src).get(SYNC_DECISION))
+
+
+def in_sync(src, tgt):
+    """src and tgt connected and in sync: both disks UpToDate in both
+    views, replication Established on both sides, nothing out of sync
+    either way.  Their status objects, or None."""
+    ss, st = status(src), status(tgt)
+    ps, pt = peer_of(ss, tgt), peer_of(st, src)
+    ok = (ps["conn_state"] == pt["conn_state"] == "connected" and
+          ss["disk_state"] == st["disk_state"] == "up_to_date" and
+          ps["peer_disk_state"] == pt["peer_disk_state"] == "up_to_date" and
+          ps.get(REPL_STATE) == pt.get(REPL_STATE) == ESTABLISHED and
+          ps.get("out_of_sync_bytes") == pt.get("out_of_sync_bytes") == 0)
+    return (ss, st) if ok else None
+
+
+def wait_in_sync(src, tgt, timeout_s=RESYNC_TIMEOUT_S):
+    """Wait until the resync src -> tgt has ended (in_sync); returns both
+    status objects."""
+    try:
+        return wait_until(lambda: in_sync(src, tgt), timeout_s,
+                          f"the resync {src.name} -> {tgt.name} to end")
+    except AssertionError as e:
+        ss, st = status(src), status(tgt)
+        raise AssertionError(f"{e}: {src.name} {short(ss)} {sync_view(peer_of(ss, tgt))}; "
+                             f"{tgt.name} {short(st)} {sync_view(peer_of(st, src))}") from None
+
+
+def events_on(node, timeout_s=60):
+    """rblkadm -j events on node, known to listen (events_job, poked with a
+    scratch device created and deleted: no state of RES changes).  Kill
+    the Job when done."""
+    poke = (f"{node.rblkadm} create-device --name poke --minor 99 --node-id {node.id} && "
+            f"{node.rblkadm} delete-device --minor 99")
+    return events_job(node, lambda: node.run(poke, quiet=True), timeout_s)
+
+
+def res_events(job, kind, key, minor=MINOR):
+    """The values of `key` of the events of `kind` for `minor` so far."""
+    return [e[key] for e in job_events(job) if e["event"] == kind and e.get("minor") == minor]
+
+
 def short(st):
     """One line summary of a status object, for messages."""
     ps = ", ".join(f"peer {p['peer_node_id']}: {p['conn_state']}/{p['peer_role']}/"
@@ -205,12 +290,36 @@ def in_parallel(*calls):
     return results
 
 
-def disk_sha256(node, dev="/dev/vda"):
-    """sha256 (hex) of a whole block device on node, read with O_DIRECT:
-    the page cache of a backing disk knows nothing of the writes rblk
-    submitted to it as bios, so a buffered read could return stale data."""
-    return node.run(f"dd if={dev} bs=1M iflag=direct status=none | sha256sum", quiet=True,
+def data_sectors(node):
+    """The size of RES on node as rblk exports it (status ``size_sectors``):
+    the data area at the start of the backing disk; the metadata behind it
+    (create-md) is not part of it."""
+    n = status(node)["size_sectors"]
+    assert n > 0, f"{node.name}: {RES} exports no data area (no disk attached?)"
+    return n
+
+
+def disk_sha256(node, dev=None, size_sectors=None):
+    """sha256 (hex) of the data area of a backing device on node: its first
+    size_sectors (default: RES's size_sectors in node's status) 512-byte
+    sectors, read with O_DIRECT: the page cache of a backing disk knows
+    nothing of the writes rblk submitted to it as bios, so a buffered read
+    could return stale data.  The metadata behind the data area is left
+    out: it differs between nodes (node id, bitmaps)."""
+    dev = dev or node.disk
+    if size_sectors is None:
+        size_sectors = data_sectors(node)
+    return node.run(f"set -o pipefail; dd if={dev} bs=1M iflag=direct,count_bytes "
+                    f"count={size_sectors * 512} status=none | sha256sum", quiet=True,
                     timeout=900).out.split()[0]
+
+
+def zero_disk(node, dev=None):
+    """Every byte of a block device on node zeroed (metadata included: a
+    fresh disk again), with O_DIRECT."""
+    dev = dev or node.disk
+    node.run(f"dd if=/dev/zero of={dev} bs=1M oflag=direct iflag=count_bytes "
+             f"count=$(blockdev --getsize64 {dev}) status=none", quiet=True, timeout=900)
 
 
 def fio(node, job, *args, check=True, timeout=1800):
@@ -228,11 +337,14 @@ def fio(node, job, *args, check=True, timeout=1800):
 
 
 class Pair:
-    """Two nodes of one cluster with resource RES: A = nodes[0], B = nodes[1]."""
+    """Two nodes of one cluster with resource RES: A = nodes[0], B = nodes[1].
+    disk: the backing device of RES in the topology (default: each node's
+    first disk)."""
 
-    def __init__(self, cluster):
+    def __init__(self, cluster, disk=None):
         self.c = cluster
         self.a, self.b = cluster.nodes[:2]
+        self.disk = disk
 
     @property
     def nodes(self):
@@ -240,6 +352,9 @@ class Pair:
 
     def other(self, n):
         return self.b if n is self.a else self.a
+
+    def disk_of(self, n):
+        return self.disk or n.disk
 
     def setup(self):
         """Load rblk.ko and write the topology file on both nodes."""
@@ -249,12 +364,49 @@ class Pair:
                 n.insmod()
             write_conf(n, text)
 
-    def up(self):
-        """rblkadm up on both, wait until connected with both disks
-        UpToDate, both secondary."""
+    def bring_up(self, force=False):
+        """The first up of RES on fresh disks: create-md on both (with
+        force: over old metadata or data, on purpose), up on both; once
+        connected both disks are Inconsistent (new metadata, no data
+        generation yet) in both views; new-current-uuid --clear-bitmap on
+        A: both UpToDate.  Returns both status objects."""
+        for n in self.nodes:
+            create_md(n, force=force)
         for n in self.nodes:
             adm(n, f"up {RES}")
-        self.wait_connected()
+        sts = self.wait_connected_any()
+        bad = [f"{n.name}: {short(st)}" for n, st in zip(self.nodes, sts)
+               if st["disk_state"] != "inconsistent" or
+               peer_of(st, self.other(n))["peer_disk_state"] != "inconsistent"]
+        assert not bad, ("just-created metadata, before new-current-uuid: both disks must "
+                         "be inconsistent in both views: " + "; ".join(bad))
+        new_current_uuid(self.a)
+        return self.wait_connected()
+
+    def up(self):
+        """rblkadm up on both (disks that have metadata), wait until
+        connected with both disks UpToDate, both secondary."""
+        for n in self.nodes:
+            adm(n, f"up {RES}")
+        return self.wait_connected()
+
+    def down(self):
+        """Demote and take down RES on both nodes, where it is up."""
+        for n in self.nodes:
+            st = status_or_none(n)
+            if st is None:
+                continue
+            if st["role"] == "primary":
+                adm(n, f"secondary {RES}", check=False)
+            adm(n, f"down {RES}", check=False)
+
+    def reset(self):
+        """Fresh disks again: RES down on both, both backing disks zeroed
+        whole (metadata included), bring_up: connected, both UpToDate, the
+        data areas identical."""
+        self.down()
+        in_parallel(*(lambda n=n: zero_disk(n, self.disk_of(n)) for n in self.nodes))
+        return self.bring_up()
 
     def wait_connected(self, timeout_s=None):
         """Both sides see the other connected and UpToDate."""
@@ -295,24 +447,29 @@ class Pair:
 
     def ensure(self, primary=None):
         """Bring the pair to a known state: up, connected, both UpToDate,
-        `primary` (a node or None) primary, the other secondary.  Does a
-        full down/up when the state is not that.  Unmounts what an earlier
-        failed test may have left mounted on /tmp/mnt."""
+        `primary` (a node or None) primary, the other secondary.  A pair
+        that is connected but not both UpToDate gets the time of a resync
+        to get there; any other state (down, StandAlone, a split-brain ...:
+        the metadata keeps it across down and up) starts over on fresh
+        disks (reset).  Unmounts what an earlier failed test may have left
+        mounted on /tmp/mnt."""
         for n in self.nodes:
             n.run("! grep -q ' /tmp/mnt ' /proc/mounts || umount /tmp/mnt", quiet=True)
+        healthy = False
         try:
             self.wait_connected(timeout_s=5)
             healthy = True
         except (AssertionError, rig.CommandError, ValueError):
-            healthy = False
+            try:
+                self.wait_connected_any(timeout_s=1)
+                log("pair connected, not both up_to_date: waiting for a resync")
+                self.wait_connected(timeout_s=RESYNC_TIMEOUT_S)
+                healthy = True
+            except (AssertionError, rig.CommandError, ValueError):
+                pass
         if not healthy:
-            log("pair not connected/up_to_date: down + up")
-            for n in self.nodes:
-                if status_or_none(n) is not None:
-                    if status(n)["role"] == "primary":
-                        adm(n, f"secondary {RES}", check=False)
-                    adm(n, f"down {RES}", check=False)
-            self.up()
+            log("pair not connected/up_to_date: reset to fresh disks")
+            self.reset()
         if primary is None:
             for n in self.nodes:
                 if status(n)["role"] == "primary":
@@ -369,7 +526,7 @@ class ClusterTest:
                       "\n".join(f"  {n}: {l}" for n, l in new))
 
 
-def mesh_topology(nodes, assume_clean=True, options=None):
+def mesh_topology(nodes, options=None):
     """The YAML topology file of resource RES on any number of `nodes` (rig
     Nodes) cabled point to point, a full mesh: node ids = rig node ids, each
     node's address the one on its link to the first other node, an
@@ -380,8 +537,7 @@ def mesh_topology(nodes, assume_clean=True, options=None):
     opts.update(options or {})
     lines = ["# rblk topology: one resource on a full mesh (rblk.conf(5))", "cluster: e2e",
              "options:"] + [f"  {k}: {v}" for k, v in opts.items()] + [
-             "resources:", f"  - name: {RES}", f"    minor: {MINOR}",
-             f"    assume-clean: {'true' if assume_clean else 'false'}", "    nodes:"]
+             "resources:", f"  - name: {RES}", f"    minor: {MINOR}", "    nodes:"]
     for n in nodes:
         first, *rest = [p for p in nodes if p is not n]
         lines += [f"      - name: {n.name}", f"        node-id: {n.id}",
@@ -391,3 +547,29 @@ def mesh_topology(nodes, assume_clean=True, options=None):
                 f"{p.name}: {n.ip_for(p)}:{BASE_PORT}" for p in rest) + "}")
         lines.append(f"        disk: {n.disk}")
     return "\n".join(lines) + "\n"
+
+
+def mesh_bring_up(nodes):
+    """The first up of RES on fresh disks of a full mesh: create-md and up
+    on every node; once every node is connected to every other,
+    new-current-uuid --clear-bitmap on the first: every disk UpToDate in
+    every view."""
+    for n in nodes:
+        create_md(n)
+    for n in nodes:
+        adm(n, f"up {RES}")
+
+    def all_connected():
+        sts = [status(n) for n in nodes]
+        return all(len(st["peers"]) == len(nodes) - 1 and
+                   all(p["conn_state"] == "connected" for p in st["peers"])
+                   for st in sts) and sts
+    wait_until(all_connected, 60, "every node connected to every other")
+    new_current_uuid(nodes[0])
+
+    def all_up_to_date():
+        sts = [status(n) for n in nodes]
+        return all(st["disk_state"] == "up_to_date" and
+                   all(p["conn_state"] == "connected" and p["peer_disk_state"] == "up_to_date"
+                       for p in st["peers"]) for st in sts) and sts
+    return wait_until(all_up_to_date, 60, "every disk up_to_date in every view")

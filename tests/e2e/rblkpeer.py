@@ -23,7 +23,11 @@ it connects from --local's IP to --peer (IP:PORT).
 The handshake reads the node's HELLO first and answers with one that copies
 the node's cluster and resource names, size and logical block size unless
 given (--cluster, --resource, --size-sectors, --block-size), with our role
-and disk (--role, --disk) and every feature (--features).  Then it checks
+and disk (--role, --disk) and every feature (--features).  With generation
+UUIDs (feature MD, on both sides) it reads the node's UUIDS next and answers
+with ours (--uuids): by default a copy of the node's current and history
+UUIDs, consistent, nothing out of sync (we claim the node's data
+generation), or those of just-created metadata (none).  Then it checks
 that the node took the connection (a PING of ours is answered) and runs the
 scenario.
 Throughout, it answers the node's PINGs and ROLE_REQs (status 0) like a
@@ -60,28 +64,34 @@ SECTOR = 512
 MAX_DATA = 1 << 20
 
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
-            "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5}
+            "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6}
 FEAT_ALL = sum(FEATURES.values())
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 
 COMMANDS = {"HELLO": 1, "HELLO_REJECT": 2, "DATA": 3, "FLUSH": 4, "TRIM": 5, "ACK": 6,
             "PING": 7, "PING_ACK": 8, "STATE": 9, "ROLE_REQ": 10, "ROLE_REPLY": 11,
-            "OUTDATE": 12}
+            "OUTDATE": 12, "UUIDS": 13}
 (HELLO, HELLO_REJECT, DATA, FLUSH, TRIM, ACK, PING, PING_ACK, STATE, ROLE_REQ, ROLE_REPLY,
- OUTDATE) = (COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH", "TRIM", "ACK",
-                                   "PING", "PING_ACK", "STATE", "ROLE_REQ", "ROLE_REPLY",
-                                   "OUTDATE"))
+ OUTDATE, UUIDS) = (COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH", "TRIM",
+                                          "ACK", "PING", "PING_ACK", "STATE", "ROLE_REQ",
+                                          "ROLE_REPLY", "OUTDATE", "UUIDS"))
 CMD_NAMES = {v: k for k, v in COMMANDS.items()}
 
 # enum rblk_role / enum rblk_disk_state (include/uapi/linux/rblk.h)
 ROLES = {"secondary": 1, "primary": 2}
-DISKS = {"diskless": 0, "inconsistent": 1, "outdated": 2, "up_to_date": 4}
+DISKS = {"diskless": 0, "inconsistent": 1, "outdated": 2, "unknown": 3, "up_to_date": 4,
+         "failed": 5, "consistent": 6}
 ROLE_NAMES = {v: k for k, v in ROLES.items()}
 DISK_NAMES = {v: k for k, v in DISKS.items()}
 
 REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESOURCE": 5,
                   "SIZE": 6, "BLOCK_SIZE": 7, "BOTH_PRIMARY": 8, "MALFORMED": 9,
-                  "OTHER_PRIMARY": 10}
+                  "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13}
+
+# struct rblk_p_uuids.uuid_flags
+UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
+      "DISCARD_MY_DATA": 1 << 3, "CLEAR_BITMAP": 1 << 4, "RESYNC_DONE": 1 << 5}
+HISTORY_UUIDS = 4
 
 # Big endian, no implicit padding; the sizes are the static_asserts of
 # kernel/rblk_protocol.h (check_header() compares them with the file).
@@ -93,14 +103,16 @@ STRUCTS = {
     "rblk_p_trim": struct.Struct(">QII"),         # sector nr_sectors trim_flags
     "rblk_p_ack": struct.Struct(">II"),           # status pad
     "rblk_p_state": struct.Struct(">BB6s"),       # role disk_state pad
+    # current bitmap history[4] out_of_sync_bytes uuid_flags pad
+    "rblk_p_uuids": struct.Struct(">QQ4QQII"),
 }
 SIZES = {"rblk_hdr": 24, "rblk_p_hello": 168, "rblk_p_reject": 64, "rblk_p_data": 16,
-         "rblk_p_trim": 16, "rblk_p_ack": 8, "rblk_p_state": 8}
+         "rblk_p_trim": 16, "rblk_p_ack": 8, "rblk_p_state": 8, "rblk_p_uuids": 64}
 for _name, _size in SIZES.items():
     assert STRUCTS[_name].size == _size, (_name, STRUCTS[_name].size, _size)
-HDR, P_HELLO, P_REJECT, P_DATA, P_TRIM, P_ACK, P_STATE = (
+HDR, P_HELLO, P_REJECT, P_DATA, P_TRIM, P_ACK, P_STATE, P_UUIDS = (
     STRUCTS[n] for n in ("rblk_hdr", "rblk_p_hello", "rblk_p_reject", "rblk_p_data",
-                         "rblk_p_trim", "rblk_p_ack", "rblk_p_state"))
+                         "rblk_p_trim", "rblk_p_ack", "rblk_p_state", "rblk_p_uuids"))
 MAX_PAYLOAD = P_DATA.size + MAX_DATA
 
 HEADER_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -133,6 +145,14 @@ def check_header(path=HEADER_FILE):
                                                   text)}
     if feats != FEATURES:
         bad.append(f"features: {FEATURES} here, {feats} in the header")
+    reasons = {n: int(v) for n, v in re.findall(r"\bRBLK_REJECT_(\w+)\s*=\s*(\d+)", text)}
+    for name, value in REJECT_REASONS.items():
+        if reasons.get(name) != value:
+            bad.append(f"reject reason {name}: {value} here, {reasons.get(name)} in the header")
+    flags = {n: 1 << int(b) for n, b in re.findall(r"#define RBLK_UF_(\w+)\s+BIT\((\d+)\)",
+                                                  text)}
+    if flags != UF:
+        bad.append(f"uuid flags: {UF} here, {flags} in the header")
     return bad
 
 
@@ -201,7 +221,24 @@ def decode_payload(cmd, p):
     if cmd in (STATE, ROLE_REQ):
         role, disk, _pad = P_STATE.unpack(p)
         return {"role": ROLE_NAMES.get(role, role), "disk": DISK_NAMES.get(disk, disk)}
+    if cmd == UUIDS:
+        return decode_uuids(p)
     return {}
+
+
+def decode_uuids(p):
+    cur, bm, *rest = P_UUIDS.unpack(p)
+    hist, (oos, flags, pad) = rest[:HISTORY_UUIDS], rest[HISTORY_UUIDS:]
+    if pad:
+        raise ProtocolError("UUIDS: non-zero pad")
+    return {"current_uuid": cur, "bitmap_uuid": bm, "history_uuids": hist,
+            "out_of_sync_bytes": oos, "uuid_flags": flags,
+            "flags": [n for n, b in UF.items() if flags & b]}
+
+
+def encode_uuids(u):
+    return P_UUIDS.pack(u["current_uuid"], u["bitmap_uuid"], *u["history_uuids"],
+                        u["out_of_sync_bytes"], u["uuid_flags"], 0)
 
 
 def negotiate(ours, theirs):
@@ -652,6 +689,30 @@ def handshake(link, args):
     return ours, node, negotiate(ours, node)
 
 
+def exchange_uuids(link, args, ours, node):
+    """Generation UUIDs after an agreed HELLO (both offered MD): read the
+    node's UUIDS, answer with ours (--uuids).  Returns the node's, decoded."""
+    pkt = link.recv(args.timeout)
+    if pkt is None:
+        raise ProtocolError("no UUIDS from the node")
+    if pkt.cmd != UUIDS or pkt.rid:
+        raise ProtocolError(f"packet {cmd_name(pkt.cmd)} id {pkt.rid} after HELLO, expected UUIDS")
+    theirs = pkt.fields
+    if args.uuids == "same":
+        flags = UF["CONSISTENT"] if theirs["current_uuid"] else 0
+        u = {"current_uuid": theirs["current_uuid"], "bitmap_uuid": 0,
+             "history_uuids": list(theirs["history_uuids"]), "out_of_sync_bytes": 0}
+    else:
+        flags = 0
+        u = {"current_uuid": 0, "bitmap_uuid": 0, "history_uuids": [0] * HISTORY_UUIDS,
+             "out_of_sync_bytes": 0}
+    if ours["role"] == ROLES["primary"]:
+        flags |= UF["PRIMARY"]
+    u["uuid_flags"] = flags
+    link.send(UUIDS, encode_uuids(u))
+    return theirs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="rblkpeer.py", description=__doc__.split("\n\n")[1],
@@ -668,6 +729,9 @@ def main(argv=None):
     ap.add_argument("--disk", choices=DISKS, default="up_to_date", help="in our HELLO")
     ap.add_argument("--features", type=lambda v: int(v, 0), default=FEAT_ALL,
                     help=f"feature bits of our HELLO (default {FEAT_ALL:#x}: all)")
+    ap.add_argument("--uuids", choices=("same", "none"), default="same",
+                    help="our generation UUIDs (feature MD): the node's (same, default) or "
+                         "those of just-created metadata (none)")
     ap.add_argument("--cluster", help="cluster name (default: the node's)")
     ap.add_argument("--resource", help="resource name (default: the node's)")
     ap.add_argument("--size-sectors", type=int, help="device size (default: the node's)")
@@ -718,6 +782,8 @@ def main(argv=None):
             link.send(HELLO_REJECT, P_REJECT.pack(REJECT_REASONS[problem[0]],
                                                   problem[1].encode()[:59]))
         else:
+            if ours["features"] & node["features"] & FEATURES["MD"]:
+                out["node_uuids"] = exchange_uuids(link, args, ours, node)
             peer = Peer(link, args, ours, node)
             out["rtt_ms"] = peer.ping()
             out["handshake"] = "ok"

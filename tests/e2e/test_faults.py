@@ -16,11 +16,14 @@ HungDisk (one cluster per kernel, two disks per node): r0 on r0disk, r1 on
   all answers (kernel part within 1 s) on A during the whole freeze, and on
   B while B's own disconnect of r0 waits for the frozen disk, and so does a
   call for r1 there; A's disconnect returns within the connect timeout and
-  a margin.  After the resume B reconnects Outdated.
+  a margin.  After the resume B reconnects, A's bitmap resync to B ends
+  with both UpToDate.
 * test_2: the same freeze, and A's ``rblkadm disconnect`` while its writes
   wait for B: it returns at once and the writes complete.
 
-FailingDisk (one cluster per kernel): r0 on r0disk, writes of REGION fail.
+FailingDisk (one cluster per kernel): r0 on r0disk, writes of REGION fail;
+each test starts on fresh disks (zeroed, create-md, new-current-uuid
+--clear-bitmap).
 
 * test_1: on A, primary, on-io-error detach: A's write succeeds (B wrote
   it), A's disk Failed then Diskless, A's reads fail with EIO; after A's
@@ -38,10 +41,11 @@ import shutil
 import time
 import unittest
 
-from e2elib import (BASE_PORT, CONF, CONNECT_TIMEOUT_MS, DEV, MINOR, PING_INTERVAL_MS,
-                    PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES, ClusterTest, adm, events_job,
-                    job_events, log, peer_of, per_kernel, short, status, status_all,
-                    status_or_none, wait_until, write_conf)
+from e2elib import (BASE_PORT, BITMAP_SOURCE, BITMAP_TARGET, CONF, CONNECT_TIMEOUT_MS, DEV,
+                    MINOR, PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
+                    ClusterTest, adm, create_md, decisions, events_job, in_parallel, job_events,
+                    log, new_current_uuid, peer_of, per_kernel, short, status, status_all,
+                    status_or_none, wait_in_sync, wait_until, write_conf, zero_disk)
 from test_safety import Findings, settles
 
 import rig  # noqa: E402  (importable once e2elib has set the path)
@@ -72,15 +76,15 @@ TIMEOUT_LINE = (rf"rblk{MINOR}: peer %d: connection lost: request timeout: no an
 
 def conf_text(nodes, resources, options=None, on_io_error=None):
     """Topology of two nodes on one link; resources: (name, minor, base
-    port, disk) tuples, every one assume-clean, with `on_io_error` if given;
-    options: added to the e2e connection timing."""
+    port, disk) tuples, with `on_io_error` if given; options: added to the
+    e2e connection timing."""
     opts = dict({"ping-interval-ms": PING_INTERVAL_MS, "ping-timeout-ms": PING_TIMEOUT_MS,
                  "connect-timeout-ms": CONNECT_TIMEOUT_MS, "reconnect-max-ms": RECONNECT_MAX_MS},
                 **(options or {}))
     text = "cluster: e2e\noptions:\n" + "".join(f"  {k}: {v}\n" for k, v in opts.items())
     text += "resources:\n"
     for name, minor, port, disk in resources:
-        text += f"  - name: {name}\n    minor: {minor}\n    assume-clean: true\n"
+        text += f"  - name: {name}\n    minor: {minor}\n"
         if on_io_error:
             text += f"    on-io-error: {on_io_error}\n"
         text += "    nodes:\n"
@@ -252,8 +256,10 @@ class FaultTest(Findings, ClusterTest):
         super().setUpClass()
 
     def fresh(self, text):
-        """Down r0 everywhere, r0disk linear again, the topology `text`,
-        r0 up on both, connected and UpToDate, A primary."""
+        """Down r0 everywhere, r0disk linear again and zeroed (a fresh
+        disk), the topology `text`, r0 brought up on both (create-md, up,
+        new-current-uuid --clear-bitmap), connected and UpToDate, A
+        primary."""
         p = self.pair
         for n in p.nodes:
             st = status_or_none(n)
@@ -265,9 +271,8 @@ class FaultTest(Findings, ClusterTest):
             write_conf(n, text)
             r = adm(n, "check", check=False)
             self.assertEqual(r.rc, 0, f"rblkadm check rejects the topology:\n{r.err}\n{text}")
-        for n in p.nodes:
-            adm(n, f"up {RES}")
-        p.wait_connected()
+        in_parallel(*(lambda n=n: zero_disk(n, DM_DEV) for n in p.nodes))
+        p.bring_up()
         p.make_primary(p.a)
 
 
@@ -288,13 +293,25 @@ class HungDisk(FaultTest):
             n.insmod()
             cls.sectors[n.name] = dm_create(n)
             write_conf(n, cls.text)
+            for res in (RES, RES1):
+                create_md(n, res)
         for n in nodes:
             adm(n, "up all")
+        a = nodes[0]
+        wait_until(lambda: all(p["conn_state"] == "connected"
+                               for n in nodes for d in status_all(n) for p in d["peers"]),
+                   60, "r0 and r1 connected")
+        for res in (RES, RES1):
+            new_current_uuid(a, res)
+        wait_until(lambda: all(d["disk_state"] == "up_to_date" and
+                               all(p["peer_disk_state"] == "up_to_date" for p in d["peers"])
+                               for n in nodes for d in status_all(n)), 60,
+                   "r0 and r1 up_to_date in both views")
 
     def setUp(self):
         super().setUp()
         a, b = self.pair.nodes
-        # B may be Outdated from the test before: connected is enough
+        # B may still be resyncing after the test before: connected is enough
         self.pair.wait_connected_any()
         wait_until(lambda: all(peer_of(dev_of(n, RES1), self.pair.other(n))["conn_state"] ==
                                "connected" for n in (a, b)), 60, "r1 connected")
@@ -322,20 +339,26 @@ class HungDisk(FaultTest):
         return t
 
     def reconnect(self, what):
-        """After the resume: connect r0 on both, wait until connected; B must
-        show its own disk Outdated and so must A (no resync)."""
+        """After the resume: connect r0 on both, wait until connected; the
+        handshake makes A the bitmap-source and B the bitmap-target of the
+        writes B missed, and the resync ends: both UpToDate, Established,
+        nothing out of sync."""
         a, b = self.pair.nodes
         for n in (a, b):
             adm(n, f"connect {RES}")
         self.pair.wait_connected_any()
-        settles(lambda: status(b)["disk_state"] == "outdated", 10, "B's own disk outdated")
+        settles(lambda: all(decisions(a, b)), 10, "the sync decisions")
+        got = decisions(a, b)
         sa, sb = status(a), status(b)
-        log(f"{what}: reconnected: A {short(sa)}; B {short(sb)}")
-        self.expect(sb["disk_state"] == "outdated",
-                    f"{what}: B must show its disk outdated after reconnecting; B {short(sb)}")
-        self.expect(peer_of(sa, b)["peer_disk_state"] == "outdated",
-                    f"{what}: A must show B outdated after reconnecting; A {short(sa)}")
+        log(f"{what}: reconnected: A {short(sa)}; B {short(sb)}; decisions A->B, B->A {got}")
+        self.expect(got == (BITMAP_SOURCE, BITMAP_TARGET),
+                    f"{what}: sync decisions A->B, B->A must be bitmap source/target: {got}")
         self.expect(peer_of(sb, a)["peer_role"] == "primary", f"{what}: B {short(sb)}")
+        try:
+            sa, sb = wait_in_sync(a, b)
+            log(f"{what}: resync done: A {short(sa)}; B {short(sb)}")
+        except AssertionError as e:
+            self.expect(False, f"{what}: {e}")
 
     def finish_writes(self, job, what):
         res = job.wait()
@@ -348,7 +371,7 @@ class HungDisk(FaultTest):
     def test_1_hung_secondary_disk(self):
         """B's disk freezes under fio on A: the request timeout drops B,
         A's writes go on; status answers throughout; A's disconnect of r0
-        returns; B comes back Outdated."""
+        returns; B comes back and is resynced."""
         a, b = self.pair.nodes
         job = self.start_writes(60)
         poll = Poller(a)

@@ -12,12 +12,22 @@ b's own dials to node 3 would go to FAKE_BASE_PORT + 2, where nobody
 listens; the tests keep b StandAlone towards it anyway, and rblkpeer accepts
 only a's IP.
 
+a and b bring r0 up on their fresh loop devices (create-md, up,
+new-current-uuid --clear-bitmap on a while the fake peer is not there: a
+then counts every block as missing on it).  rblkpeer speaks the generation
+UUIDs (feature MD) and claims a's current generation, so that a takes it
+as UpToDate, missing nothing, as long as a's metadata records no write it
+missed: once it does (a wrote while the fake was dropped), the next test
+starts the generations over on the same data (create-md --force on both,
+new-current-uuid --clear-bitmap): removing the peer no longer forgets.
+
 Each test brings a and b to the roles it needs with the fake peer not
-configured on a (removing it also forgets the writes a saw it miss), starts
+configured on a, starts
 rblkpeer with one scenario, re-adds the fake peer on a with ``rblkadm up``
 and checks what rblkpeer reports (one JSON line), the "connection lost"
 lines a's kernel printed meanwhile (a's console log), and that b stayed
-connected to a throughout.  The last test compares both backing disks.
+connected to a throughout.  The last test compares the data areas of both
+backing disks.
 
 One cluster per kernel; the tests run in the order of their names.
 """
@@ -28,8 +38,8 @@ import shlex
 import time
 import unittest
 
-from e2elib import (E2E, MINOR, RES, ClusterTest, adm, disk_sha256, in_parallel, log, peer_of,
-                    per_kernel, short, status, topology, wait_until, write_conf)
+from e2elib import (E2E, MINOR, RES, ClusterTest, Pair, adm, disk_sha256, dump_md, in_parallel,
+                    log, peer_of, per_kernel, short, status, topology, wait_until, write_conf)
 import rblkpeer
 
 FAKE_ID = 3
@@ -63,6 +73,7 @@ class HostilePeer(ClusterTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.pair = Pair(cls.c, disk=LOOP)
         a, b = cls.pair.nodes
         text = topology(cls.pair.nodes, disk=LOOP) + fake_node(a, b)
         for n in (a, b):
@@ -70,7 +81,7 @@ class HostilePeer(ClusterTest):
                   f"{n.disk}")
             n.insmod()
             write_conf(n, text)
-        cls.pair.up()
+        cls.pair.bring_up()
 
     # -- helpers
 
@@ -80,6 +91,7 @@ class HostilePeer(ClusterTest):
         and up if not).  Then the fake peer is removed from a and b is
         StandAlone towards it, and the clock of the checks starts."""
         a, b = self.pair.nodes
+        self.forget_fake_misses()
         if clean:
             self.pair.ensure(primary=primary)
         elif primary is not None:
@@ -96,6 +108,19 @@ class HostilePeer(ClusterTest):
         self.assertEqual(peer_of(st, b)["conn_state"], "connected", short(st))
         self.b_reconnects = peer_of(st, b)["reconnects"]
         self.mark = os.path.getsize(a.console_log)
+
+    def forget_fake_misses(self):
+        """a's metadata remembers the writes the fake peer missed (its bitmap
+        slot tracks a generation) across the peer's removal: re-added, the
+        fake would be Outdated and its ROLE_REQ refused.  Start the
+        generations over on the same data (identical on a and b): new
+        metadata on both (--force), up, new-current-uuid --clear-bitmap."""
+        a = self.pair.a
+        slots = [s for s in dump_md(a).get("bitmap_slots") or [] if s["peer_node_id"] == FAKE_ID]
+        if slots and slots[0].get("bitmap_uuid") not in (None, "0" * 16):
+            log(f"a's metadata: the fake peer missed writes since {slots[0]}: new metadata")
+            self.pair.down()
+            self.pair.bring_up(force=True)
 
     def console(self):
         """a's console output since prepare()."""
@@ -183,9 +208,10 @@ class HostilePeer(ClusterTest):
     # -- tests
 
     def test_00_codec_and_handshake(self):
-        """rblkpeer's codec agrees with rblk_protocol.h; its handshake is
-        accepted: a shows it connected, secondary, UpToDate, and a
-        disconnect by a closes it without a protocol error."""
+        """rblkpeer's codec agrees with rblk_protocol.h; its handshake
+        (generation UUIDs included) is accepted: a shows it connected,
+        secondary, UpToDate, and a disconnect by a closes it without a
+        protocol error."""
         self.assertEqual(rblkpeer.check_header(), [])
         a = self.pair.a
         self.assertEqual(status(a)["logical_block_size_bytes"], BLOCK)
@@ -198,6 +224,9 @@ class HostilePeer(ClusterTest):
         out = self.run_fake("handshake", "--hold", "60", during=during)
         self.assertTrue(out["closed_by_node"], out)
         self.assertEqual(out["node_hello"]["block_size"], BLOCK)
+        self.assertTrue(out["node_hello"]["features"] & rblkpeer.FEATURES["MD"], out)
+        self.assertIn("CONSISTENT", out["node_uuids"]["flags"], out)
+        self.assertNotEqual(out["node_uuids"]["current_uuid"], 0, out)
         self.assertEqual(self.lost(), [])
         self.assert_b_stayed()
 

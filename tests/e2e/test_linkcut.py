@@ -2,31 +2,60 @@
 """The link between the two nodes fails while the primary writes, and comes
 back; plus a check that the guests' kernel logs are really scanned.
 
-A cluster of its own per kernel: after the cut the two disks differ (no
-resync yet), which the other tests must not inherit.
+A cluster of its own per kernel (a split-brain at the end).
+
+Generation UUIDs (persistent metadata) decide at every connect: a secondary
+that loses its primary keeps its disk UpToDate (protocol C: it holds every
+acknowledged write) and may be promoted while disconnected; when it comes
+back after the primary wrote without it, the primary (which recorded the
+blocks it missed) resyncs exactly those to it (bitmap-source/-target), and
+then the data areas are identical; two nodes that both wrote while apart
+are a split-brain, refused on both sides.
 """
 import re
 import time
 import unittest
 
-from e2elib import (CONF, CONNECT_TIMEOUT_MS, FIO_DIR, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
-                    ClusterTest, adm, disk_sha256, log, peer_of, per_kernel, short, status,
-                    wait_until)
+from e2elib import (BITMAP_SOURCE, BITMAP_TARGET, CONF, CONNECT_TIMEOUT_MS, DEV, FIO_DIR,
+                    PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES, ClusterTest, adm, decisions,
+                    disk_sha256, in_parallel, log, peer_of, per_kernel, short, status,
+                    wait_in_sync, wait_until)
+
+LOST_S = PING_TIMEOUT_MS / 1000 + 20
+RECONNECT_S = (PING_TIMEOUT_MS + CONNECT_TIMEOUT_MS + RECONNECT_MAX_MS) / 1000 + 15
 
 
 @per_kernel
 class LinkCut(ClusterTest):
+    DISK_MIB = 64       # holds fio/linkcut.fio (24 MiB); quick to zero for a reset
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.pair.setup()
-        cls.pair.up()
+        cls.pair.bring_up()
+
+    def assert_resynced(self, what, a, b):
+        """B came back after A wrote without it: the handshake made A the
+        bitmap-source and B the bitmap-target, the resync ends (both
+        UpToDate, Established, nothing out of sync) and the data areas of
+        both backing disks are identical."""
+        got = wait_until(lambda: all(decisions(a, b)) and decisions(a, b), 30,
+                         f"{what}: the sync decisions of the handshake")
+        log(f"{what}: sync decisions A->B, B->A: {got}")
+        self.assertEqual(got, (BITMAP_SOURCE, BITMAP_TARGET), f"{what}: sync decisions")
+        sa, sb = wait_in_sync(a, b)
+        log(f"{what}: resync done: A {short(sa)}; B {short(sb)}")
+        ha, hb = in_parallel(lambda: disk_sha256(a), lambda: disk_sha256(b))
+        self.assertEqual(ha, hb, f"{what}: data areas differ after the resync")
 
     def test_5_cut_link_during_writes(self):
         """A keeps writing while the link is down; both sides see the
-        connection lost and B's disk Outdated; after the link is restored
-        they reconnect within ping timeout + reconnect backoff."""
+        connection lost; A shows B Outdated, B keeps its disk UpToDate (it
+        holds every write A acknowledged before); after the link is
+        restored they reconnect within ping timeout + reconnect backoff and
+        A resyncs the blocks B missed (A recorded them as out of sync):
+        then both disks are identical."""
         p = self.pair
         a, b = p.a, p.b
         p.ensure(primary=a)
@@ -37,7 +66,7 @@ class LinkCut(ClusterTest):
             self.assertFalse(job.done, "fio ended before the link was cut")
             t_cut = time.monotonic()
             self.c.cut_link(a, b)
-            lost_s = PING_TIMEOUT_MS / 1000 + 20
+            lost_s = LOST_S
 
             def a_lost():
                 st = status(a)
@@ -58,14 +87,17 @@ class LinkCut(ClusterTest):
 
         def b_lost():
             st = status(b)
-            return (peer_of(st, a)["conn_state"] == "connecting"
-                    and st["disk_state"] == "outdated") and st
-        sb = wait_until(b_lost, lost_s, "B: connecting, disk outdated")
+            return peer_of(st, a)["conn_state"] == "connecting" and st
+        sb = wait_until(b_lost, lost_s, "B: connecting")
         sa = status(a)
         pa = peer_of(sa, b)
         log(f"after the cut: A {short(sa)}; B {short(sb)}")
+        self.assertEqual(sb["disk_state"], "up_to_date",
+                         f"B lost its primary: its disk stays up_to_date: {short(sb)}")
+        self.assertEqual(sb["role"], "secondary")
         self.assertEqual(pa["conn_state"], "connecting")
-        self.assertNotEqual(pa["peer_disk_state"], "up_to_date")
+        self.assertEqual(pa["peer_disk_state"], "outdated")
+        self.assertGreater(pa["out_of_sync_bytes"], 0, "A did not record what B missed")
         self.assertEqual(sa["role"], "primary")
         self.assertEqual(sa["disk_state"], "up_to_date")
         self.assertEqual(sa["stats"]["errors"], 0)
@@ -81,27 +113,28 @@ class LinkCut(ClusterTest):
         sa, sb = wait_until(both_connected, deadline, "reconnect after restore_link")
         log(f"reconnected {time.monotonic() - t_restore:.1f} s after the link came back: "
             f"A {short(sa)}; B {short(sb)}")
-        # No resync yet: B missed writes and stays Outdated, in A's view too.
-        self.assertEqual(sb["disk_state"], "outdated")
-        self.assertNotEqual(peer_of(sa, b)["peer_disk_state"], "up_to_date")
-        self.assertEqual(peer_of(sb, a)["peer_role"], "primary")
+        self.assert_resynced("after the cut", a, b)
+        self.assertEqual(peer_of(status(b), a)["peer_role"], "primary")
         self.assertGreaterEqual(peer_of(sa, b)["reconnects"], 1)
 
     def test_6_two_primaries_refused_by_handshake(self):
-        """B, cut off, is forced primary while A stays primary: when the link
-        comes back the handshake refuses the connection ("both primary") and
-        neither side replicates; after B is demoted they connect again."""
+        """B, cut off from primary A, keeps its disk UpToDate and is
+        promoted without --force while A stays primary: when the link comes
+        back the handshake refuses the connection ("both primary") and
+        neither side replicates; after B is demoted they connect again,
+        both UpToDate (neither wrote while apart)."""
         p = self.pair
         a, b = p.a, p.b
-        p.wait_connected_any()
-        if status(a)["role"] != "primary":
-            p.make_primary(a)
+        p.ensure(primary=a)
         self.c.cut_link(a, b)
         try:
-            lost_s = PING_TIMEOUT_MS / 1000 + 20
-            wait_until(lambda: peer_of(status(b), a)["conn_state"] != "connected", lost_s,
+            wait_until(lambda: peer_of(status(b), a)["conn_state"] != "connected", LOST_S,
                        "B to notice the lost link")
-            b.run(f"{b.rblkadm} -c {CONF} primary --force {RES}")
+            sb = status(b)
+            self.assertEqual(sb["disk_state"], "up_to_date", short(sb))
+            r = b.run(f"{b.rblkadm} -c {CONF} primary {RES}", check=False)
+            self.assertEqual(r.rc, 0, f"B (up_to_date, its primary lost) must be promoted "
+                                      f"without --force: {r.err.strip()!r}")
             self.assertEqual(status(b)["role"], "primary")
         finally:
             self.c.restore_link(a, b)
@@ -119,33 +152,92 @@ class LinkCut(ClusterTest):
 
         r = b.run(f"{b.rblkadm} -c {CONF} secondary {RES}")
         self.assertEqual(r.rc, 0)
-        p.wait_connected_any(deadline)
-        sa, sb = status(a), status(b)
+        sa, sb = p.wait_connected(deadline)
         self.assertEqual(peer_of(sb, a)["peer_role"], "primary")
         self.assertEqual(sb["role"], "secondary")
 
-    def test_7_returning_peer_stays_outdated(self):
-        """B's device goes down while A writes, then comes back with
-        assume-clean and claims UpToDate: A keeps it Outdated and tells B
-        (OUTDATE), so B shows its own disk Outdated and refuses its own
-        promotion (ESTALE); B's stale data is never served."""
+    def test_7_returning_peer_resynced(self):
+        """B's device goes down while A writes, then comes back up while
+        the link is cut: its metadata says consistent, not known to be
+        current: Consistent, promotion refused (ESTALE), its stale data
+        never served.  Once connected A resyncs the 4 MiB B missed; then
+        the data areas are identical and B can take over (promoted
+        without --force once A is secondary)."""
         p = self.pair
         a, b = p.a, p.b
         p.ensure(primary=a)
         adm(b, f"down {RES}")
-        a.run("dd if=/dev/urandom of=/dev/rblk0 bs=1M count=4 oflag=direct")
-        adm(b, f"up {RES}")
-        sa, sb = p.wait_connected_any()
+        a.run(f"dd if=/dev/urandom of={DEV} bs=1M count=4 oflag=direct")
+        self.c.cut_link(a, b)
+        try:
+            adm(b, f"up {RES}")
+            sb = status(b)
+            log(f"B up while cut off: {short(sb)}")
+            self.assertEqual(sb["disk_state"], "consistent", short(sb))
+            self.assertNotEqual(peer_of(sb, a)["conn_state"], "connected", short(sb))
+            r = adm(b, f"primary {RES}", check=False)
+            self.assertEqual(r.rc, 1, r.out + r.err)
+            self.assertIn("Stale file handle", r.err)
+            self.assertEqual(status(b)["role"], "secondary")
+            pa = peer_of(status(a), b)
+            self.assertGreaterEqual(pa["out_of_sync_bytes"], 4 << 20,
+                                    f"A must record the 4 MiB B missed: {pa}")
+            self.assertNotEqual(disk_sha256(a), disk_sha256(b), "B did miss the writes")
+        finally:
+            self.c.restore_link(a, b)
+        sa, sb = p.wait_connected_any(RECONNECT_S)
         log(f"B back: A {short(sa)}; B {short(sb)}")
-        self.assertEqual(peer_of(sa, b)["peer_disk_state"], "outdated")
-        wait_until(lambda: status(b)["disk_state"] == "outdated", 10,
-                   "B to learn from A that it missed writes")
-        self.assertNotEqual(disk_sha256(a), disk_sha256(b), "B did miss the writes")
+        self.assert_resynced("B back", a, b)
         adm(a, f"secondary {RES}")
+        wait_until(lambda: peer_of(status(b), a)["peer_role"] == "secondary", 30,
+                   "B to see A secondary")
         r = adm(b, f"primary {RES}", check=False)
-        self.assertEqual(r.rc, 1, r.out + r.err)
-        self.assertIn("Stale file handle", r.err)
-        self.assertEqual(status(b)["role"], "secondary")
+        self.assertEqual(r.rc, 0, f"B, resynced, must be promoted without --force: {r.err}")
+        adm(b, f"secondary {RES}")
+
+    def test_8_split_brain_refused(self):
+        """Cut apart, A (primary) writes and B, promoted without --force,
+        writes too, then is demoted: when the link comes back both nodes
+        refuse the connection as a split-brain (StandAlone, last error
+        naming it, split_brain in status) and do not try again."""
+        p = self.pair
+        a, b = p.a, p.b
+        p.ensure(primary=a)
+        self.c.cut_link(a, b)
+        try:
+            wait_until(lambda: peer_of(status(a), b)["conn_state"] != "connected" and
+                       peer_of(status(b), a)["conn_state"] != "connected", LOST_S,
+                       "A and B to notice the lost link")
+            a.run(f"dd if=/dev/urandom of={DEV} bs=1M count=1 oflag=direct status=none")
+            adm(b, f"primary {RES}")
+            b.run(f"dd if=/dev/urandom of={DEV} bs=1M count=1 seek=8 oflag=direct status=none")
+            adm(b, f"secondary {RES}")
+        finally:
+            self.c.restore_link(a, b)
+
+        def split():
+            sts = (status(a), status(b))
+            ps = (peer_of(sts[0], b), peer_of(sts[1], a))
+            return all(q["conn_state"] == "standalone" and q.get("split_brain") is True and
+                       "split-brain" in q["last_error"] for q in ps) and (sts, ps)
+        try:
+            (sa, sb), (pa, pb) = wait_until(split, RECONNECT_S, "a split-brain on both sides")
+        except AssertionError:
+            sa, sb = status(a), status(b)
+            log(f"no split-brain on both sides: A {short(sa)} {peer_of(sa, b)}; "
+                f"B {short(sb)} {peer_of(sb, a)}")
+            raise
+        log(f"split-brain: A {short(sa)} last error {pa['last_error']!r}; "
+            f"B {short(sb)} last error {pb['last_error']!r}")
+        self.assertEqual((sa["role"], sb["role"]), ("primary", "secondary"))
+        # StandAlone: no further attempt, not within a whole reconnect cycle
+        r0 = (pa["reconnects"], pb["reconnects"])
+        t_end = time.monotonic() + (RECONNECT_MAX_MS + CONNECT_TIMEOUT_MS) / 1000 + 2
+        while time.monotonic() < t_end:
+            qa, qb = peer_of(status(a), b), peer_of(status(b), a)
+            self.assertEqual((qa["conn_state"], qb["conn_state"]), ("standalone", "standalone"))
+            self.assertEqual((qa["reconnects"], qb["reconnects"]), r0)
+            time.sleep(1)
 
     def test_9_kernel_log_is_scanned(self):
         """A WARNING line in a guest's kernel log is caught by the rig's

@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """rblkadm failover on three nodes cabled point to point (address-for).
 
-n1 is primary and writes; n1 dies; n2 and n3 see it (events, status: their
-own disk Outdated); a plain promotion of n2 is refused with the kernel's
-reason, --force promotes it; the data n1 wrote is on n2; n3 follows n2.
-n1 comes back with a file without assume-clean: its disk is Inconsistent;
-the operator guide's copy procedure makes it a replica again.
+The disks get metadata (create-md) and the three nodes come up; once
+connected, new-current-uuid --clear-bitmap on n1 makes every disk UpToDate.
+n1 is primary and writes; n1 dies; n2 and n3 see it (events, status) and
+keep their disks UpToDate (protocol C: they hold every write n1
+acknowledged); n2 is promoted without --force; the data n1 wrote is on n2;
+n3 follows n2, and n2 writes on without n1.  n1 comes back (its metadata:
+a crashed primary of an older generation), first to n2 only: the
+generation UUIDs make it n2's sync target, not promotable, until the
+resync ends; then with n3 too: all three data areas identical.
 
 One cluster per kernel; the tests run in order and each starts from the
 state the one before left (a failed step fails the ones after it too).
@@ -15,11 +19,13 @@ import json
 import os
 import unittest
 
-from e2elib import (ClusterTest, adm, events_job, job_events, per_kernel, status, wait_until,
-                    write_conf)
+from e2elib import (BITMAP_SOURCE, BITMAP_TARGET, ESTABLISHED, REPL_STATE, RESYNC_TIMEOUT_S,
+                    SYNC_DECISION, ClusterTest, adm, create_md, disk_sha256, events_job,
+                    in_parallel, job_events, log, new_current_uuid, per_kernel, status,
+                    wait_in_sync, wait_until, write_conf)
 
 
-def conf_text(nodes, assume_clean):
+def conf_text(nodes):
     """Topology: r0 on three nodes, each pair on its own link."""
     n1, n2, n3 = nodes
     return f"""cluster: rig
@@ -27,7 +33,6 @@ options: {{ping-interval-ms: 500, ping-timeout-ms: 2000, connect-timeout-ms: 200
 resources:
   - name: r0
     minor: 0
-    assume-clean: {'true' if assume_clean else 'false'}
     nodes:
       - name: n1
         node-id: 0
@@ -52,10 +57,27 @@ def peer_id(st, node_id):
     return [p for p in st["peers"] if p["peer_node_id"] == node_id][0]
 
 
-def sha256_on(node, dev, mib):
-    """sha256 (hex) of the first mib MiB of dev on node, read with O_DIRECT."""
-    r = node.run(f"dd if={dev} bs=1M count={mib} iflag=direct status=none | sha256sum")
+def sha256_on(node, dev, mib, skip_mib=0):
+    """sha256 (hex) of mib MiB of dev from skip_mib on node, read with
+    O_DIRECT."""
+    r = node.run(f"dd if={dev} bs=1M count={mib} skip={skip_mib} iflag=direct status=none | "
+                 f"sha256sum")
     return r.out.split()[0]
+
+
+def all_connected(nodes):
+    """Every node connected to both peers: their status objects, or False."""
+    sts = [status(n) for n in nodes]
+    return all(len(st["peers"]) == 2 and all(p["conn_state"] == "connected"
+                                             for p in st["peers"]) for st in sts) and sts
+
+
+def all_up_to_date(nodes):
+    """Every node connected to both peers, every disk UpToDate in every view."""
+    sts = all_connected(nodes)
+    return sts and all(st["disk_state"] == "up_to_date" and
+                       all(p["peer_disk_state"] == "up_to_date" for p in st["peers"])
+                       for st in sts) and sts
 
 
 @per_kernel
@@ -68,46 +90,46 @@ class RblkadmFailover(ClusterTest):
         super().setUpClass()
         cls.data_path = os.path.join(cls.c.run_dir, "data.bin")
         for n in cls.c.nodes:
-            write_conf(n, conf_text(cls.c.nodes, True))
+            write_conf(n, conf_text(cls.c.nodes))
             n.insmod()
+            create_md(n, "r0")
             adm(n, "up all")
 
-    def put_conf(self, assume_clean, nodes=None):
+    def put_conf(self, nodes=None):
         for n in nodes or self.c.nodes:
-            write_conf(n, conf_text(self.c.nodes, assume_clean))
+            write_conf(n, conf_text(self.c.nodes))
 
-    def write_random(self, node, mib):
-        """Write mib MiB of random data at the start of /dev/rblk0 on node;
-        returns its sha256."""
+    def write_random(self, node, mib, seek_mib=0):
+        """Write mib MiB of random data at seek_mib MiB of /dev/rblk0 on
+        node; returns its sha256."""
         data = os.urandom(mib << 20)
         with open(self.data_path, "wb") as f:
             f.write(data)
-        node.run(f"dd if={self.data_path} of=/dev/rblk0 bs=1M oflag=direct status=none")
+        node.run(f"dd if={self.data_path} of=/dev/rblk0 bs=1M seek={seek_mib} oflag=direct "
+                 f"status=none")
         return hashlib.sha256(data).hexdigest()
 
     def test_1_three_nodes_connected(self):
         """Each node connected to both peers; n3 reaches n1 and n2 on
-        their links to n3."""
+        their links to n3.  The new disks are Inconsistent until
+        new-current-uuid --clear-bitmap on n1; then all are UpToDate."""
         n1, n2, n3 = self.c.nodes
-
-        def all_connected():
-            for n in self.c.nodes:
-                peers = status(n)["peers"]
-                if len(peers) != 2 or any(p["conn_state"] != "connected" for p in peers):
-                    return False
-            return True
-        wait_until(all_connected, 60, "three nodes, each connected to both peers")
+        sts = wait_until(lambda: all_connected(self.c.nodes), 60,
+                         "three nodes, each connected to both peers")
+        self.assertEqual([st["disk_state"] for st in sts], ["inconsistent"] * 3,
+                         json.dumps(sts))
         r = adm(n3, "status")
         self.assertIn("n1 node-id:0 connection:Connected", r.out)
         self.assertIn(f"address:{n1.ip_for(n3)}:7791", r.out)
         self.assertIn(f"address:{n2.ip_for(n3)}:7791", r.out)
+        new_current_uuid(n1, "r0")
+        wait_until(lambda: all_up_to_date(self.c.nodes), 60,
+                   "every disk up_to_date in every view")
 
     def test_2_primary_dies(self):
         """n1 writes as primary and dies: n2's events show the lost
-        connection and its own disk Outdated."""
+        connection; n2 keeps its disk UpToDate (no disk state change)."""
         n1, n2, n3 = self.c.nodes
-        # take the file's assume-clean out now that the disks are in service
-        self.put_conf(False)
         ev = events_job(n2, lambda: (adm(n1, "primary r0"), adm(n1, "secondary r0")))
         try:
             adm(n1, "primary r0")
@@ -115,28 +137,25 @@ class RblkadmFailover(ClusterTest):
             self.c.kill(n1)
 
             def lost_n1():
-                events = job_events(ev)
-                return (any(e["event"] == "conn_state_changed" and e.get("peer_node_id") == 0
-                            for e in events) and
-                        any(e["event"] == "disk_state_changed" and
-                            e.get("disk_state") == "outdated" for e in events))
-            wait_until(lost_n1, 30, "n2's events: lost n1, own disk outdated")
+                return any(e["event"] == "conn_state_changed" and e.get("peer_node_id") == 0
+                           for e in job_events(ev))
+            wait_until(lost_n1, 30, "n2's events: lost n1")
+            st = status(n2)
         finally:
             ev.kill()
             ev.wait(timeout=60)
-        st = status(n2)
-        self.assertEqual(st["disk_state"], "outdated", json.dumps(st))
+        self.assertEqual(st["disk_state"], "up_to_date", json.dumps(st))
         self.assertNotEqual(peer_id(st, 0)["conn_state"], "connected", json.dumps(st))
+        changes = [e for e in job_events(ev) if e["event"] == "disk_state_changed"]
+        self.assertEqual(changes, [], "n2's own disk state must not change when n1 dies")
 
-    def test_3_forced_promotion(self):
-        """The Outdated survivor n2: plain promotion refused (ESTALE with
-        the kernel's reason), --force promotes it; n1's data is there;
-        n3 follows n2."""
+    def test_3_promotion_without_force(self):
+        """The UpToDate survivor n2 is promoted without --force; n1's data
+        is there; n3 follows n2; n2 writes on without n1."""
         n1, n2, n3 = self.c.nodes
         r = adm(n2, "primary r0", check=False)
-        self.assertEqual(r.rc, 1, r.err)
-        self.assertTrue(r.err.startswith("rblkadm: r0: primary: Stale file handle: "), r.err)
-        adm(n2, "primary --force r0")
+        self.assertEqual(r.rc, 0, f"n2 (up_to_date, its primary dead) must be promoted "
+                                  f"without --force: {r.err}")
         st = status(n2)
         self.assertEqual((st["role"], st["disk_state"]), ("primary", "up_to_date"),
                          json.dumps(st))
@@ -144,43 +163,42 @@ class RblkadmFailover(ClusterTest):
                          "n1's acknowledged writes are not on n2")
         wait_until(lambda: peer_id(status(n3), 1)["peer_role"] == "primary", 20,
                    "n3 to see n2 primary")
+        type(self).sha_n2 = self.write_random(n2, 1, seek_mib=4)
 
     def test_4_returning_node(self):
-        """n1 boots again with a file without assume-clean: Inconsistent,
-        not promotable, up again does nothing; after the operator guide's
-        copy procedure it is a replica of n2 again."""
+        """n1 boots again, its link to n3 cut: its metadata brings its data
+        back, and n2's newer generation makes n1 n2's sync target
+        (bitmap-target; n1 is not promotable, up again does nothing); the
+        resync from n2 ends with both UpToDate.  With the link to n3 back,
+        all three are in sync: the three data areas are identical, and
+        n2's new writes reach n1."""
         n1, n2, n3 = self.c.nodes
         self.c.restart(n1)
-        self.put_conf(False, [n1])  # /tmp was lost with the power
+        self.put_conf([n1])  # /tmp was lost with the power
         n1.insmod()
-        adm(n1, "up all")
-        st = status(n1)
-        self.assertEqual(st["disk_state"], "inconsistent", json.dumps(st))
-        r = adm(n1, "primary r0", check=False)
-        self.assertEqual(r.rc, 1, r.err)
-        self.assertEqual(adm(n1, "up all").out, "r0: up to date, nothing to do\n")
-
-        # the procedure for an Outdated/Inconsistent node: copy the
-        # primary's data, attach the copy with assume-clean
-        adm(n1, "down r0")
-        # n2 keeps n1 Outdated whatever n1 claims until it forgets n1
-        adm(n2, "remove-peer --minor 0 --peer-node-id 0")
-        img = os.path.join(self.c.run_dir, "copy.img")
-        n2.run(f"dd if=/dev/rblk0 of={img} bs=1M iflag=direct status=none")
-        n1.run(f"dd if={img} of={n1.disk} bs=1M oflag=direct status=none")
-        self.put_conf(True, [n1])
-        adm(n1, "up r0")
-        # re-added while n2 is primary, n1 would count as having missed
-        # writes: n2 adds it back as a secondary (nothing writes now)
-        adm(n2, "secondary r0")
-        adm(n2, "up r0")
-        self.put_conf(False, [n1])
-
-        def n1_replica():
-            p = peer_id(status(n2), 0)
-            return p["conn_state"] == "connected" and p["peer_disk_state"] == "up_to_date"
-        wait_until(n1_replica, 60, "n2 to see n1 connected and up_to_date")
-        adm(n2, "primary r0")
+        # one peer at a time (operator.rst): n2, the primary, first
+        self.c.cut_link(n1, n3)
+        try:
+            adm(n1, "up all")
+            wait_until(lambda: peer_id(status(n1), 1)["conn_state"] == "connected", 60,
+                       "n1 connected to n2")
+            got = (peer_id(status(n2), 0).get(SYNC_DECISION),
+                   peer_id(status(n1), 1).get(SYNC_DECISION))
+            log(f"n1 back: sync decisions n2->n1, n1->n2: {got}")
+            self.assertEqual(got, (BITMAP_SOURCE, BITMAP_TARGET))
+            r = adm(n1, "primary r0", check=False)
+            self.assertEqual(r.rc, 1, r.err)
+            self.assertEqual(status(n1)["role"], "secondary")
+            self.assertEqual(adm(n1, "up all").out, "r0: up to date, nothing to do\n")
+            wait_in_sync(n2, n1)
+        finally:
+            self.c.restore_link(n1, n3)
+        wait_until(lambda: all_up_to_date(self.c.nodes) and
+                   all(p.get(REPL_STATE) == ESTABLISHED for n in self.c.nodes
+                       for p in status(n)["peers"]), RESYNC_TIMEOUT_S,
+                   "all three connected, up_to_date and established")
+        shas = in_parallel(*(lambda n=n: disk_sha256(n) for n in self.c.nodes))
+        self.assertEqual(len(set(shas)), 1, f"data areas differ: {shas}")
         sha_n2 = self.write_random(n2, 2)
         self.assertEqual(sha256_on(n1, n1.disk, 2), sha_n2, "new writes on n2 do not reach n1")
         for n in (n2, n3):

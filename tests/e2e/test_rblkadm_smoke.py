@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """rblkadm against the real module on two nodes.
 
-Checks: up on both nodes (exact plan output), idempotent second up, status
-(human and JSON), primary/secondary and the events they cause on the peer,
-the kernel's rejections with errno and extack message, replicated data
-(checksum on the peer's backing disk), a change of the file applied by up,
-an IPv6 resource, down.
+Checks: metadata (up refused on a disk without it; create-md refused over
+metadata or a filesystem unless --force), up on both nodes (exact plan
+output), new-current-uuid --clear-bitmap (Inconsistent before, UpToDate
+after, one current UUID in dump-md on both), idempotent second up, status
+(human and JSON, the size exported in front of the metadata),
+primary/secondary and the events they cause on the peer, the kernel's
+rejections with errno and extack message, replicated data (checksum on the
+peer's backing disk), a change of the file applied by up, an IPv6 resource,
+down.
 
 One cluster per kernel; the tests run in order and each starts from the
 state the one before left (a failed step fails the ones after it too).
@@ -15,8 +19,8 @@ import json
 import os
 import unittest
 
-from e2elib import (ClusterTest, adm, events_job, job_events, per_kernel, status_all, wait_until,
-                    write_conf)
+from e2elib import (ClusterTest, adm, create_md, dump_md, events_job, job_events, log,
+                    new_current_uuid, per_kernel, status_all, wait_until, write_conf, zero_disk)
 
 DISK_MIB = 64
 
@@ -33,7 +37,6 @@ options:
 resources:
   - name: r0
     minor: 0
-    assume-clean: true
     nodes:
       - name: n1
         node-id: 0
@@ -45,7 +48,6 @@ resources:
         disk: {b.disk}
   - name: r6
     minor: 1
-    assume-clean: true
     nodes:
       - {{name: n1, node-id: 0, address: "[fd99:12::1]:7900", disk: {a.disks[1]}}}
       - {{name: n2, node-id: 1, address: "[fd99:12::2]:7900", disk: {b.disks[1]}}}
@@ -75,17 +77,45 @@ class RblkadmSmoke(ClusterTest):
             write_conf(n, conf_text(a, b))
             n.insmod()
 
+    def test_00_metadata(self):
+        """up is refused on a disk without rblk metadata; create-md refuses
+        a disk with a filesystem or with rblk metadata unless --force."""
+        a, b = self.c.nodes
+        r = adm(a, "up r0", check=False)
+        log(f"up r0 without metadata: exit {r.rc} {r.err.strip()!r}")
+        self.assertEqual(r.rc, 1, f"up on a disk without metadata must fail: {r.out}")
+        self.assertIn(f"r0: {a.disk} has no rblk metadata", r.err)
+        st = status_all(a)
+        self.assertTrue(all(d["disk_state"] == "diskless" for d in st), json.dumps(st))
+        adm(a, "down all")
+        self.assertEqual(adm(a, "status").out, "no rblk devices configured\n")
+
+        a.run(f"mkfs.ext4 -q -F {a.disks[1]}")
+        r = adm(a, "create-md r6", check=False)
+        log(f"create-md over ext4: exit {r.rc} {r.err.strip()!r}")
+        self.assertEqual(r.rc, 1, f"create-md over a filesystem must fail: {r.out}{r.err}")
+        zero_disk(a, a.disks[1])
+        for n in (a, b):
+            for res in ("r0", "r6"):
+                create_md(n, res)
+        r = adm(a, "create-md r0", check=False)
+        log(f"create-md over metadata: exit {r.rc} {r.err.strip()!r}")
+        self.assertEqual(r.rc, 1, f"create-md over rblk metadata must fail: {r.out}{r.err}")
+        create_md(a, "r0", force=True)
+
     def test_01_up(self):
         """up prints its plan (text on n1, JSON on n2); both resources
-        connect, r6 over IPv6."""
+        connect, r6 over IPv6, their new disks Inconsistent; after
+        new-current-uuid --clear-bitmap on n1 every disk is UpToDate with
+        one current UUID on both nodes."""
         a, b = self.c.nodes
         r = adm(a, "up all")
         expected = (f"r0: create-device r0 minor 0 node-id 0 cluster rig\n"
-                    f"r0: attach {a.disk} assume-uptodate\n"
+                    f"r0: attach {a.disk}\n"
                     f"r0: add-peer n2 (node id 1) peer {b.ip_for(a)}:7789 local {a.ip_for(b)}:7790\n"
                     f"r0: connect-peer n2 (node id 1)\n"
                     f"r6: create-device r6 minor 1 node-id 0 cluster rig\n"
-                    f"r6: attach {a.disks[1]} assume-uptodate\n"
+                    f"r6: attach {a.disks[1]}\n"
                     f"r6: add-peer n2 (node id 1) peer [fd99:12::2]:7900 local [fd99:12::1]:7901\n"
                     f"r6: connect-peer n2 (node id 1)\n")
         self.assertEqual(r.out, expected, "up on n1 prints its plan")
@@ -101,6 +131,22 @@ class RblkadmSmoke(ClusterTest):
         st = status_all(a)
         self.assertEqual((st[1]["peers"][0]["peer_ip"], st[1]["peers"][0]["local_ip"]),
                          ("fd99:12::2", "fd99:12::1"), json.dumps(st[1]))
+        for n in (a, b):
+            st = status_all(n)
+            self.assertEqual([(d["disk_state"], d["peers"][0]["peer_disk_state"]) for d in st],
+                             [("inconsistent", "inconsistent")] * 2, json.dumps(st))
+        for res in ("r0", "r6"):
+            new_current_uuid(a, res)
+        wait_until(lambda: all(d["disk_state"] == "up_to_date" and
+                               d["peers"][0]["peer_disk_state"] == "up_to_date"
+                               for n in (a, b) for d in status_all(n)), 60,
+                   "every disk up_to_date in both views")
+        for res in ("r0", "r6"):
+            ma, mb = dump_md(a, res), dump_md(b, res)
+            log(f"{res}: dump-md on n1: {json.dumps(ma)}")
+            self.assertNotIn(ma["current_uuid"], (None, "0" * 16), json.dumps(ma))
+            self.assertEqual(ma["current_uuid"], mb["current_uuid"],
+                             f"{res}: current UUIDs differ: n1 {ma}, n2 {mb}")
         adm(a, "down r6")
         adm(b, "down r6")
 
@@ -120,9 +166,15 @@ class RblkadmSmoke(ClusterTest):
         d = status_all(a)[0]
         p = d["peers"][0]
         self.assertEqual(
-            (d["resource_name"], d["cluster_name"], d["backing_path"], d["size_sectors"],
+            (d["resource_name"], d["cluster_name"], d["backing_path"],
              p["peer_ip"], p["peer_port"], p["local_port"]),
-            ("r0", "rig", a.disk, DISK_MIB * 2048, b.ip_for(a), 7789, 7790), json.dumps(d))
+            ("r0", "rig", a.disk, b.ip_for(a), 7789, 7790), json.dumps(d))
+        # the device exports the disk up to its metadata, the same on both
+        md = dump_md(a, "r0")
+        self.assertEqual((d["size_sectors"], md["md_offset_sectors"] + md["md_size_sectors"]),
+                         (md["md_offset_sectors"], DISK_MIB * 2048), json.dumps(md))
+        self.assertGreater(d["size_sectors"], DISK_MIB * 2048 * 0.95, json.dumps(md))
+        self.assertEqual(status_all(b)[0]["size_sectors"], d["size_sectors"])
 
     def test_04_events_on_peer(self):
         """n2 sees each of n1's role changes as one event, in order."""

@@ -3,10 +3,12 @@
 and bad netlink requests.
 
 One cluster (n1 = A, n2 = B) per kernel for the whole class; every test
-starts from "connected, both UpToDate" with the primary it needs (a full
-down/up when a previous test left anything else).  Both backing disks start
-as zeros and every write since is replicated, so at any point the two
-backing disks must be identical byte for byte.
+starts from "connected, both UpToDate" with the primary it needs (a start
+over on fresh disks when a previous test left anything else).  Both backing
+disks start as zeros (create-md, then new-current-uuid --clear-bitmap: no
+initial sync) and every write since is replicated, so at any point the data
+areas of the two backing disks (the first size_sectors; the metadata behind
+them differs) must be identical byte for byte.
 """
 import errno
 import hashlib
@@ -58,12 +60,12 @@ class Replication(ClusterTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.pair.setup()
-        cls.pair.up()
+        cls.pair.bring_up()
 
     def assert_disks_equal(self):
         a, b = self.pair.nodes
         ha, hb = in_parallel(lambda: disk_sha256(a), lambda: disk_sha256(b))
-        log(f"backing disks: {a.name} {ha[:16]} {b.name} {hb[:16]}")
+        log(f"data areas of the backing disks: {a.name} {ha[:16]} {b.name} {hb[:16]}")
         self.assertEqual(ha, hb, "backing disks differ")
 
     # ------------------------------------------------------------------ 1

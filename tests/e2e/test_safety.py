@@ -2,16 +2,21 @@
 """Safety rules of replication that a partition, a late peer or concurrent
 writers must not break.
 
-Safety (two nodes, one cluster per kernel; test_1..4 start with a down of
-both nodes and bring up what they need):
+Safety (two nodes, one cluster per kernel; test_1..4 start over on fresh
+disks, both UpToDate (zeroed, create-md, new-current-uuid --clear-bitmap),
+then take down and bring up what they need):
 
 * test_1..3: a configured peer that misses the primary's writes because it
   has no connection (never connected since attach; disconnected while the
   nodes were secondary; added to a device that was already primary) is
-  recorded as having missed them: when it connects, the primary shows its
-  disk Outdated and tells it so (its own disk Outdated), and its promotion
-  is refused with ESTALE, connected or not.  The backing disks differ here
-  (that is the point); the tests assert states, not hashes.
+  recorded as having missed them: the primary shows it Outdated with the
+  missed bytes out of sync for it; a node that comes up without a
+  connection is Consistent, not UpToDate, and its promotion is refused
+  (ESTALE; A attached alone needs --force); when the peer connects, the
+  primary resyncs exactly what it missed (bitmap-source/-target), the
+  peer's disk is Inconsistent (never UpToDate) until the end of the
+  resync, then both are UpToDate, the data areas identical, and the peer
+  can take over.
 * test_4: writers whose direct writes overlap while in flight
   (fio/overlap.fio) leave both backing disks identical, in several runs.
 * test_5: the hints of a write (REQ_SYNC) reach the peer's backing disk,
@@ -30,10 +35,12 @@ import re
 import shlex
 import unittest
 
-from e2elib import (CONNECT_TIMEOUT_MS, DEV, MINOR, PING_INTERVAL_MS, PING_TIMEOUT_MS,
-                    RECONNECT_MAX_MS, RES, ClusterTest, adm, disk_sha256, fio, in_parallel, log,
-                    mesh_topology, peer_of, per_kernel, short, status, status_or_none,
-                    wait_until, write_conf)
+from e2elib import (BITMAP_SOURCE, BITMAP_TARGET, CONNECT_TIMEOUT_MS, DEV, ESTABLISHED, MINOR,
+                    PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, REPL_STATE, RES,
+                    SYNC_TARGET, ClusterTest, adm, decisions, disk_sha256, events_on, fio,
+                    in_parallel, job_events, log, mesh_bring_up, mesh_topology, peer_of, per_kernel,
+                    res_events, short, status, status_or_none, wait_in_sync, wait_until,
+                    write_conf)
 
 MISSED_MIB = 64     # written while the peer has no connection
 OVERLAP_RUNS = 3    # runs of fio/overlap.fio (20 s each) in test_4
@@ -114,8 +121,8 @@ class Safety(Findings, ClusterTest):
         cls.pair.setup()
 
     def down_all(self):
-        """Demote and take down r0 on both nodes (a fresh start: the kernel
-        forgets every disk and peer state with the device)."""
+        """Demote and take down r0 on both nodes (the metadata keeps each
+        disk's state and generation)."""
         for n in self.pair.nodes:
             st = status_or_none(n)
             if st is None:
@@ -124,71 +131,138 @@ class Safety(Findings, ClusterTest):
                 adm(n, f"secondary {RES}")
             adm(n, f"down {RES}")
 
+    def fresh_start(self):
+        """Both disks zeroed, new metadata, up, new-current-uuid
+        --clear-bitmap: connected, both UpToDate, identical."""
+        self.pair.reset()
+
+    def up_alone(self, a):
+        """A attaches alone (B down): its disk is Consistent, not UpToDate
+        (it may lack writes B has), and a plain promotion is refused with
+        ESTALE; --force promotes it (the operator vouches for A's data)."""
+        adm(a, f"up {RES}")
+        st = status(a)
+        self.expect(st["disk_state"] == "consistent",
+                    f"A up alone: its disk must be consistent: {short(st)}")
+        self.promotion_refused(a, errno.ESTALE, "A up alone (consistent)")
+        if status(a)["role"] != "primary":
+            adm(a, f"primary --force {RES}")
+
     def write_missed(self, a):
         a.run(f"dd if=/dev/urandom of={DEV} bs=1M count={MISSED_MIB} oflag=direct status=none",
               timeout=900)
 
-    def returning_peer(self, what):
-        """A wrote while B had no connection; B is connecting now.  Checks
-        both nodes' view of B's disk and B's promotion, connected (after A
-        is demoted) and disconnected."""
+    def missed_recorded(self, what):
+        """A (primary) wrote MISSED_MIB while B had no connection: A shows B
+        Outdated with at least that much out of sync for it."""
         a, b = self.pair.nodes
-        sa, sb = self.pair.wait_connected_any()
-        log(f"{what}: connected: A {short(sa)}; B {short(sb)}")
-        self.expect(settles(lambda: peer_of(status(a), b)["peer_disk_state"] == "outdated", 10,
-                            "A to show B outdated"),
-                    f"{what}: A must show B's disk outdated; shows "
-                    f"{peer_of(status(a), b)['peer_disk_state']}")
-        self.expect(settles(lambda: status(b)["disk_state"] == "outdated", 10,
-                            "B to show its disk outdated"),
-                    f"{what}: B must show its own disk outdated; shows {status(b)['disk_state']}")
+        pb = peer_of(status(a), b)
+        self.expect(pb["conn_state"] != "connected" and pb["peer_disk_state"] == "outdated" and
+                    isinstance(pb["out_of_sync_bytes"], int) and
+                    pb["out_of_sync_bytes"] >= MISSED_MIB << 20,
+                    f"{what}: A must show B outdated with its {MISSED_MIB} MiB out of sync: "
+                    f"{pb}")
+
+    def consistent_not_promotable(self, b, what):
+        """B is up without a connection: Consistent, promotion refused."""
+        st = status(b)
+        self.expect(st["disk_state"] == "consistent",
+                    f"{what}: B up without a connection must be consistent: {short(st)}")
+        self.promotion_refused(b, errno.ESTALE, f"{what}, B not connected")
+        if status(b)["role"] == "primary":
+            adm(b, f"secondary {RES}")
+
+    def returning_peer(self, what, ev):
+        """A wrote while B had no connection; B is connecting now (ev: B's
+        rblkadm events, started before).  The handshake makes A the
+        bitmap-source and B the bitmap-target; B's disk is Inconsistent,
+        never UpToDate, until the resync ends; then both are UpToDate and
+        Established, the data areas identical, and B can take over."""
+        a, b = self.pair.nodes
+        try:
+            sa, sb = self.pair.wait_connected_any()
+            log(f"{what}: connected: A {short(sa)}; B {short(sb)}")
+            got = decisions(a, b)
+            self.expect(got == (BITMAP_SOURCE, BITMAP_TARGET),
+                        f"{what}: sync decisions A->B, B->A must be bitmap source/target: {got}")
+            try:
+                sa, sb = wait_in_sync(a, b)
+                log(f"{what}: resync done: A {short(sa)}; B {short(sb)}")
+            except AssertionError as e:
+                self.expect(False, f"{what}: {e}")
+        finally:
+            ev.kill()
+            ev.wait(timeout=60)
+        disks = res_events(ev, "disk_state_changed", "disk_state")
+        repl = [(e.get("peer_node_id"), e.get(REPL_STATE)) for e in job_events(ev)
+                if e["event"] == "repl_state_changed" and e.get("minor") == MINOR]
+        log(f"{what}: B's disk states {disks}; replication states {repl}")
+        self.expect("inconsistent" in disks and disks[-1:] == ["up_to_date"] and
+                    disks.index("up_to_date") > disks.index("inconsistent"),
+                    f"{what}: B's disk must go inconsistent (sync target), and up_to_date "
+                    f"only after that: {disks}")
+        self.expect((a.id, SYNC_TARGET) in repl and repl[-1:] == [(a.id, ESTABLISHED)],
+                    f"{what}: B's replication toward A must go sync_target, then established: "
+                    f"{repl}")
+        ha, hb = in_parallel(lambda: disk_sha256(a), lambda: disk_sha256(b))
+        self.expect(ha == hb, f"{what}: data areas differ after the resync: A {ha}, B {hb}")
 
         adm(a, f"secondary {RES}")
         wait_until(lambda: peer_of(status(b), a)["peer_role"] == "secondary", 30,
                    "B to see A secondary")
-        self.promotion_refused(b, errno.ESTALE, f"{what}, connected")
-        if status(b)["role"] == "primary":
-            adm(b, f"secondary {RES}")
-
-        adm(b, f"disconnect {RES}")
-        wait_until(lambda: conn_state(b, a) == "standalone", 30, "B standalone")
-        self.promotion_refused(b, errno.ESTALE, f"{what}, disconnected")
+        r = adm(b, f"primary {RES}", check=False)
+        self.expect(r.rc == 0, f"{what}: B, resynced, must be promoted without --force: "
+                               f"exit {r.rc} {r.err.strip()!r}")
         if status(b)["role"] == "primary":
             adm(b, f"secondary {RES}")
         log(f"{what}: at the end: A {short(status(a))}; B {short(status(b))}")
         self.verdict()
 
     def test_1_peer_never_connected(self):
-        """B is not up while A, primary, writes; then B comes up."""
+        """B is not up while A, primary, writes; then B comes up (while
+        the link is cut: Consistent, not promotable), then connects."""
         a, b = self.pair.nodes
+        self.fresh_start()
         self.down_all()
-        adm(a, f"up {RES}")
-        adm(a, f"primary {RES}")
+        self.up_alone(a)
         log(f"A primary alone: {short(status(a))}")
         self.write_missed(a)
-        adm(b, f"up {RES}")
-        self.returning_peer("B up after A's writes")
+        self.missed_recorded("B never connected")
+        self.c.cut_link(a, b)
+        try:
+            adm(b, f"up {RES}")
+            self.consistent_not_promotable(b, "B up after A's writes")
+            ev = events_on(b)
+        finally:
+            self.c.restore_link(a, b)
+        self.returning_peer("B up after A's writes", ev)
 
     def test_2_peer_disconnected_while_secondary(self):
         """B connected, disconnects while both are secondary; A becomes
-        primary and writes; B connects again."""
+        primary and writes; B (it cannot know: UpToDate) connects again."""
         a, b = self.pair.nodes
-        self.down_all()
-        self.pair.up()
+        self.fresh_start()
         adm(b, f"disconnect {RES}")
         wait_until(lambda: conn_state(a, b) != "connected", 30, "A to see B disconnected")
         adm(a, f"primary {RES}")
         log(f"A primary, B disconnected: {short(status(a))}")
         self.write_missed(a)
+        self.missed_recorded("B disconnected before A's promotion")
+        sb = status(b)
+        self.expect(sb["disk_state"] == "up_to_date",
+                    f"B, disconnected while secondary, knows of no newer data: up_to_date: "
+                    f"{short(sb)}")
+        ev = events_on(b)
         adm(b, f"connect {RES}")
-        self.returning_peer("B disconnected before A's promotion")
+        self.returning_peer("B disconnected before A's promotion", ev)
 
     def test_3_peer_added_to_primary(self):
-        """A is primary without peers; B is added (low-level add-peer), A
-        writes, then A connects to B."""
+        """A is primary without peers (B went down, A removed it); B is
+        added (low-level add-peer), A writes; B comes up (Consistent, not
+        promotable: A does not connect yet), then A connects to B."""
         a, b = self.pair.nodes
-        self.down_all()
-        adm(a, f"up {RES}")
+        self.fresh_start()
+        adm(b, f"down {RES}")  # A stays UpToDate: promotable without --force
         p = peer_of(status(a), b)
         adm(a, f"remove-peer --minor {MINOR} --peer-node-id {b.id}")
         adm(a, f"primary {RES}")
@@ -198,21 +272,19 @@ class Safety(Findings, ClusterTest):
                f"--connect-timeout-ms {CONNECT_TIMEOUT_MS} --reconnect-max-ms {RECONNECT_MAX_MS}")
         log(f"B added to primary A: {short(status(a))}")
         self.write_missed(a)
+        self.missed_recorded("B added to primary A")
         adm(b, f"up {RES}")
+        self.consistent_not_promotable(b, "B added to primary A")
+        ev = events_on(b)
         adm(a, f"connect-peer --minor {MINOR} --peer-node-id {b.id}")
-        self.returning_peer("B added to primary A")
+        self.returning_peer("B added to primary A", ev)
 
     def test_4_overlapping_writes_keep_replicas_identical(self):
         """Four writers overlap on the same 4 MiB with direct writes in
         flight; after each run both backing disks are identical."""
         p = self.pair
         a, b = p.nodes
-        self.down_all()
-        in_parallel(*(lambda n=n: n.run(f"dd if=/dev/zero of={n.disk} bs=1M "
-                                        f"count={self.DISK_MIB} oflag=direct status=none",
-                                        timeout=600)
-                      for n in p.nodes))  # identical disks to begin with
-        p.up()
+        p.reset()  # zeroed disks, identical to begin with
         p.make_primary(a)
         runs = []
         for i in range(1, OVERLAP_RUNS + 1):
@@ -284,7 +356,7 @@ class SafetyMesh(Findings, ClusterTest):
         for n in cls.c.nodes:
             n.insmod()
             write_conf(n, text)
-            adm(n, f"up {RES}")
+        mesh_bring_up(cls.c.nodes)
 
     def all_connected(self):
         return all(len(st["peers"]) == 2 and
