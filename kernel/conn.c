@@ -537,8 +537,10 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 		source = rblk_sync_apply(peer, si);
 	else
 		rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
-	if (source < 0)
+	if (source == -EAGAIN)
 		rblk_conn_fail(conn, -EAGAIN, "writes missed the peer during the handshake");
+	else if (source < 0)
+		rblk_conn_fail(conn, source, "cannot record the resync start in the metadata");
 	spin_lock_irq(&peer->lock);
 	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	peer->peer_disk_state = rblk_peer_disk_claimed(missed, remote->disk_state);
@@ -601,8 +603,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 
 	/*
 	 * From outside the connection is gone now, although the rest may
-	 * wait for our disk to complete the peer's writes: say so, and a
-	 * secondary that lost its primary is Outdated from now on.
+	 * wait for our disk to complete the peer's writes: say so (the disk
+	 * state rule for the lost peer is rblk_local_disk_after_disconnect()).
 	 */
 	rblk_peer_set_conn_state(peer, RBLK_CONN_DISCONNECTING, peer->last_error);
 	spin_lock_bh(&peer->lock);

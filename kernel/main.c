@@ -1283,7 +1283,9 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 	}
 changed:
 	if (role == RBLK_ROLE_SECONDARY)
-		rblk_md_change_flags(dev, 0, RBLK_MDF_PRIMARY);
+		/* a crash as primary not yet resynced stays recorded */
+		if (!(dev->md.attach_flags & RBLK_MDF_PRIMARY))
+			rblk_md_change_flags(dev, 0, RBLK_MDF_PRIMARY);
 	rblk_announce_state(dev);
 	rblk_notify(dev, RBLK_EVENT_ROLE_CHANGED, -1, role, NULL);
 	if (disk_changed)

@@ -665,10 +665,10 @@ int rblk_md_commit(struct rblk_device *dev, struct rblk_md_info *next)
  * Reads the current superblock copy, checks that it belongs to this node
  * and fits the backing device, loads the bitmaps and records the attach
  * (RBLK_MDF_ATTACHED, every slot's bitmap no longer clean on disk).  A
- * device that was not detached cleanly gets every bit set of each slot
- * that tracks a generation; a crashed primary (RBLK_MDF_PRIMARY still
- * set) gets every bit of every used slot: the blocks its last writes
- * touched are not known.
+ * device that was not detached cleanly gets, in every used slot, the bits
+ * of every extent still in its activity log (al.c): the blocks its last
+ * writes may have touched; a crashed primary (RBLK_MDF_PRIMARY still set)
+ * tells its peers so at the next handshake.
  *
  * Context: process context, sleeps.
  * Return: 0; -ENOMSG (no metadata); -EUCLEAN (another node's metadata,

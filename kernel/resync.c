@@ -81,6 +81,25 @@ static void rblk_sync_refuse(struct rblk_peer *peer, struct socket *sock, u32 re
 	rblk_log_refusal(peer, reason, false, why);
 }
 
+/* The peer refused the handshake (its header is read): log why. */
+static int rblk_sync_recv_reject(struct rblk_peer *peer, struct socket *sock)
+{
+	struct rblk_p_reject rej;
+	char message[sizeof(rej.message)];
+	u32 reason;
+	int ret;
+
+	ret = rblk_recv_all(sock, &rej, sizeof(rej));
+	if (ret)
+		return ret;
+	if (rblk_reject_decode(&rej, &reason, message)) {
+		reason = RBLK_REJECT_MALFORMED;
+		strscpy(message, "malformed refusal", sizeof(message));
+	}
+	rblk_log_refusal(peer, reason, true, message);
+	return -ECONNREFUSED;
+}
+
 struct rblk_uuids_pkt {
 	struct rblk_hdr hdr;
 	struct rblk_p_uuids uuids;
@@ -158,12 +177,22 @@ static int rblk_sync_recv_bitmap(struct rblk_peer *peer, struct socket *sock, u3
 		u64 off, bit, base;
 		struct rblk_bitmap *bm;
 
-		ret = rblk_recv_all(sock, pkt, sizeof(*pkt));
+		ret = rblk_recv_all(sock, &pkt->hdr, sizeof(pkt->hdr));
 		if (ret)
 			break;
 		ret = rblk_hdr_decode(&pkt->hdr, version, &info);
+		if (!ret && info.command == RBLK_P_HELLO_REJECT) {
+			ret = rblk_sync_recv_reject(peer, sock);
+			break;
+		}
+		if (!ret && info.command == RBLK_P_BITMAP)
+			ret = rblk_recv_all(sock, &pkt->bm, sizeof(pkt->bm));
+		else if (!ret)
+			ret = -EPROTO;
+		if (ret && ret != -EPROTO)
+			break;
 		off = be64_to_cpu(pkt->bm.offset_bytes);
-		if (ret || info.command != RBLK_P_BITMAP || packets++ > max_packets ||
+		if (ret || packets++ > max_packets ||
 		    (off != RBLK_BITMAP_END &&
 		     (off % RBLK_BITMAP_CHUNK_BYTES ||
 		      off >= dev->md.info.layout.bm_slot_bytes))) {
@@ -234,21 +263,8 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	if (ret)
 		return ret;
 	ret = rblk_hdr_decode(&pkt.hdr, version, &info);
-	if (!ret && info.command == RBLK_P_HELLO_REJECT) {
-		struct rblk_p_reject rej;
-		char message[sizeof(rej.message)];
-		u32 reason;
-
-		ret = rblk_recv_all(sock, &rej, sizeof(rej));
-		if (ret)
-			return ret;
-		if (rblk_reject_decode(&rej, &reason, message)) {
-			reason = RBLK_REJECT_MALFORMED;
-			strscpy(message, "malformed refusal", sizeof(message));
-		}
-		rblk_log_refusal(peer, reason, true, message);
-		return -ECONNREFUSED;
-	}
+	if (!ret && info.command == RBLK_P_HELLO_REJECT)
+		return rblk_sync_recv_reject(peer, sock);
 	if (ret || info.command != RBLK_P_UUIDS) {
 		rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "expected UUIDS");
 		return -EPROTO;
@@ -300,9 +316,8 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
  * As sync source: the slot starts tracking a generation if it does not
  * yet (bitmap UUID = our current UUID, a new current UUID), so that an
  * interrupted resync resumes by bitmap at the next connect; the blocks to
- * send are our bits for the peer, or every block for a full sync or when
- * the peer holds bits for us (blocks its crash may have left different:
- * its bits are not sent over).
+ * send are our bits for the peer plus the bits it sent us for ours
+ * (rblk_sync_recv_bitmap()), or every block for a full sync.
  */
 static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_sync_info *si)
 {
@@ -728,8 +743,21 @@ void rblk_sync_uuids_work(struct work_struct *work)
 	}
 	mutex_unlock(&dev->md.lock);
 	if (!adopted) {
-		pr_warn_ratelimited("%s: peer %u: announced a new generation with --clear-bitmap; ours is not new metadata: ignored\n",
-				    dev->disk->disk_name, peer->cfg.node_id);
+		struct rblk_conn *conn;
+
+		if (what == RBLK_UF_CLEAR_BITMAP) {
+			pr_warn_ratelimited("%s: peer %u: announced a new generation with --clear-bitmap; ours is not new metadata: ignored\n",
+					    dev->disk->disk_name, peer->cfg.node_id);
+			return;
+		}
+		/* the resync end could not be recorded: the next connection resumes */
+		rcu_read_lock();
+		conn = rblk_conn_get(peer);
+		rcu_read_unlock();
+		if (conn) {
+			rblk_conn_fail(conn, -EIO, "cannot record the end of the resync");
+			rblk_conn_put(conn);
+		}
 		return;
 	}
 	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
@@ -738,14 +766,14 @@ void rblk_sync_uuids_work(struct work_struct *work)
 		rblk_sync_crash_accounted(dev);
 	/* nothing of ours is missing there any more: show its own claim */
 	rblk_peer_set_claimed_disk(peer, v.up_to_date ? RBLK_DISK_UP_TO_DATE :
-				   RBLK_DISK_CONSISTENT);
+				   RBLK_DISK_OUTDATED);
 	/*
 	 * As good as the source, no better: UpToDate only from an UpToDate
 	 * source (or a peer that skipped the initial sync with us).
 	 */
 	rblk_change_disk_state(dev, RBLK_DISK_INCONSISTENT,
 			       what == RBLK_UF_CLEAR_BITMAP || v.up_to_date ?
-			       RBLK_DISK_UP_TO_DATE : RBLK_DISK_CONSISTENT);
+			       RBLK_DISK_UP_TO_DATE : RBLK_DISK_OUTDATED);
 	pr_info("%s: peer %u: adopted generation %016llx (%s)\n", dev->disk->disk_name,
 		peer->cfg.node_id, v.current_uuid,
 		what == RBLK_UF_RESYNC_DONE ? "resync done" : "initial sync skipped");

@@ -152,7 +152,8 @@ bool rblk_peer_may_write(enum rblk_role local_role, u32 primary_peer, u32 sender
  * rblk_peer_disk_claimed() - the disk state to show for a peer's claim
  * @missed_writes: this node knows the peer missed some of its writes
  *	(the peer was disconnected while we were primary, or a write to it
- *	failed); only a completed resync clears that
+ *	failed); a completed resync, or a handshake that finds the same
+ *	generation and no block out of sync, clears that
  * @claimed: the disk state the peer announces (HELLO or RBLK_P_STATE)
  *
  * A peer cannot talk its way back to UpToDate: a peer that lacks our
