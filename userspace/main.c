@@ -407,6 +407,24 @@ static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
 
 /* ---------------------------------------- primary, secondary, (dis)connect */
 
+/*
+ * Load the topology file and find resource @name with this node in it.
+ * EXIT_OK: *conf is loaded (the caller frees it); else the exit status,
+ * with nothing to free.
+ */
+static int load_local_resource(const char *name, struct conf *conf,
+			       const struct conf_resource **r, const struct conf_node **l)
+{
+	int ret = load_conf(conf);
+
+	if (ret)
+		return ret;
+	ret = conf_resource_local(conf, name, r, l);
+	if (ret)
+		conf_free(conf);
+	return ret;
+}
+
 static int cmd_role(const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option o[] = {
@@ -435,14 +453,9 @@ static int cmd_role(const struct cmd *cmd, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return bad_usage(cmd, "%s", "expected one resource name");
-	c = load_conf(&conf);
+	c = load_local_resource(argv[optind], &conf, &r, &l);
 	if (c)
 		return c;
-	c = conf_resource_local(&conf, argv[optind], &r, &l);
-	if (c) {
-		conf_free(&conf);
-		return c;
-	}
 	req.cmd = primary ? RBLK_CMD_PRIMARY : RBLK_CMD_SECONDARY;
 	req.has = REQ_MINOR | (force ? REQ_FORCE : 0);
 	req.minor = r->minor;
@@ -479,14 +492,9 @@ static int cmd_conn(const struct cmd *cmd, int argc, char **argv)
 	}
 	if (optind != argc - 1 && optind != argc - 2)
 		return bad_usage(cmd, "%s", "expected a resource name and optionally a peer");
-	c = load_conf(&conf);
+	c = load_local_resource(argv[optind], &conf, &r, &l);
 	if (c)
 		return c;
-	c = conf_resource_local(&conf, argv[optind], &r, &l);
-	if (c) {
-		conf_free(&conf);
-		return c;
-	}
 	if (optind == argc - 2) {
 		const char *ps = argv[optind + 1];
 		uint32_t id;
@@ -632,12 +640,9 @@ static int cmd_dump_md(const struct cmd *cmd, int argc, char **argv)
 			return s.exit;
 	if (optind != argc - 1)
 		return bad_usage(cmd, "%s", "expected one resource name");
-	ret = load_conf(&conf);
+	ret = load_local_resource(argv[optind], &conf, &r, &l);
 	if (ret)
 		return ret;
-	ret = conf_resource_local(&conf, argv[optind], &r, &l);
-	if (ret)
-		goto out;
 	ret = nl_need();
 	if (ret)
 		goto out;
@@ -715,14 +720,9 @@ static int cmd_new_uuid(const struct cmd *cmd, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return bad_usage(cmd, "%s", "expected one resource name");
-	c = load_conf(&conf);
+	c = load_local_resource(argv[optind], &conf, &r, &l);
 	if (c)
 		return c;
-	c = conf_resource_local(&conf, argv[optind], &r, &l);
-	if (c) {
-		conf_free(&conf);
-		return c;
-	}
 	req_new_current_uuid(r, clear, &req);
 	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
 	conf_free(&conf);
