@@ -70,11 +70,12 @@ FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 
 COMMANDS = {"HELLO": 1, "HELLO_REJECT": 2, "DATA": 3, "FLUSH": 4, "TRIM": 5, "ACK": 6,
             "PING": 7, "PING_ACK": 8, "STATE": 9, "ROLE_REQ": 10, "ROLE_REPLY": 11,
-            "OUTDATE": 12, "UUIDS": 13}
+            "OUTDATE": 12, "UUIDS": 13, "BITMAP": 14}
 (HELLO, HELLO_REJECT, DATA, FLUSH, TRIM, ACK, PING, PING_ACK, STATE, ROLE_REQ, ROLE_REPLY,
- OUTDATE, UUIDS) = (COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH", "TRIM",
-                                          "ACK", "PING", "PING_ACK", "STATE", "ROLE_REQ",
-                                          "ROLE_REPLY", "OUTDATE", "UUIDS"))
+ OUTDATE, UUIDS, BITMAP) = (COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH",
+                                                  "TRIM", "ACK", "PING", "PING_ACK", "STATE",
+                                                  "ROLE_REQ", "ROLE_REPLY", "OUTDATE", "UUIDS",
+                                                  "BITMAP"))
 CMD_NAMES = {v: k for k, v in COMMANDS.items()}
 
 # enum rblk_role / enum rblk_disk_state (include/uapi/linux/rblk.h)
@@ -90,7 +91,11 @@ REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESO
 
 # struct rblk_p_uuids.uuid_flags
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
-      "DISCARD_MY_DATA": 1 << 3, "CLEAR_BITMAP": 1 << 4, "RESYNC_DONE": 1 << 5}
+      "DISCARD_MY_DATA": 1 << 3, "CLEAR_BITMAP": 1 << 4, "RESYNC_DONE": 1 << 5,
+      "UP_TO_DATE": 1 << 6}
+# struct rblk_p_data.dp_flags: resync data (only from our sync source)
+DP_RESYNC = 1 << 6
+BITMAP_PAYLOAD = 4104   # struct rblk_p_bitmap: offset + 4 KiB of bits
 HISTORY_UUIDS = 4
 
 # Big endian, no implicit padding; the sizes are the static_asserts of
@@ -539,6 +544,36 @@ def sc_role_req_twice(peer):
         peer.violate("second ROLE_REQ", ROLE_REQ,
                      state_payload(ROLES["primary"], peer.ours["disk"]), peer.new_id())
         peer.wait_close()
+
+
+@scenario("resync-data-not-source")
+def sc_resync_data_not_source(peer):
+    """DATA marked as resync data (RBLK_DP_RESYNC) although the node is not
+    our sync target ("not our sync source")."""
+    n = peer.ours["block_size"]
+    peer.violate("resync DATA", DATA, P_DATA.pack(0, DP_RESYNC, 0) + bytes([0x5A]) * n,
+                 peer.new_id())
+    peer.wait_close()
+
+
+@scenario("resync-done-not-target")
+def sc_resync_done_not_target(peer):
+    """UUIDS announcing the end of a resync (RBLK_UF_RESYNC_DONE) with a
+    made-up generation although the node is not our sync target: it must
+    adopt nothing ("UUIDS")."""
+    u = {"current_uuid": 0x1234_5678_9ABC_DEF0, "bitmap_uuid": 0,
+         "history_uuids": [0] * HISTORY_UUIDS, "out_of_sync_bytes": 0,
+         "uuid_flags": UF["CONSISTENT"] | UF["UP_TO_DATE"] | UF["RESYNC_DONE"]}
+    peer.violate("UUIDS resync done", UUIDS, encode_uuids(u))
+    peer.wait_close()
+
+
+@scenario("bitmap-in-data-phase")
+def sc_bitmap_in_data_phase(peer):
+    """A BITMAP block after the handshake, where it has no place
+    ("unexpected bitmap")."""
+    peer.violate("BITMAP", BITMAP, struct.pack(">Q", 0) + bytes([0xFF]) * (BITMAP_PAYLOAD - 8))
+    peer.wait_close()
 
 
 @scenario("ping-ack-unexpected")

@@ -357,6 +357,27 @@ class HostilePeer(ClusterTest):
         self.assertEqual(job["error"], 0, job)
         self.assertEqual(fake_of(status(a))["peer_disk_state"], "outdated")
 
+    def test_11b_resync_packets_from_a_non_source(self):
+        """(e) The packets of a resync from a peer that is not the node's
+        sync source: resync DATA ("not our sync source", nothing written),
+        a resync end with a made-up generation (refused: a's current UUID
+        unchanged), a BITMAP block after the handshake ("unexpected")."""
+        a, b = self.pair.nodes
+        self.prepare(primary=None)
+        before = self.block_sha(0)
+        uuid_before = status(a).get("current_uuid")
+        self.assert_dropped(self.run_fake("resync-data-not-source"), "not our sync source")
+        self.assertEqual(self.block_sha(0), before, "a wrote resync DATA of a non-source")
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("resync-done-not-target"), "UUIDS")
+        st = status(a)
+        self.assertEqual(st.get("current_uuid"), uuid_before,
+                         f"a adopted a generation from a non-source: {short(st)}")
+        self.assertEqual(st["disk_state"], "up_to_date", short(st))
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("bitmap-in-data-phase"), "unexpected")
+        self.assert_b_stayed()
+
     def test_12_replicas_identical(self):
         """After all that, a primary writes 4 MiB more and both backing
         disks are identical: every write of a reached b, and nothing the
