@@ -185,11 +185,14 @@ def job_events(job):
 
 
 def peer_of(st, peer):
-    """The entry for rig node `peer` in a status object's peers."""
+    """The entry for rig node `peer` in a status object's peers: its node
+    id is the rig node's id, or `peer.rblk_id` where a test's topology
+    numbers the nodes otherwise."""
+    node_id = getattr(peer, "rblk_id", peer.id)
     for p in st.get("peers", []):
-        if p["peer_node_id"] == peer.id:
+        if p["peer_node_id"] == node_id:
             return p
-    raise AssertionError(f"no peer {peer.id} in status {st}")
+    raise AssertionError(f"no peer {node_id} in status {st}")
 
 
 # The replication state and the connect-time decision of a peer entry

@@ -19,10 +19,10 @@ import json
 import os
 import unittest
 
-from e2elib import (BITMAP_SOURCE, BITMAP_TARGET, ESTABLISHED, REPL_STATE, RESYNC_TIMEOUT_S,
-                    SYNC_DECISION, ClusterTest, adm, create_md, disk_sha256, events_job,
-                    in_parallel, job_events, log, new_current_uuid, per_kernel, status,
-                    wait_in_sync, wait_until, write_conf)
+from e2elib import (AHEAD, BITMAP_SOURCE, BITMAP_TARGET, ESTABLISHED, REPL_STATE,
+                    RESYNC_TIMEOUT_S, SYNC_DECISION, SYNC_SOURCE, SYNC_TARGET, ClusterTest, adm,
+                    create_md, disk_sha256, events_job, in_parallel, job_events, log,
+                    new_current_uuid, per_kernel, status, wait_until, write_conf)
 
 
 def conf_text(nodes):
@@ -72,6 +72,30 @@ def all_connected(nodes):
                                              for p in st["peers"]) for st in sts) and sts
 
 
+def resynced(src, tgt, src_id, tgt_id):
+    """The resync src -> tgt has ended (node ids of this file's topology,
+    not the rig's): both connected, UpToDate in both views, Established
+    both ways, nothing out of sync either way.  Both status objects, or
+    False."""
+    ss, st = status(src), status(tgt)
+    ps, pt = peer_id(ss, tgt_id), peer_id(st, src_id)
+    return (ps["conn_state"] == pt["conn_state"] == "connected" and
+            ss["disk_state"] == st["disk_state"] == "up_to_date" and
+            ps["peer_disk_state"] == pt["peer_disk_state"] == "up_to_date" and
+            ps[REPL_STATE] == pt[REPL_STATE] == ESTABLISHED and
+            ps["out_of_sync_bytes"] == pt["out_of_sync_bytes"] == 0) and (ss, st)
+
+
+def all_in_sync(nodes):
+    """all_up_to_date, nothing out of sync in any view and no resync
+    running or pending (a pair that has not met again since
+    new-current-uuid --clear-bitmap still shows WaitSource)."""
+    sts = all_up_to_date(nodes)
+    return sts and all(p["out_of_sync_bytes"] == 0 and
+                       p[REPL_STATE] not in (SYNC_SOURCE, SYNC_TARGET, AHEAD)
+                       for st in sts for p in st["peers"]) and sts
+
+
 def all_up_to_date(nodes):
     """Every node connected to both peers, every disk UpToDate in every view."""
     sts = all_connected(nodes)
@@ -89,6 +113,9 @@ class RblkadmFailover(ClusterTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.data_path = os.path.join(cls.c.run_dir, "data.bin")
+        # the topology numbers the nodes from 0 (conf_text): e2elib's peer_of
+        for i, n in enumerate(cls.c.nodes):
+            n.rblk_id = i
         for n in cls.c.nodes:
             write_conf(n, conf_text(cls.c.nodes))
             n.insmod()
@@ -170,8 +197,9 @@ class RblkadmFailover(ClusterTest):
         back, and n2's newer generation makes n1 n2's sync target
         (bitmap-target; n1 is not promotable, up again does nothing); the
         resync from n2 ends with both UpToDate.  With the link to n3 back,
-        all three are in sync: the three data areas are identical, and
-        n2's new writes reach n1."""
+        all three are in sync (UpToDate everywhere, nothing out of sync, no
+        resync left): the three data areas are identical, and n2's new
+        writes reach n1."""
         n1, n2, n3 = self.c.nodes
         self.c.restart(n1)
         self.put_conf([n1])  # /tmp was lost with the power
@@ -190,13 +218,12 @@ class RblkadmFailover(ClusterTest):
             self.assertEqual(r.rc, 1, r.err)
             self.assertEqual(status(n1)["role"], "secondary")
             self.assertEqual(adm(n1, "up all").out, "r0: up to date, nothing to do\n")
-            wait_in_sync(n2, n1)
+            wait_until(lambda: resynced(n2, n1, 1, 0), RESYNC_TIMEOUT_S,
+                       "the resync n2 -> n1 to end")
         finally:
             self.c.restore_link(n1, n3)
-        wait_until(lambda: all_up_to_date(self.c.nodes) and
-                   all(p.get(REPL_STATE) == ESTABLISHED for n in self.c.nodes
-                       for p in status(n)["peers"]), RESYNC_TIMEOUT_S,
-                   "all three connected, up_to_date and established")
+        wait_until(lambda: all_in_sync(self.c.nodes), RESYNC_TIMEOUT_S,
+                   "all three connected, up_to_date, nothing out of sync, no resync")
         shas = in_parallel(*(lambda n=n: disk_sha256(n) for n in self.c.nodes))
         self.assertEqual(len(set(shas)), 1, f"data areas differ: {shas}")
         sha_n2 = self.write_random(n2, 2)
