@@ -733,6 +733,8 @@ void rblk_sync_uuids_work(struct work_struct *work)
 				continue;
 			info->slots[i].bitmap_uuid = 0;
 			rblk_bm_clear_all(dev, i);
+			/* on disk too (a failure only means more resync later) */
+			rblk_bm_write(dev, i);
 		}
 		info->current_uuid = v.current_uuid;
 		if (what == RBLK_UF_RESYNC_DONE)
@@ -953,9 +955,16 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 	}
 	p = kmalloc(sizeof(*p), GFP_NOIO);
 	mutex_lock(&dev->md.lock);
+	/*
+	 * The cleared bits on disk too: a later crash must not bring back
+	 * blocks this resync already sent (more resync, never less, but
+	 * needless).
+	 */
+	ret = rblk_bm_write(dev, slot);
 	next = dev->md.info;
 	next.slots[slot].bitmap_uuid = 0;
-	ret = rblk_md_commit(dev, &next);
+	if (!ret)
+		ret = rblk_md_commit(dev, &next);
 	rblk_sync_local_view(peer, &v, &oos);
 	mutex_unlock(&dev->md.lock);
 	/* bits set meanwhile again track a generation */
