@@ -42,7 +42,7 @@ KBUILD_ARGS := CONFIG_BLK_DEV_RBLK=m
 PYTHON ?= python3
 HAVE_USERSPACE := $(wildcard $(TOP)/userspace/Makefile)
 
-.PHONY: all module modules-all userspace check demo bench install clean \
+.PHONY: all module modules-all userspace check soak demo bench install clean \
 	setup kunit FORCE
 
 all: module userspace
@@ -91,6 +91,10 @@ setup:
 # a test), then runs KUnit, cmocka and the VM tests on both kernels.
 check: setup
 	$(PYTHON) $(TOP)/tests/run $(TESTS)
+
+# The long variants of the VM tests; figures to results/soak-*.txt.
+soak: setup
+	$(TOP)/scripts/soak $(TESTS)
 
 kunit: setup
 	$(TOP)/scripts/kunit

@@ -932,7 +932,12 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 		ps->resync_total_bytes = max_t(u64, peer->rs.total_bytes, 1);
 		ps->resync_done_bytes = atomic64_read(&peer->rs.done_bytes);
 		ps->resync_rate_bytes_per_s = READ_ONCE(peer->rs.rate_bytes_per_s);
+		ps->resync_latency_us = READ_ONCE(peer->rs.latency_us);
+		ps->resync_window = peer->cfg.resync_rate_kib_per_s ? RBLK_RS_WINDOW_MAX :
+				    READ_ONCE(peer->rs.window);
 	}
+	ps->resync_rate_kib_per_s = peer->cfg.resync_rate_kib_per_s;
+	ps->resync_latency_ms = peer->cfg.resync_latency_ms;
 	slot = READ_ONCE(peer->md_slot);
 	ps->has_slot = slot >= 0;
 	if (ps->has_slot && READ_ONCE(peer->dev->has_md)) {

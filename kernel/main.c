@@ -938,6 +938,10 @@ int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_
 	c.request_timeout_ms = rblk_ms_or_default(c.request_timeout_ms,
 						  RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
 	c.ko_count = clamp_t(u32, c.ko_count ?: RBLK_KO_COUNT_DEFAULT, 1, RBLK_KO_COUNT_MAX);
+	c.resync_rate_kib_per_s = min_t(u32, c.resync_rate_kib_per_s,
+					RBLK_RESYNC_RATE_KIB_PER_S_MAX);
+	c.resync_latency_ms = clamp_t(u32, c.resync_latency_ms ?: RBLK_RESYNC_LATENCY_MS_DEFAULT,
+				      RBLK_RESYNC_LATENCY_MS_MIN, RBLK_RESYNC_LATENCY_MS_MAX);
 
 	dev = rblk_device_lock(minor, extack);
 	if (!dev)
@@ -1004,9 +1008,11 @@ static struct rblk_peer *rblk_find_peer(struct rblk_device *dev, u32 node_id,
  * @peer_node_id: peer
  * @extack: error message
  *
- * In-flight writes to the peer complete as "peer missed it".  The record
- * of writes the peer missed (which keeps it Outdated and refuses its
- * promotion) is forgotten with it.
+ * In-flight writes to the peer complete as "peer missed it".  The
+ * in-memory record of writes the peer missed goes with it; with metadata
+ * its bitmap slot stays (the blocks it missed, the generation they count
+ * from), so a peer added back with the same node id is still resynced
+ * what it missed.
  *
  * Return: 0; -ENODEV (no such device); -ENOENT (no such peer).
  *

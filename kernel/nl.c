@@ -39,6 +39,11 @@ static struct netlink_range_validation rblk_nl_timeout_range = {
 	.max = RBLK_TIMEOUT_MS_MAX,
 };
 
+/* beyond the s16 of NLA_POLICY_MAX */
+static struct netlink_range_validation rblk_nl_rate_range = {
+	.max = RBLK_RESYNC_RATE_KIB_PER_S_MAX,
+};
+
 /*
  * One policy for the whole family.  Attributes that only the kernel sends
  * (state, counters, nests) have no entry, so strict validation rejects them
@@ -70,6 +75,9 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_RECONNECT_MAX_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_REQUEST_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_KO_COUNT]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_KO_COUNT_MAX),
+	[RBLK_A_RESYNC_RATE_KIB_PER_S]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_rate_range),
+	[RBLK_A_RESYNC_LATENCY_MS]	= NLA_POLICY_RANGE(NLA_U32, RBLK_RESYNC_LATENCY_MS_MIN,
+							   RBLK_RESYNC_LATENCY_MS_MAX),
 	[RBLK_A_META_PATH]		= { .type = NLA_NUL_STRING,
 					    .len = RBLK_PATH_MAX_BYTES - 1 },
 	[RBLK_A_MAX_PEERS]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_MAX_NODE_ID),
@@ -353,8 +361,8 @@ static bool rblk_nl_unicast_addr(const struct sockaddr_storage *ss)
 	       !ipv6_addr_is_multicast(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
-/* An optional timeout attribute or its default; the policy checked the range. */
-static u32 rblk_nl_get_ms(struct genl_info *info, int type, u32 dflt)
+/* An optional u32 attribute or its default; the policy checked the range. */
+static u32 rblk_nl_get_u32(struct genl_info *info, int type, u32 dflt)
 {
 	return info->attrs[type] ? nla_get_u32(info->attrs[type]) : dflt;
 }
@@ -400,20 +408,24 @@ static int rblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	cfg.ping_interval_ms = rblk_nl_get_ms(info, RBLK_A_PING_INTERVAL_MS,
-					      RBLK_PING_INTERVAL_MS_DEFAULT);
-	cfg.ping_timeout_ms = rblk_nl_get_ms(info, RBLK_A_PING_TIMEOUT_MS,
-					     RBLK_PING_TIMEOUT_MS_DEFAULT);
-	cfg.connect_timeout_ms = rblk_nl_get_ms(info, RBLK_A_CONNECT_TIMEOUT_MS,
-						RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
-	cfg.reconnect_min_ms = rblk_nl_get_ms(info, RBLK_A_RECONNECT_MIN_MS,
-					      RBLK_RECONNECT_MIN_MS_DEFAULT);
-	cfg.reconnect_max_ms = rblk_nl_get_ms(info, RBLK_A_RECONNECT_MAX_MS,
-					      RBLK_RECONNECT_MAX_MS_DEFAULT);
-	cfg.request_timeout_ms = rblk_nl_get_ms(info, RBLK_A_REQUEST_TIMEOUT_MS,
-						RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
+	cfg.ping_interval_ms = rblk_nl_get_u32(info, RBLK_A_PING_INTERVAL_MS,
+					       RBLK_PING_INTERVAL_MS_DEFAULT);
+	cfg.ping_timeout_ms = rblk_nl_get_u32(info, RBLK_A_PING_TIMEOUT_MS,
+					      RBLK_PING_TIMEOUT_MS_DEFAULT);
+	cfg.connect_timeout_ms = rblk_nl_get_u32(info, RBLK_A_CONNECT_TIMEOUT_MS,
+						 RBLK_CONNECT_TIMEOUT_MS_DEFAULT);
+	cfg.reconnect_min_ms = rblk_nl_get_u32(info, RBLK_A_RECONNECT_MIN_MS,
+					       RBLK_RECONNECT_MIN_MS_DEFAULT);
+	cfg.reconnect_max_ms = rblk_nl_get_u32(info, RBLK_A_RECONNECT_MAX_MS,
+					       RBLK_RECONNECT_MAX_MS_DEFAULT);
+	cfg.request_timeout_ms = rblk_nl_get_u32(info, RBLK_A_REQUEST_TIMEOUT_MS,
+						 RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
 	cfg.ko_count = info->attrs[RBLK_A_KO_COUNT] ?
 		       nla_get_u32(info->attrs[RBLK_A_KO_COUNT]) : RBLK_KO_COUNT_DEFAULT;
+	cfg.resync_rate_kib_per_s = rblk_nl_get_u32(info, RBLK_A_RESYNC_RATE_KIB_PER_S,
+						    RBLK_RESYNC_RATE_KIB_PER_S_DEFAULT);
+	cfg.resync_latency_ms = rblk_nl_get_u32(info, RBLK_A_RESYNC_LATENCY_MS,
+						RBLK_RESYNC_LATENCY_MS_DEFAULT);
 	if (cfg.ping_interval_ms >= cfg.ping_timeout_ms) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    rblk_nl_blame(info, RBLK_A_PING_INTERVAL_MS,
@@ -513,7 +525,8 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	     + 2 * nla_total_size(sizeof(u16))			/* ports */
 	     + 5 * nla_total_size(sizeof(u8))			/* states, role, decision */
 	     + nla_total_size(0)				/* SPLIT_BRAIN */
-	     + 16 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
+	     + 17 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
+	     + 3 * nla_total_size(sizeof(u32))			/* resync rate, target, window */
 	     + nla_total_size(sizeof_field(struct rblk_peer_status, last_error));
 
 	dev = 2 * nla_total_size(sizeof(u32))			/* MINOR, NODE_ID */
@@ -592,7 +605,12 @@ static int rblk_nl_put_peer(struct sk_buff *skb, const struct rblk_peer_status *
 	if (ps->resync_total_bytes &&
 	    (rblk_nl_put_u64(skb, RBLK_A_RESYNC_TOTAL_BYTES, ps->resync_total_bytes) ||
 	     rblk_nl_put_u64(skb, RBLK_A_RESYNC_DONE_BYTES, ps->resync_done_bytes) ||
-	     rblk_nl_put_u64(skb, RBLK_A_RESYNC_RATE_BYTES_PER_S, ps->resync_rate_bytes_per_s)))
+	     rblk_nl_put_u64(skb, RBLK_A_RESYNC_RATE_BYTES_PER_S, ps->resync_rate_bytes_per_s) ||
+	     rblk_nl_put_u64(skb, RBLK_A_RESYNC_LATENCY_US, ps->resync_latency_us) ||
+	     nla_put_u32(skb, RBLK_A_RESYNC_WINDOW, ps->resync_window)))
+		goto cancel;
+	if (nla_put_u32(skb, RBLK_A_RESYNC_RATE_KIB_PER_S, ps->resync_rate_kib_per_s) ||
+	    nla_put_u32(skb, RBLK_A_RESYNC_LATENCY_MS, ps->resync_latency_ms))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;

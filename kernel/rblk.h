@@ -373,6 +373,13 @@ int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uui
 bool rblk_sync_is_source(enum rblk_sync_decision decision);
 bool rblk_sync_is_target(enum rblk_sync_decision decision);
 
+/* resync.c: the rate controller's pure rules (KUnit: resync_test.c) */
+#define RBLK_RS_WINDOW_MAX	32	/* resync requests in flight, 128 KiB each */
+#define RBLK_RS_WINDOW_START	4
+u32 rblk_rs_next_window(u32 window, u64 latency_us, u64 target_us, bool limited);
+u64 rblk_rs_refill(u64 credit_bytes, u32 rate_kib_per_s, u32 elapsed_ms, u32 request_bytes);
+u32 rblk_rs_credit_wait_ms(u64 credit_bytes, u32 need_bytes, u32 rate_kib_per_s);
+
 /* ------------------------------------------------------------------------
  * main.c / conn.c: the management interface used by nl.c.  All may sleep;
  * all take and release the locks they need; none is called with any rblk
@@ -397,6 +404,8 @@ struct rblk_peer_config {
 	u32 reconnect_max_ms;
 	u32 request_timeout_ms;	/* see RBLK_REQUEST_TIMEOUT_MS_DEFAULT */
 	u32 ko_count;		/* request timeouts in a row before disconnecting */
+	u32 resync_rate_kib_per_s;	/* fixed resync rate; 0: dynamic */
+	u32 resync_latency_ms;		/* dynamic controller's target (0: default) */
 };
 
 int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_ack *extack);
@@ -441,6 +450,8 @@ struct rblk_peer_status {
 	u64 bitmap_uuid;
 	u64 out_of_sync_bytes;
 	u64 resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
+	u32 resync_rate_kib_per_s, resync_latency_ms, resync_window;
+	u64 resync_latency_us;
 };
 
 struct rblk_device_status {

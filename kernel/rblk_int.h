@@ -87,6 +87,14 @@ struct rblk_conn;
  * @rate_bytes_per_s: bytes acknowledged in the last second
  * @rate_jiffies: start of the current rate window
  * @rate_done_bytes: @done_bytes at that start
+ * @window: requests the dynamic controller allows in flight
+ * @limited: @window held requests back during the current step
+ * @step_jiffies: start of the controller's current step
+ * @latency_us: mean round trip of the requests of the last step
+ * @lat_sum_us: round trips summed since the step began (leg completion)
+ * @lat_samples: and their number
+ * @credit_bytes: fixed rate: bytes that may be read now
+ * @credit_jiffies: when @credit_bytes was last refilled
  */
 struct rblk_resync {
 	struct delayed_work work;
@@ -103,6 +111,14 @@ struct rblk_resync {
 	u64 rate_bytes_per_s;
 	unsigned long rate_jiffies;
 	u64 rate_done_bytes;
+	u32 window;
+	bool limited;
+	unsigned long step_jiffies;
+	u64 latency_us;
+	atomic64_t lat_sum_us;
+	atomic_t lat_samples;
+	u64 credit_bytes;
+	unsigned long credit_jiffies;
 };
 
 /**

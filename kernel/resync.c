@@ -794,15 +794,93 @@ void rblk_sync_uuids_work(struct work_struct *work)
 
 /* Blocks per resync request: 128 KiB. */
 #define RBLK_RS_MAX_BITS		32
-/* Requests in flight: at most this many, fewer while application I/O runs. */
-#define RBLK_RS_INFLIGHT_MAX		16
+#define RBLK_RS_MAX_BYTES		(RBLK_RS_MAX_BITS * RBLK_MD_BM_BLOCK_BYTES)
+/* Dynamic rate: requests in flight while application I/O runs. */
 #define RBLK_RS_INFLIGHT_BUSY		2
 /* Delay before scanning again for blocks skipped for application writes. */
 #define RBLK_RS_RESCAN_MS		20
+/* The dynamic controller adjusts its window once per step. */
+#define RBLK_RS_STEP_MS			100
+
+/*
+ * The rate controller (Documentation/design.rst, "Resync rate").
+ *
+ * Fixed: a token bucket.  Reading a request costs its bytes of credit;
+ * credit grows at the configured rate up to one request or 100 ms of it,
+ * whichever is more, and up to RBLK_RS_WINDOW_MAX requests are in flight.
+ *
+ * Dynamic: a window of requests in flight, adjusted every RBLK_RS_STEP_MS
+ * from the mean round trip (local read, send, peer write, ack) of the
+ * requests that completed in the step: above the latency target it shrinks
+ * by a quarter, below half the target it doubles, below the target it
+ * grows by one, and it only grows when it held requests back.  While
+ * application I/O is in flight at most RBLK_RS_INFLIGHT_BUSY requests are,
+ * so the resync yields to the application and still makes progress.
+ */
+
+/**
+ * rblk_rs_next_window() - the dynamic controller's window for the next step
+ * @window: requests allowed in flight in the step that ended, >= 1
+ * @latency_us: mean round trip of the requests completed in it, microseconds
+ * @target_us: the latency target, microseconds
+ * @limited: the window held requests back in that step
+ *
+ * Context: any; pure.
+ * Return: the new window, 1..RBLK_RS_WINDOW_MAX.
+ */
+u32 rblk_rs_next_window(u32 window, u64 latency_us, u64 target_us, bool limited)
+{
+	window = clamp_t(u32, window, 1, RBLK_RS_WINDOW_MAX);
+	if (latency_us > target_us)
+		return max_t(u32, 1, window - max_t(u32, 1, window / 4));
+	if (!limited)
+		return window;
+	if (latency_us <= target_us / 2)
+		return min_t(u32, RBLK_RS_WINDOW_MAX, window * 2);
+	return min_t(u32, RBLK_RS_WINDOW_MAX, window + 1);
+}
+
+/**
+ * rblk_rs_refill() - the fixed-rate credit after some time
+ * @credit_bytes: credit before, bytes
+ * @rate_kib_per_s: the fixed rate, KiB/s, > 0
+ * @elapsed_ms: milliseconds since the last refill
+ * @request_bytes: bytes of the largest request
+ *
+ * Context: any; pure.
+ * Return: the credit, at most max(@request_bytes, 100 ms of the rate).
+ */
+u64 rblk_rs_refill(u64 credit_bytes, u32 rate_kib_per_s, u32 elapsed_ms, u32 request_bytes)
+{
+	u64 cap = max_t(u64, request_bytes, (u64)rate_kib_per_s * 1024 / 10);
+
+	credit_bytes += div_u64((u64)rate_kib_per_s * 1024 * elapsed_ms, 1000);
+	return min(credit_bytes, cap);
+}
+
+/**
+ * rblk_rs_credit_wait_ms() - how long until the credit covers a request
+ * @credit_bytes: credit now, bytes
+ * @need_bytes: the request's bytes
+ * @rate_kib_per_s: the fixed rate, KiB/s, > 0
+ *
+ * Context: any; pure.
+ * Return: milliseconds, 0 when the credit covers it now, else at least 1.
+ */
+u32 rblk_rs_credit_wait_ms(u64 credit_bytes, u32 need_bytes, u32 rate_kib_per_s)
+{
+	u64 rate_bytes_per_s = (u64)rate_kib_per_s * 1024;	/* up to 2^32: not do_div */
+
+	if (credit_bytes >= need_bytes)
+		return 0;
+	return max_t(u32, 1, div64_u64((need_bytes - credit_bytes) * 1000 + rate_bytes_per_s - 1,
+				       rate_bytes_per_s));
+}
 
 /**
  * struct rblk_rs_req - one resync request
  * @leg: its packet to the peer (leg.rs points back here)
+ * @issued: when its read was submitted (the round trip's start)
  * @peer: the sync target
  * @node: on rs->read_done once read
  * @interval: its sector range in dev->conflicts
@@ -813,6 +891,7 @@ void rblk_sync_uuids_work(struct work_struct *work)
  */
 struct rblk_rs_req {
 	struct rblk_leg leg;
+	ktime_t issued;
 	struct rblk_peer *peer;
 	struct llist_node node;
 	struct rblk_interval interval;
@@ -863,6 +942,8 @@ void rblk_rs_leg_done(struct rblk_leg *leg, int status)
 			if (test_and_clear_bit_le(bit, bm->bits))
 				atomic64_dec(&bm->set_bits);
 		atomic64_add((u64)r->nr_bits * RBLK_MD_BM_BLOCK_BYTES, &r->peer->rs.done_bytes);
+		atomic64_add(ktime_us_delta(ktime_get(), r->issued), &r->peer->rs.lat_sum_us);
+		atomic_inc(&r->peer->rs.lat_samples);
 	} else if (status && status != -ENOTCONN) {
 		pr_warn_ratelimited("%s: peer %u: resync write at sector %llu failed (%d)\n",
 				    dev->disk->disk_name, r->peer->cfg.node_id,
@@ -930,6 +1011,7 @@ static int rblk_rs_issue(struct rblk_peer *peer, u64 bit, u64 end)
 	percpu_ref_get(&dev->local_ref);
 	atomic_inc(&peer->rs.inflight);
 	atomic_inc(&peer->rs.reads);
+	r->issued = ktime_get();
 	submit_bio_noacct(r->bio);
 	return 0;
 }
@@ -1004,6 +1086,50 @@ static void rblk_rs_rate(struct rblk_resync *rs)
 	rs->rate_done_bytes = done;
 }
 
+/* Once per step: the dynamic controller's window from the step's round trips. */
+static void rblk_rs_control(struct rblk_peer *peer)
+{
+	struct rblk_resync *rs = &peer->rs;
+	u32 target_ms = peer->cfg.resync_latency_ms;
+	int samples;
+	u64 sum_us;
+
+	if (time_before(jiffies, rs->step_jiffies + msecs_to_jiffies(RBLK_RS_STEP_MS)))
+		return;
+	samples = atomic_xchg(&rs->lat_samples, 0);
+	sum_us = atomic64_xchg(&rs->lat_sum_us, 0);
+	if (samples > 0) {
+		WRITE_ONCE(rs->latency_us, div_u64(sum_us, samples));
+		WRITE_ONCE(rs->window, rblk_rs_next_window(rs->window, rs->latency_us,
+							   (u64)target_ms * USEC_PER_MSEC,
+							   rs->limited));
+	}
+	rs->limited = false;
+	rs->step_jiffies = jiffies;
+}
+
+/*
+ * Fixed rate: may a request of @bytes be read now?  If not, the work is
+ * scheduled for when it may.
+ */
+static bool rblk_rs_take_credit(struct rblk_resync *rs, u32 rate_kib_per_s, u32 bytes)
+{
+	unsigned long now = jiffies;
+	u32 wait_ms;
+
+	rs->credit_bytes = rblk_rs_refill(rs->credit_bytes, rate_kib_per_s,
+					  jiffies_to_msecs(now - rs->credit_jiffies),
+					  RBLK_RS_MAX_BYTES);
+	rs->credit_jiffies = now;
+	wait_ms = rblk_rs_credit_wait_ms(rs->credit_bytes, bytes, rate_kib_per_s);
+	if (wait_ms) {
+		mod_delayed_work(rblk_wq, &rs->work, msecs_to_jiffies(wait_ms));
+		return false;
+	}
+	rs->credit_bytes -= bytes;
+	return true;
+}
+
 static void rblk_rs_work(struct work_struct *work)
 {
 	struct rblk_resync *rs = container_of(to_delayed_work(work), struct rblk_resync, work);
@@ -1013,6 +1139,7 @@ static void rblk_rs_work(struct work_struct *work)
 	struct rblk_rs_req *r, *next;
 	struct rblk_conn *conn;
 	struct rblk_bitmap *bm;
+	u32 rate_kib_per_s = peer->cfg.resync_rate_kib_per_s;
 	int slot, limit;
 
 	rcu_read_lock();
@@ -1041,7 +1168,14 @@ static void rblk_rs_work(struct work_struct *work)
 		goto out;
 	bm = &dev->md.bm[slot];
 	rblk_rs_rate(rs);
-	limit = atomic_read(&dev->inflight) ? RBLK_RS_INFLIGHT_BUSY : RBLK_RS_INFLIGHT_MAX;
+	if (rate_kib_per_s) {
+		limit = RBLK_RS_WINDOW_MAX;
+	} else {
+		rblk_rs_control(peer);
+		limit = rs->window;
+		if (atomic_read(&dev->inflight))
+			limit = min(limit, RBLK_RS_INFLIGHT_BUSY);
+	}
 	while (atomic_read(&rs->inflight) < limit) {
 		u64 bit = find_next_bit_le(bm->bits, bm->nr_bits, rs->cursor_bit);
 		u64 end;
@@ -1061,6 +1195,10 @@ static void rblk_rs_work(struct work_struct *work)
 		}
 		end = find_next_zero_bit_le(bm->bits, min_t(u64, bm->nr_bits,
 							    bit + RBLK_RS_MAX_BITS), bit);
+		if (rate_kib_per_s &&
+		    !rblk_rs_take_credit(rs, rate_kib_per_s,
+					 (end - bit) * RBLK_MD_BM_BLOCK_BYTES))
+			break;
 		ret = rblk_rs_issue(peer, bit, end);
 		if (ret == -ENOMEM) {
 			mod_delayed_work(rblk_wq, &rs->work, msecs_to_jiffies(RBLK_RS_RESCAN_MS));
@@ -1068,6 +1206,9 @@ static void rblk_rs_work(struct work_struct *work)
 		}
 		rs->cursor_bit = end;
 	}
+	/* the window, not the bitmap or memory, held the resync back */
+	if (!rate_kib_per_s && atomic_read(&rs->inflight) >= rs->window)
+		rs->limited = true;
 	percpu_ref_put(&dev->local_ref);
 out:
 	rblk_conn_put(conn);
@@ -1109,6 +1250,14 @@ void rblk_rs_start(struct rblk_peer *peer)
 	rs->rate_bytes_per_s = 0;
 	rs->rate_jiffies = jiffies;
 	rs->rate_done_bytes = 0;
+	rs->window = RBLK_RS_WINDOW_START;
+	rs->limited = false;
+	rs->step_jiffies = jiffies;
+	rs->latency_us = 0;
+	atomic64_set(&rs->lat_sum_us, 0);
+	atomic_set(&rs->lat_samples, 0);
+	rs->credit_bytes = 0;
+	rs->credit_jiffies = jiffies;
 	WRITE_ONCE(rs->stop, false);
 	WRITE_ONCE(rs->running, true);
 	rblk_peer_set_repl_state(peer, RBLK_REPL_SYNC_SOURCE);

@@ -37,6 +37,12 @@ const struct conf_opt_def conf_opt[OPT_COUNT] = {
 				       RBLK_REQUEST_TIMEOUT_MS_DEFAULT),
 	[OPT_KO_COUNT] = { "ko-count", RBLK_A_KO_COUNT, 1, RBLK_KO_COUNT_MAX,
 			   RBLK_KO_COUNT_DEFAULT, "a count" },
+	[OPT_RESYNC_RATE] = { "resync-rate-kib-per-s", RBLK_A_RESYNC_RATE_KIB_PER_S, 0,
+			      RBLK_RESYNC_RATE_KIB_PER_S_MAX, RBLK_RESYNC_RATE_KIB_PER_S_DEFAULT,
+			      "KiB/s (0: dynamic)" },
+	[OPT_RESYNC_LATENCY] = { "resync-latency-ms", RBLK_A_RESYNC_LATENCY_MS,
+				 RBLK_RESYNC_LATENCY_MS_MIN, RBLK_RESYNC_LATENCY_MS_MAX,
+				 RBLK_RESYNC_LATENCY_MS_DEFAULT, "milliseconds" },
 };
 
 struct pctx {

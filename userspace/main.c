@@ -1028,6 +1028,8 @@ static const struct option ll_opts[] = {
 	{ "reconnect-max-ms", required_argument, NULL, O_OPT0 + OPT_RECONNECT_MAX },
 	{ "request-timeout-ms", required_argument, NULL, O_OPT0 + OPT_REQUEST_TIMEOUT },
 	{ "ko-count", required_argument, NULL, O_OPT0 + OPT_KO_COUNT },
+	{ "resync-rate-kib-per-s", required_argument, NULL, O_OPT0 + OPT_RESYNC_RATE },
+	{ "resync-latency-ms", required_argument, NULL, O_OPT0 + OPT_RESYNC_LATENCY },
 	{ "statistics", no_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1263,7 +1265,8 @@ static const struct cmd cmds[] = {
 	  .args = "--minor M --peer-node-id I --peer ADDR[:PORT] --local ADDR[:PORT]\n"
 	  "        [--peer-port P] [--local-port P] [--ping-interval-ms N] [--ping-timeout-ms N]\n"
 	  "        [--connect-timeout-ms N] [--reconnect-min-ms N] [--reconnect-max-ms N]\n"
-	  "        [--request-timeout-ms N] [--ko-count N]",
+	  "        [--request-timeout-ms N] [--ko-count N] [--resync-rate-kib-per-s N]\n"
+	  "        [--resync-latency-ms N]",
 	  .help = "RBLK_CMD_PEER_ADD.  ADDR is IPv4 or [IPv6]; a port given in ADDR or with\n"
 	  "--peer-port/--local-port is sent, no port means no port attribute.\n" },
 	{ .name = "remove-peer", .fn = cmd_lowlevel, .args = "--minor M --peer-node-id I",

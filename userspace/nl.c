@@ -153,6 +153,8 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_REPL_STATE), N(RBLK_A_OUT_OF_SYNC_BYTES), N(RBLK_A_RESYNC_TOTAL_BYTES),
 		N(RBLK_A_RESYNC_DONE_BYTES), N(RBLK_A_RESYNC_RATE_BYTES_PER_S),
 		N(RBLK_A_SPLIT_BRAIN), N(RBLK_A_SYNC_DECISION), N(RBLK_A_MD_WRITES),
+		N(RBLK_A_RESYNC_RATE_KIB_PER_S), N(RBLK_A_RESYNC_LATENCY_MS),
+		N(RBLK_A_RESYNC_WINDOW), N(RBLK_A_RESYNC_LATENCY_US),
 #undef N
 	};
 
@@ -474,6 +476,14 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_RESYNC_RATE_BYTES_PER_S:
 			p->resync_rate_bytes_per_s = get_uint(a);
 			p->has_resync_rate = true;
+			break;
+		case RBLK_A_RESYNC_WINDOW:
+			p->resync_window = get_uint(a);
+			p->has_resync_window = true;
+			break;
+		case RBLK_A_RESYNC_LATENCY_US:
+			p->resync_latency_us = get_uint(a);
+			p->has_resync_latency = true;
 			break;
 		default: break;
 		}

@@ -43,6 +43,8 @@ enum conf_opt {
 	OPT_RECONNECT_MAX,
 	OPT_REQUEST_TIMEOUT,
 	OPT_KO_COUNT,		/* a count, not milliseconds */
+	OPT_RESYNC_RATE,	/* KiB/s, 0 = dynamic */
+	OPT_RESYNC_LATENCY,
 	OPT_COUNT,
 };
 
@@ -52,7 +54,7 @@ struct conf_loc {
 	unsigned int col;
 };
 
-/* Timing options (milliseconds, ko-count a count); set[i] says whether v[i] was given. */
+/* Peer options (units in conf_opt[]); set[i] says whether v[i] was given. */
 struct conf_options {
 	uint32_t v[OPT_COUNT];
 	bool set[OPT_COUNT];
@@ -111,7 +113,7 @@ struct conf_opt_def {
 	const char *key;	/* "ping-interval-ms" */
 	int attr;		/* RBLK_A_PING_INTERVAL_MS */
 	uint32_t min, max, def;
-	const char *unit;	/* in errors: "milliseconds", "a count" */
+	const char *unit;	/* in errors: "milliseconds", "a count", "KiB/s" */
 };
 
 extern const struct conf_opt_def conf_opt[OPT_COUNT];
@@ -148,10 +150,12 @@ struct kpeer {
 	/* metadata and resync: has_* say what the kernel reported */
 	bool has_repl_state, has_sync_decision, has_bitmap_uuid, has_out_of_sync;
 	bool has_resync_total, has_resync_done, has_resync_rate;
+	bool has_resync_window, has_resync_latency;
 	bool split_brain;		/* RBLK_A_SPLIT_BRAIN flag present */
 	uint8_t repl_state, sync_decision;
 	uint64_t bitmap_uuid, out_of_sync_bytes;
 	uint64_t resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
+	uint64_t resync_window, resync_latency_us;
 	struct conf_options options;	/* set[] only where the kernel reported it */
 	uint64_t writes, write_bytes, flushes, discards, inflight, acks, rtt_us;
 	uint64_t reconnects, received_writes, received_bytes, errors;

@@ -103,6 +103,8 @@ bool resync_progress(const struct kpeer *p, struct resync_progress *out)
  */
 static void show_peer_repl(const struct kpeer *p)
 {
+	uint64_t rate_kib_per_s = p->options.v[OPT_RESYNC_RATE];
+	uint64_t latency_ms = p->options.v[OPT_RESYNC_LATENCY];
 	struct resync_progress rp;
 	bool resync = resync_progress(p, &rp);
 
@@ -131,6 +133,15 @@ static void show_peer_repl(const struct kpeer *p)
 	print_uint_or_null("resync_rate_bytes_per_s", resync ? " rate-bytes-per-s:%s" : NULL,
 			   p->has_resync_rate ? &p->resync_rate_bytes_per_s : NULL);
 	print_uint_or_null("resync_eta_s", " eta-s:%s", resync && rp.has_eta ? &rp.eta_s : NULL);
+	/* the rate controller: its settings, and while it runs, its state */
+	print_uint_or_null("resync_rate_kib_per_s", NULL,
+			   p->options.set[OPT_RESYNC_RATE] ? &rate_kib_per_s : NULL);
+	print_uint_or_null("resync_latency_ms", NULL,
+			   p->options.set[OPT_RESYNC_LATENCY] ? &latency_ms : NULL);
+	print_uint_or_null("resync_window", resync ? " window:%s" : NULL,
+			   p->has_resync_window ? &p->resync_window : NULL);
+	print_uint_or_null("resync_latency_us", resync ? " latency-us:%s" : NULL,
+			   p->has_resync_latency ? &p->resync_latency_us : NULL);
 }
 
 /**

@@ -50,6 +50,10 @@ RECONNECT_MAX_MS = 10000
 
 EROFS, EBUSY = 30, 16
 
+# `make soak` (RBLK_SOAK=1): the long variants (more reboots, longer fio,
+# more reconnect cycles) of the tests that have them.
+SOAK = os.environ.get("RBLK_SOAK") == "1"
+
 
 def kernels():
     """Kernels to test, from RBLK_KERNELS (default: "6.1 6.12")."""
@@ -89,11 +93,12 @@ def wait_until(fn, timeout_s, what, interval_s=0.5):
         time.sleep(interval_s)
 
 
-def topology(nodes, disk="/dev/vda"):
+def topology(nodes, disk="/dev/vda", options=None):
     """The YAML topology file (rblk.conf(5)) of resource RES on `nodes`
     (rig Nodes), node ids = rig node ids, each node's address the one on
     its link to the other (two nodes: one link).  The disks need metadata
-    (``create-md``) before the first ``up``."""
+    (``create-md``) before the first ``up``.  `options` (a dict) adds
+    cluster-wide options."""
     assert len(nodes) == 2, "the e2e topology is two nodes on one link"
     a, b = nodes
     lines = [
@@ -104,6 +109,7 @@ def topology(nodes, disk="/dev/vda"):
         f"  ping-timeout-ms: {PING_TIMEOUT_MS}",
         f"  connect-timeout-ms: {CONNECT_TIMEOUT_MS}",
         f"  reconnect-max-ms: {RECONNECT_MAX_MS}",
+    ] + [f"  {k}: {v}" for k, v in (options or {}).items()] + [
         "resources:",
         f"  - name: {RES}",
         f"    minor: {MINOR}",

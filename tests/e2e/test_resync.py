@@ -12,13 +12,14 @@ kernel log (``resync started, N bytes out of sync`` / ``resync done, N
 bytes``) and from rblkadm -j status (out_of_sync_bytes, sync_decision).
 """
 import os
+import random
 import re
 import shlex
 import time
 import unittest
 
 from e2elib import (BITMAP_TARGET, CONF, CONNECT_TIMEOUT_MS, DEV, FIO_DIR, PING_TIMEOUT_MS,
-                    RECONNECT_MAX_MS, RES, ClusterTest, adm, create_md, disk_sha256, dump_md,
+                    RECONNECT_MAX_MS, RES, SOAK, ClusterTest, adm, create_md, disk_sha256, dump_md,
                     in_parallel, log, peer_of, per_kernel, short, status,
                     sync_view, topology, wait_until, write_conf, zero_disk)
 
@@ -449,51 +450,69 @@ class ResyncTest(ClusterTest):
                              f"{what}: B's decision {peer_of(sts[1], a)}")
             return started
 
-        # 1: idle B rebooted, A writes 3 MiB meanwhile
-        b_down()
-        dd(a, 0, 3)
-        s = b_up_resync(3 * MIB, "reboot 1 (idle)")
-        self.assertEqual(s, 3 * MIB, f"reboot 1: resync {s} bytes, A wrote 3 MiB")
-        # 2: B rebooted during a resync: B goes down as soon as its kernel
-        # log shows the bitmap-target decision (one command on B), while
-        # reads on A keep the resync at its throttled rate (2 in flight)
-        b_down()
-        dd(a, 8, 40)
-        n0 = len(resync_lines(a))
-        load = a.spawn(f"fio --name=rd --filename={DEV} --rw=randread --bs=4k --direct=1 "
-                       f"--ioengine=libaio --iodepth=4 --runtime=30 --time_based "
-                       f"--output-format=terse", timeout=120)
-        try:
-            # the kernel log (cleared first) is polled, not rblkadm status:
-            # a status call takes about 0.25 s under TCG, the resync ~1 s
-            b.run(f"dmesg -C; {b.rblkadm} -c {CONF} up {RES} && "
-                  f"for i in $(seq 500); do dmesg | grep -q 'generations compared: bitmap-target' "
-                  f"&& break; sleep 0.02; done; {b.rblkadm} -c {CONF} down {RES}", timeout=120)
-        finally:
-            if not load.done:
-                load.kill()
-        b.rmmod()
-        b.insmod()
-        first = resync_lines(a)[n0:]
-        dd(a, 50, 1)
-        s = b_up_resync(41 * MIB, "reboot 2 (during resync)")
-        self.fig(f"reboot 2: first attempt {first}")
-        self.assertTrue(first and first[0][0] == "start",
-                        f"reboot 2: no resync started before B went down: A's lines {first}")
-        if any(k == "done" for k, _, _ in first):
-            # the resync won the race against the down: only the later 1 MiB
-            self.assertEqual(s, 1 * MIB, f"reboot 2: the first resync ended ({first}); "
-                             f"the next one moved {s} bytes, A wrote 1 MiB since")
-        else:
-            self.assertTrue(1 * MIB <= s < 41 * MIB,
-                            f"reboot 2: resumed resync {s} bytes, expected 1 MiB .. < 41 MiB "
-                            f"(40 MiB interrupted after {first}, 1 MiB more)")
-        # 3: right after a resync ended
-        b_down()
-        dd(a, 40, 2)
-        s = b_up_resync(2 * MIB, "reboot 3 (right after a resync)")
-        self.assertEqual(s, 2 * MIB, f"reboot 3: resync {s} bytes, A wrote 2 MiB")
-        self.assert_equal_disks("after 3 reboots of B")
+        def idle(i):
+            # B rebooted while idle, A writes 3 MiB meanwhile
+            b_down()
+            dd(a, 0, 3)
+            s = b_up_resync(3 * MIB, f"reboot {i} (idle)")
+            self.assertEqual(s, 3 * MIB, f"reboot {i}: resync {s} bytes, A wrote 3 MiB")
+
+        def during(i):
+            # B goes down as soon as its kernel log shows the bitmap-target
+            # decision (one command on B), while reads on A keep the resync
+            # at its throttled rate (2 in flight)
+            b_down()
+            dd(a, 8, 40)
+            n0 = len(resync_lines(a))
+            load = a.spawn(f"fio --name=rd --filename={DEV} --rw=randread --bs=4k --direct=1 "
+                           f"--ioengine=libaio --iodepth=4 --runtime=30 --time_based "
+                           f"--output-format=terse", timeout=120)
+            try:
+                # the kernel log (cleared first) is polled, not rblkadm status:
+                # a status call takes about 0.25 s under TCG, the resync ~1 s
+                b.run(f"dmesg -C; {b.rblkadm} -c {CONF} up {RES} && "
+                      f"for i in $(seq 500); do dmesg | grep -q 'generations compared: "
+                      f"bitmap-target' && break; sleep 0.02; done; "
+                      f"{b.rblkadm} -c {CONF} down {RES}", timeout=120)
+            finally:
+                if not load.done:
+                    load.kill()
+            b.rmmod()
+            b.insmod()
+            first = resync_lines(a)[n0:]
+            dd(a, 50, 1)
+            s = b_up_resync(41 * MIB, f"reboot {i} (during resync)")
+            self.fig(f"reboot {i}: first attempt {first}")
+            self.assertTrue(first and first[0][0] == "start",
+                            f"reboot {i}: no resync started before B went down: A's lines "
+                            f"{first}")
+            if any(k == "done" for k, _, _ in first):
+                # the resync won the race against the down: only the later 1 MiB
+                self.assertEqual(s, 1 * MIB, f"reboot {i}: the first resync ended ({first}); "
+                                 f"the next one moved {s} bytes, A wrote 1 MiB since")
+            else:
+                self.assertTrue(1 * MIB <= s < 41 * MIB,
+                                f"reboot {i}: resumed resync {s} bytes, expected 1 MiB .. "
+                                f"< 41 MiB (40 MiB interrupted after {first}, 1 MiB more)")
+
+        def after(i):
+            # B rebooted right after a resync ended (b_up_resync returns
+            # within a second of the end when the state is settled)
+            b_down()
+            dd(a, 40, 2)
+            s = b_up_resync(2 * MIB, f"reboot {i} (right after a resync)")
+            self.assertEqual(s, 2 * MIB, f"reboot {i}: resync {s} bytes, A wrote 2 MiB")
+
+        kinds = [idle, during, after]
+        if SOAK:
+            # ten reboots: the three kinds once, then seven chosen at random
+            seed = int(os.environ.get("RBLK_SEED", time.time_ns() % 1000000))
+            self.fig(f"soak: seed {seed} (RBLK_SEED={seed} repeats the order)")
+            rnd = random.Random(seed)
+            kinds += [rnd.choice((idle, during, after)) for _ in range(7)]
+        for i, kind in enumerate(kinds, 1):
+            kind(i)
+        self.assert_equal_disks(f"after {len(kinds)} reboots of B")
 
     def test_7_writes_during_full_sync(self):
         p = self.pair
@@ -502,7 +521,9 @@ class ResyncTest(ClusterTest):
         adm(b, f"down {RES}")
         zero_disk(b)
         create_md(b, force=True)
-        env = fio_env(0, 24 * MIB, rate="600k", bsmax="128k", depth=64)
+        # about 40 s of fio and 3 reconnect cycles; `make soak`: 120 s and 10
+        env = fio_env(0, 24 * MIB, rate="200k" if SOAK else "600k", bsmax="128k", depth=64)
+        cycles = 10 if SOAK else 3
         n0 = len(resync_lines(a))
         base = status(a)["stats"]["writes"]
         job = a.spawn(fio_cmd(env), timeout=900)
@@ -515,7 +536,7 @@ class ResyncTest(ClusterTest):
             pb = peer_of(status(b), a)
             self.fig(f"B joined: {sync_view(pb)}")
             self.assertEqual(pb["sync_decision"], "full_target", f"B fresh replica: {pb}")
-            for i in range(3):
+            for i in range(cycles):
                 time.sleep(2)
                 adm(b, f"disconnect {RES}")
                 adm(b, f"connect {RES}")
@@ -611,6 +632,59 @@ class ResyncTest(ClusterTest):
         self.refused(f"modprobe loop; truncate -s {self.DISK_MIB}M /tmp/rs-small.img && "
                      "losetup -f --show --sector-size 4096 /tmp/rs-small.img", "block",
                      "4096-byte blocks")
+
+    def test_10_fixed_resync_rate(self):
+        """A fixed resync-rate-kib-per-s holds the resync to that rate: set
+        on the running primary by ``up`` with a changed file (the peer is
+        configured again), 16 MiB missed by B take at least 3/4 of
+        16 MiB / rate, status never reports much more than the rate, and
+        the controller's settings show in status."""
+        p = self.pair
+        a, b = p.nodes
+        rate_kib = 4096
+        mib = 16
+        self.ready(primary=a)
+        adm(b, f"down {RES}")
+        dd(a, 8, mib)
+        write_conf(a, topology(p.nodes, options={"resync-rate-kib-per-s": rate_kib}))
+        try:
+            adm(a, f"up {RES}")
+            pa = peer_of(status(a), b)
+            self.assertEqual((pa["resync_rate_kib_per_s"], pa["resync_latency_ms"]),
+                             (rate_kib, 50), f"A's controller settings for B: {pa}")
+            n0 = len(resync_lines(a))
+            adm(b, f"up {RES}")
+            seen = []
+
+            def sample():
+                pa = peer_of(status(a), b)
+                if pa["replication_state"] == "sync_source":
+                    seen.append((pa["resync_rate_bytes_per_s"], pa["resync_window"]))
+                return [line for line in resync_lines(a)[n0:] if line[0] == "done"]
+            wait_until(sample, RECONNECT_S + RESYNC_S, "A: resync to B done", interval_s=0.5)
+            t = [float(m.group(1)) for m in re.finditer(
+                r"^\[\s*(\d+\.\d+)\] rblk\d+: peer \d+: resync (?:started|done)",
+                a.dmesg(), re.M)][-2:]
+            started, done = [x[2] for x in resync_lines(a)[n0:]][-2:]
+            self.wait_synced()
+        finally:
+            write_conf(a, topology(p.nodes))
+            adm(a, f"up {RES}")
+        dt = t[1] - t[0]
+        peak = max((r for r, _ in seen if r), default=0)
+        self.fig(f"fixed {rate_kib} KiB/s: {done} bytes in {dt:.2f} s "
+                 f"({done / max(dt, 0.001) / 1024:.0f} KiB/s), peak status rate "
+                 f"{peak / 1024:.0f} KiB/s, {len(seen)} samples")
+        self.assertEqual(started, done, f"resync started {started} != done {done}")
+        self.assertGreaterEqual(done, mib * MIB, f"resync moved {done} bytes < {mib} MiB")
+        self.assertLessEqual(done, (mib + 1) * MIB, f"resync moved {done} bytes for {mib} MiB written")
+        self.assertGreaterEqual(dt, 0.75 * done / (rate_kib * 1024),
+                                f"{done} bytes in {dt:.2f} s: faster than {rate_kib} KiB/s")
+        self.assertLessEqual(peak, 1.3 * rate_kib * 1024,
+                             f"status reported {peak} bytes/s with a fixed {rate_kib} KiB/s")
+        self.assertTrue(all(w == 32 for _, w in seen), f"fixed rate: window {seen}")
+        self.wait_synced()
+        self.assert_equal_disks("after the fixed-rate resync")
 
 
 if __name__ == "__main__":

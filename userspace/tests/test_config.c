@@ -503,7 +503,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
-	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
+	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms)" },
 	{ HEAD NODE_A "        node-id: 3\n",
 	  "rblk.conf:8:9: resources[0].nodes[0].node-id: duplicate key (first at line 6)" },
 	/* 10 */ { "cluster: c\n",
@@ -646,7 +646,7 @@ static const struct bad bad_files[] = {
 	{ "on-io-error: pass-on\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources)" },
 	{ "options: {on-io-error: pass-on}\n" HEAD NODE_A,
-	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count)" },
+	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms)" },
 	/* assume-clean is gone, whatever its value, wherever in the resource */
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
 	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },

@@ -1026,7 +1026,7 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_MAX_PEERS), "RBLK_A_MAX_PEERS");
 	assert_string_equal(rnl_attr_name(RBLK_A_ASSUME_UPTODATE), "RBLK_A_ASSUME_UPTODATE");
 	assert_string_equal(rnl_attr_name(RBLK_A_SYNC_DECISION), "RBLK_A_SYNC_DECISION");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_MD_WRITES");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_RESYNC_LATENCY_US");
 	assert_string_equal(rnl_attr_name(999), "unknown attribute");
 }
 

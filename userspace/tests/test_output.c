@@ -214,7 +214,11 @@ static void test_device_json(void **state)
 	expect_null(p0, "resync_rate_bytes_per_s");
 	expect_null(p0, "resync_eta_s");
 	expect_null(p0, "bitmap_uuid");
-	assert_int_equal(json_object_object_length(p0), 32);
+	expect_null(p0, "resync_rate_kib_per_s");
+	expect_null(p0, "resync_latency_ms");
+	expect_null(p0, "resync_window");
+	expect_null(p0, "resync_latency_us");
+	assert_int_equal(json_object_object_length(p0), 36);
 
 	expect_str(p1, "peer_name", "node-c");
 	expect_str(p1, "conn_state", "connecting");
@@ -222,7 +226,7 @@ static void test_device_json(void **state)
 	expect_str(p1, "peer_disk_state", "outdated");
 	expect_uint(p1, "reconnects", 7);
 	expect_str(p1, "last_error", "connection refused");
-	assert_int_equal(json_object_object_length(p1), 32);
+	assert_int_equal(json_object_object_length(p1), 36);
 	/* same key set and order for every peer: stable keys */
 	{
 		struct json_object_iterator a = json_object_iter_begin(p0);
@@ -434,6 +438,12 @@ static void resync_device(struct kdev *d)
 	p->resync_total_bytes = 3000000;
 	p->resync_done_bytes = 1234567;
 	p->resync_rate_bytes_per_s = 100000;
+	p->has_resync_window = p->has_resync_latency = true;
+	p->resync_window = 12;
+	p->resync_latency_us = 23456;
+	p->options.set[OPT_RESYNC_RATE] = p->options.set[OPT_RESYNC_LATENCY] = true;
+	p->options.v[OPT_RESYNC_RATE] = 0;
+	p->options.v[OPT_RESYNC_LATENCY] = 50;
 
 	p = &d->peers[1];
 	p->conn_state = RBLK_CONN_CONNECTED;
@@ -481,7 +491,7 @@ static void test_device_resync_human(void **state)
 	show_device(&d, &c, false);
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:consistent,attached\n"
-		"  node-b node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18\n"
+		"  node-b node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
 		"  node-c node-id:2 connection:Connected role:Primary disk:UpToDate replication:SyncTarget address:10.0.0.3:7789 inflight:0 rtt-us:0 out-of-sync-bytes:1000 sync-decision:full-target done:0.00% left-bytes:1000 rate-bytes-per-s:0\n"
 		"  peer node-id:3 connection:StandAlone role:Unknown disk:Unknown replication:Off inflight:0 rtt-us:0 sync-decision:split-brain split-brain:yes last-error:\"split-brain\"\n"
 		"  peer node-id:4 connection:StandAlone role:Unknown disk:Unknown inflight:0 rtt-us:0\n");
@@ -495,7 +505,7 @@ static void test_device_resync_human(void **state)
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:none\n"
 		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
-		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18\n"
+		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
 		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0 bitmap-uuid:1122334455667788\n");
 	finish_free();
 	conf_free(&c);
@@ -537,7 +547,11 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_rate_bytes_per_s", 100000);
 	expect_uint(p, "resync_eta_s", 18);
 	expect_str(p, "bitmap_uuid", "1122334455667788");
-	assert_int_equal(json_object_object_length(p), 32);
+	expect_uint(p, "resync_rate_kib_per_s", 0);
+	expect_uint(p, "resync_latency_ms", 50);
+	expect_uint(p, "resync_window", 12);
+	expect_uint(p, "resync_latency_us", 23456);
+	assert_int_equal(json_object_object_length(p), 36);
 
 	/* a zero rate: the ETA is null, the rest is there */
 	p = json_object_array_get_idx(peers, 1);
@@ -548,7 +562,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_rate_bytes_per_s", 0);
 	expect_null(p, "resync_eta_s");
 	expect_null(p, "bitmap_uuid");
-	assert_int_equal(json_object_object_length(p), 32);
+	assert_int_equal(json_object_object_length(p), 36);
 
 	p = json_object_array_get_idx(peers, 2);
 	expect_str(p, "replication_state", "off");
@@ -564,7 +578,7 @@ static void test_device_resync_json(void **state)
 	expect_null(p, "sync_decision");
 	expect_null(p, "resync_total_bytes");
 	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
-	assert_int_equal(json_object_object_length(p), 32);
+	assert_int_equal(json_object_object_length(p), 36);
 	json_object_put(o);
 	finish_free();
 }

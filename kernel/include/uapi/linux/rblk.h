@@ -46,6 +46,17 @@
 #define RBLK_REQUEST_TIMEOUT_MS_DEFAULT	6000
 #define RBLK_KO_COUNT_DEFAULT		7
 #define RBLK_KO_COUNT_MAX		100
+/*
+ * Resync rate control (Documentation/design.rst, "Resync rate"): a fixed
+ * rate in KiB/s, or 0 for the dynamic controller, which keeps the round
+ * trip of a resync request near the latency target and yields to
+ * application I/O.
+ */
+#define RBLK_RESYNC_RATE_KIB_PER_S_DEFAULT	0
+#define RBLK_RESYNC_RATE_KIB_PER_S_MAX		4194304	/* 4 GiB/s */
+#define RBLK_RESYNC_LATENCY_MS_DEFAULT		50
+#define RBLK_RESYNC_LATENCY_MS_MIN		5
+#define RBLK_RESYNC_LATENCY_MS_MAX		10000
 
 enum rblk_cmd {
 	RBLK_CMD_UNSPEC,
@@ -61,7 +72,8 @@ enum rblk_cmd {
 	/*
 	 * MINOR, PEER_NODE_ID, PEER_IP, PEER_PORT, LOCAL_IP, LOCAL_PORT;
 	 * [PING_INTERVAL_MS, PING_TIMEOUT_MS, CONNECT_TIMEOUT_MS,
-	 *  RECONNECT_MIN_MS, RECONNECT_MAX_MS, REQUEST_TIMEOUT_MS, KO_COUNT]
+	 *  RECONNECT_MIN_MS, RECONNECT_MAX_MS, REQUEST_TIMEOUT_MS, KO_COUNT,
+	 *  RESYNC_RATE_KIB_PER_S, RESYNC_LATENCY_MS]
 	 */
 	RBLK_CMD_PEER_ADD,
 	RBLK_CMD_PEER_REMOVE,	/* MINOR, PEER_NODE_ID */
@@ -178,6 +190,14 @@ enum rblk_attr {
 	RBLK_A_SYNC_DECISION,		/* u8, enum rblk_sync_decision (inside PEER) */
 	/* u64 (inside STATS): superblock, activity log, bitmap write-back writes */
 	RBLK_A_MD_WRITES,
+	/* u32 (PEER_ADD, inside PEER): fixed resync rate, 0 = dynamic */
+	RBLK_A_RESYNC_RATE_KIB_PER_S,
+	/* u32 (PEER_ADD, inside PEER): the dynamic controller's latency target */
+	RBLK_A_RESYNC_LATENCY_MS,
+	/* u32 (inside PEER): resync requests the controller allows in flight now */
+	RBLK_A_RESYNC_WINDOW,
+	/* u64 (inside PEER): mean round trip of recent resync requests, microseconds */
+	RBLK_A_RESYNC_LATENCY_US,
 	__RBLK_A_MAX,
 };
 
