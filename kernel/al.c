@@ -167,10 +167,16 @@ void rblk_al_clean_work(struct work_struct *work)
 		mutex_lock(&md->al_lock);
 		clear_bit_le(e, md->al_ondisk);
 		smp_mb__after_atomic();	/* the bit before the look for writes */
+		/*
+		 * No write in flight there; those that completed may still be
+		 * in the disk's volatile cache: flushed before the extent
+		 * leaves the log, or a power cut could lose them unlogged.
+		 */
 		if (rblk_conflicts_overlap(&dev->conflicts, e << RBLK_AL_SECTOR_SHIFT,
 					   1U << RBLK_AL_SECTOR_SHIFT)) {
 			set_bit_le(e, md->al_ondisk);
-		} else if (rblk_al_flush_bitmaps(dev, e) || rblk_al_write_block(dev, e, false)) {
+		} else if (blkdev_issue_flush(dev->backing.bdev) || rblk_al_flush_bitmaps(dev, e) ||
+			   rblk_al_write_block(dev, e, false)) {
 			/* keep it marked: a later round tries again */
 			set_bit_le(e, md->al_ondisk);
 			failed = true;

@@ -897,6 +897,7 @@ out:
  * tracks no generation yet gets the current UUID as its bitmap UUID; then
  * the current UUID goes to the history and a new one starts, durably
  * when this returns 0: a write a peer missed completes only after this.
+ * The peers still in sync with us are told (rblk_sync_announce_new()).
  *
  * Context: process context, sleeps; takes dev->md.lock.
  * Return: 0 or the write error (the caller fails the write then).
@@ -912,6 +913,10 @@ int rblk_md_start_generation(struct rblk_device *dev)
 	if (!dev->has_md)
 		goto out;
 	next = dev->md.info;
+	/* misses from now on set it again; those before are covered below */
+	for (i = 0; i < next.layout.max_peers; i++)
+		WRITE_ONCE(dev->md.bm[i].pending_gen, false);
+	smp_mb();	/* the clears before the bits are read */
 	/* bits set in a slot: that slot tracks a generation */
 	for (i = 0; i < next.layout.max_peers; i++) {
 		if (next.slots[i].node_id == RBLK_MD_NO_NODE || next.slots[i].bitmap_uuid ||
@@ -926,6 +931,8 @@ int rblk_md_start_generation(struct rblk_device *dev)
 	}
 out:
 	mutex_unlock(&dev->md.lock);
+	if (changed && !ret)
+		rblk_sync_announce_new(dev);
 	return ret;
 }
 

@@ -723,6 +723,7 @@ void rblk_uuids_encode(struct rblk_p_uuids *p, const struct rblk_uuid_view *v,
 	for (i = 0; i < RBLK_MD_HISTORY_UUIDS; i++)
 		p->history_uuids[i] = cpu_to_be64(v->history[i]);
 	p->out_of_sync_bytes = cpu_to_be64(oos_bytes);
+	p->nodes_behind = cpu_to_be32(v->nodes_behind);
 	uuid_flags |= (v->consistent ? RBLK_UF_CONSISTENT : 0) |
 		      (v->crashed_primary ? RBLK_UF_CRASHED_PRIMARY : 0) |
 		      (v->primary ? RBLK_UF_PRIMARY : 0) |
@@ -740,8 +741,9 @@ void rblk_uuids_encode(struct rblk_p_uuids *p, const struct rblk_uuid_view *v,
  * @oos_bytes: the sender's out-of-sync bytes for us, on success
  *
  * Context: any.
- * Return: 0; -EINVAL (unknown flag, non-zero padding, a bitmap or history
- * UUID without a current one, out-of-sync bytes not a multiple of 4096).
+ * Return: 0; -EINVAL (unknown flag, nodes behind without
+ * RBLK_UF_NEW_CURRENT, a bitmap or history UUID without a current one,
+ * out-of-sync bytes not a multiple of 4096).
  */
 int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uuid_view *v,
 		      u32 *uuid_flags, u64 *oos_bytes)
@@ -751,7 +753,8 @@ int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uui
 	u64 oos = be64_to_cpu(p->out_of_sync_bytes);
 	unsigned int i;
 
-	if (f & ~RBLK_UF_ALL || p->pad || oos % 4096)
+	d.nodes_behind = be32_to_cpu(p->nodes_behind);
+	if (f & ~RBLK_UF_ALL || (d.nodes_behind && !(f & RBLK_UF_NEW_CURRENT)) || oos % 4096)
 		return -EINVAL;
 	d.current_uuid = be64_to_cpu(p->current_uuid);
 	d.bitmap_uuid = be64_to_cpu(p->bitmap_uuid);

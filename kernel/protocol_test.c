@@ -835,13 +835,20 @@ static void rblk_uuids_test(struct kunit *test)
 			RBLK_UF_DISCARD_MY_DATA | RBLK_UF_RESYNC_DONE);
 	KUNIT_EXPECT_EQ(test, oos, 8192ULL);
 
-	/* an unknown flag, padding, a partial block, UUIDs without a current one */
+	/* nodes behind travel with RBLK_UF_NEW_CURRENT */
+	in.nodes_behind = BIT(0) | BIT(31);
+	rblk_uuids_encode(&p, &in, RBLK_UF_NEW_CURRENT, 0);
+	KUNIT_ASSERT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), 0);
+	KUNIT_EXPECT_EQ(test, out.nodes_behind, BIT(0) | BIT(31));
+	KUNIT_EXPECT_TRUE(test, flags & RBLK_UF_NEW_CURRENT);
+
+	/* an unknown flag, nodes behind alone, a partial block, UUIDs without a current one */
 	rblk_uuids_encode(&p, &in, 0, 0);
 	p.uuid_flags = cpu_to_be32(RBLK_UF_ALL + 1);
 	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
 	rblk_uuids_encode(&p, &in, 0, 0);
-	p.pad = cpu_to_be32(1);
 	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
+	in.nodes_behind = 0;
 	rblk_uuids_encode(&p, &in, 0, 512);
 	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
 	in.current_uuid = 0;

@@ -347,6 +347,8 @@ u64 rblk_md_new_uuid(void);
  * @up_to_date: its disk is UpToDate (not only consistent); not used by
  *	the decision, carried for the end of a resync
  * @node_id: its node id (breaks ties deterministically)
+ * @nodes_behind: bit per node id whose data lacks writes of this node's
+ *	(RBLK_UF_NEW_CURRENT only; not used by the decision)
  */
 struct rblk_uuid_view {
 	u64 current_uuid;
@@ -358,6 +360,7 @@ struct rblk_uuid_view {
 	bool discard_my_data;
 	bool up_to_date;
 	u32 node_id;
+	u32 nodes_behind;
 };
 
 enum rblk_sync_decision rblk_sync_decide(const struct rblk_uuid_view *self,

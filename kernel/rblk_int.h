@@ -91,8 +91,8 @@ struct rblk_conn;
  * @limited: @window held requests back during the current step
  * @step_jiffies: start of the controller's current step
  * @latency_us: mean round trip of the requests of the last step
- * @lat_sum_us: round trips summed since the step began (leg completion)
- * @lat_samples: and their number
+ * @lat: round trips since the step began (leg completion): microseconds
+ *	summed in the high bits, their number in the low 16 (resync.c)
  * @credit_bytes: fixed rate: bytes that may be read now
  * @credit_jiffies: when @credit_bytes was last refilled
  */
@@ -115,8 +115,7 @@ struct rblk_resync {
 	bool limited;
 	unsigned long step_jiffies;
 	u64 latency_us;
-	atomic64_t lat_sum_us;
-	atomic_t lat_samples;
+	atomic64_t lat;
 	u64 credit_bytes;
 	unsigned long credit_jiffies;
 };
@@ -127,11 +126,14 @@ struct rblk_resync {
  *	[i * 4096, (i + 1) * 4096), little-endian bit order as on disk
  * @nr_bits: bits that cover the data
  * @set_bits: bits set now
+ * @pending_gen: a write this slot missed set bits while it tracked no
+ *	generation, and rblk_md_start_generation() has not run since
  */
 struct rblk_bitmap {
 	unsigned long *bits;
 	u64 nr_bits;
 	atomic64_t set_bits;
+	bool pending_gen;
 };
 
 /**
@@ -326,6 +328,9 @@ struct rblk_device {
  * @adopt: the generation to adopt, under @lock
  * @adopt_flags: RBLK_UF_CLEAR_BITMAP or RBLK_UF_RESYNC_DONE (0: none),
  *	under @lock
+ * @adopt_new: a new current UUID of our primary's (RBLK_UF_NEW_CURRENT),
+ *	under @lock
+ * @adopt_new_pending: @adopt_new waits for @uuids_work, under @lock
  * @repl_state: enum rblk_repl_state, under @lock
  * @sync_decision: outcome of the last UUID comparison, under @lock
  * @split_brain: the last handshake found a split-brain, under @lock
@@ -369,6 +374,8 @@ struct rblk_peer {
 	struct work_struct uuids_work;
 	struct rblk_uuid_view adopt;
 	u32 adopt_flags;
+	struct rblk_uuid_view adopt_new;
+	bool adopt_new_pending;
 	enum rblk_repl_state repl_state;
 	enum rblk_sync_decision sync_decision;
 	bool split_brain;
@@ -750,6 +757,7 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 		       struct rblk_sync_info *si);
 int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si);
 void rblk_peers_recompare(struct rblk_device *dev);
+void rblk_sync_announce_new(struct rblk_device *dev);
 void rblk_rs_init(struct rblk_peer *peer);
 void rblk_rs_start(struct rblk_peer *peer);
 void rblk_rs_stop(struct rblk_peer *peer);

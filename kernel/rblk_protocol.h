@@ -98,10 +98,11 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 #define RBLK_FEAT_REQ_HINTS		BIT_ULL(4)	/* RBLK_DP_SYNC/META/PRIO/IDLE */
 #define RBLK_FEAT_OUTDATE		BIT_ULL(5)	/* RBLK_P_OUTDATE */
 #define RBLK_FEAT_MD			BIT_ULL(6)	/* RBLK_P_UUIDS: generation UUIDs */
+#define RBLK_FEAT_NEW_CURRENT		BIT_ULL(7)	/* RBLK_UF_NEW_CURRENT */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
 					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES | \
 					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE | \
-					 RBLK_FEAT_MD)
+					 RBLK_FEAT_MD | RBLK_FEAT_NEW_CURRENT)
 /* Features a peer must offer or the handshake is refused. */
 #define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
 
@@ -271,10 +272,18 @@ static_assert(sizeof(struct rblk_p_state) == 8);
  */
 #define RBLK_UF_RESYNC_DONE		BIT(5)
 #define RBLK_UF_UP_TO_DATE		BIT(6)	/* the sender's disk is UpToDate */
+/*
+ * Data phase only (RBLK_FEAT_NEW_CURRENT), from our primary while we are
+ * in sync with it: it started a new current UUID because other nodes
+ * missed its writes (@nodes_behind); we received those writes, adopt the
+ * new current UUID, and tell our connected peers among @nodes_behind that
+ * their disks are Outdated.
+ */
+#define RBLK_UF_NEW_CURRENT		BIT(7)
 #define RBLK_UF_ALL			(RBLK_UF_CONSISTENT | RBLK_UF_CRASHED_PRIMARY | \
 					 RBLK_UF_PRIMARY | RBLK_UF_DISCARD_MY_DATA | \
 					 RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | \
-					 RBLK_UF_UP_TO_DATE)
+					 RBLK_UF_UP_TO_DATE | RBLK_UF_NEW_CURRENT)
 
 /**
  * struct rblk_p_uuids - generation UUIDs (RBLK_P_UUIDS), 64 bytes
@@ -284,7 +293,9 @@ static_assert(sizeof(struct rblk_p_state) == 8);
  * @history_uuids: earlier generations, newest first, 0 for empty
  * @out_of_sync_bytes: bytes the sender's bitmap holds for the receiver
  * @uuid_flags: RBLK_UF_*
- * @pad: must be zero
+ * @nodes_behind: with RBLK_UF_NEW_CURRENT, bit per node id (0..31) whose
+ *	data lacks writes of the sender's (its bitmap tracks them for that
+ *	node); else zero
  */
 struct rblk_p_uuids {
 	__be64 current_uuid;
@@ -292,7 +303,7 @@ struct rblk_p_uuids {
 	__be64 history_uuids[4];
 	__be64 out_of_sync_bytes;
 	__be32 uuid_flags;
-	__be32 pad;
+	__be32 nodes_behind;
 };
 
 static_assert(sizeof(struct rblk_p_uuids) == 64);

@@ -113,8 +113,11 @@ static void rblk_req_missed_slot(struct rblk_req *req, int slot)
 
 	rblk_bm_mark(dev, slot, req->interval.start_sector,
 		     req->interval.last_sector - req->interval.start_sector + 1);
-	if (rblk_md_slot_needs_gen(dev, slot))
+	if (rblk_md_slot_needs_gen(dev, slot)) {
+		/* seen by a handshake before gen_work runs: rblk_sync_apply() */
+		WRITE_ONCE(dev->md.bm[slot].pending_gen, true);
 		WRITE_ONCE(req->needs_gen, true);
+	}
 }
 
 /* A peer misses @req: mark its blocks for @peer's slot.  Any context. */

@@ -274,7 +274,8 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 		return ret;
 	if (rblk_uuids_decode(&pkt.uuids, peer->cfg.node_id, &si->remote, &si->remote_flags,
 			      &si->remote_oos_bytes) ||
-	    si->remote_flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE)) {
+	    si->remote_flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE |
+				RBLK_UF_NEW_CURRENT)) {
 		rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "malformed UUIDS");
 		return -EPROTO;
 	}
@@ -408,6 +409,17 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 		if (atomic_read(&peer->missed_seq) != si->missed_seq)
 			return -EAGAIN;
 		/*
+		 * A write the peer missed before the UUIDs were taken whose
+		 * new generation gen_work has not written yet: write it now
+		 * and compare again, or its bits would be cleared below.
+		 */
+		if (slot >= 0 && READ_ONCE(dev->md.bm[slot].pending_gen)) {
+			if (rblk_md_start_generation(dev))
+				return -EIO;
+			if (READ_ONCE(dev->md.info.current_uuid) != si->local.current_uuid)
+				return -EAGAIN;
+		}
+		/*
 		 * The same data: as good as the better of the two, but an
 		 * Outdated disk (someone has newer data) is cured only by an
 		 * UpToDate peer.
@@ -422,10 +434,12 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 		 * left over (activity log extents of a crash after a clean
 		 * demotion) mark nothing that differs.
 		 */
-		if (slot >= 0 && !READ_ONCE(dev->md.info.slots[slot].bitmap_uuid)) {
+		mutex_lock(&dev->md.lock);
+		if (dev->has_md && slot >= 0 && !dev->md.info.slots[slot].bitmap_uuid) {
 			rblk_bm_clear_all(dev, slot);
 			clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 		}
+		mutex_unlock(&dev->md.lock);
 		break;
 	case RBLK_SYNC_FULL_SOURCE:
 	case RBLK_SYNC_BITMAP_SOURCE:
@@ -513,6 +527,73 @@ void rblk_peers_recompare(struct rblk_device *dev)
 		if (!conn)
 			continue;
 		rblk_conn_fail(conn, -EAGAIN, "new data generation: compare again");
+		rblk_conn_put(conn);
+	}
+}
+
+/**
+ * rblk_sync_announce_new() - tell the peers in sync with us our new generation
+ * @dev: a device whose new current UUID is durable
+ *
+ * Only a primary announces.  Every connected peer that is Established,
+ * knows RBLK_FEAT_NEW_CURRENT and lacks nothing of ours (its slot tracks
+ * no generation) gets RBLK_P_UUIDS with RBLK_UF_NEW_CURRENT and the node
+ * ids whose slots track one (they lack writes): it adopts the generation
+ * and outdates those nodes where it is connected to them.  Without this a
+ * node that missed writes and one that did not would meet later with the
+ * same current UUID and count as in sync.  A peer that cannot be told
+ * loses its connection; the next handshake compares again.
+ *
+ * Context: process context on the write path (GFP_NOIO); takes
+ * dev->md.lock.
+ */
+void rblk_sync_announce_new(struct rblk_device *dev)
+{
+	u32 behind = 0;
+	unsigned int i;
+
+	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
+		return;
+	mutex_lock(&dev->md.lock);
+	for (i = 0; dev->has_md && i < dev->md.info.layout.max_peers; i++) {
+		u32 node = dev->md.info.slots[i].node_id;
+
+		if (node <= RBLK_MAX_NODE_ID &&
+		    (dev->md.info.slots[i].bitmap_uuid || rblk_bm_oos_bytes(dev, i)))
+			behind |= BIT(node);
+	}
+	mutex_unlock(&dev->md.lock);
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_uuid_view v;
+		struct rblk_p_uuids *p;
+		struct rblk_peer *peer;
+		struct rblk_conn *conn;
+		u64 oos;
+
+		if (behind & BIT(i))
+			continue;
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[i]);
+		conn = peer ? rblk_conn_get(peer) : NULL;
+		rcu_read_unlock();
+		if (!conn)
+			continue;
+		if (!(conn->features & RBLK_FEAT_NEW_CURRENT) ||
+		    READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED) {
+			rblk_conn_put(conn);
+			continue;
+		}
+		p = kmalloc(sizeof(*p), GFP_NOIO);
+		if (p) {
+			mutex_lock(&dev->md.lock);
+			rblk_sync_local_view(peer, &v, &oos);
+			mutex_unlock(&dev->md.lock);
+			v.nodes_behind = behind;
+			rblk_uuids_encode(p, &v, RBLK_UF_NEW_CURRENT, oos);
+		}
+		if (!p || rblk_conn_queue_ctl(conn, RBLK_P_UUIDS, 0, p, sizeof(*p), GFP_NOIO))
+			rblk_conn_fail(conn, -ENOMEM, "cannot announce the new generation");
+		kfree(p);
 		rblk_conn_put(conn);
 	}
 }
@@ -658,7 +739,9 @@ out:
  * RBLK_UF_CLEAR_BITMAP: with just-created metadata of our own we adopt the
  * sender's generation and become UpToDate.  RBLK_UF_RESYNC_DONE: our sync
  * source sent everything; we adopt its UUIDs and are consistent again.
- * Either from peer->uuids_work, since the superblock write sleeps.
+ * RBLK_UF_NEW_CURRENT: our primary started a new generation for writes
+ * other nodes missed; in sync with it, we adopt it (rblk_sync_adopt_new()).
+ * All from peer->uuids_work, since the superblock write sleeps.
  *
  * Context: io_work.
  * Return: 0, or -EPROTO for a malformed or unexpected payload (the
@@ -672,40 +755,104 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
 
 	if (rblk_uuids_decode(p, peer->cfg.node_id, &v, &flags, &oos) || !v.current_uuid)
 		return -EPROTO;
-	what = flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE);
-	if (what != RBLK_UF_CLEAR_BITMAP && what != RBLK_UF_RESYNC_DONE)
+	what = flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | RBLK_UF_NEW_CURRENT);
+	if (what != RBLK_UF_CLEAR_BITMAP && what != RBLK_UF_RESYNC_DONE &&
+	    what != RBLK_UF_NEW_CURRENT)
+		return -EPROTO;
+	/* a new generation only from the primary whose writes we take */
+	if (what == RBLK_UF_NEW_CURRENT &&
+	    (READ_ONCE(peer->dev->primary_peer) != peer->cfg.node_id || !v.history[0] ||
+	     v.nodes_behind & (BIT(peer->cfg.node_id) | BIT(peer->dev->node_id))))
 		return -EPROTO;
 	spin_lock_bh(&peer->lock);
 	if (what == RBLK_UF_RESYNC_DONE && peer->repl_state != RBLK_REPL_SYNC_TARGET) {
 		spin_unlock_bh(&peer->lock);
 		return -EPROTO;
 	}
-	peer->adopt = v;
-	peer->adopt_flags = what;
+	/* its own slot: it may follow a resync end the work has not seen */
+	if (what == RBLK_UF_NEW_CURRENT) {
+		peer->adopt_new = v;
+		peer->adopt_new_pending = true;
+	} else {
+		peer->adopt = v;
+		peer->adopt_flags = what;
+	}
 	spin_unlock_bh(&peer->lock);
 	queue_work(rblk_wq, &peer->uuids_work);
 	return 0;
 }
 
-/* peer->uuids_work: adopt a generation the peer announced. */
-void rblk_sync_uuids_work(struct work_struct *work)
+/*
+ * Our primary's new generation (RBLK_UF_NEW_CURRENT): while we are in
+ * sync with it (Established, consistent, our current UUID its previous
+ * one) we take the new current UUID, durably; then every connected peer
+ * that the primary says is behind learns that its disk is Outdated, so
+ * that a node which missed writes never counts as UpToDate with us.
+ */
+static void rblk_sync_adopt_new(struct rblk_peer *peer, const struct rblk_uuid_view *v)
 {
-	struct rblk_peer *peer = container_of(work, struct rblk_peer, uuids_work);
+	struct rblk_device *dev = peer->dev;
+	struct rblk_md_info next;
+	unsigned int i;
+	int ret = -ESTALE;
+
+	mutex_lock(&dev->md.lock);
+	next = dev->md.info;
+	/* Established all along: every write since our current UUID reached us */
+	if (dev->has_md && READ_ONCE(peer->repl_state) == RBLK_REPL_ESTABLISHED &&
+	    READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY && next.flags & RBLK_MDF_CONSISTENT &&
+	    next.current_uuid != v->current_uuid &&
+	    rblk_uuid_in(next.current_uuid, v->history)) {
+		rblk_md_push_history(&next, v->current_uuid);
+		ret = rblk_md_commit(dev, &next);
+	}
+	mutex_unlock(&dev->md.lock);
+	if (ret == -ESTALE) {
+		pr_info_ratelimited("%s: peer %u: new generation %016llx not adopted: not in sync with its previous one\n",
+				    dev->disk->disk_name, peer->cfg.node_id, v->current_uuid);
+		return;
+	}
+	if (ret) {
+		struct rblk_conn *conn;
+
+		rcu_read_lock();
+		conn = rblk_conn_get(peer);
+		rcu_read_unlock();
+		if (conn) {
+			rblk_conn_fail(conn, ret, "cannot adopt the new generation");
+			rblk_conn_put(conn);
+		}
+		return;
+	}
+	pr_info("%s: peer %u: adopted generation %016llx (new current)\n",
+		dev->disk->disk_name, peer->cfg.node_id, v->current_uuid);
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *other;
+		struct rblk_conn *conn;
+
+		if (i == peer->cfg.node_id || !(v->nodes_behind & BIT(i)))
+			continue;
+		rcu_read_lock();
+		other = rcu_dereference(dev->peers[i]);
+		conn = other ? rblk_conn_get(other) : NULL;
+		rcu_read_unlock();
+		if (!conn)
+			continue;
+		pr_info("%s: peer %u: missed writes of peer %u: outdated\n",
+			dev->disk->disk_name, i, peer->cfg.node_id);
+		rblk_peer_missed_write(other, conn, -ESTALE);
+		rblk_conn_put(conn);
+	}
+}
+
+/* RBLK_UF_CLEAR_BITMAP or RBLK_UF_RESYNC_DONE (@what) from @peer. */
+static void rblk_sync_adopt(struct rblk_peer *peer, const struct rblk_uuid_view *vp, u32 what)
+{
 	struct rblk_device *dev = peer->dev;
 	struct rblk_md_info next, *info = &next;
-	struct rblk_uuid_view v;
-	bool adopted = false, ok;
-	u32 what;
+	struct rblk_uuid_view v = *vp;
+	bool adopted = false;
 
-	spin_lock_bh(&peer->lock);
-	v = peer->adopt;
-	what = peer->adopt_flags;
-	peer->adopt_flags = 0;
-	/* a resync end only while we are this peer's sync target */
-	ok = what != RBLK_UF_RESYNC_DONE || peer->repl_state == RBLK_REPL_SYNC_TARGET;
-	spin_unlock_bh(&peer->lock);
-	if (!what || !ok)
-		return;
 	mutex_lock(&dev->md.lock);
 	if (!dev->has_md) {
 		mutex_unlock(&dev->md.lock);
@@ -781,6 +928,30 @@ void rblk_sync_uuids_work(struct work_struct *work)
 		what == RBLK_UF_RESYNC_DONE ? "resync done" : "initial sync skipped");
 }
 
+/* peer->uuids_work: adopt a generation the peer announced. */
+void rblk_sync_uuids_work(struct work_struct *work)
+{
+	struct rblk_peer *peer = container_of(work, struct rblk_peer, uuids_work);
+	struct rblk_uuid_view v, v_new;
+	bool ok, new_pending;
+	u32 what;
+
+	spin_lock_bh(&peer->lock);
+	v = peer->adopt;
+	what = peer->adopt_flags;
+	peer->adopt_flags = 0;
+	v_new = peer->adopt_new;
+	new_pending = peer->adopt_new_pending;
+	peer->adopt_new_pending = false;
+	/* a resync end only while we are this peer's sync target */
+	ok = what != RBLK_UF_RESYNC_DONE || peer->repl_state == RBLK_REPL_SYNC_TARGET;
+	spin_unlock_bh(&peer->lock);
+	if (what && ok)
+		rblk_sync_adopt(peer, &v, what);
+	if (new_pending)
+		rblk_sync_adopt_new(peer, &v_new);
+}
+
 /* ------------------------------------------------------------------------
  * The resync engine, sync source side.  A resync request covers up to
  * RBLK_RS_MAX_BITS consecutive out-of-sync blocks: it holds their sector
@@ -801,6 +972,19 @@ void rblk_sync_uuids_work(struct work_struct *work)
 #define RBLK_RS_RESCAN_MS		20
 /* The dynamic controller adjusts its window once per step. */
 #define RBLK_RS_STEP_MS			100
+/*
+ * Round trips of one step, summed in one atomic64 with their count, so
+ * that a sum and its count are always taken together: the count in the
+ * low 16 bits (at most 32 requests in flight complete far fewer per step),
+ * the sum in microseconds above it (one sample capped at 2^32 us).
+ */
+#define RBLK_RS_LAT_COUNT_BITS		16
+#define RBLK_RS_LAT_COUNT_MASK		((1ULL << RBLK_RS_LAT_COUNT_BITS) - 1)
+
+static u64 rblk_rs_lat_sample(s64 us)
+{
+	return ((u64)clamp_t(s64, us, 0, U32_MAX) << RBLK_RS_LAT_COUNT_BITS) | 1;
+}
 
 /*
  * The rate controller (Documentation/design.rst, "Resync rate").
@@ -942,8 +1126,8 @@ void rblk_rs_leg_done(struct rblk_leg *leg, int status)
 			if (test_and_clear_bit_le(bit, bm->bits))
 				atomic64_dec(&bm->set_bits);
 		atomic64_add((u64)r->nr_bits * RBLK_MD_BM_BLOCK_BYTES, &r->peer->rs.done_bytes);
-		atomic64_add(ktime_us_delta(ktime_get(), r->issued), &r->peer->rs.lat_sum_us);
-		atomic_inc(&r->peer->rs.lat_samples);
+		atomic64_add(rblk_rs_lat_sample(ktime_us_delta(ktime_get(), r->issued)),
+			     &r->peer->rs.lat);
 	} else if (status && status != -ENOTCONN) {
 		pr_warn_ratelimited("%s: peer %u: resync write at sector %llu failed (%d)\n",
 				    dev->disk->disk_name, r->peer->cfg.node_id,
@@ -1030,9 +1214,10 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	/* the clear before the count: rblk_peer_outdate() sets, then marks */
 	smp_mb__after_atomic();
-	/* a write the peer missed meanwhile: go on */
+	/* a write the peer missed meanwhile: go on (nothing in flight wakes us) */
 	if (rblk_bm_oos_bytes(dev, slot)) {
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+		mod_delayed_work(rblk_wq, &peer->rs.work, 0);
 		return;
 	}
 	p = kmalloc(sizeof(*p), GFP_NOIO);
@@ -1049,9 +1234,18 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 		ret = rblk_md_commit(dev, &next);
 	rblk_sync_local_view(peer, &v, &oos);
 	mutex_unlock(&dev->md.lock);
-	/* bits set meanwhile again track a generation */
-	if (!ret && rblk_bm_oos_bytes(dev, slot))
+	/*
+	 * Bits set meanwhile: a write the peer missed (its OUTDATE reached an
+	 * Inconsistent disk and did nothing).  They track a generation, and
+	 * the end is not sent: the next handshake resyncs them (R5).
+	 */
+	if (!ret && rblk_bm_oos_bytes(dev, slot)) {
 		ret = rblk_md_start_generation(dev);
+		kfree(p);
+		WRITE_ONCE(peer->rs.running, false);
+		rblk_conn_fail(conn, ret ?: -EAGAIN, "a write missed the peer at the resync end");
+		return;
+	}
 	if (ret) {
 		kfree(p);
 		rblk_conn_fail(conn, ret, "cannot record the end of the resync");
@@ -1091,13 +1285,14 @@ static void rblk_rs_control(struct rblk_peer *peer)
 {
 	struct rblk_resync *rs = &peer->rs;
 	u32 target_ms = peer->cfg.resync_latency_ms;
-	int samples;
-	u64 sum_us;
+	u64 lat, sum_us;
+	u32 samples;
 
 	if (time_before(jiffies, rs->step_jiffies + msecs_to_jiffies(RBLK_RS_STEP_MS)))
 		return;
-	samples = atomic_xchg(&rs->lat_samples, 0);
-	sum_us = atomic64_xchg(&rs->lat_sum_us, 0);
+	lat = atomic64_xchg(&rs->lat, 0);
+	samples = lat & RBLK_RS_LAT_COUNT_MASK;
+	sum_us = lat >> RBLK_RS_LAT_COUNT_BITS;
 	if (samples > 0) {
 		WRITE_ONCE(rs->latency_us, div_u64(sum_us, samples));
 		WRITE_ONCE(rs->window, rblk_rs_next_window(rs->window, rs->latency_us,
@@ -1163,9 +1358,14 @@ static void rblk_rs_work(struct work_struct *work)
 		goto out;
 	}
 	slot = READ_ONCE(peer->md_slot);
-	if (READ_ONCE(rs->stop) || !READ_ONCE(rs->running) || slot < 0 ||
-	    !percpu_ref_tryget_live(&dev->local_ref))
+	if (READ_ONCE(rs->stop) || !READ_ONCE(rs->running))
 		goto out;
+	/* our disk went (on-io-error detach): the target must not wait for ever */
+	if (slot < 0 || !percpu_ref_tryget_live(&dev->local_ref)) {
+		WRITE_ONCE(rs->stop, true);
+		rblk_conn_fail(conn, -ENOMEDIUM, "local disk gone during the resync");
+		goto out;
+	}
 	bm = &dev->md.bm[slot];
 	rblk_rs_rate(rs);
 	if (rate_kib_per_s) {
@@ -1200,6 +1400,9 @@ static void rblk_rs_work(struct work_struct *work)
 					 (end - bit) * RBLK_MD_BM_BLOCK_BYTES))
 			break;
 		ret = rblk_rs_issue(peer, bit, end);
+		/* nothing read: the credit is not spent */
+		if (ret && rate_kib_per_s)
+			rs->credit_bytes += (end - bit) * RBLK_MD_BM_BLOCK_BYTES;
 		if (ret == -ENOMEM) {
 			mod_delayed_work(rblk_wq, &rs->work, msecs_to_jiffies(RBLK_RS_RESCAN_MS));
 			break;
@@ -1254,8 +1457,7 @@ void rblk_rs_start(struct rblk_peer *peer)
 	rs->limited = false;
 	rs->step_jiffies = jiffies;
 	rs->latency_us = 0;
-	atomic64_set(&rs->lat_sum_us, 0);
-	atomic_set(&rs->lat_samples, 0);
+	atomic64_set(&rs->lat, 0);
 	rs->credit_bytes = 0;
 	rs->credit_jiffies = jiffies;
 	WRITE_ONCE(rs->stop, false);

@@ -407,6 +407,50 @@ class SafetyMesh(Findings, ClusterTest):
         adm(a, f"secondary {RES}")
         self.verdict()
 
+    def test_2_missed_writes_known_to_the_third_node(self):
+        """Link a-b cut, primary a writes 4 MiB that b misses: c, which
+        got them, adopts a's new generation and tells b that its disk is
+        Outdated, so that b and c never count as in sync without them.
+        With a gone, b's promotion is refused (ESTALE), c's is granted;
+        b, connected again, resyncs from c; a rejoins; every replica
+        equal."""
+        a, b, c = self.c.nodes
+        wait_until(self.all_connected, 60, "every node connected to both peers")
+        adm(a, f"primary {RES}")
+        self.c.cut_link(a, b)
+        try:
+            wait_until(lambda: conn_state(a, b) != "connected" and
+                       conn_state(b, a) != "connected", 30, "a and b to lose each other")
+            a.run(f"dd if=/dev/urandom of={DEV} bs=1M count=4 oflag=direct status=none")
+            ua = status(a)["current_uuid"]
+            self.expect(settles(lambda: status(c)["current_uuid"] == ua, 20,
+                                "c to adopt a's new generation"),
+                        f"c must adopt a's generation {ua}: c {short(status(c))}")
+            self.expect(settles(lambda: status(b)["disk_state"] == "outdated", 20,
+                                "b outdated by c"),
+                        f"b missed a's writes and must be outdated: b {short(status(b))}")
+            adm(a, f"secondary {RES}")
+            adm(a, f"down {RES}")
+            wait_until(lambda: peer_of(status(c), a)["conn_state"] != "connected", 30,
+                       "c to see a gone")
+            self.promotion_refused(b, errno.ESTALE, "b without a's last 4 MiB")
+            adm(c, f"primary {RES}")
+            # b compares with c again: c's generation is newer, b resyncs
+            adm(b, f"disconnect {RES}")
+            adm(b, f"connect {RES}")
+            self.expect(settles(lambda: status(b)["disk_state"] == "up_to_date" and
+                                peer_of(status(c), b)["replication_state"] == "established",
+                                180, "b resynced from c"),
+                        f"b must resync from c: b {short(status(b))}; c {short(status(c))}")
+        finally:
+            self.c.restore_link(a, b)
+        adm(a, f"up {RES}")
+        wait_until(self.all_connected, 120, "every node connected again")
+        adm(c, f"secondary {RES}")
+        sums = in_parallel(*(lambda n=n: disk_sha256(n) for n in self.c.nodes))
+        self.expect(len(set(sums)) == 1, f"replicas differ: {dict(zip('abc', sums))}")
+        self.verdict()
+
 
 if __name__ == "__main__":
     unittest.main()
