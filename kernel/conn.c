@@ -97,6 +97,9 @@ void rblk_peer_set_repl_state(struct rblk_peer *peer, enum rblk_repl_state state
 	changed = peer->repl_state != state;
 	peer->repl_state = state;
 	spin_unlock_bh(&peer->lock);
+	/* no longer our sync source: another peer may be */
+	if (state != RBLK_REPL_SYNC_TARGET)
+		cmpxchg(&peer->dev->sync_target_of, peer->cfg.node_id, RBLK_NO_PEER);
 	if (changed)
 		rblk_notify(peer->dev, RBLK_EVENT_REPL_STATE_CHANGED, peer->cfg.node_id,
 			    state, NULL);
@@ -541,9 +544,16 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 		rblk_conn_fail(conn, -EAGAIN, "writes missed the peer during the handshake");
 	else if (source < 0)
 		rblk_conn_fail(conn, source, "cannot record the resync start in the metadata");
+	/*
+	 * The HELLO's claim, unless a STATE of the peer was received meanwhile
+	 * (io_work runs as soon as either side queues a packet, e.g. the
+	 * STATE of a disk state the decision changed): the newer one stands.
+	 */
 	spin_lock_irq(&peer->lock);
 	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
-	peer->peer_disk_state = rblk_peer_disk_claimed(missed, remote->disk_state);
+	peer->peer_disk_state = rblk_peer_disk_claimed(missed,
+						       peer->peer_disk_state == RBLK_DISK_UNKNOWN ?
+						       remote->disk_state : peer->peer_disk_state);
 	spin_unlock_irq(&peer->lock);
 	/* with generation UUIDs the peer has judged its disk itself */
 	if (missed && !si->valid && (conn->features & RBLK_FEAT_OUTDATE) &&
@@ -677,6 +687,10 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 				 peer->last_error);
 	rblk_peer_set_role(peer, RBLK_ROLE_UNKNOWN);
 	rblk_peer_set_repl_state(peer, RBLK_REPL_OFF);
+	/* an announcement of the old connection is not replayed on a new one */
+	spin_lock_bh(&peer->lock);
+	peer->adopt_new_pending = false;
+	spin_unlock_bh(&peer->lock);
 	if (our_role == RBLK_ROLE_PRIMARY)
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
@@ -717,6 +731,8 @@ static int rblk_conn_establish(struct rblk_peer *peer)
 	kfree(remote);
 	kfree(si);
 	if (ret) {
+		/* a sync source claimed in this handshake is free again */
+		cmpxchg(&peer->dev->sync_target_of, peer->cfg.node_id, RBLK_NO_PEER);
 		sock_release(sock);
 		return ret == -EAGAIN ? -ESTALE : ret;
 	}

@@ -479,6 +479,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	init_waitqueue_head(&dev->role_wait);
 	rblk_conflicts_init(&dev->conflicts);
 	dev->primary_peer = RBLK_NO_PEER;
+	dev->sync_target_of = RBLK_NO_PEER;
 	INIT_DELAYED_WORK(&dev->io_error_work, rblk_io_error_work);
 	mutex_init(&dev->md.lock);
 	mutex_init(&dev->md.al_lock);

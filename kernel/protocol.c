@@ -399,6 +399,7 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_SPLIT_BRAIN]	= "split_brain",
 		[RBLK_REJECT_UNRELATED]		= "unrelated",
 		[RBLK_REJECT_NEWER_PEER]	= "newer_peer",
+		[RBLK_REJECT_RESYNCING]		= "resyncing",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])

@@ -226,6 +226,8 @@ struct rblk_md {
  * @stats: per-cpu counters
  * @inflight: upper-layer requests in flight
  * @role_wait: ROLE_REPLY waiters
+ * @sync_target_of: node id of our one sync source (claimed in its
+ *	handshake, cmpxchg), or RBLK_NO_PEER
  */
 struct rblk_device {
 	u32 minor;
@@ -273,6 +275,7 @@ struct rblk_device {
 	struct rblk_stats __percpu *stats;
 	atomic_t inflight;
 	wait_queue_head_t role_wait;
+	u32 sync_target_of;
 };
 
 /**

@@ -159,7 +159,8 @@ enum rblk_reject_reason {
 	RBLK_REJECT_SPLIT_BRAIN		= 11,	/* both wrote since their common generation */
 	RBLK_REJECT_UNRELATED		= 12,	/* no common data generation */
 	RBLK_REJECT_NEWER_PEER		= 13,	/* the receiver is primary and older */
-	RBLK_REJECT_MAX			= RBLK_REJECT_NEWER_PEER,
+	RBLK_REJECT_RESYNCING		= 14,	/* the sender resyncs from another peer now */
+	RBLK_REJECT_MAX			= RBLK_REJECT_RESYNCING,
 };
 
 /**

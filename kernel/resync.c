@@ -48,6 +48,14 @@ static void rblk_sync_local_view(struct rblk_peer *peer, struct rblk_uuid_view *
 	}
 }
 
+/* Make @peer our only sync source; false if another peer is. */
+static bool rblk_sync_claim_source(struct rblk_peer *peer)
+{
+	u32 old = cmpxchg(&peer->dev->sync_target_of, RBLK_NO_PEER, peer->cfg.node_id);
+
+	return old == RBLK_NO_PEER || old == peer->cfg.node_id;
+}
+
 /* Is non-zero @uuid one of the RBLK_MD_HISTORY_UUIDS in @history? */
 static bool rblk_uuid_in(u64 uuid, const u64 *history)
 {
@@ -235,9 +243,14 @@ static int rblk_sync_recv_bitmap(struct rblk_peer *peer, struct socket *sock, u3
  * the operator connects again, with --discard-my-data on the node whose
  * changes are to be dropped.
  *
+ * One sync source at a time: while another peer resyncs us, the handshake
+ * is refused (RBLK_REJECT_RESYNCING) before the UUIDs are exchanged, or,
+ * if two handshakes decide at once, after the decision; -EAGAIN then,
+ * and the next one compares again.
+ *
  * Context: conn_work, sleeps (blocking socket I/O, dev->md.lock).
  * Return: 0; -ECONNREFUSED (refused, logged once per reason); -EPROTO
- * (malformed packet); socket errors.
+ * (malformed packet); -EAGAIN (compare again later); socket errors.
  */
 int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 		       struct rblk_sync_info *si)
@@ -246,10 +259,21 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	struct rblk_uuids_pkt pkt;
 	struct rblk_hdr_info info;
 	struct rblk_uuid_view local;
+	u32 source;
 	const char *why;
 	u64 oos;
 	int ret;
 
+	/*
+	 * While another peer resyncs us, no other peer compares: the refusal
+	 * comes before any decision, so the peer changes nothing.  It tries
+	 * again after its backoff.
+	 */
+	source = READ_ONCE(dev->sync_target_of);
+	if (source != RBLK_NO_PEER && source != peer->cfg.node_id) {
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_RESYNCING, "resyncing from another peer");
+		return -EAGAIN;
+	}
 	mutex_lock(&dev->md.lock);
 	si->missed_seq = atomic_read(&peer->missed_seq);
 	rblk_sync_local_view(peer, &local, &oos);
@@ -281,6 +305,15 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	}
 	si->local = local;
 	si->decision = rblk_sync_decide(&local, &si->remote, &why);
+	/*
+	 * One sync source at a time, claimed here (handshakes of several
+	 * peers run at once) and released when this peer stops being it
+	 * (rblk_peer_set_repl_state(), or this handshake fails).
+	 */
+	if (rblk_sync_is_target(si->decision) && !rblk_sync_claim_source(peer)) {
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_RESYNCING, "resyncing from another peer");
+		return -EAGAIN;
+	}
 	ret = rblk_sync_allowed(si->decision, local.primary, &why);
 	spin_lock_bh(&peer->lock);
 	peer->sync_decision = si->decision;
@@ -343,8 +376,16 @@ static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_syn
 		if (ret)
 			goto out;
 	}
+	/*
+	 * A primary's slot tracks a generation from now on, so that an
+	 * interrupted resync resumes by bitmap.  A secondary does not start
+	 * one: it writes nothing, and a generation of its own would make it
+	 * look diverged from the nodes it is in sync with (a second source
+	 * refused after its decision, or an end lost, would leave a
+	 * split-brain); its interrupted full sync starts over.
+	 */
 	next = dev->md.info;
-	if (!next.slots[slot].bitmap_uuid) {
+	if (!next.slots[slot].bitmap_uuid && READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
 		next.slots[slot].bitmap_uuid = next.current_uuid;
 		rblk_md_push_history(&next, rblk_md_new_uuid());
 		ret = rblk_md_commit(dev, &next);
@@ -435,7 +476,22 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 		 * demotion) mark nothing that differs.
 		 */
 		mutex_lock(&dev->md.lock);
-		if (dev->has_md && slot >= 0 && !dev->md.info.slots[slot].bitmap_uuid) {
+		if (dev->has_md && slot >= 0) {
+			/*
+			 * A slot that tracks an older generation: the peer got
+			 * what it missed through a third node (same current
+			 * UUID, same data).  Forgotten durably.
+			 */
+			if (dev->md.info.slots[slot].bitmap_uuid) {
+				struct rblk_md_info next = dev->md.info;
+
+				rblk_bm_clear_all(dev, slot);
+				next.slots[slot].bitmap_uuid = 0;
+				if (rblk_bm_write(dev, slot) || rblk_md_commit(dev, &next)) {
+					mutex_unlock(&dev->md.lock);
+					return -EIO;
+				}
+			}
 			rblk_bm_clear_all(dev, slot);
 			clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 		}
@@ -786,8 +842,8 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
  * Our primary's new generation (RBLK_UF_NEW_CURRENT): while we are in
  * sync with it (Established, consistent, our current UUID its previous
  * one) we take the new current UUID, durably; then every connected peer
- * that the primary says is behind learns that its disk is Outdated, so
- * that a node which missed writes never counts as UpToDate with us.
+ * that the primary says is behind learns that its disk is Outdated
+ * (OUTDATE), so that a node which missed writes never counts as UpToDate.
  */
 static void rblk_sync_adopt_new(struct rblk_peer *peer, const struct rblk_uuid_view *v)
 {
@@ -840,7 +896,10 @@ static void rblk_sync_adopt_new(struct rblk_peer *peer, const struct rblk_uuid_v
 			continue;
 		pr_info("%s: peer %u: missed writes of peer %u: outdated\n",
 			dev->disk->disk_name, i, peer->cfg.node_id);
-		rblk_peer_missed_write(other, conn, -ESTALE);
+		/* it judges its own disk; its STATE then shows it to us */
+		if (!(conn->features & RBLK_FEAT_OUTDATE) ||
+		    rblk_conn_queue_ctl(conn, RBLK_P_OUTDATE, 0, NULL, 0, GFP_KERNEL))
+			rblk_conn_fail(conn, -ESTALE, "cannot tell the peer it missed writes");
 		rblk_conn_put(conn);
 	}
 }

@@ -64,7 +64,7 @@ SECTOR = 512
 MAX_DATA = 1 << 20
 
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
-            "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6}
+            "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7}
 FEAT_ALL = sum(FEATURES.values())
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 
@@ -87,12 +87,13 @@ DISK_NAMES = {v: k for k, v in DISKS.items()}
 
 REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESOURCE": 5,
                   "SIZE": 6, "BLOCK_SIZE": 7, "BOTH_PRIMARY": 8, "MALFORMED": 9,
-                  "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13}
+                  "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13,
+                  "RESYNCING": 14}
 
 # struct rblk_p_uuids.uuid_flags
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
       "DISCARD_MY_DATA": 1 << 3, "CLEAR_BITMAP": 1 << 4, "RESYNC_DONE": 1 << 5,
-      "UP_TO_DATE": 1 << 6}
+      "UP_TO_DATE": 1 << 6, "NEW_CURRENT": 1 << 7}
 # struct rblk_p_data.dp_flags: resync data (only from our sync source)
 DP_RESYNC = 1 << 6
 BITMAP_PAYLOAD = 4104   # struct rblk_p_bitmap: offset + 4 KiB of bits
@@ -108,7 +109,7 @@ STRUCTS = {
     "rblk_p_trim": struct.Struct(">QII"),         # sector nr_sectors trim_flags
     "rblk_p_ack": struct.Struct(">II"),           # status pad
     "rblk_p_state": struct.Struct(">BB6s"),       # role disk_state pad
-    # current bitmap history[4] out_of_sync_bytes uuid_flags pad
+    # current bitmap history[4] out_of_sync_bytes uuid_flags nodes_behind
     "rblk_p_uuids": struct.Struct(">QQ4QQII"),
 }
 SIZES = {"rblk_hdr": 24, "rblk_p_hello": 168, "rblk_p_reject": 64, "rblk_p_data": 16,
@@ -233,17 +234,17 @@ def decode_payload(cmd, p):
 
 def decode_uuids(p):
     cur, bm, *rest = P_UUIDS.unpack(p)
-    hist, (oos, flags, pad) = rest[:HISTORY_UUIDS], rest[HISTORY_UUIDS:]
-    if pad:
-        raise ProtocolError("UUIDS: non-zero pad")
+    hist, (oos, flags, behind) = rest[:HISTORY_UUIDS], rest[HISTORY_UUIDS:]
+    if behind and not flags & UF["NEW_CURRENT"]:
+        raise ProtocolError("UUIDS: nodes behind without NEW_CURRENT")
     return {"current_uuid": cur, "bitmap_uuid": bm, "history_uuids": hist,
-            "out_of_sync_bytes": oos, "uuid_flags": flags,
+            "out_of_sync_bytes": oos, "uuid_flags": flags, "nodes_behind": behind,
             "flags": [n for n, b in UF.items() if flags & b]}
 
 
 def encode_uuids(u):
     return P_UUIDS.pack(u["current_uuid"], u["bitmap_uuid"], *u["history_uuids"],
-                        u["out_of_sync_bytes"], u["uuid_flags"], 0)
+                        u["out_of_sync_bytes"], u["uuid_flags"], u.get("nodes_behind", 0))
 
 
 def negotiate(ours, theirs):
@@ -565,6 +566,20 @@ def sc_resync_done_not_target(peer):
          "history_uuids": [0] * HISTORY_UUIDS, "out_of_sync_bytes": 0,
          "uuid_flags": UF["CONSISTENT"] | UF["UP_TO_DATE"] | UF["RESYNC_DONE"]}
     peer.violate("UUIDS resync done", UUIDS, encode_uuids(u))
+    peer.wait_close()
+
+
+@scenario("new-current-not-primary")
+def sc_new_current_not_primary(peer):
+    """UUIDS announcing a new generation (RBLK_UF_NEW_CURRENT) with the
+    node's other peer behind, although we are not the node's primary: it
+    must adopt nothing and outdate nobody ("UUIDS")."""
+    u = {"current_uuid": 0x0FED_CBA9_8765_4321, "bitmap_uuid": 0,
+         "history_uuids": [0x1111] + [0] * (HISTORY_UUIDS - 1), "out_of_sync_bytes": 0,
+         "uuid_flags": UF["CONSISTENT"] | UF["UP_TO_DATE"] | UF["NEW_CURRENT"],
+         "nodes_behind": 0xFFFF_FFFF & ~((1 << peer.ours["node_id"]) |
+                                         (1 << peer.ours["peer_node_id"]))}
+    peer.violate("UUIDS new current", UUIDS, encode_uuids(u))
     peer.wait_close()
 
 

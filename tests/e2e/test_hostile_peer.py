@@ -361,7 +361,9 @@ class HostilePeer(ClusterTest):
         """(e) The packets of a resync from a peer that is not the node's
         sync source: resync DATA ("not our sync source", nothing written),
         a resync end with a made-up generation (refused: a's current UUID
-        unchanged), a BITMAP block after the handshake ("unexpected")."""
+        unchanged), a new generation announced by a peer that is not a's
+        primary (refused: nothing adopted, nobody outdated), a BITMAP block
+        after the handshake ("unexpected")."""
         a, b = self.pair.nodes
         self.prepare(primary=None)
         before = self.block_sha(0)
@@ -374,6 +376,14 @@ class HostilePeer(ClusterTest):
         self.assertEqual(st.get("current_uuid"), uuid_before,
                          f"a adopted a generation from a non-source: {short(st)}")
         self.assertEqual(st["disk_state"], "up_to_date", short(st))
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("new-current-not-primary"), "UUIDS")
+        st = status(a)
+        self.assertEqual(st.get("current_uuid"), uuid_before,
+                         f"a adopted a generation from a non-primary: {short(st)}")
+        self.assertEqual((st["disk_state"], peer_of(st, b)["peer_disk_state"]),
+                         ("up_to_date", "up_to_date"),
+                         f"a or its view of b outdated by a non-primary: {short(st)}")
         self.prepare(primary=None, clean=False)
         self.assert_dropped(self.run_fake("bitmap-in-data-phase"), "unexpected")
         self.assert_b_stayed()
