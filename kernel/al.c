@@ -206,7 +206,8 @@ int rblk_al_load(struct rblk_device *dev)
 					     1ULL << RBLK_AL_SECTOR_SHIFT);
 	md->al_ondisk = vzalloc(info->layout.al_bytes);
 	md->al_used = bitmap_zalloc(md->al_nr_extents, GFP_KERNEL);
-	if (!md->al_ondisk || !md->al_used) {
+	md->recv_jiffies = kvcalloc(md->al_nr_extents, sizeof(*md->recv_jiffies), GFP_KERNEL);
+	if (!md->al_ondisk || !md->al_used || !md->recv_jiffies) {
 		rblk_al_free(dev);
 		return -ENOMEM;
 	}
@@ -274,4 +275,76 @@ void rblk_al_free(struct rblk_device *dev)
 	dev->md.al_ondisk = NULL;
 	bitmap_free(dev->md.al_used);
 	dev->md.al_used = NULL;
+	kvfree(dev->md.recv_jiffies);
+	dev->md.recv_jiffies = NULL;
+}
+
+/**
+ * rblk_al_note_received() - a write from our primary reaches our disk
+ * @dev: device with metadata, dev->local_ref held
+ * @sector: first 512-byte sector
+ * @nr_sectors: its 512-byte sectors, non-zero
+ *
+ * Records, per activity log extent and in memory only, when the last
+ * write of our primary arrived there: the regions in which, should the
+ * primary be lost, the other secondaries may hold its last writes
+ * differently (rblk_al_reconcile_marks()).
+ *
+ * Context: any.
+ */
+void rblk_al_note_received(struct rblk_device *dev, u64 sector, u32 nr_sectors)
+{
+	u64 e = sector >> RBLK_AL_SECTOR_SHIFT;
+	u64 last = (sector + nr_sectors - 1) >> RBLK_AL_SECTOR_SHIFT;
+	unsigned long now = jiffies;
+
+	for (; e <= last && e < dev->md.al_nr_extents; e++)
+		if (READ_ONCE(dev->md.recv_jiffies[e]) != now)
+			WRITE_ONCE(dev->md.recv_jiffies[e], now);
+}
+
+/**
+ * rblk_al_reconcile_marks() - our primary is lost: mark its last regions
+ * @dev: device with metadata (dev->md.lock held)
+ * @horizon_ms: how far back a write of the lost primary may still have
+ *	been on its way to another peer, milliseconds
+ * @primary: node id of the lost primary (it holds its own writes: its
+ *	slot is left alone)
+ *
+ * Every extent that received a write of the primary within @horizon_ms
+ * is marked out of sync in the bitmap slot of every other node, and
+ * the slots are written back: whoever is primary next resyncs those
+ * regions to the nodes that lost the same primary (design.rst,
+ * "Reconciliation").
+ *
+ * Context: process context, sleeps (bitmap write-back).
+ * Return: the number of extents marked.
+ */
+u64 rblk_al_reconcile_marks(struct rblk_device *dev, u32 horizon_ms, u32 primary)
+{
+	struct rblk_md *md = &dev->md;
+	unsigned long since = jiffies - msecs_to_jiffies(horizon_ms);
+	u32 slots = md->info.layout.max_peers;
+	u64 e, n = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&md->lock);
+	for (e = 0; e < md->al_nr_extents; e++) {
+		unsigned long t = READ_ONCE(md->recv_jiffies[e]);
+
+		if (!t || time_before(t, since))
+			continue;
+		for (i = 0; i < slots; i++)
+			if (md->info.slots[i].node_id <= RBLK_MAX_NODE_ID &&
+			    md->info.slots[i].node_id != primary)
+				rblk_bm_mark(dev, i, e << RBLK_AL_SECTOR_SHIFT,
+					     1U << RBLK_AL_SECTOR_SHIFT);
+		WRITE_ONCE(md->recv_jiffies[e], 0);
+		n++;
+	}
+	for (i = 0; n && i < slots; i++)
+		if (md->info.slots[i].node_id <= RBLK_MAX_NODE_ID &&
+		    md->info.slots[i].node_id != primary)
+			rblk_bm_write(dev, i);	/* a failure: fewer regions after a crash */
+	return n;
 }

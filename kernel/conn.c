@@ -53,15 +53,29 @@ static void rblk_peer_set_conn_state(struct rblk_peer *peer,
 
 void rblk_peer_set_role(struct rblk_peer *peer, enum rblk_role role)
 {
-	bool changed;
+	bool changed, reconcile;
 
 	spin_lock_bh(&peer->lock);
 	changed = peer->peer_role != role;
 	peer->peer_role = role;
+	reconcile = peer->reconcile;
 	spin_unlock_bh(&peer->lock);
 	if (changed)
 		rblk_notify(peer->dev, RBLK_EVENT_PEER_ROLE_CHANGED,
 			    peer->cfg.node_id, role, NULL);
+	/* a new primary resyncs the regions a lost one left: compare again */
+	if (changed && role == RBLK_ROLE_PRIMARY && reconcile) {
+		struct rblk_conn *conn;
+
+		rcu_read_lock();
+		conn = rblk_conn_get(peer);
+		rcu_read_unlock();
+		if (conn) {
+			rblk_conn_fail(conn, -EAGAIN,
+				       "new primary: reconcile the lost one's last writes");
+			rblk_conn_put(conn);
+		}
+	}
 }
 
 /* The peer announced @claimed: show it, judged by our record of its misses. */
@@ -72,8 +86,8 @@ void rblk_peer_set_claimed_disk(struct rblk_peer *peer, enum rblk_disk_state cla
 	bool changed;
 
 	spin_lock_irqsave(&peer->lock, flags);
-	state = rblk_peer_disk_claimed(test_bit(peer->cfg.node_id,
-						&peer->dev->peers_missed_writes), claimed);
+	peer->peer_disk_claimed = claimed;
+	state = rblk_peer_disk_claimed(rblk_peer_is_behind(peer), claimed);
 	changed = peer->peer_disk_state != state;
 	peer->peer_disk_state = state;
 	spin_unlock_irqrestore(&peer->lock, flags);
@@ -97,6 +111,9 @@ void rblk_peer_set_repl_state(struct rblk_peer *peer, enum rblk_repl_state state
 	changed = peer->repl_state != state;
 	peer->repl_state = state;
 	spin_unlock_bh(&peer->lock);
+	/* caught up, or behind: a primary tells the others (and counts again) */
+	if (changed)
+		mod_delayed_work(rblk_wq, &peer->dev->quorum_work, 0);
 	/* no longer our sync source: another peer may be */
 	if (state != RBLK_REPL_SYNC_TARGET)
 		cmpxchg(&peer->dev->sync_target_of, peer->cfg.node_id, RBLK_NO_PEER);
@@ -143,7 +160,9 @@ void rblk_peer_outdate(struct rblk_peer *peer)
 		return;
 	/* bit and state change together: see rblk_conn_install() */
 	spin_lock_irqsave(&peer->lock, flags);
-	set_bit(peer->cfg.node_id, missed);
+	/* newly behind: the other peers learn it (rblk_quorum_tell_behind()) */
+	if (!test_and_set_bit(peer->cfg.node_id, missed))
+		mod_delayed_work(rblk_wq, &peer->dev->quorum_work, 0);
 	state = rblk_peer_disk_after_disconnect(RBLK_ROLE_PRIMARY, peer->peer_disk_state);
 	changed = state != peer->peer_disk_state;
 	peer->peer_disk_state = state;
@@ -331,6 +350,10 @@ void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const ch
 	snprintf(msg, sizeof(msg), "%s: %s", by_peer ? "refused by peer" : "refused",
 		 message);
 	rblk_peer_set_error(peer, msg);
+	/* the other side of a partition has (or had) a primary */
+	if (reason == RBLK_REJECT_BOTH_PRIMARY || reason == RBLK_REJECT_OTHER_PRIMARY ||
+	    reason == RBLK_REJECT_NEWER_PEER || reason == RBLK_REJECT_SPLIT_BRAIN)
+		rblk_quorum_meets_primary(peer->dev);
 	if (peer->last_reject_reason == reason)
 		return;
 	peer->last_reject_reason = reason;
@@ -445,6 +468,25 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 		goto out;
 	}
 	/*
+	 * A primary while we take writes from another one: refused before
+	 * the generations are compared (a split-brain verdict would stop
+	 * both sides' reconnects; the other primary may be one that lost
+	 * quorum and steps down on this refusal).  Checked again when the
+	 * connection is installed.
+	 */
+	if (remote->role == RBLK_ROLE_PRIMARY) {
+		u32 primary = READ_ONCE(dev->primary_peer);
+
+		if (primary != RBLK_NO_PEER && primary != peer->cfg.node_id) {
+			rblk_send_reject(sock, RBLK_REJECT_OTHER_PRIMARY,
+					 "another peer is our primary");
+			rblk_log_refusal(peer, RBLK_REJECT_OTHER_PRIMARY, false,
+					 "another peer is our primary");
+			ret = -ECONNREFUSED;
+			goto out;
+		}
+	}
+	/*
 	 * Generation UUIDs: what the two nodes do about their data.  Not
 	 * when either side has no disk (both sides know both HELLOs, so
 	 * both skip it).
@@ -452,6 +494,7 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 	si->valid = res->features & RBLK_FEAT_MD && local.disk_state != RBLK_DISK_DISKLESS &&
 		    remote->disk_state != RBLK_DISK_DISKLESS;
 	si->remote_disk = remote->disk_state;
+	si->features = res->features;
 	if (si->valid)
 		ret = rblk_sync_exchange(peer, sock, res->version, si);
 out:
@@ -498,6 +541,9 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	spin_lock_bh(&peer->lock);
 	peer->peer_role = remote->role;
 	peer->peer_disk_state = RBLK_DISK_UNKNOWN;
+	/* what it knew of nodes behind may have died with it */
+	peer->behind_sent_valid = false;
+	peer->behind_acked = 0;
 	spin_unlock_bh(&peer->lock);
 
 	/*
@@ -536,6 +582,11 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	 * tell a peer that missed writes that its disk is Outdated.
 	 */
 	synchronize_rcu();
+	/* a witness holds no data: it misses nothing */
+	if (remote->disk_state == RBLK_DISK_DISKLESS && READ_ONCE(peer->md_slot) >= 0) {
+		rblk_bm_clear_all(dev, peer->md_slot);
+		clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	}
 	if (si->valid)
 		source = rblk_sync_apply(peer, si);
 	else
@@ -550,10 +601,10 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	 * STATE of a disk state the decision changed): the newer one stands.
 	 */
 	spin_lock_irq(&peer->lock);
-	missed = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
-	peer->peer_disk_state = rblk_peer_disk_claimed(missed,
-						       peer->peer_disk_state == RBLK_DISK_UNKNOWN ?
-						       remote->disk_state : peer->peer_disk_state);
+	missed = rblk_peer_is_behind(peer);
+	if (peer->peer_disk_state == RBLK_DISK_UNKNOWN)
+		peer->peer_disk_claimed = remote->disk_state;
+	peer->peer_disk_state = rblk_peer_disk_claimed(missed, peer->peer_disk_claimed);
 	spin_unlock_irq(&peer->lock);
 	/* with generation UUIDs the peer has judged its disk itself */
 	if (missed && !si->valid && (conn->features & RBLK_FEAT_OUTDATE) &&
@@ -693,11 +744,14 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	spin_unlock_bh(&peer->lock);
 	if (our_role == RBLK_ROLE_PRIMARY)
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	else if (old_peer_role == RBLK_ROLE_PRIMARY)
+		rblk_sync_lost_primary(peer);
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
 	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);
 	if (new_disk != disk)
 		rblk_change_disk_state(dev, disk, new_disk);
 	pr_info("%s: peer %u: disconnected\n", rblk_peer_dev_name(peer), peer->cfg.node_id);
+	rblk_quorum_update(dev);
 }
 
 /* One connection attempt.  0 connected, -EAGAIN nothing to accept, -errno. */
@@ -798,6 +852,7 @@ static void rblk_conn_work(struct work_struct *work)
 			    peer->cfg.node_id, peer->peer_disk_state, NULL);
 		pr_info("%s: peer %u: connected\n", rblk_peer_dev_name(peer),
 			peer->cfg.node_id);
+		rblk_quorum_update(peer->dev);
 		return;
 	}
 	if (ret != -EAGAIN && ret != -ECONNREFUSED) {
@@ -833,6 +888,7 @@ void rblk_peer_init(struct rblk_peer *peer)
 	peer->conn_state = RBLK_CONN_STANDALONE;
 	peer->peer_role = RBLK_ROLE_UNKNOWN;
 	peer->peer_disk_state = RBLK_DISK_UNKNOWN;
+	peer->peer_disk_claimed = RBLK_DISK_UNKNOWN;
 	peer->backoff_ms = peer->cfg.reconnect_min_ms;
 	peer->md_slot = -1;
 	peer->sync_decision = RBLK_SYNC_NONE;
@@ -971,6 +1027,30 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 	ps->received_writes = atomic64_read(&peer->received_writes);
 	ps->received_bytes = atomic64_read(&peer->received_bytes);
 	ps->errors = atomic64_read(&peer->errors);
+}
+
+/**
+ * rblk_node_conn_get() - the established connection to a node of a device
+ * @dev: device
+ * @node_id: the peer's node id, 0..RBLK_MAX_NODE_ID
+ * @peerp: set to the peer, or NULL; valid while the connection is held
+ *
+ * Context: any.
+ * Return: the connection with a reference (rblk_conn_put()), or NULL when
+ * the node is not a peer or not connected.
+ */
+struct rblk_conn *rblk_node_conn_get(struct rblk_device *dev, unsigned int node_id,
+				     struct rblk_peer **peerp)
+{
+	struct rblk_peer *peer;
+	struct rblk_conn *conn;
+
+	rcu_read_lock();
+	peer = rcu_dereference(dev->peers[node_id]);
+	conn = peer ? rblk_conn_get(peer) : NULL;
+	rcu_read_unlock();
+	*peerp = peer;
+	return conn;
 }
 
 /**

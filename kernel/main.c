@@ -67,6 +67,32 @@ void rblk_notify(struct rblk_device *dev, enum rblk_event event, s32 peer_node_i
 	rblk_nl_notify(&ev);
 }
 
+/**
+ * rblk_notify_quorum() - multicast RBLK_EVENT_QUORUM_CHANGED
+ * @dev: device
+ * @has: the partition has quorum
+ * @votes: votes present
+ * @needed: votes needed (0: off)
+ * @suspended: enum rblk_suspend_reason
+ *
+ * Context: any (as rblk_nl_notify()).
+ */
+void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed,
+			enum rblk_suspend_reason suspended)
+{
+	struct rblk_event_info ev = {
+		.event = RBLK_EVENT_QUORUM_CHANGED,
+		.minor = dev->minor,
+		.peer_node_id = -1,
+		.has_quorum = has,
+		.quorum_votes = votes,
+		.quorum_needed = needed,
+		.suspended = suspended,
+	};
+
+	rblk_nl_notify(&ev);
+}
+
 /* Tell every connected peer our role and disk state.  Process context. */
 static void rblk_announce_state(struct rblk_device *dev)
 {
@@ -398,6 +424,25 @@ bool rblk_any_peer_connected(struct rblk_device *dev)
 	return false;
 }
 
+static bool rblk_any_peer_reconcile(struct rblk_device *dev)
+{
+	bool any = false;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < RBLK_MAX_PEERS && !any; i++) {
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
+
+		if (peer && rblk_peer_is_connected(peer)) {
+			spin_lock_bh(&peer->lock);
+			any = peer->reconcile;
+			spin_unlock_bh(&peer->lock);
+		}
+	}
+	rcu_read_unlock();
+	return any;
+}
+
 static bool rblk_any_peer_primary(struct rblk_device *dev)
 {
 	bool primary = false;
@@ -490,6 +535,13 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	INIT_WORK(&dev->al_work, rblk_req_al_work);
 	init_llist_head(&dev->al_reqs);
 	init_llist_head(&dev->gen_reqs);
+	spin_lock_init(&dev->quorum_lock);
+	INIT_LIST_HEAD(&dev->quorum_held);
+	bio_list_init(&dev->quorum_parked);
+	INIT_DELAYED_WORK(&dev->quorum_work, rblk_quorum_work);
+	dev->has_quorum = true;
+	dev->quorum_votes = 1;
+	dev->quorum_voters = 1;
 	atomic_set(&dev->inflight, 0);
 	/* diskless: an exited ref makes every percpu_ref_tryget_live() fail */
 	ret = percpu_ref_init(&dev->local_ref, rblk_local_ref_release,
@@ -619,6 +671,12 @@ static void rblk_device_destroy(struct rblk_device *dev)
 		if (peer)
 			rblk_peer_free(dev, peer);
 	}
+	/* writes still held for quorum fail: nobody is left to give it */
+	spin_lock(&dev->state_lock);
+	dev->role = RBLK_ROLE_SECONDARY;
+	spin_unlock(&dev->state_lock);
+	cancel_delayed_work_sync(&dev->quorum_work);
+	rblk_quorum_update(dev);
 	if (dev->backing.bdev)
 		rblk_backing_close(dev, false);
 	cancel_delayed_work_sync(&dev->io_error_work);
@@ -985,6 +1043,7 @@ int rblk_peer_add(u32 minor, const struct rblk_peer_config *cfg, struct netlink_
 	rcu_assign_pointer(dev->peers[c.node_id], peer);
 	dev->nr_peers++;
 	rblk_notify(dev, RBLK_EVENT_PEER_ADDED, c.node_id, 0, NULL);
+	rblk_quorum_update(dev);
 out:
 	rblk_device_unlock(dev);
 	return ret;
@@ -1039,6 +1098,8 @@ int rblk_peer_remove(u32 minor, u32 peer_node_id, struct netlink_ext_ack *extack
 	 * metadata stays and sets the record again if it is added back.
 	 */
 	clear_bit(peer_node_id, &dev->peers_missed_writes);
+	clear_bit(peer_node_id, &dev->peers_behind);
+	rblk_quorum_update(dev);
 out:
 	rblk_device_unlock(dev);
 	return ret;
@@ -1210,22 +1271,26 @@ static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ac
  * @role: RBLK_ROLE_PRIMARY or RBLK_ROLE_SECONDARY
  * @force: promote although the local disk is not UpToDate (it becomes
  *	UpToDate)
+ * @ignore_quorum: promote although this node's partition has no quorum
  * @extack: error message
  *
  * Promotion asks every connected peer first (RBLK_P_ROLE_REQ); while
- * connected, two nodes cannot both become primary.  The new role is
- * announced to the peers with RBLK_P_STATE.
+ * connected, two nodes cannot both become primary.  With a quorum policy
+ * it needs quorum (quorum.c).  A demotion while /dev/rblkN is open is
+ * allowed when the node has no quorum: the writes it holds fail.  The
+ * new role is announced to the peers with RBLK_P_STATE.
  *
  * Return: 0 (also when already in @role); -ENODEV; the errors of
  * rblk_role_change_check() (-ESTALE, -ENOMEDIUM, -EBUSY for a demotion
- * while open or a promotion while a peer is primary, -EINVAL); -EBUSY when
+ * while open or a promotion while a peer is primary, -EINVAL); -ENOTCONN
+ * when a promotion lacks quorum and @ignore_quorum is not set; -EBUSY when
  * a peer refuses; -ETIMEDOUT when a peer does not answer within its
  * ping timeout.
  *
  * Context: process context, may sleep.
  */
 int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
-			 struct netlink_ext_ack *extack)
+			 bool ignore_quorum, struct netlink_ext_ack *extack)
 {
 	enum rblk_disk_state disk = RBLK_DISK_DISKLESS;
 	bool disk_changed = false, new_gen = false;
@@ -1241,8 +1306,18 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 	spin_lock(&dev->state_lock);
 	/* a peer we granted promotion to counts as primary already */
 	peer_primary = peer_primary || dev->primary_peer != RBLK_NO_PEER;
+	/* without quorum the partition may not write: say that first */
+	if (role == RBLK_ROLE_PRIMARY && dev->role != RBLK_ROLE_PRIMARY &&
+	    !READ_ONCE(dev->has_quorum) && !ignore_quorum) {
+		spin_unlock(&dev->state_lock);
+		rblk_set_err(extack, "no quorum: too few nodes connected (--ignore-quorum overrides)");
+		ret = -ENOTCONN;
+		goto out;
+	}
+	/* a primary without quorum may hold its opener's writes: let it go */
 	ret = rblk_role_change_check(dev->role, role, force, dev->disk_state,
-				     dev->open_count, peer_primary, &why);
+				     READ_ONCE(dev->has_quorum) ? dev->open_count : 0,
+				     peer_primary, &why);
 	if (ret || dev->role == role) {
 		spin_unlock(&dev->state_lock);
 		if (ret)
@@ -1255,6 +1330,7 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 		spin_unlock(&dev->state_lock);
 		goto changed;
 	}
+
 	dev->promoting = true;
 	dev->state_gen++;
 	spin_unlock(&dev->state_lock);
@@ -1276,6 +1352,7 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 	dev->state_gen++;
 	if (!ret) {
 		dev->role = RBLK_ROLE_PRIMARY;
+		dev->quorum_stepped_down = false;
 		if (force && dev->disk_state != RBLK_DISK_UP_TO_DATE) {
 			dev->disk_state = RBLK_DISK_UP_TO_DATE;
 			disk_changed = true;
@@ -1289,21 +1366,41 @@ int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 		goto out;
 	}
 changed:
+	rblk_role_changed(dev, role);
+	if (disk_changed)
+		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, disk, NULL);
+	/*
+	 * Our data won: the connected peers become sync targets.  Or a lost
+	 * primary left regions to reconcile: we resync them now.
+	 */
+	if (new_gen || (role == RBLK_ROLE_PRIMARY && rblk_any_peer_reconcile(dev)))
+		rblk_peers_recompare(dev);
+	pr_info("%s: now %s\n", dev->disk->disk_name, rblk_role_name(role));
+out:
+	rblk_device_unlock(dev);
+	return ret;
+}
+
+/**
+ * rblk_role_changed() - record and announce a new role
+ * @dev: device, dev->mutex held
+ * @role: the role it has now
+ *
+ * A demotion clears RBLK_MDF_PRIMARY (unless a crash as primary is not
+ * resynced yet); peers learn the role (RBLK_P_STATE), userspace gets
+ * RBLK_EVENT_ROLE_CHANGED, and the quorum rules apply to the new role.
+ *
+ * Context: process context, may sleep.
+ */
+void rblk_role_changed(struct rblk_device *dev, enum rblk_role role)
+{
 	if (role == RBLK_ROLE_SECONDARY)
 		/* a crash as primary not yet resynced stays recorded */
 		if (!(dev->md.attach_flags & RBLK_MDF_PRIMARY))
 			rblk_md_change_flags(dev, 0, RBLK_MDF_PRIMARY);
 	rblk_announce_state(dev);
 	rblk_notify(dev, RBLK_EVENT_ROLE_CHANGED, -1, role, NULL);
-	if (disk_changed)
-		rblk_notify(dev, RBLK_EVENT_DISK_STATE_CHANGED, -1, disk, NULL);
-	/* our data won: the connected peers become sync targets */
-	if (new_gen)
-		rblk_peers_recompare(dev);
-	pr_info("%s: now %s\n", dev->disk->disk_name, rblk_role_name(role));
-out:
-	rblk_device_unlock(dev);
-	return ret;
+	rblk_quorum_update(dev);
 }
 
 /* ------------------------------------------------------------------------
@@ -1343,6 +1440,16 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	st->logical_block_size_bytes = dev->logical_block_size_bytes;
 	st->open_count = dev->open_count;
 	spin_unlock(&dev->state_lock);
+	spin_lock_irq(&dev->quorum_lock);
+	st->quorum = dev->quorum;
+	st->on_no_quorum = dev->on_no_quorum;
+	st->has_quorum = dev->has_quorum;
+	st->quorum_votes = dev->quorum_votes;
+	st->quorum_needed = dev->quorum_needed;
+	st->quorum_voters = dev->quorum_voters;
+	st->suspended_writes = dev->quorum_held_count;
+	st->suspended = st->suspended_writes ? RBLK_SUSPEND_NO_QUORUM : RBLK_SUSPEND_NONE;
+	spin_unlock_irq(&dev->quorum_lock);
 	st->has_md = READ_ONCE(dev->has_md);
 	if (st->has_md) {
 		st->md_flags = READ_ONCE(dev->md.info.flags);

@@ -83,6 +83,9 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_MAX_PEERS]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_MAX_NODE_ID),
 	[RBLK_A_CLEAR_BITMAP]		= { .type = NLA_FLAG },
 	[RBLK_A_DISCARD_MY_DATA]	= { .type = NLA_FLAG },
+	[RBLK_A_QUORUM]			= { .type = NLA_U32 },	/* checked by the handler */
+	[RBLK_A_ON_NO_QUORUM]		= NLA_POLICY_MAX(NLA_U8, __RBLK_ON_NO_QUORUM_MAX - 1),
+	[RBLK_A_IGNORE_QUORUM]		= { .type = NLA_FLAG },
 };
 
 static struct genl_family rblk_nl_family;
@@ -498,7 +501,8 @@ static int rblk_nl_primary(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	return rblk_device_set_role(minor, RBLK_ROLE_PRIMARY,
-				    nla_get_flag(info->attrs[RBLK_A_FORCE]), info->extack);
+				    nla_get_flag(info->attrs[RBLK_A_FORCE]),
+				    nla_get_flag(info->attrs[RBLK_A_IGNORE_QUORUM]), info->extack);
 }
 
 static int rblk_nl_secondary(struct sk_buff *skb, struct genl_info *info)
@@ -509,7 +513,25 @@ static int rblk_nl_secondary(struct sk_buff *skb, struct genl_info *info)
 	ret = rblk_nl_get_minor(info, &minor);
 	if (ret)
 		return ret;
-	return rblk_device_set_role(minor, RBLK_ROLE_SECONDARY, false, info->extack);
+	return rblk_device_set_role(minor, RBLK_ROLE_SECONDARY, false, false, info->extack);
+}
+
+static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *q = info->attrs[RBLK_A_QUORUM];
+	struct nlattr *onq = info->attrs[RBLK_A_ON_NO_QUORUM];
+	u32 minor;
+	int ret;
+
+	ret = rblk_nl_get_minor(info, &minor);
+	if (ret)
+		return ret;
+	if (q && !rblk_quorum_policy_valid(nla_get_u32(q))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, q, "quorum: off (0), majority or 1..32 votes");
+		return -EINVAL;
+	}
+	return rblk_device_set_options(minor, q ? nla_get_u32(q) : RBLK_QUORUM_KEEP,
+				       onq ? nla_get_u8(onq) : -1, info->extack);
 }
 
 /* ------------------------------------------------------------------ status */
@@ -646,7 +668,15 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    nla_put_u8(skb, RBLK_A_DISK_STATE, st->disk_state) ||
 	    rblk_nl_put_u64(skb, RBLK_A_SIZE_SECTORS, st->size_sectors) ||
 	    nla_put_u32(skb, RBLK_A_LOGICAL_BLOCK_SIZE_BYTES, st->logical_block_size_bytes) ||
-	    nla_put_u32(skb, RBLK_A_OPEN_COUNT, st->open_count))
+	    nla_put_u32(skb, RBLK_A_OPEN_COUNT, st->open_count) ||
+	    nla_put_u32(skb, RBLK_A_QUORUM, st->quorum) ||
+	    nla_put_u8(skb, RBLK_A_ON_NO_QUORUM, st->on_no_quorum) ||
+	    nla_put_u8(skb, RBLK_A_HAS_QUORUM, st->has_quorum) ||
+	    nla_put_u32(skb, RBLK_A_QUORUM_VOTES, st->quorum_votes) ||
+	    nla_put_u32(skb, RBLK_A_QUORUM_NEEDED, st->quorum_needed) ||
+	    nla_put_u32(skb, RBLK_A_QUORUM_VOTERS, st->quorum_voters) ||
+	    nla_put_u8(skb, RBLK_A_SUSPENDED, st->suspended) ||
+	    nla_put_u32(skb, RBLK_A_SUSPENDED_WRITES, st->suspended_writes))
 		goto cancel;
 	if (st->has_md &&
 	    (nla_put_u32(skb, RBLK_A_MD_FLAGS, st->md_flags) ||
@@ -829,6 +859,11 @@ static const struct genl_ops rblk_nl_ops[] = {
 		.flags	= GENL_ADMIN_PERM,
 		.doit	= rblk_nl_new_current_uuid,
 	},
+	{
+		.cmd	= RBLK_CMD_DEVICE_OPTIONS,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= rblk_nl_device_options,
+	},
 };
 
 enum rblk_nl_mcgrp {
@@ -910,8 +945,8 @@ static struct sk_buff *rblk_nl_event_build(const struct rblk_event_info *ev, gfp
 		break;
 	}
 
-	skb = genlmsg_new(2 * nla_total_size(sizeof(u8)) +	/* EVENT, value */
-			  2 * nla_total_size(sizeof(u32)) +	/* MINOR, PEER_NODE_ID */
+	skb = genlmsg_new(4 * nla_total_size(sizeof(u8)) +	/* EVENT, value, quorum */
+			  4 * nla_total_size(sizeof(u32)) +	/* MINOR, PEER_NODE_ID, votes */
 			  nla_total_size(RBLK_NL_MESSAGE_MAX_BYTES), gfp);
 	if (!skb)
 		return NULL;
@@ -924,6 +959,12 @@ static struct sk_buff *rblk_nl_event_build(const struct rblk_event_info *ev, gfp
 	     nla_put_u32(skb, RBLK_A_PEER_NODE_ID, ev->peer_node_id)) ||
 	    (value_type && nla_put_u8(skb, value_type, ev->value)) ||
 	    (ev->message && rblk_nl_put_message(skb, RBLK_A_LAST_ERROR, ev->message)))
+		goto free;
+	if (ev->event == RBLK_EVENT_QUORUM_CHANGED &&
+	    (nla_put_u8(skb, RBLK_A_HAS_QUORUM, ev->has_quorum) ||
+	     nla_put_u32(skb, RBLK_A_QUORUM_VOTES, ev->quorum_votes) ||
+	     nla_put_u32(skb, RBLK_A_QUORUM_NEEDED, ev->quorum_needed) ||
+	     nla_put_u8(skb, RBLK_A_SUSPENDED, ev->suspended)))
 		goto free;
 	genlmsg_end(skb, hdr);
 	return skb;
@@ -940,8 +981,9 @@ free:
  * The message carries RBLK_A_EVENT and RBLK_A_MINOR, RBLK_A_PEER_NODE_ID
  * when @ev->peer_node_id >= 0, the new value as RBLK_A_ROLE,
  * RBLK_A_DISK_STATE, RBLK_A_CONN_STATE, RBLK_A_PEER_ROLE or
- * RBLK_A_PEER_DISK_STATE for the *_CHANGED events, and RBLK_A_LAST_ERROR
- * when @ev->message is set.  It is built here and sent from a work item,
+ * RBLK_A_PEER_DISK_STATE for the *_CHANGED events, HAS_QUORUM,
+ * QUORUM_VOTES, QUORUM_NEEDED and SUSPENDED for RBLK_EVENT_QUORUM_CHANGED,
+ * and RBLK_A_LAST_ERROR when @ev->message is set.  It is built here and sent from a work item,
  * so events reach listeners in the order they were raised.
  *
  * Context: any, including hard interrupt context and with spinlocks held;

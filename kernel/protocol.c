@@ -33,6 +33,8 @@ static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
 	[RBLK_P_OUTDATE]	= 0,
 	[RBLK_P_UUIDS]		= sizeof(struct rblk_p_uuids),
 	[RBLK_P_BITMAP]		= sizeof(struct rblk_p_bitmap),
+	[RBLK_P_BEHIND]		= sizeof(struct rblk_p_behind),
+	[RBLK_P_BEHIND_ACK]	= sizeof(struct rblk_p_behind),
 };
 
 /**
@@ -158,6 +160,8 @@ const char *rblk_packet_cmd_name(u8 command)
 		[RBLK_P_OUTDATE]	= "outdate",
 		[RBLK_P_UUIDS]		= "uuids",
 		[RBLK_P_BITMAP]		= "bitmap",
+		[RBLK_P_BEHIND]		= "behind",
+		[RBLK_P_BEHIND_ACK]	= "behind_ack",
 	};
 
 	if (command > RBLK_P_CMD_MAX || !names[command])
@@ -306,8 +310,9 @@ static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
  * peer's node_id is not the local peer_node_id or its peer_node_id is not
  * the local node_id (NODE_ID);
  * cluster names differ (CLUSTER); resource names differ (RESOURCE); sizes in
- * sectors differ (SIZE); logical block sizes differ (BLOCK_SIZE); both are
- * primary (BOTH_PRIMARY).
+ * sectors differ (SIZE); logical block sizes differ (BLOCK_SIZE) - neither
+ * is compared when either side is Diskless; both are primary
+ * (BOTH_PRIMARY).
  *
  * Context: any.
  *
@@ -356,6 +361,9 @@ int rblk_hello_negotiate(const struct rblk_hello_params *local,
 		return rblk_hello_refuse(result, RBLK_REJECT_RESOURCE,
 					 "resource mismatch: local '%s', peer '%s'",
 					 local->resource_name, remote->resource_name);
+	/* a diskless node (a quorum witness) has no size to compare */
+	if (local->disk_state == RBLK_DISK_DISKLESS || remote->disk_state == RBLK_DISK_DISKLESS)
+		goto sizes_done;
 	if (local->size_sectors != remote->size_sectors)
 		return rblk_hello_refuse(result, RBLK_REJECT_SIZE,
 					 "size mismatch: local %llu sectors, peer %llu sectors",
@@ -365,6 +373,7 @@ int rblk_hello_negotiate(const struct rblk_hello_params *local,
 					 "block size mismatch: local %u, peer %u bytes",
 					 local->logical_block_size_bytes,
 					 remote->logical_block_size_bytes);
+sizes_done:
 	if (local->role == RBLK_ROLE_PRIMARY && remote->role == RBLK_ROLE_PRIMARY)
 		return rblk_hello_refuse(result, RBLK_REJECT_BOTH_PRIMARY,
 					 "both primary: node %u and node %u",
@@ -400,6 +409,7 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_UNRELATED]		= "unrelated",
 		[RBLK_REJECT_NEWER_PEER]	= "newer_peer",
 		[RBLK_REJECT_RESYNCING]		= "resyncing",
+		[RBLK_REJECT_ASK_PRIMARY]	= "ask_primary",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])
@@ -729,7 +739,9 @@ void rblk_uuids_encode(struct rblk_p_uuids *p, const struct rblk_uuid_view *v,
 		      (v->crashed_primary ? RBLK_UF_CRASHED_PRIMARY : 0) |
 		      (v->primary ? RBLK_UF_PRIMARY : 0) |
 		      (v->discard_my_data ? RBLK_UF_DISCARD_MY_DATA : 0) |
-		      (v->up_to_date ? RBLK_UF_UP_TO_DATE : 0);
+		      (v->up_to_date ? RBLK_UF_UP_TO_DATE : 0) |
+		      (v->reconcile ? RBLK_UF_RECONCILE : 0) |
+		      (v->follows_primary ? RBLK_UF_FOLLOWS_PRIMARY : 0);
 	p->uuid_flags = cpu_to_be32(uuid_flags);
 }
 
@@ -768,6 +780,8 @@ int rblk_uuids_decode(const struct rblk_p_uuids *p, u32 node_id, struct rblk_uui
 	d.primary = f & RBLK_UF_PRIMARY;
 	d.discard_my_data = f & RBLK_UF_DISCARD_MY_DATA;
 	d.up_to_date = f & RBLK_UF_UP_TO_DATE;
+	d.reconcile = f & RBLK_UF_RECONCILE;
+	d.follows_primary = f & RBLK_UF_FOLLOWS_PRIMARY;
 	if (d.up_to_date && !d.consistent)
 		return -EINVAL;
 	*v = d;

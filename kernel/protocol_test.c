@@ -78,6 +78,8 @@ static const struct rblk_hdr_case rblk_hdr_cases[] = {
 	OK_HDR("role_req", RBLK_P_ROLE_REQ, 8),
 	OK_HDR("role_reply", RBLK_P_ROLE_REPLY, 8),
 	OK_HDR("outdate", RBLK_P_OUTDATE, 0),
+	OK_HDR("behind", RBLK_P_BEHIND, 8),
+	OK_HDR("behind_ack", RBLK_P_BEHIND_ACK, 8),
 
 	/* magic */
 	{ "magic zero", 0, 1, RBLK_P_PING, 0, 0, 0, -EBADMSG },
@@ -126,6 +128,9 @@ static const struct rblk_hdr_case rblk_hdr_cases[] = {
 	BAD_LEN("role_reply short", RBLK_P_ROLE_REPLY, 7),
 	BAD_LEN("role_reply long", RBLK_P_ROLE_REPLY, 9),
 	BAD_LEN("outdate long", RBLK_P_OUTDATE, 1),
+	BAD_LEN("behind short", RBLK_P_BEHIND, 7),
+	BAD_LEN("behind long", RBLK_P_BEHIND, 9),
+	BAD_LEN("behind_ack empty", RBLK_P_BEHIND_ACK, 0),
 	BAD_LEN("ack huge", RBLK_P_ACK, U32_MAX),
 
 	/* DATA */
@@ -186,6 +191,7 @@ static void rblk_hdr_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_DATA), "data");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_ROLE_REPLY), "role_reply");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_OUTDATE), "outdate");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_BEHIND_ACK), "behind_ack");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(0), "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_CMD_MAX + 1), "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_SIZE), "size");

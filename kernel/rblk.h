@@ -349,6 +349,11 @@ u64 rblk_md_new_uuid(void);
  * @node_id: its node id (breaks ties deterministically)
  * @nodes_behind: bit per node id whose data lacks writes of this node's
  *	(RBLK_UF_NEW_CURRENT only; not used by the decision)
+ * @reconcile: the node lost its primary while receiving its writes; its
+ *	bitmap for the other node marks the regions they may differ in
+ * @follows_primary: the node is secondary and takes writes from a
+ *	connected primary other than the node it compares with (it may not
+ *	be a sync source; not used by the decision)
  */
 struct rblk_uuid_view {
 	u64 current_uuid;
@@ -361,6 +366,8 @@ struct rblk_uuid_view {
 	bool up_to_date;
 	u32 node_id;
 	u32 nodes_behind;
+	bool reconcile;
+	bool follows_primary;
 };
 
 enum rblk_sync_decision rblk_sync_decide(const struct rblk_uuid_view *self,
@@ -432,9 +439,14 @@ int rblk_device_connect(u32 minor, s32 peer_node_id, bool discard_my_data,
 			struct netlink_ext_ack *extack);
 int rblk_device_disconnect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack);
 int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
-			 struct netlink_ext_ack *extack);
+			 bool ignore_quorum, struct netlink_ext_ack *extack);
+#define RBLK_QUORUM_KEEP	(U32_MAX - 1)	/* rblk_device_set_options(): unchanged */
+int rblk_device_set_options(u32 minor, u32 quorum, int on_no_quorum,
+			    struct netlink_ext_ack *extack);
 
-#define RBLK_MAX_PEERS (RBLK_MAX_NODE_ID + 1)
+/* quorum.c: pure rules (KUnit: quorum_test.c) */
+u32 rblk_quorum_needed(u32 policy, u32 voters);
+bool rblk_quorum_policy_valid(u32 policy);
 
 struct rblk_peer_status {
 	u32 node_id;
@@ -468,6 +480,12 @@ struct rblk_device_status {
 	u64 size_sectors;
 	u32 logical_block_size_bytes;
 	u32 open_count;
+	u32 quorum;
+	enum rblk_on_no_quorum on_no_quorum;
+	bool has_quorum;
+	u32 quorum_votes, quorum_needed, quorum_voters;
+	enum rblk_suspend_reason suspended;
+	u32 suspended_writes;
 	bool has_md;
 	u32 md_flags;
 	u64 md_writes;
@@ -501,6 +519,10 @@ void rblk_nl_exit(void);
  * @peer_node_id: peer, or -1 for device events
  * @value: new role / disk state / conn state for the *_CHANGED events
  * @message: optional reason (RBLK_A_LAST_ERROR), or NULL
+ * @has_quorum: RBLK_EVENT_QUORUM_CHANGED: the partition has quorum
+ * @quorum_votes: RBLK_EVENT_QUORUM_CHANGED: votes present
+ * @quorum_needed: RBLK_EVENT_QUORUM_CHANGED: votes needed
+ * @suspended: RBLK_EVENT_QUORUM_CHANGED: enum rblk_suspend_reason
  */
 struct rblk_event_info {
 	enum rblk_event event;
@@ -508,6 +530,10 @@ struct rblk_event_info {
 	s32 peer_node_id;
 	u32 value;
 	const char *message;
+	bool has_quorum;
+	u32 quorum_votes;
+	u32 quorum_needed;
+	u8 suspended;
 };
 
 /*

@@ -156,6 +156,8 @@ struct rblk_bitmap {
  * @md_writes: metadata writes: superblock, activity log, bitmap
  *	write-backs (status counter)
  * @notified_uuid: current UUID last announced with RBLK_EVENT_UUIDS_CHANGED
+ * @recv_jiffies: per activity log extent, when a write of our primary
+ *	last arrived there (0: not recently); rblk_al_note_received()
  */
 struct rblk_md {
 	struct rblk_bdev_handle meta;
@@ -172,6 +174,7 @@ struct rblk_md {
 	bool al_stop;
 	atomic64_t md_writes;
 	u64 notified_uuid;
+	unsigned long *recv_jiffies;
 };
 
 /**
@@ -228,6 +231,22 @@ struct rblk_md {
  * @role_wait: ROLE_REPLY waiters
  * @sync_target_of: node id of our one sync source (claimed in its
  *	handshake, cmpxchg), or RBLK_NO_PEER
+ * @quorum_lock: protects the quorum fields below (irq-safe: writes are
+ *	held from completion context)
+ * @quorum: policy: RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY or votes
+ * @on_no_quorum: enum rblk_on_no_quorum
+ * @has_quorum: this node's partition has quorum (always true when off);
+ *	read locklessly on the I/O path
+ * @quorum_votes: votes present at the last count
+ * @quorum_needed: votes needed (0: off); read locklessly
+ * @quorum_voters: this node and every configured peer
+ * @quorum_held: writes done everywhere they could be, waiting for quorum
+ *	(struct rblk_req.held)
+ * @quorum_parked: new writes that arrived without quorum
+ * @quorum_held_count: entries of both lists
+ * @quorum_stepped_down: this node stepped down without quorum: it loses
+ *	its next split-brain (rblk_quorum_step_down()); under state_lock
+ * @quorum_work: rblk_quorum_work()
  */
 struct rblk_device {
 	u32 minor;
@@ -243,6 +262,11 @@ struct rblk_device {
 	bool promoting;
 	/* bit per node id: that peer missed writes of ours (set_bit/test_bit) */
 	unsigned long peers_missed_writes;
+	/*
+	 * bit per node id: our primary told us that node misses its writes
+	 * (RBLK_P_BEHIND); it may not become primary through us
+	 */
+	unsigned long peers_behind;
 	bool deleting;
 	u64 state_gen;
 	u32 primary_peer;
@@ -276,6 +300,19 @@ struct rblk_device {
 	atomic_t inflight;
 	wait_queue_head_t role_wait;
 	u32 sync_target_of;
+
+	spinlock_t quorum_lock;		/* quorum state, held writes */
+	u32 quorum;
+	enum rblk_on_no_quorum on_no_quorum;
+	bool has_quorum;
+	u32 quorum_votes;
+	u32 quorum_needed;
+	u32 quorum_voters;
+	struct list_head quorum_held;
+	struct bio_list quorum_parked;
+	u32 quorum_held_count;
+	bool quorum_stepped_down;
+	struct delayed_work quorum_work;
 };
 
 /**
@@ -295,7 +332,9 @@ struct rblk_device {
  * @conn_state: StandAlone / Connecting / Connected / Disconnecting
  * @state_wait: woken on every change of @conn_state
  * @peer_role: the peer's role as last learnt (Unknown when not connected)
- * @peer_disk_state: the peer's disk state as last learnt
+ * @peer_disk_state: the peer's disk state as last learnt, judged by
+ *	what we know it missed (rblk_peer_disk_claimed())
+ * @peer_disk_claimed: the disk state the peer last claimed
  * @want_connect: the operator asked for a connection
  * @stopped: the peer is being removed; conn_work does nothing
  * @backoff_ms: current reconnect delay
@@ -339,6 +378,14 @@ struct rblk_device {
  * @split_brain: the last handshake found a split-brain, under @lock
  * @discard_my_data: the operator asked this node to lose a split-brain
  *	at the next handshake (cleared after it), under @lock
+ * @behind_sent: the nodes-behind mask last sent on this connection
+ *	(RBLK_P_BEHIND), valid when @behind_sent_valid; under @lock
+ * @behind_sent_valid: @behind_sent was sent on the current connection
+ * @behind_acked: the nodes the peer acknowledged knowing as behind
+ *	(RBLK_P_BEHIND_ACK); 0 from each new connection; under @lock
+ * @reconcile: we lost our primary while receiving its writes; our slot
+ *	for this peer marks those regions until a handshake with it resyncs
+ *	them (RBLK_UF_RECONCILE), under @lock
  * @rcu: frees the peer after a grace period
  */
 struct rblk_peer {
@@ -351,6 +398,7 @@ struct rblk_peer {
 	wait_queue_head_t state_wait;
 	enum rblk_role peer_role;
 	enum rblk_disk_state peer_disk_state;
+	enum rblk_disk_state peer_disk_claimed;
 	bool want_connect;
 	char last_error[64];
 	u32 last_reject_reason;
@@ -383,6 +431,10 @@ struct rblk_peer {
 	enum rblk_sync_decision sync_decision;
 	bool split_brain;
 	bool discard_my_data;
+	bool reconcile;
+	u32 behind_sent;
+	bool behind_sent_valid;
+	u32 behind_acked;
 
 	struct rcu_head rcu;
 };
@@ -509,6 +561,7 @@ struct rblk_conn {
 		struct rblk_p_state state;
 		struct rblk_p_reject reject;
 		struct rblk_p_uuids uuids;
+		struct rblk_p_behind behind;
 	} rx_payload;
 	struct rblk_pwrite *rx_pwrite;
 
@@ -541,6 +594,10 @@ struct rblk_conn {
  * @pending: 1 (submission) + 1 (local clone) + one per peer leg
  * @local_status: status of the local clone
  * @peers_ok: legs written by a peer that was UpToDate
+ * @acked_nodes: bit per node id: that peer wrote it, whatever its disk
+ *	state (quorum); set_bit from leg completions
+ * @missed_nodes: bit per node id: that peer missed it (quorum)
+ * @held: on dev->quorum_held while it waits for quorum
  * @acct_start: start time for the disk's I/O statistics, jiffies
  * @op_bytes: bytes of the request
  * @interval: its sector range in dev->conflicts while in flight (writes,
@@ -558,6 +615,9 @@ struct rblk_req {
 	atomic_t pending;
 	blk_status_t local_status;
 	atomic_t peers_ok;
+	unsigned long acked_nodes;
+	unsigned long missed_nodes;
+	struct list_head held;
 	unsigned long acct_start;
 	u32 op_bytes;
 	struct rblk_interval interval;
@@ -621,6 +681,7 @@ struct rblk_pwrite {
 enum {
 	RBLK_LOCAL_IO_FAILED,
 	RBLK_LOCAL_REF_KILLED,
+	RBLK_QUORUM_STEP_DOWN,	/* quorum_work: rblk_quorum_step_down() */
 };
 
 /* main.c */
@@ -667,6 +728,8 @@ void rblk_al_stop(struct rblk_device *dev);
 void rblk_al_free(struct rblk_device *dev);
 void rblk_al_clean_work(struct work_struct *work);
 int rblk_md_rw(struct block_device *bdev, u64 pos_bytes, void *buf, u32 len, blk_opf_t opf);
+void rblk_al_note_received(struct rblk_device *dev, u64 sector, u32 nr_sectors);
+u64 rblk_al_reconcile_marks(struct rblk_device *dev, u32 horizon_ms, u32 primary);
 
 /* bitmap.c: write-intent bitmaps (kernel-doc there) */
 int rblk_bm_load(struct rblk_device *dev);
@@ -682,6 +745,22 @@ void rblk_submit_bio(struct bio *bio);
 void rblk_req_gen_work(struct work_struct *work);
 void rblk_req_al_work(struct work_struct *work);
 bool rblk_is_write_error(enum req_op op, blk_status_t status);
+void rblk_req_complete(struct rblk_req *req, blk_status_t status);
+
+/* quorum.c (kernel-doc there) */
+bool rblk_quorum_write_ok(struct rblk_req *req);
+bool rblk_quorum_hold(struct rblk_req *req);
+int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio);
+void rblk_quorum_update(struct rblk_device *dev);
+void rblk_quorum_work(struct work_struct *work);
+void rblk_quorum_meets_primary(struct rblk_device *dev);
+void rblk_quorum_step_down(struct rblk_device *dev);
+void rblk_quorum_tell_behind(struct rblk_device *dev);
+u32 rblk_quorum_behind_received(struct rblk_peer *peer, u32 nodes_behind);
+void rblk_quorum_behind_acked(struct rblk_peer *peer, u32 nodes_behind);
+void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed,
+			enum rblk_suspend_reason suspended);
+void rblk_role_changed(struct rblk_device *dev, enum rblk_role role);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
 
 /*
@@ -716,6 +795,8 @@ void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s);
 int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
 			const void *payload, u32 len, gfp_t gfp);
 struct rblk_conn *rblk_conn_get(struct rblk_peer *peer);
+struct rblk_conn *rblk_node_conn_get(struct rblk_device *dev, unsigned int node_id,
+				     struct rblk_peer **peerp);
 void rblk_conn_leg_slot_put(struct rblk_conn *conn);
 void rblk_io_work(struct work_struct *work);
 void rblk_sk_data_ready(struct sock *sk);
@@ -743,9 +824,11 @@ int rblk_dispatch(struct rblk_conn *conn);
  * @decision: rblk_sync_decide()'s outcome
  * @missed_seq: peer->missed_seq when our UUIDs were taken
  * @remote_disk: the peer's disk state in its HELLO
+ * @features: the negotiated RBLK_FEAT_*
  */
 struct rblk_sync_info {
 	bool valid;
+	u64 features;
 	enum rblk_disk_state remote_disk;
 	int missed_seq;
 	struct rblk_uuid_view local;
@@ -769,6 +852,8 @@ int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio 
 		       u64 sector, u32 bytes);
 int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p);
 void rblk_sync_uuids_work(struct work_struct *work);
+void rblk_sync_lost_primary(struct rblk_peer *lost);
+void rblk_sync_reconcile_done(struct rblk_device *dev);
 
 /* main.c: a device by minor, its mutex held (management calls) */
 struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack);
@@ -790,7 +875,20 @@ void rblk_peer_shutdown(struct rblk_peer *peer);
 void rblk_peer_connect(struct rblk_peer *peer, bool discard_my_data);
 void rblk_peer_disconnect(struct rblk_peer *peer);
 bool rblk_peer_is_connected(struct rblk_peer *peer);
+
+/*
+ * We know @peer misses writes: of ours (dev->peers_missed_writes), or of
+ * the primary we follow (dev->peers_behind).  Any context.
+ */
+static inline bool rblk_peer_is_behind(struct rblk_peer *peer)
+{
+	return test_bit(peer->cfg.node_id, &peer->dev->peers_missed_writes) ||
+	       test_bit(peer->cfg.node_id, &peer->dev->peers_behind);
+}
+
 struct rblk_conn *rblk_conn_get(struct rblk_peer *peer);
+struct rblk_conn *rblk_node_conn_get(struct rblk_device *dev, unsigned int node_id,
+				     struct rblk_peer **peerp);
 void rblk_conn_put(struct rblk_conn *conn);
 int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg);
 int rblk_peer_send_state(struct rblk_peer *peer, u8 command, u64 *id);

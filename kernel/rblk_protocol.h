@@ -46,6 +46,11 @@
  * @RBLK_P_BITMAP: handshake only (RBLK_FEAT_MD), after UUIDS, from a
  *	sync target that holds bits for its source: one 4 KiB block of that
  *	bitmap, struct rblk_p_bitmap; the last one has offset RBLK_BITMAP_END
+ * @RBLK_P_BEHIND: data phase (RBLK_FEAT_BEHIND), from a primary: the nodes
+ *	that miss writes of its, struct rblk_p_behind; answered by
+ *	RBLK_P_BEHIND_ACK
+ * @RBLK_P_BEHIND_ACK: the nodes the receiver of RBLK_P_BEHIND recorded as
+ *	behind, struct rblk_p_behind
  */
 enum rblk_packet_cmd {
 	RBLK_P_HELLO		= 1,
@@ -62,7 +67,9 @@ enum rblk_packet_cmd {
 	RBLK_P_OUTDATE		= 12,
 	RBLK_P_UUIDS		= 13,
 	RBLK_P_BITMAP		= 14,
-	RBLK_P_CMD_MAX		= RBLK_P_BITMAP,
+	RBLK_P_BEHIND		= 15,
+	RBLK_P_BEHIND_ACK	= 16,
+	RBLK_P_CMD_MAX		= RBLK_P_BEHIND_ACK,
 };
 
 /**
@@ -99,10 +106,14 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 #define RBLK_FEAT_OUTDATE		BIT_ULL(5)	/* RBLK_P_OUTDATE */
 #define RBLK_FEAT_MD			BIT_ULL(6)	/* RBLK_P_UUIDS: generation UUIDs */
 #define RBLK_FEAT_NEW_CURRENT		BIT_ULL(7)	/* RBLK_UF_NEW_CURRENT */
+/* RBLK_UF_RECONCILE, RBLK_UF_FOLLOWS_PRIMARY, RBLK_REJECT_ASK_PRIMARY */
+#define RBLK_FEAT_RECONCILE		BIT_ULL(8)
+#define RBLK_FEAT_BEHIND		BIT_ULL(9)	/* RBLK_P_BEHIND, RBLK_P_BEHIND_ACK */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
 					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES | \
 					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE | \
-					 RBLK_FEAT_MD | RBLK_FEAT_NEW_CURRENT)
+					 RBLK_FEAT_MD | RBLK_FEAT_NEW_CURRENT | \
+					 RBLK_FEAT_RECONCILE | RBLK_FEAT_BEHIND)
 /* Features a peer must offer or the handshake is refused. */
 #define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
 
@@ -160,7 +171,8 @@ enum rblk_reject_reason {
 	RBLK_REJECT_UNRELATED		= 12,	/* no common data generation */
 	RBLK_REJECT_NEWER_PEER		= 13,	/* the receiver is primary and older */
 	RBLK_REJECT_RESYNCING		= 14,	/* the sender resyncs from another peer now */
-	RBLK_REJECT_MAX			= RBLK_REJECT_RESYNCING,
+	RBLK_REJECT_ASK_PRIMARY		= 15,	/* the sync source follows a primary: use it */
+	RBLK_REJECT_MAX			= RBLK_REJECT_ASK_PRIMARY,
 };
 
 /**
@@ -255,6 +267,19 @@ struct rblk_p_state {
 
 static_assert(sizeof(struct rblk_p_state) == 8);
 
+/**
+ * struct rblk_p_behind - nodes behind (RBLK_P_BEHIND, RBLK_P_BEHIND_ACK), 8 bytes
+ * @nodes_behind: bit per node id (0..31): that node misses writes of
+ *	the primary
+ * @pad: must be zero
+ */
+struct rblk_p_behind {
+	__be32 nodes_behind;
+	__be32 pad;
+};
+
+static_assert(sizeof(struct rblk_p_behind) == 8);
+
 /* struct rblk_p_uuids.uuid_flags */
 #define RBLK_UF_CONSISTENT		BIT(0)	/* the sender's data is consistent */
 #define RBLK_UF_CRASHED_PRIMARY		BIT(1)	/* it was primary and crashed */
@@ -281,10 +306,27 @@ static_assert(sizeof(struct rblk_p_state) == 8);
  * their disks are Outdated.
  */
 #define RBLK_UF_NEW_CURRENT		BIT(7)
+/*
+ * Handshake only (RBLK_FEAT_RECONCILE): the sender lost its primary while
+ * it received writes; its bitmap for the receiver holds the regions of
+ * the writes it received recently, which the receiver may lack or hold
+ * differently.  With the same current UUID, the node that is primary
+ * resyncs those regions to the other (design.rst, "Reconciliation").
+ */
+#define RBLK_UF_RECONCILE		BIT(8)
+/*
+ * Handshake only (RBLK_FEAT_RECONCILE): the sender is secondary and takes
+ * writes from a connected primary (not the receiver).  It is never the
+ * receiver's sync source then: the primary's writes would not reach the
+ * receiver during the resync.  The handshake is refused with
+ * RBLK_REJECT_ASK_PRIMARY; the receiver resyncs from the primary.
+ */
+#define RBLK_UF_FOLLOWS_PRIMARY		BIT(9)
 #define RBLK_UF_ALL			(RBLK_UF_CONSISTENT | RBLK_UF_CRASHED_PRIMARY | \
 					 RBLK_UF_PRIMARY | RBLK_UF_DISCARD_MY_DATA | \
 					 RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | \
-					 RBLK_UF_UP_TO_DATE | RBLK_UF_NEW_CURRENT)
+					 RBLK_UF_UP_TO_DATE | RBLK_UF_NEW_CURRENT | \
+					 RBLK_UF_RECONCILE | RBLK_UF_FOLLOWS_PRIMARY)
 
 /**
  * struct rblk_p_uuids - generation UUIDs (RBLK_P_UUIDS), 64 bytes

@@ -160,6 +160,13 @@ void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 		return;
 	}
 	pw->has_local_ref = true;
+	if (READ_ONCE(dev->has_md) &&
+	    (pw->command == RBLK_P_TRIM ||
+	     (pw->command == RBLK_P_DATA && !(pw->data.dp_flags & RBLK_DP_RESYNC))))
+		rblk_al_note_received(dev, pw->command == RBLK_P_DATA ? pw->data.sector :
+				      pw->trim.sector,
+				      pw->command == RBLK_P_DATA ? pw->data.nr_sectors :
+				      pw->trim.nr_sectors);
 	if (pw->command != RBLK_P_DATA) {
 		queue_work(rblk_wq, &pw->work);
 		return;
@@ -258,7 +265,7 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	view.promoting = dev->promoting;
 	view.primary_peer = dev->primary_peer;
 	view.requester = peer->cfg.node_id;
-	view.requester_missed_writes = test_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	view.requester_missed_writes = rblk_peer_is_behind(peer);
 	status = rblk_peer_role_req_check(&view, &why);
 	if (!status)
 		dev->primary_peer = peer->cfg.node_id;
@@ -416,6 +423,26 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 	case RBLK_P_OUTDATE:
 		rblk_outdated_by_peer(peer);
 		return 0;
+	case RBLK_P_BEHIND:
+	case RBLK_P_BEHIND_ACK: {
+		struct rblk_p_behind *b = &conn->rx_payload.behind;
+		u32 mask = be32_to_cpu(b->nodes_behind);
+		struct rblk_p_behind ack = {};
+
+		if (!(conn->features & RBLK_FEAT_BEHIND) || b->pad) {
+			rblk_conn_fail(conn, -EPROTO, "unexpected or malformed %s",
+				       rblk_packet_cmd_name(info->command));
+			return -EPROTO;
+		}
+		if (info->command == RBLK_P_BEHIND_ACK) {
+			rblk_quorum_behind_acked(peer, mask);
+			return 0;
+		}
+		/* handled again if the answer cannot be queued: idempotent */
+		ack.nodes_behind = cpu_to_be32(rblk_quorum_behind_received(peer, mask));
+		return rblk_conn_queue_ctl(conn, RBLK_P_BEHIND_ACK, 0, &ack, sizeof(ack),
+					   RBLK_IO_GFP);
+	}
 	case RBLK_P_UUIDS:
 		if (!(conn->features & RBLK_FEAT_MD) ||
 		    rblk_sync_receive_uuids(peer, &conn->rx_payload.uuids)) {

@@ -126,6 +126,7 @@ static void rblk_req_missed(struct rblk_req *req, struct rblk_peer *peer)
 	if (!req->interval.inserted)
 		return;
 	atomic_inc(&peer->missed_seq);
+	set_bit(peer->cfg.node_id, &req->missed_nodes);
 	rblk_req_missed_slot(req, READ_ONCE(peer->md_slot));
 }
 
@@ -143,10 +144,31 @@ static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
 	if (status && bio_op(master) != REQ_OP_READ && atomic_read(&req->peers_ok) &&
 	    READ_ONCE(dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH)
 		status = BLK_STS_OK;
-	/* done everywhere: overlapping writes may go now */
-	rblk_interval_remove(&dev->conflicts, &req->interval);
 	if (!status)
 		status = gen_status;
+	/* not on a quorum of nodes: held until quorum returns, or failed */
+	if (!status && bio_op(master) != REQ_OP_READ && !rblk_quorum_write_ok(req)) {
+		if (rblk_quorum_hold(req))
+			return;
+		status = BLK_STS_IOERR;
+	}
+	rblk_req_complete(req, status);
+}
+
+/**
+ * rblk_req_complete() - complete the upper bio of a request, free it
+ * @req: request whose every leg and local clone has completed
+ * @status: the upper bio's status
+ *
+ * Context: any.
+ */
+void rblk_req_complete(struct rblk_req *req, blk_status_t status)
+{
+	struct rblk_device *dev = req->dev;
+	struct bio *master = req->master;
+
+	/* done everywhere: overlapping writes may go now */
+	rblk_interval_remove(&dev->conflicts, &req->interval);
 	rblk_req_account(dev, master, req->op_bytes, status);
 	bio_put(&req->clone);
 	atomic_dec(&dev->inflight);
@@ -205,6 +227,7 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 	} else {
 		if (READ_ONCE(peer->peer_disk_state) == RBLK_DISK_UP_TO_DATE)
 			atomic_inc(&req->peers_ok);
+		set_bit(peer->cfg.node_id, &req->acked_nodes);
 		atomic64_inc(&peer->acks);
 		switch (leg->command) {
 		case RBLK_P_DATA:
@@ -277,11 +300,17 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rblk_conn_get(peer) : NULL;
-		if (peer && !conn && command != RBLK_P_FLUSH) {
+		if (peer && !conn && command != RBLK_P_FLUSH &&
+		    READ_ONCE(peer->peer_disk_state) != RBLK_DISK_DISKLESS) {
 			rblk_peer_outdate(peer);
 			rblk_req_missed(req, peer);
 		}
 		rcu_read_unlock();
+		/* a witness (no disk) holds no data: nothing to send or miss */
+		if (conn && READ_ONCE(peer->peer_disk_state) == RBLK_DISK_DISKLESS) {
+			rblk_conn_put(conn);
+			continue;
+		}
 		if (conn) {
 			int ret;
 
@@ -389,7 +418,10 @@ static bool rblk_op_supported(enum req_op op)
  * Errors: a bio on a diskless device (or one whose disk failed) fails
  * with BLK_STS_IOERR; a write, flush, discard or write-zeroes on a
  * secondary fails with BLK_STS_IOERR (-EIO); an unsupported operation
- * with BLK_STS_NOTSUPP.
+ * with BLK_STS_NOTSUPP.  Without quorum (quorum.c) a write waits
+ * (on-no-quorum suspend-io) or fails with BLK_STS_IOERR (io-error); a
+ * write that did not reach a quorum of nodes is held or failed the same
+ * way before its completion.
  *
  * Context: process context of the submitter; may sleep (GFP_NOIO, waiting
  * for overlapping writes, waiting for a peer's leg slot).
@@ -413,6 +445,16 @@ void rblk_submit_bio(struct bio *bio)
 		bio->bi_status = BLK_STS_IOERR;
 		goto fail;
 	}
+	if (op != REQ_OP_READ) {
+		int ret = rblk_quorum_admit(dev, bio);
+
+		if (ret > 0)
+			return;		/* parked until quorum returns */
+		if (ret < 0) {
+			bio->bi_status = BLK_STS_IOERR;
+			goto fail;
+		}
+	}
 	if (!percpu_ref_tryget_live(&dev->local_ref)) {
 		bio->bi_status = BLK_STS_IOERR;
 		goto fail;
@@ -430,6 +472,8 @@ void rblk_submit_bio(struct bio *bio)
 	atomic_set(&req->pending, 2);	/* submitter + local clone */
 	req->local_status = BLK_STS_OK;
 	atomic_set(&req->peers_ok, 0);
+	req->acked_nodes = 0;
+	req->missed_nodes = 0;
 	req->acct_start = bio_start_io_acct(bio);
 	req->op_bytes = bio->bi_iter.bi_size;
 	req->interval.inserted = false;

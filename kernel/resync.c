@@ -30,8 +30,13 @@ static void rblk_sync_local_view(struct rblk_peer *peer, struct rblk_uuid_view *
 	v->node_id = dev->node_id;
 	v->primary = READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY;
 	spin_lock_bh(&peer->lock);
-	v->discard_my_data = peer->discard_my_data;
+	/* a primary that stepped down without quorum never wrote for anyone */
+	v->discard_my_data = peer->discard_my_data || READ_ONCE(dev->quorum_stepped_down);
+	v->reconcile = peer->reconcile;
 	spin_unlock_bh(&peer->lock);
+	v->follows_primary = !v->primary &&
+			     READ_ONCE(dev->primary_peer) != RBLK_NO_PEER &&
+			     READ_ONCE(dev->primary_peer) != peer->cfg.node_id;
 	if (!READ_ONCE(dev->has_md))
 		return;
 	v->current_uuid = info->current_uuid;
@@ -278,6 +283,10 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	si->missed_seq = atomic_read(&peer->missed_seq);
 	rblk_sync_local_view(peer, &local, &oos);
 	mutex_unlock(&dev->md.lock);
+	if (!(si->features & RBLK_FEAT_RECONCILE)) {
+		local.reconcile = false;
+		local.follows_primary = false;
+	}
 	rblk_hdr_encode(&pkt.hdr, version, RBLK_P_UUIDS, 0, sizeof(pkt.uuids), 0);
 	rblk_uuids_encode(&pkt.uuids, &local, 0, oos);
 	ret = rblk_send_all(sock, &pkt, sizeof(pkt));
@@ -305,6 +314,17 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	}
 	si->local = local;
 	si->decision = rblk_sync_decide(&local, &si->remote, &why);
+	/*
+	 * A source that follows a primary would not pass on that primary's
+	 * writes during the resync: the target resyncs from the primary.
+	 * Both sides see the same flags and refuse alike, before any effect.
+	 */
+	if ((rblk_sync_is_source(si->decision) && local.follows_primary) ||
+	    (rblk_sync_is_target(si->decision) && si->remote.follows_primary)) {
+		rblk_sync_refuse(peer, sock, RBLK_REJECT_ASK_PRIMARY,
+				 "the sync source follows a primary: resync from it");
+		return -EAGAIN;
+	}
 	/*
 	 * One sync source at a time, claimed here (handshakes of several
 	 * peers run at once) and released when this peer stops being it
@@ -358,6 +378,7 @@ static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_syn
 	struct rblk_device *dev = peer->dev;
 	struct rblk_md_info next;
 	int slot = peer->md_slot;
+	bool new_gen = false;
 	int ret = 0;
 
 	mutex_lock(&dev->md.lock);
@@ -389,9 +410,13 @@ static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_syn
 		next.slots[slot].bitmap_uuid = next.current_uuid;
 		rblk_md_push_history(&next, rblk_md_new_uuid());
 		ret = rblk_md_commit(dev, &next);
+		new_gen = !ret;
 	}
 out:
 	mutex_unlock(&dev->md.lock);
+	/* the peers in sync with us follow: they hold all of it */
+	if (new_gen)
+		rblk_sync_announce_new(dev);
 	return ret;
 }
 
@@ -473,8 +498,11 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 		/*
 		 * Same generation, and no write missed the peer since: bits
 		 * left over (activity log extents of a crash after a clean
-		 * demotion) mark nothing that differs.
+		 * demotion) mark nothing that differs.  Regions to reconcile
+		 * stay marked until a primary resyncs them.
 		 */
+		if (si->local.reconcile || si->remote.reconcile)
+			break;
 		mutex_lock(&dev->md.lock);
 		if (dev->has_md && slot >= 0) {
 			/*
@@ -494,6 +522,8 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 			}
 			rblk_bm_clear_all(dev, slot);
 			clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+			/* in sync with us: not behind a primary we follow either */
+			clear_bit(peer->cfg.node_id, &dev->peers_behind);
 		}
 		mutex_unlock(&dev->md.lock);
 		break;
@@ -516,6 +546,12 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 	default:
 		repl = RBLK_REPL_WAIT_SOURCE;
 		break;
+	}
+	/* a resync either way covers the regions to reconcile */
+	if (rblk_sync_is_source(si->decision) || rblk_sync_is_target(si->decision)) {
+		spin_lock_bh(&peer->lock);
+		peer->reconcile = false;
+		spin_unlock_bh(&peer->lock);
 	}
 	rblk_peer_set_repl_state(peer, repl);
 	pr_info("%s: peer %u: generations compared: %s (ours %016llx, peer's %016llx)\n",
@@ -558,6 +594,112 @@ out:
 	return ret;
 }
 
+/*
+ * We have consistent data now: the peers we found no source with compare
+ * again (their connection is made anew).  Process context.
+ */
+static void rblk_sync_recompare_waiting(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer;
+		struct rblk_conn *conn;
+
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[i]);
+		conn = peer && READ_ONCE(peer->repl_state) == RBLK_REPL_WAIT_SOURCE ?
+		       rblk_conn_get(peer) : NULL;
+		rcu_read_unlock();
+		if (!conn)
+			continue;
+		rblk_conn_fail(conn, -EAGAIN, "our data is consistent now: compare again");
+		rblk_conn_put(conn);
+	}
+}
+
+/**
+ * rblk_sync_lost_primary() - our primary's connection is gone
+ * @lost: the peer that was our primary
+ *
+ * Its last writes may have reached some of its secondaries and not
+ * others.  The regions that received its writes lately (within twice
+ * its request timeout times ko-count, plus its ping timeout: a write
+ * still on its way to another peer after that would have cost that peer
+ * its connection) are marked in our bitmap for every other node, and
+ * every other peer is flagged: the next primary resyncs those regions to
+ * us or from us (RBLK_UF_RECONCILE; design.rst, "Reconciliation").  The
+ * lost primary itself holds its writes; with no other peer (two nodes)
+ * nothing is marked.
+ *
+ * Context: conn_work (process context), sleeps.
+ */
+void rblk_sync_lost_primary(struct rblk_peer *lost)
+{
+	struct rblk_device *dev = lost->dev;
+	u32 horizon_ms = 2 * lost->cfg.request_timeout_ms * lost->cfg.ko_count +
+			 lost->cfg.ping_timeout_ms;
+	unsigned int i;
+	u64 n = 0;
+
+	if (READ_ONCE(dev->nr_peers) < 2)
+		return;
+	mutex_lock(&dev->md.lock);
+	if (dev->has_md && dev->md.recv_jiffies)
+		n = rblk_al_reconcile_marks(dev, horizon_ms, lost->cfg.node_id);
+	mutex_unlock(&dev->md.lock);
+	if (!n)
+		return;
+	rcu_read_lock();
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
+
+		if (!peer || peer == lost)
+			continue;
+		spin_lock_bh(&peer->lock);
+		peer->reconcile = true;
+		spin_unlock_bh(&peer->lock);
+	}
+	rcu_read_unlock();
+	pr_info("%s: peer %u: lost our primary: %llu regions of its last writes to reconcile\n",
+		dev->disk->disk_name, lost->cfg.node_id, n);
+}
+
+/**
+ * rblk_sync_reconcile_done() - we hold a primary's data again
+ * @dev: device whose resync from its primary just ended
+ *
+ * The regions marked when a primary was lost need no reconciliation
+ * from us any more: the flags go (the bits stay in the slots that track a
+ * generation; the others are cleared for the peers connected and
+ * Established with us).
+ *
+ * Context: process context.
+ */
+void rblk_sync_reconcile_done(struct rblk_device *dev)
+{
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
+		bool was;
+		int slot;
+
+		if (!peer)
+			continue;
+		spin_lock_bh(&peer->lock);
+		was = peer->reconcile;
+		peer->reconcile = false;
+		spin_unlock_bh(&peer->lock);
+		slot = READ_ONCE(peer->md_slot);
+		if (was && slot >= 0 && !READ_ONCE(dev->md.info.slots[slot].bitmap_uuid) &&
+		    READ_ONCE(peer->repl_state) == RBLK_REPL_ESTABLISHED)
+			rblk_bm_clear_all(dev, slot);
+	}
+	rcu_read_unlock();
+}
+
 /**
  * rblk_peers_recompare() - connected peers compare generations again
  * @dev: device whose current UUID changed (--force promotion,
@@ -576,10 +718,7 @@ void rblk_peers_recompare(struct rblk_device *dev)
 		struct rblk_peer *peer;
 		struct rblk_conn *conn;
 
-		rcu_read_lock();
-		peer = rcu_dereference(dev->peers[i]);
-		conn = peer ? rblk_conn_get(peer) : NULL;
-		rcu_read_unlock();
+		conn = rblk_node_conn_get(dev, i, &peer);
 		if (!conn)
 			continue;
 		rblk_conn_fail(conn, -EAGAIN, "new data generation: compare again");
@@ -628,14 +767,12 @@ void rblk_sync_announce_new(struct rblk_device *dev)
 
 		if (behind & BIT(i))
 			continue;
-		rcu_read_lock();
-		peer = rcu_dereference(dev->peers[i]);
-		conn = peer ? rblk_conn_get(peer) : NULL;
-		rcu_read_unlock();
+		conn = rblk_node_conn_get(dev, i, &peer);
 		if (!conn)
 			continue;
 		if (!(conn->features & RBLK_FEAT_NEW_CURRENT) ||
-		    READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED) {
+		    READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED ||
+		    READ_ONCE(peer->peer_disk_state) == RBLK_DISK_DISKLESS) {
 			rblk_conn_put(conn);
 			continue;
 		}
@@ -666,10 +803,7 @@ static void rblk_sync_announce_clear(struct rblk_device *dev)
 		struct rblk_conn *conn;
 		u64 oos;
 
-		rcu_read_lock();
-		peer = rcu_dereference(dev->peers[i]);
-		conn = peer ? rblk_conn_get(peer) : NULL;
-		rcu_read_unlock();
+		conn = rblk_node_conn_get(dev, i, &peer);
 		if (!conn)
 			continue;
 		p = kmalloc(sizeof(*p), GFP_KERNEL);
@@ -766,6 +900,7 @@ int rblk_device_new_current_uuid(u32 minor, bool clear_bitmap,
 				continue;
 			if (rblk_peer_is_connected(peer)) {
 				clear_bit(i, &dev->peers_missed_writes);
+				clear_bit(i, &dev->peers_behind);
 				rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
 			} else if (peer->md_slot >= 0) {
 				rblk_bm_set_all(dev, peer->md_slot);
@@ -888,10 +1023,7 @@ static void rblk_sync_adopt_new(struct rblk_peer *peer, const struct rblk_uuid_v
 
 		if (i == peer->cfg.node_id || !(v->nodes_behind & BIT(i)))
 			continue;
-		rcu_read_lock();
-		other = rcu_dereference(dev->peers[i]);
-		conn = other ? rblk_conn_get(other) : NULL;
-		rcu_read_unlock();
+		conn = rblk_node_conn_get(dev, i, &other);
 		if (!conn)
 			continue;
 		pr_info("%s: peer %u: missed writes of peer %u: outdated\n",
@@ -972,6 +1104,8 @@ static void rblk_sync_adopt(struct rblk_peer *peer, const struct rblk_uuid_view 
 	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
 	if (what == RBLK_UF_RESYNC_DONE)
 		rblk_sync_crash_accounted(dev);
+	if (what == RBLK_UF_RESYNC_DONE && READ_ONCE(peer->peer_role) == RBLK_ROLE_PRIMARY)
+		rblk_sync_reconcile_done(dev);
 	/* nothing of ours is missing there any more: show its own claim */
 	rblk_peer_set_claimed_disk(peer, v.up_to_date ? RBLK_DISK_UP_TO_DATE :
 				   RBLK_DISK_OUTDATED);
@@ -985,6 +1119,7 @@ static void rblk_sync_adopt(struct rblk_peer *peer, const struct rblk_uuid_view 
 	pr_info("%s: peer %u: adopted generation %016llx (%s)\n", dev->disk->disk_name,
 		peer->cfg.node_id, v.current_uuid,
 		what == RBLK_UF_RESYNC_DONE ? "resync done" : "initial sync skipped");
+	rblk_sync_recompare_waiting(dev);
 }
 
 /* peer->uuids_work: adopt a generation the peer announced. */
@@ -1279,6 +1414,8 @@ static void rblk_rs_finish(struct rblk_peer *peer, struct rblk_conn *conn)
 		mod_delayed_work(rblk_wq, &peer->rs.work, 0);
 		return;
 	}
+	/* it holds what we hold: not behind a primary we follow either */
+	clear_bit(peer->cfg.node_id, &dev->peers_behind);
 	p = kmalloc(sizeof(*p), GFP_NOIO);
 	mutex_lock(&dev->md.lock);
 	/*

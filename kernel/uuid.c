@@ -118,7 +118,10 @@ static enum rblk_sync_decision rblk_sync_split_brain(const struct rblk_uuid_view
  * else NO_SOURCE; and mirror.
  * R3 equal current UUIDs: both consistent: NONE, unless a side is a
  * crashed primary, then BITMAP_* (activity log regions) with the source
- * the primary now, else the crashed primary, else the lower node id;
+ * the primary now, else the crashed primary, else the lower node id; or
+ * unless a side has regions to reconcile after losing its primary and
+ * exactly one side is primary: BITMAP_* from the primary (without a
+ * primary: NONE, the regions wait for one);
  * exactly one consistent: that one is source, FULL_*; none: NO_SOURCE.
  * R4 the peer's bitmap UUID is our current UUID (it wrote without us, we
  * did not write): BITMAP_TARGET if the peer is consistent, else NO_SOURCE.
@@ -179,6 +182,12 @@ enum rblk_sync_decision rblk_sync_decide(const struct rblk_uuid_view *self,
 	if (self_cur == peer_cur) {
 		if (self->consistent && peer->consistent) {
 			if (!self->crashed_primary && !peer->crashed_primary) {
+				if ((self->reconcile || peer->reconcile) &&
+				    self->primary != peer->primary) {
+					*why = "lost primary's last writes: the primary is source";
+					return self->primary ? RBLK_SYNC_BITMAP_SOURCE :
+							       RBLK_SYNC_BITMAP_TARGET;
+				}
 				*why = "same generation on both nodes";
 				return RBLK_SYNC_NONE;
 			}

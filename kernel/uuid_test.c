@@ -45,6 +45,7 @@ struct rblk_uuid_case {
 #define CRASHED .crashed_primary = true
 #define PRIMARY .primary = true
 #define DISCARD .discard_my_data = true
+#define RECON .reconcile = true
 #define BM(u) .bitmap_uuid = (u)
 #define HIST(...) .history = { __VA_ARGS__ }
 
@@ -76,6 +77,14 @@ static const struct rblk_uuid_case rblk_uuid_cases[] = {
 	  V(4, G1, C, PRIMARY, CRASHED), BM_SRC },
 	{ "R3 crash, all primary+crashed, peer lower", V(5, G1, C, PRIMARY, CRASHED),
 	  V(0, G1, C, PRIMARY, CRASHED), BM_TGT },
+	{ "R3 reconcile, self primary", S(G1, C, PRIMARY), P(G1, C, RECON), BM_SRC },
+	{ "R3 reconcile, peer primary", S(G1, C, RECON), P(G1, C, PRIMARY), BM_TGT },
+	{ "R3 reconcile here, self primary", S(G1, C, PRIMARY, RECON), P(G1, C), BM_SRC },
+	{ "R3 reconcile there, peer primary", S(G1, C), P(G1, C, PRIMARY, RECON), BM_TGT },
+	{ "R3 reconcile, no primary: wait", S(G1, C, RECON), P(G1, C, RECON), NONE },
+	{ "R3 reconcile one side, no primary", S(G1, C, RECON), P(G1, C), NONE },
+	{ "R3 reconcile, crash decides", S(G1, C, RECON), P(G1, C, CRASHED), BM_TGT },
+	{ "R3 reconcile, inconsistent peer", S(G1, C, PRIMARY, RECON), P(G1, RECON), FULL_SRC },
 	{ "R3 only self consistent", S(G1, C), P(G1), FULL_SRC },
 	{ "R3 only peer consistent", S(G1), P(G1, C), FULL_TGT },
 	{ "R3 only peer consistent, self crashed", S(G1, CRASHED, PRIMARY), P(G1, C),

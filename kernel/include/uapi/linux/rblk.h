@@ -108,6 +108,12 @@ enum rblk_cmd {
 	 * compare generations again in a new handshake.
 	 */
 	RBLK_CMD_NEW_CURRENT_UUID,
+	/*
+	 * MINOR; [QUORUM, ON_NO_QUORUM].  Sets the device's quorum policy
+	 * (Documentation/design.rst, "Quorum"); an attribute not given keeps
+	 * its value.  EINVAL: QUORUM is not off, majority or 1..RBLK_MAX_PEERS.
+	 */
+	RBLK_CMD_DEVICE_OPTIONS,
 	__RBLK_CMD_MAX,
 };
 
@@ -198,6 +204,24 @@ enum rblk_attr {
 	RBLK_A_RESYNC_WINDOW,
 	/* u64 (inside PEER): mean round trip of recent resync requests, microseconds */
 	RBLK_A_RESYNC_LATENCY_US,
+	/* u32 (DEVICE_OPTIONS, STATUS): RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY or votes */
+	RBLK_A_QUORUM,
+	/* u8 (DEVICE_OPTIONS, STATUS): enum rblk_on_no_quorum */
+	RBLK_A_ON_NO_QUORUM,
+	/* flag (PRIMARY): promote although this node's partition has no quorum */
+	RBLK_A_IGNORE_QUORUM,
+	/* u8 (STATUS, EVENT): 1 when this node's partition has quorum (or it is off) */
+	RBLK_A_HAS_QUORUM,
+	/* u32 (STATUS, EVENT): votes present: this node and its connected peers */
+	RBLK_A_QUORUM_VOTES,
+	/* u32 (STATUS, EVENT): votes needed for quorum (0: quorum off) */
+	RBLK_A_QUORUM_NEEDED,
+	/* u32 (STATUS): voters: this node and every configured peer */
+	RBLK_A_QUORUM_VOTERS,
+	/* u8 (STATUS, EVENT): enum rblk_suspend_reason */
+	RBLK_A_SUSPENDED,
+	/* u32 (STATUS): writes held: completed nowhere yet, waiting for quorum */
+	RBLK_A_SUSPENDED_WRITES,
 	__RBLK_A_MAX,
 };
 
@@ -273,6 +297,31 @@ enum rblk_on_io_error {
 	__RBLK_ON_IO_ERROR_MAX,
 };
 
+/*
+ * Quorum of a device (RBLK_A_QUORUM): off, a majority of the voters (this
+ * node and every configured peer, diskless ones included), or a fixed
+ * number of votes 1..RBLK_MAX_PEERS.
+ */
+#define RBLK_QUORUM_OFF		0U
+#define RBLK_QUORUM_MAJORITY	0xffffffffU
+#define RBLK_MAX_PEERS		(RBLK_MAX_NODE_ID + 1)
+
+/* What a primary does while it has no quorum (RBLK_A_ON_NO_QUORUM). */
+enum rblk_on_no_quorum {
+	/* Default: writes wait (none fails) until quorum returns or a demotion. */
+	RBLK_ON_NO_QUORUM_SUSPEND_IO,
+	/* Writes fail with EIO while there is no quorum. */
+	RBLK_ON_NO_QUORUM_IO_ERROR,
+	__RBLK_ON_NO_QUORUM_MAX,
+};
+
+/* Why a device holds writes (RBLK_A_SUSPENDED). */
+enum rblk_suspend_reason {
+	RBLK_SUSPEND_NONE,
+	RBLK_SUSPEND_NO_QUORUM,		/* on-no-quorum suspend-io, no quorum */
+	__RBLK_SUSPEND_MAX,
+};
+
 enum rblk_conn_state {
 	RBLK_CONN_STANDALONE,		/* not trying to connect */
 	RBLK_CONN_CONNECTING,		/* trying (connect or accept, backoff) */
@@ -294,6 +343,8 @@ enum rblk_event {
 	RBLK_EVENT_REPL_STATE_CHANGED,	/* PEER_NODE_ID, REPL_STATE, [LAST_ERROR] */
 	RBLK_EVENT_SPLIT_BRAIN,		/* PEER_NODE_ID, LAST_ERROR */
 	RBLK_EVENT_UUIDS_CHANGED,	/* MINOR only: read STATUS for CURRENT_UUID */
+	/* HAS_QUORUM, QUORUM_VOTES, QUORUM_NEEDED, SUSPENDED */
+	RBLK_EVENT_QUORUM_CHANGED,
 };
 
 #endif /* _UAPI_LINUX_RBLK_H */
