@@ -142,37 +142,90 @@ static bool get_u32(struct pctx *p, const yaml_node_t *n, const char *path,
 	return true;
 }
 
-int parse_on_io_error(const char *s)
+/* The value whose @name() is @s, of @count values; -1 if none. */
+static int parse_word(const char *s, const char *(*name)(unsigned int), unsigned int count)
 {
 	unsigned int v;
 
-	for (v = 0; v < __RBLK_ON_IO_ERROR_MAX; v++)
-		if (!strcmp(s, on_io_error_name(v)))
+	for (v = 0; v < count; v++)
+		if (!strcmp(s, name(v)))
 			return (int)v;
 	return -1;
 }
 
-/* on-io-error: detach or pass-on (the words of on_io_error_name()). */
-static bool get_on_io_error(struct pctx *p, const yaml_node_t *n, const char *path,
-			    bool *has, uint8_t *out)
+int parse_on_io_error(const char *s)
 {
-	char expected[64];
+	return parse_word(s, on_io_error_name, __RBLK_ON_IO_ERROR_MAX);
+}
+
+int parse_on_no_quorum(const char *s)
+{
+	return parse_word(s, on_no_quorum_name, __RBLK_ON_NO_QUORUM_MAX);
+}
+
+int parse_quorum_word(const char *s, uint32_t *v)
+{
+	static const uint32_t words[] = { RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY };
+	char buf[16];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcmp(s, format_quorum(words[i], buf, sizeof(buf)))) {
+			*v = words[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A word of an enum whose values 0..@count-1 are named by @name() (the
+ * words of the file, e.g. on_io_error_name()): "detach or pass-on".
+ */
+static bool get_word(struct pctx *p, const yaml_node_t *n, const char *path,
+		     const char *(*name)(unsigned int), unsigned int count,
+		     bool *has, uint8_t *out)
+{
+	char expected[128];
+	size_t off = 0;
+	unsigned int v;
 	const char *s;
 	int k;
 
-	snprintf(expected, sizeof(expected), "%s or %s",
-		 on_io_error_name(RBLK_ON_IO_ERROR_DETACH),
-		 on_io_error_name(RBLK_ON_IO_ERROR_PASS_ON));
+	expected[0] = 0;
+	for (v = 0; v < count && off < sizeof(expected); v++)
+		off += (size_t)snprintf(expected + off, sizeof(expected) - off, "%s%s",
+					!v ? "" : v + 1 < count ? ", " : " or ", name(v));
 	s = scalar(p, n, path, expected);
 	if (!s)
 		return false;
-	k = parse_on_io_error(s);
+	k = parse_word(s, name, count);
 	if (k < 0) {
 		perr(p, loc_of(n), path, "expected %s, got '%s'", expected, s);
 		return false;
 	}
 	*out = (uint8_t)k;
 	*has = true;
+	return true;
+}
+
+/* quorum: off, majority or a number of votes 1..RBLK_MAX_PEERS. */
+static bool get_quorum(struct pctx *p, const yaml_node_t *n, const char *path,
+		       struct conf_quorum *q)
+{
+	static const char what[] = "off, majority or a number of votes";
+	char expected[64];
+	const char *s;
+
+	snprintf(expected, sizeof(expected), "%s 1..%d", what, RBLK_MAX_PEERS);
+	s = scalar(p, n, path, expected);
+	if (!s)
+		return false;
+	if (parse_quorum_word(s, &q->quorum) &&
+	    !get_u32(p, n, path, 1, RBLK_MAX_PEERS, what, &q->quorum))
+		return false;
+	q->has_quorum = true;
+	q->loc_quorum = loc_of(n);
 	return true;
 }
 
@@ -362,28 +415,49 @@ static bool need_key(struct pctx *p, const yaml_node_t *m, const char *path,
 
 /* --- options --- */
 
+/* The keys of an options mapping after the conf_opt[] ones: the quorum policy. */
+enum { OK_QUORUM = OPT_COUNT, OK_ON_NO_QUORUM, OK_COUNT };
+
+struct opt_arg {
+	struct conf_options *o;
+	struct conf_quorum *q;
+};
+
 static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
 {
-	const struct conf_opt_def *d = &conf_opt[key];
-	struct conf_options *o = arg;
+	struct opt_arg *a = arg;
+	const struct conf_opt_def *d;
 
-	if (!get_u32(p, v, path, d->min, d->max, d->unit, &o->v[key]))
+	if (key == OK_QUORUM)
+		return get_quorum(p, v, path, a->q);
+	if (key == OK_ON_NO_QUORUM)
+		return get_word(p, v, path, on_no_quorum_name, __RBLK_ON_NO_QUORUM_MAX,
+				&a->q->has_on_no_quorum, &a->q->on_no_quorum);
+	d = &conf_opt[key];
+	if (!get_u32(p, v, path, d->min, d->max, d->unit, &a->o->v[key]))
 		return false;
-	o->set[key] = true;
-	o->loc[key] = loc_of(v);
+	a->o->set[key] = true;
+	a->o->loc[key] = loc_of(v);
 	return true;
 }
 
+/*
+ * An options mapping: the peer options of conf_opt[], and with @q (the top
+ * level's and a resource's, not a node's) quorum and on-no-quorum.
+ */
 static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path,
-			  struct conf_options *o)
+			  struct conf_options *o, struct conf_quorum *q)
 {
-	const yaml_node_t *seen[OPT_COUNT];
-	const char *keys[OPT_COUNT];
+	const yaml_node_t *seen[OK_COUNT];
+	const char *keys[OK_COUNT];
+	struct opt_arg a = { o, q };
 	unsigned int i;
 
 	for (i = 0; i < OPT_COUNT; i++)
 		keys[i] = conf_opt[i].key;
-	return walk_map(p, n, path, keys, OPT_COUNT, opt_cb, o, seen);
+	keys[OK_QUORUM] = "quorum";
+	keys[OK_ON_NO_QUORUM] = "on-no-quorum";
+	return walk_map(p, n, path, keys, q ? OK_COUNT : OPT_COUNT, opt_cb, &a, seen);
 }
 
 /* --- nodes --- */
@@ -512,9 +586,10 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		strcpy(n->meta_disk, s);
 		return true;
 	case NK_ON_IO_ERROR:
-		return get_on_io_error(p, v, path, &n->has_on_io_error, &n->on_io_error);
+		return get_word(p, v, path, on_io_error_name, __RBLK_ON_IO_ERROR_MAX,
+				&n->has_on_io_error, &n->on_io_error);
 	case NK_OPTIONS:
-		return parse_options(p, v, path, &n->options);
+		return parse_options(p, v, path, &n->options, NULL);
 	}
 	return false;
 }
@@ -543,9 +618,10 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 		perr(p, loc_of(p->key), path, "%s", assume_clean_gone);
 		return false;
 	case RK_ON_IO_ERROR:
-		return get_on_io_error(p, v, path, &r->has_on_io_error, &r->on_io_error);
+		return get_word(p, v, path, on_io_error_name, __RBLK_ON_IO_ERROR_MAX,
+				&r->has_on_io_error, &r->on_io_error);
 	case RK_OPTIONS:
-		return parse_options(p, v, path, &r->options);
+		return parse_options(p, v, path, &r->options, &r->quorum);
 	case RK_NODES:
 		if (v->type != YAML_SEQUENCE_NODE) {
 			perr(p, loc_of(v), path, "expected a list of nodes, got %s", node_kind(v));
@@ -596,7 +672,7 @@ static bool top_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 	case TK_CLUSTER:
 		return get_name(p, v, path, c->cluster, sizeof(c->cluster));
 	case TK_OPTIONS:
-		return parse_options(p, v, path, &c->options);
+		return parse_options(p, v, path, &c->options, &c->quorum);
 	case TK_RESOURCES:
 		if (v->type != YAML_SEQUENCE_NODE) {
 			perr(p, loc_of(v), path, "expected a list of resources, got %s",
@@ -658,6 +734,16 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 uint32_t conf_max_peers(const struct conf_resource *r)
 {
 	return r->n_nodes > 1 ? r->n_nodes - 1 : 1;
+}
+
+void conf_effective_quorum(const struct conf *c, const struct conf_resource *r,
+			   uint32_t *quorum, uint8_t *on_no_quorum)
+{
+	const struct conf_quorum *q = r->quorum.has_quorum ? &r->quorum : &c->quorum;
+	const struct conf_quorum *o = r->quorum.has_on_no_quorum ? &r->quorum : &c->quorum;
+
+	*quorum = q->has_quorum ? q->quorum : RBLK_QUORUM_OFF;
+	*on_no_quorum = o->has_on_no_quorum ? o->on_no_quorum : RBLK_ON_NO_QUORUM_SUSPEND_IO;
 }
 
 int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n)
@@ -751,6 +837,28 @@ static bool check_options(struct pctx *p, const struct conf *c, unsigned int ri)
 		}
 	}
 	return true;
+}
+
+/* A number of votes is at most the resource's nodes (one vote each). */
+static bool check_quorum(struct pctx *p, const struct conf *c, unsigned int ri)
+{
+	const struct conf_resource *r = &c->res[ri];
+	const struct conf_quorum *q = r->quorum.has_quorum ? &r->quorum : &c->quorum;
+	char path[128];
+
+	if (!q->has_quorum || q->quorum == RBLK_QUORUM_MAJORITY || q->quorum <= r->n_nodes)
+		return true;
+	if (q == &r->quorum) {
+		snprintf(path, sizeof(path), "resources[%u].options.quorum", ri);
+		perr(p, q->loc_quorum, path,
+		     "%u votes exceed the number of nodes of resource '%s' (%u): expected off, majority or 1..%u",
+		     q->quorum, r->name, r->n_nodes, r->n_nodes);
+	} else {
+		perr(p, q->loc_quorum, "options.quorum",
+		     "%u votes exceed the number of nodes of resources[%u] '%s' at line %u (%u); give that resource its own quorum (off, majority or 1..%u)",
+		     q->quorum, ri, r->name, r->loc.line, r->n_nodes, r->n_nodes);
+	}
+	return false;
 }
 
 /*
@@ -907,7 +1015,7 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 			}
 		}
 	}
-	return check_options(p, c, ri);
+	return check_quorum(p, c, ri) && check_options(p, c, ri);
 }
 
 /*

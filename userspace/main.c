@@ -49,6 +49,7 @@ enum {
 	O_NODE = 1000, O_FORCE, O_NAME, O_MINOR, O_NODE_ID, O_CLUSTER, O_DISK,
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
+	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -429,6 +430,7 @@ static int cmd_role(const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "force", no_argument, NULL, O_FORCE },
+		{ "ignore-quorum", no_argument, NULL, O_IGNORE_QUORUM },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool primary = !strcmp(cmd->name, "primary");
@@ -437,9 +439,9 @@ static int cmd_role(const struct cmd *cmd, int argc, char **argv)
 	struct conf conf;
 	const struct conf_resource *r;
 	const struct conf_node *l;
-	struct rblk_req req = { 0 };
+	struct rblk_req req;
 	char ctx[128];
-	bool force = false;
+	bool force = false, ignore_quorum = false;
 	int c;
 
 	if (primary)
@@ -450,15 +452,15 @@ static int cmd_role(const struct cmd *cmd, int argc, char **argv)
 			return s.exit;
 		if (c == O_FORCE)
 			force = true;
+		if (c == O_IGNORE_QUORUM)
+			ignore_quorum = true;
 	}
 	if (optind != argc - 1)
 		return bad_usage(cmd, "%s", "expected one resource name");
 	c = load_local_resource(argv[optind], &conf, &r, &l);
 	if (c)
 		return c;
-	req.cmd = primary ? RBLK_CMD_PRIMARY : RBLK_CMD_SECONDARY;
-	req.has = REQ_MINOR | (force ? REQ_FORCE : 0);
-	req.minor = r->minor;
+	req_role(r, primary, force, ignore_quorum, &req);
 	snprintf(ctx, sizeof(ctx), "%s: %s", r->name, cmd->name);
 	conf_free(&conf);
 	return send_req(ctx, &req);
@@ -1016,6 +1018,9 @@ static const struct option ll_opts[] = {
 	{ "on-io-error", required_argument, NULL, O_ON_IO_ERROR },
 	{ "discard-my-data", no_argument, NULL, O_DISCARD_MY_DATA },
 	{ "force", no_argument, NULL, O_FORCE },
+	{ "ignore-quorum", no_argument, NULL, O_IGNORE_QUORUM },
+	{ "quorum", required_argument, NULL, O_QUORUM },
+	{ "on-no-quorum", required_argument, NULL, O_ON_NO_QUORUM },
 	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "local", required_argument, NULL, O_LOCAL },
@@ -1054,7 +1059,9 @@ static unsigned int ll_allowed(unsigned int cmd)
 	case RBLK_CMD_DISCONNECT:
 		return REQ_MINOR | REQ_PEER_NODE_ID;
 	case RBLK_CMD_PRIMARY:
-		return REQ_MINOR | REQ_FORCE;
+		return REQ_MINOR | REQ_FORCE | REQ_IGNORE_QUORUM;
+	case RBLK_CMD_DEVICE_OPTIONS:
+		return REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM;
 	case RBLK_CMD_STATUS:
 		return REQ_MINOR | LL_STATS;
 	default:
@@ -1069,7 +1076,28 @@ static int ll_cmd_of(const char *name)
 	for (i = RBLK_CMD_DEVICE_CREATE; i <= RBLK_CMD_STATUS; i++)
 		if (!strcmp(cmd_name(i), name))
 			return (int)i;
+	if (!strcmp(cmd_name(RBLK_CMD_DEVICE_OPTIONS), name))
+		return RBLK_CMD_DEVICE_OPTIONS;
 	return -1;
+}
+
+/*
+ * A word that @parse knows ("pass-on"), or a number 0..255 sent as given
+ * for the kernel's range check.
+ */
+static bool parse_u8_word(const char *s, int (*parse)(const char *), uint8_t *v)
+{
+	int k = parse(s);
+	uint32_t n;
+
+	if (k >= 0) {
+		*v = (uint8_t)k;
+		return true;
+	}
+	if (!parse_u32(s, &n) || n > UINT8_MAX)
+		return false;
+	*v = (uint8_t)n;
+	return true;
 }
 
 static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
@@ -1106,6 +1134,9 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_DISCARD_MY_DATA: bit = REQ_DISCARD_MY_DATA; break;
 		case O_ON_IO_ERROR: bit = REQ_ON_IO_ERROR; break;
 		case O_FORCE: bit = REQ_FORCE; break;
+		case O_IGNORE_QUORUM: bit = REQ_IGNORE_QUORUM; break;
+		case O_QUORUM: bit = REQ_QUORUM; break;
+		case O_ON_NO_QUORUM: bit = REQ_ON_NO_QUORUM; break;
 		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
 		case O_PEER: bit = REQ_PEER_IP; break;
 		case O_LOCAL: bit = REQ_LOCAL_IP; break;
@@ -1169,16 +1200,22 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		}
 		case O_PEER_PORT: req.peer.port = (uint16_t)v; break;
 		case O_LOCAL_PORT: req.local.port = (uint16_t)v; break;
-		case O_ON_IO_ERROR: {
-			/* a number is sent as given, for the kernel's range check */
-			int k = parse_on_io_error(optarg);
-
-			if (k < 0 && (!parse_u32(optarg, &v) || v > UINT8_MAX))
+		case O_ON_IO_ERROR:
+			if (!parse_u8_word(optarg, parse_on_io_error, &req.on_io_error))
 				return bad_usage(cmd, "expected detach, pass-on or a number 0..255, got '%s'",
 						 optarg);
-			req.on_io_error = k < 0 ? (uint8_t)v : (uint8_t)k;
 			break;
-		}
+		case O_ON_NO_QUORUM:
+			if (!parse_u8_word(optarg, parse_on_no_quorum, &req.on_no_quorum))
+				return bad_usage(cmd, "expected suspend-io, io-error or a number 0..255, got '%s'",
+						 optarg);
+			break;
+		case O_QUORUM:
+			/* a number is sent as given, for the kernel's range check */
+			if (parse_quorum_word(optarg, &req.quorum) && !parse_u32(optarg, &req.quorum))
+				return bad_usage(cmd, "expected off, majority or a number, got '%s'",
+						 optarg);
+			break;
 		case 's': stats = true; break;
 		default:
 			if (c >= O_OPT0 && c < O_OPT0 + OPT_COUNT) {
@@ -1213,9 +1250,11 @@ static const struct cmd cmds[] = {
 	{ .name = "down", .fn = cmd_up_down, .args = "[-n] RES|all",
 	  .help = "Disconnect, detach and delete the device of the resource.\n"
 	  "  -n, --dry-run   print the plan, send nothing\n" },
-	{ .name = "primary", .fn = cmd_role, .args = "[--force] RES",
+	{ .name = "primary", .fn = cmd_role, .args = "[--force] [--ignore-quorum] RES",
 	  .help = "Promote this node to primary for RES.\n"
-	  "  --force   promote although the local disk is not UpToDate (marks it UpToDate)\n" },
+	  "  --force           promote although the local disk is not UpToDate (marks it\n"
+	  "                    UpToDate: this node's data wins)\n"
+	  "  --ignore-quorum   promote although this node's partition has no quorum\n" },
 	{ .name = "secondary", .fn = cmd_role, .args = "RES",
 	  .help = "Demote this node to secondary for RES.\n" },
 	{ .name = "connect", .fn = cmd_conn, .args = "[--discard-my-data] RES [PEER]",
@@ -1276,10 +1315,14 @@ static const struct cmd cmds[] = {
 	  .help = "RBLK_CMD_CONNECT.\n" },
 	{ .name = "disconnect-peer", .fn = cmd_lowlevel, .args = "--minor M [--peer-node-id I]",
 	  .help = "RBLK_CMD_DISCONNECT.\n" },
-	{ .name = "set-primary", .fn = cmd_lowlevel, .args = "--minor M [--force]",
+	{ .name = "set-primary", .fn = cmd_lowlevel, .args = "--minor M [--force] [--ignore-quorum]",
 	  .help = "RBLK_CMD_PRIMARY.\n" },
 	{ .name = "set-secondary", .fn = cmd_lowlevel, .args = "--minor M",
 	  .help = "RBLK_CMD_SECONDARY.\n" },
+	{ .name = "device-options", .fn = cmd_lowlevel,
+	  .args = "--minor M [--quorum off|majority|N] [--on-no-quorum suspend-io|io-error]",
+	  .help = "RBLK_CMD_DEVICE_OPTIONS.  Each option is sent only if given (the device keeps\n"
+	  "the value of one not sent); a number instead of a word is sent as given.\n" },
 	{ .name = "show", .fn = cmd_lowlevel, .args = "[-s] [--minor M]",
 	  .help = "RBLK_CMD_STATUS: one device (doit) or, without --minor, all (dump).\n"
 	  "  -s, --statistics   add counter lines\n" },

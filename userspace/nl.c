@@ -100,6 +100,12 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 		return -1;
 	if ((q->has & REQ_FORCE) && nla_put_flag(msg, RBLK_A_FORCE))
 		return -1;
+	if ((q->has & REQ_IGNORE_QUORUM) && nla_put_flag(msg, RBLK_A_IGNORE_QUORUM))
+		return -1;
+	if ((q->has & REQ_QUORUM) && nla_put_u32(msg, RBLK_A_QUORUM, q->quorum))
+		return -1;
+	if ((q->has & REQ_ON_NO_QUORUM) && nla_put_u8(msg, RBLK_A_ON_NO_QUORUM, q->on_no_quorum))
+		return -1;
 	if ((q->has & REQ_PEER_NODE_ID) && nla_put_u32(msg, RBLK_A_PEER_NODE_ID, q->peer_node_id))
 		return -1;
 	if ((q->has & REQ_PEER_IP) &&
@@ -154,7 +160,10 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_RESYNC_DONE_BYTES), N(RBLK_A_RESYNC_RATE_BYTES_PER_S),
 		N(RBLK_A_SPLIT_BRAIN), N(RBLK_A_SYNC_DECISION), N(RBLK_A_MD_WRITES),
 		N(RBLK_A_RESYNC_RATE_KIB_PER_S), N(RBLK_A_RESYNC_LATENCY_MS),
-		N(RBLK_A_RESYNC_WINDOW), N(RBLK_A_RESYNC_LATENCY_US),
+		N(RBLK_A_RESYNC_WINDOW), N(RBLK_A_RESYNC_LATENCY_US), N(RBLK_A_QUORUM),
+		N(RBLK_A_ON_NO_QUORUM), N(RBLK_A_IGNORE_QUORUM), N(RBLK_A_HAS_QUORUM),
+		N(RBLK_A_QUORUM_VOTES), N(RBLK_A_QUORUM_NEEDED), N(RBLK_A_QUORUM_VOTERS),
+		N(RBLK_A_SUSPENDED), N(RBLK_A_SUSPENDED_WRITES),
 #undef N
 	};
 
@@ -350,6 +359,31 @@ static void get_ip(const struct nlattr *a, struct conf_addr *addr)
 
 static void parse_peer(const struct nlattr *nest, struct kdev *d);
 
+/* The quorum state of STATUS and of events into @q; other attributes are ignored. */
+static void parse_quorum_state(const struct nlattr *a, struct kquorum *q)
+{
+	switch (nla_type(a)) {
+	case RBLK_A_HAS_QUORUM:
+		q->quorate = get_uint(a) != 0;
+		q->has_state = true;
+		break;
+	case RBLK_A_QUORUM_VOTES:
+		q->votes = (uint32_t)get_uint(a);
+		q->has_votes = true;
+		break;
+	case RBLK_A_QUORUM_NEEDED:
+		q->needed = (uint32_t)get_uint(a);
+		q->has_needed = true;
+		break;
+	case RBLK_A_SUSPENDED:
+		q->suspended = (uint8_t)get_uint(a);
+		q->has_suspended = true;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Counters may sit in RBLK_A_STATS (device) or directly in the message. */
 static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 {
@@ -386,6 +420,22 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 	case RBLK_A_INFLIGHT: d->inflight = get_uint(a); break;
 	case RBLK_A_ERRORS: d->errors = get_uint(a); break;
 	case RBLK_A_MD_WRITES: d->md_writes = get_uint(a); break;
+	case RBLK_A_QUORUM:
+		d->quorum = (uint32_t)get_uint(a);
+		d->has_quorum_policy = true;
+		break;
+	case RBLK_A_ON_NO_QUORUM:
+		d->on_no_quorum = (uint8_t)get_uint(a);
+		d->has_on_no_quorum = true;
+		break;
+	case RBLK_A_QUORUM_VOTERS:
+		d->quorum_voters = (uint32_t)get_uint(a);
+		d->has_quorum_voters = true;
+		break;
+	case RBLK_A_SUSPENDED_WRITES:
+		d->suspended_writes = (uint32_t)get_uint(a);
+		d->has_suspended_writes = true;
+		break;
 	case RBLK_A_STATS:
 		nla_for_each_nested(s, a, rem)
 			parse_dev_attr(s, d);
@@ -394,6 +444,7 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 		parse_peer(a, d);
 		break;
 	default:
+		parse_quorum_state(a, &d->qstate);
 		break;
 	}
 }
@@ -784,6 +835,7 @@ int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev)
 			}
 			break;
 		default:
+			parse_quorum_state(a, &ev->qstate);
 			break;
 		}
 	}

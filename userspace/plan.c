@@ -29,6 +29,7 @@ const char *cmd_name(unsigned int cmd)
 		[RBLK_CMD_MD_CREATE] = "create-md",
 		[RBLK_CMD_MD_DUMP] = "dump-md",
 		[RBLK_CMD_NEW_CURRENT_UUID] = "new-current-uuid",
+		[RBLK_CMD_DEVICE_OPTIONS] = "device-options",
 	};
 
 	if (cmd < sizeof(names) / sizeof(names[0]) && names[cmd])
@@ -126,6 +127,34 @@ static void fill_peer_add(struct rblk_req *q, uint32_t minor, uint32_t peer_id,
 
 #define NEED(op) do { if (!(op)) goto full; } while (0)
 
+/*
+ * DEVICE_OPTIONS with the file's quorum policy, unless the kernel reports
+ * exactly that policy for @dev (NULL: the device is being created).
+ * Returns false when the plan is full.
+ */
+static bool plan_device_options(const struct conf *c, const struct conf_resource *r,
+				const struct kdev *dev, struct plan *p)
+{
+	struct plan_op *op;
+	uint32_t quorum;
+	uint8_t on_no_quorum;
+	char q[16];
+
+	conf_effective_quorum(c, r, &quorum, &on_no_quorum);
+	if (dev && dev->has_quorum_policy && dev->has_on_no_quorum &&
+	    dev->quorum == quorum && dev->on_no_quorum == on_no_quorum)
+		return true;
+	op = add_op(p, RBLK_CMD_DEVICE_OPTIONS, "quorum %s on-no-quorum %s",
+		    format_quorum(quorum, q, sizeof(q)), on_no_quorum_name(on_no_quorum));
+	if (!op)
+		return false;
+	op->req.has = REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM;
+	op->req.minor = r->minor;
+	op->req.quorum = quorum;
+	op->req.on_no_quorum = on_no_quorum;
+	return true;
+}
+
 int plan_up(const struct conf *c, const struct conf_resource *r,
 	    const struct conf_node *local, const struct kdev *devs,
 	    unsigned int n_devs, struct plan *p, char *err, size_t errlen)
@@ -181,6 +210,8 @@ int plan_up(const struct conf *c, const struct conf_resource *r,
 			snprintf(op->req.cluster, sizeof(op->req.cluster), "%s", c->cluster);
 		}
 	}
+	/* the quorum policy holds before any peer connects */
+	NEED(plan_device_options(c, r, dev, p));
 
 	have_disk = dev && dev->disk_state != RBLK_DISK_DISKLESS ? dev->backing : "";
 	if (strcmp(have_disk, local->disk)) {
@@ -380,6 +411,17 @@ void req_connect(const struct conf_resource *r, const struct conf_node *peer, bo
 	}
 }
 
+void req_role(const struct conf_resource *r, bool primary, bool force, bool ignore_quorum,
+	      struct rblk_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmd = primary ? RBLK_CMD_PRIMARY : RBLK_CMD_SECONDARY;
+	q->has = REQ_MINOR;
+	if (primary)
+		q->has |= (force ? REQ_FORCE : 0) | (ignore_quorum ? REQ_IGNORE_QUORUM : 0);
+	q->minor = r->minor;
+}
+
 /* ------------------------------------------------------------ enum names */
 
 #define NAME_OF(tbl, v) ((v) < sizeof(tbl) / sizeof(tbl[0]) && tbl[v] ? tbl[v] : "invalid")
@@ -552,6 +594,7 @@ const char *event_json(unsigned int v)
 		[RBLK_EVENT_REPL_STATE_CHANGED] = "repl_state_changed",
 		[RBLK_EVENT_SPLIT_BRAIN] = "split_brain",
 		[RBLK_EVENT_UUIDS_CHANGED] = "uuids_changed",
+		[RBLK_EVENT_QUORUM_CHANGED] = "quorum_changed",
 	};
 	return NAME_OF(t, v);
 }
@@ -563,4 +606,33 @@ const char *on_io_error_name(unsigned int v)
 		[RBLK_ON_IO_ERROR_PASS_ON] = "pass-on",
 	};
 	return NAME_OF(t, v);
+}
+
+const char *on_no_quorum_name(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_ON_NO_QUORUM_SUSPEND_IO] = "suspend-io",
+		[RBLK_ON_NO_QUORUM_IO_ERROR] = "io-error",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *suspend_reason_name(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_SUSPEND_NONE] = "no",
+		[RBLK_SUSPEND_NO_QUORUM] = "no-quorum",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *format_quorum(uint32_t quorum, char *buf, size_t len)
+{
+	if (quorum == RBLK_QUORUM_OFF)
+		snprintf(buf, len, "off");
+	else if (quorum == RBLK_QUORUM_MAJORITY)
+		snprintf(buf, len, "majority");
+	else
+		snprintf(buf, len, "%" PRIu32, quorum);
+	return buf;
 }

@@ -89,11 +89,21 @@ struct conf_node {
 	struct conf_loc loc, loc_name, loc_node_id, loc_address, loc_disk, loc_meta_disk;
 };
 
+/* Quorum policy as the file gives it, in the top-level or a resource's options. */
+struct conf_quorum {
+	bool has_quorum;		/* quorum given */
+	bool has_on_no_quorum;		/* on-no-quorum given */
+	uint32_t quorum;		/* RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY or votes */
+	uint8_t on_no_quorum;		/* enum rblk_on_no_quorum */
+	struct conf_loc loc_quorum;
+};
+
 struct conf_resource {
 	char name[RBLK_NAME_MAX_BYTES];
 	uint32_t minor;
 	bool has_on_io_error;		/* on-io-error given for the resource */
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
+	struct conf_quorum quorum;	/* overrides the top level's */
 	struct conf_options options;
 	unsigned int n_nodes;
 	struct conf_node nodes[RBLK_MAX_NODE_ID + 1];
@@ -103,6 +113,7 @@ struct conf_resource {
 struct conf {
 	char file[4096];
 	char cluster[RBLK_NAME_MAX_BYTES];	/* "" = none */
+	struct conf_quorum quorum;	/* for every resource */
 	struct conf_options options;
 	unsigned int n_res;
 	struct conf_resource *res;
@@ -131,6 +142,16 @@ void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n);
 /* "detach", "pass-on" (the file's and the command line's words) to the enum, or -1. */
 int parse_on_io_error(const char *s);
+/* "suspend-io", "io-error" (the file's and the command line's words) to the enum, or -1. */
+int parse_on_no_quorum(const char *s);
+/* "off", "majority" to RBLK_QUORUM_OFF / RBLK_QUORUM_MAJORITY in *@v: 0, or -1. */
+int parse_quorum_word(const char *s, uint32_t *v);
+/*
+ * The quorum policy of @r: its own quorum and on-no-quorum, else the top
+ * level's, else the defaults (off, suspend-io).
+ */
+void conf_effective_quorum(const struct conf *c, const struct conf_resource *r,
+			   uint32_t *quorum, uint8_t *on_no_quorum);
 /* MAX_PEERS for create-md: the other nodes of @r, at least 1. */
 uint32_t conf_max_peers(const struct conf_resource *r);
 void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
@@ -162,6 +183,17 @@ struct kpeer {
 	char last_error[256];
 };
 
+/*
+ * Quorum state, as STATUS and RBLK_EVENT_QUORUM_CHANGED report it; has_*
+ * say what the kernel sent.
+ */
+struct kquorum {
+	bool has_state, has_votes, has_needed, has_suspended;
+	bool quorate;			/* RBLK_A_HAS_QUORUM: this node's partition has quorum */
+	uint32_t votes, needed;		/* RBLK_A_QUORUM_VOTES, RBLK_A_QUORUM_NEEDED */
+	uint8_t suspended;		/* enum rblk_suspend_reason */
+};
+
 struct kdev {
 	uint32_t minor, node_id;
 	char name[RBLK_NAME_MAX_BYTES];
@@ -175,6 +207,13 @@ struct kdev {
 	uint32_t md_flags;		/* RBLK_MDF_* */
 	uint64_t reads, writes, read_bytes, write_bytes, flushes, discards, inflight, errors;
 	uint64_t md_writes;	/* superblock, activity log, bitmap write-back */
+	/* quorum: has_* say what the kernel reported */
+	bool has_quorum_policy, has_on_no_quorum, has_quorum_voters, has_suspended_writes;
+	uint32_t quorum;		/* RBLK_A_QUORUM: off, majority or votes */
+	uint8_t on_no_quorum;		/* enum rblk_on_no_quorum */
+	uint32_t quorum_voters;		/* this node and every configured peer */
+	uint32_t suspended_writes;	/* writes held for quorum */
+	struct kquorum qstate;
 	unsigned int n_peers;
 	struct kpeer peers[RBLK_MAX_NODE_ID + 1];
 };
@@ -191,6 +230,10 @@ const char *sync_decision_json(unsigned int v);	/* "bitmap_source" */
 const char *sync_decision_human(unsigned int v);/* "bitmap-source" */
 const char *event_json(unsigned int v);		/* "role_changed" */
 const char *on_io_error_name(unsigned int v);	/* "pass-on", as in the file */
+const char *on_no_quorum_name(unsigned int v);	/* "suspend-io", as in the file */
+const char *suspend_reason_name(unsigned int v);/* "no", "no-quorum" */
+/* A quorum policy as the file writes it: "off", "majority" or the number of votes. */
+const char *format_quorum(uint32_t quorum, char *buf, size_t len);
 /* RBLK_MDF_* bit @bit: "sync-target" (human) or "sync_target" (JSON); NULL if unknown. */
 const char *md_flag_name(unsigned int bit, bool json);
 /* A generation UUID as 16 upper-case hex digits ("9F3A0C21B7E4D560"); @buf >= 17 bytes. */
@@ -247,6 +290,9 @@ enum {
 	REQ_MAX_PEERS = 1 << 13,
 	REQ_CLEAR_BITMAP = 1 << 14,
 	REQ_DISCARD_MY_DATA = 1 << 15,
+	REQ_QUORUM = 1 << 16,
+	REQ_ON_NO_QUORUM = 1 << 17,
+	REQ_IGNORE_QUORUM = 1 << 18,
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
@@ -254,7 +300,9 @@ struct rblk_req {
 	uint8_t cmd;			/* enum rblk_cmd */
 	unsigned int has;		/* REQ_* */
 	uint32_t minor, node_id, peer_node_id, max_peers;
+	uint32_t quorum;		/* RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY or votes */
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
+	uint8_t on_no_quorum;		/* enum rblk_on_no_quorum */
 	char name[256];
 	char cluster[256];
 	char path[1024];		/* BACKING_PATH */
@@ -290,7 +338,7 @@ int plan_down(const struct conf_resource *r, const struct kdev *devs,
  * MD_CREATE of @l's disk (BACKING_PATH, NODE_ID, MAX_PEERS, [META_PATH,
  * FORCE]); MD_DUMP by MINOR (@minor >= 0) or by BACKING_PATH [META_PATH];
  * NEW_CURRENT_UUID [CLEAR_BITMAP]; CONNECT/DISCONNECT of every peer or
- * @peer [DISCARD_MY_DATA].
+ * @peer [DISCARD_MY_DATA]; PRIMARY [FORCE, IGNORE_QUORUM] or SECONDARY.
  */
 void req_md_create(const struct conf_resource *r, const struct conf_node *l, bool force,
 		   struct rblk_req *q);
@@ -299,6 +347,8 @@ void req_new_current_uuid(const struct conf_resource *r, bool clear_bitmap,
 			  struct rblk_req *q);
 void req_connect(const struct conf_resource *r, const struct conf_node *peer, bool connect,
 		 bool discard_my_data, struct rblk_req *q);
+void req_role(const struct conf_resource *r, bool primary, bool force, bool ignore_quorum,
+	      struct rblk_req *q);
 
 /* -------------------------------------------------------------------- nl.c */
 
@@ -342,6 +392,7 @@ struct kevent {
 	uint32_t minor, peer_node_id;
 	uint8_t role, disk_state, conn_state, peer_role, peer_disk_state, repl_state;
 	uint64_t current_uuid;
+	struct kquorum qstate;		/* RBLK_EVENT_QUORUM_CHANGED */
 	char name[RBLK_NAME_MAX_BYTES];
 	char last_error[256];
 };

@@ -144,6 +144,45 @@ static void show_peer_repl(const struct kpeer *p)
 			   p->has_resync_latency ? &p->resync_latency_us : NULL);
 }
 
+/*
+ * The quorum part of a device line.  Humans see it only while quorum is
+ * on ("quorum:no votes:1/3 (needed 2)") and while writes are held
+ * ("suspended:no-quorum writes-held:4"); JSON always has every key.
+ */
+static void show_quorum(const struct kdev *d)
+{
+	const struct kquorum *qs = &d->qstate;
+	bool on = d->has_quorum_policy && d->quorum != RBLK_QUORUM_OFF;
+	bool lacking = on && qs->has_state && !qs->quorate;
+	bool held = qs->has_suspended && qs->suspended != RBLK_SUSPEND_NONE;
+	uint64_t votes = qs->votes, voters = d->quorum_voters;
+	uint64_t needed = qs->needed, writes = d->suspended_writes;
+	char q[16];
+
+	/* "off", "majority" or the number of votes */
+	if (!d->has_quorum_policy)
+		print_null("quorum");
+	else if (d->quorum == RBLK_QUORUM_OFF || d->quorum == RBLK_QUORUM_MAJORITY)
+		print_string("quorum", NULL, format_quorum(d->quorum, q, sizeof(q)));
+	else
+		print_uint("quorum", NULL, d->quorum);
+	print_string_or_null("on_no_quorum", NULL,
+			     d->has_on_no_quorum ? on_no_quorum_name(d->on_no_quorum) : NULL);
+	if (qs->has_state)
+		print_bool("has_quorum", on ? " quorum:%s" : NULL, qs->quorate);
+	else
+		print_null("has_quorum");
+	print_uint_or_null("quorum_votes", on ? " votes:%s" : NULL, qs->has_votes ? &votes : NULL);
+	print_uint_or_null("quorum_voters", on ? "/%s" : NULL,
+			   d->has_quorum_voters ? &voters : NULL);
+	print_uint_or_null("quorum_needed", lacking ? " (needed %s)" : NULL,
+			   qs->has_needed ? &needed : NULL);
+	print_string_or_null("suspended", held ? " suspended:%s" : NULL,
+			     qs->has_suspended ? suspend_reason_name(qs->suspended) : NULL);
+	print_uint_or_null("suspended_writes", held ? " writes-held:%s" : NULL,
+			   d->has_suspended_writes ? &writes : NULL);
+}
+
 /**
  * show_device - print one device: a device line, then one line per peer
  * @d: the device as read from the kernel
@@ -167,6 +206,7 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 	print_uint("size_sectors", " size:%ss", d->size_sectors);
 	print_uint("logical_block_size_bytes", NULL, d->logical_block_size_bytes);
 	print_uint("open_count", " open:%s", d->open_count);
+	show_quorum(d);
 	if (d->has_current_uuid)
 		print_uuid("current_uuid", " current-uuid:%s", d->current_uuid);
 	else
@@ -300,6 +340,15 @@ void show_event(const struct kevent *ev, const struct conf *c, bool timestamps)
 			   repl_human(ev->repl_state));
 	if (ev->has_current_uuid)
 		print_uuid("current_uuid", " current-uuid:%s", ev->current_uuid);
+	if (ev->qstate.has_state)
+		print_bool("has_quorum", " quorum:%s", ev->qstate.quorate);
+	if (ev->qstate.has_votes)
+		print_uint("quorum_votes", " votes:%s", ev->qstate.votes);
+	if (ev->qstate.has_needed)
+		print_uint("quorum_needed", " needed:%s", ev->qstate.needed);
+	if (ev->qstate.has_suspended)
+		print_string("suspended", " suspended:%s",
+			     suspend_reason_name(ev->qstate.suspended));
 	if (ev->last_error[0])
 		print_string("last_error", " last-error:\"%s\"", ev->last_error);
 	print_nl();

@@ -140,6 +140,37 @@ expect "attach --help names --on-io-error" 0 - - -- \
 expect "check -j: pass-on is pass_on" 0 - - -- \
 	sh -c "'$(realpath "$R")' -j -c '$T/rblk.conf' --node node-b check | grep -q '\"on_io_error\":\"pass_on\"'"
 
+# ---- quorum: the file's keys, primary --ignore-quorum, device-options
+
+sed 's/^    minor: 0$/    minor: 0\n    options: {quorum: 4}/' "$T/rblk.conf" >"$T/quorum4.conf"
+echo "rblkadm: $T/quorum4.conf:5:23: resources[0].options.quorum: 4 votes exceed the number of nodes of resource 'vm-disk-1' (3): expected off, majority or 1..3" >"$T/quorum4.err"
+expect "quorum: more votes than nodes" 2 - "$T/quorum4.err" -- "$R" -c "$T/quorum4.conf" --node node-a check
+expect "quorum: up sends nothing" 2 - "$T/quorum4.err" -- "$R" -c "$T/quorum4.conf" --node node-c up all
+sed 's/^cluster: hospital-a$/cluster: hospital-a\noptions:\n  on-no-quorum: freeze/' "$T/rblk.conf" >"$T/onq.conf"
+echo "rblkadm: $T/onq.conf:3:17: options.on-no-quorum: expected suspend-io or io-error, got 'freeze'" >"$T/onq.err"
+expect "on-no-quorum: bad value" 2 - "$T/onq.err" -- "$R" -c "$T/onq.conf" --node node-a check
+sed 's/^    minor: 0$/    minor: 0\n    options:\n      quorum: majority\n      on-no-quorum: io-error/' "$T/rblk.conf" >"$T/quorum.conf"
+expect "quorum: majority, on-no-quorum: io-error are valid" 0 - - -- \
+	"$R" -c "$T/quorum.conf" --node node-c check
+expect_usage "device-options --quorum bad value" \
+	"rblkadm: device-options: expected off, majority or a number, got 'most'" \
+	device-options --minor 0 --quorum most
+expect_usage "device-options --on-no-quorum bad value" \
+	"rblkadm: device-options: expected suspend-io, io-error or a number 0..255, got 'freeze'" \
+	device-options --minor 0 --on-no-quorum freeze
+expect_usage "--ignore-quorum only for set-primary" \
+	"rblkadm: set-secondary: option --ignore-quorum does not apply" \
+	set-secondary --minor 0 --ignore-quorum
+expect_usage "--quorum only for device-options" \
+	"rblkadm: attach: option --quorum does not apply" attach --minor 0 --quorum majority
+expect "secondary --ignore-quorum is not an option" 2 - - -- \
+	"$R" -c "$T/rblk.conf" --node node-a secondary --ignore-quorum vm-disk-1
+for c in "primary:--ignore-quorum" "set-primary:--ignore-quorum" \
+	 "device-options:--quorum off|majority|N" "device-options:--on-no-quorum suspend-io|io-error"; do
+	expect "${c%%:*} --help names ${c#*:}" 0 - - -- \
+		sh -c "'$(realpath "$R")' ${c%%:*} --help | grep -q -- '\[${c#*:}\]'"
+done
+
 # the example of rblk.conf(5) is a valid file
 man5=$(dirname "$0")/../rblk.conf.5
 sed -n '/^\.SH EXAMPLE/,/^\.RE/p' "$man5" | sed '/^\./d' >"$T/example.conf"
@@ -224,7 +255,7 @@ else
 fi
 
 if [ -d /sys/module/rblk ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
 		skip "rblk module is loaded"
 	done
 else
@@ -253,6 +284,16 @@ else
 	# --force: no probe (disk-a's ext4 signature does not matter)
 	expect "create-md --force skips the probe" 3 - "$T/nomod.err" -- \
 		"$R" -c "$T/md.conf" --node node-a create-md --force r0
+	# quorum: the flag, the low-level command and a witness's up reach the kernel
+	expect "primary --ignore-quorum accepted" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a primary --force --ignore-quorum vm-disk-1
+	expect "set-primary --ignore-quorum accepted" 3 - "$T/nomod.err" -- \
+		"$R" set-primary --minor 0 --ignore-quorum
+	expect "device-options: words and numbers accepted" 3 - "$T/nomod.err" -- \
+		"$R" device-options --minor 0 --quorum majority --on-no-quorum io-error --quorum 40 \
+		--on-no-quorum 7
+	expect "up of a witness with quorum" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/quorum.conf" --node node-c up -n vm-disk-1
 fi
 echo "1..$n"
 exit $fail

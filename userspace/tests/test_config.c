@@ -230,6 +230,105 @@ static void test_on_io_error(void **state)
 	assert_int_equal(parse_on_io_error("invalid"), -1);
 }
 
+/*
+ * quorum and on-no-quorum: in the top-level options for every resource, a
+ * resource's own options win; defaults off and suspend-io.  Diskless nodes
+ * (witnesses) have a vote too: a number of votes may be as high as the
+ * number of nodes.
+ */
+static void test_quorum(void **state)
+{
+	const struct conf_resource *r;
+	uint32_t o[OPT_COUNT];
+	uint8_t on_no_quorum;
+	uint32_t quorum, v;
+	struct conf c;
+
+	(void)state;
+	parse_ok("options: {quorum: 3, on-no-quorum: io-error}\n"
+		 "resources:\n"
+		 "  - name: r0\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		 "      - {name: b, node-id: 1, address: 10.0.0.2:7789, disk: /dev/vda}\n"
+		 "      - {name: w, node-id: 2, address: 10.0.0.3:7789}\n"
+		 "  - name: r1\n"
+		 "    minor: 1\n"
+		 "    options:\n"
+		 "      quorum: majority\n"
+		 "      on-no-quorum: suspend-io\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vdb}\n"
+		 "      - {name: b, node-id: 1, address: 10.0.0.2:7800, disk: /dev/vdb}\n"
+		 "  - name: r2\n"
+		 "    minor: 2\n"
+		 "    options: {quorum: 'off', ping-interval-ms: 1000}\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7810, disk: /dev/vdc}\n", &c);
+	assert_true(c.quorum.has_quorum);
+	assert_int_equal(c.quorum.quorum, 3);
+	assert_int_equal(c.quorum.loc_quorum.line, 1);
+	assert_int_equal(c.quorum.loc_quorum.col, 19);
+	assert_true(c.quorum.has_on_no_quorum);
+	assert_int_equal(c.quorum.on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
+	r = &c.res[0];
+	assert_false(r->quorum.has_quorum);
+	assert_false(r->quorum.has_on_no_quorum);
+	conf_effective_quorum(&c, r, &quorum, &on_no_quorum);
+	assert_int_equal(quorum, 3);				/* the top level's */
+	assert_int_equal(on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
+	r = &c.res[1];					/* two nodes: 3 would not fit */
+	assert_true(r->quorum.has_quorum);
+	assert_int_equal(r->quorum.loc_quorum.line, 12);
+	conf_effective_quorum(&c, r, &quorum, &on_no_quorum);
+	assert_true(quorum == RBLK_QUORUM_MAJORITY);		/* its own wins */
+	assert_int_equal(on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
+	r = &c.res[2];
+	conf_effective_quorum(&c, r, &quorum, &on_no_quorum);
+	assert_int_equal(quorum, RBLK_QUORUM_OFF);
+	assert_int_equal(on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);	/* on-no-quorum: top */
+	conf_effective_options(&c, r, &r->nodes[0], o);	/* beside the peer options */
+	assert_int_equal(o[OPT_PING_INTERVAL], 1000);
+	conf_free(&c);
+
+	/* nothing given: off, suspend-io */
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n", &c);
+	assert_false(c.quorum.has_quorum);
+	assert_false(c.res[0].quorum.has_quorum);
+	conf_effective_quorum(&c, &c.res[0], &quorum, &on_no_quorum);
+	assert_int_equal(quorum, RBLK_QUORUM_OFF);
+	assert_int_equal(on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
+	conf_free(&c);
+
+	/* 1 vote and as many votes as nodes are valid */
+	parse_ok("resources:\n"
+		 "  - {name: r, minor: 0, options: {quorum: 2}, nodes: [\n"
+		 "     {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda},\n"
+		 "     {name: w, node-id: 1, address: 10.0.0.2:7789}]}\n"
+		 "  - {name: s, minor: 1, options: {quorum: 1, on-no-quorum: io-error}, nodes: [\n"
+		 "     {name: a, node-id: 0, address: 10.0.0.1:7800}]}\n", &c);
+	assert_int_equal(c.res[0].quorum.quorum, 2);
+	assert_int_equal(c.res[1].quorum.quorum, 1);
+	assert_int_equal(c.res[1].quorum.on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
+	conf_free(&c);
+
+	assert_int_equal(parse_quorum_word("off", &v), 0);
+	assert_int_equal(v, RBLK_QUORUM_OFF);
+	assert_int_equal(parse_quorum_word("majority", &v), 0);
+	assert_true(v == RBLK_QUORUM_MAJORITY);
+	assert_int_equal(parse_quorum_word("2", &v), -1);	/* numbers are not words */
+	assert_int_equal(parse_quorum_word("Majority", &v), -1);
+	assert_int_equal(parse_on_no_quorum("suspend-io"), RBLK_ON_NO_QUORUM_SUSPEND_IO);
+	assert_int_equal(parse_on_no_quorum("io-error"), RBLK_ON_NO_QUORUM_IO_ERROR);
+	assert_int_equal(parse_on_no_quorum("suspend_io"), -1);
+	assert_int_equal(parse_on_no_quorum(""), -1);
+}
+
 static void test_ipv6_and_flow_style(void **state)
 {
 	struct conf c;
@@ -478,6 +577,10 @@ struct bad {
 #define HEAD "resources:\n  - name: r0\n    minor: 0\n    nodes:\n"
 #define NODE_A "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:7789\n"
 #define NODE_B "      - name: node-b\n        node-id: 1\n        address: 10.0.0.2:7789\n"
+/* a resource with the flow-style options @o; their values start at column 23 */
+#define RES_OPTS(o) "resources:\n  - name: r0\n    minor: 0\n    options: {" o "}\n    nodes:\n"
+#define PEER_OPTS "ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, " \
+	"reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms"
 
 static const struct bad bad_files[] = {
 	/* 0 */ { HEAD NODE_A
@@ -503,7 +606,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
-	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms)" },
+	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum)" },
 	{ HEAD NODE_A "        node-id: 3\n",
 	  "rblk.conf:8:9: resources[0].nodes[0].node-id: duplicate key (first at line 6)" },
 	/* 10 */ { "cluster: c\n",
@@ -646,7 +749,46 @@ static const struct bad bad_files[] = {
 	{ "on-io-error: pass-on\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources)" },
 	{ "options: {on-io-error: pass-on}\n" HEAD NODE_A,
-	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms)" },
+	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum)" },
+	/* quorum: off, majority or 1..32 votes, at most the nodes of the resource */
+	{ RES_OPTS("quorum: most") NODE_A,
+	  "rblk.conf:4:23: resources[0].options.quorum: expected off, majority or a number of votes 1..32, got 'most'" },
+	{ RES_OPTS("quorum: Majority") NODE_A,
+	  "rblk.conf:4:23: resources[0].options.quorum: expected off, majority or a number of votes 1..32, got 'Majority'" },
+	{ RES_OPTS("quorum: 0") NODE_A,
+	  "rblk.conf:4:23: resources[0].options.quorum: expected off, majority or a number of votes 1..32, got '0'" },
+	{ "options: {quorum: 33}\n" HEAD NODE_A,
+	  "rblk.conf:1:19: options.quorum: expected off, majority or a number of votes 1..32, got '33'" },
+	{ RES_OPTS("quorum: -1") NODE_A,
+	  "rblk.conf:4:23: resources[0].options.quorum: expected off, majority or a number of votes 1..32, got '-1'" },
+	{ RES_OPTS("quorum: 2x") NODE_A,
+	  "rblk.conf:4:23: resources[0].options.quorum: expected off, majority or a number of votes 1..32, got '2x'" },
+	{ "options: {quorum: [2]}\n" HEAD NODE_A,
+	  "rblk.conf:1:19: options.quorum: expected off, majority or a number of votes 1..32, got a list" },
+	{ RES_OPTS("quorum: 3") NODE_A NODE_B,
+	  "rblk.conf:4:23: resources[0].options.quorum: 3 votes exceed the number of nodes of resource 'r0' (2): expected off, majority or 1..2" },
+	{ "options: {quorum: 2}\n" HEAD NODE_A NODE_B
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800}\n",
+	  "rblk.conf:1:19: options.quorum: 2 votes exceed the number of nodes of resources[1] 'r1' at line 12 (1); give that resource its own quorum (off, majority or 1..1)" },
+	{ "options:\n  quorum: off\n  quorum: majority\n" HEAD NODE_A,
+	  "rblk.conf:3:3: options.quorum: duplicate key (first at line 2)" },
+	/* per resource: not a node's option, not a key of its own */
+	{ HEAD NODE_A "        options: {quorum: majority}\n",
+	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'quorum' (expected one of: " PEER_OPTS ")" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    quorum: majority\n    nodes:\n" NODE_A,
+	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes)" },
+	{ "quorum: majority\n" HEAD NODE_A,
+	  "rblk.conf:1:1: (top level): unknown key 'quorum' (expected one of: cluster, options, resources)" },
+	/* on-no-quorum: suspend-io or io-error */
+	{ RES_OPTS("on-no-quorum: freeze") NODE_A,
+	  "rblk.conf:4:29: resources[0].options.on-no-quorum: expected suspend-io or io-error, got 'freeze'" },
+	{ "options: {on-no-quorum: suspend_io}\n" HEAD NODE_A,
+	  "rblk.conf:1:25: options.on-no-quorum: expected suspend-io or io-error, got 'suspend_io'" },
+	{ "options:\n  on-no-quorum: {io-error: true}\n" HEAD NODE_A,
+	  "rblk.conf:2:17: options.on-no-quorum: expected suspend-io or io-error, got a mapping" },
+	{ HEAD NODE_A "        options:\n          on-no-quorum: io-error\n",
+	  "rblk.conf:9:11: resources[0].nodes[0].options: unknown key 'on-no-quorum' (expected one of: " PEER_OPTS ")" },
 	/* assume-clean is gone, whatever its value, wherever in the resource */
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
 	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
@@ -737,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_option_precedence),
 		cmocka_unit_test(test_on_io_error),
+		cmocka_unit_test(test_quorum),
 		cmocka_unit_test(test_ipv6_and_flow_style),
 		cmocka_unit_test(test_loopback_pair),
 		cmocka_unit_test(test_three_nodes_endpoints_agree),

@@ -173,15 +173,17 @@ static struct nl_msg *peer_add_of(const char *yaml, struct nlattr **tb)
 	return msg;
 }
 
+/* One node with a disk at minor 3; nothing else given. */
+static const char one_node[] =
+	"resources:\n"
+	"  - name: r\n"
+	"    minor: 3\n"
+	"    nodes:\n"
+	"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n";
+
 /* ATTACH from the file: ON_IO_ERROR only where the file gives on-io-error. */
 static void test_attach_on_io_error(void **state)
 {
-	static const char defaults[] =
-		"resources:\n"
-		"  - name: r\n"
-		"    minor: 3\n"
-		"    nodes:\n"
-		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n";
 	static const char resource[] =
 		"resources:\n"
 		"  - name: r\n"
@@ -201,7 +203,7 @@ static void test_attach_on_io_error(void **state)
 	struct nl_msg *msg;
 
 	(void)state;
-	msg = request_of(defaults, RBLK_CMD_ATTACH, tb);
+	msg = request_of(one_node, RBLK_CMD_ATTACH, tb);
 	assert_int_equal(count_attrs(tb), 2);
 	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
 	assert_string_equal(nla_data(tb[RBLK_A_BACKING_PATH]), "/dev/vda");
@@ -327,6 +329,114 @@ static void test_attach_meta_path(void **state)
 			 (int)strlen("/dev/disk/by-partlabel/rblk-md") + 1);
 	assert_string_equal(nla_data(tb[RBLK_A_META_PATH]), "/dev/disk/by-partlabel/rblk-md");
 	assert_null(tb[RBLK_A_ASSUME_UPTODATE]);
+	nlmsg_free(msg);
+}
+
+/* DEVICE_OPTIONS of "up": MINOR, QUORUM (u32), ON_NO_QUORUM (u8), always both. */
+static void test_device_options_request(void **state)
+{
+	static const char majority[] =
+		"options: {quorum: majority}\n"
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		"      - {name: w, node-id: 1, address: 10.0.0.2:7789}\n";
+	static const char votes[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    options: {quorum: 2, on-no-quorum: io-error}\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		"      - {name: w, node-id: 1, address: 10.0.0.2:7789}\n";
+	/* off is sent as well: the file, not the kernel's default, decides */
+	static const struct {
+		const char *yaml;
+		uint32_t quorum;
+		uint8_t on_no_quorum;
+	} cases[] = {
+		{ majority, RBLK_QUORUM_MAJORITY, RBLK_ON_NO_QUORUM_SUSPEND_IO },
+		{ votes, 2, RBLK_ON_NO_QUORUM_IO_ERROR },
+		{ one_node, RBLK_QUORUM_OFF, RBLK_ON_NO_QUORUM_SUSPEND_IO },
+	};
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct nl_msg *msg;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msg = request_of(cases[i].yaml, RBLK_CMD_DEVICE_OPTIONS, tb);
+		assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
+				 RBLK_CMD_DEVICE_OPTIONS);
+		assert_int_equal(count_attrs(tb), 3);
+		assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
+		assert_int_equal(nla_len(tb[RBLK_A_QUORUM]), 4);
+		assert_true(nla_get_u32(tb[RBLK_A_QUORUM]) == cases[i].quorum);
+		assert_int_equal(nla_len(tb[RBLK_A_ON_NO_QUORUM]), 1);
+		assert_int_equal(nla_get_u8(tb[RBLK_A_ON_NO_QUORUM]), cases[i].on_no_quorum);
+		nlmsg_free(msg);
+	}
+}
+
+/* primary --force --ignore-quorum: two independent flags; secondary: none. */
+static void test_role_request(void **state)
+{
+	static const struct {
+		bool primary, force, ignore_quorum;
+		uint8_t cmd;
+		unsigned int n_attrs;
+	} cases[] = {
+		{ true, false, false, RBLK_CMD_PRIMARY, 1 },
+		{ true, false, true, RBLK_CMD_PRIMARY, 2 },	/* --ignore-quorum is not --force */
+		{ true, true, false, RBLK_CMD_PRIMARY, 2 },
+		{ true, true, true, RBLK_CMD_PRIMARY, 3 },
+		{ false, true, true, RBLK_CMD_SECONDARY, 1 },
+	};
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct rblk_req q;
+	struct nl_msg *msg;
+	struct conf c;
+	unsigned int i;
+
+	(void)state;
+	parse_ok(one_node, &c);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req_role(&c.res[0], cases[i].primary, cases[i].force, cases[i].ignore_quorum, &q);
+		msg = build(&q, tb);
+		assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
+				 cases[i].cmd);
+		assert_int_equal(count_attrs(tb), cases[i].n_attrs);
+		assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
+		if (cases[i].n_attrs > 1 && cases[i].force)
+			assert_int_equal(nla_len(tb[RBLK_A_FORCE]), 0);		/* a flag */
+		else
+			assert_null(tb[RBLK_A_FORCE]);
+		if (cases[i].n_attrs > 1 && cases[i].ignore_quorum)
+			assert_int_equal(nla_len(tb[RBLK_A_IGNORE_QUORUM]), 0);
+		else
+			assert_null(tb[RBLK_A_IGNORE_QUORUM]);
+		nlmsg_free(msg);
+	}
+	conf_free(&c);
+
+	/* the low-level flags and values are sent as given */
+	memset(&q, 0, sizeof(q));
+	q.cmd = RBLK_CMD_DEVICE_OPTIONS;
+	q.has = REQ_MINOR | REQ_QUORUM;
+	q.quorum = 40;			/* out of range: the kernel's check */
+	q.on_no_quorum = RBLK_ON_NO_QUORUM_IO_ERROR;	/* not flagged: not sent */
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_QUORUM]), 40);
+	assert_null(tb[RBLK_A_ON_NO_QUORUM]);
+	nlmsg_free(msg);
+	q.has = REQ_MINOR | REQ_ON_NO_QUORUM;
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_null(tb[RBLK_A_QUORUM]);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_NO_QUORUM]), RBLK_ON_NO_QUORUM_IO_ERROR);
 	nlmsg_free(msg);
 }
 
@@ -656,6 +766,75 @@ static void test_parse_status_md(void **state)
 	nlmsg_free(msg);
 }
 
+/* A message of @cmd from rblk.ko with RBLK_A_MINOR, and RBLK_A_EVENT @event if > 0. */
+static struct nl_msg *kernel_msg(uint8_t cmd, int event, uint32_t minor)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	assert_non_null(msg);
+	assert_non_null(genlmsg_put(msg, 0, cmd == RBLK_CMD_EVENT ? 0 : 1, FAKE_FAMILY, 0, 0,
+				    cmd, RBLK_GENL_VERSION));
+	if (event > 0)
+		assert_int_equal(nla_put_u8(msg, RBLK_A_EVENT, (uint8_t)event), 0);
+	assert_int_equal(nla_put_u32(msg, RBLK_A_MINOR, minor), 0);
+	return msg;
+}
+
+/* The quorum attributes of STATUS: at device level, outside RBLK_A_PEER. */
+static void test_parse_status_quorum(void **state)
+{
+	struct nl_msg *msg = kernel_msg(RBLK_CMD_STATUS, 0, 4);
+	struct nlattr *n;
+	struct kdev d;
+
+	(void)state;
+	nla_put_u32(msg, RBLK_A_QUORUM, RBLK_QUORUM_MAJORITY);
+	nla_put_u8(msg, RBLK_A_ON_NO_QUORUM, RBLK_ON_NO_QUORUM_SUSPEND_IO);
+	nla_put_u8(msg, RBLK_A_HAS_QUORUM, 0);
+	nla_put_u32(msg, RBLK_A_QUORUM_VOTES, 1);
+	nla_put_u32(msg, RBLK_A_QUORUM_NEEDED, 2);
+	nla_put_u32(msg, RBLK_A_QUORUM_VOTERS, 3);
+	nla_put_u8(msg, RBLK_A_SUSPENDED, RBLK_SUSPEND_NO_QUORUM);
+	nla_put_u32(msg, RBLK_A_SUSPENDED_WRITES, 17);
+	n = nla_nest_start(msg, RBLK_A_PEER);
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+	nla_nest_end(msg, n);
+
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_true(d.has_quorum_policy && d.has_on_no_quorum && d.qstate.has_state &&
+		    d.qstate.has_votes && d.qstate.has_needed && d.has_quorum_voters &&
+		    d.qstate.has_suspended && d.has_suspended_writes);
+	assert_true(d.quorum == RBLK_QUORUM_MAJORITY);
+	assert_int_equal(d.on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
+	assert_false(d.qstate.quorate);
+	assert_int_equal(d.qstate.votes, 1);
+	assert_int_equal(d.qstate.needed, 2);
+	assert_int_equal(d.quorum_voters, 3);
+	assert_int_equal(d.qstate.suspended, RBLK_SUSPEND_NO_QUORUM);
+	assert_int_equal(d.suspended_writes, 17);
+	assert_int_equal(d.n_peers, 1);
+	nlmsg_free(msg);
+
+	msg = kernel_msg(RBLK_CMD_STATUS, 0, 4);
+	nla_put_u32(msg, RBLK_A_QUORUM, 2);
+	nla_put_u8(msg, RBLK_A_HAS_QUORUM, 1);
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_true(d.has_quorum_policy);
+	assert_int_equal(d.quorum, 2);
+	assert_true(d.qstate.quorate);
+	assert_false(d.has_on_no_quorum);
+	assert_false(d.qstate.has_suspended);
+	nlmsg_free(msg);
+
+	/* a kernel without quorum: nothing reported, the plan sends the policy */
+	msg = kernel_msg(RBLK_CMD_STATUS, 0, 4);
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_false(d.has_quorum_policy || d.has_on_no_quorum || d.qstate.has_state ||
+		     d.qstate.has_votes || d.qstate.has_needed || d.has_quorum_voters ||
+		     d.qstate.has_suspended || d.has_suspended_writes);
+	nlmsg_free(msg);
+}
+
 /* An MD_DUMP reply as rblk.ko's rblk_nl_fill_md() builds it. */
 static struct nl_msg *md_reply(bool by_minor)
 {
@@ -951,6 +1130,41 @@ static void test_parse_md_events(void **state)
 	nlmsg_free(msg);
 }
 
+/* RBLK_EVENT_QUORUM_CHANGED, as rblk_nl_event_build() sends it. */
+static void test_parse_quorum_event(void **state)
+{
+	struct nl_msg *msg = kernel_msg(RBLK_CMD_EVENT, RBLK_EVENT_QUORUM_CHANGED, 2);
+	struct kevent ev;
+
+	(void)state;
+	nla_put_u8(msg, RBLK_A_HAS_QUORUM, 0);
+	nla_put_u32(msg, RBLK_A_QUORUM_VOTES, 1);
+	nla_put_u32(msg, RBLK_A_QUORUM_NEEDED, 2);
+	nla_put_u8(msg, RBLK_A_SUSPENDED, RBLK_SUSPEND_NO_QUORUM);
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_int_equal(ev.event, RBLK_EVENT_QUORUM_CHANGED);
+	assert_true(ev.has_minor);
+	assert_int_equal(ev.minor, 2);
+	assert_false(ev.has_peer);
+	assert_true(ev.qstate.has_state);
+	assert_false(ev.qstate.quorate);
+	assert_true(ev.qstate.has_votes);
+	assert_int_equal(ev.qstate.votes, 1);
+	assert_true(ev.qstate.has_needed);
+	assert_int_equal(ev.qstate.needed, 2);
+	assert_true(ev.qstate.has_suspended);
+	assert_int_equal(ev.qstate.suspended, RBLK_SUSPEND_NO_QUORUM);
+	nlmsg_free(msg);
+
+	/* other events carry none of it */
+	msg = kernel_msg(RBLK_CMD_EVENT, RBLK_EVENT_ROLE_CHANGED, 2);
+	nla_put_u8(msg, RBLK_A_ROLE, RBLK_ROLE_PRIMARY);
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_false(ev.qstate.has_state || ev.qstate.has_votes || ev.qstate.has_needed ||
+		     ev.qstate.has_suspended);
+	nlmsg_free(msg);
+}
+
 /*
  * An NLMSG_ERROR as the kernel sends it with NETLINK_EXT_ACK enabled: the
  * echoed request (unless capped) is a genetlink header and one RBLK_A_MINOR,
@@ -1026,7 +1240,18 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_MAX_PEERS), "RBLK_A_MAX_PEERS");
 	assert_string_equal(rnl_attr_name(RBLK_A_ASSUME_UPTODATE), "RBLK_A_ASSUME_UPTODATE");
 	assert_string_equal(rnl_attr_name(RBLK_A_SYNC_DECISION), "RBLK_A_SYNC_DECISION");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_RESYNC_LATENCY_US");
+	assert_string_equal(rnl_attr_name(RBLK_A_RESYNC_LATENCY_US), "RBLK_A_RESYNC_LATENCY_US");
+	assert_string_equal(rnl_attr_name(RBLK_A_QUORUM), "RBLK_A_QUORUM");
+	assert_string_equal(rnl_attr_name(RBLK_A_IGNORE_QUORUM), "RBLK_A_IGNORE_QUORUM");
+	assert_string_equal(rnl_attr_name(RBLK_A_HAS_QUORUM), "RBLK_A_HAS_QUORUM");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_SUSPENDED_WRITES");
+	{
+		unsigned int a;
+
+		/* every attribute of the uapi header has its name */
+		for (a = 0; a <= RBLK_A_MAX; a++)
+			assert_string_not_equal(rnl_attr_name(a), "unknown attribute");
+	}
 	assert_string_equal(rnl_attr_name(999), "unknown attribute");
 }
 
@@ -1040,16 +1265,20 @@ int main(void)
 		cmocka_unit_test(test_peer_add_ipv4_and_flags),
 		cmocka_unit_test(test_attach_on_io_error),
 		cmocka_unit_test(test_attach_meta_path),
+		cmocka_unit_test(test_device_options_request),
+		cmocka_unit_test(test_role_request),
 		cmocka_unit_test(test_md_create),
 		cmocka_unit_test(test_md_dump_request),
 		cmocka_unit_test(test_new_current_uuid_and_connect),
 		cmocka_unit_test(test_parse_status_md),
+		cmocka_unit_test(test_parse_status_quorum),
 		cmocka_unit_test(test_parse_md),
 		cmocka_unit_test(test_dump_md_output),
 		cmocka_unit_test(test_parse_md_events),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_parse_status_defaults),
 		cmocka_unit_test(test_parse_event),
+		cmocka_unit_test(test_parse_quorum_event),
 		cmocka_unit_test(test_extack),
 	};
 

@@ -164,7 +164,15 @@ static void test_device_json(void **state)
 	/* not reported by the kernel: the keys are there, null */
 	expect_null(o, "current_uuid");
 	expect_null(o, "md_flags");
-	assert_int_equal(json_object_object_length(o), 14);
+	expect_null(o, "quorum");
+	expect_null(o, "on_no_quorum");
+	expect_null(o, "has_quorum");
+	expect_null(o, "quorum_votes");
+	expect_null(o, "quorum_needed");
+	expect_null(o, "quorum_voters");
+	expect_null(o, "suspended");
+	expect_null(o, "suspended_writes");
+	assert_int_equal(json_object_object_length(o), 22);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -532,7 +540,7 @@ static void test_device_resync_json(void **state)
 	assert_int_equal(json_object_array_length(f), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
-	assert_int_equal(json_object_object_length(o), 14);
+	assert_int_equal(json_object_object_length(o), 22);
 	peers = get(o, "peers", json_type_array);
 
 	p = json_object_array_get_idx(peers, 0);
@@ -579,6 +587,165 @@ static void test_device_resync_json(void **state)
 	expect_null(p, "resync_total_bytes");
 	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
 	assert_int_equal(json_object_object_length(p), 36);
+	json_object_put(o);
+	finish_free();
+}
+
+/* What rblk.ko reports of quorum: @quorum off, majority or votes. */
+static void quorum_device(struct kdev *d, uint32_t quorum, bool quorate, uint32_t votes,
+			  uint32_t held)
+{
+	sample_device(d);
+	d->has_quorum_policy = d->has_on_no_quorum = true;
+	d->has_quorum_voters = d->has_suspended_writes = true;
+	d->qstate.has_state = d->qstate.has_votes = d->qstate.has_needed = true;
+	d->qstate.has_suspended = true;
+	d->quorum = quorum;
+	d->on_no_quorum = RBLK_ON_NO_QUORUM_SUSPEND_IO;
+	d->qstate.quorate = quorate;
+	d->qstate.votes = votes;
+	d->quorum_voters = 3;
+	d->qstate.needed = quorum == RBLK_QUORUM_OFF ? 0 : 2;
+	d->qstate.suspended = held ? RBLK_SUSPEND_NO_QUORUM : RBLK_SUSPEND_NONE;
+	d->suspended_writes = held;
+	d->n_peers = 0;
+}
+
+static void test_device_quorum_human(void **state)
+{
+	struct kdev d;
+
+	(void)state;
+	start(false);
+	quorum_device(&d, RBLK_QUORUM_MAJORITY, true, 2, 0);
+	show_device(&d, NULL, false);
+	quorum_device(&d, RBLK_QUORUM_MAJORITY, false, 1, 4);
+	show_device(&d, NULL, false);
+	quorum_device(&d, 2, false, 1, 0);
+	d.on_no_quorum = RBLK_ON_NO_QUORUM_IO_ERROR;	/* writes fail: none held */
+	show_device(&d, NULL, false);
+	/* off: nothing about quorum (the kernel counts the votes all the same) */
+	quorum_device(&d, RBLK_QUORUM_OFF, true, 1, 0);
+	show_device(&d, NULL, false);
+	/* writes still held (a demotion fails them): shown whatever the policy */
+	quorum_device(&d, RBLK_QUORUM_OFF, true, 1, 3);
+	show_device(&d, NULL, false);
+	/* an older kernel: no quorum attributes */
+	sample_device(&d);
+	d.n_peers = 0;
+	show_device(&d, NULL, false);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 quorum:yes votes:2/3\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 quorum:no votes:1/3 (needed 2) suspended:no-quorum writes-held:4\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 quorum:no votes:1/3 (needed 2)\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 suspended:no-quorum writes-held:3\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n");
+	finish_free();
+
+	/* the quorum fields come before the metadata ones that end the line */
+	quorum_device(&d, RBLK_QUORUM_MAJORITY, true, 3, 0);
+	d.has_current_uuid = true;
+	d.current_uuid = 0x9f3a0c21b7e4d560ULL;
+	start(false);
+	show_device(&d, NULL, false);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 quorum:yes votes:3/3 current-uuid:9F3A0C21B7E4D560\n");
+	finish_free();
+}
+
+static void test_device_quorum_json(void **state)
+{
+	struct json_object *a, *o;
+	struct kdev d[3];
+
+	(void)state;
+	quorum_device(&d[0], RBLK_QUORUM_MAJORITY, false, 1, 4);
+	quorum_device(&d[1], 2, true, 2, 0);
+	d[1].on_no_quorum = RBLK_ON_NO_QUORUM_IO_ERROR;
+	quorum_device(&d[2], RBLK_QUORUM_OFF, true, 1, 0);
+	start(true);
+	out_open_array(NULL);
+	show_device(&d[0], NULL, false);
+	show_device(&d[1], NULL, false);
+	show_device(&d[2], NULL, false);
+	out_close_array();
+	a = parse_json(finish());
+
+	o = json_object_array_get_idx(a, 0);
+	expect_str(o, "quorum", "majority");
+	expect_str(o, "on_no_quorum", "suspend-io");
+	assert_false(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
+	expect_uint(o, "quorum_votes", 1);
+	expect_uint(o, "quorum_needed", 2);
+	expect_uint(o, "quorum_voters", 3);
+	expect_str(o, "suspended", "no-quorum");
+	expect_uint(o, "suspended_writes", 4);
+	assert_int_equal(json_object_object_length(o), 22);
+
+	o = json_object_array_get_idx(a, 1);
+	expect_uint(o, "quorum", 2);			/* a number of votes: a number */
+	expect_str(o, "on_no_quorum", "io-error");
+	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
+	expect_uint(o, "quorum_votes", 2);
+	expect_str(o, "suspended", "no");
+	expect_uint(o, "suspended_writes", 0);
+
+	o = json_object_array_get_idx(a, 2);
+	expect_str(o, "quorum", "off");			/* JSON has every key, also when off */
+	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
+	expect_uint(o, "quorum_needed", 0);
+	expect_str(o, "suspended", "no");
+	assert_int_equal(json_object_object_length(o), 22);
+	json_object_put(a);
+	finish_free();
+}
+
+/* RBLK_EVENT_QUORUM_CHANGED: what it carries, human and JSON. */
+static void test_quorum_event_output(void **state)
+{
+	struct json_object *o;
+	struct kevent ev;
+	const char *text;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = RBLK_EVENT_QUORUM_CHANGED;
+	ev.has_minor = ev.has_name = true;
+	ev.minor = 0;
+	snprintf(ev.name, sizeof(ev.name), "vm-disk-1");
+	ev.qstate.has_state = ev.qstate.has_votes = true;
+	ev.qstate.has_needed = ev.qstate.has_suspended = true;
+	ev.qstate.quorate = false;
+	ev.qstate.votes = 1;
+	ev.qstate.needed = 2;
+	ev.qstate.suspended = RBLK_SUSPEND_NO_QUORUM;
+	start(false);
+	show_event(&ev, NULL, false);
+	ev.qstate.quorate = true;
+	ev.qstate.votes = 2;
+	ev.qstate.suspended = RBLK_SUSPEND_NONE;
+	show_event(&ev, NULL, false);
+	assert_string_equal(finish(),
+		"quorum_changed minor:0 name:vm-disk-1 quorum:no votes:1 needed:2 suspended:no-quorum\n"
+		"quorum_changed minor:0 name:vm-disk-1 quorum:yes votes:2 needed:2 suspended:no\n");
+	finish_free();
+
+	ev.qstate.quorate = false;
+	ev.qstate.votes = 1;
+	ev.qstate.suspended = RBLK_SUSPEND_NO_QUORUM;
+	start(true);
+	show_event(&ev, NULL, false);
+	text = finish();
+	assert_string_equal(text,
+		"{\"event\":\"quorum_changed\",\"minor\":0,\"resource_name\":\"vm-disk-1\","
+		"\"has_quorum\":false,\"quorum_votes\":1,\"quorum_needed\":2,"
+		"\"suspended\":\"no-quorum\"}\n");
+	o = parse_json(text);
+	assert_false(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
+	expect_uint(o, "quorum_votes", 1);
+	expect_uint(o, "quorum_needed", 2);
+	expect_str(o, "suspended", "no-quorum");
 	json_object_put(o);
 	finish_free();
 }
@@ -817,6 +984,9 @@ int main(void)
 		cmocka_unit_test(test_device_resync_human),
 		cmocka_unit_test(test_device_resync_json),
 		cmocka_unit_test(test_md_event_output),
+		cmocka_unit_test(test_device_quorum_human),
+		cmocka_unit_test(test_device_quorum_json),
+		cmocka_unit_test(test_quorum_event_output),
 		cmocka_unit_test(test_print_api),
 		cmocka_unit_test(test_print_null_and_hundredths),
 	};

@@ -66,6 +66,8 @@ static void kdev_like(const struct conf *c, const struct conf_resource *r,
 	snprintf(d->backing, sizeof(d->backing), "%s", local->disk);
 	d->role = RBLK_ROLE_SECONDARY;
 	d->disk_state = local->disk[0] ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_DISKLESS;
+	d->has_quorum_policy = d->has_on_no_quorum = true;
+	conf_effective_quorum(c, r, &d->quorum, &d->on_no_quorum);
 	conf_effective_options(c, r, local, opts);
 	for (i = 0; i < r->n_nodes; i++) {
 		const struct conf_node *n = &r->nodes[i];
@@ -113,6 +115,7 @@ static void test_fresh_up(void **state)
 {
 	static const char *const expected[] = {
 		"create-device vm-disk-1 minor 0 node-id 0 cluster hospital-a",
+		"device-options quorum off on-no-quorum suspend-io",
 		"attach /dev/vda",
 		"add-peer node-b (node id 1) peer 10.0.0.2:7789 local 10.0.0.1:7790",
 		"connect-peer node-b (node id 1)",
@@ -135,14 +138,22 @@ static void test_fresh_up(void **state)
 	assert_string_equal(q->name, "vm-disk-1");
 	assert_string_equal(q->cluster, "hospital-a");
 
+	/* the quorum policy, also when it is the default: before any peer connects */
 	q = &plan.ops[1].req;
+	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
+	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM);
+	assert_int_equal(q->minor, 0);
+	assert_int_equal(q->quorum, RBLK_QUORUM_OFF);
+	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
+
+	q = &plan.ops[2].req;
 	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
 	/* no assume-uptodate: the metadata decides; internal: no META_PATH */
 	assert_int_equal(q->has, REQ_MINOR | REQ_PATH);
 	assert_string_equal(q->path, "/dev/vda");
 	assert_string_equal(q->meta_path, "");
 
-	q = &plan.ops[2].req;
+	q = &plan.ops[3].req;
 	assert_int_equal(q->cmd, RBLK_CMD_PEER_ADD);
 	assert_int_equal(q->has, REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
 			 REQ_LOCAL_IP | REQ_LOCAL_PORT);
@@ -163,7 +174,7 @@ static void test_fresh_up(void **state)
 	assert_true(q->options.set[OPT_KO_COUNT]);
 	assert_int_equal(q->options.v[OPT_KO_COUNT], RBLK_KO_COUNT_DEFAULT);
 
-	q = &plan.ops[3].req;
+	q = &plan.ops[4].req;
 	assert_int_equal(q->cmd, RBLK_CMD_CONNECT);
 	assert_int_equal(q->has, REQ_MINOR | REQ_PEER_NODE_ID);
 	assert_int_equal(q->peer_node_id, 1);
@@ -175,6 +186,7 @@ static void test_fresh_up_other_side(void **state)
 {
 	static const char *const expected[] = {
 		"create-device vm-disk-1 minor 0 node-id 1 cluster hospital-a",
+		"device-options quorum off on-no-quorum suspend-io",
 		"attach /dev/vdb",
 		"add-peer node-a (node id 0) peer 10.0.0.1:7790 local 10.0.0.2:7789",
 		"connect-peer node-a (node id 0)",
@@ -345,9 +357,9 @@ static void test_on_io_error(void **state)
 	(void)state;
 	parse_ok(file, &c);
 	plan_for(&c, "r", "b", NULL, 0);
-	assert_int_equal(plan.n, 4);	/* create, attach, add and connect a */
-	assert_string_equal(plan.ops[1].what, "attach /dev/vdb on-io-error pass-on");
-	q = &plan.ops[1].req;
+	assert_int_equal(plan.n, 5);	/* create, options, attach, add and connect a */
+	assert_string_equal(plan.ops[2].what, "attach /dev/vdb on-io-error pass-on");
+	q = &plan.ops[2].req;
 	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
 	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_ON_IO_ERROR);
 	assert_int_equal(q->on_io_error, RBLK_ON_IO_ERROR_PASS_ON);
@@ -373,6 +385,7 @@ static void test_meta_disk(void **state)
 {
 	static const char *const node_a[] = {
 		"create-device r minor 2 node-id 0",
+		"device-options quorum off on-no-quorum suspend-io",
 		"attach /dev/vda meta-disk /dev/nvme0n1p3",
 		"add-peer b (node id 1) peer 10.0.0.2:7800 local 10.0.0.1:7801",
 		"add-peer c (node id 2) peer 10.0.0.3:7800 local 10.0.0.1:7802",
@@ -402,7 +415,7 @@ static void test_meta_disk(void **state)
 	parse_ok(file, &c);
 	plan_for(&c, "r", "a", NULL, 0);
 	expect_ops(node_a);
-	q = &plan.ops[1].req;
+	q = &plan.ops[2].req;
 	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
 	assert_int_equal(q->has, REQ_MINOR | REQ_PATH | REQ_META_PATH);
 	assert_string_equal(q->path, "/dev/vda");
@@ -410,8 +423,8 @@ static void test_meta_disk(void **state)
 
 	/* internal: no META_PATH */
 	plan_for(&c, "r", "c", NULL, 0);
-	assert_string_equal(plan.ops[1].what, "attach /dev/vdc");
-	assert_int_equal(plan.ops[1].req.has, REQ_MINOR | REQ_PATH);
+	assert_string_equal(plan.ops[2].what, "attach /dev/vdc");
+	assert_int_equal(plan.ops[2].req.has, REQ_MINOR | REQ_PATH);
 
 	/* detached after an I/O error: attached again with the meta-disk */
 	kdev_like(&c, &c.res[0], &c.res[0].nodes[1], &d);
@@ -434,6 +447,7 @@ static void test_diskless_node(void **state)
 {
 	static const char *const fresh[] = {
 		"create-device r3 minor 5 node-id 2",
+		"device-options quorum off on-no-quorum suspend-io",
 		"add-peer a (node id 0) peer [fd00::1]:7002 local [fd00::3]:7000",
 		"add-peer b (node id 1) peer [fd00::2]:7002 local [fd00::3]:7001",
 		"connect-peer a (node id 0)",
@@ -449,8 +463,8 @@ static void test_diskless_node(void **state)
 	plan_for(&c, "r3", "c", NULL, 0);
 	expect_ops(fresh);
 	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_NAME | REQ_NODE_ID);	/* no cluster */
-	assert_int_equal(plan.ops[1].req.peer.family, AF_INET6);
-	assert_int_equal(plan.ops[1].req.options.v[OPT_PING_INTERVAL], 1000);
+	assert_int_equal(plan.ops[2].req.peer.family, AF_INET6);
+	assert_int_equal(plan.ops[2].req.options.v[OPT_PING_INTERVAL], 1000);
 	kdev_like(&c, &c.res[0], &c.res[0].nodes[2], &d);
 	plan_for(&c, "r3", "c", &d, 1);
 	assert_int_equal(plan.n, 0);
@@ -458,6 +472,170 @@ static void test_diskless_node(void **state)
 	snprintf(d.backing, sizeof(d.backing), "/dev/sdc");
 	plan_for(&c, "r3", "c", &d, 1);
 	expect_ops(detach);
+	conf_free(&c);
+}
+
+/* Index of the first op @cmd in the plan, or plan.n. */
+static unsigned int op_index(uint8_t cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < plan.n && plan.ops[i].req.cmd != cmd; i++)
+		;
+	return i;
+}
+
+/* Two data nodes and a witness (no disk) with quorum. */
+static const char witness[] =
+	"options: {quorum: majority}\n"
+	"resources:\n"
+	"  - name: r3\n"
+	"    minor: 5\n"
+	"    options: {on-no-quorum: io-error}\n"
+	"    nodes:\n"
+	"      - {name: a, node-id: 0, address: 10.0.0.1:7000, disk: /dev/sda}\n"
+	"      - {name: b, node-id: 1, address: 10.0.0.2:7000, disk: /dev/sdb}\n"
+	"      - {name: w, node-id: 2, address: 10.0.0.3:7000}\n";
+
+/*
+ * DEVICE_OPTIONS: sent after DEVICE_CREATE and before any peer is added or
+ * connected; for an existing device when the kernel's policy differs from
+ * the file's or the kernel does not report it; not when they are equal.
+ */
+static void test_quorum_options(void **state)
+{
+	static const char *const fresh[] = {
+		"create-device r3 minor 5 node-id 0",
+		"device-options quorum majority on-no-quorum io-error",
+		"attach /dev/sda",
+		"add-peer b (node id 1) peer 10.0.0.2:7000 local 10.0.0.1:7001",
+		"add-peer w (node id 2) peer 10.0.0.3:7000 local 10.0.0.1:7002",
+		"connect-peer b (node id 1)",
+		"connect-peer w (node id 2)",
+		NULL,
+	};
+	static const char *const options_only[] = {
+		"device-options quorum majority on-no-quorum io-error", NULL,
+	};
+	const struct rblk_req *q;
+	struct conf c;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(witness, &c);
+	plan_for(&c, "r3", "a", NULL, 0);
+	expect_ops(fresh);
+	q = &plan.ops[1].req;
+	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
+	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM);
+	assert_int_equal(q->minor, 5);
+	assert_true(q->quorum == RBLK_QUORUM_MAJORITY);
+	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
+	assert_true(op_index(RBLK_CMD_DEVICE_OPTIONS) > op_index(RBLK_CMD_DEVICE_CREATE));
+	assert_true(op_index(RBLK_CMD_DEVICE_OPTIONS) < op_index(RBLK_CMD_PEER_ADD));
+	assert_true(op_index(RBLK_CMD_DEVICE_OPTIONS) < op_index(RBLK_CMD_CONNECT));
+
+	/* the kernel reports the file's policy: nothing to do */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	assert_true(d.quorum == RBLK_QUORUM_MAJORITY);
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+
+	/* another quorum in the kernel: DEVICE_OPTIONS alone */
+	d.quorum = 2;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(options_only);
+	assert_true(plan.ops[0].req.quorum == RBLK_QUORUM_MAJORITY);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM);
+	d.quorum = RBLK_QUORUM_OFF;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(options_only);
+
+	/* another on-no-quorum */
+	d.quorum = RBLK_QUORUM_MAJORITY;
+	d.on_no_quorum = RBLK_ON_NO_QUORUM_SUSPEND_IO;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(options_only);
+	assert_int_equal(plan.ops[0].req.on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
+
+	/* a kernel that does not report them: unknown, sent */
+	d.on_no_quorum = RBLK_ON_NO_QUORUM_IO_ERROR;
+	d.has_quorum_policy = false;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(options_only);
+	d.has_quorum_policy = true;
+	d.has_on_no_quorum = false;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(options_only);
+
+	/* sent before the peers that "up" adds and connects again */
+	d.has_on_no_quorum = true;
+	d.on_no_quorum = RBLK_ON_NO_QUORUM_SUSPEND_IO;
+	d.peers[0].conn_state = RBLK_CONN_STANDALONE;
+	d.n_peers = 1;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 4);
+	assert_int_equal(plan.ops[0].req.cmd, RBLK_CMD_DEVICE_OPTIONS);
+	assert_string_equal(plan.ops[1].what,
+			    "add-peer w (node id 2) peer 10.0.0.3:7000 local 10.0.0.1:7002");
+	conf_free(&c);
+
+	/* a number of votes, written as the file writes it */
+	parse_ok("resources:\n"
+		 "  - {name: r, minor: 1, options: {quorum: 2}, nodes: [\n"
+		 "     {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda},\n"
+		 "     {name: b, node-id: 1, address: 10.0.0.2:7789, disk: /dev/vdb}]}\n", &c);
+	plan_for(&c, "r", "a", NULL, 0);
+	assert_string_equal(plan.ops[1].what, "device-options quorum 2 on-no-quorum suspend-io");
+	assert_int_equal(plan.ops[1].req.quorum, 2);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	plan_for(&c, "r", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	d.quorum = RBLK_QUORUM_MAJORITY;	/* majority of 2 is 2 as well, but not the file's */
+	plan_for(&c, "r", "a", &d, 1);
+	assert_int_equal(plan.n, 1);
+	conf_free(&c);
+}
+
+/*
+ * A witness: a node without a disk in a resource with quorum.  "up"
+ * creates the device, sets the policy, adds and connects the peers;
+ * nothing is attached, no metadata is touched.
+ */
+static void test_witness(void **state)
+{
+	static const char *const fresh[] = {
+		"create-device r3 minor 5 node-id 2",
+		"device-options quorum majority on-no-quorum io-error",
+		"add-peer a (node id 0) peer 10.0.0.1:7002 local 10.0.0.3:7000",
+		"add-peer b (node id 1) peer 10.0.0.2:7002 local 10.0.0.3:7001",
+		"connect-peer a (node id 0)",
+		"connect-peer b (node id 1)",
+		NULL,
+	};
+	static const char *const reconnect[] = { "connect-peer b (node id 1)", NULL };
+	struct conf c;
+	struct kdev d;
+	unsigned int i;
+
+	(void)state;
+	parse_ok(witness, &c);
+	plan_for(&c, "r3", "w", NULL, 0);
+	expect_ops(fresh);
+	for (i = 0; i < plan.n; i++) {
+		assert_int_not_equal(plan.ops[i].req.cmd, RBLK_CMD_ATTACH);
+		assert_int_not_equal(plan.ops[i].req.cmd, RBLK_CMD_DETACH);
+		assert_int_not_equal(plan.ops[i].req.cmd, RBLK_CMD_MD_CREATE);
+		assert_false(plan.ops[i].req.has & (REQ_PATH | REQ_META_PATH));
+	}
+	/* up: Diskless, as the kernel reports it, is what the file says */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[2], &d);
+	assert_int_equal(d.disk_state, RBLK_DISK_DISKLESS);
+	plan_for(&c, "r3", "w", &d, 1);
+	assert_int_equal(plan.n, 0);
+	d.peers[1].conn_state = RBLK_CONN_STANDALONE;
+	plan_for(&c, "r3", "w", &d, 1);
+	expect_ops(reconnect);
 	conf_free(&c);
 }
 
@@ -508,6 +686,7 @@ static void test_mesh_sides_agree(void **state)
 		"      - {name: n3, node-id: 2, address: 10.99.13.3:7789, address-for: {n2: 10.99.23.3:7789}}\n";
 	static const char *const n3_ops[] = {
 		"create-device r minor 0 node-id 2",
+		"device-options quorum off on-no-quorum suspend-io",
 		"add-peer n1 (node id 0) peer 10.99.13.1:7791 local 10.99.13.3:7789",
 		"add-peer n2 (node id 1) peer 10.99.23.2:7791 local 10.99.23.3:7790",
 		"connect-peer n1 (node id 0)",
@@ -685,10 +864,25 @@ static void test_names(void **state)
 	assert_string_equal(event_json(RBLK_EVENT_REPL_STATE_CHANGED), "repl_state_changed");
 	assert_string_equal(event_json(RBLK_EVENT_SPLIT_BRAIN), "split_brain");
 	assert_string_equal(event_json(RBLK_EVENT_UUIDS_CHANGED), "uuids_changed");
-	assert_string_equal(event_json(RBLK_EVENT_UUIDS_CHANGED + 1), "invalid");
+	assert_string_equal(event_json(RBLK_EVENT_QUORUM_CHANGED), "quorum_changed");
+	assert_string_equal(event_json(RBLK_EVENT_QUORUM_CHANGED + 1), "invalid");
 	assert_string_equal(cmd_name(RBLK_CMD_MD_CREATE), "create-md");
 	assert_string_equal(cmd_name(RBLK_CMD_MD_DUMP), "dump-md");
 	assert_string_equal(cmd_name(RBLK_CMD_NEW_CURRENT_UUID), "new-current-uuid");
+	assert_string_equal(cmd_name(RBLK_CMD_DEVICE_OPTIONS), "device-options");
+	assert_string_equal(on_no_quorum_name(RBLK_ON_NO_QUORUM_SUSPEND_IO), "suspend-io");
+	assert_string_equal(on_no_quorum_name(RBLK_ON_NO_QUORUM_IO_ERROR), "io-error");
+	assert_string_equal(on_no_quorum_name(__RBLK_ON_NO_QUORUM_MAX), "invalid");
+	assert_string_equal(suspend_reason_name(RBLK_SUSPEND_NONE), "no");
+	assert_string_equal(suspend_reason_name(RBLK_SUSPEND_NO_QUORUM), "no-quorum");
+	assert_string_equal(suspend_reason_name(__RBLK_SUSPEND_MAX), "invalid");
+	{
+		char q[16];
+
+		assert_string_equal(format_quorum(RBLK_QUORUM_OFF, q, sizeof(q)), "off");
+		assert_string_equal(format_quorum(RBLK_QUORUM_MAJORITY, q, sizeof(q)), "majority");
+		assert_string_equal(format_quorum(RBLK_MAX_PEERS, q, sizeof(q)), "32");
+	}
 	assert_string_equal(disk_json(RBLK_DISK_CONSISTENT), "consistent");
 	assert_string_equal(disk_human(RBLK_DISK_CONSISTENT), "Consistent");
 	assert_string_equal(disk_json(RBLK_DISK_CONSISTENT + 1), "invalid");
@@ -757,6 +951,8 @@ int main(void)
 		cmocka_unit_test(test_on_io_error),
 		cmocka_unit_test(test_meta_disk),
 		cmocka_unit_test(test_diskless_node),
+		cmocka_unit_test(test_quorum_options),
+		cmocka_unit_test(test_witness),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),
 		cmocka_unit_test(test_options_reported_by_kernel),
