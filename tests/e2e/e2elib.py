@@ -535,12 +535,13 @@ class ClusterTest:
                       "\n".join(f"  {n}: {l}" for n, l in new))
 
 
-def mesh_topology(nodes, options=None):
+def mesh_topology(nodes, options=None, diskless=()):
     """The YAML topology file of resource RES on any number of `nodes` (rig
     Nodes) cabled point to point, a full mesh: node ids = rig node ids, each
     node's address the one on its link to the first other node, an
     ``address-for`` entry for every further peer.  `options` (a dict) overrides
-    the connection timing of ``topology``."""
+    the connection timing of ``topology``; the nodes in `diskless` have no
+    ``disk:`` (quorum witnesses)."""
     opts = {"ping-interval-ms": PING_INTERVAL_MS, "ping-timeout-ms": PING_TIMEOUT_MS,
             "connect-timeout-ms": CONNECT_TIMEOUT_MS, "reconnect-max-ms": RECONNECT_MAX_MS}
     opts.update(options or {})
@@ -554,7 +555,8 @@ def mesh_topology(nodes, options=None):
         if rest:
             lines.append("        address-for: {" + ", ".join(
                 f"{p.name}: {n.ip_for(p)}:{BASE_PORT}" for p in rest) + "}")
-        lines.append(f"        disk: {n.disk}")
+        if n not in diskless:
+            lines.append(f"        disk: {n.disk}")
     return "\n".join(lines) + "\n"
 
 

@@ -64,18 +64,19 @@ SECTOR = 512
 MAX_DATA = 1 << 20
 
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
-            "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7}
+            "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7,
+            "RECONCILE": 1 << 8, "BEHIND": 1 << 9}
 FEAT_ALL = sum(FEATURES.values())
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 
 COMMANDS = {"HELLO": 1, "HELLO_REJECT": 2, "DATA": 3, "FLUSH": 4, "TRIM": 5, "ACK": 6,
             "PING": 7, "PING_ACK": 8, "STATE": 9, "ROLE_REQ": 10, "ROLE_REPLY": 11,
-            "OUTDATE": 12, "UUIDS": 13, "BITMAP": 14}
+            "OUTDATE": 12, "UUIDS": 13, "BITMAP": 14, "BEHIND": 15, "BEHIND_ACK": 16}
 (HELLO, HELLO_REJECT, DATA, FLUSH, TRIM, ACK, PING, PING_ACK, STATE, ROLE_REQ, ROLE_REPLY,
- OUTDATE, UUIDS, BITMAP) = (COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH",
-                                                  "TRIM", "ACK", "PING", "PING_ACK", "STATE",
-                                                  "ROLE_REQ", "ROLE_REPLY", "OUTDATE", "UUIDS",
-                                                  "BITMAP"))
+ OUTDATE, UUIDS, BITMAP, BEHIND, BEHIND_ACK) = (
+    COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH", "TRIM", "ACK", "PING",
+                          "PING_ACK", "STATE", "ROLE_REQ", "ROLE_REPLY", "OUTDATE", "UUIDS",
+                          "BITMAP", "BEHIND", "BEHIND_ACK"))
 CMD_NAMES = {v: k for k, v in COMMANDS.items()}
 
 # enum rblk_role / enum rblk_disk_state (include/uapi/linux/rblk.h)
@@ -88,12 +89,13 @@ DISK_NAMES = {v: k for k, v in DISKS.items()}
 REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESOURCE": 5,
                   "SIZE": 6, "BLOCK_SIZE": 7, "BOTH_PRIMARY": 8, "MALFORMED": 9,
                   "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13,
-                  "RESYNCING": 14}
+                  "RESYNCING": 14, "ASK_PRIMARY": 15}
 
 # struct rblk_p_uuids.uuid_flags
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
       "DISCARD_MY_DATA": 1 << 3, "CLEAR_BITMAP": 1 << 4, "RESYNC_DONE": 1 << 5,
-      "UP_TO_DATE": 1 << 6, "NEW_CURRENT": 1 << 7}
+      "UP_TO_DATE": 1 << 6, "NEW_CURRENT": 1 << 7, "RECONCILE": 1 << 8,
+      "FOLLOWS_PRIMARY": 1 << 9}
 # struct rblk_p_data.dp_flags: resync data (only from our sync source)
 DP_RESYNC = 1 << 6
 BITMAP_PAYLOAD = 4104   # struct rblk_p_bitmap: offset + 4 KiB of bits
@@ -111,9 +113,11 @@ STRUCTS = {
     "rblk_p_state": struct.Struct(">BB6s"),       # role disk_state pad
     # current bitmap history[4] out_of_sync_bytes uuid_flags nodes_behind
     "rblk_p_uuids": struct.Struct(">QQ4QQII"),
+    "rblk_p_behind": struct.Struct(">II"),        # nodes_behind pad
 }
 SIZES = {"rblk_hdr": 24, "rblk_p_hello": 168, "rblk_p_reject": 64, "rblk_p_data": 16,
-         "rblk_p_trim": 16, "rblk_p_ack": 8, "rblk_p_state": 8, "rblk_p_uuids": 64}
+         "rblk_p_trim": 16, "rblk_p_ack": 8, "rblk_p_state": 8, "rblk_p_uuids": 64,
+         "rblk_p_behind": 8}
 for _name, _size in SIZES.items():
     assert STRUCTS[_name].size == _size, (_name, STRUCTS[_name].size, _size)
 HDR, P_HELLO, P_REJECT, P_DATA, P_TRIM, P_ACK, P_STATE, P_UUIDS = (
@@ -229,6 +233,8 @@ def decode_payload(cmd, p):
         return {"role": ROLE_NAMES.get(role, role), "disk": DISK_NAMES.get(disk, disk)}
     if cmd == UUIDS:
         return decode_uuids(p)
+    if cmd in (BEHIND, BEHIND_ACK):
+        return {"nodes_behind": STRUCTS["rblk_p_behind"].unpack(p)[0]}
     return {}
 
 
@@ -259,8 +265,12 @@ def negotiate(ours, theirs):
             or theirs["peer_node_id"] != ours["node_id"]:
         return "NODE_ID", (f"node id mismatch: expected {ours['peer_node_id']}, "
                            f"peer is {theirs['node_id']}")
+    # a diskless node (a quorum witness) has no size to compare
+    diskless = DISKS["diskless"] in (ours["disk"], theirs["disk"])
     for key, reason in (("cluster", "CLUSTER"), ("resource", "RESOURCE"),
                         ("size_sectors", "SIZE"), ("block_size", "BLOCK_SIZE")):
+        if diskless and reason in ("SIZE", "BLOCK_SIZE"):
+            continue
         if ours[key] != theirs[key]:
             return reason, f"{key} mismatch: local {ours[key]!r}, peer {theirs[key]!r}"
     if ours["role"] == theirs["role"] == ROLES["primary"]:
@@ -385,6 +395,8 @@ class Peer:
             self.link.send(PING_ACK, rid=pkt.rid)
         elif pkt.cmd == ROLE_REQ:
             self.link.send(ROLE_REPLY, ack_payload(0), pkt.rid)
+        elif pkt.cmd == BEHIND:
+            self.link.send(BEHIND_ACK, pkt.payload)
         elif pkt.cmd in (DATA, FLUSH, TRIM) and self.ack_writes:
             self.link.send(ACK, ack_payload(0), pkt.rid)
 
@@ -580,6 +592,24 @@ def sc_new_current_not_primary(peer):
          "nodes_behind": 0xFFFF_FFFF & ~((1 << peer.ours["node_id"]) |
                                          (1 << peer.ours["peer_node_id"]))}
     peer.violate("UUIDS new current", UUIDS, encode_uuids(u))
+    peer.wait_close()
+
+
+@scenario("behind-not-primary")
+def sc_behind_not_primary(peer):
+    """BEHIND naming the node's other peer, although we are not the node's
+    primary: it records nothing (BEHIND_ACK with 0) and outdates nobody.
+    Then BEHIND with a non-zero pad ("malformed behind")."""
+    behind = STRUCTS["rblk_p_behind"]
+    others = 0xFFFF_FFFF & ~((1 << peer.ours["node_id"]) | (1 << peer.ours["peer_node_id"]))
+    peer.link.send(BEHIND, behind.pack(others, 0))
+    ack = peer.serve(peer.args.timeout, lambda p: p.cmd == BEHIND_ACK)
+    if ack is None:
+        raise ProtocolError("no BEHIND_ACK")
+    if behind.unpack(ack.payload)[0]:
+        raise ProtocolError(f"BEHIND_ACK records {behind.unpack(ack.payload)[0]:#x} "
+                            "from a peer that is not the primary")
+    peer.violate("BEHIND pad", BEHIND, behind.pack(others, 1))
     peer.wait_close()
 
 

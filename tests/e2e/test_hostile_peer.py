@@ -363,7 +363,9 @@ class HostilePeer(ClusterTest):
         a resync end with a made-up generation (refused: a's current UUID
         unchanged), a new generation announced by a peer that is not a's
         primary (refused: nothing adopted, nobody outdated), a BITMAP block
-        after the handshake ("unexpected")."""
+        after the handshake ("unexpected"), who is behind told by a peer
+        that is not a's primary (nothing recorded, then a malformed one
+        closes the connection)."""
         a, b = self.pair.nodes
         self.prepare(primary=None)
         before = self.block_sha(0)
@@ -384,6 +386,12 @@ class HostilePeer(ClusterTest):
         self.assertEqual((st["disk_state"], peer_of(st, b)["peer_disk_state"]),
                          ("up_to_date", "up_to_date"),
                          f"a or its view of b outdated by a non-primary: {short(st)}")
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("behind-not-primary"), "behind")
+        st = status(a)
+        self.assertEqual((st["disk_state"], peer_of(st, b)["peer_disk_state"]),
+                         ("up_to_date", "up_to_date"),
+                         f"a's view of b outdated by a non-primary's BEHIND: {short(st)}")
         self.prepare(primary=None, clean=False)
         self.assert_dropped(self.run_fake("bitmap-in-data-phase"), "unexpected")
         self.assert_b_stayed()
