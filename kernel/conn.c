@@ -467,6 +467,14 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 		rblk_log_refusal(peer, res->reason, false, res->message);
 		goto out;
 	}
+	/* a witness gets no writes: a disk behind it would silently age */
+	if (peer->cfg.witness && remote->disk_state != RBLK_DISK_DISKLESS) {
+		rblk_send_reject(sock, RBLK_REJECT_WITNESS, "configured as a witness, has a disk");
+		rblk_log_refusal(peer, RBLK_REJECT_WITNESS, false,
+				 "configured as a witness, has a disk");
+		ret = -ECONNREFUSED;
+		goto out;
+	}
 	/*
 	 * A primary while we take writes from another one: refused before
 	 * the generations are compared (a split-brain verdict would stop
@@ -583,7 +591,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	 */
 	synchronize_rcu();
 	/* a witness holds no data: it misses nothing */
-	if (remote->disk_state == RBLK_DISK_DISKLESS && READ_ONCE(peer->md_slot) >= 0) {
+	if (peer->cfg.witness && READ_ONCE(peer->md_slot) >= 0) {
 		rblk_bm_clear_all(dev, peer->md_slot);
 		clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	}
@@ -1010,6 +1018,7 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 	}
 	ps->resync_rate_kib_per_s = peer->cfg.resync_rate_kib_per_s;
 	ps->resync_latency_ms = peer->cfg.resync_latency_ms;
+	ps->witness = peer->cfg.witness;
 	slot = READ_ONCE(peer->md_slot);
 	ps->has_slot = slot >= 0;
 	if (ps->has_slot && READ_ONCE(peer->dev->has_md)) {

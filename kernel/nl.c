@@ -75,6 +75,7 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_RECONNECT_MAX_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_REQUEST_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_timeout_range),
 	[RBLK_A_KO_COUNT]		= NLA_POLICY_RANGE(NLA_U32, 1, RBLK_KO_COUNT_MAX),
+	[RBLK_A_PEER_WITNESS]		= { .type = NLA_FLAG },
 	[RBLK_A_RESYNC_RATE_KIB_PER_S]	= NLA_POLICY_FULL_RANGE(NLA_U32, &rblk_nl_rate_range),
 	[RBLK_A_RESYNC_LATENCY_MS]	= NLA_POLICY_RANGE(NLA_U32, RBLK_RESYNC_LATENCY_MS_MIN,
 							   RBLK_RESYNC_LATENCY_MS_MAX),
@@ -429,6 +430,7 @@ static int rblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
 						    RBLK_RESYNC_RATE_KIB_PER_S_DEFAULT);
 	cfg.resync_latency_ms = rblk_nl_get_u32(info, RBLK_A_RESYNC_LATENCY_MS,
 						RBLK_RESYNC_LATENCY_MS_DEFAULT);
+	cfg.witness = nla_get_flag(info->attrs[RBLK_A_PEER_WITNESS]);
 	if (cfg.ping_interval_ms >= cfg.ping_timeout_ms) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    rblk_nl_blame(info, RBLK_A_PING_INTERVAL_MS,
@@ -632,7 +634,8 @@ static int rblk_nl_put_peer(struct sk_buff *skb, const struct rblk_peer_status *
 	     nla_put_u32(skb, RBLK_A_RESYNC_WINDOW, ps->resync_window)))
 		goto cancel;
 	if (nla_put_u32(skb, RBLK_A_RESYNC_RATE_KIB_PER_S, ps->resync_rate_kib_per_s) ||
-	    nla_put_u32(skb, RBLK_A_RESYNC_LATENCY_MS, ps->resync_latency_ms))
+	    nla_put_u32(skb, RBLK_A_RESYNC_LATENCY_MS, ps->resync_latency_ms) ||
+	    (ps->witness && nla_put_flag(skb, RBLK_A_PEER_WITNESS)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -410,6 +410,7 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_NEWER_PEER]	= "newer_peer",
 		[RBLK_REJECT_RESYNCING]		= "resyncing",
 		[RBLK_REJECT_ASK_PRIMARY]	= "ask_primary",
+		[RBLK_REJECT_WITNESS]		= "witness",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])

@@ -24,8 +24,10 @@
  *    split-brain (rblk_quorum_step_down()).
  *
  * Locking: dev->quorum_lock (irq-safe spinlock) protects the quorum state
- * and the lists of held requests and parked bios; it nests inside nothing
- * and nothing inside it but the block layer's submission.
+ * and the lists of held requests and parked bios; it nests inside nothing.
+ * Under it only RCU reads of the peers (the vote count,
+ * rblk_quorum_write_ok()); requests complete and bios are submitted after
+ * it is dropped.
  */
 
 #include <linux/bio.h>
@@ -86,7 +88,7 @@ static u32 rblk_quorum_peer_votes(struct rblk_device *dev, u32 *witnesses)
 		if (!peer || !rblk_quorum_peer_connected(peer))
 			continue;
 		votes++;
-		if (READ_ONCE(peer->peer_disk_state) == RBLK_DISK_DISKLESS)
+		if (peer->cfg.witness)
 			w++;
 	}
 	rcu_read_unlock();
@@ -115,16 +117,15 @@ static u32 rblk_quorum_missed_votes(struct rblk_req *req, u32 needed)
 		if (!peer)
 			continue;
 		connected = rblk_quorum_peer_connected(peer);
-		if (test_bit(i, &acked) ||
-		    (connected && READ_ONCE(peer->peer_disk_state) == RBLK_DISK_DISKLESS)) {
-			/* it wrote it (or is a witness), and knows who lacks it */
-			if (!(behind & ~BIT(i) & ~(unsigned long)READ_ONCE(peer->behind_acked)))
-				votes++;
-		} else if (connected && test_bit(i, &missed) && !test_bit(i, &behind) &&
-			   READ_ONCE(peer->repl_state) == RBLK_REPL_ESTABLISHED) {
-			/* it missed it, and resynced since: it holds it now */
+		/*
+		 * It wrote it, or is a witness, or missed it and resynced since
+		 * (it holds it now); and it knows who still lacks it.
+		 */
+		if ((test_bit(i, &acked) || (connected && peer->cfg.witness) ||
+		     (connected && test_bit(i, &missed) && !test_bit(i, &behind) &&
+		      READ_ONCE(peer->repl_state) == RBLK_REPL_ESTABLISHED)) &&
+		    !(behind & ~BIT(i) & ~(unsigned long)READ_ONCE(peer->behind_acked)))
 			votes++;
-		}
 	}
 	return votes;
 }
@@ -176,12 +177,13 @@ bool rblk_quorum_write_ok(struct rblk_req *req)
  * secondary) to every connected peer that has not been
  * sent that mask on its current connection.  A secondary sends nothing.
  *
- * Context: process context, may sleep (GFP_KERNEL).
+ * Context: process context, may sleep (GFP_NOIO).
  */
 void rblk_quorum_tell_behind(struct rblk_device *dev)
 {
 	unsigned int i;
 	u32 mask;
+	int ret;
 
 	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
 		return;
@@ -205,8 +207,12 @@ void rblk_quorum_tell_behind(struct rblk_device *dev)
 		peer->behind_sent = mask & ~BIT(i);
 		peer->behind_sent_valid = true;
 		spin_unlock_bh(&peer->lock);
-		if (send && rblk_conn_queue_ctl(conn, RBLK_P_BEHIND, 0, &p, sizeof(p), GFP_KERNEL))
-			rblk_conn_fail(conn, -ENOMEM, "cannot tell the peer who is behind");
+		/* GFP_NOIO: held writes of this device may wait for this */
+		ret = 0;
+		if (send)
+			ret = rblk_conn_queue_ctl(conn, RBLK_P_BEHIND, 0, &p, sizeof(p), GFP_NOIO);
+		if (ret)
+			rblk_conn_fail(conn, ret, "cannot tell the peer who is behind");
 		rblk_conn_put(conn);
 	}
 }
@@ -271,14 +277,17 @@ u32 rblk_quorum_behind_received(struct rblk_peer *peer, u32 nodes_behind)
  * @peer: the peer
  * @nodes_behind: the mask it recorded (RBLK_P_BEHIND_ACK)
  *
- * Writes held for want of its vote are looked at again.
+ * Only what we sent on this connection counts (an answer we did not ask
+ * for adds nothing).  Writes held for want of its vote are looked at
+ * again.
  *
  * Context: any.
  */
 void rblk_quorum_behind_acked(struct rblk_peer *peer, u32 nodes_behind)
 {
 	spin_lock_bh(&peer->lock);
-	WRITE_ONCE(peer->behind_acked, nodes_behind);
+	WRITE_ONCE(peer->behind_acked,
+		   peer->behind_sent_valid ? nodes_behind & peer->behind_sent : 0);
 	spin_unlock_bh(&peer->lock);
 	mod_delayed_work(rblk_wq, &peer->dev->quorum_work, 0);
 }
@@ -336,7 +345,9 @@ int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio)
 		return 0;
 	spin_lock_irqsave(&dev->quorum_lock, flags);
 	if (!dev->has_quorum) {
-		if (dev->on_no_quorum == RBLK_ON_NO_QUORUM_IO_ERROR) {
+		/* demoted meanwhile (its release ran): a secondary takes no writes */
+		if (dev->on_no_quorum == RBLK_ON_NO_QUORUM_IO_ERROR ||
+		    READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY) {
 			ret = -EIO;
 		} else {
 			bio_list_add(&dev->quorum_parked, bio);
@@ -345,6 +356,9 @@ int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio)
 		}
 	}
 	spin_unlock_irqrestore(&dev->quorum_lock, flags);
+	/* quorum may be back already: let the work look */
+	if (ret > 0)
+		mod_delayed_work(rblk_wq, &dev->quorum_work, 0);
 	return ret;
 }
 
@@ -412,16 +426,17 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
  */
 void rblk_quorum_update(struct rblk_device *dev)
 {
-	u32 peers = READ_ONCE(dev->nr_peers);
-	u32 votes = 1 + rblk_quorum_peer_votes(dev, NULL);
-	u32 needed, policy;
+	u32 peers, votes, needed, policy;
 	enum rblk_suspend_reason susp;
 	bool has, changed, primary;
 	enum rblk_disk_state disk;
 
 	/* before held writes are counted: their votes may wait for it */
 	rblk_quorum_tell_behind(dev);
+	/* counted under the lock: the last of concurrent updates stores the newest count */
 	spin_lock_irq(&dev->quorum_lock);
+	peers = READ_ONCE(dev->nr_peers);
+	votes = 1 + rblk_quorum_peer_votes(dev, NULL);
 	policy = dev->quorum;
 	needed = rblk_quorum_needed(policy, 1 + peers);
 	has = !needed || votes >= needed;

@@ -416,6 +416,7 @@ struct rblk_peer_config {
 	u32 ko_count;		/* request timeouts in a row before disconnecting */
 	u32 resync_rate_kib_per_s;	/* fixed resync rate; 0: dynamic */
 	u32 resync_latency_ms;		/* dynamic controller's target (0: default) */
+	bool witness;			/* no disk in this resource: votes only */
 };
 
 int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_ack *extack);
@@ -466,6 +467,7 @@ struct rblk_peer_status {
 	u64 out_of_sync_bytes;
 	u64 resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
 	u32 resync_rate_kib_per_s, resync_latency_ms, resync_window;
+	bool witness;
 	u64 resync_latency_us;
 };
 

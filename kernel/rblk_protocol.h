@@ -172,7 +172,8 @@ enum rblk_reject_reason {
 	RBLK_REJECT_NEWER_PEER		= 13,	/* the receiver is primary and older */
 	RBLK_REJECT_RESYNCING		= 14,	/* the sender resyncs from another peer now */
 	RBLK_REJECT_ASK_PRIMARY		= 15,	/* the sync source follows a primary: use it */
-	RBLK_REJECT_MAX			= RBLK_REJECT_ASK_PRIMARY,
+	RBLK_REJECT_WITNESS		= 16,	/* configured as a witness, has a disk */
+	RBLK_REJECT_MAX			= RBLK_REJECT_WITNESS,
 };
 
 /**

@@ -146,6 +146,12 @@ static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
 		status = BLK_STS_OK;
 	if (!status)
 		status = gen_status;
+	/*
+	 * Done everywhere: overlapping writes may go now, also while this one
+	 * waits for quorum (every disk has ordered it already; a resync must
+	 * be able to copy it).
+	 */
+	rblk_interval_remove(&dev->conflicts, &req->interval);
 	/* not on a quorum of nodes: held until quorum returns, or failed */
 	if (!status && bio_op(master) != REQ_OP_READ && !rblk_quorum_write_ok(req)) {
 		if (rblk_quorum_hold(req))
@@ -157,7 +163,8 @@ static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
 
 /**
  * rblk_req_complete() - complete the upper bio of a request, free it
- * @req: request whose every leg and local clone has completed
+ * @req: request whose every leg and local clone has completed, out of
+ *	the conflict tree
  * @status: the upper bio's status
  *
  * Context: any.
@@ -167,8 +174,6 @@ void rblk_req_complete(struct rblk_req *req, blk_status_t status)
 	struct rblk_device *dev = req->dev;
 	struct bio *master = req->master;
 
-	/* done everywhere: overlapping writes may go now */
-	rblk_interval_remove(&dev->conflicts, &req->interval);
 	rblk_req_account(dev, master, req->op_bytes, status);
 	bio_put(&req->clone);
 	atomic_dec(&dev->inflight);
@@ -300,14 +305,13 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rblk_conn_get(peer) : NULL;
-		if (peer && !conn && command != RBLK_P_FLUSH &&
-		    READ_ONCE(peer->peer_disk_state) != RBLK_DISK_DISKLESS) {
+		if (peer && !conn && command != RBLK_P_FLUSH && !peer->cfg.witness) {
 			rblk_peer_outdate(peer);
 			rblk_req_missed(req, peer);
 		}
 		rcu_read_unlock();
 		/* a witness (no disk) holds no data: nothing to send or miss */
-		if (conn && READ_ONCE(peer->peer_disk_state) == RBLK_DISK_DISKLESS) {
+		if (conn && peer->cfg.witness) {
 			rblk_conn_put(conn);
 			continue;
 		}

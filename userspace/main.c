@@ -49,7 +49,7 @@ enum {
 	O_NODE = 1000, O_FORCE, O_NAME, O_MINOR, O_NODE_ID, O_CLUSTER, O_DISK,
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
-	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM,
+	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -1021,6 +1021,7 @@ static const struct option ll_opts[] = {
 	{ "ignore-quorum", no_argument, NULL, O_IGNORE_QUORUM },
 	{ "quorum", required_argument, NULL, O_QUORUM },
 	{ "on-no-quorum", required_argument, NULL, O_ON_NO_QUORUM },
+	{ "witness", no_argument, NULL, O_WITNESS },
 	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "local", required_argument, NULL, O_LOCAL },
@@ -1052,7 +1053,7 @@ static unsigned int ll_allowed(unsigned int cmd)
 		return REQ_MINOR | REQ_PATH | REQ_META_PATH | REQ_ON_IO_ERROR;
 	case RBLK_CMD_PEER_ADD:
 		return REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
-		       REQ_LOCAL_IP | REQ_LOCAL_PORT | LL_OPTIONS;
+		       REQ_LOCAL_IP | REQ_LOCAL_PORT | REQ_PEER_WITNESS | LL_OPTIONS;
 	case RBLK_CMD_CONNECT:
 		return REQ_MINOR | REQ_PEER_NODE_ID | REQ_DISCARD_MY_DATA;
 	case RBLK_CMD_PEER_REMOVE:
@@ -1137,6 +1138,7 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_IGNORE_QUORUM: bit = REQ_IGNORE_QUORUM; break;
 		case O_QUORUM: bit = REQ_QUORUM; break;
 		case O_ON_NO_QUORUM: bit = REQ_ON_NO_QUORUM; break;
+		case O_WITNESS: bit = REQ_PEER_WITNESS; break;
 		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
 		case O_PEER: bit = REQ_PEER_IP; break;
 		case O_LOCAL: bit = REQ_LOCAL_IP; break;
@@ -1305,9 +1307,10 @@ static const struct cmd cmds[] = {
 	  "        [--peer-port P] [--local-port P] [--ping-interval-ms N] [--ping-timeout-ms N]\n"
 	  "        [--connect-timeout-ms N] [--reconnect-min-ms N] [--reconnect-max-ms N]\n"
 	  "        [--request-timeout-ms N] [--ko-count N] [--resync-rate-kib-per-s N]\n"
-	  "        [--resync-latency-ms N]",
+	  "        [--resync-latency-ms N] [--witness]",
 	  .help = "RBLK_CMD_PEER_ADD.  ADDR is IPv4 or [IPv6]; a port given in ADDR or with\n"
-	  "--peer-port/--local-port is sent, no port means no port attribute.\n" },
+	  "--peer-port/--local-port is sent, no port means no port attribute.\n"
+	  "--witness: the peer has no disk in this resource (it only votes).\n" },
 	{ .name = "remove-peer", .fn = cmd_lowlevel, .args = "--minor M --peer-node-id I",
 	  .help = "RBLK_CMD_PEER_REMOVE.\n" },
 	{ .name = "connect-peer", .fn = cmd_lowlevel,

@@ -102,6 +102,8 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 		return -1;
 	if ((q->has & REQ_IGNORE_QUORUM) && nla_put_flag(msg, RBLK_A_IGNORE_QUORUM))
 		return -1;
+	if ((q->has & REQ_PEER_WITNESS) && nla_put_flag(msg, RBLK_A_PEER_WITNESS))
+		return -1;
 	if ((q->has & REQ_QUORUM) && nla_put_u32(msg, RBLK_A_QUORUM, q->quorum))
 		return -1;
 	if ((q->has & REQ_ON_NO_QUORUM) && nla_put_u8(msg, RBLK_A_ON_NO_QUORUM, q->on_no_quorum))
@@ -163,7 +165,7 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_RESYNC_WINDOW), N(RBLK_A_RESYNC_LATENCY_US), N(RBLK_A_QUORUM),
 		N(RBLK_A_ON_NO_QUORUM), N(RBLK_A_IGNORE_QUORUM), N(RBLK_A_HAS_QUORUM),
 		N(RBLK_A_QUORUM_VOTES), N(RBLK_A_QUORUM_NEEDED), N(RBLK_A_QUORUM_VOTERS),
-		N(RBLK_A_SUSPENDED), N(RBLK_A_SUSPENDED_WRITES),
+		N(RBLK_A_SUSPENDED), N(RBLK_A_SUSPENDED_WRITES), N(RBLK_A_PEER_WITNESS),
 #undef N
 	};
 
@@ -508,6 +510,7 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 			p->has_sync_decision = true;
 			break;
 		case RBLK_A_SPLIT_BRAIN: p->split_brain = true; break;
+		case RBLK_A_PEER_WITNESS: p->witness = true; break;
 		case RBLK_A_BITMAP_UUID:
 			p->bitmap_uuid = get_uint(a);
 			p->has_bitmap_uuid = true;

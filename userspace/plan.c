@@ -92,10 +92,13 @@ static const struct kpeer *find_peer(const struct kdev *d, uint32_t id)
 }
 
 static bool peer_matches(const struct kpeer *kp, const struct conf_addr *peer_ep,
-			 const struct conf_addr *local_ep, const uint32_t opts[OPT_COUNT])
+			 const struct conf_addr *local_ep, const uint32_t opts[OPT_COUNT],
+			 bool witness)
 {
 	unsigned int i;
 
+	if (kp->witness != witness)
+		return false;
 	/* Addresses the kernel did not report cannot be compared: keep them. */
 	if (kp->peer.family && !addr_equal(&kp->peer, peer_ep))
 		return false;
@@ -109,12 +112,12 @@ static bool peer_matches(const struct kpeer *kp, const struct conf_addr *peer_ep
 
 static void fill_peer_add(struct rblk_req *q, uint32_t minor, uint32_t peer_id,
 			  const struct conf_addr *peer_ep, const struct conf_addr *local_ep,
-			  const uint32_t opts[OPT_COUNT])
+			  const uint32_t opts[OPT_COUNT], bool witness)
 {
 	unsigned int i;
 
 	q->has = REQ_MINOR | REQ_PEER_NODE_ID | REQ_PEER_IP | REQ_PEER_PORT |
-		 REQ_LOCAL_IP | REQ_LOCAL_PORT;
+		 REQ_LOCAL_IP | REQ_LOCAL_PORT | (witness ? REQ_PEER_WITNESS : 0);
 	q->minor = minor;
 	q->peer_node_id = peer_id;
 	q->peer = *peer_ep;
@@ -273,7 +276,8 @@ int plan_up(const struct conf *c, const struct conf_resource *r,
 		conf_endpoint(peer, local, &peer_ep);
 		conf_endpoint(local, peer, &local_ep);
 		kp = find_peer(dev, peer->node_id);
-		if (kp && peer_matches(kp, &peer_ep, &local_ep, opts)) {
+		/* a node without a disk in the resource is a witness */
+		if (kp && peer_matches(kp, &peer_ep, &local_ep, opts, !peer->disk[0])) {
 			if (kp->conn_state == RBLK_CONN_STANDALONE)
 				connect_ids[n_connect++] = peer->node_id;
 			continue;
@@ -289,7 +293,8 @@ int plan_up(const struct conf *c, const struct conf_resource *r,
 		format_addr(&local_ep, la, sizeof(la));
 		NEED(op = add_op(p, RBLK_CMD_PEER_ADD, "%s (node id %u) peer %s local %s",
 				 peer->name, peer->node_id, pa, la));
-		fill_peer_add(&op->req, r->minor, peer->node_id, &peer_ep, &local_ep, opts);
+		fill_peer_add(&op->req, r->minor, peer->node_id, &peer_ep, &local_ep, opts,
+			      !peer->disk[0]);
 		connect_ids[n_connect++] = peer->node_id;
 	}
 	for (i = 0; i < n_connect; i++) {

@@ -173,6 +173,7 @@ struct kpeer {
 	bool has_resync_total, has_resync_done, has_resync_rate;
 	bool has_resync_window, has_resync_latency;
 	bool split_brain;		/* RBLK_A_SPLIT_BRAIN flag present */
+	bool witness;			/* RBLK_A_PEER_WITNESS flag present */
 	uint8_t repl_state, sync_decision;
 	uint64_t bitmap_uuid, out_of_sync_bytes;
 	uint64_t resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
@@ -293,6 +294,7 @@ enum {
 	REQ_QUORUM = 1 << 16,
 	REQ_ON_NO_QUORUM = 1 << 17,
 	REQ_IGNORE_QUORUM = 1 << 18,
+	REQ_PEER_WITNESS = 1 << 19,
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */

@@ -246,6 +246,7 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 			   role_human(p->peer_role));
 		print_enum("peer_disk_state", " disk:%s", disk_json(p->peer_disk_state),
 			   disk_human(p->peer_disk_state));
+		print_bool("witness", p->witness ? " witness:%s" : NULL, p->witness);
 		if (p->has_repl_state)
 			print_enum("replication_state", " replication:%s",
 				   repl_json(p->repl_state), repl_human(p->repl_state));

@@ -64,12 +64,20 @@ def per_kernel(cls):
     """Class decorator for a test class derived from ClusterTest (a plain
     mixin, so unittest does not collect it): adds one unittest.TestCase per
     kernel to the class's module, named <cls>_6_1, <cls>_6_12 ..., each with
-    KERNEL set."""
+    KERNEL set.  The class attribute ONE_KERNEL ({"test_x": "6.1"}, or
+    {"*": "6.12"} for every test) keeps tests on one kernel in `make check`
+    (the CI budget); with RBLK_SOAK=1 (`make soak`) they run on every
+    kernel."""
     mod = sys.modules[cls.__module__]
+    only = {} if SOAK else getattr(cls, "ONE_KERNEL", {})
     for k in kernels():
+        if only.get("*", k) != k:
+            continue
         name = f"{cls.__name__}_{k.replace('.', '_')}"
-        sub = type(name, (cls, unittest.TestCase), {"KERNEL": k, "__qualname__": name,
-                                                    "__module__": cls.__module__})
+        attrs = {"KERNEL": k, "__qualname__": name, "__module__": cls.__module__}
+        # a test kept on another kernel: not callable here, so not collected
+        attrs.update({t: None for t, kk in only.items() if t != "*" and kk != k})
+        sub = type(name, (cls, unittest.TestCase), attrs)
         setattr(mod, name, sub)
     return cls
 

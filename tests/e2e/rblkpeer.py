@@ -89,7 +89,7 @@ DISK_NAMES = {v: k for k, v in DISKS.items()}
 REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESOURCE": 5,
                   "SIZE": 6, "BLOCK_SIZE": 7, "BOTH_PRIMARY": 8, "MALFORMED": 9,
                   "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13,
-                  "RESYNCING": 14, "ASK_PRIMARY": 15}
+                  "RESYNCING": 14, "ASK_PRIMARY": 15, "WITNESS": 16}
 
 # struct rblk_p_uuids.uuid_flags
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,

@@ -58,7 +58,9 @@ def fake_node(a, b):
     """The topology entry of the fake peer: on b's IP on the a-b link."""
     return (f"      - name: {FAKE}\n"
             f"        node-id: {FAKE_ID}\n"
-            f"        address: {b.ip_for(a)}:{FAKE_BASE_PORT}\n")
+            f"        address: {b.ip_for(a)}:{FAKE_BASE_PORT}\n"
+            # a data node (a witness would be sent no writes): the path is its own
+            f"        disk: /dev/vda\n")
 
 
 def fake_of(st):

@@ -298,6 +298,8 @@ class QuorumMesh(QuorumBase):
 class QuorumWitness(QuorumBase):
     NODES = 3
     WITNESSES = 1
+    # on one kernel in make check (CI budget), on both in make soak
+    ONE_KERNEL = {"*": "6.12"}
 
     def test_1_isolated_primary_with_witness(self):
         """Two data nodes and a witness: the primary cut off under fio

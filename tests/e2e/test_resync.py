@@ -78,6 +78,8 @@ def dd(node, off_mib, mib, src="/dev/urandom"):
 @per_kernel
 class ResyncTest(ClusterTest):
     DISK_MIB = 64
+    # the two longest: on one kernel in make check, on both in make soak
+    ONE_KERNEL = {"test_6_secondary_reboots": "6.1", "test_7_writes_during_full_sync": "6.1"}
 
     @classmethod
     def setUpClass(cls):

@@ -169,8 +169,39 @@ static struct nl_msg *peer_add_of(const char *yaml, struct nlattr **tb)
 {
 	struct nl_msg *msg = request_of(yaml, RBLK_CMD_PEER_ADD, tb);
 
-	assert_int_equal(count_attrs(tb), 6 + OPT_COUNT);
+	/* a peer without a disk in the file is a witness */
+	assert_int_equal(count_attrs(tb), 6 + OPT_COUNT + !!tb[RBLK_A_PEER_WITNESS]);
 	return msg;
+}
+
+/* PEER_WITNESS goes with a peer that has no disk in the file, and only then. */
+static void test_peer_add_witness(void **state)
+{
+	static const char data_peer[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 0\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2:7789, disk: /dev/vdb}\n";
+	static const char witness[] =
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 0\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		"      - {name: w, node-id: 1, address: 10.0.0.2:7789}\n";
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct nl_msg *msg;
+
+	(void)state;
+	msg = peer_add_of(data_peer, tb);
+	assert_null(tb[RBLK_A_PEER_WITNESS]);
+	nlmsg_free(msg);
+	msg = peer_add_of(witness, tb);
+	assert_non_null(tb[RBLK_A_PEER_WITNESS]);
+	assert_int_equal(nla_len(tb[RBLK_A_PEER_WITNESS]), 0);
+	nlmsg_free(msg);
 }
 
 /* One node with a disk at minor 3; nothing else given. */
@@ -247,6 +278,8 @@ static void test_peer_add_request_timeout(void **state)
 
 	(void)state;
 	msg = peer_add_of(defaults, tb);
+	/* b has no disk in the file: a witness */
+	assert_non_null(tb[RBLK_A_PEER_WITNESS]);
 	assert_int_equal(nla_get_u32(tb[RBLK_A_REQUEST_TIMEOUT_MS]),
 			 RBLK_REQUEST_TIMEOUT_MS_DEFAULT);
 	assert_int_equal(nla_get_u32(tb[RBLK_A_KO_COUNT]), RBLK_KO_COUNT_DEFAULT);
@@ -1244,7 +1277,8 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_QUORUM), "RBLK_A_QUORUM");
 	assert_string_equal(rnl_attr_name(RBLK_A_IGNORE_QUORUM), "RBLK_A_IGNORE_QUORUM");
 	assert_string_equal(rnl_attr_name(RBLK_A_HAS_QUORUM), "RBLK_A_HAS_QUORUM");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_SUSPENDED_WRITES");
+	assert_string_equal(rnl_attr_name(RBLK_A_SUSPENDED_WRITES), "RBLK_A_SUSPENDED_WRITES");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_PEER_WITNESS");
 	{
 		unsigned int a;
 
@@ -1262,6 +1296,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete_request),
 		cmocka_unit_test(test_peer_add_ipv6),
 		cmocka_unit_test(test_peer_add_request_timeout),
+		cmocka_unit_test(test_peer_add_witness),
 		cmocka_unit_test(test_peer_add_ipv4_and_flags),
 		cmocka_unit_test(test_attach_on_io_error),
 		cmocka_unit_test(test_attach_meta_path),

@@ -215,6 +215,7 @@ static void test_device_json(void **state)
 	expect_null(p0, "out_of_sync_bytes");
 	expect_null(p0, "sync_decision");
 	assert_false(json_object_get_boolean(get(p0, "split_brain", json_type_boolean)));
+	assert_false(json_object_get_boolean(get(p0, "witness", json_type_boolean)));
 	expect_null(p0, "resync_total_bytes");
 	expect_null(p0, "resync_done_bytes");
 	expect_null(p0, "resync_percent_done");
@@ -226,7 +227,7 @@ static void test_device_json(void **state)
 	expect_null(p0, "resync_latency_ms");
 	expect_null(p0, "resync_window");
 	expect_null(p0, "resync_latency_us");
-	assert_int_equal(json_object_object_length(p0), 36);
+	assert_int_equal(json_object_object_length(p0), 37);
 
 	expect_str(p1, "peer_name", "node-c");
 	expect_str(p1, "conn_state", "connecting");
@@ -234,7 +235,7 @@ static void test_device_json(void **state)
 	expect_str(p1, "peer_disk_state", "outdated");
 	expect_uint(p1, "reconnects", 7);
 	expect_str(p1, "last_error", "connection refused");
-	assert_int_equal(json_object_object_length(p1), 36);
+	assert_int_equal(json_object_object_length(p1), 37);
 	/* same key set and order for every peer: stable keys */
 	{
 		struct json_object_iterator a = json_object_iter_begin(p0);
@@ -559,7 +560,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_latency_ms", 50);
 	expect_uint(p, "resync_window", 12);
 	expect_uint(p, "resync_latency_us", 23456);
-	assert_int_equal(json_object_object_length(p), 36);
+	assert_int_equal(json_object_object_length(p), 37);
 
 	/* a zero rate: the ETA is null, the rest is there */
 	p = json_object_array_get_idx(peers, 1);
@@ -570,7 +571,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_rate_bytes_per_s", 0);
 	expect_null(p, "resync_eta_s");
 	expect_null(p, "bitmap_uuid");
-	assert_int_equal(json_object_object_length(p), 36);
+	assert_int_equal(json_object_object_length(p), 37);
 
 	p = json_object_array_get_idx(peers, 2);
 	expect_str(p, "replication_state", "off");
@@ -586,7 +587,7 @@ static void test_device_resync_json(void **state)
 	expect_null(p, "sync_decision");
 	expect_null(p, "resync_total_bytes");
 	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
-	assert_int_equal(json_object_object_length(p), 36);
+	assert_int_equal(json_object_object_length(p), 37);
 	json_object_put(o);
 	finish_free();
 }

@@ -81,7 +81,8 @@ static void kdev_like(const struct conf *c, const struct conf_resource *r,
 		conf_endpoint(local, n, &p->local);
 		p->conn_state = RBLK_CONN_CONNECTED;
 		p->peer_role = RBLK_ROLE_SECONDARY;
-		p->peer_disk_state = RBLK_DISK_UP_TO_DATE;
+		p->peer_disk_state = n->disk[0] ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_DISKLESS;
+		p->witness = !n->disk[0];
 	}
 }
 

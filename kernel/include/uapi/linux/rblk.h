@@ -73,7 +73,7 @@ enum rblk_cmd {
 	 * MINOR, PEER_NODE_ID, PEER_IP, PEER_PORT, LOCAL_IP, LOCAL_PORT;
 	 * [PING_INTERVAL_MS, PING_TIMEOUT_MS, CONNECT_TIMEOUT_MS,
 	 *  RECONNECT_MIN_MS, RECONNECT_MAX_MS, REQUEST_TIMEOUT_MS, KO_COUNT,
-	 *  RESYNC_RATE_KIB_PER_S, RESYNC_LATENCY_MS]
+	 *  RESYNC_RATE_KIB_PER_S, RESYNC_LATENCY_MS, PEER_WITNESS]
 	 */
 	RBLK_CMD_PEER_ADD,
 	RBLK_CMD_PEER_REMOVE,	/* MINOR, PEER_NODE_ID */
@@ -222,6 +222,12 @@ enum rblk_attr {
 	RBLK_A_SUSPENDED,
 	/* u32 (STATUS): writes held: completed nowhere yet, waiting for quorum */
 	RBLK_A_SUSPENDED_WRITES,
+	/*
+	 * flag (PEER_ADD, inside PEER): the peer is a witness, configured
+	 * without a disk in this resource: it votes, gets no writes and misses
+	 * none; it must connect Diskless
+	 */
+	RBLK_A_PEER_WITNESS,
 	__RBLK_A_MAX,
 };
 
