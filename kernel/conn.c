@@ -350,9 +350,12 @@ void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const ch
 	snprintf(msg, sizeof(msg), "%s: %s", by_peer ? "refused by peer" : "refused",
 		 message);
 	rblk_peer_set_error(peer, msg);
-	/* the other side of a partition has (or had) a primary */
+	/*
+	 * The other side of a partition has a primary (not a mere split-brain:
+	 * that is never resolved automatically)
+	 */
 	if (reason == RBLK_REJECT_BOTH_PRIMARY || reason == RBLK_REJECT_OTHER_PRIMARY ||
-	    reason == RBLK_REJECT_NEWER_PEER || reason == RBLK_REJECT_SPLIT_BRAIN)
+	    reason == RBLK_REJECT_NEWER_PEER)
 		rblk_quorum_meets_primary(peer->dev);
 	if (peer->last_reject_reason == reason)
 		return;

@@ -1102,6 +1102,9 @@ static void rblk_sync_adopt(struct rblk_peer *peer, const struct rblk_uuid_view 
 	}
 	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
 	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
+	/* a stepped-down primary's own writes are gone now: lose no more */
+	if (what == RBLK_UF_RESYNC_DONE)
+		WRITE_ONCE(dev->quorum_stepped_down, false);
 	if (what == RBLK_UF_RESYNC_DONE)
 		rblk_sync_crash_accounted(dev);
 	if (what == RBLK_UF_RESYNC_DONE && READ_ONCE(peer->peer_role) == RBLK_ROLE_PRIMARY)
