@@ -54,13 +54,13 @@ FIO_1M = ("fio --output-format=json --name=hostile --filename=/dev/rblk0 --ioeng
 LOST = re.compile(rf"rblk{MINOR}: peer (\d+): connection lost: (.*) \((-?\d+)\)")
 
 
-def fake_node(a, b):
-    """The topology entry of the fake peer: on b's IP on the a-b link."""
+def fake_node(a, b, witness=False):
+    """The topology entry of the fake peer: on b's IP on the a-b link; a data
+    node (a witness, without disk:, is sent no writes; the path is its own)."""
     return (f"      - name: {FAKE}\n"
             f"        node-id: {FAKE_ID}\n"
             f"        address: {b.ip_for(a)}:{FAKE_BASE_PORT}\n"
-            # a data node (a witness would be sent no writes): the path is its own
-            f"        disk: /dev/vda\n")
+            + ("" if witness else "        disk: /dev/vda\n"))
 
 
 def fake_of(st):
@@ -139,10 +139,11 @@ class HostilePeer(ClusterTest):
         st = status(self.pair.a)
         return (fake_of(st) or {}).get("conn_state") == "connected" and fake_of(st)
 
-    def run_fake(self, scenario, *opts, during=None, timeout=90):
+    def run_fake(self, scenario, *opts, during=None, timeout=90, handshake_ok=True):
         """Run rblkpeer.py SCENARIO on b, listening for a; add the fake peer
         to a again (rblkadm up: a connects at once); call during(job) while
-        it runs; return rblkpeer's JSON outcome."""
+        it runs; return rblkpeer's JSON outcome (its handshake must succeed
+        unless handshake_ok is false)."""
         a, b = self.pair.nodes
         cmd = ["/usr/bin/python3", "-u", PEER_PY, "--node-id", str(FAKE_ID), "--peer-node-id",
                str(a.id), "--local", f"{b.ip_for(a)}:{FAKE_BASE_PORT + a.id}", "--peer",
@@ -164,7 +165,8 @@ class HostilePeer(ClusterTest):
             f"{out.get('violation')!r}, closed_by_node {out['closed_by_node']} after "
             f"{out['after_s']} s, role replies {out.get('role_replies')}, received "
             f"{out.get('received_counts')}; a's lines: {self.lost()}")
-        self.assertEqual(out["handshake"], "ok", out)
+        if handshake_ok:
+            self.assertEqual(out["handshake"], "ok", out)
         self.assertNotIn("error", out, out)
         return out
 
@@ -396,6 +398,25 @@ class HostilePeer(ClusterTest):
                          f"a's view of b outdated by a non-primary's BEHIND: {short(st)}")
         self.prepare(primary=None, clean=False)
         self.assert_dropped(self.run_fake("bitmap-in-data-phase"), "unexpected")
+        self.assert_b_stayed()
+
+    def test_11c_witness_with_a_disk(self):
+        """(f) A peer that a's topology names a witness (no disk:) and that
+        connects with a disk is refused (reason WITNESS): a witness is sent
+        no writes, so a disk behind it would silently age."""
+        a, b = self.pair.nodes
+        self.prepare(primary=None)
+        write_conf(a, topology(self.pair.nodes, disk=LOOP) + fake_node(a, b, witness=True))
+        try:
+            out = self.run_fake("handshake", "--hold", "5", handshake_ok=False)
+            self.assertNotEqual(out["handshake"], "ok", out)
+            self.assertTrue(fake_of(status(a))["witness"], short(status(a)))
+            wait_until(lambda: "configured as a witness, has a disk" in self.console(), 20,
+                       "a's refusal of the witness with a disk")
+        finally:
+            if fake_of(status(a)):
+                a.run(f"{a.rblkadm} remove-peer --minor {MINOR} --peer-node-id {FAKE_ID}")
+            write_conf(a, topology(self.pair.nodes, disk=LOOP) + fake_node(a, b))
         self.assert_b_stayed()
 
     def test_12_replicas_identical(self):
