@@ -926,6 +926,7 @@ int rblk_md_start_generation(struct rblk_device *dev)
 		changed = true;
 	}
 	if (changed) {
+		rblk_md_track_absent(dev, &next);
 		rblk_md_push_history(&next, rblk_md_new_uuid());
 		ret = rblk_md_commit(dev, &next);
 	}
@@ -934,6 +935,33 @@ out:
 	if (changed && !ret)
 		rblk_sync_announce_new(dev);
 	return ret;
+}
+
+/**
+ * rblk_md_track_absent() - slots of nodes that miss a new generation keep the old
+ * @dev: device
+ * @next: the metadata about to get a new current UUID (still the old one)
+ *
+ * Before a new current UUID starts, every slot that tracks no generation
+ * and whose node will not adopt the new one (rblk_sync_misses_new())
+ * takes the current UUID as its bitmap UUID: when that node comes back
+ * with it, the two compare as a bitmap resync, not a full one.
+ *
+ * Context: process context, dev->md.lock held.
+ */
+void rblk_md_track_absent(struct rblk_device *dev, struct rblk_md_info *next)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dev->md.lock);
+	if (!next->current_uuid)
+		return;
+	for (i = 0; i < next->layout.max_peers; i++) {
+		if (next->slots[i].node_id == RBLK_MD_NO_NODE || next->slots[i].bitmap_uuid ||
+		    !rblk_sync_misses_new(dev, next->slots[i].node_id))
+			continue;
+		next->slots[i].bitmap_uuid = next->current_uuid;
+	}
 }
 
 /**

@@ -718,6 +718,7 @@ int rblk_md_start_generation(struct rblk_device *dev);
 int rblk_md_commit(struct rblk_device *dev, struct rblk_md_info *next);
 int rblk_md_promote(struct rblk_device *dev, bool force);
 bool rblk_md_slot_needs_gen(struct rblk_device *dev, int slot);
+void rblk_md_track_absent(struct rblk_device *dev, struct rblk_md_info *next);
 
 /* al.c: activity log (kernel-doc there) */
 int rblk_al_begin(struct rblk_device *dev, u64 sector, u32 nr_sectors);
@@ -844,6 +845,7 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si);
 void rblk_peers_recompare(struct rblk_device *dev);
 void rblk_sync_announce_new(struct rblk_device *dev);
+bool rblk_sync_misses_new(struct rblk_device *dev, u32 node_id);
 void rblk_rs_init(struct rblk_peer *peer);
 void rblk_rs_start(struct rblk_peer *peer);
 void rblk_rs_stop(struct rblk_peer *peer);

@@ -408,6 +408,7 @@ static int rblk_sync_become_source(struct rblk_peer *peer, const struct rblk_syn
 	next = dev->md.info;
 	if (!next.slots[slot].bitmap_uuid && READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
 		next.slots[slot].bitmap_uuid = next.current_uuid;
+		rblk_md_track_absent(dev, &next);
 		rblk_md_push_history(&next, rblk_md_new_uuid());
 		ret = rblk_md_commit(dev, &next);
 		new_gen = !ret;
@@ -724,6 +725,44 @@ void rblk_peers_recompare(struct rblk_device *dev)
 		rblk_conn_fail(conn, -EAGAIN, "new data generation: compare again");
 		rblk_conn_put(conn);
 	}
+}
+
+/**
+ * rblk_sync_misses_new() - will a node miss a new current UUID of ours
+ * @dev: device
+ * @node_id: the node of a bitmap slot
+ *
+ * Every node but a witness and a peer that rblk_sync_announce_new() tells
+ * (connected, Established, with a disk and RBLK_FEAT_NEW_CURRENT): a
+ * disconnected peer, one in a resync, a node not configured now.
+ *
+ * Context: process context (may drop the last reference of a connection).
+ * Return: true if its slot must track the generation it has.
+ */
+bool rblk_sync_misses_new(struct rblk_device *dev, u32 node_id)
+{
+	struct rblk_peer *peer;
+	struct rblk_conn *conn;
+	bool misses;
+
+	if (node_id > RBLK_MAX_NODE_ID)
+		return false;
+	conn = rblk_node_conn_get(dev, node_id, &peer);
+	if (!conn) {
+		bool witness;
+
+		rcu_read_lock();
+		peer = rcu_dereference(dev->peers[node_id]);
+		witness = peer && peer->cfg.witness;
+		rcu_read_unlock();
+		return !witness;
+	}
+	misses = !peer->cfg.witness &&
+		 (!(conn->features & RBLK_FEAT_NEW_CURRENT) ||
+		  READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED ||
+		  READ_ONCE(peer->peer_disk_state) == RBLK_DISK_DISKLESS);
+	rblk_conn_put(conn);
+	return misses;
 }
 
 /**

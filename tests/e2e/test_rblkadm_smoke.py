@@ -111,10 +111,12 @@ class RblkadmSmoke(ClusterTest):
         a, b = self.c.nodes
         r = adm(a, "up all")
         expected = (f"r0: create-device r0 minor 0 node-id 0 cluster rig\n"
+                    f"r0: device-options quorum off on-no-quorum suspend-io\n"
                     f"r0: attach {a.disk}\n"
                     f"r0: add-peer n2 (node id 1) peer {b.ip_for(a)}:7789 local {a.ip_for(b)}:7790\n"
                     f"r0: connect-peer n2 (node id 1)\n"
                     f"r6: create-device r6 minor 1 node-id 0 cluster rig\n"
+                    f"r6: device-options quorum off on-no-quorum suspend-io\n"
                     f"r6: attach {a.disks[1]}\n"
                     f"r6: add-peer n2 (node id 1) peer [fd99:12::2]:7900 local [fd99:12::1]:7901\n"
                     f"r6: connect-peer n2 (node id 1)\n")
@@ -124,7 +126,8 @@ class RblkadmSmoke(ClusterTest):
         self.assertEqual(len(j), 2, r.out)
         for i in (0, 1):
             self.assertEqual([o["op"] for o in j[i]["operations"]],
-                             ["create-device", "attach", "add-peer", "connect-peer"], r.out)
+                             ["create-device", "device-options", "attach", "add-peer",
+                              "connect-peer"], r.out)
             self.assertTrue(all(o["result"] == "ok" for o in j[i]["operations"]), r.out)
         wait_until(lambda: all_peers_connected((a, b)), 60,
                    "both sides connected (IPv4 and IPv6)")
