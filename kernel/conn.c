@@ -216,6 +216,15 @@ void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
 	char msg[64];
 	va_list args;
 
+	if (atomic_read(&conn->failed))
+		return;
+	/*
+	 * Before anybody sees the connection failed and completes a request
+	 * without the peer: none is acknowledged before the fencing decides.
+	 * Our own reconnects (-EAGAIN: compare generations again) get a
+	 * connect timeout to succeed before the handler runs.
+	 */
+	rblk_fence_conn_lost(peer, err == -EAGAIN);
 	if (atomic_xchg(&conn->failed, 1))
 		return;
 	if (err != -ECONNRESET && err != -EPIPE && err != -ETIMEDOUT)
@@ -863,6 +872,7 @@ static void rblk_conn_work(struct work_struct *work)
 			    peer->cfg.node_id, peer->peer_disk_state, NULL);
 		pr_info("%s: peer %u: connected\n", rblk_peer_dev_name(peer),
 			peer->cfg.node_id);
+		rblk_fence_peer_back(peer);
 		rblk_quorum_update(peer->dev);
 		return;
 	}

@@ -17,6 +17,7 @@
  * dev->mutex).  The I/O path takes neither.
  */
 
+#include <linux/delay.h>
 #include <linux/blkdev.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -90,6 +91,31 @@ void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed
 		.suspended = suspended,
 	};
 
+	rblk_nl_notify(&ev);
+}
+
+/**
+ * rblk_notify_fence() - multicast RBLK_EVENT_FENCE_PEER
+ * @dev: device
+ * @node_id: the peer fenced
+ * @result: RBLK_FENCE_RUNNING as the handler starts, else its result
+ *
+ * Context: any (as rblk_nl_notify()).
+ */
+void rblk_notify_fence(struct rblk_device *dev, u32 node_id, int result)
+{
+	struct rblk_event_info ev = {
+		.event = RBLK_EVENT_FENCE_PEER,
+		.minor = dev->minor,
+		.peer_node_id = node_id,
+		.fence_result = result,
+	};
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->quorum_lock, flags);
+	ev.fence_pending = dev->fence_pending | dev->fence_suspend;
+	ev.suspended = rblk_quorum_suspended(dev);
+	spin_unlock_irqrestore(&dev->quorum_lock, flags);
 	rblk_nl_notify(&ev);
 }
 
@@ -299,29 +325,135 @@ bool rblk_change_disk_state(struct rblk_device *dev, enum rblk_disk_state from,
  * block device operations
  */
 
+static int rblk_set_role_locked(struct rblk_device *dev, enum rblk_role role, bool force,
+				bool ignore_quorum, struct netlink_ext_ack *extack);
+
+/* How long an open for writing waits for a management call to end. */
+#define RBLK_AUTO_PROMOTE_WAIT_MS	10000
+
+/*
+ * Auto-promote for an open for writing: as RBLK_CMD_PRIMARY without
+ * FORCE or IGNORE_QUORUM.  On success the opener is counted.
+ *
+ * disk->open_mutex is held: dev->mutex is only tried, never waited for
+ * (management calls hold it while they open and close backing devices,
+ * which takes their open_mutex).
+ */
+static int rblk_auto_promote(struct rblk_device *dev)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(RBLK_AUTO_PROMOTE_WAIT_MS);
+	struct netlink_ext_ack extack = {};
+	int ret = 0;
+
+	while (!mutex_trylock(&dev->mutex)) {
+		if (READ_ONCE(dev->deleting))
+			return -ENXIO;
+		if (time_after(jiffies, deadline)) {
+			pr_info_ratelimited("%s: auto-promote: a management call is busy\n",
+					    dev->disk->disk_name);
+			return -EBUSY;
+		}
+		msleep(20);
+	}
+	if (READ_ONCE(dev->deleting)) {
+		ret = -ENXIO;
+		goto out;
+	}
+	/* promoted by somebody else meanwhile: that role is not ours to drop */
+	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY) {
+		ret = rblk_set_role_locked(dev, RBLK_ROLE_PRIMARY, false, false, &extack);
+		if (ret) {
+			pr_info_ratelimited("%s: auto-promote refused: %s (%d)\n",
+					    dev->disk->disk_name,
+					    extack._msg ? extack._msg : "error", ret);
+			ret = -EROFS;
+			goto out;
+		}
+		spin_lock(&dev->state_lock);
+		dev->auto_promoted = true;
+		spin_unlock(&dev->state_lock);
+		pr_info_ratelimited("%s: auto-promoted\n", dev->disk->disk_name);
+	}
+	spin_lock(&dev->state_lock);
+	if (dev->role == RBLK_ROLE_PRIMARY)
+		dev->open_count++;
+	else
+		ret = -EROFS;
+	spin_unlock(&dev->state_lock);
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+/**
+ * rblk_auto_demote() - an auto-promoted primary nobody holds open any more
+ *	becomes secondary
+ * @dev: device
+ *
+ * Queued by the last release (RBLK_AUTO_DEMOTE, run by quorum_work): an
+ * opener that came back meanwhile, or an operator's role change, keeps
+ * the role.
+ *
+ * Context: process context, dev->mutex held.
+ */
+void rblk_auto_demote(struct rblk_device *dev)
+{
+	struct netlink_ext_ack extack = {};
+	bool demote;
+	int ret;
+
+	lockdep_assert_held(&dev->mutex);
+	spin_lock(&dev->state_lock);
+	demote = !dev->open_count && dev->auto_promoted && !dev->deleting &&
+		 dev->role == RBLK_ROLE_PRIMARY;
+	spin_unlock(&dev->state_lock);
+	if (!demote)
+		return;
+	ret = rblk_set_role_locked(dev, RBLK_ROLE_SECONDARY, false, false, &extack);
+	if (ret) {
+		pr_warn_ratelimited("%s: auto-demote failed: %s (%d)\n", dev->disk->disk_name,
+				    extack._msg ? extack._msg : "error", ret);
+		return;
+	}
+	spin_lock(&dev->state_lock);
+	dev->auto_promoted = false;
+	spin_unlock(&dev->state_lock);
+}
+
 /**
  * rblk_disk_open() - open of /dev/rblkN
  * @disk: the gendisk
  * @for_write: opened for writing
  *
- * Return: 0; -EROFS when opened for writing while secondary; -ENXIO while
+ * An open for writing of a secondary with auto-promote promotes it first
+ * (rblk_auto_promote(): it tries dev->mutex for up to 10 s).
+ *
+ * Return: 0; -EROFS when opened for writing while secondary (and no
+ * auto-promote, or the promotion was refused: the log says why); -EBUSY
+ * when a management call of the device held it for 10 s; -ENXIO while
  * the device is being deleted.
  *
- * Context: process context, disk->open_mutex held by the block layer.
+ * Context: process context, may sleep; disk->open_mutex held by the block
+ * layer.
  */
 int rblk_disk_open(struct gendisk *disk, bool for_write)
 {
 	struct rblk_device *dev = disk->private_data;
+	bool promote = false;
 	int ret = 0;
 
 	spin_lock(&dev->state_lock);
 	if (dev->deleting)
 		ret = -ENXIO;
+	else if (for_write && dev->role != RBLK_ROLE_PRIMARY && dev->auto_promote)
+		promote = true;
 	else if (for_write && dev->role != RBLK_ROLE_PRIMARY)
 		ret = -EROFS;
 	else
 		dev->open_count++;
 	spin_unlock(&dev->state_lock);
+	if (promote)
+		ret = rblk_auto_promote(dev);
 	return ret;
 }
 
@@ -329,15 +461,26 @@ int rblk_disk_open(struct gendisk *disk, bool for_write)
  * rblk_disk_release() - last close of one opener of /dev/rblkN
  * @disk: the gendisk
  *
- * Context: process context, disk->open_mutex held by the block layer.
+ * The last close of an auto-promoted primary demotes it, from
+ * quorum_work (rblk_auto_demote(): it needs dev->mutex, which is not
+ * waited for under disk->open_mutex).  The block layer does not say
+ * whether that opener wrote: any last close does.
+ *
+ * Context: process context; disk->open_mutex held by the block layer.
  */
 void rblk_disk_release(struct gendisk *disk)
 {
 	struct rblk_device *dev = disk->private_data;
+	bool demote;
 
 	spin_lock(&dev->state_lock);
 	dev->open_count--;
+	demote = !dev->open_count && dev->auto_promoted;
 	spin_unlock(&dev->state_lock);
+	if (demote) {
+		set_bit(RBLK_AUTO_DEMOTE, &dev->local_flags);
+		mod_delayed_work(rblk_wq, &dev->quorum_work, 0);
+	}
 }
 
 static const struct block_device_operations rblk_fops = {
@@ -539,6 +682,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	INIT_LIST_HEAD(&dev->quorum_held);
 	bio_list_init(&dev->quorum_parked);
 	INIT_DELAYED_WORK(&dev->quorum_work, rblk_quorum_work);
+	INIT_DELAYED_WORK(&dev->fence_work, rblk_fence_work);
 	dev->has_quorum = true;
 	dev->quorum_votes = 1;
 	dev->quorum_voters = 1;
@@ -649,6 +793,8 @@ static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
 	u32 node_id = peer->cfg.node_id;
 
 	rblk_peer_shutdown(peer);
+	/* nobody to fence any more */
+	rblk_fence_clear(dev, BIT(node_id));
 	RCU_INIT_POINTER(dev->peers[node_id], NULL);
 	dev->nr_peers--;
 	kfree_rcu(peer, rcu);
@@ -656,9 +802,9 @@ static void rblk_peer_free(struct rblk_device *dev, struct rblk_peer *peer)
 }
 
 /*
- * Tear a device down completely: dev->mutex held, deleting set (so it is
- * not opened any more and other management calls give up), and a
- * reference of the caller's.  The memory goes with the last reference.
+ * Tear a device down: dev->mutex held, deleting set (so it is not opened
+ * any more and other management calls give up).  The caller then drops
+ * the mutex and calls rblk_device_remove().
  */
 static void rblk_device_destroy(struct rblk_device *dev)
 {
@@ -675,12 +821,27 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	spin_lock(&dev->state_lock);
 	dev->role = RBLK_ROLE_SECONDARY;
 	spin_unlock(&dev->state_lock);
+	/* no peer is left to fence (a handler that runs: rblk_device_remove()) */
+	rblk_fence_clear(dev, ~0UL);
 	cancel_delayed_work_sync(&dev->quorum_work);
 	rblk_quorum_update(dev);
 	if (dev->backing.bdev)
 		rblk_backing_close(dev, false);
 	cancel_delayed_work_sync(&dev->io_error_work);
 	cancel_work_sync(&dev->md_state_work);
+}
+
+/*
+ * Remove the gendisk of a destroyed device, without dev->mutex: an open
+ * holds disk->open_mutex and may wait for dev->mutex (auto-promote), and
+ * del_gendisk() takes disk->open_mutex; and a fence-peer handler that
+ * still runs may call rblkadm.  Drops the reference of the xarray entry;
+ * the caller still holds one.
+ */
+static void rblk_device_remove(struct rblk_device *dev)
+{
+	/* a fence-peer handler may call rblkadm: waited for without the mutex */
+	cancel_delayed_work_sync(&dev->fence_work);
 	pr_info("%s: deleted\n", dev->disk->disk_name);
 	del_gendisk(dev->disk);
 	/* the minor and name are free once the gendisk is gone */
@@ -722,7 +883,10 @@ int rblk_device_delete(u32 minor, struct netlink_ext_ack *extack)
 		rblk_set_err(extack, "device is open");
 	else
 		rblk_device_destroy(dev);
-	rblk_device_unlock(dev);
+	mutex_unlock(&dev->mutex);
+	if (!ret)
+		rblk_device_remove(dev);
+	rblk_device_put(dev);
 	return ret;
 }
 
@@ -1265,43 +1429,16 @@ static int rblk_arbitrate_primary(struct rblk_device *dev, struct netlink_ext_ac
 	return ret;
 }
 
-/**
- * rblk_device_set_role() - promote to primary or demote to secondary
- * @minor: device
- * @role: RBLK_ROLE_PRIMARY or RBLK_ROLE_SECONDARY
- * @force: promote although the local disk is not UpToDate (it becomes
- *	UpToDate)
- * @ignore_quorum: promote although this node's partition has no quorum
- * @extack: error message
- *
- * Promotion asks every connected peer first (RBLK_P_ROLE_REQ); while
- * connected, two nodes cannot both become primary.  With a quorum policy
- * it needs quorum (quorum.c).  A demotion while /dev/rblkN is open is
- * allowed when the node has no quorum: the writes it holds fail.  The
- * new role is announced to the peers with RBLK_P_STATE.
- *
- * Return: 0 (also when already in @role); -ENODEV; the errors of
- * rblk_role_change_check() (-ESTALE, -ENOMEDIUM, -EBUSY for a demotion
- * while open or a promotion while a peer is primary, -EINVAL); -ENOTCONN
- * when a promotion lacks quorum and @ignore_quorum is not set; -EBUSY when
- * a peer refuses; -ETIMEDOUT when a peer does not answer within its
- * ping timeout.
- *
- * Context: process context, may sleep.
- */
-int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
-			 bool ignore_quorum, struct netlink_ext_ack *extack)
+/* rblk_device_set_role() with dev->mutex held. */
+static int rblk_set_role_locked(struct rblk_device *dev, enum rblk_role role, bool force,
+				bool ignore_quorum, struct netlink_ext_ack *extack)
 {
 	enum rblk_disk_state disk = RBLK_DISK_DISKLESS;
 	bool disk_changed = false, new_gen = false;
-	struct rblk_device *dev;
 	const char *why = NULL;
 	bool peer_primary;
 	int ret;
 
-	dev = rblk_device_lock(minor, extack);
-	if (!dev)
-		return -ENODEV;
 	peer_primary = rblk_any_peer_primary(dev);
 	spin_lock(&dev->state_lock);
 	/* a peer we granted promotion to counts as primary already */
@@ -1377,6 +1514,49 @@ changed:
 		rblk_peers_recompare(dev);
 	pr_info("%s: now %s\n", dev->disk->disk_name, rblk_role_name(role));
 out:
+	return ret;
+}
+
+/**
+ * rblk_device_set_role() - promote to primary or demote to secondary
+ * @minor: device
+ * @role: RBLK_ROLE_PRIMARY or RBLK_ROLE_SECONDARY
+ * @force: promote although the local disk is not UpToDate (it becomes
+ *	UpToDate)
+ * @ignore_quorum: promote although this node's partition has no quorum
+ * @extack: error message
+ *
+ * Promotion asks every connected peer first (RBLK_P_ROLE_REQ); while
+ * connected, two nodes cannot both become primary.  With a quorum policy
+ * it needs quorum (quorum.c).  A demotion while /dev/rblkN is open is
+ * allowed when the node has no quorum: the writes it holds fail.  The
+ * new role is announced to the peers with RBLK_P_STATE.
+ *
+ * Return: 0 (also when already in @role); -ENODEV; the errors of
+ * rblk_role_change_check() (-ESTALE, -ENOMEDIUM, -EBUSY for a demotion
+ * while open or a promotion while a peer is primary, -EINVAL); -ENOTCONN
+ * when a promotion lacks quorum and @ignore_quorum is not set; -EBUSY when
+ * a peer refuses; -ETIMEDOUT when a peer does not answer within its
+ * ping timeout.
+ *
+ * Context: process context, may sleep.
+ */
+int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
+			 bool ignore_quorum, struct netlink_ext_ack *extack)
+{
+	struct rblk_device *dev;
+	int ret;
+
+	dev = rblk_device_lock(minor, extack);
+	if (!dev)
+		return -ENODEV;
+	ret = rblk_set_role_locked(dev, role, force, ignore_quorum, extack);
+	/* an operator's role change: the last close does not demote */
+	if (!ret) {
+		spin_lock(&dev->state_lock);
+		dev->auto_promoted = false;
+		spin_unlock(&dev->state_lock);
+	}
 	rblk_device_unlock(dev);
 	return ret;
 }
@@ -1448,8 +1628,15 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	st->quorum_needed = dev->quorum_needed;
 	st->quorum_voters = dev->quorum_voters;
 	st->suspended_writes = dev->quorum_held_count;
-	st->suspended = st->suspended_writes ? RBLK_SUSPEND_NO_QUORUM : RBLK_SUSPEND_NONE;
+	st->suspended = rblk_quorum_suspended(dev);
+	st->fencing = dev->fencing;
+	strscpy(st->fence_handler, dev->fence_handler, sizeof(st->fence_handler));
+	st->fence_pending = dev->fence_pending | dev->fence_suspend;
 	spin_unlock_irq(&dev->quorum_lock);
+	spin_lock(&dev->state_lock);
+	st->auto_promote = dev->auto_promote;
+	st->auto_promoted = dev->auto_promoted;
+	spin_unlock(&dev->state_lock);
 	st->has_md = READ_ONCE(dev->has_md);
 	if (st->has_md) {
 		st->md_flags = READ_ONCE(dev->md.info.flags);
@@ -1589,6 +1776,7 @@ static void __exit rblk_exit(void)
 		WRITE_ONCE(dev->deleting, true);
 		rblk_device_destroy(dev);
 		mutex_unlock(&dev->mutex);
+		rblk_device_remove(dev);
 		rblk_device_put(dev);
 	}
 	xa_destroy(&rblk_devices);

@@ -87,6 +87,10 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_QUORUM]			= { .type = NLA_U32 },	/* checked by the handler */
 	[RBLK_A_ON_NO_QUORUM]		= NLA_POLICY_MAX(NLA_U8, __RBLK_ON_NO_QUORUM_MAX - 1),
 	[RBLK_A_IGNORE_QUORUM]		= { .type = NLA_FLAG },
+	[RBLK_A_AUTO_PROMOTE]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[RBLK_A_FENCING]		= NLA_POLICY_MAX(NLA_U8, __RBLK_FENCING_MAX - 1),
+	[RBLK_A_FENCE_HANDLER]		= { .type = NLA_NUL_STRING,
+					    .len = RBLK_PATH_MAX_BYTES - 1 },
 };
 
 static struct genl_family rblk_nl_family;
@@ -522,6 +526,16 @@ static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *q = info->attrs[RBLK_A_QUORUM];
 	struct nlattr *onq = info->attrs[RBLK_A_ON_NO_QUORUM];
+	struct nlattr *ap = info->attrs[RBLK_A_AUTO_PROMOTE];
+	struct nlattr *fen = info->attrs[RBLK_A_FENCING];
+	struct nlattr *fh = info->attrs[RBLK_A_FENCE_HANDLER];
+	struct rblk_device_options opts = {
+		.quorum = q ? nla_get_u32(q) : RBLK_QUORUM_KEEP,
+		.on_no_quorum = onq ? nla_get_u8(onq) : -1,
+		.auto_promote = ap ? nla_get_u8(ap) : -1,
+		.fencing = fen ? nla_get_u8(fen) : -1,
+		.fence_handler = fh ? nla_data(fh) : NULL,
+	};
 	u32 minor;
 	int ret;
 
@@ -532,8 +546,23 @@ static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, q, "quorum: off (0), majority or 1..32 votes");
 		return -EINVAL;
 	}
-	return rblk_device_set_options(minor, q ? nla_get_u32(q) : RBLK_QUORUM_KEEP,
-				       onq ? nla_get_u8(onq) : -1, info->extack);
+	/* the kernel runs it as root with every capability */
+	if (fh && !netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, fh, "a fence handler needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	return rblk_device_set_options(minor, &opts, info->extack);
+}
+
+static int rblk_nl_resume_io(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 minor;
+	int ret;
+
+	ret = rblk_nl_get_minor(info, &minor);
+	if (ret)
+		return ret;
+	return rblk_device_resume_io(minor, info->extack);
 }
 
 /* ------------------------------------------------------------------ status */
@@ -548,7 +577,7 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	     + 2 * nla_total_size(sizeof(struct in6_addr))	/* PEER_IP, LOCAL_IP */
 	     + 2 * nla_total_size(sizeof(u16))			/* ports */
 	     + 5 * nla_total_size(sizeof(u8))			/* states, role, decision */
-	     + nla_total_size(0)				/* SPLIT_BRAIN */
+	     + 2 * nla_total_size(0)				/* SPLIT_BRAIN, WITNESS */
 	     + 17 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
 	     + 3 * nla_total_size(sizeof(u32))			/* resync rate, target, window */
 	     + nla_total_size(sizeof_field(struct rblk_peer_status, last_error));
@@ -561,7 +590,10 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	    + 2 * nla_total_size(sizeof(u32))			/* block size, opens */
 	    + nla_total_size(0)					/* RBLK_A_STATS */
 	    + nla_total_size(sizeof(u32))			/* MD_FLAGS */
-	    + 10 * nla_total_size_64bit(sizeof(u64));
+	    + 10 * nla_total_size_64bit(sizeof(u64))
+	    + 6 * nla_total_size(sizeof(u32))			/* quorum, FENCE_PENDING */
+	    + 6 * nla_total_size(sizeof(u8))			/* quorum, promote, fencing */
+	    + nla_total_size(RBLK_PATH_MAX_BYTES);		/* FENCE_HANDLER */
 
 	return dev + min_t(u32, nr_peers, RBLK_MAX_PEERS) * peer;
 }
@@ -657,6 +689,7 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	st->resource_name[sizeof(st->resource_name) - 1] = '\0';
 	st->cluster_name[sizeof(st->cluster_name) - 1] = '\0';
 	st->backing_path[sizeof(st->backing_path) - 1] = '\0';
+	st->fence_handler[sizeof(st->fence_handler) - 1] = '\0';
 
 	hdr = genlmsg_put(skb, portid, seq, &rblk_nl_family, flags, RBLK_CMD_STATUS);
 	if (!hdr)
@@ -679,7 +712,12 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    nla_put_u32(skb, RBLK_A_QUORUM_NEEDED, st->quorum_needed) ||
 	    nla_put_u32(skb, RBLK_A_QUORUM_VOTERS, st->quorum_voters) ||
 	    nla_put_u8(skb, RBLK_A_SUSPENDED, st->suspended) ||
-	    nla_put_u32(skb, RBLK_A_SUSPENDED_WRITES, st->suspended_writes))
+	    nla_put_u32(skb, RBLK_A_SUSPENDED_WRITES, st->suspended_writes) ||
+	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTE, st->auto_promote) ||
+	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTED, st->auto_promoted) ||
+	    nla_put_u8(skb, RBLK_A_FENCING, st->fencing) ||
+	    nla_put_string(skb, RBLK_A_FENCE_HANDLER, st->fence_handler) ||
+	    nla_put_u32(skb, RBLK_A_FENCE_PENDING, st->fence_pending))
 		goto cancel;
 	if (st->has_md &&
 	    (nla_put_u32(skb, RBLK_A_MD_FLAGS, st->md_flags) ||
@@ -867,6 +905,11 @@ static const struct genl_ops rblk_nl_ops[] = {
 		.flags	= GENL_ADMIN_PERM,
 		.doit	= rblk_nl_device_options,
 	},
+	{
+		.cmd	= RBLK_CMD_RESUME_IO,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= rblk_nl_resume_io,
+	},
 };
 
 enum rblk_nl_mcgrp {
@@ -949,7 +992,7 @@ static struct sk_buff *rblk_nl_event_build(const struct rblk_event_info *ev, gfp
 	}
 
 	skb = genlmsg_new(4 * nla_total_size(sizeof(u8)) +	/* EVENT, value, quorum */
-			  4 * nla_total_size(sizeof(u32)) +	/* MINOR, PEER_NODE_ID, votes */
+			  6 * nla_total_size(sizeof(u32)) +	/* MINOR, PEER, votes, fence */
 			  nla_total_size(RBLK_NL_MESSAGE_MAX_BYTES), gfp);
 	if (!skb)
 		return NULL;
@@ -969,6 +1012,12 @@ static struct sk_buff *rblk_nl_event_build(const struct rblk_event_info *ev, gfp
 	     nla_put_u32(skb, RBLK_A_QUORUM_NEEDED, ev->quorum_needed) ||
 	     nla_put_u8(skb, RBLK_A_SUSPENDED, ev->suspended)))
 		goto free;
+	if (ev->event == RBLK_EVENT_FENCE_PEER &&
+	    (nla_put_u32(skb, RBLK_A_FENCE_PENDING, ev->fence_pending) ||
+	     nla_put_u8(skb, RBLK_A_SUSPENDED, ev->suspended) ||
+	     (ev->fence_result != RBLK_FENCE_RUNNING &&
+	      nla_put_s32(skb, RBLK_A_FENCE_RESULT, ev->fence_result))))
+		goto free;
 	genlmsg_end(skb, hdr);
 	return skb;
 
@@ -986,6 +1035,8 @@ free:
  * RBLK_A_DISK_STATE, RBLK_A_CONN_STATE, RBLK_A_PEER_ROLE or
  * RBLK_A_PEER_DISK_STATE for the *_CHANGED events, HAS_QUORUM,
  * QUORUM_VOTES, QUORUM_NEEDED and SUSPENDED for RBLK_EVENT_QUORUM_CHANGED,
+ * FENCE_PENDING, SUSPENDED and FENCE_RESULT (not while the handler
+ * starts) for RBLK_EVENT_FENCE_PEER,
  * and RBLK_A_LAST_ERROR when @ev->message is set.  It is built here and sent from a work item,
  * so events reach listeners in the order they were raised.
  *

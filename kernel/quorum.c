@@ -16,8 +16,8 @@
  *    is held (on-no-quorum suspend-io) until quorum returns, or fails
  *    (io-error) - rblk_quorum_hold();
  *  - new writes of a primary without quorum wait in a list or fail;
- *  - a secondary data node without quorum shows its disk Outdated: a
- *    partition with quorum may be writing without it;
+ *  - a secondary data node without quorum shows its UpToDate disk
+ *    Outdated: a partition with quorum may be writing without it;
  *  - a primary without quorum that meets a peer with another primary
  *    steps down: its held writes fail (they were never acknowledged), it
  *    becomes secondary and, at the next handshakes, the loser of a
@@ -153,6 +153,9 @@ bool rblk_quorum_write_ok(struct rblk_req *req)
 	u32 needed = READ_ONCE(dev->quorum_needed);
 	u32 votes, witnesses;
 
+	/* a lost peer is being fenced: nothing is acknowledged meanwhile */
+	if (unlikely(READ_ONCE(dev->fence_suspend)))
+		return false;
 	if (!needed)
 		return true;
 	if (READ_ONCE(req->missed_nodes)) {
@@ -299,9 +302,9 @@ void rblk_quorum_behind_acked(struct rblk_peer *peer, u32 nodes_behind)
  * suspend-io: the write waits on dev->quorum_held until its votes reach
  * quorum (then it completes) or the node stops being primary (then it
  * fails).  io-error: the same while the partition has quorum (the votes
- * it lacks are acknowledgements on their way), else false and the caller
- * fails the write.  A node that is not primary (any more) holds nothing:
- * false.
+ * it lacks are acknowledgements on their way) or a lost peer is being
+ * fenced, else false and the caller fails the write.  A node that is not
+ * primary (any more) holds nothing: false.
  *
  * Context: any.
  * Return: true if held (the caller must not complete it).
@@ -313,8 +316,8 @@ bool rblk_quorum_hold(struct rblk_req *req)
 	bool held = false;
 
 	spin_lock_irqsave(&dev->quorum_lock, flags);
-	if ((dev->on_no_quorum == RBLK_ON_NO_QUORUM_SUSPEND_IO || dev->has_quorum) &&
-	    READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+	if ((dev->on_no_quorum == RBLK_ON_NO_QUORUM_SUSPEND_IO || dev->has_quorum ||
+	     dev->fence_suspend) && READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
 		list_add_tail(&req->held, &dev->quorum_held);
 		dev->quorum_held_count++;
 		held = true;
@@ -332,22 +335,22 @@ bool rblk_quorum_hold(struct rblk_req *req)
  * @bio: the write (after splitting)
  *
  * Context: submitter's context.
- * Return: 0 to go on; 1 when @bio was parked (suspend-io, no quorum: it is
- * submitted again when quorum returns, or failed at a demotion); -EIO
- * when it must fail (io-error, no quorum).
+ * Return: 0 to go on; 1 when @bio was parked (suspend-io without quorum,
+ * or a lost peer being fenced: it is submitted again when that ends, or
+ * failed at a demotion); -EIO when it must fail (io-error, no quorum).
  */
 int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio)
 {
 	unsigned long flags;
 	int ret = 0;
 
-	if (likely(READ_ONCE(dev->has_quorum)))
+	if (likely(READ_ONCE(dev->has_quorum) && !READ_ONCE(dev->fence_suspend)))
 		return 0;
 	spin_lock_irqsave(&dev->quorum_lock, flags);
-	if (!dev->has_quorum) {
+	if (!dev->has_quorum || dev->fence_suspend) {
 		/* demoted meanwhile (its release ran): a secondary takes no writes */
-		if (dev->on_no_quorum == RBLK_ON_NO_QUORUM_IO_ERROR ||
-		    READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY) {
+		if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY ||
+		    (dev->on_no_quorum == RBLK_ON_NO_QUORUM_IO_ERROR && !dev->fence_suspend)) {
 			ret = -EIO;
 		} else {
 			bio_list_add(&dev->quorum_parked, bio);
@@ -362,9 +365,20 @@ int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio)
 	return ret;
 }
 
-static enum rblk_suspend_reason rblk_quorum_suspended(struct rblk_device *dev)
+/**
+ * rblk_quorum_suspended() - why a device holds writes
+ * @dev: device, dev->quorum_lock held
+ *
+ * Context: any, dev->quorum_lock held.
+ * Return: RBLK_SUSPEND_FENCING while writes wait for a fence-peer
+ * handler; else RBLK_SUSPEND_NO_QUORUM while writes are held or parked;
+ * else RBLK_SUSPEND_NONE.
+ */
+enum rblk_suspend_reason rblk_quorum_suspended(struct rblk_device *dev)
 {
 	lockdep_assert_held(&dev->quorum_lock);
+	if (dev->fence_suspend)
+		return RBLK_SUSPEND_FENCING;
 	return dev->quorum_held_count ? RBLK_SUSPEND_NO_QUORUM : RBLK_SUSPEND_NONE;
 }
 
@@ -418,7 +432,7 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
  * Called whenever a connection is established or lost, a peer is added or
  * removed, the policy or the role changes.  On quorum gained: a primary's
  * held writes complete and parked ones go on.  On quorum lost: a
- * secondary's UpToDate (or Consistent) disk becomes Outdated; a primary
+ * secondary's UpToDate disk becomes Outdated; a primary
  * with on-no-quorum io-error fails what it held.  Each change is an
  * RBLK_EVENT_QUORUM_CHANGED.
  *
@@ -454,15 +468,24 @@ void rblk_quorum_update(struct rblk_device *dev)
 	disk = dev->disk_state;
 	spin_unlock(&dev->state_lock);
 
-	if (has && primary) {
-		rblk_quorum_release(dev, true);
-	} else if (!primary) {
+	if (!primary) {
 		/* nothing is held for a secondary: fail what a demotion left */
+		rblk_fence_clear(dev, ~0UL);
 		rblk_quorum_release(dev, false);
+	} else if (READ_ONCE(dev->fence_suspend)) {
+		/* held until the fencing decides (rblk_fence_work()) */
+	} else if (has) {
+		rblk_quorum_release(dev, true);
 	} else if (READ_ONCE(dev->on_no_quorum) == RBLK_ON_NO_QUORUM_IO_ERROR) {
 		rblk_quorum_release(dev, false);
 	}
-	if (!has && !primary && (disk == RBLK_DISK_UP_TO_DATE || disk == RBLK_DISK_CONSISTENT) &&
+	/*
+	 * Only an UpToDate disk: a Consistent one is not promoted without
+	 * --force anyway, and two Consistent nodes with the same generation
+	 * that regain quorum together are as new as any (a partition that
+	 * wrote without them started a newer one).
+	 */
+	if (!has && !primary && disk == RBLK_DISK_UP_TO_DATE &&
 	    rblk_change_disk_state(dev, disk, RBLK_DISK_OUTDATED))
 		pr_info("%s: no quorum (%u of %u votes, %u needed): disk outdated\n",
 			dev->disk->disk_name, votes, 1 + peers, needed);
@@ -484,7 +507,7 @@ void rblk_quorum_update(struct rblk_device *dev)
 
 /**
  * rblk_quorum_work() - dev->quorum_work: rblk_quorum_update(), and a
- *	step-down when one was asked for
+ *	step-down or an auto-demotion when one was asked for
  * @work: dev->quorum_work
  *
  * Context: workqueue.
@@ -494,14 +517,17 @@ void rblk_quorum_work(struct work_struct *work)
 	struct rblk_device *dev = container_of(to_delayed_work(work), struct rblk_device,
 					       quorum_work);
 
-	if (test_bit(RBLK_QUORUM_STEP_DOWN, &dev->local_flags)) {
+	if (test_bit(RBLK_QUORUM_STEP_DOWN, &dev->local_flags) ||
+	    test_bit(RBLK_AUTO_DEMOTE, &dev->local_flags)) {
 		/* management calls cancel this work holding the mutex: only try */
 		if (!mutex_trylock(&dev->mutex)) {
 			queue_delayed_work(rblk_wq, &dev->quorum_work, msecs_to_jiffies(10));
 			return;
 		}
-		clear_bit(RBLK_QUORUM_STEP_DOWN, &dev->local_flags);
-		rblk_quorum_step_down(dev);
+		if (test_and_clear_bit(RBLK_QUORUM_STEP_DOWN, &dev->local_flags))
+			rblk_quorum_step_down(dev);
+		if (test_and_clear_bit(RBLK_AUTO_DEMOTE, &dev->local_flags))
+			rblk_auto_demote(dev);
 		mutex_unlock(&dev->mutex);
 	}
 	rblk_quorum_update(dev);
@@ -560,38 +586,70 @@ void rblk_quorum_step_down(struct rblk_device *dev)
 }
 
 /**
- * rblk_device_set_options() - set the quorum policy of a device
+ * rblk_device_set_options() - set the quorum, auto-promote and fencing
+ *	policy of a device
  * @minor: device
- * @quorum: RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY or 1..RBLK_MAX_PEERS, or
- *	U32_MAX - 1 (RBLK_QUORUM_KEEP) to keep it
- * @on_no_quorum: enum rblk_on_no_quorum, or -1 to keep it
+ * @opts: the options; a field at its "keep" value keeps the device's
  * @extack: error message
  *
  * Context: process context, may sleep.
- * Return: 0; -ENODEV; -EINVAL for a value out of range.
+ * Return: 0; -ENODEV; -EINVAL for a value out of range, a handler path
+ * that is not absolute, or a fencing policy other than off without a
+ * handler (nothing is changed then).
  */
-int rblk_device_set_options(u32 minor, u32 quorum, int on_no_quorum,
+int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 			    struct netlink_ext_ack *extack)
 {
+	const char *handler = opts->fence_handler;
 	struct rblk_device *dev;
+	bool no_handler;
+	int fencing;
 
-	if (quorum != RBLK_QUORUM_KEEP && !rblk_quorum_policy_valid(quorum)) {
+	if (opts->quorum != RBLK_QUORUM_KEEP && !rblk_quorum_policy_valid(opts->quorum)) {
 		NL_SET_ERR_MSG(extack, "quorum: off, majority or 1..32 votes");
 		return -EINVAL;
 	}
-	if (on_no_quorum >= __RBLK_ON_NO_QUORUM_MAX) {
+	if (opts->on_no_quorum >= __RBLK_ON_NO_QUORUM_MAX) {
 		NL_SET_ERR_MSG(extack, "on-no-quorum: suspend-io or io-error");
+		return -EINVAL;
+	}
+	if (opts->fencing >= __RBLK_FENCING_MAX || opts->auto_promote > 1) {
+		NL_SET_ERR_MSG(extack, "fencing or auto-promote out of range");
+		return -EINVAL;
+	}
+	if (handler && handler[0] &&
+	    (handler[0] != '/' || strlen(handler) >= RBLK_PATH_MAX_BYTES)) {
+		NL_SET_ERR_MSG(extack, "fence handler: an absolute path");
 		return -EINVAL;
 	}
 	dev = rblk_device_lock(minor, extack);
 	if (!dev)
 		return -ENODEV;
 	spin_lock_irq(&dev->quorum_lock);
-	if (quorum != RBLK_QUORUM_KEEP)
-		dev->quorum = quorum;
-	if (on_no_quorum >= 0)
-		WRITE_ONCE(dev->on_no_quorum, on_no_quorum);
+	fencing = opts->fencing >= 0 ? opts->fencing : dev->fencing;
+	no_handler = handler ? !handler[0] : !dev->fence_handler[0];
+	if (fencing != RBLK_FENCING_OFF && no_handler) {
+		spin_unlock_irq(&dev->quorum_lock);
+		rblk_device_unlock(dev);
+		NL_SET_ERR_MSG(extack, "fencing needs a fence handler");
+		return -EINVAL;
+	}
+	if (opts->quorum != RBLK_QUORUM_KEEP)
+		dev->quorum = opts->quorum;
+	if (opts->on_no_quorum >= 0)
+		WRITE_ONCE(dev->on_no_quorum, opts->on_no_quorum);
+	dev->fencing = fencing;
+	if (handler)
+		strscpy(dev->fence_handler, handler, sizeof(dev->fence_handler));
+	/* writes that wait for a fencing that is off now go on (below) */
+	if (fencing == RBLK_FENCING_OFF)
+		WRITE_ONCE(dev->fence_suspend, 0);
 	spin_unlock_irq(&dev->quorum_lock);
+	if (opts->auto_promote >= 0) {
+		spin_lock(&dev->state_lock);
+		dev->auto_promote = opts->auto_promote;
+		spin_unlock(&dev->state_lock);
+	}
 	rblk_quorum_update(dev);
 	rblk_device_unlock(dev);
 	return 0;

@@ -24,6 +24,7 @@
 #ifndef RBLK_H
 #define RBLK_H
 
+#include <linux/limits.h>
 #include <linux/types.h>
 #include <linux/blk_types.h>
 #include <linux/socket.h>
@@ -441,8 +442,28 @@ int rblk_device_connect(u32 minor, s32 peer_node_id, bool discard_my_data,
 int rblk_device_disconnect(u32 minor, s32 peer_node_id, struct netlink_ext_ack *extack);
 int rblk_device_set_role(u32 minor, enum rblk_role role, bool force,
 			 bool ignore_quorum, struct netlink_ext_ack *extack);
+int rblk_device_resume_io(u32 minor, struct netlink_ext_ack *extack);
+
 #define RBLK_QUORUM_KEEP	(U32_MAX - 1)	/* rblk_device_set_options(): unchanged */
-int rblk_device_set_options(u32 minor, u32 quorum, int on_no_quorum,
+
+/**
+ * struct rblk_device_options - RBLK_CMD_DEVICE_OPTIONS
+ * @quorum: RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY, 1..RBLK_MAX_PEERS, or
+ *	RBLK_QUORUM_KEEP
+ * @on_no_quorum: enum rblk_on_no_quorum, or -1 to keep it
+ * @auto_promote: 0 or 1, or -1 to keep it
+ * @fencing: enum rblk_fencing, or -1 to keep it
+ * @fence_handler: absolute path, "" for none, or NULL to keep it
+ */
+struct rblk_device_options {
+	u32 quorum;
+	int on_no_quorum;
+	int auto_promote;
+	int fencing;
+	const char *fence_handler;
+};
+
+int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 			    struct netlink_ext_ack *extack);
 
 /* quorum.c: pure rules (KUnit: quorum_test.c) */
@@ -488,6 +509,10 @@ struct rblk_device_status {
 	u32 quorum_votes, quorum_needed, quorum_voters;
 	enum rblk_suspend_reason suspended;
 	u32 suspended_writes;
+	bool auto_promote, auto_promoted;
+	enum rblk_fencing fencing;
+	char fence_handler[RBLK_PATH_MAX_BYTES];
+	u32 fence_pending;
 	bool has_md;
 	u32 md_flags;
 	u64 md_writes;
@@ -524,7 +549,11 @@ void rblk_nl_exit(void);
  * @has_quorum: RBLK_EVENT_QUORUM_CHANGED: the partition has quorum
  * @quorum_votes: RBLK_EVENT_QUORUM_CHANGED: votes present
  * @quorum_needed: RBLK_EVENT_QUORUM_CHANGED: votes needed
- * @suspended: RBLK_EVENT_QUORUM_CHANGED: enum rblk_suspend_reason
+ * @suspended: RBLK_EVENT_QUORUM_CHANGED, RBLK_EVENT_FENCE_PEER: enum
+ *	rblk_suspend_reason
+ * @fence_pending: RBLK_EVENT_FENCE_PEER: bit per node id still fenced
+ * @fence_result: RBLK_EVENT_FENCE_PEER: the handler's result, or
+ *	RBLK_FENCE_RUNNING when it starts
  */
 struct rblk_event_info {
 	enum rblk_event event;
@@ -536,7 +565,11 @@ struct rblk_event_info {
 	u32 quorum_votes;
 	u32 quorum_needed;
 	u8 suspended;
+	u32 fence_pending;
+	int fence_result;
 };
+
+#define RBLK_FENCE_RUNNING	INT_MIN	/* struct rblk_event_info.fence_result */
 
 /*
  * Multicast one event.  Any context (allocates with GFP_ATOMIC, takes no

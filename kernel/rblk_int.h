@@ -247,6 +247,20 @@ struct rblk_md {
  * @quorum_stepped_down: this node stepped down without quorum: it loses
  *	its next split-brain (rblk_quorum_step_down()); under state_lock
  * @quorum_work: rblk_quorum_work()
+ * @auto_promote: RBLK_A_AUTO_PROMOTE; under state_lock
+ * @auto_promoted: the primary role came from an open for writing; the
+ *	last release demotes; under state_lock
+ * @fencing: enum rblk_fencing; under quorum_lock
+ * @fence_handler: absolute path of the fence-peer handler, "" for none;
+ *	under quorum_lock
+ * @fence_todo: bit per node id: a handler run to start; under quorum_lock
+ * @fence_pending: bit per node id: a handler run queued or running; under
+ *	quorum_lock
+ * @fence_suspend: bit per node id: writes wait for its fencing (read
+ *	locklessly on the I/O path, changed under quorum_lock)
+ * @fence_after: per node id: jiffies before which its run does not start
+ *	(our own reconnects get that long to succeed); under quorum_lock
+ * @fence_work: rblk_fence_work(), on system_long_wq
  */
 struct rblk_device {
 	u32 minor;
@@ -313,6 +327,16 @@ struct rblk_device {
 	u32 quorum_held_count;
 	bool quorum_stepped_down;
 	struct delayed_work quorum_work;
+
+	bool auto_promote;
+	bool auto_promoted;
+	enum rblk_fencing fencing;
+	char fence_handler[RBLK_PATH_MAX_BYTES];
+	unsigned long fence_todo;
+	unsigned long fence_pending;
+	unsigned long fence_suspend;
+	unsigned long fence_after[RBLK_MAX_PEERS];
+	struct delayed_work fence_work;
 };
 
 /**
@@ -682,6 +706,7 @@ enum {
 	RBLK_LOCAL_IO_FAILED,
 	RBLK_LOCAL_REF_KILLED,
 	RBLK_QUORUM_STEP_DOWN,	/* quorum_work: rblk_quorum_step_down() */
+	RBLK_AUTO_DEMOTE,	/* quorum_work: rblk_auto_demote() */
 };
 
 /* main.c */
@@ -748,14 +773,23 @@ void rblk_req_al_work(struct work_struct *work);
 bool rblk_is_write_error(enum req_op op, blk_status_t status);
 void rblk_req_complete(struct rblk_req *req, blk_status_t status);
 
+/* fence.c (kernel-doc there) */
+void rblk_fence_conn_lost(struct rblk_peer *peer, bool reconnecting);
+void rblk_fence_peer_back(struct rblk_peer *peer);
+void rblk_fence_clear(struct rblk_device *dev, unsigned long nodes);
+void rblk_fence_work(struct work_struct *work);
+void rblk_notify_fence(struct rblk_device *dev, u32 node_id, int result);
+
 /* quorum.c (kernel-doc there) */
 bool rblk_quorum_write_ok(struct rblk_req *req);
 bool rblk_quorum_hold(struct rblk_req *req);
 int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio);
 void rblk_quorum_update(struct rblk_device *dev);
+enum rblk_suspend_reason rblk_quorum_suspended(struct rblk_device *dev);
 void rblk_quorum_work(struct work_struct *work);
 void rblk_quorum_meets_primary(struct rblk_device *dev);
 void rblk_quorum_step_down(struct rblk_device *dev);
+void rblk_auto_demote(struct rblk_device *dev);
 void rblk_quorum_tell_behind(struct rblk_device *dev);
 u32 rblk_quorum_behind_received(struct rblk_peer *peer, u32 nodes_behind);
 void rblk_quorum_behind_acked(struct rblk_peer *peer, u32 nodes_behind);

@@ -109,11 +109,20 @@ enum rblk_cmd {
 	 */
 	RBLK_CMD_NEW_CURRENT_UUID,
 	/*
-	 * MINOR; [QUORUM, ON_NO_QUORUM].  Sets the device's quorum policy
-	 * (Documentation/design.rst, "Quorum"); an attribute not given keeps
-	 * its value.  EINVAL: QUORUM is not off, majority or 1..RBLK_MAX_PEERS.
+	 * MINOR; [QUORUM, ON_NO_QUORUM, AUTO_PROMOTE, FENCING, FENCE_HANDLER].
+	 * Sets the device's quorum, auto-promote and fencing policy
+	 * (Documentation/design.rst, "Quorum", "Auto-promote", "Fencing"); an
+	 * attribute not given keeps its value.  EINVAL: QUORUM is not off,
+	 * majority or 1..RBLK_MAX_PEERS; FENCE_HANDLER is not empty and not an
+	 * absolute path; FENCING is not off without a handler.
 	 */
 	RBLK_CMD_DEVICE_OPTIONS,
+	/*
+	 * MINOR.  Writes suspended while a fence-peer handler runs or after it
+	 * failed (RBLK_SUSPEND_FENCING) go on: the operator vouches that the
+	 * lost peers cannot be promoted.  No effect on a quorum suspension.
+	 */
+	RBLK_CMD_RESUME_IO,
 	__RBLK_CMD_MAX,
 };
 
@@ -228,6 +237,29 @@ enum rblk_attr {
 	 * none; it must connect Diskless
 	 */
 	RBLK_A_PEER_WITNESS,
+	/*
+	 * u8 (DEVICE_OPTIONS, STATUS): 1: opening /dev/rblkN for writing on a
+	 * secondary promotes it (when a PRIMARY request would succeed), the
+	 * last close demotes it
+	 */
+	RBLK_A_AUTO_PROMOTE,
+	/* u8 (STATUS): 1 when the primary role came from an auto-promotion */
+	RBLK_A_AUTO_PROMOTED,
+	/* u8 (DEVICE_OPTIONS, STATUS): enum rblk_fencing */
+	RBLK_A_FENCING,
+	/*
+	 * string (DEVICE_OPTIONS, STATUS), < RBLK_PATH_MAX_BYTES: absolute path
+	 * of the program run as "HANDLER fence-peer" when a primary loses a
+	 * peer with a disk; empty: none
+	 */
+	RBLK_A_FENCE_HANDLER,
+	/* u32 (STATUS, EVENT): bit per node id: fence-peer outstanding for it */
+	RBLK_A_FENCE_PENDING,
+	/*
+	 * s32 (EVENT FENCE_PEER): the handler's exit code (0: the peer is
+	 * fenced), or a negative errno when it could not run or was killed
+	 */
+	RBLK_A_FENCE_RESULT,
 	__RBLK_A_MAX,
 };
 
@@ -325,7 +357,27 @@ enum rblk_on_no_quorum {
 enum rblk_suspend_reason {
 	RBLK_SUSPEND_NONE,
 	RBLK_SUSPEND_NO_QUORUM,		/* on-no-quorum suspend-io, no quorum */
+	RBLK_SUSPEND_FENCING,		/* a fence-peer handler runs, or failed */
 	__RBLK_SUSPEND_MAX,
+};
+
+/*
+ * Fencing policy of a device (RBLK_A_FENCING): what a primary does when it
+ * loses the connection to a peer with a disk.  With a handler configured,
+ * it always runs it ("HANDLER fence-peer", environment in
+ * Documentation/operator.rst).
+ */
+enum rblk_fencing {
+	/* Default: writes go on; the handler, if any, runs beside them. */
+	RBLK_FENCING_OFF,
+	/* Writes wait until the handler returns, whatever it returns. */
+	RBLK_FENCING_RESOURCE_ONLY,
+	/*
+	 * Writes wait until the handler exits 0 (the peer is fenced), the
+	 * peer reconnects, or RBLK_CMD_RESUME_IO.
+	 */
+	RBLK_FENCING_RESOURCE_AND_STONITH,
+	__RBLK_FENCING_MAX,
 };
 
 enum rblk_conn_state {
@@ -351,6 +403,11 @@ enum rblk_event {
 	RBLK_EVENT_UUIDS_CHANGED,	/* MINOR only: read STATUS for CURRENT_UUID */
 	/* HAS_QUORUM, QUORUM_VOTES, QUORUM_NEEDED, SUSPENDED */
 	RBLK_EVENT_QUORUM_CHANGED,
+	/*
+	 * PEER_NODE_ID, FENCE_PENDING, SUSPENDED, [FENCE_RESULT]: a fence-peer
+	 * handler started (no FENCE_RESULT) or ended
+	 */
+	RBLK_EVENT_FENCE_PEER,
 };
 
 #endif /* _UAPI_LINUX_RBLK_H */
