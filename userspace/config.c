@@ -142,8 +142,7 @@ static bool get_u32(struct pctx *p, const yaml_node_t *n, const char *path,
 	return true;
 }
 
-/* The value whose @name() is @s, of @count values; -1 if none. */
-static int parse_word(const char *s, const char *(*name)(unsigned int), unsigned int count)
+int parse_word(const char *s, const char *(*name)(unsigned int), unsigned int count)
 {
 	unsigned int v;
 
@@ -161,6 +160,19 @@ int parse_on_io_error(const char *s)
 int parse_on_no_quorum(const char *s)
 {
 	return parse_word(s, on_no_quorum_name, __RBLK_ON_NO_QUORUM_MAX);
+}
+
+const char *format_words(const char *(*name)(unsigned int), unsigned int count,
+			 const char *last_sep, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int v;
+
+	buf[0] = 0;
+	for (v = 0; v < count && off < len; v++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					!v ? "" : v + 1 < count ? ", " : last_sep, name(v));
+	return buf;
 }
 
 int parse_quorum_word(const char *s, uint32_t *v)
@@ -187,15 +199,10 @@ static bool get_word(struct pctx *p, const yaml_node_t *n, const char *path,
 		     bool *has, uint8_t *out)
 {
 	char expected[128];
-	size_t off = 0;
-	unsigned int v;
 	const char *s;
 	int k;
 
-	expected[0] = 0;
-	for (v = 0; v < count && off < sizeof(expected); v++)
-		off += (size_t)snprintf(expected + off, sizeof(expected) - off, "%s%s",
-					!v ? "" : v + 1 < count ? ", " : " or ", name(v));
+	format_words(name, count, " or ", expected, sizeof(expected));
 	s = scalar(p, n, path, expected);
 	if (!s)
 		return false;
@@ -226,6 +233,33 @@ static bool get_quorum(struct pctx *p, const yaml_node_t *n, const char *path,
 		return false;
 	q->has_quorum = true;
 	q->loc_quorum = loc_of(n);
+	return true;
+}
+
+/* fence-handler: an absolute path shorter than RBLK_PATH_MAX_BYTES. */
+static bool get_fence_handler(struct pctx *p, const yaml_node_t *n, const char *path,
+			      struct conf_primary *pr)
+{
+	const char *s = scalar(p, n, path, "an absolute path of the fence-peer handler");
+	size_t len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	if (s[0] != '/') {
+		perr(p, loc_of(n), path,
+		     "expected an absolute path of the fence-peer handler (starting with /), got '%s'",
+		     s);
+		return false;
+	}
+	if (len >= sizeof(pr->fence_handler)) {
+		perr(p, loc_of(n), path,
+		     "the path of the fence-peer handler has %zu bytes: at most %zu", len,
+		     sizeof(pr->fence_handler) - 1);
+		return false;
+	}
+	memcpy(pr->fence_handler, s, len + 1);
+	pr->has_fence_handler = true;
 	return true;
 }
 
@@ -415,12 +449,19 @@ static bool need_key(struct pctx *p, const yaml_node_t *m, const char *path,
 
 /* --- options --- */
 
-/* The keys of an options mapping after the conf_opt[] ones: the quorum policy. */
-enum { OK_QUORUM = OPT_COUNT, OK_ON_NO_QUORUM, OK_COUNT };
+/*
+ * The keys of an options mapping after the conf_opt[] ones: the quorum,
+ * auto-promote and fencing policy (RBLK_CMD_DEVICE_OPTIONS).
+ */
+enum {
+	OK_QUORUM = OPT_COUNT, OK_ON_NO_QUORUM, OK_AUTO_PROMOTE, OK_FENCING, OK_FENCE_HANDLER,
+	OK_COUNT
+};
 
 struct opt_arg {
 	struct conf_options *o;
 	struct conf_quorum *q;
+	struct conf_primary *pr;
 };
 
 static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
@@ -433,6 +474,21 @@ static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 	if (key == OK_ON_NO_QUORUM)
 		return get_word(p, v, path, on_no_quorum_name, __RBLK_ON_NO_QUORUM_MAX,
 				&a->q->has_on_no_quorum, &a->q->on_no_quorum);
+	if (key == OK_AUTO_PROMOTE) {
+		uint8_t yes;
+
+		if (!get_word(p, v, path, yes_no_name, 2, &a->pr->has_auto_promote, &yes))
+			return false;
+		a->pr->auto_promote = yes;
+		return true;
+	}
+	if (key == OK_FENCING) {
+		a->pr->loc_fencing = loc_of(v);
+		return get_word(p, v, path, fencing_name, __RBLK_FENCING_MAX,
+				&a->pr->has_fencing, &a->pr->fencing);
+	}
+	if (key == OK_FENCE_HANDLER)
+		return get_fence_handler(p, v, path, a->pr);
 	d = &conf_opt[key];
 	if (!get_u32(p, v, path, d->min, d->max, d->unit, &a->o->v[key]))
 		return false;
@@ -442,21 +498,25 @@ static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 }
 
 /*
- * An options mapping: the peer options of conf_opt[], and with @q (the top
- * level's and a resource's, not a node's) quorum and on-no-quorum.
+ * An options mapping: the peer options of conf_opt[], and with @q and @pr
+ * (the top level's and a resource's, not a node's) the device's policy:
+ * quorum, on-no-quorum, auto-promote, fencing and fence-handler.
  */
 static bool parse_options(struct pctx *p, const yaml_node_t *n, const char *path,
-			  struct conf_options *o, struct conf_quorum *q)
+			  struct conf_options *o, struct conf_quorum *q, struct conf_primary *pr)
 {
 	const yaml_node_t *seen[OK_COUNT];
 	const char *keys[OK_COUNT];
-	struct opt_arg a = { o, q };
+	struct opt_arg a = { o, q, pr };
 	unsigned int i;
 
 	for (i = 0; i < OPT_COUNT; i++)
 		keys[i] = conf_opt[i].key;
 	keys[OK_QUORUM] = "quorum";
 	keys[OK_ON_NO_QUORUM] = "on-no-quorum";
+	keys[OK_AUTO_PROMOTE] = "auto-promote";
+	keys[OK_FENCING] = "fencing";
+	keys[OK_FENCE_HANDLER] = "fence-handler";
 	return walk_map(p, n, path, keys, q ? OK_COUNT : OPT_COUNT, opt_cb, &a, seen);
 }
 
@@ -589,7 +649,7 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		return get_word(p, v, path, on_io_error_name, __RBLK_ON_IO_ERROR_MAX,
 				&n->has_on_io_error, &n->on_io_error);
 	case NK_OPTIONS:
-		return parse_options(p, v, path, &n->options, NULL);
+		return parse_options(p, v, path, &n->options, NULL, NULL);
 	}
 	return false;
 }
@@ -621,7 +681,7 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 		return get_word(p, v, path, on_io_error_name, __RBLK_ON_IO_ERROR_MAX,
 				&r->has_on_io_error, &r->on_io_error);
 	case RK_OPTIONS:
-		return parse_options(p, v, path, &r->options, &r->quorum);
+		return parse_options(p, v, path, &r->options, &r->quorum, &r->primary);
 	case RK_NODES:
 		if (v->type != YAML_SEQUENCE_NODE) {
 			perr(p, loc_of(v), path, "expected a list of nodes, got %s", node_kind(v));
@@ -672,7 +732,7 @@ static bool top_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 	case TK_CLUSTER:
 		return get_name(p, v, path, c->cluster, sizeof(c->cluster));
 	case TK_OPTIONS:
-		return parse_options(p, v, path, &c->options, &c->quorum);
+		return parse_options(p, v, path, &c->options, &c->quorum, &c->primary);
 	case TK_RESOURCES:
 		if (v->type != YAML_SEQUENCE_NODE) {
 			perr(p, loc_of(v), path, "expected a list of resources, got %s",
@@ -744,6 +804,18 @@ void conf_effective_quorum(const struct conf *c, const struct conf_resource *r,
 
 	*quorum = q->has_quorum ? q->quorum : RBLK_QUORUM_OFF;
 	*on_no_quorum = o->has_on_no_quorum ? o->on_no_quorum : RBLK_ON_NO_QUORUM_SUSPEND_IO;
+}
+
+void conf_effective_primary(const struct conf *c, const struct conf_resource *r,
+			    bool *auto_promote, uint8_t *fencing, const char **fence_handler)
+{
+	const struct conf_primary *a = r->primary.has_auto_promote ? &r->primary : &c->primary;
+	const struct conf_primary *f = r->primary.has_fencing ? &r->primary : &c->primary;
+	const struct conf_primary *h = r->primary.has_fence_handler ? &r->primary : &c->primary;
+
+	*auto_promote = a->has_auto_promote && a->auto_promote;
+	*fencing = f->has_fencing ? f->fencing : RBLK_FENCING_OFF;
+	*fence_handler = h->has_fence_handler ? h->fence_handler : "";
 }
 
 int conf_on_io_error(const struct conf_resource *r, const struct conf_node *n)
@@ -857,6 +929,32 @@ static bool check_quorum(struct pctx *p, const struct conf *c, unsigned int ri)
 		perr(p, q->loc_quorum, "options.quorum",
 		     "%u votes exceed the number of nodes of resources[%u] '%s' at line %u (%u); give that resource its own quorum (off, majority or 1..%u)",
 		     q->quorum, ri, r->name, r->loc.line, r->n_nodes, r->n_nodes);
+	}
+	return false;
+}
+
+/* Fencing other than off needs a handler to run (the kernel's rule too). */
+static bool check_fencing(struct pctx *p, const struct conf *c, unsigned int ri)
+{
+	const struct conf_resource *r = &c->res[ri];
+	const struct conf_primary *f = r->primary.has_fencing ? &r->primary : &c->primary;
+	const char *handler;
+	uint8_t fencing;
+	bool auto_promote;
+	char path[128];
+
+	conf_effective_primary(c, r, &auto_promote, &fencing, &handler);
+	if (fencing == RBLK_FENCING_OFF || handler[0])
+		return true;
+	if (f == &r->primary) {
+		snprintf(path, sizeof(path), "resources[%u].options.fencing", ri);
+		perr(p, f->loc_fencing, path,
+		     "fencing %s needs a fence-handler (the program run to fence a lost peer): add fence-handler: /absolute/path, or fencing: off",
+		     fencing_name(fencing));
+	} else {
+		perr(p, f->loc_fencing, "options.fencing",
+		     "fencing %s needs a fence-handler (the program run to fence a lost peer), and resources[%u] '%s' at line %u has none: add fence-handler: /absolute/path to the same options, or fencing: off",
+		     fencing_name(fencing), ri, r->name, r->loc.line);
 	}
 	return false;
 }
@@ -1015,7 +1113,7 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 			}
 		}
 	}
-	return check_quorum(p, c, ri) && check_options(p, c, ri);
+	return check_quorum(p, c, ri) && check_fencing(p, c, ri) && check_options(p, c, ri);
 }
 
 /*

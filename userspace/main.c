@@ -3,18 +3,20 @@
  * main.c - rblkadm subcommands.
  *
  * High-level subcommands (up, down, primary, secondary, connect, disconnect,
- * create-md, dump-md, new-current-uuid, status, events, check) read the
- * topology file and validate everything
- * before the kernel is touched.  Low-level subcommands (create-device ...
- * show) map one-to-one onto the netlink commands, need no topology file and
- * send exactly the attributes given on the command line, so that tests can
- * check the kernel's own validation.
+ * create-md, dump-md, new-current-uuid, resume-io, status, events, check)
+ * read the topology file (resume-io only for a resource name, not for a
+ * minor) and validate everything before the kernel is touched.  Low-level
+ * subcommands (create-device ... show) map one-to-one onto the netlink
+ * commands, need no topology file (device-options only for a resource
+ * name) and send exactly the attributes given on the command line, so that
+ * tests can check the kernel's own validation.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -49,7 +51,8 @@ enum {
 	O_NODE = 1000, O_FORCE, O_NAME, O_MINOR, O_NODE_ID, O_CLUSTER, O_DISK,
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
-	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS,
+	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS, O_AUTO_PROMOTE, O_FENCING,
+	O_FENCE_HANDLER,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -248,6 +251,32 @@ static int conf_resource_local(const struct conf *c, const char *name,
 	*rp = r;
 	*lp = l;
 	return EXIT_OK;
+}
+
+/*
+ * The minor of @arg: a number is a minor (no topology file needed), else
+ * the name of a resource of the topology file.
+ */
+static int resolve_minor(const char *arg, uint32_t *minor)
+{
+	const struct conf_resource *r;
+	struct conf conf;
+	int ret;
+
+	if (parse_u32(arg, minor))
+		return EXIT_OK;
+	ret = load_conf(&conf);
+	if (ret)
+		return ret;
+	r = conf_find_resource(&conf, arg);
+	if (r) {
+		*minor = r->minor;
+	} else {
+		errmsg("%s: no resource '%s' in the file", conf.file, arg);
+		ret = EXIT_USAGE;
+	}
+	conf_free(&conf);
+	return ret;
 }
 
 /* ------------------------------------------------------------- up / down */
@@ -731,6 +760,28 @@ static int cmd_new_uuid(const struct cmd *cmd, int argc, char **argv)
 	return send_req(ctx, &req);
 }
 
+static int cmd_resume_io(const struct cmd *cmd, int argc, char **argv)
+{
+	struct optstate s;
+	struct rblk_req req;
+	uint32_t minor;
+	char ctx[128];
+	int c;
+
+	opt_init(&s, cmd);
+	while ((c = opt_next(&s, argc, argv)) != -1)
+		if (c == -2)
+			return s.exit;
+	if (optind != argc - 1)
+		return bad_usage(cmd, "%s", "expected one resource name or minor");
+	c = resolve_minor(argv[optind], &minor);
+	if (c)
+		return c;
+	req_resume_io(minor, &req);
+	snprintf(ctx, sizeof(ctx), "%s: %s", argv[optind], cmd->name);
+	return send_req(ctx, &req);
+}
+
 /* ----------------------------------------------------------- status/show */
 
 /* Topology for peer names: optional unless -c was given. */
@@ -1021,6 +1072,9 @@ static const struct option ll_opts[] = {
 	{ "ignore-quorum", no_argument, NULL, O_IGNORE_QUORUM },
 	{ "quorum", required_argument, NULL, O_QUORUM },
 	{ "on-no-quorum", required_argument, NULL, O_ON_NO_QUORUM },
+	{ "auto-promote", required_argument, NULL, O_AUTO_PROMOTE },
+	{ "fencing", required_argument, NULL, O_FENCING },
+	{ "fence-handler", required_argument, NULL, O_FENCE_HANDLER },
 	{ "witness", no_argument, NULL, O_WITNESS },
 	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
 	{ "peer", required_argument, NULL, O_PEER },
@@ -1041,8 +1095,8 @@ static const struct option ll_opts[] = {
 };
 
 /* Which options each low-level command accepts (REQ_* bits, plus extras). */
-#define LL_OPTIONS	(1u << 20)
-#define LL_STATS	(1u << 21)
+#define LL_OPTIONS	(1u << REQ_BITS)
+#define LL_STATS	(1u << (REQ_BITS + 1))
 
 static unsigned int ll_allowed(unsigned int cmd)
 {
@@ -1062,7 +1116,8 @@ static unsigned int ll_allowed(unsigned int cmd)
 	case RBLK_CMD_PRIMARY:
 		return REQ_MINOR | REQ_FORCE | REQ_IGNORE_QUORUM;
 	case RBLK_CMD_DEVICE_OPTIONS:
-		return REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM;
+		return REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE | REQ_FENCING |
+		       REQ_FENCE_HANDLER;
 	case RBLK_CMD_STATUS:
 		return REQ_MINOR | LL_STATS;
 	default:
@@ -1082,23 +1137,43 @@ static int ll_cmd_of(const char *name)
 	return -1;
 }
 
-/*
- * A word that @parse knows ("pass-on"), or a number 0..255 sent as given
- * for the kernel's range check.
- */
-static bool parse_u8_word(const char *s, int (*parse)(const char *), uint8_t *v)
-{
-	int k = parse(s);
-	uint32_t n;
+/* The low-level options whose value is a word of the topology file. */
+static const struct ll_word {
+	int opt;
+	const char *(*name)(unsigned int);	/* the words of the values 0..count-1 */
+	unsigned int count;
+	size_t off;				/* their uint8_t in struct rblk_req */
+} ll_words[] = {
+	{ O_ON_IO_ERROR, on_io_error_name, __RBLK_ON_IO_ERROR_MAX,
+	  offsetof(struct rblk_req, on_io_error) },
+	{ O_ON_NO_QUORUM, on_no_quorum_name, __RBLK_ON_NO_QUORUM_MAX,
+	  offsetof(struct rblk_req, on_no_quorum) },
+	{ O_AUTO_PROMOTE, yes_no_name, 2, offsetof(struct rblk_req, auto_promote) },
+	{ O_FENCING, fencing_name, __RBLK_FENCING_MAX, offsetof(struct rblk_req, fencing) },
+};
 
-	if (k >= 0) {
-		*v = (uint8_t)k;
-		return true;
+/*
+ * The value of word option @opt into @req: a word ("pass-on"), or a
+ * number 0..255 sent as given for the kernel's range check.  EXIT_OK, or
+ * EXIT_USAGE after the message.
+ */
+static int parse_ll_word(const struct cmd *cmd, int opt, const char *s, struct rblk_req *req)
+{
+	const struct ll_word *w = ll_words;
+	char words[128], msg[512];
+	uint32_t n;
+	int k;
+
+	while (w->opt != opt)
+		w++;
+	k = parse_word(s, w->name, w->count);
+	if (k < 0 && (!parse_u32(s, &n) || n > UINT8_MAX)) {
+		snprintf(msg, sizeof(msg), "expected %s or a number 0..255, got '%s'",
+			 format_words(w->name, w->count, ", ", words, sizeof(words)), s);
+		return bad_usage(cmd, "%s", msg);
 	}
-	if (!parse_u32(s, &n) || n > UINT8_MAX)
-		return false;
-	*v = (uint8_t)n;
-	return true;
+	*((uint8_t *)req + w->off) = (uint8_t)(k >= 0 ? (uint32_t)k : n);
+	return EXIT_OK;
 }
 
 static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
@@ -1138,6 +1213,9 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_IGNORE_QUORUM: bit = REQ_IGNORE_QUORUM; break;
 		case O_QUORUM: bit = REQ_QUORUM; break;
 		case O_ON_NO_QUORUM: bit = REQ_ON_NO_QUORUM; break;
+		case O_AUTO_PROMOTE: bit = REQ_AUTO_PROMOTE; break;
+		case O_FENCING: bit = REQ_FENCING; break;
+		case O_FENCE_HANDLER: bit = REQ_FENCE_HANDLER; break;
 		case O_WITNESS: bit = REQ_PEER_WITNESS; break;
 		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
 		case O_PEER: bit = REQ_PEER_IP; break;
@@ -1171,11 +1249,16 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_NAME:
 		case O_CLUSTER:
 		case O_DISK:
-		case O_META_DISK: {
+		case O_META_DISK:
+		case O_FENCE_HANDLER: {
+			/* '' is sent as given: an empty FENCE_HANDLER clears the handler */
 			char *dst = c == O_NAME ? req.name : c == O_CLUSTER ? req.cluster :
-				    c == O_DISK ? req.path : req.meta_path;
+				    c == O_DISK ? req.path : c == O_META_DISK ? req.meta_path :
+				    req.fence_handler;
 			size_t max = c == O_DISK ? sizeof(req.path) :
-				     c == O_META_DISK ? sizeof(req.meta_path) : sizeof(req.name);
+				     c == O_META_DISK ? sizeof(req.meta_path) :
+				     c == O_FENCE_HANDLER ? sizeof(req.fence_handler) :
+				     sizeof(req.name);
 
 			if (strlen(optarg) >= max)
 				return bad_usage(cmd, "argument too long: '%s'", optarg);
@@ -1203,14 +1286,11 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_PEER_PORT: req.peer.port = (uint16_t)v; break;
 		case O_LOCAL_PORT: req.local.port = (uint16_t)v; break;
 		case O_ON_IO_ERROR:
-			if (!parse_u8_word(optarg, parse_on_io_error, &req.on_io_error))
-				return bad_usage(cmd, "expected detach, pass-on or a number 0..255, got '%s'",
-						 optarg);
-			break;
 		case O_ON_NO_QUORUM:
-			if (!parse_u8_word(optarg, parse_on_no_quorum, &req.on_no_quorum))
-				return bad_usage(cmd, "expected suspend-io, io-error or a number 0..255, got '%s'",
-						 optarg);
+		case O_AUTO_PROMOTE:
+		case O_FENCING:
+			if (parse_ll_word(cmd, c, optarg, &req))
+				return EXIT_USAGE;
 			break;
 		case O_QUORUM:
 			/* a number is sent as given, for the kernel's range check */
@@ -1228,6 +1308,13 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		}
 		if (bit & ~(LL_OPTIONS | LL_STATS))
 			req.has |= bit;
+	}
+	/* device-options RES|MINOR: the device without --minor */
+	if (ll == RBLK_CMD_DEVICE_OPTIONS && optind == argc - 1 && !(req.has & REQ_MINOR)) {
+		c = resolve_minor(argv[optind++], &req.minor);
+		if (c)
+			return c;
+		req.has |= REQ_MINOR;
 	}
 	if (optind != argc)
 		return bad_usage(cmd, "unexpected argument '%s'", argv[optind]);
@@ -1259,6 +1346,11 @@ static const struct cmd cmds[] = {
 	  "  --ignore-quorum   promote although this node's partition has no quorum\n" },
 	{ .name = "secondary", .fn = cmd_role, .args = "RES",
 	  .help = "Demote this node to secondary for RES.\n" },
+	{ .name = "resume-io", .fn = cmd_resume_io, .args = "RES|MINOR",
+	  .help = "Resume the writes of RES (or of /dev/rblkMINOR: no topology file needed) that\n"
+	  "are suspended for fencing (suspended:fencing in status), after the operator\n"
+	  "fenced the lost peer by hand: the operator vouches that it cannot be promoted.\n"
+	  "Does not override a quorum suspension (suspended:no-quorum).\n" },
 	{ .name = "connect", .fn = cmd_conn, .args = "[--discard-my-data] RES [PEER]",
 	  .help = "Start connecting to every peer of RES, or to PEER (node name or node id).\n"
 	  "  --discard-my-data   resolve a split-brain: this node's changes are discarded,\n"
@@ -1323,9 +1415,13 @@ static const struct cmd cmds[] = {
 	{ .name = "set-secondary", .fn = cmd_lowlevel, .args = "--minor M",
 	  .help = "RBLK_CMD_SECONDARY.\n" },
 	{ .name = "device-options", .fn = cmd_lowlevel,
-	  .args = "--minor M [--quorum off|majority|N] [--on-no-quorum suspend-io|io-error]",
+	  .args = "(--minor M | RES | MINOR) [--quorum off|majority|N]\n"
+	  "        [--on-no-quorum suspend-io|io-error] [--auto-promote yes|no]\n"
+	  "        [--fencing off|resource-only|resource-and-stonith] [--fence-handler PATH]",
 	  .help = "RBLK_CMD_DEVICE_OPTIONS.  Each option is sent only if given (the device keeps\n"
-	  "the value of one not sent); a number instead of a word is sent as given.\n" },
+	  "the value of one not sent); a number instead of a word is sent as given.\n"
+	  "The device: --minor M, a resource of the topology file, or a minor.\n"
+	  "--fence-handler '' clears the handler; fencing other than off needs one.\n" },
 	{ .name = "show", .fn = cmd_lowlevel, .args = "[-s] [--minor M]",
 	  .help = "RBLK_CMD_STATUS: one device (doit) or, without --minor, all (dump).\n"
 	  "  -s, --statistics   add counter lines\n" },

@@ -108,6 +108,13 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 		return -1;
 	if ((q->has & REQ_ON_NO_QUORUM) && nla_put_u8(msg, RBLK_A_ON_NO_QUORUM, q->on_no_quorum))
 		return -1;
+	if ((q->has & REQ_AUTO_PROMOTE) && nla_put_u8(msg, RBLK_A_AUTO_PROMOTE, q->auto_promote))
+		return -1;
+	if ((q->has & REQ_FENCING) && nla_put_u8(msg, RBLK_A_FENCING, q->fencing))
+		return -1;
+	if ((q->has & REQ_FENCE_HANDLER) &&
+	    nla_put_string(msg, RBLK_A_FENCE_HANDLER, q->fence_handler))
+		return -1;
 	if ((q->has & REQ_PEER_NODE_ID) && nla_put_u32(msg, RBLK_A_PEER_NODE_ID, q->peer_node_id))
 		return -1;
 	if ((q->has & REQ_PEER_IP) &&
@@ -166,6 +173,8 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_ON_NO_QUORUM), N(RBLK_A_IGNORE_QUORUM), N(RBLK_A_HAS_QUORUM),
 		N(RBLK_A_QUORUM_VOTES), N(RBLK_A_QUORUM_NEEDED), N(RBLK_A_QUORUM_VOTERS),
 		N(RBLK_A_SUSPENDED), N(RBLK_A_SUSPENDED_WRITES), N(RBLK_A_PEER_WITNESS),
+		N(RBLK_A_AUTO_PROMOTE), N(RBLK_A_AUTO_PROMOTED), N(RBLK_A_FENCING),
+		N(RBLK_A_FENCE_HANDLER), N(RBLK_A_FENCE_PENDING), N(RBLK_A_FENCE_RESULT),
 #undef N
 	};
 
@@ -386,6 +395,23 @@ static void parse_quorum_state(const struct nlattr *a, struct kquorum *q)
 	}
 }
 
+/* The fence-peer state of STATUS and of events into @f; other attributes are ignored. */
+static void parse_fence_state(const struct nlattr *a, struct kfence *f)
+{
+	switch (nla_type(a)) {
+	case RBLK_A_FENCE_PENDING:
+		f->pending = (uint32_t)get_uint(a);
+		f->has_pending = true;
+		break;
+	case RBLK_A_FENCE_RESULT:
+		f->result = (int32_t)(uint32_t)get_uint(a);
+		f->has_result = true;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Counters may sit in RBLK_A_STATS (device) or directly in the message. */
 static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 {
@@ -438,6 +464,22 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 		d->suspended_writes = (uint32_t)get_uint(a);
 		d->has_suspended_writes = true;
 		break;
+	case RBLK_A_AUTO_PROMOTE:
+		d->auto_promote = get_uint(a) != 0;
+		d->has_auto_promote = true;
+		break;
+	case RBLK_A_AUTO_PROMOTED:
+		d->auto_promoted = get_uint(a) != 0;
+		d->has_auto_promoted = true;
+		break;
+	case RBLK_A_FENCING:
+		d->fencing = (uint8_t)get_uint(a);
+		d->has_fencing = true;
+		break;
+	case RBLK_A_FENCE_HANDLER:
+		get_str(a, d->fence_handler, sizeof(d->fence_handler));
+		d->has_fence_handler = true;
+		break;
 	case RBLK_A_STATS:
 		nla_for_each_nested(s, a, rem)
 			parse_dev_attr(s, d);
@@ -447,6 +489,7 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 		break;
 	default:
 		parse_quorum_state(a, &d->qstate);
+		parse_fence_state(a, &d->fstate);
 		break;
 	}
 }
@@ -839,6 +882,7 @@ int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev)
 			break;
 		default:
 			parse_quorum_state(a, &ev->qstate);
+			parse_fence_state(a, &ev->fstate);
 			break;
 		}
 	}

@@ -198,6 +198,15 @@ void print_bool(const char *key, const char *fmt, bool value)
 		fprintf(of(), fmt, value ? "yes" : "no");
 }
 
+/* Like print_bool(), but NULL is JSON null and is skipped in human mode. */
+void print_bool_or_null(const char *key, const char *fmt, const bool *value)
+{
+	if (value)
+		print_bool(key, fmt, *value);
+	else if (out_json)
+		attach(key, NULL);
+}
+
 void print_human(const char *fmt, ...)
 {
 	va_list ap;

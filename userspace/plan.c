@@ -30,6 +30,7 @@ const char *cmd_name(unsigned int cmd)
 		[RBLK_CMD_MD_DUMP] = "dump-md",
 		[RBLK_CMD_NEW_CURRENT_UUID] = "new-current-uuid",
 		[RBLK_CMD_DEVICE_OPTIONS] = "device-options",
+		[RBLK_CMD_RESUME_IO] = "resume-io",
 	};
 
 	if (cmd < sizeof(names) / sizeof(names[0]) && names[cmd])
@@ -131,30 +132,51 @@ static void fill_peer_add(struct rblk_req *q, uint32_t minor, uint32_t peer_id,
 #define NEED(op) do { if (!(op)) goto full; } while (0)
 
 /*
- * DEVICE_OPTIONS with the file's quorum policy, unless the kernel reports
- * exactly that policy for @dev (NULL: the device is being created).
- * Returns false when the plan is full.
+ * Does the kernel report for @dev exactly this policy?  A kernel that
+ * reports FENCING but no FENCE_HANDLER has no handler.
+ */
+static bool device_options_match(const struct kdev *dev, const struct rblk_req *q)
+{
+	return dev->has_quorum_policy && dev->quorum == q->quorum &&
+	       dev->has_on_no_quorum && dev->on_no_quorum == q->on_no_quorum &&
+	       dev->has_auto_promote && dev->auto_promote == q->auto_promote &&
+	       dev->has_fencing && dev->fencing == q->fencing &&
+	       !strcmp(dev->has_fence_handler ? dev->fence_handler : "", q->fence_handler);
+}
+
+/*
+ * DEVICE_OPTIONS with the file's quorum, auto-promote and fencing policy,
+ * unless the kernel reports exactly that policy for @dev (NULL: the device
+ * is being created).  Every attribute is sent, FENCE_HANDLER "" when the
+ * file has none (so that removing it from the file clears it).  Returns
+ * false when the plan is full.
  */
 static bool plan_device_options(const struct conf *c, const struct conf_resource *r,
 				const struct kdev *dev, struct plan *p)
 {
+	struct rblk_req q = { .cmd = RBLK_CMD_DEVICE_OPTIONS };
+	const char *handler;
 	struct plan_op *op;
-	uint32_t quorum;
-	uint8_t on_no_quorum;
-	char q[16];
+	bool auto_promote;
+	char qw[16];
 
-	conf_effective_quorum(c, r, &quorum, &on_no_quorum);
-	if (dev && dev->has_quorum_policy && dev->has_on_no_quorum &&
-	    dev->quorum == quorum && dev->on_no_quorum == on_no_quorum)
+	q.has = REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE | REQ_FENCING |
+		REQ_FENCE_HANDLER;
+	q.minor = r->minor;
+	conf_effective_quorum(c, r, &q.quorum, &q.on_no_quorum);
+	conf_effective_primary(c, r, &auto_promote, &q.fencing, &handler);
+	q.auto_promote = auto_promote;
+	snprintf(q.fence_handler, sizeof(q.fence_handler), "%s", handler);
+	if (dev && device_options_match(dev, &q))
 		return true;
-	op = add_op(p, RBLK_CMD_DEVICE_OPTIONS, "quorum %s on-no-quorum %s",
-		    format_quorum(quorum, q, sizeof(q)), on_no_quorum_name(on_no_quorum));
+	op = add_op(p, RBLK_CMD_DEVICE_OPTIONS,
+		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s",
+		    format_quorum(q.quorum, qw, sizeof(qw)), on_no_quorum_name(q.on_no_quorum),
+		    yes_no_name(q.auto_promote), fencing_name(q.fencing),
+		    handler[0] ? " fence-handler " : "", handler);
 	if (!op)
 		return false;
-	op->req.has = REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM;
-	op->req.minor = r->minor;
-	op->req.quorum = quorum;
-	op->req.on_no_quorum = on_no_quorum;
+	op->req = q;
 	return true;
 }
 
@@ -427,6 +449,14 @@ void req_role(const struct conf_resource *r, bool primary, bool force, bool igno
 	q->minor = r->minor;
 }
 
+void req_resume_io(uint32_t minor, struct rblk_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmd = RBLK_CMD_RESUME_IO;
+	q->has = REQ_MINOR;
+	q->minor = minor;
+}
+
 /* ------------------------------------------------------------ enum names */
 
 #define NAME_OF(tbl, v) ((v) < sizeof(tbl) / sizeof(tbl[0]) && tbl[v] ? tbl[v] : "invalid")
@@ -600,6 +630,7 @@ const char *event_json(unsigned int v)
 		[RBLK_EVENT_SPLIT_BRAIN] = "split_brain",
 		[RBLK_EVENT_UUIDS_CHANGED] = "uuids_changed",
 		[RBLK_EVENT_QUORUM_CHANGED] = "quorum_changed",
+		[RBLK_EVENT_FENCE_PEER] = "fence_peer",
 	};
 	return NAME_OF(t, v);
 }
@@ -627,7 +658,25 @@ const char *suspend_reason_name(unsigned int v)
 	static const char *const t[] = {
 		[RBLK_SUSPEND_NONE] = "no",
 		[RBLK_SUSPEND_NO_QUORUM] = "no-quorum",
+		[RBLK_SUSPEND_FENCING] = "fencing",
 	};
+	return NAME_OF(t, v);
+}
+
+const char *fencing_name(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_FENCING_OFF] = "off",
+		[RBLK_FENCING_RESOURCE_ONLY] = "resource-only",
+		[RBLK_FENCING_RESOURCE_AND_STONITH] = "resource-and-stonith",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *yes_no_name(unsigned int v)
+{
+	static const char *const t[] = { "no", "yes" };
+
 	return NAME_OF(t, v);
 }
 

@@ -98,12 +98,27 @@ struct conf_quorum {
 	struct conf_loc loc_quorum;
 };
 
+/*
+ * How a device becomes primary and what a primary does when it loses a
+ * peer, as the file gives it in the top-level or a resource's options.
+ */
+struct conf_primary {
+	bool has_auto_promote;		/* auto-promote given */
+	bool has_fencing;		/* fencing given */
+	bool has_fence_handler;		/* fence-handler given */
+	bool auto_promote;
+	uint8_t fencing;		/* enum rblk_fencing */
+	char fence_handler[RBLK_PATH_MAX_BYTES];	/* absolute path */
+	struct conf_loc loc_fencing;
+};
+
 struct conf_resource {
 	char name[RBLK_NAME_MAX_BYTES];
 	uint32_t minor;
 	bool has_on_io_error;		/* on-io-error given for the resource */
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	struct conf_quorum quorum;	/* overrides the top level's */
+	struct conf_primary primary;	/* overrides the top level's */
 	struct conf_options options;
 	unsigned int n_nodes;
 	struct conf_node nodes[RBLK_MAX_NODE_ID + 1];
@@ -114,6 +129,7 @@ struct conf {
 	char file[4096];
 	char cluster[RBLK_NAME_MAX_BYTES];	/* "" = none */
 	struct conf_quorum quorum;	/* for every resource */
+	struct conf_primary primary;	/* for every resource */
 	struct conf_options options;
 	unsigned int n_res;
 	struct conf_resource *res;
@@ -152,6 +168,21 @@ int parse_quorum_word(const char *s, uint32_t *v);
  */
 void conf_effective_quorum(const struct conf *c, const struct conf_resource *r,
 			   uint32_t *quorum, uint8_t *on_no_quorum);
+/* The value 0..@count-1 whose @name() is @s ("pass-on" of on_io_error_name()), or -1. */
+int parse_word(const char *s, const char *(*name)(unsigned int), unsigned int count);
+/*
+ * The words of @name() for 0..@count-1 in @buf, separated by ", " and
+ * before the last by @last_sep: "off, resource-only or resource-and-stonith".
+ */
+const char *format_words(const char *(*name)(unsigned int), unsigned int count,
+			 const char *last_sep, char *buf, size_t len);
+/*
+ * The auto-promote and fencing policy of @r, each its own, else the top
+ * level's, else the default (no, off, "" = no handler); *@fence_handler
+ * points into @c.
+ */
+void conf_effective_primary(const struct conf *c, const struct conf_resource *r,
+			    bool *auto_promote, uint8_t *fencing, const char **fence_handler);
 /* MAX_PEERS for create-md: the other nodes of @r, at least 1. */
 uint32_t conf_max_peers(const struct conf_resource *r);
 void conf_endpoint(const struct conf_node *n, const struct conf_node *peer,
@@ -195,6 +226,13 @@ struct kquorum {
 	uint8_t suspended;		/* enum rblk_suspend_reason */
 };
 
+/* Fence-peer state, as STATUS and RBLK_EVENT_FENCE_PEER report it. */
+struct kfence {
+	bool has_pending, has_result;
+	uint32_t pending;		/* RBLK_A_FENCE_PENDING: bit per node id */
+	int32_t result;			/* RBLK_A_FENCE_RESULT (FENCE_PEER only) */
+};
+
 struct kdev {
 	uint32_t minor, node_id;
 	char name[RBLK_NAME_MAX_BYTES];
@@ -215,6 +253,13 @@ struct kdev {
 	uint32_t quorum_voters;		/* this node and every configured peer */
 	uint32_t suspended_writes;	/* writes held for quorum */
 	struct kquorum qstate;
+	/* auto-promote and fencing: has_* say what the kernel reported */
+	bool has_auto_promote, has_auto_promoted, has_fencing, has_fence_handler;
+	bool auto_promote;		/* RBLK_A_AUTO_PROMOTE */
+	bool auto_promoted;		/* the primary role came from an auto-promotion */
+	uint8_t fencing;		/* enum rblk_fencing */
+	char fence_handler[RBLK_PATH_MAX_BYTES];	/* "" = none */
+	struct kfence fstate;
 	unsigned int n_peers;
 	struct kpeer peers[RBLK_MAX_NODE_ID + 1];
 };
@@ -232,7 +277,9 @@ const char *sync_decision_human(unsigned int v);/* "bitmap-source" */
 const char *event_json(unsigned int v);		/* "role_changed" */
 const char *on_io_error_name(unsigned int v);	/* "pass-on", as in the file */
 const char *on_no_quorum_name(unsigned int v);	/* "suspend-io", as in the file */
-const char *suspend_reason_name(unsigned int v);/* "no", "no-quorum" */
+const char *suspend_reason_name(unsigned int v);/* "no", "no-quorum", "fencing" */
+const char *fencing_name(unsigned int v);	/* "resource-only", as in the file */
+const char *yes_no_name(unsigned int v);	/* "no", "yes" */
 /* A quorum policy as the file writes it: "off", "majority" or the number of votes. */
 const char *format_quorum(uint32_t quorum, char *buf, size_t len);
 /* RBLK_MDF_* bit @bit: "sync-target" (human) or "sync_target" (JSON); NULL if unknown. */
@@ -295,6 +342,10 @@ enum {
 	REQ_ON_NO_QUORUM = 1 << 17,
 	REQ_IGNORE_QUORUM = 1 << 18,
 	REQ_PEER_WITNESS = 1 << 19,
+	REQ_AUTO_PROMOTE = 1 << 20,
+	REQ_FENCING = 1 << 21,
+	REQ_FENCE_HANDLER = 1 << 22,
+	REQ_BITS = 23,		/* bits above are free for the callers' own flags */
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
@@ -305,10 +356,13 @@ struct rblk_req {
 	uint32_t quorum;		/* RBLK_QUORUM_OFF, RBLK_QUORUM_MAJORITY or votes */
 	uint8_t on_io_error;		/* enum rblk_on_io_error */
 	uint8_t on_no_quorum;		/* enum rblk_on_no_quorum */
+	uint8_t auto_promote;		/* 0 or 1 */
+	uint8_t fencing;		/* enum rblk_fencing */
 	char name[256];
 	char cluster[256];
 	char path[1024];		/* BACKING_PATH */
 	char meta_path[1024];		/* META_PATH */
+	char fence_handler[1024];	/* FENCE_HANDLER, "" = none */
 	struct conf_addr peer, local;	/* ip sent per REQ_*_IP, port per REQ_*_PORT */
 	struct conf_options options;	/* each option sent if set[] */
 };
@@ -321,7 +375,7 @@ const char *cmd_name(unsigned int cmd);	/* low-level subcommand: "create-device"
 
 struct plan_op {
 	struct rblk_req req;
-	char what[320];		/* human description, e.g. "add-peer node-b (1) ..." */
+	char what[512];		/* human description, e.g. "add-peer node-b (1) ..." */
 };
 
 struct plan {
@@ -340,7 +394,8 @@ int plan_down(const struct conf_resource *r, const struct kdev *devs,
  * MD_CREATE of @l's disk (BACKING_PATH, NODE_ID, MAX_PEERS, [META_PATH,
  * FORCE]); MD_DUMP by MINOR (@minor >= 0) or by BACKING_PATH [META_PATH];
  * NEW_CURRENT_UUID [CLEAR_BITMAP]; CONNECT/DISCONNECT of every peer or
- * @peer [DISCARD_MY_DATA]; PRIMARY [FORCE, IGNORE_QUORUM] or SECONDARY.
+ * @peer [DISCARD_MY_DATA]; PRIMARY [FORCE, IGNORE_QUORUM] or SECONDARY;
+ * RESUME_IO of @minor.
  */
 void req_md_create(const struct conf_resource *r, const struct conf_node *l, bool force,
 		   struct rblk_req *q);
@@ -351,6 +406,7 @@ void req_connect(const struct conf_resource *r, const struct conf_node *peer, bo
 		 bool discard_my_data, struct rblk_req *q);
 void req_role(const struct conf_resource *r, bool primary, bool force, bool ignore_quorum,
 	      struct rblk_req *q);
+void req_resume_io(uint32_t minor, struct rblk_req *q);
 
 /* -------------------------------------------------------------------- nl.c */
 
@@ -394,7 +450,8 @@ struct kevent {
 	uint32_t minor, peer_node_id;
 	uint8_t role, disk_state, conn_state, peer_role, peer_disk_state, repl_state;
 	uint64_t current_uuid;
-	struct kquorum qstate;		/* RBLK_EVENT_QUORUM_CHANGED */
+	struct kquorum qstate;		/* QUORUM_CHANGED; FENCE_PEER: SUSPENDED */
+	struct kfence fstate;		/* RBLK_EVENT_FENCE_PEER */
 	char name[RBLK_NAME_MAX_BYTES];
 	char last_error[256];
 };
@@ -432,6 +489,8 @@ void print_enum(const char *key, const char *fmt, const char *json_value,
 void print_uint(const char *key, const char *fmt, uint64_t value);
 void print_int(const char *key, const char *fmt, int64_t value);
 void print_bool(const char *key, const char *fmt, bool value);
+/* @value NULL: JSON null, nothing in human mode. */
+void print_bool_or_null(const char *key, const char *fmt, const bool *value);
 void print_human(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_nl(void);			/* newline in human mode */
 void out_flush(void);			/* JSON: print finished top-level value + "\n" */

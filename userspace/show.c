@@ -31,10 +31,20 @@ static const char *peer_name(const struct conf *c, const struct kdev *d, uint32_
 	return n ? n->name : NULL;
 }
 
-/* RBLK_MDF_* as names: "consistent,attached" / ["consistent","attached"]. */
-static void print_md_flags(const char *key, const char *fmt, uint32_t flags)
+/*
+ * The element of a bit list for bit @bit: adds it to the JSON array and
+ * returns its text for humans (in @buf, or a constant).
+ */
+typedef const char *(*bit_item_fn)(unsigned int bit, const void *arg, char *buf, size_t len);
+
+/*
+ * The set bits of @bits as a list: a JSON array of @item's elements; for
+ * humans their texts joined by commas, or "none".
+ */
+static void print_bit_list(const char *key, const char *fmt, uint32_t bits, bit_item_fn item,
+			   const void *arg)
 {
-	char human[160], name[16];
+	char human[32 * NODE_NAME_MAX_BYTES], buf[NODE_NAME_MAX_BYTES];
 	size_t off = 0;
 	unsigned int bit;
 
@@ -43,21 +53,66 @@ static void print_md_flags(const char *key, const char *fmt, uint32_t flags)
 	for (bit = 0; bit < 32; bit++) {
 		const char *n;
 
-		if (!(flags & (1u << bit)))
+		if (!(bits & (1u << bit)))
 			continue;
-		n = md_flag_name(bit, out_is_json());
-		if (!n) {
-			snprintf(name, sizeof(name), "bit%u", bit);
-			n = name;
-		}
-		print_string(NULL, NULL, n);
+		n = item(bit, arg, buf, sizeof(buf));
 		if (off < sizeof(human))
 			off += (size_t)snprintf(human + off, sizeof(human) - off, "%s%s",
 						off ? "," : "", n);
 	}
 	out_close_array();
 	if (fmt)
-		print_human(fmt, flags ? human : "none");
+		print_human(fmt, bits ? human : "none");
+}
+
+static const char *md_flag_item(unsigned int bit, const void *arg, char *buf, size_t len)
+{
+	const char *n = md_flag_name(bit, out_is_json());
+
+	(void)arg;
+	if (!n) {
+		snprintf(buf, len, "bit%u", bit);
+		n = buf;
+	}
+	print_string(NULL, NULL, n);
+	return n;
+}
+
+/* RBLK_MDF_* as names: "consistent,attached" / ["consistent","attached"]. */
+static void print_md_flags(const char *key, const char *fmt, uint32_t flags)
+{
+	print_bit_list(key, fmt, flags, md_flag_item, NULL);
+}
+
+struct node_names {
+	const struct conf *c;
+	const struct kdev *d;	/* NULL: ids only */
+};
+
+static const char *node_id_item(unsigned int bit, const void *arg, char *buf, size_t len)
+{
+	const struct node_names *nn = arg;
+	const char *n = nn->d ? peer_name(nn->c, nn->d, bit) : NULL;
+
+	print_uint(NULL, NULL, bit);
+	if (!n) {
+		snprintf(buf, len, "%u", bit);
+		n = buf;
+	}
+	return n;
+}
+
+/*
+ * A set of node ids, a bit each: a JSON array of the ids; for humans the
+ * nodes' names where @c names them for device @d (else the ids),
+ * "node-b,2", or "none".
+ */
+static void print_node_ids(const char *key, const char *fmt, uint32_t nodes,
+			   const struct conf *c, const struct kdev *d)
+{
+	const struct node_names nn = { c, d };
+
+	print_bit_list(key, fmt, nodes, node_id_item, &nn);
 }
 
 static void print_uuid(const char *key, const char *fmt, uint64_t uuid)
@@ -168,10 +223,8 @@ static void show_quorum(const struct kdev *d)
 		print_uint("quorum", NULL, d->quorum);
 	print_string_or_null("on_no_quorum", NULL,
 			     d->has_on_no_quorum ? on_no_quorum_name(d->on_no_quorum) : NULL);
-	if (qs->has_state)
-		print_bool("has_quorum", on ? " quorum:%s" : NULL, qs->quorate);
-	else
-		print_null("has_quorum");
+	print_bool_or_null("has_quorum", on ? " quorum:%s" : NULL,
+			   qs->has_state ? &qs->quorate : NULL);
 	print_uint_or_null("quorum_votes", on ? " votes:%s" : NULL, qs->has_votes ? &votes : NULL);
 	print_uint_or_null("quorum_voters", on ? "/%s" : NULL,
 			   d->has_quorum_voters ? &voters : NULL);
@@ -181,6 +234,29 @@ static void show_quorum(const struct kdev *d)
 			     qs->has_suspended ? suspend_reason_name(qs->suspended) : NULL);
 	print_uint_or_null("suspended_writes", held ? " writes-held:%s" : NULL,
 			   d->has_suspended_writes ? &writes : NULL);
+}
+
+/*
+ * The auto-promote and fencing policy of a device line.  Humans see only
+ * what is not the default ("auto-promote:yes fencing:resource-only
+ * fence-handler:/usr/sbin/fence-peer"), and "auto-promoted:yes" on a
+ * primary that an open for writing promoted; JSON always has every key.
+ * A kernel that reports FENCING but no FENCE_HANDLER has no handler.
+ */
+static void show_primary_policy(const struct kdev *d)
+{
+	bool promoted = d->auto_promoted && d->role == RBLK_ROLE_PRIMARY;
+	const char *handler = d->has_fence_handler ? d->fence_handler :
+			      d->has_fencing ? "" : NULL;
+
+	print_bool_or_null("auto_promote", d->auto_promote ? " auto-promote:%s" : NULL,
+			   d->has_auto_promote ? &d->auto_promote : NULL);
+	print_bool_or_null("auto_promoted", promoted ? " auto-promoted:%s" : NULL,
+			   d->has_auto_promoted ? &d->auto_promoted : NULL);
+	print_string_or_null("fencing", d->fencing != RBLK_FENCING_OFF ? " fencing:%s" : NULL,
+			     d->has_fencing ? fencing_name(d->fencing) : NULL);
+	print_string_or_null("fence_handler", handler && handler[0] ? " fence-handler:%s" : NULL,
+			     handler);
 }
 
 /**
@@ -206,7 +282,14 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 	print_uint("size_sectors", " size:%ss", d->size_sectors);
 	print_uint("logical_block_size_bytes", NULL, d->logical_block_size_bytes);
 	print_uint("open_count", " open:%s", d->open_count);
+	show_primary_policy(d);
 	show_quorum(d);
+	/* the peers whose fence-peer handler has not decided yet */
+	if (d->fstate.has_pending)
+		print_node_ids("fence_pending", d->fstate.pending ? " fence-pending:%s" : NULL,
+			       d->fstate.pending, c, d);
+	else
+		print_null("fence_pending");
 	if (d->has_current_uuid)
 		print_uuid("current_uuid", " current-uuid:%s", d->current_uuid);
 	else
@@ -341,6 +424,9 @@ void show_event(const struct kevent *ev, const struct conf *c, bool timestamps)
 			   repl_human(ev->repl_state));
 	if (ev->has_current_uuid)
 		print_uuid("current_uuid", " current-uuid:%s", ev->current_uuid);
+	if (ev->fstate.has_pending)
+		print_node_ids("fence_pending", " fence-pending:%s", ev->fstate.pending, NULL,
+			       NULL);
 	if (ev->qstate.has_state)
 		print_bool("has_quorum", " quorum:%s", ev->qstate.quorate);
 	if (ev->qstate.has_votes)
@@ -350,6 +436,9 @@ void show_event(const struct kevent *ev, const struct conf *c, bool timestamps)
 	if (ev->qstate.has_suspended)
 		print_string("suspended", " suspended:%s",
 			     suspend_reason_name(ev->qstate.suspended));
+	/* FENCE_PEER: none while the handler runs, then its exit code or -errno */
+	if (ev->fstate.has_result)
+		print_int("fence_result", " fence-result:%s", ev->fstate.result);
 	if (ev->last_error[0])
 		print_string("last_error", " last-error:\"%s\"", ev->last_error);
 	print_nl();

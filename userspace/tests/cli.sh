@@ -166,10 +166,48 @@ expect_usage "--quorum only for device-options" \
 expect "secondary --ignore-quorum is not an option" 2 - - -- \
 	"$R" -c "$T/rblk.conf" --node node-a secondary --ignore-quorum vm-disk-1
 for c in "primary:--ignore-quorum" "set-primary:--ignore-quorum" \
-	 "device-options:--quorum off|majority|N" "device-options:--on-no-quorum suspend-io|io-error"; do
+	 "device-options:--quorum off|majority|N" "device-options:--on-no-quorum suspend-io|io-error" \
+	 "device-options:--auto-promote yes|no" \
+	 "device-options:--fencing off|resource-only|resource-and-stonith" \
+	 "device-options:--fence-handler PATH"; do
 	expect "${c%%:*} --help names ${c#*:}" 0 - - -- \
 		sh -c "'$(realpath "$R")' ${c%%:*} --help | grep -q -- '\[${c#*:}\]'"
 done
+
+# ---- auto-promote and fencing: the file's keys, device-options, resume-io
+
+sed 's/^    minor: 0$/    minor: 0\n    options: {fencing: resource-only}/' "$T/rblk.conf" >"$T/nohandler.conf"
+echo "rblkadm: $T/nohandler.conf:5:24: resources[0].options.fencing: fencing resource-only needs a fence-handler (the program run to fence a lost peer): add fence-handler: /absolute/path, or fencing: off" >"$T/nohandler.err"
+expect "fencing without fence-handler" 2 - "$T/nohandler.err" -- "$R" -c "$T/nohandler.conf" --node node-a check
+expect "fencing without fence-handler: up sends nothing" 2 - "$T/nohandler.err" -- \
+	"$R" -c "$T/nohandler.conf" --node node-a up all
+sed 's/^    minor: 0$/    minor: 0\n    options: {fence-handler: fence-peer}/' "$T/rblk.conf" >"$T/relhandler.conf"
+echo "rblkadm: $T/relhandler.conf:5:30: resources[0].options.fence-handler: expected an absolute path of the fence-peer handler (starting with /), got 'fence-peer'" >"$T/relhandler.err"
+expect "fence-handler: relative path" 2 - "$T/relhandler.err" -- "$R" -c "$T/relhandler.conf" --node node-a check
+sed 's/^    minor: 0$/    minor: 0\n    options:\n      auto-promote: yes\n      fencing: resource-and-stonith\n      fence-handler: \/usr\/lib\/rblk\/fence-peer/' "$T/rblk.conf" >"$T/fencing.conf"
+expect "auto-promote, fencing, fence-handler are valid" 0 - - -- \
+	"$R" -c "$T/fencing.conf" --node node-a check
+expect_usage "device-options --fencing bad value" \
+	"rblkadm: device-options: expected off, resource-only, resource-and-stonith or a number 0..255, got 'stonith'" \
+	device-options --minor 0 --fencing stonith
+expect_usage "device-options --auto-promote bad value" \
+	"rblkadm: device-options: expected no, yes or a number 0..255, got 'true'" \
+	device-options --minor 0 --auto-promote true
+expect_usage "--fence-handler only for device-options" \
+	"rblkadm: attach: option --fence-handler does not apply" attach --minor 0 --fence-handler /x
+expect_usage "device-options: --minor and a device" \
+	"rblkadm: device-options: unexpected argument 'vm-disk-1'" \
+	-c "$T/rblk.conf" device-options --minor 0 --fencing off vm-disk-1
+echo "rblkadm: $T/rblk.conf: no resource 'nope' in the file" >"$T/nores.err"
+expect "device-options: unknown resource" 2 - "$T/nores.err" -- \
+	"$R" -c "$T/rblk.conf" device-options nope --fencing off
+expect "resume-io: unknown resource" 2 - "$T/nores.err" -- "$R" -c "$T/rblk.conf" resume-io nope
+expect_usage "resume-io without a device" \
+	"rblkadm: resume-io: expected one resource name or minor" resume-io
+expect "help lists resume-io" 0 - - -- \
+	sh -c "'$(realpath "$R")' help | grep -q '^  resume-io  *RES|MINOR\$'"
+expect "resume-io --help: not for a quorum suspension" 0 - - -- \
+	sh -c "'$(realpath "$R")' resume-io --help | grep -q 'Does not override a quorum'"
 
 # the example of rblk.conf(5) is a valid file
 man5=$(dirname "$0")/../rblk.conf.5
@@ -255,7 +293,7 @@ else
 fi
 
 if [ -d /sys/module/rblk ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		skip "rblk module is loaded"
 	done
 else
@@ -294,6 +332,18 @@ else
 		--on-no-quorum 7
 	expect "up of a witness with quorum" 3 - "$T/nomod.err" -- \
 		"$R" -c "$T/quorum.conf" --node node-c up -n vm-disk-1
+	# auto-promote and fencing: words, numbers and '' reach the kernel
+	expect "device-options: new options accepted" 3 - "$T/nomod.err" -- \
+		"$R" device-options --minor 0 --auto-promote yes --fencing resource-and-stonith \
+		--fence-handler /usr/lib/rblk/fence-peer --auto-promote 2 --fencing 9 --fence-handler ''
+	expect "device-options RES" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" device-options vm-disk-1 --fencing off
+	expect "device-options MINOR needs no file" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/none.conf" device-options 7 --auto-promote no
+	expect "resume-io RES" 3 - "$T/nomod.err" -- "$R" -c "$T/rblk.conf" resume-io vm-disk-1
+	expect "resume-io MINOR needs no file" 3 - "$T/nomod.err" -- "$R" -c "$T/none.conf" resume-io 0
+	expect "up with auto-promote and fencing" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/fencing.conf" --node node-a up -n vm-disk-1
 fi
 echo "1..$n"
 exit $fail

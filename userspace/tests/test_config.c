@@ -329,6 +329,143 @@ static void test_quorum(void **state)
 	assert_int_equal(parse_on_no_quorum(""), -1);
 }
 
+/*
+ * auto-promote, fencing and fence-handler: in the top-level options for
+ * every resource, each of a resource's own wins; defaults no, off and no
+ * handler.  A top-level handler serves the fencing of every resource.
+ */
+static void test_primary_policy(void **state)
+{
+	const char *handler;
+	uint8_t fencing;
+	bool auto_promote;
+	struct conf c;
+
+	(void)state;
+	parse_ok("options:\n"
+		 "  auto-promote: yes\n"
+		 "  fencing: resource-and-stonith\n"
+		 "  fence-handler: /usr/lib/rblk/fence-peer\n"
+		 "resources:\n"
+		 "  - name: r0\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
+		 "  - name: r1\n"
+		 "    minor: 1\n"
+		 "    options:\n"
+		 "      auto-promote: no\n"
+		 "      fencing: 'off'\n"
+		 "      quorum: majority\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7800, disk: /dev/vdb}\n"
+		 "  - name: r2\n"
+		 "    minor: 2\n"
+		 "    options: {fencing: resource-only, fence-handler: /opt/fence}\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7810, disk: /dev/vdc}\n", &c);
+	assert_true(c.primary.has_auto_promote && c.primary.auto_promote);
+	assert_true(c.primary.has_fencing);
+	assert_int_equal(c.primary.fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
+	assert_int_equal(c.primary.loc_fencing.line, 3);
+	assert_int_equal(c.primary.loc_fencing.col, 12);
+	assert_true(c.primary.has_fence_handler);
+	assert_string_equal(c.primary.fence_handler, "/usr/lib/rblk/fence-peer");
+	conf_effective_primary(&c, &c.res[0], &auto_promote, &fencing, &handler);
+	assert_true(auto_promote);				/* the top level's */
+	assert_int_equal(fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
+	assert_string_equal(handler, "/usr/lib/rblk/fence-peer");
+	conf_effective_primary(&c, &c.res[1], &auto_promote, &fencing, &handler);
+	assert_false(auto_promote);				/* its own */
+	assert_int_equal(fencing, RBLK_FENCING_OFF);
+	assert_string_equal(handler, "/usr/lib/rblk/fence-peer");	/* runs with off too */
+	assert_false(c.res[1].primary.has_fence_handler);
+	conf_effective_primary(&c, &c.res[2], &auto_promote, &fencing, &handler);
+	assert_true(auto_promote);
+	assert_int_equal(fencing, RBLK_FENCING_RESOURCE_ONLY);
+	assert_string_equal(handler, "/opt/fence");
+	conf_free(&c);
+
+	/* nothing given: no, off, no handler; a handler alone is fine */
+	parse_ok("resources:\n"
+		 "  - name: r\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n"
+		 "  - name: s\n"
+		 "    minor: 1\n"
+		 "    options: {fence-handler: /sbin/fence}\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7800}\n", &c);
+	assert_false(c.primary.has_auto_promote || c.primary.has_fencing ||
+		     c.primary.has_fence_handler);
+	conf_effective_primary(&c, &c.res[0], &auto_promote, &fencing, &handler);
+	assert_false(auto_promote);
+	assert_int_equal(fencing, RBLK_FENCING_OFF);
+	assert_string_equal(handler, "");
+	conf_effective_primary(&c, &c.res[1], &auto_promote, &fencing, &handler);
+	assert_int_equal(fencing, RBLK_FENCING_OFF);
+	assert_string_equal(handler, "/sbin/fence");
+	conf_free(&c);
+
+	/* top-level fencing, each resource with a handler of its own */
+	parse_ok("options: {fencing: resource-only}\n"
+		 "resources:\n"
+		 "  - {name: r, minor: 0, options: {fence-handler: /a}, nodes: [\n"
+		 "     {name: a, node-id: 0, address: 10.0.0.1:7789}]}\n", &c);
+	conf_effective_primary(&c, &c.res[0], &auto_promote, &fencing, &handler);
+	assert_int_equal(fencing, RBLK_FENCING_RESOURCE_ONLY);
+	assert_string_equal(handler, "/a");
+	conf_free(&c);
+
+	/* the words of the file and of device-options */
+	assert_int_equal(parse_word("off", fencing_name, __RBLK_FENCING_MAX), RBLK_FENCING_OFF);
+	assert_int_equal(parse_word("resource-only", fencing_name, __RBLK_FENCING_MAX),
+			 RBLK_FENCING_RESOURCE_ONLY);
+	assert_int_equal(parse_word("resource-and-stonith", fencing_name, __RBLK_FENCING_MAX),
+			 RBLK_FENCING_RESOURCE_AND_STONITH);
+	assert_int_equal(parse_word("stonith", fencing_name, __RBLK_FENCING_MAX), -1);
+	assert_int_equal(parse_word("resource_only", fencing_name, __RBLK_FENCING_MAX), -1);
+	assert_int_equal(parse_word("yes", yes_no_name, 2), 1);
+	assert_int_equal(parse_word("no", yes_no_name, 2), 0);
+	assert_int_equal(parse_word("true", yes_no_name, 2), -1);
+	assert_int_equal(parse_word("Yes", yes_no_name, 2), -1);
+	{
+		char w[128];
+
+		assert_string_equal(format_words(fencing_name, __RBLK_FENCING_MAX, " or ", w,
+						 sizeof(w)),
+				    "off, resource-only or resource-and-stonith");
+		assert_string_equal(format_words(yes_no_name, 2, ", ", w, sizeof(w)), "no, yes");
+	}
+}
+
+/* fence-handler: shorter than RBLK_PATH_MAX_BYTES (256), as the kernel takes it. */
+static void test_fence_handler_length(void **state)
+{
+	char yaml[1024], err[256], path[RBLK_PATH_MAX_BYTES + 1];
+	struct conf c;
+
+	(void)state;
+	memset(path, 'h', sizeof(path) - 1);
+	path[0] = '/';
+	path[RBLK_PATH_MAX_BYTES - 1] = 0;	/* 255 bytes: the longest */
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    options: {fence-handler: %s}\n"
+		 "    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n", path);
+	parse_ok(yaml, &c);
+	assert_int_equal(strlen(c.res[0].primary.fence_handler), 255);
+	conf_free(&c);
+	path[RBLK_PATH_MAX_BYTES - 1] = 'h';	/* 256 bytes */
+	path[RBLK_PATH_MAX_BYTES] = 0;
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    options: {fence-handler: %s}\n"
+		 "    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n", path);
+	snprintf(err, sizeof(err),
+		 "rblk.conf:4:30: resources[0].options.fence-handler: the path of the fence-peer handler has 256 bytes: at most 255");
+	parse_bad(yaml, err);
+}
+
 static void test_ipv6_and_flow_style(void **state)
 {
 	struct conf c;
@@ -606,7 +743,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
-	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum)" },
+	  "rblk.conf:2:3: options: unknown key 'ping-intervall-ms' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum, auto-promote, fencing, fence-handler)" },
 	{ HEAD NODE_A "        node-id: 3\n",
 	  "rblk.conf:8:9: resources[0].nodes[0].node-id: duplicate key (first at line 6)" },
 	/* 10 */ { "cluster: c\n",
@@ -749,7 +886,7 @@ static const struct bad bad_files[] = {
 	{ "on-io-error: pass-on\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources)" },
 	{ "options: {on-io-error: pass-on}\n" HEAD NODE_A,
-	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum)" },
+	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum, auto-promote, fencing, fence-handler)" },
 	/* quorum: off, majority or 1..32 votes, at most the nodes of the resource */
 	{ RES_OPTS("quorum: most") NODE_A,
 	  "rblk.conf:4:23: resources[0].options.quorum: expected off, majority or a number of votes 1..32, got 'most'" },
@@ -789,6 +926,38 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:2:17: options.on-no-quorum: expected suspend-io or io-error, got a mapping" },
 	{ HEAD NODE_A "        options:\n          on-no-quorum: io-error\n",
 	  "rblk.conf:9:11: resources[0].nodes[0].options: unknown key 'on-no-quorum' (expected one of: " PEER_OPTS ")" },
+	/* auto-promote: yes or no */
+	{ RES_OPTS("auto-promote: true") NODE_A,
+	  "rblk.conf:4:29: resources[0].options.auto-promote: expected no or yes, got 'true'" },
+	{ "options: {auto-promote: [yes]}\n" HEAD NODE_A,
+	  "rblk.conf:1:25: options.auto-promote: expected no or yes, got a list" },
+	/* fencing: a word; other than off only with a handler */
+	{ RES_OPTS("fencing: stonith") NODE_A,
+	  "rblk.conf:4:24: resources[0].options.fencing: expected off, resource-only or resource-and-stonith, got 'stonith'" },
+	{ RES_OPTS("fencing: resource-only") NODE_A,
+	  "rblk.conf:4:24: resources[0].options.fencing: fencing resource-only needs a fence-handler (the program run to fence a lost peer): add fence-handler: /absolute/path, or fencing: off" },
+	{ "options: {fencing: resource-and-stonith}\n" HEAD NODE_A,
+	  "rblk.conf:1:20: options.fencing: fencing resource-and-stonith needs a fence-handler (the program run to fence a lost peer), and resources[0] 'r0' at line 3 has none: add fence-handler: /absolute/path to the same options, or fencing: off" },
+	{ "options: {fencing: resource-only}\n" HEAD
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7789}\n"
+	  "    options: {fence-handler: /sbin/fence}\n"
+	  "  - name: r1\n    minor: 1\n    nodes:\n"
+	  "      - {name: node-a, node-id: 0, address: 10.0.0.1:7800}\n",
+	  "rblk.conf:1:20: options.fencing: fencing resource-only needs a fence-handler (the program run to fence a lost peer), and resources[1] 'r1' at line 8 has none: add fence-handler: /absolute/path to the same options, or fencing: off" },
+	/* fence-handler: an absolute path */
+	{ RES_OPTS("fence-handler: fence-peer.sh") NODE_A,
+	  "rblk.conf:4:30: resources[0].options.fence-handler: expected an absolute path of the fence-peer handler (starting with /), got 'fence-peer.sh'" },
+	{ RES_OPTS("fencing: resource-only, fence-handler: ./fence") NODE_A,
+	  "rblk.conf:4:54: resources[0].options.fence-handler: expected an absolute path of the fence-peer handler (starting with /), got './fence'" },
+	{ RES_OPTS("fence-handler: ''") NODE_A,
+	  "rblk.conf:4:30: resources[0].options.fence-handler: expected an absolute path of the fence-peer handler (starting with /), got ''" },
+	{ "options: {fence-handler: [/sbin/fence]}\n" HEAD NODE_A,
+	  "rblk.conf:1:26: options.fence-handler: expected an absolute path of the fence-peer handler, got a list" },
+	/* per resource: not a node's option, not a key of its own */
+	{ HEAD NODE_A "        options: {fencing: resource-only}\n",
+	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'fencing' (expected one of: " PEER_OPTS ")" },
+	{ "resources:\n  - name: r0\n    minor: 0\n    auto-promote: yes\n    nodes:\n" NODE_A,
+	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes)" },
 	/* assume-clean is gone, whatever its value, wherever in the resource */
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
 	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
@@ -880,6 +1049,8 @@ int main(void)
 		cmocka_unit_test(test_option_precedence),
 		cmocka_unit_test(test_on_io_error),
 		cmocka_unit_test(test_quorum),
+		cmocka_unit_test(test_primary_policy),
+		cmocka_unit_test(test_fence_handler_length),
 		cmocka_unit_test(test_ipv6_and_flow_style),
 		cmocka_unit_test(test_loopback_pair),
 		cmocka_unit_test(test_three_nodes_endpoints_agree),

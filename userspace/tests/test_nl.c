@@ -365,7 +365,11 @@ static void test_attach_meta_path(void **state)
 	nlmsg_free(msg);
 }
 
-/* DEVICE_OPTIONS of "up": MINOR, QUORUM (u32), ON_NO_QUORUM (u8), always both. */
+/*
+ * DEVICE_OPTIONS of "up": MINOR, QUORUM (u32), ON_NO_QUORUM (u8),
+ * AUTO_PROMOTE (u8), FENCING (u8), FENCE_HANDLER (string, "" for none),
+ * always all of them.
+ */
 static void test_device_options_request(void **state)
 {
 	static const char majority[] =
@@ -384,15 +388,27 @@ static void test_device_options_request(void **state)
 		"    nodes:\n"
 		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n"
 		"      - {name: w, node-id: 1, address: 10.0.0.2:7789}\n";
+	static const char fencing[] =
+		"options: {fence-handler: /usr/lib/rblk/fence-peer}\n"
+		"resources:\n"
+		"  - name: r\n"
+		"    minor: 3\n"
+		"    options: {auto-promote: yes, fencing: resource-and-stonith}\n"
+		"    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda}\n";
 	/* off is sent as well: the file, not the kernel's default, decides */
 	static const struct {
 		const char *yaml;
 		uint32_t quorum;
-		uint8_t on_no_quorum;
+		uint8_t on_no_quorum, auto_promote, fencing;
+		const char *handler;
 	} cases[] = {
-		{ majority, RBLK_QUORUM_MAJORITY, RBLK_ON_NO_QUORUM_SUSPEND_IO },
-		{ votes, 2, RBLK_ON_NO_QUORUM_IO_ERROR },
-		{ one_node, RBLK_QUORUM_OFF, RBLK_ON_NO_QUORUM_SUSPEND_IO },
+		{ majority, RBLK_QUORUM_MAJORITY, RBLK_ON_NO_QUORUM_SUSPEND_IO, 0,
+		  RBLK_FENCING_OFF, "" },
+		{ votes, 2, RBLK_ON_NO_QUORUM_IO_ERROR, 0, RBLK_FENCING_OFF, "" },
+		{ one_node, RBLK_QUORUM_OFF, RBLK_ON_NO_QUORUM_SUSPEND_IO, 0, RBLK_FENCING_OFF, "" },
+		{ fencing, RBLK_QUORUM_OFF, RBLK_ON_NO_QUORUM_SUSPEND_IO, 1,
+		  RBLK_FENCING_RESOURCE_AND_STONITH, "/usr/lib/rblk/fence-peer" },
 	};
 	struct nlattr *tb[RBLK_A_MAX + 1];
 	struct nl_msg *msg;
@@ -403,12 +419,19 @@ static void test_device_options_request(void **state)
 		msg = request_of(cases[i].yaml, RBLK_CMD_DEVICE_OPTIONS, tb);
 		assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
 				 RBLK_CMD_DEVICE_OPTIONS);
-		assert_int_equal(count_attrs(tb), 3);
+		assert_int_equal(count_attrs(tb), 6);
 		assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
 		assert_int_equal(nla_len(tb[RBLK_A_QUORUM]), 4);
 		assert_true(nla_get_u32(tb[RBLK_A_QUORUM]) == cases[i].quorum);
 		assert_int_equal(nla_len(tb[RBLK_A_ON_NO_QUORUM]), 1);
 		assert_int_equal(nla_get_u8(tb[RBLK_A_ON_NO_QUORUM]), cases[i].on_no_quorum);
+		assert_int_equal(nla_len(tb[RBLK_A_AUTO_PROMOTE]), 1);
+		assert_int_equal(nla_get_u8(tb[RBLK_A_AUTO_PROMOTE]), cases[i].auto_promote);
+		assert_int_equal(nla_len(tb[RBLK_A_FENCING]), 1);
+		assert_int_equal(nla_get_u8(tb[RBLK_A_FENCING]), cases[i].fencing);
+		/* a NUL-terminated string, also when empty (no handler) */
+		assert_int_equal(nla_len(tb[RBLK_A_FENCE_HANDLER]), strlen(cases[i].handler) + 1);
+		assert_string_equal(nla_get_string(tb[RBLK_A_FENCE_HANDLER]), cases[i].handler);
 		nlmsg_free(msg);
 	}
 }
@@ -470,6 +493,44 @@ static void test_role_request(void **state)
 	assert_int_equal(count_attrs(tb), 2);
 	assert_null(tb[RBLK_A_QUORUM]);
 	assert_int_equal(nla_get_u8(tb[RBLK_A_ON_NO_QUORUM]), RBLK_ON_NO_QUORUM_IO_ERROR);
+	nlmsg_free(msg);
+	/* device-options --fence-handler '': an empty string clears the handler */
+	q.has = REQ_MINOR | REQ_FENCE_HANDLER;
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 2);
+	assert_int_equal(nla_len(tb[RBLK_A_FENCE_HANDLER]), 1);
+	assert_string_equal(nla_get_string(tb[RBLK_A_FENCE_HANDLER]), "");
+	nlmsg_free(msg);
+	/* --auto-promote 2 --fencing 7 --fence-handler rel: for the kernel's checks */
+	q.has = REQ_MINOR | REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER;
+	q.auto_promote = 2;
+	q.fencing = 7;
+	snprintf(q.fence_handler, sizeof(q.fence_handler), "fence");
+	msg = build(&q, tb);
+	assert_int_equal(count_attrs(tb), 4);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_AUTO_PROMOTE]), 2);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_FENCING]), 7);
+	assert_string_equal(nla_get_string(tb[RBLK_A_FENCE_HANDLER]), "fence");
+	assert_null(tb[RBLK_A_QUORUM]);
+	nlmsg_free(msg);
+}
+
+/* resume-io: RBLK_CMD_RESUME_IO with MINOR only. */
+static void test_resume_io_request(void **state)
+{
+	struct nlattr *tb[RBLK_A_MAX + 1];
+	struct rblk_req q;
+	struct nl_msg *msg;
+
+	(void)state;
+	memset(&q, 0xff, sizeof(q));		/* nothing left over is sent */
+	req_resume_io(4, &q);
+	msg = build(&q, tb);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
+			 RBLK_CMD_RESUME_IO);
+	assert_int_equal(count_attrs(tb), 1);
+	assert_int_equal(nla_len(tb[RBLK_A_MINOR]), 4);
+	assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 4);
 	nlmsg_free(msg);
 }
 
@@ -868,6 +929,60 @@ static void test_parse_status_quorum(void **state)
 	nlmsg_free(msg);
 }
 
+/* Auto-promote and fencing in STATUS: device level, beside the quorum state. */
+static void test_parse_status_fencing(void **state)
+{
+	struct nl_msg *msg = kernel_msg(RBLK_CMD_STATUS, 0, 4);
+	struct kdev d;
+
+	(void)state;
+	nla_put_u8(msg, RBLK_A_ROLE, RBLK_ROLE_PRIMARY);
+	nla_put_u8(msg, RBLK_A_AUTO_PROMOTE, 1);
+	nla_put_u8(msg, RBLK_A_AUTO_PROMOTED, 1);
+	nla_put_u8(msg, RBLK_A_FENCING, RBLK_FENCING_RESOURCE_AND_STONITH);
+	nla_put_string(msg, RBLK_A_FENCE_HANDLER, "/usr/lib/rblk/fence-peer");
+	nla_put_u32(msg, RBLK_A_FENCE_PENDING, (1u << 1) | (1u << 31));
+	nla_put_u8(msg, RBLK_A_SUSPENDED, RBLK_SUSPEND_FENCING);
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_true(d.has_auto_promote && d.auto_promote);
+	assert_true(d.has_auto_promoted && d.auto_promoted);
+	assert_true(d.has_fencing);
+	assert_int_equal(d.fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
+	assert_true(d.has_fence_handler);
+	assert_string_equal(d.fence_handler, "/usr/lib/rblk/fence-peer");
+	assert_true(d.fstate.has_pending);
+	assert_true(d.fstate.pending == ((1u << 1) | (1u << 31)));
+	assert_false(d.fstate.has_result);
+	assert_true(d.qstate.has_suspended);
+	assert_int_equal(d.qstate.suspended, RBLK_SUSPEND_FENCING);
+	nlmsg_free(msg);
+
+	/* no handler, nothing pending */
+	msg = kernel_msg(RBLK_CMD_STATUS, 0, 4);
+	nla_put_u8(msg, RBLK_A_AUTO_PROMOTE, 0);
+	nla_put_u8(msg, RBLK_A_AUTO_PROMOTED, 0);
+	nla_put_u8(msg, RBLK_A_FENCING, RBLK_FENCING_OFF);
+	nla_put_string(msg, RBLK_A_FENCE_HANDLER, "");
+	nla_put_u32(msg, RBLK_A_FENCE_PENDING, 0);
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_true(d.has_auto_promote && !d.auto_promote);
+	assert_true(d.has_auto_promoted && !d.auto_promoted);
+	assert_true(d.has_fencing);
+	assert_int_equal(d.fencing, RBLK_FENCING_OFF);
+	assert_true(d.has_fence_handler);
+	assert_string_equal(d.fence_handler, "");
+	assert_true(d.fstate.has_pending);
+	assert_int_equal(d.fstate.pending, 0);
+	nlmsg_free(msg);
+
+	/* a kernel without them: nothing reported, the plan sends the policy */
+	msg = kernel_msg(RBLK_CMD_STATUS, 0, 4);
+	assert_int_equal(rnl_parse_device(nlmsg_hdr(msg), &d), 0);
+	assert_false(d.has_auto_promote || d.has_auto_promoted || d.has_fencing ||
+		     d.has_fence_handler || d.fstate.has_pending || d.fstate.has_result);
+	nlmsg_free(msg);
+}
+
 /* An MD_DUMP reply as rblk.ko's rblk_nl_fill_md() builds it. */
 static struct nl_msg *md_reply(bool by_minor)
 {
@@ -1198,6 +1313,54 @@ static void test_parse_quorum_event(void **state)
 	nlmsg_free(msg);
 }
 
+/* RBLK_EVENT_FENCE_PEER: started (no FENCE_RESULT), then ended with the result. */
+static void test_parse_fence_event(void **state)
+{
+	static const int32_t results[] = { 0, 1, -ETIMEDOUT };
+	struct nl_msg *msg = kernel_msg(RBLK_CMD_EVENT, RBLK_EVENT_FENCE_PEER, 2);
+	struct kevent ev;
+	unsigned int i;
+
+	(void)state;
+	nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+	nla_put_u32(msg, RBLK_A_FENCE_PENDING, 1u << 1);
+	nla_put_u8(msg, RBLK_A_SUSPENDED, RBLK_SUSPEND_FENCING);
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_int_equal(ev.event, RBLK_EVENT_FENCE_PEER);
+	assert_true(ev.has_minor);
+	assert_int_equal(ev.minor, 2);
+	assert_true(ev.has_peer);
+	assert_int_equal(ev.peer_node_id, 1);
+	assert_true(ev.fstate.has_pending);
+	assert_int_equal(ev.fstate.pending, 1u << 1);
+	assert_true(ev.qstate.has_suspended);
+	assert_int_equal(ev.qstate.suspended, RBLK_SUSPEND_FENCING);
+	assert_false(ev.fstate.has_result);		/* started */
+	assert_false(ev.qstate.has_state || ev.qstate.has_votes || ev.qstate.has_needed);
+	nlmsg_free(msg);
+
+	for (i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		msg = kernel_msg(RBLK_CMD_EVENT, RBLK_EVENT_FENCE_PEER, 2);
+		nla_put_u32(msg, RBLK_A_PEER_NODE_ID, 1);
+		nla_put_u32(msg, RBLK_A_FENCE_PENDING, 0);
+		nla_put_u8(msg, RBLK_A_SUSPENDED, RBLK_SUSPEND_NONE);
+		nla_put_s32(msg, RBLK_A_FENCE_RESULT, results[i]);
+		assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+		assert_true(ev.fstate.has_pending);
+		assert_int_equal(ev.fstate.pending, 0);
+		assert_true(ev.fstate.has_result);
+		assert_int_equal(ev.fstate.result, results[i]);	/* signed */
+		nlmsg_free(msg);
+	}
+
+	/* other events carry none of it */
+	msg = kernel_msg(RBLK_CMD_EVENT, RBLK_EVENT_ROLE_CHANGED, 2);
+	nla_put_u8(msg, RBLK_A_ROLE, RBLK_ROLE_PRIMARY);
+	assert_int_equal(rnl_parse_event(nlmsg_hdr(msg), &ev), 0);
+	assert_false(ev.fstate.has_pending || ev.fstate.has_result);
+	nlmsg_free(msg);
+}
+
 /*
  * An NLMSG_ERROR as the kernel sends it with NETLINK_EXT_ACK enabled: the
  * echoed request (unless capped) is a genetlink header and one RBLK_A_MINOR,
@@ -1278,7 +1441,12 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_IGNORE_QUORUM), "RBLK_A_IGNORE_QUORUM");
 	assert_string_equal(rnl_attr_name(RBLK_A_HAS_QUORUM), "RBLK_A_HAS_QUORUM");
 	assert_string_equal(rnl_attr_name(RBLK_A_SUSPENDED_WRITES), "RBLK_A_SUSPENDED_WRITES");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_PEER_WITNESS");
+	assert_string_equal(rnl_attr_name(RBLK_A_PEER_WITNESS), "RBLK_A_PEER_WITNESS");
+	assert_string_equal(rnl_attr_name(RBLK_A_AUTO_PROMOTE), "RBLK_A_AUTO_PROMOTE");
+	assert_string_equal(rnl_attr_name(RBLK_A_FENCING), "RBLK_A_FENCING");
+	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_HANDLER), "RBLK_A_FENCE_HANDLER");
+	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_PENDING), "RBLK_A_FENCE_PENDING");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_FENCE_RESULT");
 	{
 		unsigned int a;
 
@@ -1302,11 +1470,13 @@ int main(void)
 		cmocka_unit_test(test_attach_meta_path),
 		cmocka_unit_test(test_device_options_request),
 		cmocka_unit_test(test_role_request),
+		cmocka_unit_test(test_resume_io_request),
 		cmocka_unit_test(test_md_create),
 		cmocka_unit_test(test_md_dump_request),
 		cmocka_unit_test(test_new_current_uuid_and_connect),
 		cmocka_unit_test(test_parse_status_md),
 		cmocka_unit_test(test_parse_status_quorum),
+		cmocka_unit_test(test_parse_status_fencing),
 		cmocka_unit_test(test_parse_md),
 		cmocka_unit_test(test_dump_md_output),
 		cmocka_unit_test(test_parse_md_events),
@@ -1314,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_parse_status_defaults),
 		cmocka_unit_test(test_parse_event),
 		cmocka_unit_test(test_parse_quorum_event),
+		cmocka_unit_test(test_parse_fence_event),
 		cmocka_unit_test(test_extack),
 	};
 

@@ -172,7 +172,12 @@ static void test_device_json(void **state)
 	expect_null(o, "quorum_voters");
 	expect_null(o, "suspended");
 	expect_null(o, "suspended_writes");
-	assert_int_equal(json_object_object_length(o), 22);
+	expect_null(o, "auto_promote");
+	expect_null(o, "auto_promoted");
+	expect_null(o, "fencing");
+	expect_null(o, "fence_handler");
+	expect_null(o, "fence_pending");
+	assert_int_equal(json_object_object_length(o), 27);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -541,7 +546,7 @@ static void test_device_resync_json(void **state)
 	assert_int_equal(json_object_array_length(f), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
-	assert_int_equal(json_object_object_length(o), 22);
+	assert_int_equal(json_object_object_length(o), 27);
 	peers = get(o, "peers", json_type_array);
 
 	p = json_object_array_get_idx(peers, 0);
@@ -682,7 +687,7 @@ static void test_device_quorum_json(void **state)
 	expect_uint(o, "quorum_voters", 3);
 	expect_str(o, "suspended", "no-quorum");
 	expect_uint(o, "suspended_writes", 4);
-	assert_int_equal(json_object_object_length(o), 22);
+	assert_int_equal(json_object_object_length(o), 27);
 
 	o = json_object_array_get_idx(a, 1);
 	expect_uint(o, "quorum", 2);			/* a number of votes: a number */
@@ -697,8 +702,187 @@ static void test_device_quorum_json(void **state)
 	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
 	expect_uint(o, "quorum_needed", 0);
 	expect_str(o, "suspended", "no");
-	assert_int_equal(json_object_object_length(o), 22);
+	assert_int_equal(json_object_object_length(o), 27);
 	json_object_put(a);
+	finish_free();
+}
+
+/*
+ * What rblk.ko reports of auto-promote and fencing: policy, handler, the
+ * peers still being fenced (@pending) and why writes wait.
+ */
+static void fencing_device(struct kdev *d, bool auto_promote, bool promoted, uint8_t fencing,
+			   const char *handler, uint32_t pending)
+{
+	sample_device(d);
+	d->has_auto_promote = d->has_auto_promoted = d->has_fencing = true;
+	d->has_fence_handler = d->fstate.has_pending = d->qstate.has_suspended = true;
+	d->has_suspended_writes = true;
+	d->auto_promote = auto_promote;
+	d->auto_promoted = promoted;
+	d->fencing = fencing;
+	snprintf(d->fence_handler, sizeof(d->fence_handler), "%s", handler);
+	d->fstate.pending = pending;
+	d->qstate.suspended = pending && fencing != RBLK_FENCING_OFF ? RBLK_SUSPEND_FENCING :
+			      RBLK_SUSPEND_NONE;
+	d->suspended_writes = d->qstate.suspended ? 2 : 0;
+	d->n_peers = 0;
+}
+
+/*
+ * Humans see auto-promote and fencing only when not the defaults,
+ * auto-promoted only on a primary, fence-pending only while a handler has
+ * not decided; peers by name where the file names them.
+ */
+static void test_device_fencing_human(void **state)
+{
+	struct kdev d;
+	struct conf c;
+
+	(void)state;
+	parse_ok(topo, &c);
+	start(false);
+	fencing_device(&d, true, true, RBLK_FENCING_RESOURCE_AND_STONITH,
+		       "/usr/lib/rblk/fence-peer", (1u << 1) | (1u << 2));
+	show_device(&d, &c, false);
+	/* without the file, and a node id it does not have: ids */
+	d.fstate.pending = (1u << 1) | (1u << 9);
+	show_device(&d, NULL, false);
+	show_device(&d, &c, false);
+	/* a secondary that is not auto-promoted; fencing off with a handler */
+	fencing_device(&d, true, false, RBLK_FENCING_OFF, "/usr/lib/rblk/fence-peer", 1u << 1);
+	d.role = RBLK_ROLE_SECONDARY;
+	show_device(&d, &c, false);
+	/* auto-promoted shown on a primary only (a stale flag on a secondary is not) */
+	fencing_device(&d, true, true, RBLK_FENCING_RESOURCE_ONLY, "/f", 0);
+	d.role = RBLK_ROLE_SECONDARY;
+	show_device(&d, &c, false);
+	/* the defaults: nothing */
+	fencing_device(&d, false, false, RBLK_FENCING_OFF, "", 0);
+	show_device(&d, &c, false);
+	assert_string_equal(finish(),
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 auto-promote:yes auto-promoted:yes fencing:resource-and-stonith fence-handler:/usr/lib/rblk/fence-peer suspended:fencing writes-held:2 fence-pending:node-b,node-c\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 auto-promote:yes auto-promoted:yes fencing:resource-and-stonith fence-handler:/usr/lib/rblk/fence-peer suspended:fencing writes-held:2 fence-pending:1,9\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1 auto-promote:yes auto-promoted:yes fencing:resource-and-stonith fence-handler:/usr/lib/rblk/fence-peer suspended:fencing writes-held:2 fence-pending:node-b,9\n"
+		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:UpToDate backing:/dev/vda size:2097152s open:1 auto-promote:yes fence-handler:/usr/lib/rblk/fence-peer fence-pending:node-b\n"
+		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:UpToDate backing:/dev/vda size:2097152s open:1 auto-promote:yes fencing:resource-only fence-handler:/f\n"
+		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n");
+	finish_free();
+	conf_free(&c);
+}
+
+static void test_device_fencing_json(void **state)
+{
+	struct json_object *a, *o, *p;
+	struct kdev d[3];
+
+	(void)state;
+	fencing_device(&d[0], true, true, RBLK_FENCING_RESOURCE_AND_STONITH,
+		       "/usr/lib/rblk/fence-peer", (1u << 1) | (1u << 31));
+	fencing_device(&d[1], false, false, RBLK_FENCING_OFF, "", 0);
+	sample_device(&d[2]);
+	d[2].n_peers = 0;
+	/* a kernel that reports FENCING but no FENCE_HANDLER has none */
+	d[2].has_fencing = true;
+	d[2].fencing = RBLK_FENCING_RESOURCE_ONLY;
+	start(true);
+	out_open_array(NULL);
+	show_device(&d[0], NULL, false);
+	show_device(&d[1], NULL, false);
+	show_device(&d[2], NULL, false);
+	out_close_array();
+	a = parse_json(finish());
+
+	o = json_object_array_get_idx(a, 0);
+	assert_true(json_object_get_boolean(get(o, "auto_promote", json_type_boolean)));
+	assert_true(json_object_get_boolean(get(o, "auto_promoted", json_type_boolean)));
+	expect_str(o, "fencing", "resource-and-stonith");	/* the file's words */
+	expect_str(o, "fence_handler", "/usr/lib/rblk/fence-peer");
+	expect_str(o, "suspended", "fencing");
+	expect_uint(o, "suspended_writes", 2);
+	p = get(o, "fence_pending", json_type_array);		/* node ids */
+	assert_int_equal(json_object_array_length(p), 2);
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 0)), 1);
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 1)), 31);
+	assert_int_equal(json_object_object_length(o), 27);
+
+	o = json_object_array_get_idx(a, 1);		/* every key, also the defaults */
+	assert_false(json_object_get_boolean(get(o, "auto_promote", json_type_boolean)));
+	assert_false(json_object_get_boolean(get(o, "auto_promoted", json_type_boolean)));
+	expect_str(o, "fencing", "off");
+	expect_str(o, "fence_handler", "");
+	expect_str(o, "suspended", "no");
+	assert_int_equal(json_object_array_length(get(o, "fence_pending", json_type_array)), 0);
+	assert_int_equal(json_object_object_length(o), 27);
+
+	o = json_object_array_get_idx(a, 2);
+	expect_null(o, "auto_promote");
+	expect_null(o, "auto_promoted");
+	expect_str(o, "fencing", "resource-only");
+	expect_str(o, "fence_handler", "");
+	expect_null(o, "fence_pending");
+	assert_int_equal(json_object_object_length(o), 27);
+	json_object_put(a);
+	finish_free();
+}
+
+/* RBLK_EVENT_FENCE_PEER: a run started (no result), then its result. */
+static void test_fence_event_output(void **state)
+{
+	struct json_object *o;
+	struct kevent ev;
+	const char *text, *nl;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = RBLK_EVENT_FENCE_PEER;
+	ev.has_minor = ev.has_name = ev.has_peer = true;
+	ev.minor = 0;
+	snprintf(ev.name, sizeof(ev.name), "vm-disk-1");
+	ev.peer_node_id = 1;
+	ev.fstate.has_pending = ev.qstate.has_suspended = true;
+	ev.fstate.pending = (1u << 1) | (1u << 2);
+	ev.qstate.suspended = RBLK_SUSPEND_FENCING;
+	start(false);
+	show_event(&ev, NULL, false);
+	ev.fstate.pending = 1u << 2;
+	ev.fstate.has_result = true;
+	ev.fstate.result = 0;
+	show_event(&ev, NULL, false);
+	ev.peer_node_id = 2;
+	ev.fstate.pending = 0;
+	ev.fstate.result = -110;
+	show_event(&ev, NULL, false);
+	assert_string_equal(finish(),
+		"fence_peer minor:0 name:vm-disk-1 peer-node-id:1 fence-pending:1,2 suspended:fencing\n"
+		"fence_peer minor:0 name:vm-disk-1 peer-node-id:1 fence-pending:2 suspended:fencing fence-result:0\n"
+		"fence_peer minor:0 name:vm-disk-1 peer-node-id:2 fence-pending:none suspended:fencing fence-result:-110\n");
+	finish_free();
+
+	ev.fstate.has_result = false;
+	ev.fstate.pending = 1u << 2;
+	start(true);
+	show_event(&ev, NULL, false);
+	ev.fstate.has_result = true;
+	ev.fstate.pending = 0;
+	ev.qstate.suspended = RBLK_SUSPEND_NONE;
+	show_event(&ev, NULL, false);
+	text = finish();
+	assert_non_null(strstr(text,
+		"{\"event\":\"fence_peer\",\"minor\":0,\"resource_name\":\"vm-disk-1\","
+		"\"peer_node_id\":2,\"fence_pending\":[2],\"suspended\":\"fencing\"}\n"));
+	o = parse_json(text);
+	assert_false(json_object_object_get_ex(o, "fence_result", NULL));	/* started */
+	assert_int_equal(json_object_object_length(o), 6);
+	json_object_put(o);
+	nl = strchr(text, '\n') + 1;
+	o = parse_json(nl);
+	expect_str(o, "event", "fence_peer");
+	assert_int_equal(json_object_array_length(get(o, "fence_pending", json_type_array)), 0);
+	expect_str(o, "suspended", "no");
+	assert_int_equal(json_object_get_int(get(o, "fence_result", json_type_int)), -110);
+	assert_int_equal(json_object_object_length(o), 7);
+	json_object_put(o);
 	finish_free();
 }
 
@@ -988,6 +1172,9 @@ int main(void)
 		cmocka_unit_test(test_device_quorum_human),
 		cmocka_unit_test(test_device_quorum_json),
 		cmocka_unit_test(test_quorum_event_output),
+		cmocka_unit_test(test_device_fencing_human),
+		cmocka_unit_test(test_device_fencing_json),
+		cmocka_unit_test(test_fence_event_output),
 		cmocka_unit_test(test_print_api),
 		cmocka_unit_test(test_print_null_and_hundredths),
 	};

@@ -56,6 +56,7 @@ static void kdev_like(const struct conf *c, const struct conf_resource *r,
 		      const struct conf_node *local, struct kdev *d)
 {
 	uint32_t opts[OPT_COUNT];
+	const char *handler;
 	unsigned int i;
 
 	memset(d, 0, sizeof(*d));
@@ -68,6 +69,9 @@ static void kdev_like(const struct conf *c, const struct conf_resource *r,
 	d->disk_state = local->disk[0] ? RBLK_DISK_UP_TO_DATE : RBLK_DISK_DISKLESS;
 	d->has_quorum_policy = d->has_on_no_quorum = true;
 	conf_effective_quorum(c, r, &d->quorum, &d->on_no_quorum);
+	d->has_auto_promote = d->has_fencing = d->has_fence_handler = true;
+	conf_effective_primary(c, r, &d->auto_promote, &d->fencing, &handler);
+	snprintf(d->fence_handler, sizeof(d->fence_handler), "%s", handler);
 	conf_effective_options(c, r, local, opts);
 	for (i = 0; i < r->n_nodes; i++) {
 		const struct conf_node *n = &r->nodes[i];
@@ -116,7 +120,7 @@ static void test_fresh_up(void **state)
 {
 	static const char *const expected[] = {
 		"create-device vm-disk-1 minor 0 node-id 0 cluster hospital-a",
-		"device-options quorum off on-no-quorum suspend-io",
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing off",
 		"attach /dev/vda",
 		"add-peer node-b (node id 1) peer 10.0.0.2:7789 local 10.0.0.1:7790",
 		"connect-peer node-b (node id 1)",
@@ -139,13 +143,17 @@ static void test_fresh_up(void **state)
 	assert_string_equal(q->name, "vm-disk-1");
 	assert_string_equal(q->cluster, "hospital-a");
 
-	/* the quorum policy, also when it is the default: before any peer connects */
+	/* the device's policy, also when it is the default: before any peer connects */
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
-	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM);
+	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
+			 REQ_FENCING | REQ_FENCE_HANDLER);
 	assert_int_equal(q->minor, 0);
 	assert_int_equal(q->quorum, RBLK_QUORUM_OFF);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
+	assert_int_equal(q->auto_promote, 0);
+	assert_int_equal(q->fencing, RBLK_FENCING_OFF);
+	assert_string_equal(q->fence_handler, "");
 
 	q = &plan.ops[2].req;
 	assert_int_equal(q->cmd, RBLK_CMD_ATTACH);
@@ -187,7 +195,7 @@ static void test_fresh_up_other_side(void **state)
 {
 	static const char *const expected[] = {
 		"create-device vm-disk-1 minor 0 node-id 1 cluster hospital-a",
-		"device-options quorum off on-no-quorum suspend-io",
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing off",
 		"attach /dev/vdb",
 		"add-peer node-a (node id 0) peer 10.0.0.1:7790 local 10.0.0.2:7789",
 		"connect-peer node-a (node id 0)",
@@ -386,7 +394,7 @@ static void test_meta_disk(void **state)
 {
 	static const char *const node_a[] = {
 		"create-device r minor 2 node-id 0",
-		"device-options quorum off on-no-quorum suspend-io",
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing off",
 		"attach /dev/vda meta-disk /dev/nvme0n1p3",
 		"add-peer b (node id 1) peer 10.0.0.2:7800 local 10.0.0.1:7801",
 		"add-peer c (node id 2) peer 10.0.0.3:7800 local 10.0.0.1:7802",
@@ -448,7 +456,7 @@ static void test_diskless_node(void **state)
 {
 	static const char *const fresh[] = {
 		"create-device r3 minor 5 node-id 2",
-		"device-options quorum off on-no-quorum suspend-io",
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing off",
 		"add-peer a (node id 0) peer [fd00::1]:7002 local [fd00::3]:7000",
 		"add-peer b (node id 1) peer [fd00::2]:7002 local [fd00::3]:7001",
 		"connect-peer a (node id 0)",
@@ -507,7 +515,7 @@ static void test_quorum_options(void **state)
 {
 	static const char *const fresh[] = {
 		"create-device r3 minor 5 node-id 0",
-		"device-options quorum majority on-no-quorum io-error",
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off",
 		"attach /dev/sda",
 		"add-peer b (node id 1) peer 10.0.0.2:7000 local 10.0.0.1:7001",
 		"add-peer w (node id 2) peer 10.0.0.3:7000 local 10.0.0.1:7002",
@@ -516,7 +524,7 @@ static void test_quorum_options(void **state)
 		NULL,
 	};
 	static const char *const options_only[] = {
-		"device-options quorum majority on-no-quorum io-error", NULL,
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off", NULL,
 	};
 	const struct rblk_req *q;
 	struct conf c;
@@ -528,7 +536,8 @@ static void test_quorum_options(void **state)
 	expect_ops(fresh);
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
-	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM);
+	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
+			 REQ_FENCING | REQ_FENCE_HANDLER);
 	assert_int_equal(q->minor, 5);
 	assert_true(q->quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
@@ -547,7 +556,8 @@ static void test_quorum_options(void **state)
 	plan_for(&c, "r3", "a", &d, 1);
 	expect_ops(options_only);
 	assert_true(plan.ops[0].req.quorum == RBLK_QUORUM_MAJORITY);
-	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM);
+	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM |
+			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER);
 	d.quorum = RBLK_QUORUM_OFF;
 	plan_for(&c, "r3", "a", &d, 1);
 	expect_ops(options_only);
@@ -587,7 +597,7 @@ static void test_quorum_options(void **state)
 		 "     {name: a, node-id: 0, address: 10.0.0.1:7789, disk: /dev/vda},\n"
 		 "     {name: b, node-id: 1, address: 10.0.0.2:7789, disk: /dev/vdb}]}\n", &c);
 	plan_for(&c, "r", "a", NULL, 0);
-	assert_string_equal(plan.ops[1].what, "device-options quorum 2 on-no-quorum suspend-io");
+	assert_string_equal(plan.ops[1].what, "device-options quorum 2 on-no-quorum suspend-io auto-promote no fencing off");
 	assert_int_equal(plan.ops[1].req.quorum, 2);
 	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
 	plan_for(&c, "r", "a", &d, 1);
@@ -595,6 +605,123 @@ static void test_quorum_options(void **state)
 	d.quorum = RBLK_QUORUM_MAJORITY;	/* majority of 2 is 2 as well, but not the file's */
 	plan_for(&c, "r", "a", &d, 1);
 	assert_int_equal(plan.n, 1);
+	conf_free(&c);
+}
+
+/* Auto-promote and fencing: the top level's, a resource's own wins. */
+static const char fencing[] =
+	"options:\n"
+	"  auto-promote: yes\n"
+	"  fencing: resource-and-stonith\n"
+	"  fence-handler: /usr/lib/rblk/fence-peer\n"
+	"resources:\n"
+	"  - name: r0\n"
+	"    minor: 0\n"
+	"    nodes:\n"
+	"      - {name: a, node-id: 0, address: 10.0.0.1:7000, disk: /dev/sda}\n"
+	"      - {name: b, node-id: 1, address: 10.0.0.2:7000, disk: /dev/sdb}\n"
+	"  - name: r1\n"
+	"    minor: 1\n"
+	"    options: {auto-promote: no, fencing: resource-only, fence-handler: /opt/fence}\n"
+	"    nodes:\n"
+	"      - {name: a, node-id: 0, address: 10.0.0.1:7100, disk: /dev/sdc}\n"
+	"      - {name: b, node-id: 1, address: 10.0.0.2:7100, disk: /dev/sdd}\n";
+
+/*
+ * DEVICE_OPTIONS carries AUTO_PROMOTE, FENCING and FENCE_HANDLER with the
+ * quorum policy, and is sent again when the kernel reports any of them
+ * differently or not at all; FENCE_HANDLER is "" when the file has none,
+ * so that removing it from the file clears it.
+ */
+static void test_fencing_options(void **state)
+{
+	static const char *const r0_ops[] = {
+		"device-options quorum off on-no-quorum suspend-io auto-promote yes fencing resource-and-stonith fence-handler /usr/lib/rblk/fence-peer",
+		NULL,
+	};
+	static const char *const r1_ops[] = {
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing resource-only fence-handler /opt/fence",
+		NULL,
+	};
+	static const char *const cleared[] = {
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing off",
+		NULL,
+	};
+	const struct rblk_req *q;
+	struct conf c, plain;
+	struct kdev d;
+
+	(void)state;
+	parse_ok(fencing, &c);
+	plan_for(&c, "r0", "a", NULL, 0);
+	assert_int_equal(op_index(RBLK_CMD_DEVICE_OPTIONS), 1);
+	q = &plan.ops[1].req;
+	assert_string_equal(plan.ops[1].what, r0_ops[0]);
+	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
+			 REQ_FENCING | REQ_FENCE_HANDLER);
+	assert_int_equal(q->auto_promote, 1);
+	assert_int_equal(q->fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
+	assert_string_equal(q->fence_handler, "/usr/lib/rblk/fence-peer");
+
+	/* the kernel has the file's policy: nothing to do */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	plan_for(&c, "r0", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	/* each differing field: DEVICE_OPTIONS alone, with the whole policy */
+	d.auto_promote = false;
+	plan_for(&c, "r0", "a", &d, 1);
+	expect_ops(r0_ops);
+	d.auto_promote = true;
+	d.fencing = RBLK_FENCING_RESOURCE_ONLY;
+	plan_for(&c, "r0", "a", &d, 1);
+	expect_ops(r0_ops);
+	d.fencing = RBLK_FENCING_RESOURCE_AND_STONITH;
+	snprintf(d.fence_handler, sizeof(d.fence_handler), "/usr/lib/rblk/fence");
+	plan_for(&c, "r0", "a", &d, 1);
+	expect_ops(r0_ops);
+	snprintf(d.fence_handler, sizeof(d.fence_handler), "/usr/lib/rblk/fence-peer");
+	/* a kernel that does not report them: unknown, sent */
+	d.has_auto_promote = false;
+	plan_for(&c, "r0", "a", &d, 1);
+	expect_ops(r0_ops);
+	d.has_auto_promote = true;
+	d.has_fencing = false;
+	plan_for(&c, "r0", "a", &d, 1);
+	expect_ops(r0_ops);
+	d.has_fencing = true;
+	d.has_fence_handler = false;		/* with FENCING: no handler */
+	plan_for(&c, "r0", "a", &d, 1);
+	expect_ops(r0_ops);
+	d.has_fence_handler = true;
+
+	/* the resource's own policy wins over the top level's */
+	plan_for(&c, "r1", "b", NULL, 0);
+	assert_string_equal(plan.ops[op_index(RBLK_CMD_DEVICE_OPTIONS)].what, r1_ops[0]);
+	kdev_like(&c, &c.res[1], &c.res[1].nodes[1], &d);
+	plan_for(&c, "r1", "b", &d, 1);
+	assert_int_equal(plan.n, 0);
+
+	/* the policy removed from the file: cleared in the kernel, handler "" */
+	parse_ok("resources:\n"
+		 "  - name: r0\n"
+		 "    minor: 0\n"
+		 "    nodes:\n"
+		 "      - {name: a, node-id: 0, address: 10.0.0.1:7000, disk: /dev/sda}\n"
+		 "      - {name: b, node-id: 1, address: 10.0.0.2:7000, disk: /dev/sdb}\n", &plain);
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	plan_for(&plain, "r0", "a", &d, 1);
+	expect_ops(cleared);
+	q = &plan.ops[0].req;
+	assert_true(q->has & REQ_FENCE_HANDLER);
+	assert_string_equal(q->fence_handler, "");
+	assert_int_equal(q->auto_promote, 0);
+	assert_int_equal(q->fencing, RBLK_FENCING_OFF);
+	/* a kernel that leaves out an empty FENCE_HANDLER is up to date */
+	kdev_like(&plain, &plain.res[0], &plain.res[0].nodes[0], &d);
+	d.has_fence_handler = false;
+	plan_for(&plain, "r0", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	conf_free(&plain);
 	conf_free(&c);
 }
 
@@ -607,7 +734,7 @@ static void test_witness(void **state)
 {
 	static const char *const fresh[] = {
 		"create-device r3 minor 5 node-id 2",
-		"device-options quorum majority on-no-quorum io-error",
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off",
 		"add-peer a (node id 0) peer 10.0.0.1:7002 local 10.0.0.3:7000",
 		"add-peer b (node id 1) peer 10.0.0.2:7002 local 10.0.0.3:7001",
 		"connect-peer a (node id 0)",
@@ -687,7 +814,7 @@ static void test_mesh_sides_agree(void **state)
 		"      - {name: n3, node-id: 2, address: 10.99.13.3:7789, address-for: {n2: 10.99.23.3:7789}}\n";
 	static const char *const n3_ops[] = {
 		"create-device r minor 0 node-id 2",
-		"device-options quorum off on-no-quorum suspend-io",
+		"device-options quorum off on-no-quorum suspend-io auto-promote no fencing off",
 		"add-peer n1 (node id 0) peer 10.99.13.1:7791 local 10.99.13.3:7789",
 		"add-peer n2 (node id 1) peer 10.99.23.2:7791 local 10.99.23.3:7790",
 		"connect-peer n1 (node id 0)",
@@ -866,16 +993,27 @@ static void test_names(void **state)
 	assert_string_equal(event_json(RBLK_EVENT_SPLIT_BRAIN), "split_brain");
 	assert_string_equal(event_json(RBLK_EVENT_UUIDS_CHANGED), "uuids_changed");
 	assert_string_equal(event_json(RBLK_EVENT_QUORUM_CHANGED), "quorum_changed");
-	assert_string_equal(event_json(RBLK_EVENT_QUORUM_CHANGED + 1), "invalid");
+	assert_string_equal(event_json(RBLK_EVENT_FENCE_PEER), "fence_peer");
+	assert_string_equal(event_json(RBLK_EVENT_FENCE_PEER + 1), "invalid");
 	assert_string_equal(cmd_name(RBLK_CMD_MD_CREATE), "create-md");
 	assert_string_equal(cmd_name(RBLK_CMD_MD_DUMP), "dump-md");
 	assert_string_equal(cmd_name(RBLK_CMD_NEW_CURRENT_UUID), "new-current-uuid");
 	assert_string_equal(cmd_name(RBLK_CMD_DEVICE_OPTIONS), "device-options");
+	assert_string_equal(cmd_name(RBLK_CMD_RESUME_IO), "resume-io");
 	assert_string_equal(on_no_quorum_name(RBLK_ON_NO_QUORUM_SUSPEND_IO), "suspend-io");
 	assert_string_equal(on_no_quorum_name(RBLK_ON_NO_QUORUM_IO_ERROR), "io-error");
 	assert_string_equal(on_no_quorum_name(__RBLK_ON_NO_QUORUM_MAX), "invalid");
 	assert_string_equal(suspend_reason_name(RBLK_SUSPEND_NONE), "no");
 	assert_string_equal(suspend_reason_name(RBLK_SUSPEND_NO_QUORUM), "no-quorum");
+	assert_string_equal(suspend_reason_name(RBLK_SUSPEND_FENCING), "fencing");
+	assert_string_equal(fencing_name(RBLK_FENCING_OFF), "off");
+	assert_string_equal(fencing_name(RBLK_FENCING_RESOURCE_ONLY), "resource-only");
+	assert_string_equal(fencing_name(RBLK_FENCING_RESOURCE_AND_STONITH),
+			    "resource-and-stonith");
+	assert_string_equal(fencing_name(__RBLK_FENCING_MAX), "invalid");
+	assert_string_equal(yes_no_name(0), "no");
+	assert_string_equal(yes_no_name(1), "yes");
+	assert_string_equal(yes_no_name(2), "invalid");
 	assert_string_equal(suspend_reason_name(__RBLK_SUSPEND_MAX), "invalid");
 	{
 		char q[16];
@@ -953,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(test_meta_disk),
 		cmocka_unit_test(test_diskless_node),
 		cmocka_unit_test(test_quorum_options),
+		cmocka_unit_test(test_fencing_options),
 		cmocka_unit_test(test_witness),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),
