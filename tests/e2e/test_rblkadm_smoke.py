@@ -111,12 +111,12 @@ class RblkadmSmoke(ClusterTest):
         a, b = self.c.nodes
         r = adm(a, "up all")
         expected = (f"r0: create-device r0 minor 0 node-id 0 cluster rig\n"
-                    f"r0: device-options quorum off on-no-quorum suspend-io\n"
+                    f"r0: device-options quorum off on-no-quorum suspend-io auto-promote no fencing off\n"
                     f"r0: attach {a.disk}\n"
                     f"r0: add-peer n2 (node id 1) peer {b.ip_for(a)}:7789 local {a.ip_for(b)}:7790\n"
                     f"r0: connect-peer n2 (node id 1)\n"
                     f"r6: create-device r6 minor 1 node-id 0 cluster rig\n"
-                    f"r6: device-options quorum off on-no-quorum suspend-io\n"
+                    f"r6: device-options quorum off on-no-quorum suspend-io auto-promote no fencing off\n"
                     f"r6: attach {a.disks[1]}\n"
                     f"r6: add-peer n2 (node id 1) peer [fd99:12::2]:7900 local [fd99:12::1]:7901\n"
                     f"r6: connect-peer n2 (node id 1)\n")
