@@ -833,8 +833,8 @@ static void rblk_device_destroy(struct rblk_device *dev)
 
 /*
  * Remove the gendisk of a destroyed device, without dev->mutex: an open
- * holds disk->open_mutex and may wait for dev->mutex (auto-promote), and
- * del_gendisk() takes disk->open_mutex; and a fence-peer handler that
+ * that auto-promotes holds disk->open_mutex while it tries dev->mutex,
+ * del_gendisk() takes disk->open_mutex, and a fence-peer handler that
  * still runs may call rblkadm.  Drops the reference of the xarray entry;
  * the caller still holds one.
  */
