@@ -513,6 +513,17 @@ class QuorumRecovery(QuorumBase):
     # on one kernel in make check (CI budget), on both in make soak
     ONE_KERNEL = {"*": "6.1"}
 
+    def missed_bulk(self, a, x):
+        """a primary writes BULK_MIB with x cut off; returns fio's env."""
+        adm(a, f"primary {RES}")
+        self.cut_off(x)
+        wait_until(lambda: peer_of(status(a), x)["conn_state"] != "connected", 30,
+                   f"a loses {x.name}")
+        env = ak_env(16 * MIB, self.BULK_MIB * MIB, depth=4)
+        r = a.run(ak_cmd(env, job=BULK_JOB), check=False, timeout=1800)
+        self.expect(r.rc == 0, f"bulk writes on a: {r.rc} {r.err[-500:]}")
+        return env
+
     def test_1_returning_replica(self):
         """b disconnected and powered off while a writes 16 scattered 4k
         blocks and 32 MiB of random writes; b returns: it resyncs at least
@@ -575,12 +586,7 @@ class QuorumRecovery(QuorumBase):
         nobody's sync source; a and b return: c's resync restarts from
         them, every replica equal, a's acknowledged writes on c."""
         a, b, c = self.data
-        adm(a, f"primary {RES}")
-        self.cut_off(c)
-        wait_until(lambda: peer_of(status(a), c)["conn_state"] != "connected", 30, "a loses c")
-        env = ak_env(16 * MIB, self.BULK_MIB * MIB, depth=4)
-        r = a.run(ak_cmd(env, job=BULK_JOB), check=False, timeout=1800)
-        self.expect(r.rc == 0, f"bulk writes on a: {r.rc} {r.err[-500:]}")
+        env = self.missed_bulk(a, c)
         starts0 = source_starts(c)
         self.reconnect(c)
         half = wait_until(lambda: (lambda p: p and p["resync_total_bytes"] and
@@ -616,12 +622,7 @@ class QuorumRecovery(QuorumBase):
         """b's resync goes on while c's links are cut and restored three
         times for 5 s: no stall longer than 60 s, replicas equal."""
         a, b, c = self.data
-        adm(a, f"primary {RES}")
-        self.cut_off(b)
-        wait_until(lambda: peer_of(status(a), b)["conn_state"] != "connected", 30, "a loses b")
-        env = ak_env(16 * MIB, self.BULK_MIB * MIB, depth=4)
-        r = a.run(ak_cmd(env, job=BULK_JOB), check=False, timeout=1800)
-        self.expect(r.rc == 0, f"bulk writes on a: {r.rc} {r.err[-500:]}")
+        env = self.missed_bulk(a, b)
         self.reconnect(b)
         wait_until(lambda: sync_view(b, self.data), 60, "b's resync running")
         last_done, last_t, worst, flaps = -1, time.monotonic(), 0.0, 0
