@@ -527,6 +527,13 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 			clear_bit(peer->cfg.node_id, &dev->peers_behind);
 		}
 		mutex_unlock(&dev->md.lock);
+		/*
+		 * In sync with a primary that no flag made us compare by
+		 * bitmap: the primary we lost is back and we hold its data
+		 * (a write we missed would have started a generation).
+		 */
+		if (si->remote.primary)
+			rblk_sync_reconcile_done(dev);
 		break;
 	case RBLK_SYNC_FULL_SOURCE:
 	case RBLK_SYNC_BITMAP_SOURCE:
@@ -673,12 +680,16 @@ void rblk_sync_lost_primary(struct rblk_peer *lost)
  * The regions marked when a primary was lost need no reconciliation
  * from us any more: the flags go (the bits stay in the slots that track a
  * generation; the others are cleared for the peers connected and
- * Established with us).
+ * Established with us).  A flagged peer Established with us whose slot
+ * still holds bits compared while the flag kept them: it compares again
+ * (a handshake with the same current UUID forgets a slot's older
+ * generation).
  *
  * Context: process context.
  */
 void rblk_sync_reconcile_done(struct rblk_device *dev)
 {
+	unsigned long again = 0;
 	unsigned int i;
 
 	rcu_read_lock();
@@ -694,11 +705,23 @@ void rblk_sync_reconcile_done(struct rblk_device *dev)
 		peer->reconcile = false;
 		spin_unlock_bh(&peer->lock);
 		slot = READ_ONCE(peer->md_slot);
-		if (was && slot >= 0 && !READ_ONCE(dev->md.info.slots[slot].bitmap_uuid) &&
-		    READ_ONCE(peer->repl_state) == RBLK_REPL_ESTABLISHED)
+		if (!was || slot < 0 || READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED)
+			continue;
+		if (!READ_ONCE(dev->md.info.slots[slot].bitmap_uuid))
 			rblk_bm_clear_all(dev, slot);
+		else if (rblk_bm_oos_bytes(dev, slot))
+			__set_bit(i, &again);
 	}
 	rcu_read_unlock();
+	for_each_set_bit(i, &again, RBLK_MAX_PEERS) {
+		struct rblk_peer *peer;
+		struct rblk_conn *conn = rblk_node_conn_get(dev, i, &peer);
+
+		if (!conn)
+			continue;
+		rblk_conn_fail(conn, -EAGAIN, "primary's data held again: compare again");
+		rblk_conn_put(conn);
+	}
 }
 
 /**
