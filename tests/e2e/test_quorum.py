@@ -266,7 +266,7 @@ class QuorumBase(Findings, ClusterTest):
 class QuorumMesh(QuorumBase):
     NODES = 3
     # on one kernel in make check (CI budget), on both in make soak
-    ONE_KERNEL = {"test_5_fencing": "6.12"}
+    ONE_KERNEL = {"test_5_fencing": "6.12", "test_3_random_link_cuts": "6.1"}
 
     def test_1_isolated_primary(self):
         """Three data nodes: the primary cut off under fio suspends; the

@@ -79,7 +79,8 @@ def dd(node, off_mib, mib, src="/dev/urandom"):
 class ResyncTest(ClusterTest):
     DISK_MIB = 64
     # the two longest: on one kernel in make check, on both in make soak
-    ONE_KERNEL = {"test_6_secondary_reboots": "6.1", "test_7_writes_during_full_sync": "6.1"}
+    ONE_KERNEL = {"test_6_secondary_reboots": "6.1", "test_7_writes_during_full_sync": "6.1",
+                  "test_4_both_power_loss": "6.12"}
 
     @classmethod
     def setUpClass(cls):
