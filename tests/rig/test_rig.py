@@ -79,7 +79,8 @@ def test_insmod(kernel):
 @timeout(600)
 def test_log_scanner(kernel):
     """A guest kernel line with 'WARNING:' fails the check; the unsigned and
-    out-of-tree module notices do not."""
+    out-of-tree module notices and the emulator's single-step warning do
+    not."""
     with Cluster(kernel=kernel, nodes=1, disk_mib=64) as c:
         n = c.nodes[0]
         assert c.log_problems() == [], c.log_problems()
@@ -97,6 +98,20 @@ def test_log_scanner(kernel):
         except GuestLogError:
             pass
         c.allow_log(r"WARNING: CPU: 0 PID: 1 at rig self-test")
+        c.check_logs()
+        # The emulator's kernel-mode single-step warning and its own trace do
+        # not count; another forbidden line inside its block, or a trace
+        # after its end marker, does.
+        for line in ("WARNING: CPU: 0 PID: 9 at arch/x86/kernel/traps.c:1120 "
+                     "exc_debug_kernel+0xca/0x160", "Call Trace:",
+                     "BUG: rig self-test inside", "---[ end trace 0000000000000000 ]---",
+                     "Call Trace: rig self-test after"):
+            n.run(f"echo '{line}' > /dev/kmsg")
+        n.wait_console("rig self-test after", timeout=30)
+        problems = sorted(l.split("] ", 1)[-1] for _, l in c.log_problems())
+        assert problems == ["BUG: rig self-test inside", "Call Trace: rig self-test after"], \
+            problems
+        c.allow_log(r"rig self-test")
         c.check_logs()
 
 
