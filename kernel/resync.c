@@ -469,11 +469,19 @@ int rblk_sync_apply(struct rblk_peer *peer, const struct rblk_sync_info *si)
 	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
 	enum rblk_repl_state repl = RBLK_REPL_ESTABLISHED;
 	int slot = READ_ONCE(peer->md_slot);
+	bool flag_changed;
 	int source = 0;
 
 	switch (si->decision) {
 	case RBLK_SYNC_NONE:
 		if (atomic_read(&peer->missed_seq) != si->missed_seq)
+			return -EAGAIN;
+		/* a primary lost or regained since the UUIDs were taken */
+		spin_lock_bh(&peer->lock);
+		flag_changed = (si->features & RBLK_FEAT_RECONCILE) &&
+			       peer->reconcile != si->local.reconcile;
+		spin_unlock_bh(&peer->lock);
+		if (flag_changed)
 			return -EAGAIN;
 		/*
 		 * A write the peer missed before the UUIDs were taken whose
@@ -675,45 +683,38 @@ void rblk_sync_lost_primary(struct rblk_peer *lost)
 
 /**
  * rblk_sync_reconcile_done() - we hold a primary's data again
- * @dev: device whose resync from its primary just ended
+ * @dev: device whose resync from its primary just ended, or that found
+ *	itself in sync with a primary at a handshake
  *
  * The regions marked when a primary was lost need no reconciliation
- * from us any more: the flags go (the bits stay in the slots that track a
- * generation; the others are cleared for the peers connected and
- * Established with us).  A flagged peer Established with us whose slot
- * still holds bits compared while the flag kept them: it compares again
- * (a handshake with the same current UUID forgets a slot's older
- * generation).
+ * from us any more: the flags go.  A flagged peer that is connected
+ * compared while a flag (ours, or its own for us) kept the marks: it
+ * compares again (rblk_conn_fail() with -EAGAIN), and a handshake with
+ * the same current UUID and no flag on either side clears the slot under
+ * dev->md.lock.  Bounded: only rblk_sync_lost_primary() sets flags.
  *
- * Context: process context.
+ * Context: process context, no locks held.
  */
 void rblk_sync_reconcile_done(struct rblk_device *dev)
 {
-	unsigned long again = 0;
+	unsigned long flagged = 0;
 	unsigned int i;
 
 	rcu_read_lock();
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
-		bool was;
-		int slot;
 
 		if (!peer)
 			continue;
 		spin_lock_bh(&peer->lock);
-		was = peer->reconcile;
+		/* a witness holds no data to compare */
+		if (peer->reconcile && !peer->cfg.witness)
+			__set_bit(i, &flagged);
 		peer->reconcile = false;
 		spin_unlock_bh(&peer->lock);
-		slot = READ_ONCE(peer->md_slot);
-		if (!was || slot < 0 || READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED)
-			continue;
-		if (!READ_ONCE(dev->md.info.slots[slot].bitmap_uuid))
-			rblk_bm_clear_all(dev, slot);
-		else if (rblk_bm_oos_bytes(dev, slot))
-			__set_bit(i, &again);
 	}
 	rcu_read_unlock();
-	for_each_set_bit(i, &again, RBLK_MAX_PEERS) {
+	for_each_set_bit(i, &flagged, RBLK_MAX_PEERS) {
 		struct rblk_peer *peer;
 		struct rblk_conn *conn = rblk_node_conn_get(dev, i, &peer);
 
