@@ -410,12 +410,17 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 		.peer_node_id = peer->cfg.node_id,
 	};
 	struct rblk_hello_pkt *pkt;
+	struct rblk_auth_key *key;
 	struct rblk_hdr_info info;
 	int ret;
 
 	pkt = kzalloc(sizeof(*pkt) + sizeof(struct rblk_p_reject), GFP_KERNEL);
-	if (!pkt)
+	key = kzalloc(sizeof(*key), GFP_KERNEL);
+	if (!pkt || !key) {
+		kfree(pkt);
+		kfree(key);
 		return -ENOMEM;
+	}
 	strscpy(local.cluster_name, dev->cluster_name, sizeof(local.cluster_name));
 	strscpy(local.resource_name, dev->resource_name, sizeof(local.resource_name));
 	spin_lock(&dev->state_lock);
@@ -424,7 +429,11 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 	local.role = dev->role;
 	local.disk_state = rblk_wire_disk_state(dev->disk_state);
 	*gen = dev->state_gen;
+	key->len = dev->auth_secret_len;
+	memcpy(key->secret, dev->auth_secret, key->len);
 	spin_unlock(&dev->state_lock);
+	if (key->len)
+		local.features |= RBLK_FEAT_AUTH;
 
 	rblk_hdr_encode(&pkt->hdr, RBLK_PROTO_VERSION_MIN, RBLK_P_HELLO, 0,
 			sizeof(pkt->hello), 0);
@@ -473,6 +482,21 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 		rblk_log_refusal(peer, RBLK_REJECT_MALFORMED, false, "malformed HELLO");
 		goto out;
 	}
+	/*
+	 * With a secret, nothing of the peer's HELLO counts before it proved
+	 * it has the secret too (a claimed role could make us step down).
+	 */
+	ret = rblk_hello_auth_check(key->len, remote, res);
+	if (ret) {
+		rblk_send_reject(sock, res->reason, res->message);
+		rblk_log_refusal(peer, res->reason, false, res->message);
+		goto out;
+	}
+	if (key->len) {
+		ret = rblk_auth_exchange(peer, sock, key);
+		if (ret)
+			goto out;
+	}
 	ret = rblk_hello_negotiate(&local, remote, res);
 	if (ret) {
 		rblk_send_reject(sock, res->reason, res->message);
@@ -518,6 +542,7 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 	if (si->valid)
 		ret = rblk_sync_exchange(peer, sock, res->version, si);
 out:
+	kfree_sensitive(key);
 	kfree(pkt);
 	return ret;
 }

@@ -499,6 +499,7 @@ static void rblk_device_release(struct kref *ref)
 	struct rblk_device *dev = container_of(ref, struct rblk_device, ref);
 
 	free_percpu(dev->stats);
+	memzero_explicit(dev->auth_secret, sizeof(dev->auth_secret));
 	kfree(dev);
 }
 
@@ -1635,6 +1636,7 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	spin_unlock_irq(&dev->quorum_lock);
 	spin_lock(&dev->state_lock);
 	st->auto_promote = dev->auto_promote;
+	st->auth = dev->auth_secret_len;
 	st->auto_promoted = dev->auto_promoted;
 	spin_unlock(&dev->state_lock);
 	st->has_md = READ_ONCE(dev->has_md);

@@ -91,6 +91,9 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_FENCING]		= NLA_POLICY_MAX(NLA_U8, __RBLK_FENCING_MAX - 1),
 	[RBLK_A_FENCE_HANDLER]		= { .type = NLA_NUL_STRING,
 					    .len = RBLK_PATH_MAX_BYTES - 1 },
+	/* 0 (none) or RBLK_AUTH_SECRET_MIN_BYTES.., checked by the handler */
+	[RBLK_A_AUTH_SECRET]		= { .type = NLA_BINARY,
+					    .len = RBLK_AUTH_SECRET_MAX_BYTES },
 };
 
 static struct genl_family rblk_nl_family;
@@ -529,12 +532,15 @@ static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *ap = info->attrs[RBLK_A_AUTO_PROMOTE];
 	struct nlattr *fen = info->attrs[RBLK_A_FENCING];
 	struct nlattr *fh = info->attrs[RBLK_A_FENCE_HANDLER];
+	struct nlattr *sec = info->attrs[RBLK_A_AUTH_SECRET];
 	struct rblk_device_options opts = {
 		.quorum = q ? nla_get_u32(q) : RBLK_QUORUM_KEEP,
 		.on_no_quorum = onq ? nla_get_u8(onq) : -1,
 		.auto_promote = ap ? nla_get_u8(ap) : -1,
 		.fencing = fen ? nla_get_u8(fen) : -1,
 		.fence_handler = fh ? nla_data(fh) : NULL,
+		.auth_secret = sec ? nla_data(sec) : NULL,
+		.auth_secret_len = sec ? nla_len(sec) : 0,
 	};
 	u32 minor;
 	int ret;
@@ -544,6 +550,11 @@ static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	if (q && !rblk_quorum_policy_valid(nla_get_u32(q))) {
 		NL_SET_ERR_MSG_ATTR(info->extack, q, "quorum: off (0), majority or 1..32 votes");
+		return -EINVAL;
+	}
+	if (sec && nla_len(sec) && nla_len(sec) < RBLK_AUTH_SECRET_MIN_BYTES) {
+		NL_SET_ERR_MSG_ATTR(info->extack, sec,
+				    "shared secret: 16..128 bytes, or empty for none");
 		return -EINVAL;
 	}
 	/* the kernel runs it as root with every capability */
@@ -592,7 +603,7 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	    + nla_total_size(sizeof(u32))			/* MD_FLAGS */
 	    + 10 * nla_total_size_64bit(sizeof(u64))
 	    + 6 * nla_total_size(sizeof(u32))			/* quorum, FENCE_PENDING */
-	    + 6 * nla_total_size(sizeof(u8))			/* quorum, promote, fencing */
+	    + 7 * nla_total_size(sizeof(u8))			/* quorum, promote, fencing, auth */
 	    + nla_total_size(RBLK_PATH_MAX_BYTES);		/* FENCE_HANDLER */
 
 	return dev + min_t(u32, nr_peers, RBLK_MAX_PEERS) * peer;
@@ -715,6 +726,7 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    nla_put_u32(skb, RBLK_A_SUSPENDED_WRITES, st->suspended_writes) ||
 	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTE, st->auto_promote) ||
 	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTED, st->auto_promoted) ||
+	    nla_put_u8(skb, RBLK_A_AUTH, st->auth) ||
 	    nla_put_u8(skb, RBLK_A_FENCING, st->fencing) ||
 	    nla_put_string(skb, RBLK_A_FENCE_HANDLER, st->fence_handler) ||
 	    nla_put_u32(skb, RBLK_A_FENCE_PENDING, st->fence_pending))

@@ -35,6 +35,8 @@ static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
 	[RBLK_P_BITMAP]		= sizeof(struct rblk_p_bitmap),
 	[RBLK_P_BEHIND]		= sizeof(struct rblk_p_behind),
 	[RBLK_P_BEHIND_ACK]	= sizeof(struct rblk_p_behind),
+	[RBLK_P_AUTH_CHALLENGE]	= sizeof(struct rblk_p_auth_challenge),
+	[RBLK_P_AUTH_RESPONSE]	= sizeof(struct rblk_p_auth_response),
 };
 
 /**
@@ -162,6 +164,8 @@ const char *rblk_packet_cmd_name(u8 command)
 		[RBLK_P_BITMAP]		= "bitmap",
 		[RBLK_P_BEHIND]		= "behind",
 		[RBLK_P_BEHIND_ACK]	= "behind_ack",
+		[RBLK_P_AUTH_CHALLENGE]	= "auth_challenge",
+		[RBLK_P_AUTH_RESPONSE]	= "auth_response",
 	};
 
 	if (command > RBLK_P_CMD_MAX || !names[command])
@@ -385,6 +389,68 @@ sizes_done:
 }
 
 /**
+ * rblk_hello_auth_check() - do both sides agree on authentication?
+ * @have_secret: this node has a shared secret for the resource (and so
+ *	offered RBLK_FEAT_AUTH in its HELLO)
+ * @remote: the peer's parameters, from rblk_hello_decode()
+ * @result: on refusal reason and message, else zeroed
+ *
+ * Runs right after the HELLOs are decoded, before anything else in them
+ * is looked at: a node with a secret talks to no peer that does not prove
+ * it has it, and a node without one does not go along with a peer that
+ * demands it.
+ *
+ * Context: any.
+ *
+ * Return: 0 when both or neither side authenticate; -ECONNREFUSED when
+ * this node has a secret and the peer did not offer RBLK_FEAT_AUTH
+ * (RBLK_REJECT_AUTH_REQUIRED), or the peer offered it and this node has no
+ * secret (RBLK_REJECT_AUTH_UNEXPECTED).
+ */
+int rblk_hello_auth_check(bool have_secret, const struct rblk_hello_params *remote,
+			  struct rblk_hello_result *result)
+{
+	bool peer_auth = remote->features & RBLK_FEAT_AUTH;
+
+	memset(result, 0, sizeof(*result));
+	if (have_secret && !peer_auth)
+		return rblk_hello_refuse(result, RBLK_REJECT_AUTH_REQUIRED,
+					 "authentication required: peer has no secret");
+	if (!have_secret && peer_auth)
+		return rblk_hello_refuse(result, RBLK_REJECT_AUTH_UNEXPECTED,
+					 "peer demands authentication: no secret here");
+	return 0;
+}
+
+/**
+ * rblk_auth_input_build() - the message of an authentication answer
+ * @in: filled (184 bytes, all written, padding zeroed)
+ * @challenge: the verifier's challenge, RBLK_AUTH_CHALLENGE_BYTES bytes
+ * @responder_node_id: node id of the node that answers the challenge
+ * @verifier_node_id: node id of the node that sent the challenge
+ * @cluster_name: NUL-terminated; truncated to RBLK_NAME_MAX_BYTES - 1 bytes
+ * @resource_name: NUL-terminated; truncated to RBLK_NAME_MAX_BYTES - 1 bytes
+ *
+ * The responder builds it with its own node id as @responder_node_id, the
+ * verifier with the peer's: the same bytes on both sides when both have
+ * the same configuration.  The layout is in Documentation/protocol.rst.
+ *
+ * Context: any.
+ */
+void rblk_auth_input_build(struct rblk_auth_input *in, const u8 *challenge,
+			   u32 responder_node_id, u32 verifier_node_id,
+			   const char *cluster_name, const char *resource_name)
+{
+	memset(in, 0, sizeof(*in));
+	memcpy(in->challenge, challenge, sizeof(in->challenge));
+	strscpy_pad(in->label, RBLK_AUTH_LABEL, sizeof(in->label));
+	in->responder_node_id = cpu_to_be32(responder_node_id);
+	in->verifier_node_id = cpu_to_be32(verifier_node_id);
+	strscpy_pad(in->cluster_name, cluster_name, sizeof(in->cluster_name));
+	strscpy_pad(in->resource_name, resource_name, sizeof(in->resource_name));
+}
+
+/**
  * rblk_reject_reason_name() - short name of a handshake reject reason
  * @reason: enum rblk_reject_reason, any value
  *
@@ -411,6 +477,9 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_RESYNCING]		= "resyncing",
 		[RBLK_REJECT_ASK_PRIMARY]	= "ask_primary",
 		[RBLK_REJECT_WITNESS]		= "witness",
+		[RBLK_REJECT_AUTH_REQUIRED]	= "auth_required",
+		[RBLK_REJECT_AUTH_UNEXPECTED]	= "auth_unexpected",
+		[RBLK_REJECT_AUTH_FAILED]	= "auth_failed",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])

@@ -587,15 +587,19 @@ void rblk_quorum_step_down(struct rblk_device *dev)
 
 /**
  * rblk_device_set_options() - set the quorum, auto-promote and fencing
- *	policy of a device
+ *	policy of a device, and its shared secret
  * @minor: device
  * @opts: the options; a field at its "keep" value keeps the device's
  * @extack: error message
  *
+ * A new secret (or none) applies from the next handshake on; the old one
+ * is wiped.
+ *
  * Context: process context, may sleep.
  * Return: 0; -ENODEV; -EINVAL for a value out of range, a handler path
- * that is not absolute, or a fencing policy other than off without a
- * handler (nothing is changed then).
+ * that is not absolute, a fencing policy other than off without a
+ * handler, or a secret of 1..RBLK_AUTH_SECRET_MIN_BYTES - 1 or more than
+ * RBLK_AUTH_SECRET_MAX_BYTES bytes (nothing is changed then).
  */
 int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 			    struct netlink_ext_ack *extack)
@@ -620,6 +624,12 @@ int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 	if (handler && handler[0] &&
 	    (handler[0] != '/' || strlen(handler) >= RBLK_PATH_MAX_BYTES)) {
 		NL_SET_ERR_MSG(extack, "fence handler: an absolute path");
+		return -EINVAL;
+	}
+	if (opts->auth_secret && opts->auth_secret_len &&
+	    (opts->auth_secret_len < RBLK_AUTH_SECRET_MIN_BYTES ||
+	     opts->auth_secret_len > RBLK_AUTH_SECRET_MAX_BYTES)) {
+		NL_SET_ERR_MSG(extack, "shared secret: 16..128 bytes, or empty for none");
 		return -EINVAL;
 	}
 	dev = rblk_device_lock(minor, extack);
@@ -648,6 +658,14 @@ int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 	if (opts->auto_promote >= 0) {
 		spin_lock(&dev->state_lock);
 		dev->auto_promote = opts->auto_promote;
+		spin_unlock(&dev->state_lock);
+	}
+	/* for the next handshakes; established connections stay */
+	if (opts->auth_secret) {
+		spin_lock(&dev->state_lock);
+		memzero_explicit(dev->auth_secret, sizeof(dev->auth_secret));
+		memcpy(dev->auth_secret, opts->auth_secret, opts->auth_secret_len);
+		dev->auth_secret_len = opts->auth_secret_len;
 		spin_unlock(&dev->state_lock);
 	}
 	rblk_quorum_update(dev);

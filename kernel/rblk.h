@@ -18,6 +18,7 @@
  *   md.c        on-disk metadata: superblock copies, bitmap area, layout
  *   bitmap.c    per-peer write-intent bitmaps (in memory, written back)
  *   uuid.c      pure generation UUID rules: what two nodes do at connect
+ *   auth.c      peer authentication: HMAC answers, the handshake's exchange
  *
  * See Documentation/design.rst for objects, lifetimes, locking and contexts.
  */
@@ -94,6 +95,22 @@ int rblk_hello_decode(const struct rblk_p_hello *p, struct rblk_hello_params *pa
 int rblk_hello_negotiate(const struct rblk_hello_params *local,
 			 const struct rblk_hello_params *remote,
 			 struct rblk_hello_result *result);
+int rblk_hello_auth_check(bool have_secret, const struct rblk_hello_params *remote,
+			  struct rblk_hello_result *result);
+void rblk_auth_input_build(struct rblk_auth_input *in, const u8 *challenge,
+			   u32 responder_node_id, u32 verifier_node_id,
+			   const char *cluster_name, const char *resource_name);
+
+/*
+ * auth.c: HMAC-SHA256 answers with the kernel crypto API (KUnit:
+ * auth_test.c).
+ */
+struct crypto_shash;
+struct crypto_shash *rblk_auth_tfm_alloc(const u8 *secret, u32 secret_len);
+int rblk_auth_answer(struct crypto_shash *tfm, const struct rblk_auth_input *in,
+		     u8 *response);
+int rblk_auth_verify(struct crypto_shash *tfm, const struct rblk_auth_input *in,
+		     const u8 *response);
 
 /*
  * Payload helpers (protocol.c).  Encoders write every byte including
@@ -454,6 +471,9 @@ int rblk_device_resume_io(u32 minor, struct netlink_ext_ack *extack);
  * @auto_promote: 0 or 1, or -1 to keep it
  * @fencing: enum rblk_fencing, or -1 to keep it
  * @fence_handler: absolute path, "" for none, or NULL to keep it
+ * @auth_secret: the shared secret (@auth_secret_len bytes), or NULL to keep it
+ * @auth_secret_len: 0 (no secret) or RBLK_AUTH_SECRET_MIN_BYTES..
+ *	RBLK_AUTH_SECRET_MAX_BYTES
  */
 struct rblk_device_options {
 	u32 quorum;
@@ -461,6 +481,8 @@ struct rblk_device_options {
 	int auto_promote;
 	int fencing;
 	const char *fence_handler;
+	const u8 *auth_secret;
+	u32 auth_secret_len;
 };
 
 int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
@@ -510,6 +532,7 @@ struct rblk_device_status {
 	enum rblk_suspend_reason suspended;
 	u32 suspended_writes;
 	bool auto_promote, auto_promoted;
+	bool auth;
 	enum rblk_fencing fencing;
 	char fence_handler[RBLK_PATH_MAX_BYTES];
 	u32 fence_pending;

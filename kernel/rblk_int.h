@@ -261,6 +261,9 @@ struct rblk_md {
  * @fence_after: per node id: jiffies before which its run does not start
  *	(our own reconnects get that long to succeed); under quorum_lock
  * @fence_work: rblk_fence_work(), on system_long_wq
+ * @auth_secret: the resource's shared secret (RBLK_A_AUTH_SECRET), wiped
+ *	when replaced and when the device is freed; under state_lock
+ * @auth_secret_len: bytes in @auth_secret, 0: no secret; under state_lock
  */
 struct rblk_device {
 	u32 minor;
@@ -337,6 +340,9 @@ struct rblk_device {
 	unsigned long fence_suspend;
 	unsigned long fence_after[RBLK_MAX_PEERS];
 	struct delayed_work fence_work;
+
+	u8 auth_secret[RBLK_AUTH_SECRET_MAX_BYTES];
+	u32 auth_secret_len;
 };
 
 /**
@@ -890,6 +896,20 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
 void rblk_sync_uuids_work(struct work_struct *work);
 void rblk_sync_lost_primary(struct rblk_peer *lost);
 void rblk_sync_reconcile_done(struct rblk_device *dev);
+
+/**
+ * struct rblk_auth_key - a copy of the device's shared secret for one handshake
+ * @len: bytes in @secret, 0 when the device has none
+ * @secret: the secret; freed with kfree_sensitive()
+ */
+struct rblk_auth_key {
+	u32 len;
+	u8 secret[RBLK_AUTH_SECRET_MAX_BYTES];
+};
+
+/* auth.c: the challenge-response of the handshake */
+int rblk_auth_exchange(struct rblk_peer *peer, struct socket *sock,
+		       const struct rblk_auth_key *key);
 
 /* main.c: a device by minor, its mutex held (management calls) */
 struct rblk_device *rblk_device_lock(u32 minor, struct netlink_ext_ack *extack);

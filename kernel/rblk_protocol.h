@@ -51,6 +51,11 @@
  *	RBLK_P_BEHIND_ACK
  * @RBLK_P_BEHIND_ACK: the nodes the receiver of RBLK_P_BEHIND recorded as
  *	behind, struct rblk_p_behind
+ * @RBLK_P_AUTH_CHALLENGE: handshake only (RBLK_FEAT_AUTH on both sides),
+ *	right after HELLO, each way: a fresh random challenge, struct
+ *	rblk_p_auth_challenge
+ * @RBLK_P_AUTH_RESPONSE: handshake only, after AUTH_CHALLENGE, each way:
+ *	the answer to the other side's challenge, struct rblk_p_auth_response
  */
 enum rblk_packet_cmd {
 	RBLK_P_HELLO		= 1,
@@ -69,7 +74,9 @@ enum rblk_packet_cmd {
 	RBLK_P_BITMAP		= 14,
 	RBLK_P_BEHIND		= 15,
 	RBLK_P_BEHIND_ACK	= 16,
-	RBLK_P_CMD_MAX		= RBLK_P_BEHIND_ACK,
+	RBLK_P_AUTH_CHALLENGE	= 17,
+	RBLK_P_AUTH_RESPONSE	= 18,
+	RBLK_P_CMD_MAX		= RBLK_P_AUTH_RESPONSE,
 };
 
 /**
@@ -114,6 +121,13 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE | \
 					 RBLK_FEAT_MD | RBLK_FEAT_NEW_CURRENT | \
 					 RBLK_FEAT_RECONCILE | RBLK_FEAT_BEHIND)
+/*
+ * The sender has a shared secret and authenticates (RBLK_P_AUTH_*): set
+ * only by a node with a secret, so not in RBLK_FEAT_ALL.  Both sides must
+ * agree on it, or the handshake is refused (RBLK_REJECT_AUTH_REQUIRED,
+ * RBLK_REJECT_AUTH_UNEXPECTED).
+ */
+#define RBLK_FEAT_AUTH			BIT_ULL(10)
 /* Features a peer must offer or the handshake is refused. */
 #define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
 
@@ -173,7 +187,10 @@ enum rblk_reject_reason {
 	RBLK_REJECT_RESYNCING		= 14,	/* the sender resyncs from another peer now */
 	RBLK_REJECT_ASK_PRIMARY		= 15,	/* the sync source follows a primary: use it */
 	RBLK_REJECT_WITNESS		= 16,	/* configured as a witness, has a disk */
-	RBLK_REJECT_MAX			= RBLK_REJECT_WITNESS,
+	RBLK_REJECT_AUTH_REQUIRED	= 17,	/* the sender has a secret, the receiver none */
+	RBLK_REJECT_AUTH_UNEXPECTED	= 18,	/* the receiver has a secret, the sender none */
+	RBLK_REJECT_AUTH_FAILED		= 19,	/* wrong answer to the sender's challenge */
+	RBLK_REJECT_MAX			= RBLK_REJECT_AUTH_FAILED,
 };
 
 /**
@@ -372,5 +389,59 @@ struct rblk_p_bitmap {
 };
 
 static_assert(sizeof(struct rblk_p_bitmap) == 4104);
+
+/* Bytes of an authentication challenge and of its answer (HMAC-SHA256). */
+#define RBLK_AUTH_CHALLENGE_BYTES	32
+#define RBLK_AUTH_RESPONSE_BYTES	32
+/* struct rblk_auth_input.label: "rblk-auth-v1", NUL-padded to 16 bytes. */
+#define RBLK_AUTH_LABEL			"rblk-auth-v1"
+#define RBLK_AUTH_LABEL_BYTES		16
+
+/**
+ * struct rblk_p_auth_challenge - a challenge (RBLK_P_AUTH_CHALLENGE), 32 bytes
+ * @challenge: random bytes, new for every handshake
+ */
+struct rblk_p_auth_challenge {
+	__u8 challenge[RBLK_AUTH_CHALLENGE_BYTES];
+};
+
+static_assert(sizeof(struct rblk_p_auth_challenge) == 32);
+
+/**
+ * struct rblk_p_auth_response - an answer (RBLK_P_AUTH_RESPONSE), 32 bytes
+ * @hmac: HMAC-SHA256 keyed with the resource's shared secret over the
+ *	struct rblk_auth_input that the sender (the responder) builds from
+ *	the receiver's (the verifier's) challenge
+ */
+struct rblk_p_auth_response {
+	__u8 hmac[RBLK_AUTH_RESPONSE_BYTES];
+};
+
+static_assert(sizeof(struct rblk_p_auth_response) == 32);
+
+/**
+ * struct rblk_auth_input - the message of an authentication HMAC, 184 bytes
+ * @challenge: the verifier's challenge, as it sent it
+ * @label: RBLK_AUTH_LABEL, NUL-padded
+ * @responder_node_id: node id of the node that answers
+ * @verifier_node_id: node id of the node that sent @challenge
+ * @cluster_name: NUL-padded, as in HELLO
+ * @resource_name: NUL-padded, as in HELLO
+ *
+ * Never sent: both sides build it from what they know, the responder to
+ * compute its answer, the verifier to check it.  The node ids in the
+ * order responder, verifier make the answers of the two directions
+ * differ, so that an answer cannot be reflected back to its author.
+ */
+struct rblk_auth_input {
+	__u8 challenge[RBLK_AUTH_CHALLENGE_BYTES];
+	char label[RBLK_AUTH_LABEL_BYTES];
+	__be32 responder_node_id;
+	__be32 verifier_node_id;
+	char cluster_name[64];
+	char resource_name[64];
+};
+
+static_assert(sizeof(struct rblk_auth_input) == 184);
 
 #endif /* RBLK_PROTOCOL_H */

@@ -10,11 +10,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "rblkadm.h"
@@ -656,10 +659,38 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 
 /* --- resources --- */
 
-enum { RK_NAME, RK_MINOR, RK_ASSUME_CLEAN, RK_ON_IO_ERROR, RK_OPTIONS, RK_NODES, RK_COUNT };
-static const char *const res_keys[RK_COUNT] = {
-	"name", "minor", "assume-clean", "on-io-error", "options", "nodes",
+enum {
+	RK_NAME, RK_MINOR, RK_ASSUME_CLEAN, RK_ON_IO_ERROR, RK_OPTIONS, RK_NODES,
+	RK_SECRET_FILE, RK_COUNT
 };
+static const char *const res_keys[RK_COUNT] = {
+	"name", "minor", "assume-clean", "on-io-error", "options", "nodes", "secret-file",
+};
+
+/* secret-file: an absolute path shorter than RBLK_PATH_MAX_BYTES (read by 'up'). */
+static bool get_secret_file(struct pctx *p, const yaml_node_t *n, const char *path,
+			    struct conf_resource *r)
+{
+	const char *s = scalar(p, n, path, "an absolute path of the shared secret file");
+	size_t len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	if (s[0] != '/') {
+		perr(p, loc_of(n), path,
+		     "expected an absolute path of the shared secret file (starting with /), got '%s'",
+		     s);
+		return false;
+	}
+	if (len >= sizeof(r->secret_file)) {
+		perr(p, loc_of(n), path, "the path of the secret file has %zu bytes: at most %zu",
+		     len, sizeof(r->secret_file) - 1);
+		return false;
+	}
+	memcpy(r->secret_file, s, len + 1);
+	return true;
+}
 
 static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
 {
@@ -682,6 +713,8 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 				&r->has_on_io_error, &r->on_io_error);
 	case RK_OPTIONS:
 		return parse_options(p, v, path, &r->options, &r->quorum, &r->primary);
+	case RK_SECRET_FILE:
+		return get_secret_file(p, v, path, r);
 	case RK_NODES:
 		if (v->type != YAML_SEQUENCE_NODE) {
 			perr(p, loc_of(v), path, "expected a list of nodes, got %s", node_kind(v));
@@ -1292,9 +1325,92 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 
 void conf_free(struct conf *c)
 {
+	if (c->res)
+		explicit_bzero(c->res, c->n_res * sizeof(*c->res));
 	free(c->res);
 	c->res = NULL;
 	c->n_res = 0;
+}
+
+int conf_read_secret(const char *path, uint8_t *out, char *err, size_t errlen)
+{
+	uint8_t buf[RBLK_AUTH_SECRET_MAX_BYTES + 3];
+	size_t len = 0;
+	struct stat st;
+	ssize_t k;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "secret file %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen,
+			 "secret file %s: mode %04o gives access to group or others: chmod 600 it",
+			 path, (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	/* read one byte more than a secret with "\r\n" can have */
+	while (len < sizeof(buf)) {
+		k = read(fd, buf + len, sizeof(buf) - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
+			close(fd);
+			explicit_bzero(buf, sizeof(buf));
+			return -1;
+		}
+		if (k == 0)
+			break;
+		len += k;
+	}
+	close(fd);
+	if (len && buf[len - 1] == '\n') {
+		len--;
+		if (len && buf[len - 1] == '\r')
+			len--;
+	}
+	if (len < RBLK_AUTH_SECRET_MIN_BYTES || len > RBLK_AUTH_SECRET_MAX_BYTES) {
+		if (len == 0)
+			snprintf(err, errlen, "secret file %s: empty", path);
+		else if (len > RBLK_AUTH_SECRET_MAX_BYTES)
+			snprintf(err, errlen, "secret file %s: more than %d bytes", path,
+				 RBLK_AUTH_SECRET_MAX_BYTES);
+		else
+			snprintf(err, errlen, "secret file %s: %zu bytes: at least %d", path, len,
+				 RBLK_AUTH_SECRET_MIN_BYTES);
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	memcpy(out, buf, len);
+	explicit_bzero(buf, sizeof(buf));
+	return (int)len;
+}
+
+int conf_load_secret(struct conf_resource *r, char *err, size_t errlen)
+{
+	int len;
+
+	if (!r->secret_file[0])
+		return 0;
+	len = conf_read_secret(r->secret_file, r->secret, err, errlen);
+	if (len < 0)
+		return -1;
+	r->secret_len = len;
+	return 0;
 }
 
 const struct conf_resource *conf_find_resource(const struct conf *c, const char *name)

@@ -403,7 +403,7 @@ static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
 	}
 	out_open_array(NULL);
 	for (i = 0; i < conf.n_res; i++) {
-		const struct conf_resource *r = &conf.res[i];
+		struct conf_resource *r = &conf.res[i];
 		const struct conf_node *l = conf_find_node(r, local_node_name());
 		char err[ERRBUF_BYTES];
 		int r2;
@@ -412,6 +412,12 @@ static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
 			continue;
 		if (!l)
 			continue;	/* "all": resources this node is not part of */
+		if (up && conf_load_secret(r, err, sizeof(err))) {
+			errmsg("%s: %s", r->name, err);
+			if (ret == EXIT_OK)
+				ret = EXIT_USAGE;
+			continue;
+		}
 		if (up)
 			r2 = plan_up(&conf, r, l, devs, n_devs, plan, err, sizeof(err));
 		else
@@ -429,6 +435,7 @@ static int cmd_up_down(const struct cmd *cmd, int argc, char **argv)
 	}
 	out_close_array();
 	out_flush();
+	explicit_bzero(plan, sizeof(*plan));	/* DEVICE_OPTIONS carry the secret */
 	free(plan);
 	free(devs);
 	conf_free(&conf);

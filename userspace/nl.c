@@ -115,6 +115,9 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 	if ((q->has & REQ_FENCE_HANDLER) &&
 	    nla_put_string(msg, RBLK_A_FENCE_HANDLER, q->fence_handler))
 		return -1;
+	if ((q->has & REQ_AUTH_SECRET) &&
+	    nla_put(msg, RBLK_A_AUTH_SECRET, q->secret_len, q->secret))
+		return -1;
 	if ((q->has & REQ_PEER_NODE_ID) && nla_put_u32(msg, RBLK_A_PEER_NODE_ID, q->peer_node_id))
 		return -1;
 	if ((q->has & REQ_PEER_IP) &&
@@ -175,6 +178,7 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_SUSPENDED), N(RBLK_A_SUSPENDED_WRITES), N(RBLK_A_PEER_WITNESS),
 		N(RBLK_A_AUTO_PROMOTE), N(RBLK_A_AUTO_PROMOTED), N(RBLK_A_FENCING),
 		N(RBLK_A_FENCE_HANDLER), N(RBLK_A_FENCE_PENDING), N(RBLK_A_FENCE_RESULT),
+		N(RBLK_A_AUTH_SECRET), N(RBLK_A_AUTH),
 #undef N
 	};
 
@@ -269,6 +273,20 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 	return rx->valid ? rx->valid(msg, rx->valid_arg) : NL_OK;
 }
 
+static void set_cap_ack(struct nlctx *ctx, int on)
+{
+	setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+}
+
+/* Free a request, wiping it first: it may carry the shared secret. */
+static void free_request(struct nl_msg *msg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+
+	explicit_bzero(h, h->nlmsg_len);
+	nlmsg_free(msg);
+}
+
 /* Send @req (NLM_F_ACK + @flags) and receive until ack, error or dump end. */
 static int transact(struct nlctx *ctx, const struct rblk_req *req, int flags,
 		    int (*valid)(struct nl_msg *, void *), void *varg,
@@ -286,12 +304,12 @@ static int transact(struct nlctx *ctx, const struct rblk_req *req, int flags,
 		goto nomem;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctx->family, 0, flags,
 			 req->cmd, RBLK_GENL_VERSION) || rnl_build_request(msg, req)) {
-		nlmsg_free(msg);
+		free_request(msg);
 		goto nomem;
 	}
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb) {
-		nlmsg_free(msg);
+		free_request(msg);
 		goto nomem;
 	}
 	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, &rx);
@@ -299,8 +317,11 @@ static int transact(struct nlctx *ctx, const struct rblk_req *req, int flags,
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ack_cb, &rx);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &rx);
 
+	/* an error must not echo a secret back: no request in its ack */
+	if (req->has & REQ_AUTH_SECRET)
+		set_cap_ack(ctx, 1);
 	r = nl_send_auto(ctx->sk, msg);
-	nlmsg_free(msg);
+	free_request(msg);
 	if (r < 0) {
 		snprintf(res->msg, sizeof(res->msg), "send: %s", nl_geterror(r));
 		ret = EXIT_SYSTEM;
@@ -317,6 +338,8 @@ static int transact(struct nlctx *ctx, const struct rblk_req *req, int flags,
 	if (res->error)
 		ret = EXIT_KERNEL;
 out:
+	if (req->has & REQ_AUTH_SECRET)
+		set_cap_ack(ctx, 0);
 	nl_cb_put(cb);
 	return ret;
 nomem:
@@ -479,6 +502,10 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 	case RBLK_A_FENCE_HANDLER:
 		get_str(a, d->fence_handler, sizeof(d->fence_handler));
 		d->has_fence_handler = true;
+		break;
+	case RBLK_A_AUTH:
+		d->auth = get_uint(a) != 0;
+		d->has_auth = true;
 		break;
 	case RBLK_A_STATS:
 		nla_for_each_nested(s, a, rem)

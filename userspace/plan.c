@@ -133,11 +133,13 @@ static void fill_peer_add(struct rblk_req *q, uint32_t minor, uint32_t peer_id,
 
 /*
  * Does the kernel report for @dev exactly this policy?  A kernel that
- * reports FENCING but no FENCE_HANDLER has no handler.
+ * reports FENCING but no FENCE_HANDLER has no handler.  Of the secret the
+ * kernel tells only whether there is one.
  */
 static bool device_options_match(const struct kdev *dev, const struct rblk_req *q)
 {
-	return dev->has_quorum_policy && dev->quorum == q->quorum &&
+	return (dev->has_auth && dev->auth) == (q->secret_len > 0) &&
+	       dev->has_quorum_policy && dev->quorum == q->quorum &&
 	       dev->has_on_no_quorum && dev->on_no_quorum == q->on_no_quorum &&
 	       dev->has_auto_promote && dev->auto_promote == q->auto_promote &&
 	       dev->has_fencing && dev->fencing == q->fencing &&
@@ -145,11 +147,14 @@ static bool device_options_match(const struct kdev *dev, const struct rblk_req *
 }
 
 /*
- * DEVICE_OPTIONS with the file's quorum, auto-promote and fencing policy,
- * unless the kernel reports exactly that policy for @dev (NULL: the device
- * is being created).  Every attribute is sent, FENCE_HANDLER "" when the
- * file has none (so that removing it from the file clears it).  Returns
- * false when the plan is full.
+ * DEVICE_OPTIONS with the file's quorum, auto-promote and fencing policy
+ * and the resource's secret, unless the kernel reports exactly that
+ * policy, and a secret exactly when the file has one, for @dev (NULL: the
+ * device is being created).  Every attribute is sent, FENCE_HANDLER ""
+ * when the file has none (so that removing it from the file clears it),
+ * AUTH_SECRET empty when the file has no secret-file.  The secret is the
+ * one conf_load_secret() read into @r.  Returns false when the plan is
+ * full.
  */
 static bool plan_device_options(const struct conf *c, const struct conf_resource *r,
 				const struct kdev *dev, struct plan *p)
@@ -161,23 +166,30 @@ static bool plan_device_options(const struct conf *c, const struct conf_resource
 	char qw[16];
 
 	q.has = REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE | REQ_FENCING |
-		REQ_FENCE_HANDLER;
+		REQ_FENCE_HANDLER | REQ_AUTH_SECRET;
 	q.minor = r->minor;
+	q.secret_len = r->secret_len;
+	memcpy(q.secret, r->secret, r->secret_len);
 	conf_effective_quorum(c, r, &q.quorum, &q.on_no_quorum);
 	conf_effective_primary(c, r, &auto_promote, &q.fencing, &handler);
 	q.auto_promote = auto_promote;
 	snprintf(q.fence_handler, sizeof(q.fence_handler), "%s", handler);
-	if (dev && device_options_match(dev, &q))
+	if (dev && device_options_match(dev, &q)) {
+		explicit_bzero(q.secret, sizeof(q.secret));
 		return true;
+	}
 	op = add_op(p, RBLK_CMD_DEVICE_OPTIONS,
-		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s",
+		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s%s%s",
 		    format_quorum(q.quorum, qw, sizeof(qw)), on_no_quorum_name(q.on_no_quorum),
 		    yes_no_name(q.auto_promote), fencing_name(q.fencing),
-		    handler[0] ? " fence-handler " : "", handler);
-	if (!op)
-		return false;
-	op->req = q;
-	return true;
+		    handler[0] ? " fence-handler " : "", handler,
+		    q.secret_len ? " secret-file " :
+		    dev && dev->has_auth && dev->auth ? " no secret" : "",
+		    q.secret_len ? r->secret_file : "");
+	if (op)
+		op->req = q;
+	explicit_bzero(q.secret, sizeof(q.secret));
+	return op != NULL;
 }
 
 int plan_up(const struct conf *c, const struct conf_resource *r,

@@ -123,6 +123,10 @@ struct conf_resource {
 	unsigned int n_nodes;
 	struct conf_node nodes[RBLK_MAX_NODE_ID + 1];
 	struct conf_loc loc, loc_name, loc_minor;
+	/* secret-file: "" = none; the secret itself only once conf_load_secret() ran */
+	char secret_file[RBLK_PATH_MAX_BYTES];
+	uint32_t secret_len;		/* 0: not loaded (or none) */
+	uint8_t secret[RBLK_AUTH_SECRET_MAX_BYTES];
 };
 
 struct conf {
@@ -148,7 +152,18 @@ extern const struct conf_opt_def conf_opt[OPT_COUNT];
 int conf_parse_string(const char *file, const char *text, size_t len,
 		      struct conf *c, char *err, size_t errlen);
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+/* Wipes the secrets (explicit_bzero) and frees the resources. */
 void conf_free(struct conf *c);
+/*
+ * The shared secret in @path: a regular file without any permission for
+ * group or others, of RBLK_AUTH_SECRET_MIN_BYTES..RBLK_AUTH_SECRET_MAX_BYTES
+ * bytes once one trailing newline ("\n" or "\r\n") is dropped, into
+ * @out (RBLK_AUTH_SECRET_MAX_BYTES bytes).  Returns the length, or -1
+ * with the reason in @err (nothing of the secret in it).
+ */
+int conf_read_secret(const char *path, uint8_t *out, char *err, size_t errlen);
+/* conf_read_secret() of @r's secret-file (if any) into @r: 0 or -1. */
+int conf_load_secret(struct conf_resource *r, char *err, size_t errlen);
 const struct conf_resource *conf_find_resource(const struct conf *c, const char *name);
 const struct conf_node *conf_find_node(const struct conf_resource *r, const char *name);
 const struct conf_node *conf_find_node_id(const struct conf_resource *r, uint32_t id);
@@ -257,6 +272,8 @@ struct kdev {
 	bool has_auto_promote, has_auto_promoted, has_fencing, has_fence_handler;
 	bool auto_promote;		/* RBLK_A_AUTO_PROMOTE */
 	bool auto_promoted;		/* the primary role came from an auto-promotion */
+	bool has_auth;			/* the kernel reported RBLK_A_AUTH */
+	bool auth;			/* the device has a shared secret */
 	uint8_t fencing;		/* enum rblk_fencing */
 	char fence_handler[RBLK_PATH_MAX_BYTES];	/* "" = none */
 	struct kfence fstate;
@@ -345,7 +362,8 @@ enum {
 	REQ_AUTO_PROMOTE = 1 << 20,
 	REQ_FENCING = 1 << 21,
 	REQ_FENCE_HANDLER = 1 << 22,
-	REQ_BITS = 23,		/* bits above are free for the callers' own flags */
+	REQ_AUTH_SECRET = 1 << 23,	/* secret_len bytes of secret, 0: none */
+	REQ_BITS = 24,		/* bits above are free for the callers' own flags */
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
@@ -363,6 +381,8 @@ struct rblk_req {
 	char path[1024];		/* BACKING_PATH */
 	char meta_path[1024];		/* META_PATH */
 	char fence_handler[1024];	/* FENCE_HANDLER, "" = none */
+	uint32_t secret_len;		/* AUTH_SECRET: bytes of secret, 0 = none */
+	uint8_t secret[RBLK_AUTH_SECRET_MAX_BYTES];
 	struct conf_addr peer, local;	/* ip sent per REQ_*_IP, port per REQ_*_PORT */
 	struct conf_options options;	/* each option sent if set[] */
 };

@@ -282,6 +282,8 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 	print_uint("size_sectors", " size:%ss", d->size_sectors);
 	print_uint("logical_block_size_bytes", NULL, d->logical_block_size_bytes);
 	print_uint("open_count", " open:%s", d->open_count);
+	/* whether peers must prove the shared secret; never the secret */
+	print_bool_or_null("auth", d->auth ? " auth:%s" : NULL, d->has_auth ? &d->auth : NULL);
 	show_primary_policy(d);
 	show_quorum(d);
 	/* the peers whose fence-peer handler has not decided yet */

@@ -20,6 +20,14 @@ one connection from --peer's IP (others are closed, the listener is closed
 after the first accepted one, so the node's reconnects are refused); below,
 it connects from --local's IP to --peer (IP:PORT).
 
+With --secret-file (the resource's shared secret, one trailing newline
+dropped, as rblkadm reads it) our HELLO offers AUTH and, right after the
+HELLOs, the challenge-response of Documentation/protocol.rst runs: we
+answer the node's challenge (--auth answer) or answer wrongly on purpose
+(--auth reflect-answer: the node's own answer to our challenge sent back;
+--auth reflect-challenge: the node's challenge sent back as ours), and
+check the node's answer to ours (out: node_auth).
+
 The handshake reads the node's HELLO first and answers with one that copies
 the node's cluster and resource names, size and logical block size unless
 given (--cluster, --resource, --size-sectors, --block-size), with our role
@@ -46,6 +54,8 @@ seconds from sending the violation to noticing the close.  The exit status
 is 0 whenever that line was printed, 2 on bad usage.
 """
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -65,18 +75,21 @@ MAX_DATA = 1 << 20
 
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
             "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7,
-            "RECONCILE": 1 << 8, "BEHIND": 1 << 9}
-FEAT_ALL = sum(FEATURES.values())
+            "RECONCILE": 1 << 8, "BEHIND": 1 << 9, "AUTH": 1 << 10}
+# AUTH is offered only with a secret
+FEAT_ALL = sum(v for k, v in FEATURES.items() if k != "AUTH")
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 
 COMMANDS = {"HELLO": 1, "HELLO_REJECT": 2, "DATA": 3, "FLUSH": 4, "TRIM": 5, "ACK": 6,
             "PING": 7, "PING_ACK": 8, "STATE": 9, "ROLE_REQ": 10, "ROLE_REPLY": 11,
-            "OUTDATE": 12, "UUIDS": 13, "BITMAP": 14, "BEHIND": 15, "BEHIND_ACK": 16}
+            "OUTDATE": 12, "UUIDS": 13, "BITMAP": 14, "BEHIND": 15, "BEHIND_ACK": 16,
+            "AUTH_CHALLENGE": 17, "AUTH_RESPONSE": 18}
 (HELLO, HELLO_REJECT, DATA, FLUSH, TRIM, ACK, PING, PING_ACK, STATE, ROLE_REQ, ROLE_REPLY,
  OUTDATE, UUIDS, BITMAP, BEHIND, BEHIND_ACK) = (
     COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH", "TRIM", "ACK", "PING",
                           "PING_ACK", "STATE", "ROLE_REQ", "ROLE_REPLY", "OUTDATE", "UUIDS",
                           "BITMAP", "BEHIND", "BEHIND_ACK"))
+AUTH_CHALLENGE, AUTH_RESPONSE = COMMANDS["AUTH_CHALLENGE"], COMMANDS["AUTH_RESPONSE"]
 CMD_NAMES = {v: k for k, v in COMMANDS.items()}
 
 # enum rblk_role / enum rblk_disk_state (include/uapi/linux/rblk.h)
@@ -89,7 +102,8 @@ DISK_NAMES = {v: k for k, v in DISKS.items()}
 REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESOURCE": 5,
                   "SIZE": 6, "BLOCK_SIZE": 7, "BOTH_PRIMARY": 8, "MALFORMED": 9,
                   "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13,
-                  "RESYNCING": 14, "ASK_PRIMARY": 15, "WITNESS": 16}
+                  "RESYNCING": 14, "ASK_PRIMARY": 15, "WITNESS": 16, "AUTH_REQUIRED": 17,
+                  "AUTH_UNEXPECTED": 18, "AUTH_FAILED": 19}
 
 # struct rblk_p_uuids.uuid_flags
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
@@ -114,10 +128,15 @@ STRUCTS = {
     # current bitmap history[4] out_of_sync_bytes uuid_flags nodes_behind
     "rblk_p_uuids": struct.Struct(">QQ4QQII"),
     "rblk_p_behind": struct.Struct(">II"),        # nodes_behind pad
+    "rblk_p_auth_challenge": struct.Struct(">32s"),
+    "rblk_p_auth_response": struct.Struct(">32s"),
+    # challenge label responder_node_id verifier_node_id cluster resource
+    "rblk_auth_input": struct.Struct(">32s16sII64s64s"),
 }
 SIZES = {"rblk_hdr": 24, "rblk_p_hello": 168, "rblk_p_reject": 64, "rblk_p_data": 16,
          "rblk_p_trim": 16, "rblk_p_ack": 8, "rblk_p_state": 8, "rblk_p_uuids": 64,
-         "rblk_p_behind": 8}
+         "rblk_p_behind": 8, "rblk_p_auth_challenge": 32, "rblk_p_auth_response": 32,
+         "rblk_auth_input": 184}
 for _name, _size in SIZES.items():
     assert STRUCTS[_name].size == _size, (_name, STRUCTS[_name].size, _size)
 HDR, P_HELLO, P_REJECT, P_DATA, P_TRIM, P_ACK, P_STATE, P_UUIDS = (
@@ -253,6 +272,57 @@ def encode_uuids(u):
                         u["out_of_sync_bytes"], u["uuid_flags"], u.get("nodes_behind", 0))
 
 
+AUTH_LABEL = b"rblk-auth-v1"
+
+
+def read_secret(path):
+    """The shared secret in path, as rblkadm reads it: one trailing "\\n" or
+    "\\r\\n" is not part of it."""
+    with open(path, "rb") as f:
+        s = f.read()
+    if s.endswith(b"\n"):
+        s = s[:-1]
+        if s.endswith(b"\r"):
+            s = s[:-1]
+    return s
+
+
+def auth_answer(secret, challenge, responder, verifier, cluster, resource):
+    """HMAC-SHA256(secret, struct rblk_auth_input): the answer of node
+    `responder` to the challenge of node `verifier`."""
+    msg = STRUCTS["rblk_auth_input"].pack(challenge, AUTH_LABEL.ljust(16, b"\0"), responder,
+                                          verifier, name_field(cluster), name_field(resource))
+    return hmac.new(secret, msg, hashlib.sha256).digest()
+
+
+def authenticate(link, args, ours, node, out):
+    """The challenge-response after the HELLOs (both offered AUTH): read
+    the node's challenge, send ours, answer (per --auth), check the node's
+    answer (out["node_auth"]: "ok" or "wrong")."""
+    pkt = link.recv(args.timeout)
+    if pkt is None:
+        raise ProtocolError("no AUTH_CHALLENGE from the node")
+    if pkt.cmd != AUTH_CHALLENGE or pkt.rid:
+        raise ProtocolError(f"packet {cmd_name(pkt.cmd)} after HELLO, expected AUTH_CHALLENGE")
+    theirs = pkt.payload
+    mine = theirs if args.auth == "reflect-challenge" else os.urandom(32)
+    link.send(AUTH_CHALLENGE, mine)
+    if args.auth == "answer":
+        link.send(AUTH_RESPONSE, auth_answer(args.secret, theirs, ours["node_id"],
+                                             node["node_id"], node["cluster"], node["resource"]))
+    pkt = link.recv(args.timeout)
+    if pkt is None:
+        raise ProtocolError("no AUTH_RESPONSE from the node")
+    if pkt.cmd != AUTH_RESPONSE or pkt.rid:
+        raise ProtocolError(f"packet {cmd_name(pkt.cmd)}, expected AUTH_RESPONSE")
+    want = auth_answer(args.secret, mine, node["node_id"], ours["node_id"], node["cluster"],
+                       node["resource"])
+    out["node_auth"] = "ok" if hmac.compare_digest(want, pkt.payload) else "wrong"
+    if args.auth == "reflect-answer":
+        # the node's own answer, as if it were ours to its challenge
+        link.send(AUTH_RESPONSE, pkt.payload)
+
+
 def negotiate(ours, theirs):
     """The handshake checks of Documentation/protocol.rst, in their order:
     None if the two HELLOs agree, else (reason, message)."""
@@ -305,6 +375,7 @@ class Link:
         self.version = VERSION
         self.received, self.details, self.counts = [], [], {}
         self.closed = None          # why the node closed, once it did
+        self.reject = None          # the node's HELLO_REJECT, if it sent one
         self.closed_at = None
 
     def _close_seen(self, why):
@@ -350,6 +421,7 @@ class Link:
             pkt = self._parse()
             if pkt is not None:
                 if pkt.cmd == HELLO_REJECT:
+                    self.reject = pkt.fields
                     self._close_seen(f"HELLO_REJECT {pkt.fields}")
                 return pkt
             if self.closed is not None:
@@ -757,7 +829,8 @@ def handshake(link, args):
     if pkt.cmd != HELLO or pkt.rid:
         raise ProtocolError(f"first packet {cmd_name(pkt.cmd)} id {pkt.rid}, expected HELLO")
     node = pkt.fields
-    ours = {"version_min": VERSION, "version_max": VERSION, "features": args.features,
+    features = args.features | (FEATURES["AUTH"] if args.secret is not None else 0)
+    ours = {"version_min": VERSION, "version_max": VERSION, "features": features,
             "node_id": args.node_id, "peer_node_id": args.peer_node_id,
             "size_sectors": node["size_sectors"] if args.size_sectors is None
             else args.size_sectors,
@@ -812,6 +885,11 @@ def main(argv=None):
     ap.add_argument("--uuids", choices=("same", "none"), default="same",
                     help="our generation UUIDs (feature MD): the node's (same, default) or "
                          "those of just-created metadata (none)")
+    ap.add_argument("--secret-file", help="the resource's shared secret: offer AUTH and "
+                    "authenticate (default: no secret, AUTH not offered)")
+    ap.add_argument("--auth", choices=("answer", "reflect-answer", "reflect-challenge"),
+                    default="answer", help="with --secret-file: answer the node's challenge "
+                    "(default), send its own answer back, or send its challenge back as ours")
     ap.add_argument("--cluster", help="cluster name (default: the node's)")
     ap.add_argument("--resource", help="resource name (default: the node's)")
     ap.add_argument("--size-sectors", type=int, help="device size (default: the node's)")
@@ -837,6 +915,7 @@ def main(argv=None):
         bad = check_header()
         print(json.dumps({"header": HEADER_FILE, "mismatches": bad}))
         return 1 if bad else 0
+    args.secret = read_secret(args.secret_file) if args.secret_file else None
     if args.scenario not in SCENARIOS:
         ap.error(f"unknown scenario {args.scenario!r} (--list)")
     for opt in ("node_id", "peer_node_id", "local", "peer"):
@@ -862,6 +941,9 @@ def main(argv=None):
             link.send(HELLO_REJECT, P_REJECT.pack(REJECT_REASONS[problem[0]],
                                                   problem[1].encode()[:59]))
         else:
+            if ours["features"] & node["features"] & FEATURES["AUTH"]:
+                authenticate(link, args, ours, node, out)
+                out["handshake"] = "authenticated"
             if ours["features"] & node["features"] & FEATURES["MD"]:
                 out["node_uuids"] = exchange_uuids(link, args, ours, node)
             peer = Peer(link, args, ours, node)
@@ -880,8 +962,10 @@ def main(argv=None):
         if link.closed is not None:
             out["closed_by_node"] = True
             out["close"] = link.closed
-            if out["handshake"] in (None, "sent"):
+            if out["handshake"] in (None, "sent", "authenticated"):
                 out["handshake"] = f"closed by the node: {link.closed}"
+            if link.reject is not None:
+                out["node_reject"] = link.reject
             if peer is not None and peer.t_violation is not None:
                 out["after_s"] = round(link.closed_at - peer.t_violation, 3)
         link.sock.close()

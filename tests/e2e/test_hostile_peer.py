@@ -29,8 +29,16 @@ lines a's kernel printed meanwhile (a's console log), and that b stayed
 connected to a throughout.  The last test compares the data areas of both
 backing disks.
 
+Resource r0 has a shared secret (secret-file:, the same file on a and b),
+so a and b authenticate each other at every connection, and rblkpeer
+authenticates with it (--secret-file) in every scenario unless a test says
+otherwise: the tests 11d-11f show a fake peer without the secret, with the
+wrong one, or replaying a's own answer or challenge refused before any of
+its packets counts, and that the secret shows nowhere.
+
 One cluster per kernel; the tests run in the order of their names.
 """
+import base64
 import json
 import os
 import re
@@ -52,6 +60,15 @@ IDS_FILE = "/tmp/rblkpeer-ids"  # on b: ids for the ack-unsent scenario
 FIO_1M = ("fio --output-format=json --name=hostile --filename=/dev/rblk0 --ioengine=libaio "
           "--iodepth=32 --direct=1 --rw=write --bs=1M --size=32M")
 LOST = re.compile(rf"rblk{MINOR}: peer (\d+): connection lost: (.*) \((-?\d+)\)")
+SECRET_FILE = "/tmp/rblk-e2e.secret"        # on a and b, mode 0600
+WRONG_SECRET_FILE = "/tmp/rblk-e2e-wrong.secret"   # on b, for rblkpeer
+REJECT_AUTH_REQUIRED, REJECT_AUTH_FAILED = 17, 19   # enum rblk_reject_reason
+
+
+def with_secret(text):
+    """The topology text with r0's secret-file."""
+    return text.replace(f"    minor: {MINOR}\n", f"    minor: {MINOR}\n    secret-file: {SECRET_FILE}\n",
+                        1)
 
 
 def fake_node(a, b, witness=False):
@@ -77,13 +94,24 @@ class HostilePeer(ClusterTest):
         super().setUpClass()
         cls.pair = Pair(cls.c, disk=LOOP)
         a, b = cls.pair.nodes
-        text = topology(cls.pair.nodes, disk=LOOP) + fake_node(a, b)
+        # as operator.rst says: 32 random bytes in base64, mode 0600
+        cls.secret = base64.b64encode(os.urandom(32)).decode()
+        wrong = base64.b64encode(os.urandom(32)).decode()
+        text = cls.conf_text()
         for n in (a, b):
             n.run(f"modprobe loop && losetup --sector-size {BLOCK} --direct-io=on {LOOP} "
                   f"{n.disk}")
             n.insmod()
             write_conf(n, text)
+            n.run(f"umask 077 && cat > {SECRET_FILE}", input=cls.secret + "\n", quiet=True)
+        b.run(f"umask 077 && cat > {WRONG_SECRET_FILE}", input=wrong + "\n", quiet=True)
         cls.pair.bring_up()
+
+    @classmethod
+    def conf_text(cls, witness=False):
+        """The topology file: r0 on a and b with its secret, and the fake."""
+        a, b = cls.pair.nodes
+        return with_secret(topology(cls.pair.nodes, disk=LOOP)) + fake_node(a, b, witness)
 
     # -- helpers
 
@@ -139,8 +167,10 @@ class HostilePeer(ClusterTest):
         st = status(self.pair.a)
         return (fake_of(st) or {}).get("conn_state") == "connected" and fake_of(st)
 
-    def run_fake(self, scenario, *opts, during=None, timeout=90, handshake_ok=True):
-        """Run rblkpeer.py SCENARIO on b, listening for a; add the fake peer
+    def run_fake(self, scenario, *opts, during=None, timeout=90, handshake_ok=True,
+                 secret=SECRET_FILE):
+        """Run rblkpeer.py SCENARIO on b, listening for a, authenticating
+        with the secret in file `secret` (None: without); add the fake peer
         to a again (rblkadm up: a connects at once); call during(job) while
         it runs; return rblkpeer's JSON outcome (its handshake must succeed
         unless handshake_ok is false)."""
@@ -148,6 +178,8 @@ class HostilePeer(ClusterTest):
         cmd = ["/usr/bin/python3", "-u", PEER_PY, "--node-id", str(FAKE_ID), "--peer-node-id",
                str(a.id), "--local", f"{b.ip_for(a)}:{FAKE_BASE_PORT + a.id}", "--peer",
                a.ip_for(b), "--timeout", "60", scenario, *opts]
+        if secret is not None:
+            cmd[-1 - len(opts):-1 - len(opts)] = ["--secret-file", secret]
         log(f"[{b.name}]$ {' '.join(shlex.quote(c) for c in cmd)}")
         job = b.spawn(cmd, timeout=timeout)
         try:
@@ -229,6 +261,9 @@ class HostilePeer(ClusterTest):
         self.assertTrue(out["closed_by_node"], out)
         self.assertEqual(out["node_hello"]["block_size"], BLOCK)
         self.assertTrue(out["node_hello"]["features"] & rblkpeer.FEATURES["MD"], out)
+        # a demands authentication, and its answer to the fake's challenge is right
+        self.assertTrue(out["node_hello"]["features"] & rblkpeer.FEATURES["AUTH"], out)
+        self.assertEqual(out["node_auth"], "ok", out)
         self.assertIn("CONSISTENT", out["node_uuids"]["flags"], out)
         self.assertNotEqual(out["node_uuids"]["current_uuid"], 0, out)
         self.assertEqual(self.lost(), [])
@@ -406,7 +441,7 @@ class HostilePeer(ClusterTest):
         no writes, so a disk behind it would silently age."""
         a, b = self.pair.nodes
         self.prepare(primary=None)
-        write_conf(a, topology(self.pair.nodes, disk=LOOP) + fake_node(a, b, witness=True))
+        write_conf(a, self.conf_text(witness=True))
         try:
             out = self.run_fake("handshake", "--hold", "5", handshake_ok=False)
             self.assertNotEqual(out["handshake"], "ok", out)
@@ -416,7 +451,90 @@ class HostilePeer(ClusterTest):
         finally:
             if fake_of(status(a)):
                 a.run(f"{a.rblkadm} remove-peer --minor {MINOR} --peer-node-id {FAKE_ID}")
-            write_conf(a, topology(self.pair.nodes, disk=LOOP) + fake_node(a, b))
+            write_conf(a, self.conf_text())
+        self.assert_b_stayed()
+
+    def assert_auth_refused(self, out, reason, message):
+        """a refused the fake peer in the handshake with `reason` (enum
+        rblk_reject_reason) and `message`: told the fake so, logged one line,
+        shows it as the fake's last error, took nothing from it (no
+        scenario packet sent, nothing received, a's first block unchanged)
+        and keeps trying to connect (Connecting)."""
+        a = self.pair.a
+        self.assertTrue(out["closed_by_node"], out)
+        self.assertEqual(out.get("node_reject", {}).get("reason"), reason, out)
+        self.assertEqual(out["node_reject"]["message"], message, out)
+        self.assertIsNone(out.get("violation"), out)
+        line = f"rblk{MINOR}: peer {FAKE_ID}: handshake refused: {message}"
+        wait_until(lambda: line in self.console(), 10, f"a's line {line!r}")
+        self.assertEqual(self.console().count(line), 1, self.console())
+        self.assertEqual(self.lost(), [])
+        p = fake_of(status(a))
+        self.assertEqual(p["last_error"], f"refused: {message}", p)
+        self.assertEqual(p["conn_state"], "connecting", p)
+        self.assertEqual((p["received_writes"], p["received_bytes"]), (0, 0), p)
+        self.assert_b_stayed()
+
+    def test_11d_auth_wrong_secret(self):
+        """b primary; a fake peer with another secret, that would send DATA
+        once connected: a refuses its answer (AUTH_FAILED, "wrong answer")
+        and never reads its DATA; the fake finds a's answer wrong too."""
+        self.prepare(primary=self.pair.b)
+        before = self.block_sha(0)
+        out = self.run_fake("data-not-primary", secret=WRONG_SECRET_FILE, handshake_ok=False)
+        self.assertEqual(out.get("node_auth"), "wrong", out)
+        self.assert_auth_refused(out, REJECT_AUTH_FAILED, "authentication failed: wrong answer")
+        self.assertEqual(self.block_sha(0), before, f"a wrote the fake peer's DATA: {out}")
+
+    def test_11e_auth_missing_or_replayed(self):
+        """A fake peer that does not authenticate is refused at its HELLO
+        (AUTH_REQUIRED); one that sends a's own answer back, or a's own
+        challenge back as its challenge, is refused (AUTH_FAILED) although
+        a's answers to it are right."""
+        self.prepare(primary=None)
+        out = self.run_fake("data-not-primary", secret=None, handshake_ok=False)
+        self.assertNotIn("node_auth", out)
+        self.assert_auth_refused(out, REJECT_AUTH_REQUIRED,
+                                 "authentication required: peer has no secret")
+        self.prepare(primary=None, clean=False)
+        out = self.run_fake("data-not-primary", "--auth", "reflect-answer", handshake_ok=False)
+        self.assertEqual(out.get("node_auth"), "ok", out)
+        self.assert_auth_refused(out, REJECT_AUTH_FAILED, "authentication failed: wrong answer")
+        self.prepare(primary=None, clean=False)
+        out = self.run_fake("data-not-primary", "--auth", "reflect-challenge",
+                            handshake_ok=False)
+        self.assertNotIn("node_auth", out)
+        self.assert_auth_refused(out, REJECT_AUTH_FAILED,
+                                 "authentication failed: our challenge came back")
+
+    def test_11f_secret_shows_nowhere(self):
+        """a and b connected with the secret: status says auth, the secret
+        itself appears in no output of rblkadm (status, show, up -n), in
+        no kernel message; a secret file readable by others is refused
+        (exit 2) and changes nothing."""
+        a, b = self.pair.nodes
+        self.prepare(primary=None)
+        for n in (a, b):
+            st = status(n)
+            self.assertIs(st["auth"], True, short(st))
+            self.assertEqual(peer_of(st, self.pair.other(n))["conn_state"], "connected")
+            outs = [adm(n, "-j status").out, adm(n, "status -s").out,
+                    n.run(f"{n.rblkadm} show -s").out, adm(n, f"up -n {RES}").out,
+                    n.run("dmesg").out]
+            for text in outs:
+                self.assertNotIn(self.secret, text)
+                self.assertNotIn(self.secret[:16], text)
+        with open(a.console_log, errors="replace") as f:
+            self.assertNotIn(self.secret[:16], f.read())
+        a.run(f"chmod 644 {SECRET_FILE}")
+        try:
+            r = adm(a, f"up {RES}", check=False)
+        finally:
+            a.run(f"chmod 600 {SECRET_FILE}")
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn(f"{RES}: secret file {SECRET_FILE}: mode 0644 gives access to group or "
+                      "others: chmod 600 it", r.err)
+        self.assertNotIn(self.secret[:16], r.out + r.err)
         self.assert_b_stayed()
 
     def test_12_replicas_identical(self):

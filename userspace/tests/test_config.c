@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -739,7 +741,7 @@ static const struct bad bad_files[] = {
 	/* 5 */ { "clustr: x\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources)" },
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
-	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes)" },
+	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file)" },
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
@@ -914,7 +916,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        options: {quorum: majority}\n",
 	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'quorum' (expected one of: " PEER_OPTS ")" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    quorum: majority\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes)" },
+	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes, secret-file)" },
 	{ "quorum: majority\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'quorum' (expected one of: cluster, options, resources)" },
 	/* on-no-quorum: suspend-io or io-error */
@@ -957,7 +959,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        options: {fencing: resource-only}\n",
 	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'fencing' (expected one of: " PEER_OPTS ")" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    auto-promote: yes\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes)" },
+	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes, secret-file)" },
 	/* assume-clean is gone, whatever its value, wherever in the resource */
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
 	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
@@ -1039,6 +1041,125 @@ static void test_too_many_nodes(void **state)
 	}
 }
 
+/* A secret file made by the tests: @len bytes of @c, then @tail, mode @mode. */
+static void make_secret(const char *path, char c, size_t len, const char *tail, mode_t mode)
+{
+	char buf[512];
+	FILE *f;
+
+	assert_true(len < sizeof(buf));
+	memset(buf, c, len);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fputs(tail, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void expect_secret_bad(const char *path, const char *why)
+{
+	uint8_t out[RBLK_AUTH_SECRET_MAX_BYTES];
+	char err[512], want[512];
+
+	memset(err, 0, sizeof(err));
+	assert_int_equal(conf_read_secret(path, out, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "secret file %s: %s", path, why);
+	assert_string_equal(err, want);
+	/* the message never carries the secret's bytes */
+	assert_null(strstr(err, "ssssssss"));
+}
+
+/*
+ * secret-file: owner-only regular file of 16..128 bytes (one trailing
+ * newline dropped); anything else is refused with a reason.
+ */
+static void test_secret_file(void **state)
+{
+	char dir[] = "/tmp/rblk-secret-XXXXXX", path[256], msg[256];
+	uint8_t out[RBLK_AUTH_SECRET_MAX_BYTES];
+	char err[512];
+	int len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r0.secret", dir);
+
+	make_secret(path, 's', 32, "", 0600);
+	len = conf_read_secret(path, out, err, sizeof(err));
+	assert_int_equal(len, 32);
+	assert_memory_equal(out, "ssssssssssssssssssssssssssssssss", 32);
+	/* one trailing newline, \n or \r\n, is not part of it */
+	make_secret(path, 's', 44, "\n", 0400);
+	assert_int_equal(conf_read_secret(path, out, err, sizeof(err)), 44);
+	make_secret(path, 's', 44, "\r\n", 0600);
+	assert_int_equal(conf_read_secret(path, out, err, sizeof(err)), 44);
+	/* the bounds */
+	make_secret(path, 's', RBLK_AUTH_SECRET_MIN_BYTES, "\n", 0600);
+	assert_int_equal(conf_read_secret(path, out, err, sizeof(err)),
+			 RBLK_AUTH_SECRET_MIN_BYTES);
+	make_secret(path, 's', RBLK_AUTH_SECRET_MAX_BYTES, "\n", 0600);
+	assert_int_equal(conf_read_secret(path, out, err, sizeof(err)),
+			 RBLK_AUTH_SECRET_MAX_BYTES);
+	make_secret(path, 's', RBLK_AUTH_SECRET_MAX_BYTES + 1, "", 0600);
+	expect_secret_bad(path, "more than 128 bytes");
+	make_secret(path, 's', 300, "", 0600);
+	expect_secret_bad(path, "more than 128 bytes");
+	make_secret(path, 's', RBLK_AUTH_SECRET_MIN_BYTES - 1, "\n", 0600);
+	expect_secret_bad(path, "15 bytes: at least 16");
+	make_secret(path, 's', 0, "", 0600);
+	expect_secret_bad(path, "empty");
+	make_secret(path, 's', 0, "\n", 0600);
+	expect_secret_bad(path, "empty");
+
+	/* group or others may do anything with it: refused */
+	make_secret(path, 's', 32, "", 0640);
+	expect_secret_bad(path, "mode 0640 gives access to group or others: chmod 600 it");
+	make_secret(path, 's', 32, "", 0604);
+	expect_secret_bad(path, "mode 0604 gives access to group or others: chmod 600 it");
+	make_secret(path, 's', 32, "", 0620);
+	expect_secret_bad(path, "mode 0620 gives access to group or others: chmod 600 it");
+
+	/* not a regular file */
+	expect_secret_bad(dir, "not a regular file");
+	expect_secret_bad("/dev/null", "not a regular file");
+	unlink(path);
+	snprintf(msg, sizeof(msg), "%s", strerror(ENOENT));
+	expect_secret_bad(path, msg);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* secret-file in the topology: an absolute path, read only by conf_load_secret(). */
+static void test_secret_file_key(void **state)
+{
+	char dir[] = "/tmp/rblk-secret-XXXXXX", path[256], yaml[1024], err[512];
+	struct conf c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r0.secret", dir);
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    secret-file: %s\n"
+		 "    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n", path);
+	parse_ok(yaml, &c);
+	assert_string_equal(c.res[0].secret_file, path);
+	assert_int_equal(c.res[0].secret_len, 0);
+	/* missing file: the parse does not care, loading does */
+	assert_int_equal(conf_load_secret(&c.res[0], err, sizeof(err)), -1);
+	make_secret(path, 'k', 20, "\n", 0600);
+	assert_int_equal(conf_load_secret(&c.res[0], err, sizeof(err)), 0);
+	assert_int_equal(c.res[0].secret_len, 20);
+	assert_memory_equal(c.res[0].secret, "kkkkkkkkkkkkkkkkkkkk", 20);
+	conf_free(&c);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+
+	parse_bad("resources:\n  - name: r0\n    minor: 0\n    secret-file: r0.secret\n"
+		  "    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n",
+		  "rblk.conf:4:18: resources[0].secret-file: expected an absolute path of the shared secret file (starting with /), got 'r0.secret'");
+}
+
 #define N_BAD (sizeof(bad_files) / sizeof(bad_files[0]))
 
 int main(void)
@@ -1060,6 +1181,8 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_too_many_nodes),
+		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_secret_file_key),
 	};
 	const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_BAD];

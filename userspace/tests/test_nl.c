@@ -419,7 +419,7 @@ static void test_device_options_request(void **state)
 		msg = request_of(cases[i].yaml, RBLK_CMD_DEVICE_OPTIONS, tb);
 		assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
 				 RBLK_CMD_DEVICE_OPTIONS);
-		assert_int_equal(count_attrs(tb), 6);
+		assert_int_equal(count_attrs(tb), 7);
 		assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
 		assert_int_equal(nla_len(tb[RBLK_A_QUORUM]), 4);
 		assert_true(nla_get_u32(tb[RBLK_A_QUORUM]) == cases[i].quorum);
@@ -432,6 +432,8 @@ static void test_device_options_request(void **state)
 		/* a NUL-terminated string, also when empty (no handler) */
 		assert_int_equal(nla_len(tb[RBLK_A_FENCE_HANDLER]), strlen(cases[i].handler) + 1);
 		assert_string_equal(nla_get_string(tb[RBLK_A_FENCE_HANDLER]), cases[i].handler);
+		/* no secret-file: an empty secret, so that removing it clears it */
+		assert_int_equal(nla_len(tb[RBLK_A_AUTH_SECRET]), 0);
 		nlmsg_free(msg);
 	}
 }
@@ -1446,7 +1448,7 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCING), "RBLK_A_FENCING");
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_HANDLER), "RBLK_A_FENCE_HANDLER");
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_PENDING), "RBLK_A_FENCE_PENDING");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_FENCE_RESULT");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_AUTH");
 	{
 		unsigned int a;
 

@@ -177,7 +177,7 @@ static void test_device_json(void **state)
 	expect_null(o, "fencing");
 	expect_null(o, "fence_handler");
 	expect_null(o, "fence_pending");
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -546,7 +546,7 @@ static void test_device_resync_json(void **state)
 	assert_int_equal(json_object_array_length(f), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 	peers = get(o, "peers", json_type_array);
 
 	p = json_object_array_get_idx(peers, 0);
@@ -687,7 +687,7 @@ static void test_device_quorum_json(void **state)
 	expect_uint(o, "quorum_voters", 3);
 	expect_str(o, "suspended", "no-quorum");
 	expect_uint(o, "suspended_writes", 4);
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 
 	o = json_object_array_get_idx(a, 1);
 	expect_uint(o, "quorum", 2);			/* a number of votes: a number */
@@ -702,7 +702,7 @@ static void test_device_quorum_json(void **state)
 	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
 	expect_uint(o, "quorum_needed", 0);
 	expect_str(o, "suspended", "no");
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 	json_object_put(a);
 	finish_free();
 }
@@ -804,7 +804,7 @@ static void test_device_fencing_json(void **state)
 	assert_int_equal(json_object_array_length(p), 2);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 0)), 1);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 1)), 31);
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 
 	o = json_object_array_get_idx(a, 1);		/* every key, also the defaults */
 	assert_false(json_object_get_boolean(get(o, "auto_promote", json_type_boolean)));
@@ -813,7 +813,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fence_handler", "");
 	expect_str(o, "suspended", "no");
 	assert_int_equal(json_object_array_length(get(o, "fence_pending", json_type_array)), 0);
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 
 	o = json_object_array_get_idx(a, 2);
 	expect_null(o, "auto_promote");
@@ -821,7 +821,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fencing", "resource-only");
 	expect_str(o, "fence_handler", "");
 	expect_null(o, "fence_pending");
-	assert_int_equal(json_object_object_length(o), 27);
+	assert_int_equal(json_object_object_length(o), 28);
 	json_object_put(a);
 	finish_free();
 }

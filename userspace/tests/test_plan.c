@@ -147,7 +147,7 @@ static void test_fresh_up(void **state)
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
 	assert_int_equal(q->minor, 0);
 	assert_int_equal(q->quorum, RBLK_QUORUM_OFF);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
@@ -537,7 +537,7 @@ static void test_quorum_options(void **state)
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
 	assert_int_equal(q->minor, 5);
 	assert_true(q->quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
@@ -557,7 +557,7 @@ static void test_quorum_options(void **state)
 	expect_ops(options_only);
 	assert_true(plan.ops[0].req.quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM |
-			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER);
+			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
 	d.quorum = RBLK_QUORUM_OFF;
 	plan_for(&c, "r3", "a", &d, 1);
 	expect_ops(options_only);
@@ -658,7 +658,7 @@ static void test_fencing_options(void **state)
 	q = &plan.ops[1].req;
 	assert_string_equal(plan.ops[1].what, r0_ops[0]);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
 	assert_int_equal(q->auto_promote, 1);
 	assert_int_equal(q->fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
 	assert_string_equal(q->fence_handler, "/usr/lib/rblk/fence-peer");
@@ -1076,6 +1076,57 @@ static void test_repl_names(void **state)
 	assert_string_equal(format_uuid(UINT64_MAX, buf, sizeof(buf)), "FFFFFFFFFFFFFFFF");
 }
 
+/*
+ * A secret loaded from the secret-file goes with DEVICE_OPTIONS; the
+ * kernel tells only whether it has one, and the plan never names it.
+ */
+static void test_secret(void **state)
+{
+	static const char *const with_secret[] = {
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off secret-file /etc/rblk/r3.secret",
+		NULL,
+	};
+	static const char *const clear[] = {
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off no secret",
+		NULL,
+	};
+	struct conf c;
+	struct kdev d;
+	unsigned int i;
+
+	(void)state;
+	parse_ok(witness, &c);
+	snprintf(c.res[0].secret_file, sizeof(c.res[0].secret_file), "/etc/rblk/r3.secret");
+	c.res[0].secret_len = 20;
+	memcpy(c.res[0].secret, "0123456789abcdefghij", 20);
+	plan_for(&c, "r3", "a", NULL, 0);
+	i = op_index(RBLK_CMD_DEVICE_OPTIONS);
+	assert_true(plan.ops[i].req.has & REQ_AUTH_SECRET);
+	assert_int_equal(plan.ops[i].req.secret_len, 20);
+	assert_memory_equal(plan.ops[i].req.secret, "0123456789abcdefghij", 20);
+	assert_null(strstr(plan.ops[i].what, "0123456789"));
+
+	/* the kernel has a secret: nothing to do (it cannot tell which) */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.has_auth = d.auth = true;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	/* it has none: the secret goes */
+	d.auth = false;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(with_secret);
+	assert_int_equal(plan.ops[0].req.secret_len, 20);
+	/* the file has none, the kernel one: cleared with an empty secret */
+	c.res[0].secret_len = 0;
+	c.res[0].secret_file[0] = 0;
+	d.auth = true;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(clear);
+	assert_true(plan.ops[0].req.has & REQ_AUTH_SECRET);
+	assert_int_equal(plan.ops[0].req.secret_len, 0);
+	conf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(test_diskless_node),
 		cmocka_unit_test(test_quorum_options),
 		cmocka_unit_test(test_fencing_options),
+		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_witness),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),

@@ -58,6 +58,14 @@
 #define RBLK_RESYNC_LATENCY_MS_MIN		5
 #define RBLK_RESYNC_LATENCY_MS_MAX		10000
 
+/*
+ * Shared secret of a resource (RBLK_A_AUTH_SECRET), bytes: peers prove
+ * they have the same one in the handshake (Documentation/design.rst,
+ * "Peer authentication").
+ */
+#define RBLK_AUTH_SECRET_MIN_BYTES	16
+#define RBLK_AUTH_SECRET_MAX_BYTES	128
+
 enum rblk_cmd {
 	RBLK_CMD_UNSPEC,
 	RBLK_CMD_DEVICE_CREATE,	/* RESOURCE_NAME, MINOR, NODE_ID; [CLUSTER_NAME] */
@@ -109,12 +117,14 @@ enum rblk_cmd {
 	 */
 	RBLK_CMD_NEW_CURRENT_UUID,
 	/*
-	 * MINOR; [QUORUM, ON_NO_QUORUM, AUTO_PROMOTE, FENCING, FENCE_HANDLER].
-	 * Sets the device's quorum, auto-promote and fencing policy
-	 * (Documentation/design.rst, "Quorum", "Auto-promote", "Fencing"); an
-	 * attribute not given keeps its value.  EINVAL: QUORUM is not off,
-	 * majority or 1..RBLK_MAX_PEERS; FENCE_HANDLER is not empty and not an
-	 * absolute path; FENCING is not off without a handler.
+	 * MINOR; [QUORUM, ON_NO_QUORUM, AUTO_PROMOTE, FENCING, FENCE_HANDLER,
+	 * AUTH_SECRET].  Sets the device's quorum, auto-promote and fencing
+	 * policy (Documentation/design.rst, "Quorum", "Auto-promote",
+	 * "Fencing") and its shared secret; an attribute not given keeps its
+	 * value.  EINVAL: QUORUM is not off, majority or 1..RBLK_MAX_PEERS;
+	 * FENCE_HANDLER is not empty and not an absolute path; FENCING is not
+	 * off without a handler; AUTH_SECRET is neither empty nor
+	 * RBLK_AUTH_SECRET_MIN_BYTES..RBLK_AUTH_SECRET_MAX_BYTES long.
 	 */
 	RBLK_CMD_DEVICE_OPTIONS,
 	/*
@@ -260,6 +270,15 @@ enum rblk_attr {
 	 * fenced), or a negative errno when it could not run or was killed
 	 */
 	RBLK_A_FENCE_RESULT,
+	/*
+	 * binary (DEVICE_OPTIONS only, never reported),
+	 * RBLK_AUTH_SECRET_MIN_BYTES..RBLK_AUTH_SECRET_MAX_BYTES: the
+	 * resource's shared secret; empty: none (peers connect without
+	 * authentication).  Takes effect at the next handshake.
+	 */
+	RBLK_A_AUTH_SECRET,
+	/* u8 (STATUS): 1 when the device has a shared secret */
+	RBLK_A_AUTH,
 	__RBLK_A_MAX,
 };
 
