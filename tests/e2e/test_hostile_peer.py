@@ -41,13 +41,15 @@ One cluster per kernel; the tests run in the order of their names.
 import base64
 import json
 import os
+import random
 import re
 import shlex
 import time
 import unittest
 
-from e2elib import (E2E, MINOR, RES, ClusterTest, Pair, adm, disk_sha256, dump_md, in_parallel,
-                    log, peer_of, per_kernel, short, status, topology, wait_until, write_conf)
+from e2elib import (E2E, MINOR, RES, SOAK, ClusterTest, Pair, adm, disk_sha256, dump_md,
+                    in_parallel, log, peer_of, per_kernel, short, status, topology, wait_until,
+                    write_conf)
 import rblkpeer
 
 FAKE_ID = 3
@@ -59,6 +61,12 @@ PEER_PY = os.path.join(E2E, "rblkpeer.py")
 IDS_FILE = "/tmp/rblkpeer-ids"  # on b: ids for the ack-unsent scenario
 FIO_1M = ("fio --output-format=json --name=hostile --filename=/dev/rblk0 --ioengine=libaio "
           "--iodepth=32 --direct=1 --rw=write --bs=1M --size=32M")
+WIREFUZZ_PY = os.path.join(E2E, "wirefuzz.py")
+WIRE_FUZZ_PACKETS = int(os.environ.get("RBLK_WIRE_FUZZ_PACKETS",
+                                       "1000000" if SOAK else "100000"))
+WIRE_FUZZ_LIMIT_S = 3600 * 4 if SOAK else 900
+FIO_VERIFY = ("fio --name=wirefuzz --filename=/dev/rblk0 --ioengine=libaio --iodepth=8 "
+              "--direct=1 --rw=randwrite --bs=4k --size=8M --verify=crc32c --verify_fatal=1")
 LOST = re.compile(rf"rblk{MINOR}: peer (\d+): connection lost: (.*) \((-?\d+)\)")
 SECRET_FILE = "/tmp/rblk-e2e.secret"        # on a and b, mode 0600
 WRONG_SECRET_FILE = "/tmp/rblk-e2e-wrong.secret"   # on b, for rblkpeer
@@ -88,6 +96,8 @@ def fake_of(st):
 @per_kernel
 class HostilePeer(ClusterTest):
     DISK_MIB = 128
+    # the wire fuzzer runs on one kernel in make check, on both in make soak
+    ONE_KERNEL = {"test_11g_wire_fuzz": "6.12"}
 
     @classmethod
     def setUpClass(cls):
@@ -536,6 +546,48 @@ class HostilePeer(ClusterTest):
                       "others: chmod 600 it", r.err)
         self.assertNotIn(self.secret[:16], r.out + r.err)
         self.assert_b_stayed()
+
+    def test_11g_wire_fuzz(self):
+        """(g) wirefuzz.py as the fake peer: WIRE_FUZZ_PACKETS packets of
+        valid exchanges with a mutated one now and then (headers, payloads,
+        sequences, handshakes), accepting a's reconnects, while a primary
+        writes and verifies with fio (8 MiB rounds of 4 KiB random writes
+        checked by crc32c).  fio passes, every mutation that a did not
+        tolerate closed the connection, b stayed connected, and test_12
+        finds the replicas identical (nothing the fake sent was written)."""
+        a, b = self.pair.nodes
+        self.prepare(primary=a)
+        seed = int(os.environ.get("RBLK_SEED", random.randrange(1 << 31)))
+        log(f"wirefuzz seed {seed} (RBLK_SEED={seed} repeats it)")
+        stop = "/tmp/wirefuzz-stop"
+        a.run(f"rm -f {stop}")
+        fio = a.spawn(f"while [ ! -e {stop} ]; do {FIO_VERIFY} --randseed=$RANDOM || exit 1; done",
+                      timeout=WIRE_FUZZ_LIMIT_S + 300)
+        cmd = ["/usr/bin/python3", "-u", WIREFUZZ_PY, "--node-id", str(FAKE_ID),
+               "--peer-node-id", str(a.id), "--local", f"{b.ip_for(a)}:{FAKE_BASE_PORT + a.id}",
+               "--peer", a.ip_for(b), "--seed", str(seed), "--packets", str(WIRE_FUZZ_PACKETS),
+               "--max-seconds", str(WIRE_FUZZ_LIMIT_S), "--secret-file", SECRET_FILE]
+        log(f"[{b.name}]$ {' '.join(shlex.quote(c) for c in cmd)}")
+        job = b.spawn(cmd, timeout=WIRE_FUZZ_LIMIT_S + 120)
+        try:
+            wait_until(lambda: b"listening" in job.stderr or job.done, 60, "wirefuzz to listen")
+            adm(a, f"up {RES}")
+            res = job.wait(timeout=WIRE_FUZZ_LIMIT_S + 180)
+        finally:
+            if not job.done:
+                job.kill()
+            a.run(f"touch {stop}")
+        fio_res = fio.wait(timeout=600)
+        self.assertEqual(res.rc, 0, f"wirefuzz failed:\n{res.out}\n{res.err[-3000:]}")
+        out = json.loads(res.out.strip().splitlines()[-1])
+        log(f"FIGURE wirefuzz {self.KERNEL}: {json.dumps(out)}")
+        self.assertNotIn("error", out, out)
+        self.assertGreaterEqual(out["packets"], WIRE_FUZZ_PACKETS, out)
+        self.assertGreater(out["closed_by_node"], 0, out)
+        self.assertEqual(fio_res.rc, 0,
+                         f"fio failed:\n{fio_res.out[-2000:]}\n{fio_res.err[-2000:]}")
+        self.assert_b_stayed()
+        a.run(f"{a.rblkadm} remove-peer --minor {MINOR} --peer-node-id {FAKE_ID}")
 
     def test_12_replicas_identical(self):
         """After all that, a primary writes 4 MiB more and both backing
