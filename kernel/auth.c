@@ -147,7 +147,7 @@ static int rblk_auth_recv(struct rblk_peer *peer, struct socket *sock,
 			reason = RBLK_REJECT_MALFORMED;
 			strscpy(message, "malformed refusal", sizeof(message));
 		}
-		rblk_log_refusal(peer, reason, true, message);
+		rblk_log_unauthenticated_refusal(peer, reason, message);
 		return -ECONNREFUSED;
 	}
 	if (ret || info.command != command) {
@@ -159,6 +159,23 @@ static int rblk_auth_recv(struct rblk_peer *peer, struct socket *sock,
 	return rblk_recv_all(sock, &pkt->chal, len);
 }
 
+/* Send our answer to the peer's challenge @theirs (pkt, in: scratch). */
+static int rblk_auth_send_answer(struct crypto_shash *tfm, struct socket *sock,
+				 struct rblk_auth_pkt *pkt, struct rblk_auth_input *in,
+				 const u8 *theirs, u32 us, u32 them,
+				 const struct rblk_device *dev)
+{
+	int ret;
+
+	rblk_auth_input_build(in, theirs, us, them, dev->cluster_name, dev->resource_name);
+	rblk_hdr_encode(&pkt->hdr, RBLK_PROTO_VERSION_MIN, RBLK_P_AUTH_RESPONSE, 0,
+			sizeof(pkt->resp), 0);
+	ret = rblk_auth_answer(tfm, in, pkt->resp.hmac);
+	if (ret)
+		return ret;
+	return rblk_send_all(sock, pkt, sizeof(pkt->hdr) + sizeof(pkt->resp));
+}
+
 /**
  * rblk_auth_exchange() - prove the secret both ways in the handshake
  * @peer: peer
@@ -167,7 +184,9 @@ static int rblk_auth_recv(struct rblk_peer *peer, struct socket *sock,
  * @key: this node's secret (non-empty), copied when its HELLO was built
  *
  * Sends a fresh RBLK_AUTH_CHALLENGE_BYTES random challenge, answers the
- * peer's, and checks the peer's answer to ours.  The answers bind this
+ * peer's, and checks the peer's answer to ours.  The connecting side (the
+ * lower node id) answers first; the listening side answers only after the
+ * connecting side's answer proved the secret.  The answers bind this
  * node's configured node id and the peer's (never what the peer claims),
  * the cluster and the resource.  A peer that sends our own challenge back
  * is refused before anything is answered.  A refusal is sent to the peer
@@ -180,14 +199,15 @@ static int rblk_auth_recv(struct rblk_peer *peer, struct socket *sock,
  * Return: 0 when the peer proved the secret; -ECONNREFUSED when either
  * side refused (wrong answer, reflected challenge, a refusal by the peer);
  * -EPROTO when the peer sent another packet; -ENOMEM; -ENOENT when the
- * kernel has no hmac(sha256); socket errors (-EAGAIN on a timeout, ...).
+ * kernel has no hmac(sha256); socket errors (-ETIMEDOUT on a timeout, ...).
  */
 int rblk_auth_exchange(struct rblk_peer *peer, struct socket *sock,
 		       const struct rblk_auth_key *key)
 {
 	struct rblk_device *dev = peer->dev;
 	u32 us = dev->node_id, them = peer->cfg.node_id;
-	u8 ours[RBLK_AUTH_CHALLENGE_BYTES];
+	bool listening = us > them;	/* conn.c: the higher node id listens */
+	u8 ours[RBLK_AUTH_CHALLENGE_BYTES], theirs[RBLK_AUTH_CHALLENGE_BYTES];
 	struct rblk_auth_input *in;
 	struct rblk_auth_pkt *pkt;
 	struct crypto_shash *tfm;
@@ -220,17 +240,17 @@ int rblk_auth_exchange(struct rblk_peer *peer, struct socket *sock,
 		ret = -ECONNREFUSED;
 		goto out;
 	}
-	rblk_auth_input_build(in, pkt->chal.challenge, us, them, dev->cluster_name,
-			      dev->resource_name);
-	rblk_hdr_encode(&pkt->hdr, RBLK_PROTO_VERSION_MIN, RBLK_P_AUTH_RESPONSE, 0,
-			sizeof(pkt->resp), 0);
-	ret = rblk_auth_answer(tfm, in, pkt->resp.hmac);
-	if (ret)
-		goto out;
-	ret = rblk_send_all(sock, pkt, sizeof(pkt->hdr) + sizeof(pkt->resp));
-	if (ret)
-		goto out;
-
+	memcpy(theirs, pkt->chal.challenge, sizeof(theirs));
+	/*
+	 * The connecting side answers first; the listening side answers only
+	 * a peer that proved the secret, so that whoever connects to us gets
+	 * no answer of ours to attack offline.
+	 */
+	if (!listening) {
+		ret = rblk_auth_send_answer(tfm, sock, pkt, in, theirs, us, them, dev);
+		if (ret)
+			goto out;
+	}
 	ret = rblk_auth_recv(peer, sock, pkt, RBLK_P_AUTH_RESPONSE, sizeof(pkt->resp));
 	if (ret)
 		goto out;
@@ -241,6 +261,8 @@ int rblk_auth_exchange(struct rblk_peer *peer, struct socket *sock,
 				 "authentication failed: wrong answer");
 		ret = -ECONNREFUSED;
 	}
+	if (!ret && listening)
+		ret = rblk_auth_send_answer(tfm, sock, pkt, in, theirs, us, them, dev);
 out:
 	kfree_sensitive(in);
 	kfree_sensitive(pkt);

@@ -351,26 +351,69 @@ static void rblk_ping_work(struct work_struct *work)
  * connection setup and teardown (conn_work only)
  */
 
-/* Log a handshake refusal once per reason until the next success. */
-void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const char *message)
+/*
+ * Log a handshake refusal once per reason until the next success and make
+ * it the peer's last error.  @act: a refusal about roles may tell quorum
+ * that the other side of a partition has a primary.
+ */
+static void rblk_refusal(struct rblk_peer *peer, u32 reason, const char *prefix, bool act,
+			 const char *message)
 {
 	char msg[96];
 
-	snprintf(msg, sizeof(msg), "%s: %s", by_peer ? "refused by peer" : "refused",
-		 message);
+	snprintf(msg, sizeof(msg), "%s: %s", prefix, message);
 	rblk_peer_set_error(peer, msg);
 	/*
 	 * The other side of a partition has a primary (not a mere split-brain:
 	 * that is never resolved automatically)
 	 */
-	if (reason == RBLK_REJECT_BOTH_PRIMARY || reason == RBLK_REJECT_OTHER_PRIMARY ||
-	    reason == RBLK_REJECT_NEWER_PEER)
+	if (act && (reason == RBLK_REJECT_BOTH_PRIMARY || reason == RBLK_REJECT_OTHER_PRIMARY ||
+		    reason == RBLK_REJECT_NEWER_PEER))
 		rblk_quorum_meets_primary(peer->dev);
 	if (peer->last_reject_reason == reason)
 		return;
 	peer->last_reject_reason = reason;
-	pr_warn("%s: peer %u: handshake %s\n", rblk_peer_dev_name(peer),
-		peer->cfg.node_id, msg);
+	pr_warn_ratelimited("%s: peer %u: handshake %s\n", rblk_peer_dev_name(peer),
+			    peer->cfg.node_id, msg);
+}
+
+/**
+ * rblk_log_refusal() - log a refusal of the handshake
+ * @peer: peer
+ * @reason: enum rblk_reject_reason
+ * @by_peer: the peer refused (its HELLO_REJECT), not this node
+ * @message: NUL-terminated, printable (rblk_reject_decode() makes a
+ *	peer's so)
+ *
+ * Logged once per reason until the next successful handshake (and rate
+ * limited), shown as the peer's last error.  A refusal about roles (both
+ * primary, another primary, a newer peer) also tells quorum that the other
+ * side of a partition has a primary: use rblk_log_unauthenticated_refusal()
+ * for a refusal received before the peer proved the shared secret.
+ *
+ * Context: conn_work.
+ */
+void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const char *message)
+{
+	rblk_refusal(peer, reason, by_peer ? "refused by peer" : "refused", true, message);
+}
+
+/**
+ * rblk_log_unauthenticated_refusal() - log a refusal of the peer received
+ *	before it proved the shared secret
+ * @peer: peer
+ * @reason: enum rblk_reject_reason
+ * @message: NUL-terminated, printable
+ *
+ * Anybody who can reach us from the peer's address can send it: it is
+ * logged and shown ("refused by unauthenticated peer"), never acted on.
+ * An honest peer with the secret refuses on roles only after the exchange.
+ *
+ * Context: conn_work.
+ */
+void rblk_log_unauthenticated_refusal(struct rblk_peer *peer, u32 reason, const char *message)
+{
+	rblk_refusal(peer, reason, "refused by unauthenticated peer", false, message);
 }
 
 struct rblk_hello_pkt {
@@ -463,7 +506,10 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 			reason = RBLK_REJECT_MALFORMED;
 			strscpy(message, "malformed refusal", sizeof(message));
 		}
-		rblk_log_refusal(peer, reason, true, message);
+		if (key->len)
+			rblk_log_unauthenticated_refusal(peer, reason, message);
+		else
+			rblk_log_refusal(peer, reason, true, message);
 		ret = -ECONNREFUSED;
 		goto out;
 	}

@@ -918,6 +918,7 @@ bool rblk_any_peer_connected(struct rblk_device *dev);
 
 /* conn.c: connection state machine (also the peer API below) */
 void rblk_log_refusal(struct rblk_peer *peer, u32 reason, bool by_peer, const char *message);
+void rblk_log_unauthenticated_refusal(struct rblk_peer *peer, u32 reason, const char *message);
 void rblk_send_reject(struct socket *sock, u32 reason, const char *message);
 void rblk_peer_set_repl_state(struct rblk_peer *peer, enum rblk_repl_state state);
 void rblk_peer_set_role(struct rblk_peer *peer, enum rblk_role role);
