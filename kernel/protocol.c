@@ -10,6 +10,7 @@
  */
 
 #include <linux/blk_types.h>
+#include <linux/ctype.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
@@ -506,7 +507,7 @@ void rblk_reject_encode(struct rblk_p_reject *p, u32 reason, const char *message
  * @p: the 64 payload bytes as received
  * @reason: the enum rblk_reject_reason; set only on success
  * @message: where to copy the message; at least 60 bytes; set only on
- *	success
+ *	success, each byte that is not printable replaced by '?'
  *
  * Context: any.
  *
@@ -516,6 +517,7 @@ void rblk_reject_encode(struct rblk_p_reject *p, u32 reason, const char *message
 int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message)
 {
 	u32 r = be32_to_cpu(p->reason);
+	size_t i;
 
 	if (r < RBLK_REJECT_VERSION || r > RBLK_REJECT_MAX)
 		return -EINVAL;
@@ -523,6 +525,10 @@ int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message
 		return -EINVAL;
 	*reason = r;
 	memcpy(message, p->message, sizeof(p->message));
+	/* the peer's text goes to the kernel log and to status: printable only */
+	for (i = 0; message[i]; i++)
+		if (!isprint(message[i]))
+			message[i] = '?';
 	return 0;
 }
 
