@@ -525,7 +525,7 @@ static int rblk_nl_secondary(struct sk_buff *skb, struct genl_info *info)
 	return rblk_device_set_role(minor, RBLK_ROLE_SECONDARY, false, false, info->extack);
 }
 
-static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
+static int rblk_nl_device_options_checked(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *q = info->attrs[RBLK_A_QUORUM];
 	struct nlattr *onq = info->attrs[RBLK_A_ON_NO_QUORUM];
@@ -563,6 +563,17 @@ static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
 		return -EPERM;
 	}
 	return rblk_device_set_options(minor, &opts, info->extack);
+}
+
+static int rblk_nl_device_options(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *sec = info->attrs[RBLK_A_AUTH_SECRET];
+	int ret = rblk_nl_device_options_checked(skb, info);
+
+	/* the request's copy of the secret is gone before its skb is freed or echoed */
+	if (sec)
+		memzero_explicit(nla_data(sec), nla_len(sec));
+	return ret;
 }
 
 static int rblk_nl_resume_io(struct sk_buff *skb, struct genl_info *info)
