@@ -15,6 +15,17 @@ One node, one cluster per kernel; the tests run in the order of their names:
 - test_3: the valid requests still work: create-md, a one-node resource up,
   primary, a 4 MiB write read back through /dev/rblk0 and from the backing
   disk, down, rmmod.
+- test_4: lifetime races (races.sh lifetime): 100 rounds (500 with
+  RBLK_SOAK=1) of insmod,
+  create-device, attach (every other round), /dev/rblk0 and a sysfs file of
+  it held open, then delete-device and rmmod at once while the device is
+  closed: each returns EBUSY or succeeds, the module's refcount returns to
+  0 and it unloads every round.
+- test_5: concurrent administration (races.sh concurrent): four processes
+  run random up/down/primary/secondary/connect/disconnect/status on two
+  resources (one with a peer that never answers) for 60 s (600 s with
+  RBLK_SOAK=1); every command returns within 60 s with 0 or a refusal;
+  afterwards down all works, no device is left and rmmod succeeds.
 
 Any WARNING/BUG/Oops in the guest's console fails the test that ran.
 """
@@ -22,10 +33,13 @@ import json
 import os
 import random
 
-from e2elib import (SOAK, TOP, ClusterTest, adm, create_md, log, per_kernel, status_all,
+from e2elib import (CONF, SOAK, TOP, ClusterTest, adm, create_md, log, per_kernel, status_all,
                     write_conf)
 
 NLFUZZ = os.path.join(TOP, "userspace", "tests", "nlfuzz")
+RACES_SH = os.path.join(TOP, "tests", "e2e", "races.sh")
+LIFETIME_ROUNDS = 500 if SOAK else 100     # about 1.2 s a round in the emulator
+CONCURRENT_S = 600 if SOAK else 60
 MESSAGES = int(os.environ.get("RBLK_NLFUZZ_MESSAGES", "1000000" if SOAK else "100000"))
 
 
@@ -42,10 +56,39 @@ resources:
 """
 
 
+def two_resources_conf(n):
+    """r0 on the first disk, r1 on the second with a peer that never
+    answers (nothing listens on its port)."""
+    return f"""cluster: rig
+resources:
+  - name: r0
+    minor: 0
+    nodes:
+      - name: {n.name}
+        node-id: 0
+        address: 127.0.0.1:7789
+        disk: {n.disks[0]}
+  - name: r1
+    minor: 1
+    nodes:
+      - name: {n.name}
+        node-id: 0
+        address: 127.0.0.1:7791
+        disk: {n.disks[1]}
+      - name: ghost
+        node-id: 1
+        address: 127.0.0.1:7792
+        disk: /dev/vdb
+"""
+
+
 @per_kernel
 class NetlinkFuzz(ClusterTest):
     NODES = 1
     DISK_MIB = 64
+    DISKS = 2
+    # on one kernel in make check (CI budget), on both in make soak
+    ONE_KERNEL = {"test_4_lifetime_races": "6.1", "test_5_concurrent_admin": "6.12"}
 
     @classmethod
     def setUpClass(cls):
@@ -63,6 +106,13 @@ class NetlinkFuzz(ClusterTest):
             n.run(f"{n.rblkadm} set-secondary --minor {d['minor']}", check=False)
             n.run(f"{n.rblkadm} delete-device --minor {d['minor']}", check=False)
         self.assertEqual(status_all(n), [], "devices left after delete-device")
+
+    def _unload(self):
+        """rblk.ko unloaded (setUpClass loads it; test_1-3 unload it)."""
+        n = self.n
+        if n.run("grep -q '^rblk ' /proc/modules", check=False).rc == 0:
+            self._clean_up_devices()
+            n.rmmod()
 
     def test_1_random_requests(self):
         n = self.n
@@ -108,5 +158,48 @@ class NetlinkFuzz(ClusterTest):
         self.assertEqual(disk.out.split()[0], want)
         adm(n, "secondary r0")
         adm(n, "down r0")
+        self.assertEqual(status_all(n), [])
+        n.rmmod()
+
+    def test_4_lifetime_races(self):
+        n = self.n
+        self._unload()
+        write_conf(n, one_node_conf(n))
+        n.insmod()      # its dependencies stay loaded; races.sh uses insmod
+        create_md(n, force=True)        # attach needs metadata
+        n.rmmod()
+        r = n.run(f"{RACES_SH} lifetime {LIFETIME_ROUNDS} {n.module_path} {n.disk} {n.rblkadm}",
+                  check=False, timeout=1800)
+        self.assertEqual(r.rc, 0, f"races.sh lifetime: {r.out} {r.err}")
+        res = json.loads(r.out.strip().splitlines()[-1])
+        log(f"FIGURE lifetime races {self.KERNEL}: {json.dumps(res)}")
+        self.assertEqual(res["rounds"], LIFETIME_ROUNDS, res)
+        self.assertEqual(res["delete_ok"] + res["delete_busy"] + res["delete_gone"],
+                         LIFETIME_ROUNDS, res)
+        self.assertEqual(res["rmmod_ok"] + res["rmmod_busy"], LIFETIME_ROUNDS, res)
+        # both orders happened: the device still open, and already closed
+        self.assertGreater(res["delete_busy"] + res["rmmod_busy"], 0,
+                           f"no round found the device open: {res}")
+        self.assertGreater(res["delete_ok"] + res["rmmod_ok"], 0,
+                           f"no round found the device closed: {res}")
+        self.assertEqual(n.run("grep -c '^rblk ' /proc/modules", check=False).out.strip(), "0")
+
+    def test_5_concurrent_admin(self):
+        n = self.n
+        write_conf(n, two_resources_conf(n))
+        self._unload()
+        n.insmod()
+        for res in ("r0", "r1"):
+            adm(n, f"create-md --force {res}")
+        r = n.run(f"{RACES_SH} concurrent {CONCURRENT_S} 4 {n.rblkadm} {CONF}", check=False,
+                  timeout=CONCURRENT_S + 600)
+        self.assertEqual(r.rc, 0, f"races.sh concurrent: {r.out} {r.err}")
+        res = json.loads(r.out.strip().splitlines()[-1])
+        log(f"FIGURE concurrent admin {self.KERNEL}: {json.dumps(res)}")
+        self.assertGreater(res["ok"], 0, res)
+        for d in status_all(n):
+            if d["role"] == "primary":
+                n.run(f"{n.rblkadm} set-secondary --minor {d['minor']}")
+        adm(n, "down all")
         self.assertEqual(status_all(n), [])
         n.rmmod()
