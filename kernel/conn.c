@@ -213,7 +213,7 @@ void rblk_conn_fail(struct rblk_conn *conn, int err, const char *fmt, ...)
 {
 	struct rblk_peer *peer = conn->peer;
 	unsigned long flags;
-	char msg[64];
+	char msg[96];	/* logged whole, truncated into last_error */
 	va_list args;
 
 	if (atomic_read(&conn->failed))
@@ -474,6 +474,8 @@ static int rblk_handshake(struct rblk_peer *peer, struct socket *sock, u64 *gen,
 	*gen = dev->state_gen;
 	key->len = dev->auth_secret_len;
 	memcpy(key->secret, dev->auth_secret, key->len);
+	if (dev->data_digest == RBLK_DATA_DIGEST_CRC32C)
+		local.features |= RBLK_FEAT_DATA_DIGEST;
 	spin_unlock(&dev->state_lock);
 	if (key->len)
 		local.features |= RBLK_FEAT_AUTH;

@@ -1637,6 +1637,7 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	spin_lock(&dev->state_lock);
 	st->auto_promote = dev->auto_promote;
 	st->auth = dev->auth_secret_len;
+	st->data_digest = dev->data_digest;
 	st->auto_promoted = dev->auto_promoted;
 	spin_unlock(&dev->state_lock);
 	st->has_md = READ_ONCE(dev->has_md);

@@ -94,6 +94,7 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	/* 0 (none) or RBLK_AUTH_SECRET_MIN_BYTES.., checked by the handler */
 	[RBLK_A_AUTH_SECRET]		= { .type = NLA_BINARY,
 					    .len = RBLK_AUTH_SECRET_MAX_BYTES },
+	[RBLK_A_DATA_DIGEST]		= NLA_POLICY_MAX(NLA_U8, __RBLK_DATA_DIGEST_MAX - 1),
 };
 
 static struct genl_family rblk_nl_family;
@@ -533,6 +534,7 @@ static int rblk_nl_device_options_checked(struct sk_buff *skb, struct genl_info 
 	struct nlattr *fen = info->attrs[RBLK_A_FENCING];
 	struct nlattr *fh = info->attrs[RBLK_A_FENCE_HANDLER];
 	struct nlattr *sec = info->attrs[RBLK_A_AUTH_SECRET];
+	struct nlattr *dd = info->attrs[RBLK_A_DATA_DIGEST];
 	struct rblk_device_options opts = {
 		.quorum = q ? nla_get_u32(q) : RBLK_QUORUM_KEEP,
 		.on_no_quorum = onq ? nla_get_u8(onq) : -1,
@@ -541,6 +543,7 @@ static int rblk_nl_device_options_checked(struct sk_buff *skb, struct genl_info 
 		.fence_handler = fh ? nla_data(fh) : NULL,
 		.auth_secret = sec ? nla_data(sec) : NULL,
 		.auth_secret_len = sec ? nla_len(sec) : 0,
+		.data_digest = dd ? nla_get_u8(dd) : -1,
 	};
 	u32 minor;
 	int ret;
@@ -614,7 +617,7 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	    + nla_total_size(sizeof(u32))			/* MD_FLAGS */
 	    + 10 * nla_total_size_64bit(sizeof(u64))
 	    + 6 * nla_total_size(sizeof(u32))			/* quorum, FENCE_PENDING */
-	    + 7 * nla_total_size(sizeof(u8))			/* quorum, promote, fencing, auth */
+	    + 8 * nla_total_size(sizeof(u8))	/* quorum, promote, fencing, auth, digest */
 	    + nla_total_size(RBLK_PATH_MAX_BYTES);		/* FENCE_HANDLER */
 
 	return dev + min_t(u32, nr_peers, RBLK_MAX_PEERS) * peer;
@@ -738,6 +741,7 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTE, st->auto_promote) ||
 	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTED, st->auto_promoted) ||
 	    nla_put_u8(skb, RBLK_A_AUTH, st->auth) ||
+	    nla_put_u8(skb, RBLK_A_DATA_DIGEST, st->data_digest) ||
 	    nla_put_u8(skb, RBLK_A_FENCING, st->fencing) ||
 	    nla_put_string(skb, RBLK_A_FENCE_HANDLER, st->fence_handler) ||
 	    nla_put_u32(skb, RBLK_A_FENCE_PENDING, st->fence_pending))

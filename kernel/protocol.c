@@ -9,9 +9,12 @@
  * caller closes the connection on any error (see Documentation/protocol.rst).
  */
 
+#include <linux/bio.h>
 #include <linux/blk_types.h>
+#include <linux/crc32c.h>
 #include <linux/ctype.h>
 #include <linux/errno.h>
+#include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/string.h>
@@ -289,6 +292,12 @@ int rblk_hello_decode(const struct rblk_p_hello *p, struct rblk_hello_params *pa
 static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
 			     const char *fmt, ...) __printf(3, 4);
 
+/* The data digest a HELLO's @features offer, as rblkadm's file names it. */
+static const char *rblk_data_digest_name(u64 features)
+{
+	return features & RBLK_FEAT_DATA_DIGEST ? "crc32c" : "none";
+}
+
 static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
 			     const char *fmt, ...)
 {
@@ -314,7 +323,8 @@ static int rblk_hello_refuse(struct rblk_hello_result *result, u32 reason,
  * RBLK_FEAT_REQUIRED (FEATURES); both nodes have the same node_id, the
  * peer's node_id is not the local peer_node_id or its peer_node_id is not
  * the local node_id (NODE_ID);
- * cluster names differ (CLUSTER); resource names differ (RESOURCE); sizes in
+ * cluster names differ (CLUSTER); resource names differ (RESOURCE); one
+ * side offers RBLK_FEAT_DATA_DIGEST and the other not (DIGEST); sizes in
  * sectors differ (SIZE); logical block sizes differ (BLOCK_SIZE) - neither
  * is compared when either side is Diskless; both are primary
  * (BOTH_PRIMARY).
@@ -366,6 +376,11 @@ int rblk_hello_negotiate(const struct rblk_hello_params *local,
 		return rblk_hello_refuse(result, RBLK_REJECT_RESOURCE,
 					 "resource mismatch: local '%s', peer '%s'",
 					 local->resource_name, remote->resource_name);
+	if ((local->features ^ remote->features) & RBLK_FEAT_DATA_DIGEST)
+		return rblk_hello_refuse(result, RBLK_REJECT_DIGEST,
+					 "data digest mismatch: local %s, peer %s",
+					 rblk_data_digest_name(local->features),
+					 rblk_data_digest_name(remote->features));
 	/* a diskless node (a quorum witness) has no size to compare */
 	if (local->disk_state == RBLK_DISK_DISKLESS || remote->disk_state == RBLK_DISK_DISKLESS)
 		goto sizes_done;
@@ -481,6 +496,7 @@ const char *rblk_reject_reason_name(u32 reason)
 		[RBLK_REJECT_AUTH_REQUIRED]	= "auth_required",
 		[RBLK_REJECT_AUTH_UNEXPECTED]	= "auth_unexpected",
 		[RBLK_REJECT_AUTH_FAILED]	= "auth_failed",
+		[RBLK_REJECT_DIGEST]		= "digest",
 	};
 
 	if (reason >= ARRAY_SIZE(names) || !names[reason])
@@ -609,14 +625,16 @@ blk_opf_t rblk_opf_from_dp_flags(u32 dp_flags)
  * @p: payload to fill (16 bytes, all written)
  * @sector: first 512-byte sector of the write
  * @dp_flags: RBLK_DP_*
+ * @data_digest: rblk_data_digest() of the data that follows when
+ *	RBLK_FEAT_DATA_DIGEST is negotiated, else 0
  *
  * Context: any.
  */
-void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags)
+void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags, u32 data_digest)
 {
 	p->sector = cpu_to_be64(sector);
 	p->dp_flags = cpu_to_be32(dp_flags);
-	p->pad = 0;
+	p->data_digest = cpu_to_be32(data_digest);
 }
 
 /**
@@ -627,18 +645,23 @@ void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags)
  * @size_sectors: device size, 512-byte sectors
  * @logical_block_size_bytes: the negotiated logical block size (a power of
  *	two, 512 or more)
- * @info: the write in host order; filled only on success
+ * @digest: RBLK_FEAT_DATA_DIGEST is negotiated: data_digest holds the
+ *	sender's digest of the data (any value); else it must be zero
+ * @info: the write in host order; filled only on success (data_digest is
+ *	0 without @digest)
+ *
+ * The digest itself can only be checked once the data is in
+ * (rblk_data_digest_check()).
  *
  * Context: any.
  *
  * Return: 0 if valid; -EINVAL if a flag outside RBLK_DP_ALL and
- * RBLK_DP_RESYNC is set, pad
- * is non-zero, or the sector or the length is not a multiple of the
- * logical block size; -ERANGE if the write does not lie wholly inside the
- * device.
+ * RBLK_DP_RESYNC is set, data_digest is non-zero without @digest, or the
+ * sector or the length is not a multiple of the logical block size;
+ * -ERANGE if the write does not lie wholly inside the device.
  */
 int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
-		     u64 size_sectors, u32 logical_block_size_bytes,
+		     u64 size_sectors, u32 logical_block_size_bytes, bool digest,
 		     struct rblk_data_info *info)
 {
 	u64 sector = be64_to_cpu(p->sector);
@@ -648,7 +671,7 @@ int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 
 	if (dp_flags & ~(RBLK_DP_ALL | RBLK_DP_RESYNC))
 		return -EINVAL;
-	if (p->pad)
+	if (!digest && p->data_digest)
 		return -EINVAL;
 	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
 		return -EINVAL;
@@ -658,7 +681,59 @@ int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 	info->nr_sectors = nr_sectors;
 	info->data_bytes = data_bytes;
 	info->dp_flags = dp_flags;
+	info->data_digest = be32_to_cpu(p->data_digest);
 	return 0;
+}
+
+/**
+ * rblk_data_digest() - the data digest of the data of a bio
+ * @bio: bio whose pages hold the data (any bio: a write being sent, a
+ *	received one, a resync read); its pages may be in high memory
+ * @iter: the part of @bio to digest (its bi_size bytes from its position)
+ *
+ * The digest of RBLK_FEAT_DATA_DIGEST: crc32c() seeded with
+ * RBLK_DATA_DIGEST_SEED over the bytes in order, each segment mapped with
+ * bvec_kmap_local().  Equal to crc32c(RBLK_DATA_DIGEST_SEED, buf, len) of
+ * the same bytes in one buffer, however the bio splits them.
+ *
+ * Context: any; the data must not change meanwhile.
+ *
+ * Return: the digest (host order).
+ */
+u32 rblk_data_digest(struct bio *bio, struct bvec_iter iter)
+{
+	u32 crc = RBLK_DATA_DIGEST_SEED;
+	struct bio_vec bv;
+
+	__bio_for_each_segment(bv, bio, iter, iter) {
+		void *p = bvec_kmap_local(&bv);
+
+		crc = crc32c(crc, p, bv.bv_len);
+		kunmap_local(p);
+	}
+	return crc;
+}
+
+/**
+ * rblk_data_digest_check() - check a received write against its digest
+ * @info: the decoded DATA payload (rblk_data_decode() with the digest
+ *	negotiated): info->data_digest is what the sender computed
+ * @bio: the bio holding the received data, info->data_bytes bytes from
+ *	the start of its bi_iter
+ * @computed: set to the digest of the received data
+ *
+ * Context: any.
+ *
+ * Return: 0 when the digests are equal; -EBADMSG when they differ: the
+ * data changed on its way and must not be written.
+ */
+int rblk_data_digest_check(const struct rblk_data_info *info, struct bio *bio, u32 *computed)
+{
+	struct bvec_iter iter = bio->bi_iter;
+
+	iter.bi_size = info->data_bytes;
+	*computed = rblk_data_digest(bio, iter);
+	return *computed == info->data_digest ? 0 : -EBADMSG;
 }
 
 /**

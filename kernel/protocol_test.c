@@ -4,6 +4,10 @@
  */
 
 #include <kunit/test.h>
+#include <linux/bio.h>
+#include <linux/crc32c.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/limits.h>
 #include <linux/string.h>
 
@@ -198,6 +202,7 @@ static void rblk_hdr_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MALFORMED), "malformed");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_OTHER_PRIMARY),
 			   "other_primary");
+	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_DIGEST), "digest");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(0), "invalid");
 	KUNIT_EXPECT_STREQ(test, rblk_reject_reason_name(RBLK_REJECT_MAX + 1),
 			   "invalid");
@@ -573,6 +578,55 @@ static void rblk_hello_test_check_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
 }
 
+/*
+ * The data digest is offered only when configured (not in RBLK_FEAT_ALL):
+ * both sides or neither, else both refuse with DIGEST.
+ */
+static void rblk_hello_test_digest(struct kunit *test)
+{
+	struct rblk_hello_params a, b, out;
+	struct rblk_hello_result r;
+	struct rblk_p_hello p;
+
+	KUNIT_EXPECT_EQ(test, RBLK_FEAT_DATA_DIGEST, BIT_ULL(11));
+	KUNIT_EXPECT_EQ(test, RBLK_FEAT_ALL & RBLK_FEAT_DATA_DIGEST, 0ULL);
+	KUNIT_EXPECT_EQ(test, (u32)RBLK_REJECT_DIGEST, 20U);
+	KUNIT_EXPECT_EQ(test, (u32)RBLK_REJECT_MAX, 20U);
+
+	rblk_test_params(&a, 1, 2);
+	rblk_test_params(&b, 2, 1);
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.features & RBLK_FEAT_DATA_DIGEST, 0ULL);
+
+	a.features |= RBLK_FEAT_DATA_DIGEST;
+	rblk_hello_expect_refusal(test, &a, &b, RBLK_REJECT_DIGEST, "local crc32c",
+				  "peer none");
+	rblk_hello_expect_refusal(test, &b, &a, RBLK_REJECT_DIGEST, "local none",
+				  "peer crc32c");
+
+	b.features |= RBLK_FEAT_DATA_DIGEST;
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&a, &b, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.features, RBLK_FEAT_ALL | RBLK_FEAT_DATA_DIGEST);
+	KUNIT_ASSERT_EQ(test, rblk_hello_negotiate(&b, &a, &r), 0);
+	KUNIT_EXPECT_EQ(test, r.features, RBLK_FEAT_ALL | RBLK_FEAT_DATA_DIGEST);
+
+	/* the bit travels in the HELLO */
+	rblk_hello_encode(&p, &a);
+	KUNIT_ASSERT_EQ(test, rblk_hello_decode(&p, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.features, RBLK_FEAT_ALL | RBLK_FEAT_DATA_DIGEST);
+
+	/* a resource mismatch is reported before the digest */
+	b.features &= ~RBLK_FEAT_DATA_DIGEST;
+	strscpy(b.resource_name, "other", sizeof(b.resource_name));
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_RESOURCE);
+	/* and the digest before the sizes */
+	strscpy(b.resource_name, a.resource_name, sizeof(b.resource_name));
+	b.size_sectors = 1;
+	KUNIT_EXPECT_EQ(test, rblk_hello_negotiate(&a, &b, &r), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, r.reason, RBLK_REJECT_DIGEST);
+}
+
 /* -------------------------------------------------------------- payloads */
 
 static void rblk_reject_test(struct kunit *test)
@@ -613,40 +667,213 @@ static void rblk_data_test(struct kunit *test)
 	struct rblk_p_data p;
 
 	memset(&p, 0xa5, sizeof(p));
-	rblk_data_encode(&p, 0x100000002ULL, RBLK_DP_FUA | RBLK_DP_PREFLUSH);
+	rblk_data_encode(&p, 0x100000002ULL, RBLK_DP_FUA | RBLK_DP_PREFLUSH, 0);
 	KUNIT_EXPECT_EQ(test, memcmp(&p, want, sizeof(want)), 0);
 
-	rblk_data_encode(&p, 8, RBLK_DP_FUA);
-	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 512, &info), 0);
+	rblk_data_encode(&p, 8, RBLK_DP_FUA, 0);
+	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 512, false, &info), 0);
 	KUNIT_EXPECT_EQ(test, info.sector, 8ULL);
 	KUNIT_EXPECT_EQ(test, info.nr_sectors, 8U);
 	KUNIT_EXPECT_EQ(test, info.data_bytes, 4096U);
 	KUNIT_EXPECT_EQ(test, info.dp_flags, RBLK_DP_FUA);
 
 	/* the last sector of the device */
-	rblk_data_encode(&p, size - 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), 0);
+	rblk_data_encode(&p, size - 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), 0);
 	/* one past it, and writes straddling the end */
-	rblk_data_encode(&p, size, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -ERANGE);
-	rblk_data_encode(&p, size - 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 1024, size, 512, &info), -ERANGE);
+	rblk_data_encode(&p, size, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), -ERANGE);
+	rblk_data_encode(&p, size - 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 1024, size, 512, false, &info), -ERANGE);
 	/* sector + length overflowing 64 bits */
-	rblk_data_encode(&p, U64_MAX, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -ERANGE);
-	rblk_data_encode(&p, 0, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, 0, 512, &info), -ERANGE);
+	rblk_data_encode(&p, U64_MAX, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), -ERANGE);
+	rblk_data_encode(&p, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, 0, 512, false, &info), -ERANGE);
 
-	rblk_data_encode(&p, 0, RBLK_DP_RESYNC);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), 0);
+	rblk_data_encode(&p, 0, RBLK_DP_RESYNC, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), 0);
 	KUNIT_EXPECT_EQ(test, info.dp_flags, RBLK_DP_RESYNC);
-	rblk_data_encode(&p, 0, RBLK_DP_RESYNC << 1);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
-	rblk_data_encode(&p, 0, 0x80000000U);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
-	rblk_data_encode(&p, 0, 0);
-	p.pad = cpu_to_be32(1);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), -EINVAL);
+	rblk_data_encode(&p, 0, RBLK_DP_RESYNC << 1, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), -EINVAL);
+	rblk_data_encode(&p, 0, 0x80000000U, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), -EINVAL);
+	rblk_data_encode(&p, 0, 0, 0);
+	p.data_digest = cpu_to_be32(1);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), -EINVAL);
+}
+
+/* With RBLK_FEAT_DATA_DIGEST the last four bytes are the digest, any value. */
+static void rblk_data_test_digest_field(struct kunit *test)
+{
+	static const u8 want[16] = {
+		0, 0, 0, 0, 0, 0, 0, 8,  0, 0, 0, 0x41,  0xde, 0xad, 0xbe, 0xef,
+	};
+	struct rblk_data_info info;
+	struct rblk_p_data p;
+
+	memset(&p, 0xa5, sizeof(p));
+	rblk_data_encode(&p, 8, RBLK_DP_RESYNC | RBLK_DP_FUA, 0xdeadbeef);
+	KUNIT_EXPECT_EQ(test, memcmp(&p, want, sizeof(want)), 0);
+	memset(&info, 0, sizeof(info));
+	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, 2048, 512, true, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.data_digest, 0xdeadbeefU);
+	KUNIT_EXPECT_EQ(test, info.dp_flags, RBLK_DP_RESYNC | RBLK_DP_FUA);
+	/* without the feature the field must be zero */
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, 2048, 512, false, &info),
+			-EINVAL);
+	/* a zero digest is a digest like any other */
+	rblk_data_encode(&p, 8, 0, 0);
+	info.data_digest = 1;
+	KUNIT_ASSERT_EQ(test, rblk_data_decode(&p, 16 + 4096, 2048, 512, true, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.data_digest, 0U);
+}
+
+/*
+ * A bio of three segments at odd offsets on three pages (one of them
+ * crossing into a second page), filled with a pattern also kept in @buf.
+ */
+struct rblk_digest_bio {
+	struct bio bio;
+	struct bio_vec bvecs[3];
+	struct page *pages[4];
+	u8 *buf;
+	u32 len;
+};
+
+static const struct {
+	unsigned int page, offset, len;
+} rblk_digest_segs[3] = {
+	{ 0, 100, 1000 },
+	{ 1, 0, PAGE_SIZE + 512 },	/* pages 1 and 2: one multi-page bvec */
+	{ 3, 7, 537 },
+};
+
+static void rblk_digest_bio_init(struct kunit *test, struct rblk_digest_bio *d)
+{
+	unsigned int i, pos = 0;
+	struct page *pages;
+
+	/* pages 1 and 2 must be contiguous for the multi-page segment */
+	pages = alloc_pages(GFP_KERNEL, 2);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < 4; i++)
+		d->pages[i] = pages + i;
+	d->len = 0;
+	for (i = 0; i < ARRAY_SIZE(rblk_digest_segs); i++)
+		d->len += rblk_digest_segs[i].len;
+	d->buf = kunit_kmalloc(test, d->len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d->buf);
+	for (i = 0; i < d->len; i++)
+		d->buf[i] = (u8)(i * 7 + (i >> 8));
+	bio_init(&d->bio, NULL, d->bvecs, ARRAY_SIZE(d->bvecs), REQ_OP_WRITE);
+	for (i = 0; i < ARRAY_SIZE(rblk_digest_segs); i++) {
+		struct page *page = d->pages[rblk_digest_segs[i].page];
+		u8 *p = page_address(page) + rblk_digest_segs[i].offset;
+
+		memcpy(p, d->buf + pos, rblk_digest_segs[i].len);
+		__bio_add_page(&d->bio, page, rblk_digest_segs[i].len,
+			       rblk_digest_segs[i].offset);
+		pos += rblk_digest_segs[i].len;
+	}
+}
+
+static void rblk_digest_bio_free(struct rblk_digest_bio *d)
+{
+	bio_uninit(&d->bio);
+	__free_pages(d->pages[0], 2);
+}
+
+/* The digest is crc32c() seeded with ~0, over the bytes in order. */
+static void rblk_data_digest_test_known(struct kunit *test)
+{
+	static const char check[] = "123456789";
+	struct bio_vec bv;
+	struct page *page;
+	struct bio bio;
+
+	KUNIT_EXPECT_EQ(test, RBLK_DATA_DIGEST_SEED, 0xffffffffU);
+	/* CRC-32C's check value 0xe3069283, without the final inversion */
+	KUNIT_EXPECT_EQ(test, crc32c(RBLK_DATA_DIGEST_SEED, check, 9), 0x1cf96d7cU);
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	memcpy(page_address(page) + 3, check, 9);
+	bio_init(&bio, NULL, &bv, 1, REQ_OP_WRITE);
+	__bio_add_page(&bio, page, 9, 3);
+	KUNIT_EXPECT_EQ(test, rblk_data_digest(&bio, bio.bi_iter), 0x1cf96d7cU);
+	/* 512 zero bytes */
+	memset(page_address(page), 0, 512);
+	bio_reset(&bio, NULL, REQ_OP_WRITE);
+	__bio_add_page(&bio, page, 512, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_digest(&bio, bio.bi_iter),
+			crc32c(~0U, page_address(page), 512));
+	bio_uninit(&bio);
+	__free_page(page);
+}
+
+/* Over several segments: the same as over the bytes in one buffer. */
+static void rblk_data_digest_test_bio(struct kunit *test)
+{
+	struct rblk_digest_bio d;
+	struct bvec_iter iter;
+	u32 want;
+
+	rblk_digest_bio_init(test, &d);
+	KUNIT_ASSERT_EQ(test, d.bio.bi_iter.bi_size, d.len);
+	want = crc32c(RBLK_DATA_DIGEST_SEED, d.buf, d.len);
+	KUNIT_EXPECT_EQ(test, rblk_data_digest(&d.bio, d.bio.bi_iter), want);
+	/* the iterator is a copy: the bio is not advanced */
+	KUNIT_EXPECT_EQ(test, d.bio.bi_iter.bi_size, d.len);
+	KUNIT_EXPECT_EQ(test, rblk_data_digest(&d.bio, d.bio.bi_iter), want);
+
+	/* a part of it, from inside the first segment into the third */
+	iter = d.bio.bi_iter;
+	bio_advance_iter(&d.bio, &iter, 600);
+	iter.bi_size = d.len - 600 - 100;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest(&d.bio, iter),
+			crc32c(RBLK_DATA_DIGEST_SEED, d.buf + 600, d.len - 700));
+	/* the resync's iterator: from the start, bi_size bytes */
+	memset(&iter, 0, sizeof(iter));
+	iter.bi_size = 1000 + PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest(&d.bio, iter),
+			crc32c(RBLK_DATA_DIGEST_SEED, d.buf, 1000 + PAGE_SIZE));
+	rblk_digest_bio_free(&d);
+}
+
+/* The receiver's check: equal digests pass, one changed byte is caught. */
+static void rblk_data_digest_test_check(struct kunit *test)
+{
+	struct rblk_data_info info = { .sector = 8 };
+	struct rblk_digest_bio d;
+	u32 computed = 0, good;
+	u8 *p;
+
+	rblk_digest_bio_init(test, &d);
+	info.data_bytes = d.len;
+	good = crc32c(RBLK_DATA_DIGEST_SEED, d.buf, d.len);
+	info.data_digest = good;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest_check(&info, &d.bio, &computed), 0);
+	KUNIT_EXPECT_EQ(test, computed, good);
+
+	/* one bit of one byte in the multi-page segment, on its second page */
+	p = page_address(d.pages[2]) + 100;
+	*p ^= 0x01;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest_check(&info, &d.bio, &computed), -EBADMSG);
+	KUNIT_EXPECT_NE(test, computed, good);
+	*p ^= 0x01;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest_check(&info, &d.bio, &computed), 0);
+
+	/* the last byte */
+	p = page_address(d.pages[3]) + 7 + 536;
+	*p ^= 0x80;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest_check(&info, &d.bio, &computed), -EBADMSG);
+	*p ^= 0x80;
+	/* a wrong digest in the packet */
+	info.data_digest = good ^ 0x00010000;
+	KUNIT_EXPECT_EQ(test, rblk_data_digest_check(&info, &d.bio, &computed), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, computed, good);
+	rblk_digest_bio_free(&d);
 }
 
 /* Request flags travel both ways; others stay home. */
@@ -674,31 +901,31 @@ static void rblk_data_test_alignment(struct kunit *test)
 	struct rblk_data_info info;
 	struct rblk_p_data p;
 
-	rblk_data_encode(&p, 8, RBLK_DP_SYNC | RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), 0);
+	rblk_data_encode(&p, 8, RBLK_DP_SYNC | RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, false, &info), 0);
 	KUNIT_EXPECT_EQ(test, info.dp_flags,
 			RBLK_DP_SYNC | RBLK_DP_META | RBLK_DP_PRIO | RBLK_DP_IDLE);
 	/* sector not a multiple of 8 (4 KiB blocks) */
-	rblk_data_encode(&p, 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), -EINVAL);
-	rblk_data_encode(&p, 4, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), -EINVAL);
+	rblk_data_encode(&p, 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, false, &info), -EINVAL);
+	rblk_data_encode(&p, 4, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, false, &info), -EINVAL);
 	/* length of 512 bytes on a 4 KiB device */
-	rblk_data_encode(&p, 8, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 4096, &info), -EINVAL);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096 + 512, size, 4096, &info),
+	rblk_data_encode(&p, 8, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 4096, false, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096 + 512, size, 4096, false, &info),
 			-EINVAL);
 	/* the same write is fine on a 512-byte device */
-	rblk_data_encode(&p, 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, &info), 0);
+	rblk_data_encode(&p, 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 512, size, 512, false, &info), 0);
 	/* block sizes that cannot be: 0, below 512, not a power of two */
-	rblk_data_encode(&p, 0, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 0, &info), -EINVAL);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 256, &info), -EINVAL);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 3072, &info), -EINVAL);
+	rblk_data_encode(&p, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 0, false, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 256, false, &info), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 3072, false, &info), -EINVAL);
 	/* misaligned and outside: alignment is checked first */
-	rblk_data_encode(&p, size + 1, 0);
-	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, &info), -EINVAL);
+	rblk_data_encode(&p, size + 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_data_decode(&p, 16 + 4096, size, 4096, false, &info), -EINVAL);
 }
 
 static void rblk_trim_test_alignment(struct kunit *test)
@@ -886,8 +1113,13 @@ static struct kunit_case rblk_protocol_test_cases[] = {
 	KUNIT_CASE(rblk_hello_test_block_size),
 	KUNIT_CASE(rblk_hello_test_both_primary),
 	KUNIT_CASE(rblk_hello_test_check_order),
+	KUNIT_CASE(rblk_hello_test_digest),
 	KUNIT_CASE(rblk_reject_test),
 	KUNIT_CASE(rblk_data_test),
+	KUNIT_CASE(rblk_data_test_digest_field),
+	KUNIT_CASE(rblk_data_digest_test_known),
+	KUNIT_CASE(rblk_data_digest_test_bio),
+	KUNIT_CASE(rblk_data_digest_test_check),
 	KUNIT_CASE(rblk_data_test_alignment),
 	KUNIT_CASE(rblk_dp_flags_test),
 	KUNIT_CASE(rblk_trim_test),

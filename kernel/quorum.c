@@ -587,19 +587,20 @@ void rblk_quorum_step_down(struct rblk_device *dev)
 
 /**
  * rblk_device_set_options() - set the quorum, auto-promote and fencing
- *	policy of a device, and its shared secret
+ *	policy of a device, its shared secret and its data digest
  * @minor: device
  * @opts: the options; a field at its "keep" value keeps the device's
  * @extack: error message
  *
- * A new secret (or none) applies from the next handshake on; the old one
- * is wiped.
+ * A new secret (or none) and a new data digest apply from the next
+ * handshake on; the old secret is wiped.
  *
  * Context: process context, may sleep.
  * Return: 0; -ENODEV; -EINVAL for a value out of range, a handler path
  * that is not absolute, a fencing policy other than off without a
- * handler, or a secret of 1..RBLK_AUTH_SECRET_MIN_BYTES - 1 or more than
- * RBLK_AUTH_SECRET_MAX_BYTES bytes (nothing is changed then).
+ * handler, a secret of 1..RBLK_AUTH_SECRET_MIN_BYTES - 1 or more than
+ * RBLK_AUTH_SECRET_MAX_BYTES bytes, or a data digest that is not an enum
+ * rblk_data_digest (nothing is changed then).
  */
 int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 			    struct netlink_ext_ack *extack)
@@ -624,6 +625,10 @@ int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 	if (handler && handler[0] &&
 	    (handler[0] != '/' || strlen(handler) >= RBLK_PATH_MAX_BYTES)) {
 		NL_SET_ERR_MSG(extack, "fence handler: an absolute path");
+		return -EINVAL;
+	}
+	if (opts->data_digest >= __RBLK_DATA_DIGEST_MAX) {
+		NL_SET_ERR_MSG(extack, "data digest: none (0) or crc32c (1)");
 		return -EINVAL;
 	}
 	if (opts->auth_secret && opts->auth_secret_len &&
@@ -661,6 +666,11 @@ int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 		spin_unlock(&dev->state_lock);
 	}
 	/* for the next handshakes; established connections stay */
+	if (opts->data_digest >= 0) {
+		spin_lock(&dev->state_lock);
+		dev->data_digest = opts->data_digest;
+		spin_unlock(&dev->state_lock);
+	}
 	if (opts->auth_secret) {
 		spin_lock(&dev->state_lock);
 		memzero_explicit(dev->auth_secret, sizeof(dev->auth_secret));

@@ -128,12 +128,14 @@ int rblk_reject_decode(const struct rblk_p_reject *p, u32 *reason, char *message
  * @nr_sectors: 512-byte sectors of data that follow
  * @data_bytes: bytes of data that follow (nr_sectors * 512)
  * @dp_flags: RBLK_DP_*
+ * @data_digest: the sender's data digest (RBLK_FEAT_DATA_DIGEST), else 0
  */
 struct rblk_data_info {
 	u64 sector;
 	u32 nr_sectors;
 	u32 data_bytes;
 	u32 dp_flags;
+	u32 data_digest;
 };
 
 /**
@@ -150,10 +152,12 @@ struct rblk_trim_info {
 
 u32 rblk_dp_flags_from_opf(blk_opf_t opf);
 blk_opf_t rblk_opf_from_dp_flags(u32 dp_flags);
-void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags);
+void rblk_data_encode(struct rblk_p_data *p, u64 sector, u32 dp_flags, u32 data_digest);
 int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
-		     u64 size_sectors, u32 logical_block_size_bytes,
+		     u64 size_sectors, u32 logical_block_size_bytes, bool digest,
 		     struct rblk_data_info *info);
+u32 rblk_data_digest(struct bio *bio, struct bvec_iter iter);
+int rblk_data_digest_check(const struct rblk_data_info *info, struct bio *bio, u32 *computed);
 void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 trim_flags);
 int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 		     u32 logical_block_size_bytes, struct rblk_trim_info *info);
@@ -473,7 +477,7 @@ int rblk_device_resume_io(u32 minor, struct netlink_ext_ack *extack);
  * @fence_handler: absolute path, "" for none, or NULL to keep it
  * @auth_secret: the shared secret (@auth_secret_len bytes), or NULL to keep it
  * @auth_secret_len: 0 (no secret) or RBLK_AUTH_SECRET_MIN_BYTES..
- *	RBLK_AUTH_SECRET_MAX_BYTES
+ *	RBLK_AUTH_SECRET_MAX_BYTES * @data_digest: enum rblk_data_digest, or -1 to keep it
  */
 struct rblk_device_options {
 	u32 quorum;
@@ -483,6 +487,7 @@ struct rblk_device_options {
 	const char *fence_handler;
 	const u8 *auth_secret;
 	u32 auth_secret_len;
+	int data_digest;
 };
 
 int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
@@ -533,6 +538,7 @@ struct rblk_device_status {
 	u32 suspended_writes;
 	bool auto_promote, auto_promoted;
 	bool auth;
+	enum rblk_data_digest data_digest;
 	enum rblk_fencing fencing;
 	char fence_handler[RBLK_PATH_MAX_BYTES];
 	u32 fence_pending;

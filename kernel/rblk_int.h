@@ -264,6 +264,8 @@ struct rblk_md {
  * @auth_secret: the resource's shared secret (RBLK_A_AUTH_SECRET), wiped
  *	when replaced and when the device is freed; under state_lock
  * @auth_secret_len: bytes in @auth_secret, 0: no secret; under state_lock
+ * @data_digest: enum rblk_data_digest (RBLK_A_DATA_DIGEST) offered at the
+ *	next handshakes; under state_lock
  */
 struct rblk_device {
 	u32 minor;
@@ -343,6 +345,7 @@ struct rblk_device {
 
 	u8 auth_secret[RBLK_AUTH_SECRET_MAX_BYTES];
 	u32 auth_secret_len;
+	u8 data_digest;
 };
 
 /**
@@ -853,6 +856,7 @@ int rblk_recv_all(struct socket *sock, void *buf, size_t len);
 void rblk_pwrite_free(struct rblk_pwrite *pw);
 void rblk_pwrite_finish(struct rblk_pwrite *pw);
 void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw);
+int rblk_data_received(struct rblk_conn *conn);
 int rblk_dispatch(struct rblk_conn *conn);
 
 /**

@@ -128,6 +128,13 @@ static_assert(sizeof(struct rblk_hdr) == 24);
  * RBLK_REJECT_AUTH_UNEXPECTED).
  */
 #define RBLK_FEAT_AUTH			BIT_ULL(10)
+/*
+ * Every DATA packet carries the CRC-32C of its data in
+ * rblk_p_data.data_digest: set only by a node configured with a data
+ * digest (RBLK_A_DATA_DIGEST), so not in RBLK_FEAT_ALL.  Both sides must
+ * agree on it, or the handshake is refused (RBLK_REJECT_DIGEST).
+ */
+#define RBLK_FEAT_DATA_DIGEST		BIT_ULL(11)
 /* Features a peer must offer or the handshake is refused. */
 #define RBLK_FEAT_REQUIRED		(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA)
 
@@ -190,7 +197,8 @@ enum rblk_reject_reason {
 	RBLK_REJECT_AUTH_REQUIRED	= 17,	/* the sender has a secret, the receiver none */
 	RBLK_REJECT_AUTH_UNEXPECTED	= 18,	/* the receiver has a secret, the sender none */
 	RBLK_REJECT_AUTH_FAILED		= 19,	/* wrong answer to the sender's challenge */
-	RBLK_REJECT_MAX			= RBLK_REJECT_AUTH_FAILED,
+	RBLK_REJECT_DIGEST		= 20,	/* only one side has a data digest */
+	RBLK_REJECT_MAX			= RBLK_REJECT_DIGEST,
 };
 
 /**
@@ -223,11 +231,19 @@ static_assert(sizeof(struct rblk_p_reject) == 64);
  */
 #define RBLK_DP_RESYNC			BIT(6)
 
+/*
+ * Seed of the data digest: crc32c(RBLK_DATA_DIGEST_SEED, data, len) as
+ * the kernel's crc32c() computes it (no final inversion), that is the
+ * CRC-32C of iSCSI and ext4 before its final XOR with ~0.
+ */
+#define RBLK_DATA_DIGEST_SEED		0xffffffffU
+
 /**
  * struct rblk_p_data - write (RBLK_P_DATA), 16 bytes, then the data
  * @sector: first 512-byte sector of the write
  * @dp_flags: RBLK_DP_*
- * @pad: must be zero
+ * @data_digest: with RBLK_FEAT_DATA_DIGEST negotiated, crc32c() of the
+ *	data that follows, seeded with RBLK_DATA_DIGEST_SEED; else zero
  *
  * The data follows: payload_len_bytes - 16 bytes, a non-zero multiple of
  * 512 and at most RBLK_MAX_DATA_BYTES.
@@ -235,7 +251,7 @@ static_assert(sizeof(struct rblk_p_reject) == 64);
 struct rblk_p_data {
 	__be64 sector;
 	__be32 dp_flags;
-	__be32 pad;
+	__be32 data_digest;
 };
 
 static_assert(sizeof(struct rblk_p_data) == 16);

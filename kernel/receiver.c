@@ -480,7 +480,8 @@ static int rblk_start_data(struct rblk_conn *conn)
 
 	ret = rblk_data_decode(&conn->rx_payload.data, conn->rx_info.payload_len_bytes,
 			       READ_ONCE(dev->size_sectors),
-			       READ_ONCE(dev->logical_block_size_bytes), &di);
+			       READ_ONCE(dev->logical_block_size_bytes),
+			       conn->features & RBLK_FEAT_DATA_DIGEST, &di);
 	if (ret) {
 		rblk_conn_fail(conn, ret, "bad DATA (outside the device or misaligned)");
 		return ret;
@@ -516,6 +517,40 @@ static int rblk_start_data(struct rblk_conn *conn)
 		left -= len;
 	}
 	conn->rx_pwrite = pw;
+	return 0;
+}
+
+/**
+ * rblk_data_received() - the data of a received DATA packet is all in
+ * @conn: the connection; its rx_pwrite holds the write
+ *
+ * With RBLK_FEAT_DATA_DIGEST the data is checked against the sender's
+ * digest first.  A write whose data changed on its way is not written:
+ * the connection fails (one rate-limited line with the sector and both
+ * digests, the peer's last error), rx_pwrite stays for the teardown to
+ * free, and the sender, which never gets the ACK, marks the write out of
+ * sync for us when it sees the connection lost; the next resync repairs
+ * it.  Otherwise the write starts on the backing device.
+ *
+ * Context: io_work (process context, no sleeping for memory).
+ *
+ * Return: 0 when the write was started; -EBADMSG on a digest mismatch
+ * (the connection has failed).
+ */
+int rblk_data_received(struct rblk_conn *conn)
+{
+	struct rblk_pwrite *pw = conn->rx_pwrite;
+	u32 computed;
+
+	if ((conn->features & RBLK_FEAT_DATA_DIGEST) &&
+	    rblk_data_digest_check(&pw->data, &pw->bio, &computed)) {
+		rblk_conn_fail(conn, -EBADMSG,
+			       "bad DATA digest at sector %llu: %08x, computed %08x",
+			       pw->data.sector, pw->data.data_digest, computed);
+		return -EBADMSG;
+	}
+	conn->rx_pwrite = NULL;
+	rblk_pwrite_start(conn, pw);
 	return 0;
 }
 

@@ -268,7 +268,10 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		dp = rblk_dp_flags_from_opf(master->bi_opf);
 		if (!(conn->features & RBLK_FEAT_REQ_HINTS))
 			dp &= RBLK_DP_FUA | RBLK_DP_PREFLUSH;
-		rblk_data_encode(&p, master->bi_iter.bi_sector, dp);
+		/* the pages are stable while the write is in flight */
+		rblk_data_encode(&p, master->bi_iter.bi_sector, dp,
+				 conn->features & RBLK_FEAT_DATA_DIGEST ?
+				 rblk_data_digest(master, master->bi_iter) : 0);
 		rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
 				  &p, sizeof(p), sizeof(p) + leg->bytes);
 		s->data_bio = master;
@@ -324,13 +327,15 @@ int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio 
 	ret = rblk_conn_reserve(conn, leg, &id);
 	if (ret)
 		return ret;
-	rblk_data_encode(&p, sector, RBLK_DP_RESYNC);
-	rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
-			  &p, sizeof(p), sizeof(p) + bytes);
-	s->data_bio = bio;
 	memset(&s->data_iter, 0, sizeof(s->data_iter));
 	s->data_iter.bi_sector = sector;
 	s->data_iter.bi_size = bytes;
+	rblk_data_encode(&p, sector, RBLK_DP_RESYNC,
+			 conn->features & RBLK_FEAT_DATA_DIGEST ?
+			 rblk_data_digest(bio, s->data_iter) : 0);
+	rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_DATA, id,
+			  &p, sizeof(p), sizeof(p) + bytes);
+	s->data_bio = bio;
 	return rblk_conn_submit_leg(conn, s, id);
 }
 
@@ -517,9 +522,8 @@ static int rblk_try_recv(struct rblk_conn *conn)
 			return 1;
 		conn->rx_off = 0;
 		conn->rx_state = RBLK_RX_HDR;
-		rblk_pwrite_start(conn, conn->rx_pwrite);
-		conn->rx_pwrite = NULL;
-		return 1;
+		ret = rblk_data_received(conn);
+		return ret < 0 ? ret : 1;
 	}
 	return -EINVAL;
 }

@@ -115,6 +115,8 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 	if ((q->has & REQ_FENCE_HANDLER) &&
 	    nla_put_string(msg, RBLK_A_FENCE_HANDLER, q->fence_handler))
 		return -1;
+	if ((q->has & REQ_DATA_DIGEST) && nla_put_u8(msg, RBLK_A_DATA_DIGEST, q->data_digest))
+		return -1;
 	if ((q->has & REQ_AUTH_SECRET) &&
 	    nla_put(msg, RBLK_A_AUTH_SECRET, q->secret_len, q->secret))
 		return -1;
@@ -178,7 +180,7 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_SUSPENDED), N(RBLK_A_SUSPENDED_WRITES), N(RBLK_A_PEER_WITNESS),
 		N(RBLK_A_AUTO_PROMOTE), N(RBLK_A_AUTO_PROMOTED), N(RBLK_A_FENCING),
 		N(RBLK_A_FENCE_HANDLER), N(RBLK_A_FENCE_PENDING), N(RBLK_A_FENCE_RESULT),
-		N(RBLK_A_AUTH_SECRET), N(RBLK_A_AUTH),
+		N(RBLK_A_AUTH_SECRET), N(RBLK_A_AUTH), N(RBLK_A_DATA_DIGEST),
 #undef N
 	};
 
@@ -506,6 +508,10 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 	case RBLK_A_AUTH:
 		d->auth = get_uint(a) != 0;
 		d->has_auth = true;
+		break;
+	case RBLK_A_DATA_DIGEST:
+		d->data_digest = (uint8_t)get_uint(a);
+		d->has_data_digest = true;
 		break;
 	case RBLK_A_STATS:
 		nla_for_each_nested(s, a, rem)

@@ -139,6 +139,8 @@ static void fill_peer_add(struct rblk_req *q, uint32_t minor, uint32_t peer_id,
 static bool device_options_match(const struct kdev *dev, const struct rblk_req *q)
 {
 	return (dev->has_auth && dev->auth) == (q->secret_len > 0) &&
+	       (dev->has_data_digest ? dev->data_digest : RBLK_DATA_DIGEST_NONE) ==
+	       q->data_digest &&
 	       dev->has_quorum_policy && dev->quorum == q->quorum &&
 	       dev->has_on_no_quorum && dev->on_no_quorum == q->on_no_quorum &&
 	       dev->has_auto_promote && dev->auto_promote == q->auto_promote &&
@@ -166,8 +168,9 @@ static bool plan_device_options(const struct conf *c, const struct conf_resource
 	char qw[16];
 
 	q.has = REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE | REQ_FENCING |
-		REQ_FENCE_HANDLER | REQ_AUTH_SECRET;
+		REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST;
 	q.minor = r->minor;
+	q.data_digest = r->has_data_digest ? r->data_digest : RBLK_DATA_DIGEST_NONE;
 	q.secret_len = r->secret_len;
 	memcpy(q.secret, r->secret, r->secret_len);
 	conf_effective_quorum(c, r, &q.quorum, &q.on_no_quorum);
@@ -179,13 +182,17 @@ static bool plan_device_options(const struct conf *c, const struct conf_resource
 		return true;
 	}
 	op = add_op(p, RBLK_CMD_DEVICE_OPTIONS,
-		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s%s%s",
+		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s%s%s%s%s",
 		    format_quorum(q.quorum, qw, sizeof(qw)), on_no_quorum_name(q.on_no_quorum),
 		    yes_no_name(q.auto_promote), fencing_name(q.fencing),
 		    handler[0] ? " fence-handler " : "", handler,
 		    q.secret_len ? " secret-file " :
 		    dev && dev->has_auth && dev->auth ? " no secret" : "",
-		    q.secret_len ? r->secret_file : "");
+		    q.secret_len ? r->secret_file : "",
+		    q.data_digest || (dev && dev->has_data_digest && dev->data_digest) ?
+		    " data-digest " : "",
+		    q.data_digest || (dev && dev->has_data_digest && dev->data_digest) ?
+		    data_digest_name(q.data_digest) : "");
 	if (op)
 		op->req = q;
 	explicit_bzero(q.secret, sizeof(q.secret));
@@ -689,6 +696,15 @@ const char *yes_no_name(unsigned int v)
 {
 	static const char *const t[] = { "no", "yes" };
 
+	return NAME_OF(t, v);
+}
+
+const char *data_digest_name(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_DATA_DIGEST_NONE] = "none",
+		[RBLK_DATA_DIGEST_CRC32C] = "crc32c",
+	};
 	return NAME_OF(t, v);
 }
 

@@ -123,6 +123,8 @@ struct conf_resource {
 	unsigned int n_nodes;
 	struct conf_node nodes[RBLK_MAX_NODE_ID + 1];
 	struct conf_loc loc, loc_name, loc_minor;
+	bool has_data_digest;		/* data-digest given for the resource */
+	uint8_t data_digest;		/* enum rblk_data_digest */
 	/* secret-file: "" = none; the secret itself only once conf_load_secret() ran */
 	char secret_file[RBLK_PATH_MAX_BYTES];
 	uint32_t secret_len;		/* 0: not loaded (or none) */
@@ -274,6 +276,8 @@ struct kdev {
 	bool auto_promoted;		/* the primary role came from an auto-promotion */
 	bool has_auth;			/* the kernel reported RBLK_A_AUTH */
 	bool auth;			/* the device has a shared secret */
+	bool has_data_digest;		/* the kernel reported RBLK_A_DATA_DIGEST */
+	uint8_t data_digest;		/* enum rblk_data_digest */
 	uint8_t fencing;		/* enum rblk_fencing */
 	char fence_handler[RBLK_PATH_MAX_BYTES];	/* "" = none */
 	struct kfence fstate;
@@ -297,6 +301,7 @@ const char *on_no_quorum_name(unsigned int v);	/* "suspend-io", as in the file *
 const char *suspend_reason_name(unsigned int v);/* "no", "no-quorum", "fencing" */
 const char *fencing_name(unsigned int v);	/* "resource-only", as in the file */
 const char *yes_no_name(unsigned int v);	/* "no", "yes" */
+const char *data_digest_name(unsigned int v);	/* "none", "crc32c", as in the file */
 /* A quorum policy as the file writes it: "off", "majority" or the number of votes. */
 const char *format_quorum(uint32_t quorum, char *buf, size_t len);
 /* RBLK_MDF_* bit @bit: "sync-target" (human) or "sync_target" (JSON); NULL if unknown. */
@@ -363,7 +368,8 @@ enum {
 	REQ_FENCING = 1 << 21,
 	REQ_FENCE_HANDLER = 1 << 22,
 	REQ_AUTH_SECRET = 1 << 23,	/* secret_len bytes of secret, 0: none */
-	REQ_BITS = 24,		/* bits above are free for the callers' own flags */
+	REQ_DATA_DIGEST = 1 << 24,
+	REQ_BITS = 25,		/* bits above are free for the callers' own flags */
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
@@ -376,6 +382,7 @@ struct rblk_req {
 	uint8_t on_no_quorum;		/* enum rblk_on_no_quorum */
 	uint8_t auto_promote;		/* 0 or 1 */
 	uint8_t fencing;		/* enum rblk_fencing */
+	uint8_t data_digest;		/* enum rblk_data_digest */
 	char name[256];
 	char cluster[256];
 	char path[1024];		/* BACKING_PATH */

@@ -284,6 +284,12 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 	print_uint("open_count", " open:%s", d->open_count);
 	/* whether peers must prove the shared secret; never the secret */
 	print_bool_or_null("auth", d->auth ? " auth:%s" : NULL, d->has_auth ? &d->auth : NULL);
+	/* the checksum of the data of every DATA packet */
+	if (d->has_data_digest)
+		print_enum("data_digest", d->data_digest ? " data-digest:%s" : NULL,
+			   data_digest_name(d->data_digest), data_digest_name(d->data_digest));
+	else
+		print_null("data_digest");
 	show_primary_policy(d);
 	show_quorum(d);
 	/* the peers whose fence-peer handler has not decided yet */

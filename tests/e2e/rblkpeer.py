@@ -75,9 +75,9 @@ MAX_DATA = 1 << 20
 
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
             "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7,
-            "RECONCILE": 1 << 8, "BEHIND": 1 << 9, "AUTH": 1 << 10}
-# AUTH is offered only with a secret
-FEAT_ALL = sum(v for k, v in FEATURES.items() if k != "AUTH")
+            "RECONCILE": 1 << 8, "BEHIND": 1 << 9, "AUTH": 1 << 10, "DATA_DIGEST": 1 << 11}
+# AUTH is offered only with a secret, DATA_DIGEST only when configured
+FEAT_ALL = sum(v for k, v in FEATURES.items() if k not in ("AUTH", "DATA_DIGEST"))
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 
 COMMANDS = {"HELLO": 1, "HELLO_REJECT": 2, "DATA": 3, "FLUSH": 4, "TRIM": 5, "ACK": 6,
@@ -103,7 +103,7 @@ REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESO
                   "SIZE": 6, "BLOCK_SIZE": 7, "BOTH_PRIMARY": 8, "MALFORMED": 9,
                   "OTHER_PRIMARY": 10, "SPLIT_BRAIN": 11, "UNRELATED": 12, "NEWER_PEER": 13,
                   "RESYNCING": 14, "ASK_PRIMARY": 15, "WITNESS": 16, "AUTH_REQUIRED": 17,
-                  "AUTH_UNEXPECTED": 18, "AUTH_FAILED": 19}
+                  "AUTH_UNEXPECTED": 18, "AUTH_FAILED": 19, "DIGEST": 20}
 
 # struct rblk_p_uuids.uuid_flags
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
@@ -121,7 +121,7 @@ STRUCTS = {
     "rblk_hdr": struct.Struct(">IBBHIIQ"),        # magic version command flags len reserved id
     "rblk_p_hello": struct.Struct(">IIQIIQIBBH64s64s"),
     "rblk_p_reject": struct.Struct(">I60s"),
-    "rblk_p_data": struct.Struct(">QII"),         # sector dp_flags pad
+    "rblk_p_data": struct.Struct(">QII"),         # sector dp_flags data_digest
     "rblk_p_trim": struct.Struct(">QII"),         # sector nr_sectors trim_flags
     "rblk_p_ack": struct.Struct(">II"),           # status pad
     "rblk_p_state": struct.Struct(">BB6s"),       # role disk_state pad
@@ -240,8 +240,9 @@ def decode_payload(cmd, p):
         reason, msg = P_REJECT.unpack(p)
         return {"reason": reason, "message": msg.partition(b"\0")[0].decode("utf-8", "replace")}
     if cmd == DATA:
-        sector, flags, _pad = P_DATA.unpack_from(p)
-        return {"sector": sector, "dp_flags": flags, "bytes": len(p) - P_DATA.size}
+        sector, flags, digest = P_DATA.unpack_from(p)
+        return {"sector": sector, "dp_flags": flags, "data_digest": digest,
+                "bytes": len(p) - P_DATA.size}
     if cmd == TRIM:
         sector, n, flags = P_TRIM.unpack(p)
         return {"sector": sector, "nr_sectors": n, "trim_flags": flags}

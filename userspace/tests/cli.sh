@@ -169,7 +169,7 @@ for c in "primary:--ignore-quorum" "set-primary:--ignore-quorum" \
 	 "device-options:--quorum off|majority|N" "device-options:--on-no-quorum suspend-io|io-error" \
 	 "device-options:--auto-promote yes|no" \
 	 "device-options:--fencing off|resource-only|resource-and-stonith" \
-	 "device-options:--fence-handler PATH"; do
+	 "device-options:--fence-handler PATH" "device-options:--data-digest none|crc32c"; do
 	expect "${c%%:*} --help names ${c#*:}" 0 - - -- \
 		sh -c "'$(realpath "$R")' ${c%%:*} --help | grep -q -- '\[${c#*:}\]'"
 done
@@ -190,6 +190,9 @@ expect "auto-promote, fencing, fence-handler are valid" 0 - - -- \
 expect_usage "device-options --fencing bad value" \
 	"rblkadm: device-options: expected off, resource-only, resource-and-stonith or a number 0..255, got 'stonith'" \
 	device-options --minor 0 --fencing stonith
+expect_usage "device-options --data-digest bad value" \
+	"rblkadm: device-options: expected none, crc32c or a number 0..255, got 'md5'" \
+	device-options --minor 0 --data-digest md5
 expect_usage "device-options --auto-promote bad value" \
 	"rblkadm: device-options: expected no, yes or a number 0..255, got 'true'" \
 	device-options --minor 0 --auto-promote true
@@ -336,6 +339,8 @@ else
 	expect "device-options: new options accepted" 3 - "$T/nomod.err" -- \
 		"$R" device-options --minor 0 --auto-promote yes --fencing resource-and-stonith \
 		--fence-handler /usr/lib/rblk/fence-peer --auto-promote 2 --fencing 9 --fence-handler ''
+	expect "device-options --data-digest accepted" 3 - "$T/nomod.err" -- \
+		"$R" device-options --minor 0 --data-digest crc32c --data-digest 7
 	expect "device-options RES" 3 - "$T/nomod.err" -- \
 		"$R" -c "$T/rblk.conf" device-options vm-disk-1 --fencing off
 	expect "device-options MINOR needs no file" 3 - "$T/nomod.err" -- \

@@ -741,7 +741,7 @@ static const struct bad bad_files[] = {
 	/* 5 */ { "clustr: x\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources)" },
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
-	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file)" },
+	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
@@ -916,7 +916,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        options: {quorum: majority}\n",
 	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'quorum' (expected one of: " PEER_OPTS ")" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    quorum: majority\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes, secret-file)" },
+	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
 	{ "quorum: majority\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'quorum' (expected one of: cluster, options, resources)" },
 	/* on-no-quorum: suspend-io or io-error */
@@ -959,7 +959,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        options: {fencing: resource-only}\n",
 	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'fencing' (expected one of: " PEER_OPTS ")" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    auto-promote: yes\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes, secret-file)" },
+	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
 	/* assume-clean is gone, whatever its value, wherever in the resource */
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
 	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
@@ -1160,6 +1160,45 @@ static void test_secret_file_key(void **state)
 		  "rblk.conf:4:18: resources[0].secret-file: expected an absolute path of the shared secret file (starting with /), got 'r0.secret'");
 }
 
+/* data-digest: none (the default) or crc32c, per resource. */
+static void test_data_digest(void **state)
+{
+	static const char nodes[] =
+		"    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n";
+	char yaml[512];
+	struct conf c;
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml), "resources:\n  - name: r0\n    minor: 0\n%s"
+		 "  - name: r1\n    minor: 1\n    data-digest: crc32c\n%s"
+		 "  - name: r2\n    minor: 2\n    data-digest: none\n%s", nodes, nodes, nodes);
+	parse_ok(yaml, &c);
+	assert_int_equal(c.n_res, 3);
+	assert_false(c.res[0].has_data_digest);
+	assert_true(c.res[1].has_data_digest);
+	assert_int_equal(c.res[1].data_digest, RBLK_DATA_DIGEST_CRC32C);
+	assert_true(c.res[2].has_data_digest);
+	assert_int_equal(c.res[2].data_digest, RBLK_DATA_DIGEST_NONE);
+	conf_free(&c);
+
+	assert_string_equal(data_digest_name(RBLK_DATA_DIGEST_NONE), "none");
+	assert_string_equal(data_digest_name(RBLK_DATA_DIGEST_CRC32C), "crc32c");
+	assert_string_equal(data_digest_name(__RBLK_DATA_DIGEST_MAX), "invalid");
+
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    data-digest: md5\n%s", nodes);
+	parse_bad(yaml, "rblk.conf:4:18: resources[0].data-digest: expected none or crc32c, "
+		  "got 'md5'");
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    data-digest: CRC32C\n%s", nodes);
+	parse_bad(yaml, "rblk.conf:4:18: resources[0].data-digest: expected none or crc32c, "
+		  "got 'CRC32C'");
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    data-digest: [crc32c]\n%s", nodes);
+	parse_bad(yaml, "rblk.conf:4:18: resources[0].data-digest: expected none or crc32c, "
+		  "got a list");
+}
+
 #define N_BAD (sizeof(bad_files) / sizeof(bad_files[0]))
 
 int main(void)
@@ -1183,6 +1222,7 @@ int main(void)
 		cmocka_unit_test(test_too_many_nodes),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_secret_file_key),
+		cmocka_unit_test(test_data_digest),
 	};
 	const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_BAD];

@@ -419,7 +419,7 @@ static void test_device_options_request(void **state)
 		msg = request_of(cases[i].yaml, RBLK_CMD_DEVICE_OPTIONS, tb);
 		assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
 				 RBLK_CMD_DEVICE_OPTIONS);
-		assert_int_equal(count_attrs(tb), 7);
+		assert_int_equal(count_attrs(tb), 8);
 		assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
 		assert_int_equal(nla_len(tb[RBLK_A_QUORUM]), 4);
 		assert_true(nla_get_u32(tb[RBLK_A_QUORUM]) == cases[i].quorum);
@@ -434,8 +434,18 @@ static void test_device_options_request(void **state)
 		assert_string_equal(nla_get_string(tb[RBLK_A_FENCE_HANDLER]), cases[i].handler);
 		/* no secret-file: an empty secret, so that removing it clears it */
 		assert_int_equal(nla_len(tb[RBLK_A_AUTH_SECRET]), 0);
+		/* no data-digest: none, so that removing it clears it */
+		assert_int_equal(nla_len(tb[RBLK_A_DATA_DIGEST]), 1);
+		assert_int_equal(nla_get_u8(tb[RBLK_A_DATA_DIGEST]), RBLK_DATA_DIGEST_NONE);
 		nlmsg_free(msg);
 	}
+	/* data-digest: crc32c, a u8 1 */
+	msg = request_of("resources:\n  - name: r0\n    minor: 3\n    data-digest: crc32c\n"
+			 "    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n",
+			 RBLK_CMD_DEVICE_OPTIONS, tb);
+	assert_int_equal(nla_len(tb[RBLK_A_DATA_DIGEST]), 1);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_DATA_DIGEST]), RBLK_DATA_DIGEST_CRC32C);
+	nlmsg_free(msg);
 }
 
 /* primary --force --ignore-quorum: two independent flags; secondary: none. */
@@ -1448,7 +1458,8 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCING), "RBLK_A_FENCING");
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_HANDLER), "RBLK_A_FENCE_HANDLER");
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_PENDING), "RBLK_A_FENCE_PENDING");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_AUTH");
+	assert_string_equal(rnl_attr_name(RBLK_A_AUTH), "RBLK_A_AUTH");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_DATA_DIGEST");
 	{
 		unsigned int a;
 

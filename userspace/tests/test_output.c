@@ -177,7 +177,8 @@ static void test_device_json(void **state)
 	expect_null(o, "fencing");
 	expect_null(o, "fence_handler");
 	expect_null(o, "fence_pending");
-	assert_int_equal(json_object_object_length(o), 28);
+	expect_null(o, "data_digest");
+	assert_int_equal(json_object_object_length(o), 29);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -343,6 +344,40 @@ static void test_device_human(void **state)
 		"    writes:0 write-bytes:0 flushes:0 discards:0 acks:0 reconnects:7 received-writes:0 received-bytes:0 errors:0\n");
 	finish_free();
 	conf_free(&c);
+}
+
+/* data_digest: "none" or "crc32c" in JSON; named for humans only when set. */
+static void test_device_data_digest(void **state)
+{
+	struct json_object *o;
+	struct kdev d;
+
+	(void)state;
+	sample_device(&d);
+	d.has_data_digest = true;
+	d.data_digest = RBLK_DATA_DIGEST_CRC32C;
+	start(false);
+	show_device(&d, NULL, false);
+	assert_non_null(strstr(finish(), " open:1 data-digest:crc32c\n"));
+	finish_free();
+	start(true);
+	show_device(&d, NULL, false);
+	o = parse_json(finish());
+	expect_str(o, "data_digest", "crc32c");
+	json_object_put(o);
+	finish_free();
+
+	d.data_digest = RBLK_DATA_DIGEST_NONE;
+	start(false);
+	show_device(&d, NULL, false);
+	assert_null(strstr(finish(), "digest"));
+	finish_free();
+	start(true);
+	show_device(&d, NULL, false);
+	o = parse_json(finish());
+	expect_str(o, "data_digest", "none");
+	json_object_put(o);
+	finish_free();
 }
 
 /* resync_progress(): percent (floor, hundredths), bytes left, ETA (ceil). */
@@ -546,7 +581,7 @@ static void test_device_resync_json(void **state)
 	assert_int_equal(json_object_array_length(f), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
-	assert_int_equal(json_object_object_length(o), 28);
+	assert_int_equal(json_object_object_length(o), 29);
 	peers = get(o, "peers", json_type_array);
 
 	p = json_object_array_get_idx(peers, 0);
@@ -687,7 +722,7 @@ static void test_device_quorum_json(void **state)
 	expect_uint(o, "quorum_voters", 3);
 	expect_str(o, "suspended", "no-quorum");
 	expect_uint(o, "suspended_writes", 4);
-	assert_int_equal(json_object_object_length(o), 28);
+	assert_int_equal(json_object_object_length(o), 29);
 
 	o = json_object_array_get_idx(a, 1);
 	expect_uint(o, "quorum", 2);			/* a number of votes: a number */
@@ -702,7 +737,7 @@ static void test_device_quorum_json(void **state)
 	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
 	expect_uint(o, "quorum_needed", 0);
 	expect_str(o, "suspended", "no");
-	assert_int_equal(json_object_object_length(o), 28);
+	assert_int_equal(json_object_object_length(o), 29);
 	json_object_put(a);
 	finish_free();
 }
@@ -804,7 +839,7 @@ static void test_device_fencing_json(void **state)
 	assert_int_equal(json_object_array_length(p), 2);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 0)), 1);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 1)), 31);
-	assert_int_equal(json_object_object_length(o), 28);
+	assert_int_equal(json_object_object_length(o), 29);
 
 	o = json_object_array_get_idx(a, 1);		/* every key, also the defaults */
 	assert_false(json_object_get_boolean(get(o, "auto_promote", json_type_boolean)));
@@ -813,7 +848,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fence_handler", "");
 	expect_str(o, "suspended", "no");
 	assert_int_equal(json_object_array_length(get(o, "fence_pending", json_type_array)), 0);
-	assert_int_equal(json_object_object_length(o), 28);
+	assert_int_equal(json_object_object_length(o), 29);
 
 	o = json_object_array_get_idx(a, 2);
 	expect_null(o, "auto_promote");
@@ -821,7 +856,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fencing", "resource-only");
 	expect_str(o, "fence_handler", "");
 	expect_null(o, "fence_pending");
-	assert_int_equal(json_object_object_length(o), 28);
+	assert_int_equal(json_object_object_length(o), 29);
 	json_object_put(a);
 	finish_free();
 }
@@ -1164,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_device_json_no_names),
 		cmocka_unit_test(test_status_array),
 		cmocka_unit_test(test_device_human),
+		cmocka_unit_test(test_device_data_digest),
 		cmocka_unit_test(test_event_output),
 		cmocka_unit_test(test_resync_progress),
 		cmocka_unit_test(test_device_resync_human),

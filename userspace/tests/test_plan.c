@@ -147,7 +147,7 @@ static void test_fresh_up(void **state)
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
 	assert_int_equal(q->minor, 0);
 	assert_int_equal(q->quorum, RBLK_QUORUM_OFF);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
@@ -537,7 +537,7 @@ static void test_quorum_options(void **state)
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
 	assert_int_equal(q->minor, 5);
 	assert_true(q->quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
@@ -557,7 +557,7 @@ static void test_quorum_options(void **state)
 	expect_ops(options_only);
 	assert_true(plan.ops[0].req.quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM |
-			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
+			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
 	d.quorum = RBLK_QUORUM_OFF;
 	plan_for(&c, "r3", "a", &d, 1);
 	expect_ops(options_only);
@@ -658,7 +658,7 @@ static void test_fencing_options(void **state)
 	q = &plan.ops[1].req;
 	assert_string_equal(plan.ops[1].what, r0_ops[0]);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
 	assert_int_equal(q->auto_promote, 1);
 	assert_int_equal(q->fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
 	assert_string_equal(q->fence_handler, "/usr/lib/rblk/fence-peer");
@@ -1127,6 +1127,68 @@ static void test_secret(void **state)
 	conf_free(&c);
 }
 
+/*
+ * data-digest goes with DEVICE_OPTIONS (none when the file does not say);
+ * the plan compares it with the kernel's and names it when it is not none.
+ */
+static void test_data_digest(void **state)
+{
+	static const char *const set[] = {
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off data-digest crc32c",
+		NULL,
+	};
+	static const char *const clear[] = {
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off data-digest none",
+		NULL,
+	};
+	struct conf c;
+	struct kdev d;
+	unsigned int i;
+
+	(void)state;
+	parse_ok(witness, &c);
+	/* not in the file: none is sent, and not named */
+	plan_for(&c, "r3", "a", NULL, 0);
+	i = op_index(RBLK_CMD_DEVICE_OPTIONS);
+	assert_true(plan.ops[i].req.has & REQ_DATA_DIGEST);
+	assert_int_equal(plan.ops[i].req.data_digest, RBLK_DATA_DIGEST_NONE);
+	assert_null(strstr(plan.ops[i].what, "digest"));
+
+	c.res[0].has_data_digest = true;
+	c.res[0].data_digest = RBLK_DATA_DIGEST_CRC32C;
+	plan_for(&c, "r3", "a", NULL, 0);
+	i = op_index(RBLK_CMD_DEVICE_OPTIONS);
+	assert_int_equal(plan.ops[i].req.data_digest, RBLK_DATA_DIGEST_CRC32C);
+	assert_non_null(strstr(plan.ops[i].what, " data-digest crc32c"));
+
+	/* the kernel has it already: nothing to do */
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.has_data_digest = true;
+	d.data_digest = RBLK_DATA_DIGEST_CRC32C;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	/* it has none (or a kernel that does not report it): set */
+	d.data_digest = RBLK_DATA_DIGEST_NONE;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(set);
+	d.has_data_digest = false;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(set);
+	/* the file says none, the kernel has crc32c: cleared */
+	c.res[0].data_digest = RBLK_DATA_DIGEST_NONE;
+	d.has_data_digest = true;
+	d.data_digest = RBLK_DATA_DIGEST_CRC32C;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(clear);
+	assert_int_equal(plan.ops[0].req.data_digest, RBLK_DATA_DIGEST_NONE);
+	/* the file does not say, the kernel has none: nothing to do */
+	c.res[0].has_data_digest = false;
+	d.data_digest = RBLK_DATA_DIGEST_NONE;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	conf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1144,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_quorum_options),
 		cmocka_unit_test(test_fencing_options),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_data_digest),
 		cmocka_unit_test(test_witness),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),

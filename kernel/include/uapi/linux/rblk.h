@@ -118,13 +118,14 @@ enum rblk_cmd {
 	RBLK_CMD_NEW_CURRENT_UUID,
 	/*
 	 * MINOR; [QUORUM, ON_NO_QUORUM, AUTO_PROMOTE, FENCING, FENCE_HANDLER,
-	 * AUTH_SECRET].  Sets the device's quorum, auto-promote and fencing
+	 * AUTH_SECRET, DATA_DIGEST].  Sets the device's quorum, auto-promote and fencing
 	 * policy (Documentation/design.rst, "Quorum", "Auto-promote",
 	 * "Fencing") and its shared secret; an attribute not given keeps its
 	 * value.  EINVAL: QUORUM is not off, majority or 1..RBLK_MAX_PEERS;
 	 * FENCE_HANDLER is not empty and not an absolute path; FENCING is not
 	 * off without a handler; AUTH_SECRET is neither empty nor
 	 * RBLK_AUTH_SECRET_MIN_BYTES..RBLK_AUTH_SECRET_MAX_BYTES long.
+	 * DATA_DIGEST (enum rblk_data_digest) applies from the next handshake.
 	 */
 	RBLK_CMD_DEVICE_OPTIONS,
 	/*
@@ -279,6 +280,13 @@ enum rblk_attr {
 	RBLK_A_AUTH_SECRET,
 	/* u8 (STATUS): 1 when the device has a shared secret */
 	RBLK_A_AUTH,
+	/*
+	 * u8 (DEVICE_OPTIONS, STATUS): enum rblk_data_digest, the checksum
+	 * of the data of every DATA packet.  Both ends of a connection must
+	 * have the same, or the handshake is refused.  Takes effect at the
+	 * next handshake.
+	 */
+	RBLK_A_DATA_DIGEST,
 	__RBLK_A_MAX,
 };
 
@@ -397,6 +405,16 @@ enum rblk_fencing {
 	 */
 	RBLK_FENCING_RESOURCE_AND_STONITH,
 	__RBLK_FENCING_MAX,
+};
+
+/*
+ * Checksum of the data of every DATA packet (RBLK_A_DATA_DIGEST,
+ * Documentation/protocol.rst, "Data digest").
+ */
+enum rblk_data_digest {
+	RBLK_DATA_DIGEST_NONE,		/* default: TCP's checksum only */
+	RBLK_DATA_DIGEST_CRC32C,	/* CRC-32C of the data, checked before writing */
+	__RBLK_DATA_DIGEST_MAX,
 };
 
 enum rblk_conn_state {
