@@ -500,7 +500,8 @@ class HungDisk(FaultTest):
 
     def test_2_disconnect_while_writes_wait(self):
         """B's disk freezes under fio on A; before the request timeout
-        A's rblkadm disconnect returns at once and A's writes complete."""
+        A's rblkadm device-options and disconnect return at once and A's
+        writes complete."""
         a, b = self.pair.nodes
         job = self.start_writes(40)
         try:
@@ -519,6 +520,15 @@ class HungDisk(FaultTest):
                     f" {short(sa)}")
                 self.expect(peer_of(sa, b)["conn_state"] == "connected",
                             f"B must still be connected before the request timeout: {short(sa)}")
+                # an option change does not wait for the writes either
+                t_opt = time.monotonic()
+                r = adm(a, f"device-options {RES} --quorum off", check=False, timeout=60)
+                dt = time.monotonic() - t_opt
+                log(f"A's device-options with writes waiting: exit {r.rc} in {dt:.1f} s")
+                self.expect(r.rc == 0 and dt <= 3,
+                            f"A's device-options while writes wait for B must return within "
+                            f"3 s: exit {r.rc} in {dt:.1f} s {r.err.strip()!r}")
+                t_disc = time.monotonic()
                 r = adm(a, f"disconnect {RES}", check=False, timeout=60)
                 dt = time.monotonic() - t_disc
                 s = settles(lambda: status(a)["stats"]["writes"] > w_stall, 10,
