@@ -47,7 +47,7 @@ import shlex
 import time
 import unittest
 
-from e2elib import (E2E, MINOR, RES, SOAK, ClusterTest, Pair, adm, disk_sha256, dump_md,
+from e2elib import (CONF, E2E, MINOR, RES, SOAK, ClusterTest, Pair, adm, disk_sha256, dump_md,
                     in_parallel, log, peer_of, per_kernel, short, status, topology, wait_until,
                     write_conf)
 import rblkpeer
@@ -563,6 +563,16 @@ class HostilePeer(ClusterTest):
         a.run(f"rm -f {stop}")
         fio = a.spawn(f"while [ ! -e {stop} ]; do {FIO_VERIFY} --randseed=$RANDOM || exit 1; done",
                       timeout=WIRE_FUZZ_LIMIT_S + 300)
+        # a mutated UUIDS may look like a split-brain: a then stops
+        # reconnecting to the fake (StandAlone), as it must; the operator's
+        # connect brings it back
+        standalone = (f"python3 -c 'import json, sys; d = json.load(sys.stdin)[0]; "
+                      f"sys.exit(not any(p[\"peer_node_id\"] == {FAKE_ID} and "
+                      f"p[\"conn_state\"] == \"standalone\" for p in d[\"peers\"]))'")
+        keeper = a.spawn(f"n=0; while [ ! -e {stop} ]; do "
+                         f"if {a.rblkadm} -c {CONF} -j status {RES} | {standalone}; then "
+                         f"{a.rblkadm} -c {CONF} connect {RES} {FAKE} && n=$((n + 1)); fi; "
+                         f"sleep 2; done; echo $n", timeout=WIRE_FUZZ_LIMIT_S + 300)
         cmd = ["/usr/bin/python3", "-u", WIREFUZZ_PY, "--node-id", str(FAKE_ID),
                "--peer-node-id", str(a.id), "--local", f"{b.ip_for(a)}:{FAKE_BASE_PORT + a.id}",
                "--peer", a.ip_for(b), "--seed", str(seed), "--packets", str(WIRE_FUZZ_PACKETS),
@@ -578,6 +588,8 @@ class HostilePeer(ClusterTest):
                 job.kill()
             a.run(f"touch {stop}")
         fio_res = fio.wait(timeout=600)
+        kept = keeper.wait(timeout=60)
+        log(f"a reconnected to the fake after a split-brain verdict {kept.out.strip()} times")
         self.assertEqual(res.rc, 0, f"wirefuzz failed:\n{res.out}\n{res.err[-3000:]}")
         out = json.loads(res.out.strip().splitlines()[-1])
         log(f"FIGURE wirefuzz {self.KERNEL}: {json.dumps(out)}")
