@@ -83,7 +83,7 @@ class ResyncTest(ClusterTest):
     ONE_KERNEL = {"test_6_secondary_reboots": "6.1", "test_7_writes_during_full_sync": "6.1",
                   "test_4_both_power_loss": "6.12", "test_8_torn_metadata": "6.1",
                   "test_9_size_and_block_size_refused": "6.12",
-                  "test_10_fixed_resync_rate": "6.12"}
+                  "test_10_fixed_resync_rate": "6.12", "test_5_split_brain": "6.12"}
 
     @classmethod
     def setUpClass(cls):
