@@ -189,6 +189,8 @@ static void report_kernel(const char *ctx1, const char *ctx2, const struct nl_re
 		       res->msg);
 	else if (ret == EXIT_KERNEL)
 		errmsg("%s%s%s: %s", ctx1, sep, ctx2 ? ctx2 : "", strerror(-res->error));
+	else if (ret == EXIT_NOMODULE)
+		errmsg("%s%s%s: %s", ctx1, sep, ctx2 ? ctx2 : "", res->msg);
 	else
 		errmsg("%s%s%s: netlink: %s", ctx1, sep, ctx2 ? ctx2 : "", res->msg);
 }

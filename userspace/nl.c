@@ -339,6 +339,17 @@ static int transact(struct nlctx *ctx, const struct rblk_req *req, int flags,
 	}
 	if (res->error)
 		ret = EXIT_KERNEL;
+	/*
+	 * The generic netlink core answers ENOENT, without a message, to a
+	 * request for a family that is gone: the module was unloaded between
+	 * rnl_open() and this request.
+	 */
+	if (res->error == -ENOENT && !res->msg[0] &&
+	    genl_ctrl_resolve(ctx->sk, RBLK_GENL_NAME) < 0) {
+		snprintf(res->msg, sizeof(res->msg),
+			 "rblk kernel module unloaded during the request");
+		ret = EXIT_NOMODULE;
+	}
 out:
 	if (req->has & REQ_AUTH_SECRET)
 		set_cap_ack(ctx, 0);
