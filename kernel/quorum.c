@@ -276,6 +276,36 @@ u32 rblk_quorum_behind_received(struct rblk_peer *peer, u32 nodes_behind)
 }
 
 /**
+ * rblk_quorum_claim_seen() - a peer announced its disk state
+ * @peer: the peer whose RBLK_P_STATE carried @claimed
+ * @claimed: the disk state it announced
+ *
+ * A former primary's record that @peer is behind (dev->peers_behind) is
+ * kept after that primary stepped down, until @peer catches up.  A peer
+ * that announced Outdated or Inconsistent and now announces UpToDate has
+ * been through a resync (or an operator's decision) since: it has caught
+ * up, and the record is dropped.  While we follow a primary, or are one,
+ * this does nothing: the primary's mask alone decides
+ * (rblk_quorum_behind_received(), resync done).  Call it before
+ * rblk_peer_set_claimed_disk(), which judges the claim by that record.
+ *
+ * Context: io_work (takes dev->state_lock).
+ */
+void rblk_quorum_claim_seen(struct rblk_peer *peer, enum rblk_disk_state claimed)
+{
+	enum rblk_disk_state before = READ_ONCE(peer->peer_disk_claimed);
+	struct rblk_device *dev = peer->dev;
+
+	if (claimed != RBLK_DISK_UP_TO_DATE ||
+	    (before != RBLK_DISK_OUTDATED && before != RBLK_DISK_INCONSISTENT))
+		return;
+	spin_lock(&dev->state_lock);
+	if (dev->role != RBLK_ROLE_PRIMARY && dev->primary_peer == RBLK_NO_PEER)
+		clear_bit(peer->cfg.node_id, &dev->peers_behind);
+	spin_unlock(&dev->state_lock);
+}
+
+/**
  * rblk_quorum_behind_acked() - a peer acknowledged who is behind
  * @peer: the peer
  * @nodes_behind: the mask it recorded (RBLK_P_BEHIND_ACK)
