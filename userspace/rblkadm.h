@@ -8,6 +8,7 @@
  *   nl.c      generic netlink transport (libnl-genl-3)
  *   output.c  one print API for human tables and JSON (json-c)
  *   show.c    status / event / metadata printing on top of output.c
+ *   health.c  the health judgement (status --health, metrics, doctor), doctor's advice
  *   probe.c   libblkid signature probe before create-md
  *   main.c    subcommands
  */
@@ -28,6 +29,8 @@ enum {
 	EXIT_NOMODULE = 3,	/* rblk module not loaded (family not found) */
 	EXIT_SYSTEM = 4,	/* netlink socket error, malformed reply, out of memory */
 	EXIT_CONFLICT = 5,	/* kernel state conflicts with the file; nothing sent */
+	EXIT_DEGRADED = 6,	/* status --health, doctor: degraded, the data available */
+	EXIT_CRITICAL = 7,	/* status --health, doctor: the data not safely available */
 };
 
 #define ERRBUF_BYTES	1024	/* the assume-clean message alone is 270 bytes */
@@ -533,6 +536,71 @@ void show_event(const struct kevent *ev, const struct conf *c, bool timestamps);
  */
 void show_md(const struct kmd *md, const char *res_name, const struct conf_resource *r,
 	     int64_t minor, const char *backing, const char *meta);
+
+/*
+ * The name of device @d's peer @id in @c (same resource name and minor),
+ * or NULL.
+ */
+const char *dev_peer_name(const struct conf *c, const struct kdev *d, uint32_t id);
+
+/* --------------------------------------------------------------- health.c */
+
+enum health_level {
+	HEALTH_OK,
+	HEALTH_DEGRADED,	/* the data is available, redundancy is not what it should be */
+	HEALTH_CRITICAL,	/* the data is not safely available through this node */
+};
+
+/* What is not healthy; the rules are at health_check() and in rblkadm.8. */
+enum health_problem {
+	HP_NOT_UP,		/* a resource of the file for this node has no device */
+	HP_DISK,		/* the local disk is not UpToDate (secondary) */
+	HP_PRIMARY_NO_DATA,	/* a primary whose own disk is not UpToDate */
+	HP_NO_DATA,		/* peers connected, no UpToDate disk here or on them */
+	HP_NO_QUORUM,		/* quorum on, this node's partition has none */
+	HP_SUSPENDED,		/* writes suspended (fencing, or no quorum) */
+	HP_PEER_MISSING,	/* a peer of the file is not configured in the kernel */
+	HP_SPLIT_BRAIN,
+	HP_UNRELATED,		/* the peer's data has nothing in common with ours */
+	HP_NOT_CONNECTED,	/* StandAlone, Connecting or Disconnecting */
+	HP_RESYNC,		/* a resync runs (SyncSource or SyncTarget) */
+	HP_REPLICATION,		/* connected, neither Established nor resyncing */
+	HP_PEER_DISK,		/* the peer's disk is not UpToDate */
+	HP_OUT_OF_SYNC,		/* Established, yet blocks are marked out of sync */
+	HP_COUNT,
+};
+
+struct health_finding {
+	enum health_problem problem;
+	enum health_level level;
+	const char *name;		/* the resource */
+	uint32_t minor;
+	const struct kdev *dev;		/* NULL for HP_NOT_UP */
+	const struct kpeer *peer;	/* the peer of a peer's problem, else NULL */
+	uint32_t peer_node_id;		/* of @peer, or the missing peer's */
+};
+
+struct health {
+	enum health_level level;	/* the worst of the findings */
+	unsigned int n, max;
+	struct health_finding *f;	/* pointing into the devices and the file */
+};
+
+const char *health_level_name(unsigned int v);		/* "degraded" */
+const char *health_problem_name(unsigned int v);	/* "split_brain" */
+int health_check(const struct kdev *devs, unsigned int n, const struct conf *c,
+		 const char *local, const char *only, struct health *h);
+void health_free(struct health *h);
+/* The worst level of the findings of resource @name. */
+enum health_level health_of(const struct health *h, const char *name);
+/* EXIT_OK, EXIT_DEGRADED or EXIT_CRITICAL. */
+int health_exit(enum health_level level);
+/*
+ * doctor: one explanation and the next safe action per finding (the
+ * peers named from @c, which may be NULL), "all healthy" when there is
+ * none; JSON: {"health":..., "problems":[...]}.
+ */
+void show_doctor(const struct health *h, const struct conf *c);
 
 /* --------------------------------------------------------------- probe.c */
 

@@ -17,7 +17,7 @@
 
 #include "rblkadm.h"
 
-static const char *peer_name(const struct conf *c, const struct kdev *d, uint32_t id)
+const char *dev_peer_name(const struct conf *c, const struct kdev *d, uint32_t id)
 {
 	const struct conf_resource *r;
 	const struct conf_node *n;
@@ -92,7 +92,7 @@ struct node_names {
 static const char *node_id_item(unsigned int bit, const void *arg, char *buf, size_t len)
 {
 	const struct node_names *nn = arg;
-	const char *n = nn->d ? peer_name(nn->c, nn->d, bit) : NULL;
+	const char *n = nn->d ? dev_peer_name(nn->c, nn->d, bit) : NULL;
 
 	print_uint(NULL, NULL, bit);
 	if (!n) {
@@ -325,7 +325,7 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 	out_open_array("peers");
 	for (i = 0; i < d->n_peers; i++) {
 		const struct kpeer *p = &d->peers[i];
-		const char *name = peer_name(c, d, p->node_id);
+		const char *name = dev_peer_name(c, d, p->node_id);
 
 		out_open_object(NULL);
 		print_human("  %s", name ? name : "peer");
