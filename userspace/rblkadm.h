@@ -9,6 +9,7 @@
  *   output.c  one print API for human tables and JSON (json-c)
  *   show.c    status / event / metadata printing on top of output.c
  *   health.c  the health judgement (status --health, metrics, doctor), doctor's advice
+ *   metrics.c Prometheus text exposition of the status
  *   probe.c   libblkid signature probe before create-md
  *   main.c    subcommands
  */
@@ -601,6 +602,17 @@ int health_exit(enum health_level level);
  * none; JSON: {"health":..., "problems":[...]}.
  */
 void show_doctor(const struct health *h, const struct conf *c);
+
+/* -------------------------------------------------------------- metrics.c */
+
+/*
+ * A label value of the text exposition format into @buf: backslash,
+ * double quote and newline escaped.  Returns @buf (truncated if short).
+ */
+const char *prom_escape(const char *s, char *buf, size_t len);
+/* Every metric of @devs (@h judged them) in the text exposition format. */
+void metrics_print(FILE *f, const struct kdev *devs, unsigned int n, const struct conf *c,
+		   const struct health *h);
 
 /* --------------------------------------------------------------- probe.c */
 

@@ -2,7 +2,8 @@
 /*
  * test_health.c - health_check(), the judgement of status --health,
  * metrics and doctor: every rule, on a healthy three-node fixture changed
- * one field at a time; doctor's output.
+ * one field at a time; doctor's output; the label escaping and the whole
+ * output of metrics for a fixture.
  */
 #include <json-c/json.h>
 
@@ -622,6 +623,157 @@ static void test_doctor_json(void **state)
 	free(buf);
 }
 
+/* ------------------------------------------------------------- metrics */
+
+static void test_prom_escape(void **state)
+{
+	char b[32];
+
+	(void)state;
+	assert_string_equal(prom_escape("r0", b, sizeof(b)), "r0");
+	assert_string_equal(prom_escape("a\\b\"c\nd", b, sizeof(b)), "a\\\\b\\\"c\\nd");
+	assert_string_equal(prom_escape("", b, sizeof(b)), "");
+	/* truncated between escapes, never inside one */
+	assert_string_equal(prom_escape("abc\"", b, 5), "abc");
+	assert_string_equal(prom_escape("ab\"", b, 5), "ab\\\"");
+	assert_string_equal(prom_escape("\\\\\\", b, 6), "\\\\\\\\");
+}
+
+/*
+ * The fixture of the golden output: r0 (the file's, healthy but for a
+ * resync to node-b), r9 (not in the file: no peer names; quorum not
+ * reported; a backing path to escape), and r1 of the file not up.
+ */
+static unsigned int metrics_fixture(struct kdev *d)
+{
+	struct kpeer *p;
+
+	healthy(&d[0]);
+	d[0].reads = 5;
+	d[0].read_bytes = 20480;
+	d[0].writes = 20;
+	d[0].write_bytes = 6000000000ULL;
+	d[0].md_writes = 7;
+	p = &d[0].peers[0];
+	p->repl_state = RBLK_REPL_SYNC_SOURCE;
+	p->peer_disk_state = RBLK_DISK_INCONSISTENT;
+	p->out_of_sync_bytes = 1765433;
+	p->has_resync_total = p->has_resync_done = p->has_resync_rate = true;
+	p->resync_total_bytes = 3000000;
+	p->resync_done_bytes = 1234567;
+	p->resync_rate_bytes_per_s = 100000;
+	p->rtt_us = 1312;
+	p->writes = p->acks = 20;
+	p->write_bytes = 81920;
+	p->reconnects = 3;
+	d[0].peers[1].rtt_us = 250;
+
+	memset(&d[1], 0, sizeof(d[1]));
+	snprintf(d[1].name, sizeof(d[1].name), "r9");
+	snprintf(d[1].backing, sizeof(d[1].backing), "/dev/disk/by-id/a\"b\\c");
+	d[1].minor = 9;
+	d[1].node_id = 1;
+	d[1].role = RBLK_ROLE_SECONDARY;
+	d[1].disk_state = RBLK_DISK_OUTDATED;
+	d[1].n_peers = 1;
+	p = &d[1].peers[0];
+	p->node_id = 0;
+	p->conn_state = RBLK_CONN_CONNECTING;
+	p->peer_role = RBLK_ROLE_UNKNOWN;
+	p->peer_disk_state = RBLK_DISK_UNKNOWN;
+	p->received_writes = 12;
+	p->received_bytes = 49152;
+	p->errors = 1;
+	snprintf(p->last_error, sizeof(p->last_error), "connection refused");
+	return 2;
+}
+
+/* The whole output for the fixture, byte for byte (tests/metrics.golden.prom). */
+static void test_metrics_golden(void **state)
+{
+	char path[512], *golden = NULL;
+	const char *dir = strrchr(__FILE__, '/');
+	struct kdev d[2];
+	unsigned int n;
+	size_t len = 0;
+	FILE *f, *g;
+
+	(void)state;
+	conf_free(&conf);
+	parse_ok(topo2, &conf);
+	n = metrics_fixture(d);
+	assert_int_equal(health_check(d, n, &conf, "node-a", NULL, &h), 0);
+	f = open_memstream(&buf, &buflen);
+	assert_non_null(f);
+	metrics_print(f, d, n, &conf, &h);
+	fclose(f);
+	snprintf(path, sizeof(path), "%.*smetrics.golden.prom",
+		 dir ? (int)(dir - __FILE__ + 1) : 0, __FILE__);
+	g = fopen(path, "r");
+	if (!g)
+		print_error("cannot open %s\n", path);
+	assert_non_null(g);
+	assert_int_not_equal(getdelim(&golden, &len, 0, g), -1);
+	fclose(g);
+	if (strcmp(buf, golden)) {
+		g = fopen("tests/metrics.out.prom", "w");
+		if (g) {
+			fputs(buf, g);
+			fclose(g);
+		}
+		print_error("metrics differ from %s: see tests/metrics.out.prom\n", path);
+	}
+	assert_string_equal(buf, golden);
+	free(golden);
+	free(buf);
+}
+
+/* Every family has its HELP and TYPE once, before its samples, in one group. */
+static void test_metrics_format(void **state)
+{
+	char *line, *save = NULL, seen[4096] = "|", fam[128] = "";
+	struct kdev d[2];
+	unsigned int n, samples = 0;
+	FILE *f;
+
+	(void)state;
+	conf_free(&conf);
+	parse_ok(topo2, &conf);
+	n = metrics_fixture(d);
+	assert_int_equal(health_check(d, n, &conf, "node-a", NULL, &h), 0);
+	f = open_memstream(&buf, &buflen);
+	metrics_print(f, d, n, &conf, &h);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], pat[140];
+
+		if (!strncmp(line, "# HELP ", 7)) {
+			assert_int_equal(sscanf(line + 7, "%127s", fam), 1);
+			snprintf(pat, sizeof(pat), "|%s|", fam);
+			assert_null(strstr(seen, pat));		/* one group per family */
+			strncat(seen, fam, sizeof(seen) - strlen(seen) - 2);
+			strcat(seen, "|");
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			snprintf(pat, sizeof(pat), "# TYPE %s ", fam);
+			assert_int_equal(strncmp(line, pat, strlen(pat)), 0);
+			assert_true(!strcmp(line + strlen(pat), "gauge") ||
+				    !strcmp(line + strlen(pat), "counter"));
+			if (!strcmp(line + strlen(pat), "counter"))
+				assert_non_null(strstr(fam, "_total"));
+			continue;
+		}
+		assert_int_equal(sscanf(line, "%127[a-z_]", name), 1);
+		assert_string_equal(name, fam);
+		assert_non_null(strstr(line, "{resource=\""));
+		assert_non_null(strstr(line, "} "));
+		samples++;
+	}
+	assert_true(samples > 100);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +796,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_doctor_human, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doctor_every_problem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doctor_json, setup, teardown),
+		cmocka_unit_test(test_prom_escape),
+		cmocka_unit_test_setup_teardown(test_metrics_golden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_format, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
