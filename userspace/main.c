@@ -3,7 +3,8 @@
  * main.c - rblkadm subcommands.
  *
  * High-level subcommands (up, down, primary, secondary, connect, disconnect,
- * create-md, dump-md, new-current-uuid, resume-io, status, events, check)
+ * create-md, dump-md, new-current-uuid, resume-io, status, metrics, doctor,
+ * events, check)
  * read the topology file (resume-io only for a resource name, not for a
  * minor) and validate everything before the kernel is touched.  Low-level
  * subcommands (create-device ... show) map one-to-one onto the netlink
@@ -52,7 +53,7 @@ enum {
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
 	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS, O_AUTO_PROMOTE, O_FENCING,
-	O_FENCE_HANDLER, O_DATA_DIGEST,
+	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -807,43 +808,108 @@ static bool conf_for_names(struct conf *c)
 	return true;
 }
 
-static int print_devices(const char *name, int64_t minor, bool stats, bool use_conf)
-{
-	struct kdev *devs = NULL;
-	unsigned int n = 0, i, shown = 0;
-	struct nl_result res;
+/*
+ * What status, metrics and doctor work on: the devices of a STATUS dump
+ * (only those named @name when it is not NULL), the topology file when
+ * there is one, and health_check()'s judgement of them.
+ */
+struct judged {
+	struct kdev *devs;
+	unsigned int n;
 	struct conf conf;
-	bool have_conf = use_conf && conf_for_names(&conf);
-	int r = nl_need();
+	bool have_conf;
+	struct health h;
+};
+
+/*
+ * STATUS of @minor (doit) or, @minor < 0, of every device (dump), then
+ * the judgement.  EXIT_OK, or the exit status after the message;
+ * judged_free() in either case.
+ */
+static int judge(const char *name, int64_t minor, struct judged *j)
+{
+	struct nl_result res;
+	unsigned int i, k = 0;
+	int r;
+
+	memset(j, 0, sizeof(*j));
+	j->have_conf = conf_for_names(&j->conf);
+	r = nl_need();
+	if (r != EXIT_OK)
+		return r;
+	r = rnl_status(g_nl, minor, &j->devs, &j->n, &res);
+	if (r != EXIT_OK) {
+		report_kernel(g_cmd, NULL, &res, r);
+		return r;
+	}
+	for (i = 0; i < j->n; i++) {
+		if (name && strcmp(j->devs[i].name, name))
+			continue;
+		if (k != i)
+			j->devs[k] = j->devs[i];
+		k++;
+	}
+	j->n = k;
+	if (health_check(j->devs, j->n, j->have_conf ? &j->conf : NULL, local_node_name(), name,
+			 &j->h)) {
+		errmsg("out of memory");
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
+static void judged_free(struct judged *j)
+{
+	health_free(&j->h);
+	free(j->devs);
+	if (j->have_conf)
+		conf_free(&j->conf);
+}
+
+/*
+ * A resource @name that the kernel lacks: an error (EXIT_KERNEL) unless
+ * @health and the file gives it to this node (then health_check()
+ * judged it not up).
+ */
+static int missing_resource(const struct judged *j, const char *name, bool health)
+{
+	errmsg("%s: no resource '%s' configured in the kernel", g_cmd, name);
+	return health && j->h.n ? health_exit(j->h.level) : EXIT_KERNEL;
+}
+
+/* status and show: @health: the exit status says what health_check() found. */
+static int print_devices(const char *name, int64_t minor, bool stats, bool health)
+{
+	struct judged j;
+	unsigned int i;
+	int r = judge(name, minor, &j);
 
 	if (r != EXIT_OK)
 		goto out;
-	r = rnl_status(g_nl, minor, &devs, &n, &res);
-	if (r != EXIT_OK) {
-		report_kernel(g_cmd, NULL, &res, r);
-		goto out;
-	}
 	if (minor < 0)
 		out_open_array(NULL);
-	for (i = 0; i < n; i++) {
-		if (name && strcmp(devs[i].name, name))
-			continue;
-		show_device(&devs[i], have_conf ? &conf : NULL, stats);
-		shown++;
-	}
+	for (i = 0; i < j.n; i++)
+		show_device(&j.devs[i], j.have_conf ? &j.conf : NULL, stats);
 	if (minor < 0)
 		out_close_array();
 	out_flush();
-	if (name && !shown) {
-		errmsg("%s: no resource '%s' configured in the kernel", g_cmd, name);
-		r = EXIT_KERNEL;
-	} else if (!shown && !out_is_json()) {
+	if (name && !j.n) {
+		r = missing_resource(&j, name, health);
+		if (r == EXIT_KERNEL)
+			goto out;
+	} else if (!j.n && !out_is_json()) {
 		printf("no rblk devices configured\n");
 	}
+	if (health) {
+		if (j.h.n)
+			print_human("health: %s (%u problem%s: rblkadm doctor explains)\n",
+				    health_level_name(j.h.level), j.h.n, j.h.n > 1 ? "s" : "");
+		else
+			print_human("health: ok\n");
+		r = health_exit(j.h.level);
+	}
 out:
-	free(devs);
-	if (have_conf)
-		conf_free(&conf);
+	judged_free(&j);
 	return r;
 }
 
@@ -851,11 +917,12 @@ static int cmd_status(const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "statistics", no_argument, NULL, 's' },
+		{ "health", no_argument, NULL, O_HEALTH },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd c2 = *cmd;
 	struct optstate s;
-	bool stats = false;
+	bool stats = false, health = false;
 	int c;
 
 	c2.opts = o;
@@ -866,11 +933,53 @@ static int cmd_status(const struct cmd *cmd, int argc, char **argv)
 			return s.exit;
 		if (c == 's')
 			stats = true;
+		if (c == O_HEALTH)
+			health = true;
 	}
 	if (optind < argc - 1)
 		return bad_usage(cmd, "%s", "expected at most one resource name");
 	out_init(stdout, g_json);
-	return print_devices(optind == argc - 1 ? argv[optind] : NULL, -1, stats, true);
+	return print_devices(optind == argc - 1 ? argv[optind] : NULL, -1, stats, health);
+}
+
+/* ---------------------------------------------------------- metrics, doctor */
+
+static int cmd_metrics_doctor(const struct cmd *cmd, int argc, char **argv)
+{
+	bool doctor = !strcmp(cmd->name, "doctor");
+	const char *name;
+	struct optstate s;
+	struct judged j;
+	int c, r;
+
+	opt_init(&s, cmd);
+	while ((c = opt_next(&s, argc, argv)) != -1)
+		if (c == -2)
+			return s.exit;
+	if (optind < argc - 1)
+		return bad_usage(cmd, "%s", "expected at most one resource name");
+	if (!doctor && g_json)
+		return bad_usage(cmd, "%s", "-j does not apply: the output is the Prometheus text format");
+	name = optind == argc - 1 ? argv[optind] : NULL;
+	r = judge(name, -1, &j);
+	if (r != EXIT_OK)
+		goto out;
+	if (name && !j.n && !j.h.n) {
+		r = missing_resource(&j, name, false);
+		goto out;
+	}
+	if (doctor) {
+		out_init(stdout, g_json);
+		show_doctor(&j.h, j.have_conf ? &j.conf : NULL);
+		out_flush();
+		r = health_exit(j.h.level);
+	} else {
+		metrics_print(stdout, j.devs, j.n, j.have_conf ? &j.conf : NULL, &j.h);
+		fflush(stdout);
+	}
+out:
+	judged_free(&j);
+	return r;
 }
 
 /* ----------------------------------------------------------------- events */
@@ -1335,7 +1444,7 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 	if (ll == RBLK_CMD_STATUS) {
 		out_init(stdout, g_json);
 		return print_devices(NULL, (req.has & REQ_MINOR) ? (int64_t)req.minor : -1,
-				     stats, true);
+				     stats, false);
 	}
 	return send_req(cmd->name, &req);
 }
@@ -1386,9 +1495,29 @@ static const struct cmd cmds[] = {
 	  "  --clear-bitmap   skip the initial full sync: only for disks known to hold\n"
 	  "                   identical data (e.g. new, all zeroes); run once on one node\n"
 	  "                   after create-md on every node, while the nodes are connected\n" },
-	{ .name = "status", .fn = cmd_status, .args = "[-s] [RES]",
+	{ .name = "status", .fn = cmd_status, .args = "[-s] [--health] [RES]",
 	  .help = "Show the devices the kernel has: a device line, then one line per peer.\n"
-	  "  -s, --statistics   add counter lines\n" },
+	  "  -s, --statistics   add counter lines\n"
+	  "  --health           judge the health of this node's resources (of RES): a last\n"
+	  "                     line \"health: ok|degraded|critical\" (not with -j) and exit\n"
+	  "                     status 0 healthy, 6 degraded, 7 critical.  Healthy: every\n"
+	  "                     resource of the file up, its disk UpToDate (or Diskless by\n"
+	  "                     the file), every peer of the file Connected, Established,\n"
+	  "                     its disk UpToDate (a witness's Diskless), nothing out of\n"
+	  "                     sync, no split-brain, quorum held, writes not suspended.\n"
+	  "                     Critical: split-brain, no quorum, writes suspended, a\n"
+	  "                     primary whose disk is not UpToDate, or peers connected\n"
+	  "                     and no UpToDate disk among them and this node.\n" },
+	{ .name = "metrics", .fn = cmd_metrics_doctor, .args = "[RES]",
+	  .help = "Print the status of the devices (of RES) in the Prometheus text exposition\n"
+	  "format, for node_exporter's textfile collector: states as state sets\n"
+	  "(rblk_disk_state{resource=\"r0\",minor=\"0\",state=\"up_to_date\"} 1, 0 for the\n"
+	  "other states), rblk_health as status --health judges it, gauges, and counters\n"
+	  "ending in _total.  Exit status 0 whatever the health; no -j.\n" },
+	{ .name = "doctor", .fn = cmd_metrics_doctor, .args = "[RES]",
+	  .help = "Explain what status --health finds not healthy, one problem per line, each\n"
+	  "followed by the next safe action; \"all healthy\" when nothing is wrong.  Exit\n"
+	  "status as status --health: 0, 6 degraded, 7 critical.\n" },
 	{ .name = "events", .fn = cmd_events, .args = "[--timeout-ms N] [--timestamps]",
 	  .help = "Print one line (one JSON object with -j) per state change until killed.\n"
 	  "  --timeout-ms N   exit (status 0) after N milliseconds\n"
@@ -1462,7 +1591,7 @@ static void usage(FILE *f)
 		"uname -n); -j, --json; -h, --help; -V, --version\n"
 		"exit codes: 0 ok, 1 kernel rejected a request, 2 usage or topology file error,\n"
 		"3 rblk module not loaded, 4 netlink or system error, 5 kernel state conflicts\n"
-		"with the file\n", DEFAULT_CONF);
+		"with the file, 6 degraded, 7 critical (status --health, doctor)\n", DEFAULT_CONF);
 }
 
 static const struct cmd *find_cmd(const char *name)

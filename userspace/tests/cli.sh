@@ -212,6 +212,27 @@ expect "help lists resume-io" 0 - - -- \
 expect "resume-io --help: not for a quorum suspension" 0 - - -- \
 	sh -c "'$(realpath "$R")' resume-io --help | grep -q 'Does not override a quorum'"
 
+# ---- monitoring: status --health, metrics, doctor
+
+for c in "status:--health"; do
+	expect "${c%%:*} --help names ${c#*:}" 0 - - -- \
+		sh -c "'$(realpath "$R")' ${c%%:*} --help | grep -q -- '\[${c#*:}\]'"
+done
+expect "help lists metrics and doctor" 0 - - -- \
+	sh -c "'$(realpath "$R")' help | grep -c '^  \(metrics\|doctor\)  *\[RES\]\$' | grep -qx 2"
+expect "help names exit codes 6 and 7" 0 - - -- \
+	sh -c "'$(realpath "$R")' help | grep -q '6 degraded, 7 critical'"
+expect "status --help defines healthy" 0 - - -- \
+	sh -c "'$(realpath "$R")' status --help | grep -q 'status 0 healthy, 6 degraded, 7 critical'"
+expect_usage "metrics: -j does not apply" \
+	"rblkadm: metrics: -j does not apply: the output is the Prometheus text format" -j metrics
+expect_usage "metrics with two resources" \
+	"rblkadm: metrics: expected at most one resource name" metrics a b
+expect_usage "doctor with two resources" \
+	"rblkadm: doctor: expected at most one resource name" doctor a b
+expect_usage "status --health with two resources" \
+	"rblkadm: status: expected at most one resource name" status --health a b
+
 # the example of rblk.conf(5) is a valid file
 man5=$(dirname "$0")/../rblk.conf.5
 sed -n '/^\.SH EXAMPLE/,/^\.RE/p' "$man5" | sed '/^\./d' >"$T/example.conf"
@@ -296,7 +317,7 @@ else
 fi
 
 if [ -d /sys/module/rblk ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
 		skip "rblk module is loaded"
 	done
 else
@@ -349,6 +370,14 @@ else
 	expect "resume-io MINOR needs no file" 3 - "$T/nomod.err" -- "$R" -c "$T/none.conf" resume-io 0
 	expect "up with auto-promote and fencing" 3 - "$T/nomod.err" -- \
 		"$R" -c "$T/fencing.conf" --node node-a up -n vm-disk-1
+	# monitoring: the module's absence is not a health verdict
+	expect "status --health without the module" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a status --health
+	expect "metrics without the module" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a metrics
+	expect "doctor without the module" 3 - "$T/nomod.err" -- \
+		"$R" -c "$T/rblk.conf" --node node-a doctor vm-disk-1
+	expect "doctor -j without the module" 3 - "$T/nomod.err" -- "$R" -j doctor
 fi
 echo "1..$n"
 exit $fail
