@@ -47,7 +47,8 @@ struct metric {
 	bool peer;
 	/* a number: false when the kernel did not report it; *@scale decimals */
 	bool (*get)(const struct kdev *d, const struct kpeer *p, uint64_t *v, unsigned int *scale);
-	size_t off;			/* or a uint64_t counter at this offset */
+	/* or the uint64_t at this offset, if the bool at @has_off - 1 (0: none) is set */
+	size_t off, has_off;
 	/* a state set: the values 0..@count-1, their words, the current one */
 	const char *(*word)(unsigned int v);
 	unsigned int count;
@@ -159,42 +160,6 @@ static bool split_brain(const struct kdev *d, const struct kpeer *p, uint64_t *v
 	return true;
 }
 
-static bool out_of_sync(const struct kdev *d, const struct kpeer *p, uint64_t *v,
-			unsigned int *scale)
-{
-	(void)d;
-	(void)scale;
-	*v = p->out_of_sync_bytes;
-	return p->has_out_of_sync;
-}
-
-static bool resync_total(const struct kdev *d, const struct kpeer *p, uint64_t *v,
-			 unsigned int *scale)
-{
-	(void)d;
-	(void)scale;
-	*v = p->resync_total_bytes;
-	return p->has_resync_total;
-}
-
-static bool resync_done(const struct kdev *d, const struct kpeer *p, uint64_t *v,
-			unsigned int *scale)
-{
-	(void)d;
-	(void)scale;
-	*v = p->resync_done_bytes;
-	return p->has_resync_done;
-}
-
-static bool resync_rate(const struct kdev *d, const struct kpeer *p, uint64_t *v,
-			unsigned int *scale)
-{
-	(void)d;
-	(void)scale;
-	*v = p->resync_rate_bytes_per_s;
-	return p->has_resync_rate;
-}
-
 static bool resync_ratio(const struct kdev *d, const struct kpeer *p, uint64_t *v,
 			 unsigned int *scale)
 {
@@ -241,6 +206,10 @@ static bool inflight(const struct kdev *d, const struct kpeer *p, uint64_t *v,
 #define PEER_COUNTER(n, h, field) \
 	{ .name = n, .type = "counter", .help = h, .peer = true, \
 	  .off = offsetof(struct kpeer, field) }
+/* a uint64_t of the peer, reported when @has is set */
+#define PEER_U64(n, h, field, has) \
+	{ .name = n, .type = "gauge", .help = h, .peer = true, \
+	  .off = offsetof(struct kpeer, field), .has_off = offsetof(struct kpeer, has) + 1 }
 
 static const struct metric metrics[] = {
 	STATES("rblk_role", "Role of this node for the resource (1 for the current one).", false,
@@ -282,14 +251,16 @@ static const struct metric metrics[] = {
 	       disk_json, RBLK_DISK_CONSISTENT + 1, disk),
 	GAUGE("rblk_peer_split_brain", "1 when a split-brain with the peer was detected.", true,
 	      split_brain),
-	GAUGE("rblk_peer_out_of_sync_bytes", "Bytes marked out of sync for the peer.", true,
-	      out_of_sync),
-	GAUGE("rblk_peer_resync_total_bytes", "Bytes to resync when the resync started.", true,
-	      resync_total),
-	GAUGE("rblk_peer_resync_done_bytes", "Bytes resynced so far.", true, resync_done),
+	PEER_U64("rblk_peer_out_of_sync_bytes", "Bytes marked out of sync for the peer.",
+		 out_of_sync_bytes, has_out_of_sync),
+	PEER_U64("rblk_peer_resync_total_bytes", "Bytes to resync when the resync started.",
+		 resync_total_bytes, has_resync_total),
+	PEER_U64("rblk_peer_resync_done_bytes", "Bytes resynced so far.", resync_done_bytes,
+		 has_resync_done),
 	GAUGE("rblk_peer_resync_done_ratio", "Part of the resync done, 0 to 1.", true,
 	      resync_ratio),
-	GAUGE("rblk_peer_resync_rate_bytes_per_second", "Resync rate.", true, resync_rate),
+	PEER_U64("rblk_peer_resync_rate_bytes_per_second", "Resync rate.",
+		 resync_rate_bytes_per_s, has_resync_rate),
 	GAUGE("rblk_peer_resync_eta_seconds", "Estimated time left of the resync.", true,
 	      resync_eta),
 	GAUGE("rblk_peer_rtt_seconds", "Round trip of the last ping.", true, rtt),
@@ -361,8 +332,11 @@ static void sample(FILE *f, const struct metric *m, const char *lbl, const struc
 		if (!m->get(d, p, &v, &scale))
 			return;
 	} else {
-		v = *(const uint64_t *)((const char *)(p ? (const void *)p : (const void *)d) +
-					m->off);
+		const char *base = p ? (const char *)p : (const char *)d;
+
+		if (m->has_off && !*(const bool *)(base + m->has_off - 1))
+			return;
+		v = *(const uint64_t *)(base + m->off);
 	}
 	fprintf(f, "%s{%s} ", m->name, lbl);
 	value(f, v, scale);

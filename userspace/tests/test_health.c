@@ -80,6 +80,15 @@ static void healthy(struct kdev *d)
 	p->repl_state = RBLK_REPL_ESTABLISHED;
 }
 
+/* Peer @p not connected (@conn), its disk unknown to this node. */
+static void away(struct kpeer *p, uint8_t conn)
+{
+	p->conn_state = conn;
+	p->repl_state = RBLK_REPL_OFF;
+	p->peer_role = RBLK_ROLE_UNKNOWN;
+	p->peer_disk_state = RBLK_DISK_UNKNOWN;
+}
+
 static struct conf conf;
 static struct health h;
 
@@ -328,9 +337,7 @@ static void test_split_brain(void **state)
 	(void)state;
 	healthy(&d);
 	d.peers[0].split_brain = true;
-	d.peers[0].conn_state = RBLK_CONN_STANDALONE;
-	d.peers[0].repl_state = RBLK_REPL_OFF;
-	d.peers[0].peer_disk_state = RBLK_DISK_UNKNOWN;
+	away(&d.peers[0], RBLK_CONN_STANDALONE);
 	d.peers[0].sync_decision = RBLK_SYNC_SPLIT_BRAIN;
 	judge(&d, false);
 	expect_one(HP_SPLIT_BRAIN, HEALTH_CRITICAL, 1);
@@ -342,9 +349,7 @@ static void test_unrelated(void **state)
 
 	(void)state;
 	healthy(&d);
-	d.peers[0].conn_state = RBLK_CONN_STANDALONE;
-	d.peers[0].repl_state = RBLK_REPL_OFF;
-	d.peers[0].peer_disk_state = RBLK_DISK_UNKNOWN;
+	away(&d.peers[0], RBLK_CONN_STANDALONE);
 	d.peers[0].sync_decision = RBLK_SYNC_UNRELATED;
 	judge(&d, false);
 	expect_one(HP_UNRELATED, HEALTH_DEGRADED, 1);
@@ -361,9 +366,7 @@ static void test_not_connected(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(states); i++) {
 		healthy(&d);
-		d.peers[0].conn_state = states[i];
-		d.peers[0].repl_state = RBLK_REPL_OFF;
-		d.peers[0].peer_disk_state = RBLK_DISK_UNKNOWN;
+		away(&d.peers[0], states[i]);
 		judge(&d, false);
 		expect_one(HP_NOT_CONNECTED, HEALTH_DEGRADED, 1);
 	}
@@ -374,9 +377,7 @@ static void test_not_connected(void **state)
 	assert_true(found(HP_PEER_DISK));
 	/* a witness that is away */
 	healthy(&d);
-	d.peers[1].conn_state = RBLK_CONN_CONNECTING;
-	d.peers[1].repl_state = RBLK_REPL_OFF;
-	d.peers[1].peer_disk_state = RBLK_DISK_UNKNOWN;
+	away(&d.peers[1], RBLK_CONN_CONNECTING);
 	judge(&d, false);
 	expect_one(HP_NOT_CONNECTED, HEALTH_DEGRADED, 2);
 }
@@ -465,9 +466,7 @@ static void test_levels(void **state)
 	snprintf(d[1].name, sizeof(d[1].name), "r9");
 	d[1].minor = 9;
 	d[1].peers[0].split_brain = true;
-	d[0].peers[0].conn_state = RBLK_CONN_CONNECTING;
-	d[0].peers[0].repl_state = RBLK_REPL_OFF;
-	d[0].peers[0].peer_disk_state = RBLK_DISK_UNKNOWN;
+	away(&d[0].peers[0], RBLK_CONN_CONNECTING);
 	health_free(&h);
 	assert_int_equal(health_check(d, 2, &conf, "node-a", NULL, &h), 0);
 	assert_int_equal(h.level, HEALTH_CRITICAL);
@@ -513,8 +512,7 @@ static void test_doctor_human(void **state)
 	assert_string_equal(finish(f), "all healthy\n");
 	free(buf);
 
-	d.peers[0].conn_state = RBLK_CONN_STANDALONE;
-	d.peers[0].repl_state = RBLK_REPL_OFF;
+	away(&d.peers[0], RBLK_CONN_STANDALONE);
 	d.peers[0].peer_disk_state = RBLK_DISK_OUTDATED;
 	snprintf(d.peers[0].last_error, sizeof(d.peers[0].last_error), "disconnected by the operator");
 	d.peers[1].repl_state = RBLK_REPL_SYNC_SOURCE;
