@@ -5,8 +5,9 @@ Checks: metadata (up refused on a disk without it; create-md refused over
 metadata or a filesystem unless --force), up on both nodes (exact plan
 output), new-current-uuid --clear-bitmap (Inconsistent before, UpToDate
 after, one current UUID in dump-md on both), idempotent second up, status
-(human and JSON, the size exported in front of the metadata),
-primary/secondary and the events they cause on the peer, the kernel's
+(human and JSON, the size exported in front of the metadata), status
+--health, doctor and metrics (healthy, a resource down, a peer
+disconnected), primary/secondary and the events they cause on the peer, the kernel's
 rejections with errno and extack message, replicated data (checksum on the
 peer's backing disk), a change of the file applied by up, an IPv6 resource,
 down.
@@ -178,6 +179,65 @@ class RblkadmSmoke(ClusterTest):
                          (md["md_offset_sectors"], DISK_MIB * 2048), json.dumps(md))
         self.assertGreater(d["size_sectors"], DISK_MIB * 2048 * 0.95, json.dumps(md))
         self.assertEqual(status_all(b)[0]["size_sectors"], d["size_sectors"])
+
+    def test_03_status_health(self):
+        """status --health, doctor and metrics: r0 healthy on both nodes;
+        r6 (in the file, taken down in test_01) degraded; after n1
+        disconnects n2 both judge r0 degraded (exit 6), metrics shows the
+        peer StandAlone and doctor names it; connected again, healthy."""
+        a, b = self.c.nodes
+        for n in (a, b):
+            r = adm(n, "status --health r0", check=False)
+            self.assertEqual(r.rc, 0, r.out + r.err)
+            self.assertTrue(r.out.endswith("\nhealth: ok\n"), r.out)
+            self.assertEqual(adm(n, "doctor r0").out, "all healthy\n")
+        r = adm(a, "status --health", check=False)
+        self.assertEqual(r.rc, 6, r.out + r.err)
+        self.assertTrue(r.out.endswith("health: degraded (1 problem: rblkadm doctor explains)\n"),
+                        r.out)
+        r = adm(a, "-j doctor", check=False)
+        self.assertEqual(r.rc, 6, r.out + r.err)
+        j = json.loads(r.out)
+        self.assertEqual((j["health"], [(p["resource_name"], p["problem"]) for p in j["problems"]]),
+                         ("degraded", [("r6", "not_up")]), r.out)
+        m = adm(a, "metrics").out
+        log(f"metrics on n1, healthy r0:\n{m}")
+        for line in ('rblk_resource_up{resource="r6",minor="1"} 0',
+                     'rblk_health{resource="r0",minor="0",state="ok"} 1',
+                     'rblk_disk_state{resource="r0",minor="0",state="up_to_date"} 1',
+                     'rblk_peer_connection_state{resource="r0",minor="0",peer_node_id="1",'
+                     'peer="n2",state="connected"} 1'):
+            self.assertIn(line + "\n", m)
+
+        adm(a, "disconnect r0")
+        try:
+            wait_until(lambda: adm(a, "status --health r0", check=False).rc == 6, 30,
+                       "n1 judges r0 degraded")
+            wait_until(lambda: adm(b, "status --health r0", check=False).rc == 6, 30,
+                       "n2 judges r0 degraded")
+            m = adm(a, "metrics r0").out
+            self.assertIn('rblk_peer_connection_state{resource="r0",minor="0",peer_node_id="1",'
+                          'peer="n2",state="standalone"} 1\n', m)
+            self.assertIn('rblk_health{resource="r0",minor="0",state="degraded"} 1\n', m)
+            self.assertNotIn('resource="r6"', m)
+            r = adm(a, "doctor r0", check=False)
+            log(f"doctor on n1 after disconnect:\n{r.out}")
+            self.assertEqual(r.rc, 6, r.out + r.err)
+            self.assertTrue(r.out.startswith(
+                "r0: degraded: peer n2 (node-id 1) is StandAlone: this node does not try to "
+                "connect to it"), r.out)
+            self.assertIn("  next: remove the cause, then 'rblkadm connect r0 n2'.\n", r.out)
+            r = adm(b, "-j doctor r0", check=False)
+            log(f"doctor on n2 after disconnect: {r.out}")
+            self.assertEqual(r.rc, 6, r.out + r.err)
+            probs = json.loads(r.out)["problems"]
+            self.assertIn(("not_connected", "n1", 0),
+                          [(p["problem"], p["peer_name"], p["peer_node_id"]) for p in probs],
+                          r.out)
+        finally:
+            adm(a, "connect r0")
+        wait_until(lambda: all(adm(n, "status --health r0", check=False).rc == 0
+                               for n in (a, b)), 60, "r0 healthy again on both nodes")
 
     def test_04_events_on_peer(self):
         """n2 sees each of n1's role changes as one event, in order."""
