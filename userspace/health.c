@@ -461,10 +461,10 @@ static void advise(const struct health_finding *f, const struct conf *c, char *w
 			snprintf(what, wlen, "%s has an Outdated disk: it missed writes and must not be promoted",
 				 pw);
 			if (p->conn_state == RBLK_CONN_CONNECTED)
-				snprintf(next, nlen, "it becomes UpToDate by a resync from an UpToDate node; reconnect it ('rblkadm disconnect %s %s', 'rblkadm connect %s %s') if none starts",
+				snprintf(next, nlen, "it becomes UpToDate by a resync from an UpToDate node at a connection; if none starts, reconnect it ('rblkadm disconnect %s %s', then 'rblkadm connect %s %s'), only if this node keeps quorum without it",
 					 res, pa, res, pa);
 			else
-				snprintf(next, nlen, "reconnect it: the resync of what it missed starts by itself");
+				snprintf(next, nlen, "once it is connected again, the resync of what it missed starts by itself");
 			break;
 		case RBLK_DISK_INCONSISTENT:
 			snprintf(what, wlen, "%s has an Inconsistent disk: its data must not be used or promoted",
@@ -487,7 +487,7 @@ static void advise(const struct health_finding *f, const struct conf *c, char *w
 	case HP_OUT_OF_SYNC:
 		snprintf(what, wlen, "%s lacks %" PRIu64 " bytes marked out of sync although replication is Established",
 			 pw, p->out_of_sync_bytes);
-		snprintf(next, nlen, "reconnect it ('rblkadm disconnect %s %s', 'rblkadm connect %s %s'): the resync copies the marked blocks",
+		snprintf(next, nlen, "the next connection resyncs the marked blocks: reconnect it ('rblkadm disconnect %s %s', then 'rblkadm connect %s %s') at a quiet moment, only if this node keeps quorum without it",
 			 res, pa, res, pa);
 		break;
 	default:

@@ -528,7 +528,7 @@ static void test_doctor_human(void **state)
 		"r0: degraded: peer node-b (node-id 1) is StandAlone: this node does not try to connect to it (last error: \"disconnected by the operator\").\n"
 		"  next: remove the cause, then 'rblkadm connect r0 node-b'.\n"
 		"r0: degraded: peer node-b (node-id 1) has an Outdated disk: it missed writes and must not be promoted.\n"
-		"  next: reconnect it: the resync of what it missed starts by itself.\n"
+		"  next: once it is connected again, the resync of what it missed starts by itself.\n"
 		"r0: degraded: a resync to peer node-c (node-id 2) runs: 41.15% done, 1765433 bytes left, about 18 s to go at 100000 bytes/s; its disk is Inconsistent until it ends.\n"
 		"  next: nothing: wait for it to end, and do not fail over to that peer before; keep this node up.\n"
 		"health: degraded\n");
