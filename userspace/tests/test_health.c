@@ -89,6 +89,22 @@ static void away(struct kpeer *p, uint8_t conn)
 	p->peer_disk_state = RBLK_DISK_UNKNOWN;
 }
 
+/* A resync of @p's 3000000 bytes, 1234567 done, at 100000 bytes/s. */
+static void resyncing(struct kpeer *p)
+{
+	p->repl_state = RBLK_REPL_SYNC_SOURCE;
+	p->has_resync_total = p->has_resync_done = p->has_resync_rate = true;
+	p->resync_total_bytes = 3000000;
+	p->resync_done_bytes = 1234567;
+	p->resync_rate_bytes_per_s = 100000;
+}
+
+/* Every disk state but UpToDate and Unknown. */
+static const uint8_t not_up_to_date[] = {
+	RBLK_DISK_OUTDATED, RBLK_DISK_INCONSISTENT, RBLK_DISK_CONSISTENT,
+	RBLK_DISK_FAILED, RBLK_DISK_DISKLESS,
+};
+
 static struct conf conf;
 static struct health h;
 
@@ -199,18 +215,14 @@ static void test_not_up(void **state)
 
 static void test_disk(void **state)
 {
-	static const uint8_t bad[] = {
-		RBLK_DISK_OUTDATED, RBLK_DISK_INCONSISTENT, RBLK_DISK_CONSISTENT,
-		RBLK_DISK_FAILED, RBLK_DISK_DISKLESS,
-	};
 	struct kdev d;
 	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad); i++) {
+	for (i = 0; i < sizeof(not_up_to_date); i++) {
 		healthy(&d);
 		d.role = RBLK_ROLE_SECONDARY;
-		d.disk_state = bad[i];
+		d.disk_state = not_up_to_date[i];
 		judge(&d, false);
 		expect_one(HP_DISK, HEALTH_DEGRADED, -1);
 	}
@@ -420,17 +432,13 @@ static void test_replication(void **state)
 
 static void test_peer_disk(void **state)
 {
-	static const uint8_t bad[] = {
-		RBLK_DISK_OUTDATED, RBLK_DISK_INCONSISTENT, RBLK_DISK_CONSISTENT,
-		RBLK_DISK_FAILED, RBLK_DISK_DISKLESS,
-	};
 	struct kdev d;
 	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad); i++) {
+	for (i = 0; i < sizeof(not_up_to_date); i++) {
 		healthy(&d);
-		d.peers[0].peer_disk_state = bad[i];
+		d.peers[0].peer_disk_state = not_up_to_date[i];
 		judge(&d, false);
 		expect_one(HP_PEER_DISK, HEALTH_DEGRADED, 1);
 	}
@@ -515,12 +523,7 @@ static void test_doctor_human(void **state)
 	away(&d.peers[0], RBLK_CONN_STANDALONE);
 	d.peers[0].peer_disk_state = RBLK_DISK_OUTDATED;
 	snprintf(d.peers[0].last_error, sizeof(d.peers[0].last_error), "disconnected by the operator");
-	d.peers[1].repl_state = RBLK_REPL_SYNC_SOURCE;
-	d.peers[1].has_resync_total = d.peers[1].has_resync_done = true;
-	d.peers[1].has_resync_rate = true;
-	d.peers[1].resync_total_bytes = 3000000;
-	d.peers[1].resync_done_bytes = 1234567;
-	d.peers[1].resync_rate_bytes_per_s = 100000;
+	resyncing(&d.peers[1]);
 	judge(&d, false);
 	f = start(false);
 	show_doctor(&h, &conf);
@@ -653,13 +656,9 @@ static unsigned int metrics_fixture(struct kdev *d)
 	d[0].write_bytes = 6000000000ULL;
 	d[0].md_writes = 7;
 	p = &d[0].peers[0];
-	p->repl_state = RBLK_REPL_SYNC_SOURCE;
+	resyncing(p);
 	p->peer_disk_state = RBLK_DISK_INCONSISTENT;
 	p->out_of_sync_bytes = 1765433;
-	p->has_resync_total = p->has_resync_done = p->has_resync_rate = true;
-	p->resync_total_bytes = 3000000;
-	p->resync_done_bytes = 1234567;
-	p->resync_rate_bytes_per_s = 100000;
 	p->rtt_us = 1312;
 	p->writes = p->acks = 20;
 	p->write_bytes = 81920;
