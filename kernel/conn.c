@@ -634,6 +634,8 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	spin_lock_bh(&peer->lock);
 	peer->peer_role = remote->role;
 	peer->peer_disk_state = RBLK_DISK_UNKNOWN;
+	/* a claim of the previous connection is no claim on this one */
+	peer->peer_disk_claimed = remote->disk_state;
 	/* what it knew of nodes behind may have died with it */
 	peer->behind_sent_valid = false;
 	peer->behind_acked = 0;

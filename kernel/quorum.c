@@ -276,33 +276,43 @@ u32 rblk_quorum_behind_received(struct rblk_peer *peer, u32 nodes_behind)
 }
 
 /**
- * rblk_quorum_claim_seen() - a peer announced its disk state
+ * rblk_quorum_claim_seen() - should a peer named behind be compared again
  * @peer: the peer whose RBLK_P_STATE carried @claimed
  * @claimed: the disk state it announced
  *
  * A former primary's record that @peer is behind (dev->peers_behind) is
- * kept after that primary stepped down, until @peer catches up.  A peer
- * that announced Outdated or Inconsistent and now announces UpToDate has
- * been through a resync (or an operator's decision) since: it has caught
- * up, and the record is dropped.  While we follow a primary, or are one,
- * this does nothing: the primary's mask alone decides
- * (rblk_quorum_behind_received(), resync done).  Call it before
- * rblk_peer_set_claimed_disk(), which judges the claim by that record.
+ * kept after that primary stepped down.  A peer in it that announced
+ * Outdated or Inconsistent and now announces UpToDate may have caught up
+ * through another node, or may have been declared UpToDate by a node as
+ * stale as itself: its claim proves nothing.  Its generation UUIDs do: a
+ * write it missed started a new generation on the writer.  So a data node
+ * (one with metadata) that follows no primary and is none compares
+ * generations with it again; the handshake drops it from the record only
+ * when both hold the same generation (rblk_sync_apply()), and resyncs it
+ * otherwise.  A witness, without generations, keeps the record.
  *
  * Context: io_work (takes dev->state_lock).
+ * Return: true when the caller should fail the connection with -EAGAIN.
  */
-void rblk_quorum_claim_seen(struct rblk_peer *peer, enum rblk_disk_state claimed)
+bool rblk_quorum_claim_seen(struct rblk_peer *peer, enum rblk_disk_state claimed)
 {
-	enum rblk_disk_state before = READ_ONCE(peer->peer_disk_claimed);
 	struct rblk_device *dev = peer->dev;
+	enum rblk_disk_state before;
+	unsigned long flags;
+	bool compare;
 
+	spin_lock_irqsave(&peer->lock, flags);
+	before = peer->peer_disk_claimed;
+	spin_unlock_irqrestore(&peer->lock, flags);
 	if (claimed != RBLK_DISK_UP_TO_DATE ||
-	    (before != RBLK_DISK_OUTDATED && before != RBLK_DISK_INCONSISTENT))
-		return;
+	    (before != RBLK_DISK_OUTDATED && before != RBLK_DISK_INCONSISTENT) ||
+	    !READ_ONCE(dev->has_md) || !test_bit(peer->cfg.node_id, &dev->peers_behind))
+		return false;
 	spin_lock(&dev->state_lock);
-	if (dev->role != RBLK_ROLE_PRIMARY && dev->primary_peer == RBLK_NO_PEER)
-		clear_bit(peer->cfg.node_id, &dev->peers_behind);
+	compare = dev->role != RBLK_ROLE_PRIMARY && !dev->promoting &&
+		  dev->primary_peer == RBLK_NO_PEER;
 	spin_unlock(&dev->state_lock);
+	return compare;
 }
 
 /**

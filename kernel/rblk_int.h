@@ -801,7 +801,7 @@ void rblk_quorum_step_down(struct rblk_device *dev);
 void rblk_auto_demote(struct rblk_device *dev);
 void rblk_quorum_tell_behind(struct rblk_device *dev);
 u32 rblk_quorum_behind_received(struct rblk_peer *peer, u32 nodes_behind);
-void rblk_quorum_claim_seen(struct rblk_peer *peer, enum rblk_disk_state claimed);
+bool rblk_quorum_claim_seen(struct rblk_peer *peer, enum rblk_disk_state claimed);
 void rblk_quorum_behind_acked(struct rblk_peer *peer, u32 nodes_behind);
 void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed,
 			enum rblk_suspend_reason suspended);

@@ -385,7 +385,11 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return ret;
 		}
 		rblk_peer_set_role(peer, role);
-		rblk_quorum_claim_seen(peer, disk);
+		if (rblk_quorum_claim_seen(peer, disk)) {
+			rblk_conn_fail(conn, -EAGAIN,
+				       "peer named behind announced UpToDate: compare again");
+			return -EAGAIN;
+		}
 		rblk_peer_set_claimed_disk(peer, disk);
 		return 0;
 	case RBLK_P_ROLE_REQ:
