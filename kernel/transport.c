@@ -339,6 +339,17 @@ int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio 
 	return rblk_conn_submit_leg(conn, s, id);
 }
 
+/*
+ * More to send after the current packet: taken over or still queued.  Sent
+ * with MSG_MORE, a packet waits in the socket for the next one and both go
+ * out in one segment; the last one queued goes out at once (whoever queues
+ * after the check schedules io_work, which sends without MSG_MORE at the end).
+ */
+static bool rblk_send_more(struct rblk_conn *conn)
+{
+	return !list_empty(&conn->send_list) || !llist_empty(&conn->send_llist);
+}
+
 /* Send part of the current packet; >0 progress, 0 nothing to send, -errno. */
 static int rblk_try_send(struct rblk_conn *conn)
 {
@@ -369,7 +380,7 @@ static int rblk_try_send(struct rblk_conn *conn)
 		};
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 
-		if (s->data_bio || !list_empty(&conn->send_list))
+		if (s->data_bio || rblk_send_more(conn))
 			msg.msg_flags |= MSG_MORE;
 		ret = kernel_sendmsg(sock, &msg, &iov, 1, iov.iov_len);
 		if (ret <= 0)
@@ -382,7 +393,7 @@ static int rblk_try_send(struct rblk_conn *conn)
 		struct bio_vec bv = bio_iter_iovec(s->data_bio, s->data_iter);
 		int flags = MSG_DONTWAIT;
 
-		if (bv.bv_len < s->data_iter.bi_size || !list_empty(&conn->send_list))
+		if (bv.bv_len < s->data_iter.bi_size || rblk_send_more(conn))
 			flags |= MSG_MORE;
 		if (sendpage_ok(bv.bv_page)) {
 			ret = rblk_compat_send_page(sock, bv.bv_page, bv.bv_offset,
@@ -540,10 +551,17 @@ void rblk_io_work(struct work_struct *work)
 			return;
 		pending = false;
 
-		ret = rblk_try_send(conn);
-		if (ret > 0)
-			pending = true;
-		else if (ret < 0 && ret != -EAGAIN)
+		/*
+		 * Everything queued before a receive step, which may sleep
+		 * (submit_bio): a packet sent with MSG_MORE waits in the
+		 * socket for the next one.
+		 */
+		do {
+			ret = rblk_try_send(conn);
+			if (ret > 0)
+				pending = true;
+		} while (ret > 0 && !time_after(jiffies, deadline));
+		if (ret < 0 && ret != -EAGAIN)
 			goto fail;
 
 		ret = rblk_try_recv(conn);
