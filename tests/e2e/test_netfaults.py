@@ -33,8 +33,10 @@ the bitmap sync source, the resync ends and the data areas are identical.
 
 Figures (``FIGURE`` lines): per fault fio's write IOPS and bandwidth, its
 verified bytes, largest completion latency and wall time, the ping round
-trip; for the cut the time each side took to declare the connection lost,
-the time to reconnect and the bytes resynced (a's kernel log).
+trip; for the cut the time each side took to declare the connection lost
+(its kernel log's line, from a line written there just before the cut;
+and when its status showed it), the time to reconnect and the bytes
+resynced (a's kernel log).
 
 One cluster, on 6.12 only in `make check` (ONE_KERNEL: the CI budget), on
 both in `make soak`, whose long variant runs fio for 60 s per fault and
@@ -97,6 +99,35 @@ def qdisc_stats(node, peer):
     m = re.search(r"Sent \d+ bytes (\d+) pkt \(dropped (\d+)", out)
     assert m, f"{node.name}: no qdisc statistics in {out!r}"
     return int(m.group(1)), int(m.group(2))
+
+
+LOST_RE = re.compile(r"^\[\s*(\d+\.\d+)\] rblk\d+: peer \d+: connection lost: (.*)$")
+
+
+def mark(node, text, then=""):
+    """Write a line `text` to node's kernel log (then run the shell command
+    `then`, if any, in the same shell)."""
+    node.run(f"echo '<5>{text}' > /dev/kmsg{' && ' + then if then else ''}", quiet=True)
+
+
+def dated(node, text):
+    """The date in node's kernel log (seconds since boot, the clock that
+    dates the kernel's own lines) of the last line `text`."""
+    for line in reversed(node.dmesg().splitlines()):
+        m = re.match(r"^\[\s*(\d+\.\d+)\] (.*)$", line.strip())
+        if m and m.group(2) == text:
+            return float(m.group(1))
+    raise AssertionError(f"{node.name}: the line {text!r} is not in the kernel log")
+
+
+def lost_line(node, since):
+    """(time, reason) of node's first 'connection lost' kernel log line
+    dated after `since` (mark)."""
+    for line in node.dmesg().splitlines():
+        m = LOST_RE.match(line.strip())
+        if m and float(m.group(1)) > since:
+            return float(m.group(1)), m.group(2)
+    raise AssertionError(f"{node.name}: no 'connection lost' line after {since} s")
 
 
 def resync_lines(node, regex):
@@ -261,36 +292,45 @@ class NetFaults(ClusterTest):
             wait_until(lambda: status(a)["stats"]["writes"] >= 200 or job.done, 60,
                        "fio writing on a")
             self.assertFalse(job.done, "fio ended before the cut")
+            # the cut dated in each kernel log, on the clock of its
+            # 'connection lost' line: on b a line written right before the
+            # tc command (same shell), on a one written just before the
+            # command on b starts
+            mark(a, "netfaults: one-way cut next")
             t_cut = time.monotonic()
-            qdisc_set(b, a, "loss 100%")
+            mark(b, "netfaults: one-way cut",
+                 then=f"tc qdisc replace dev {b.iface_for(a)} root netem loss 100%")
+            a_clock = dated(a, "netfaults: one-way cut next")
+            b_clock = dated(b, "netfaults: one-way cut")
             log(f"{what}: b's egress drops everything")
 
-            def lost(n, peer):
-                st = status(n)
-                return peer_of(st, peer)["conn_state"] != "connected" and st
-
-            # both polled at once: b's side may go first or right after a's
-            sa = sb = None
-            t_a = t_b = None
-            while sa is None or sb is None:
-                el = time.monotonic() - t_cut
-                if sa is None:
-                    sa = lost(a, b) or None
-                    t_a = el if sa else None
-                    self.assertTrue(sa or el < A_LOST_S,
-                                    f"{what}: a still connected {el:.1f} s after the cut "
-                                    f"(bound {A_LOST_S} s): {short(status(a))}")
-                if sb is None:
-                    sb = lost(b, a) or None
-                    t_b = el if sb else None
-                    self.assertTrue(sb or el < B_LOST_S,
-                                    f"{what}: b still connected {el:.1f} s after the cut "
-                                    f"(bound {B_LOST_S} s): {short(status(b))}")
-                if sa is None or sb is None:
+            def poll_lost(n, peer):
+                """(seconds from the cut until n's status showed the
+                connection lost, n's status then, slowest status call)"""
+                slowest = 0.0
+                while True:
+                    t = time.monotonic()
+                    st = status(n)
+                    slowest = max(slowest, time.monotonic() - t)
+                    if peer_of(st, peer)["conn_state"] != "connected":
+                        return time.monotonic() - t_cut, st, slowest
+                    if time.monotonic() - t_cut > B_LOST_S + 30:
+                        return None, st, slowest
                     time.sleep(0.25)
-            log(f"{what}: a declared it lost after {t_a:.1f} s "
-                f"({peer_of(sa, b)['last_error']!r}), b after {t_b:.1f} s "
-                f"({peer_of(sb, a)['last_error']!r})")
+            (p_a, sa, slow_a), (p_b, sb, slow_b) = in_parallel(lambda: poll_lost(a, b),
+                                                               lambda: poll_lost(b, a))
+            self.assertIsNotNone(p_a, f"{what}: a still connected: {short(sa)}")
+            self.assertIsNotNone(p_b, f"{what}: b still connected: {short(sb)}")
+            (ka, why_a), (kb, why_b) = lost_line(a, a_clock), lost_line(b, b_clock)
+            t_a, t_b = ka - a_clock, kb - b_clock
+            log(f"{what}: connection declared lost by a {t_a:.1f} s after the cut ({why_a!r}), "
+                f"by b after {t_b:.1f} s ({why_b!r}) (kernel logs); status showed it after "
+                f"{p_a:.1f} s and {p_b:.1f} s (slowest status call {slow_a:.1f} s on a, "
+                f"{slow_b:.1f} s on b)")
+            self.assertLessEqual(t_a, A_LOST_S, f"{what}: a declared the connection lost "
+                                                f"{t_a:.1f} s after the cut (bound {A_LOST_S} s)")
+            self.assertLessEqual(t_b, B_LOST_S, f"{what}: b declared the connection lost "
+                                                f"{t_b:.1f} s after the cut (bound {B_LOST_S} s)")
             w0 = status(a)["stats"]["writes"]
             wait_until(lambda: status(a)["stats"]["writes"] >= w0 + 100 or job.done, 60,
                        "a's writes to go on without b")
@@ -339,7 +379,8 @@ class NetFaults(ClusterTest):
         self.assertGreater(resynced, 0, f"{what}: nothing resynced")
         self.assertLess(resynced, status(a)["size_sectors"] * 512,
                         f"{what}: a bitmap resync, not the whole disk: {resynced} bytes")
-        fig.update(a_lost_s=round(t_a, 1), b_lost_s=round(t_b, 1), cut_s=round(cut_s, 1),
+        fig.update(a_lost_s=round(t_a, 1), b_lost_s=round(t_b, 1), a_status_lost_s=round(p_a, 1),
+                   b_status_lost_s=round(p_b, 1), cut_s=round(cut_s, 1),
                    reconnect_s=round(t_rec, 1), resync_bytes=resynced)
         self.fig(json.dumps(dict(fault="loss 100% on b's egress only", **fig)))
 
