@@ -53,7 +53,7 @@ enum {
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
 	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS, O_AUTO_PROMOTE, O_FENCING,
-	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH,
+	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH, O_NAMES,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -1084,16 +1084,26 @@ static const char *snake_case(const char *s, char *buf, size_t len)
 
 static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 {
+	static const struct option o[] = {
+		{ "names", no_argument, NULL, O_NAMES },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd c2 = *cmd;
 	struct optstate s;
 	struct conf conf;
 	unsigned int i, j, mine = 0;
 	const char *me = local_node_name();
+	bool names = false;
 	int c;
 
-	opt_init(&s, cmd);
-	while ((c = opt_next(&s, argc, argv)) != -1)
+	c2.opts = o;
+	opt_init(&s, &c2);
+	while ((c = opt_next(&s, argc, argv)) != -1) {
 		if (c == -2)
 			return s.exit;
+		if (c == O_NAMES)
+			names = true;
+	}
 	if (optind != argc)
 		return bad_usage(cmd, "%s", "unexpected argument");
 	me = local_node_name();
@@ -1101,6 +1111,17 @@ static int cmd_check(const struct cmd *cmd, int argc, char **argv)
 	if (c)
 		return c;
 	out_init(stdout, g_json);
+	if (names) {
+		/* for scripts and shell completion: this node's resources */
+		out_open_array(NULL);
+		for (i = 0; i < conf.n_res; i++)
+			if (conf_find_node(&conf.res[i], me))
+				print_string(NULL, "%s\n", conf.res[i].name);
+		out_close_array();
+		out_flush();
+		conf_free(&conf);
+		return EXIT_OK;
+	}
 	out_open_object(NULL);
 	print_string("file", "%s: ok", conf.file);
 	print_string("cluster_name", NULL, conf.cluster);
@@ -1522,8 +1543,10 @@ static const struct cmd cmds[] = {
 	  .help = "Print one line (one JSON object with -j) per state change until killed.\n"
 	  "  --timeout-ms N   exit (status 0) after N milliseconds\n"
 	  "  --timestamps     prefix each event with the UTC time\n" },
-	{ .name = "check", .fn = cmd_check, .args = "",
-	  .help = "Validate the topology file and show this node's resources and endpoints.\n" },
+	{ .name = "check", .fn = cmd_check, .args = "[--names]",
+	  .help = "Validate the topology file and show this node's resources and endpoints.\n"
+	  "  --names   only the names of this node's resources, one per line (a JSON\n"
+	  "            array with -j)\n" },
 	{ .name = "create-device", .fn = cmd_lowlevel,
 	  .args = "--name N --minor M --node-id I [--cluster C]",
 	  .help = "RBLK_CMD_DEVICE_CREATE.  Low-level commands send exactly the attributes\n"

@@ -379,5 +379,41 @@ else
 		"$R" -c "$T/rblk.conf" --node node-a doctor vm-disk-1
 	expect "doctor -j without the module" 3 - "$T/nomod.err" -- "$R" -j doctor
 fi
+# check --names: this node's resources, for scripts and shell completion
+printf 'vm-disk-1\n' >"$T/names.out"
+expect "check --names" 0 "$T/names.out" - -- "$R" -c "$T/rblk.conf" --node node-b check --names
+printf '["vm-disk-1"]\n' >"$T/names.json"
+expect "check --names -j" 0 "$T/names.json" - -- "$R" -c "$T/rblk.conf" --node node-b -j check --names
+: >"$T/empty"
+expect "check --names, a node without resources" 0 "$T/empty" - -- \
+	"$R" -c "$T/rblk.conf" --node node-x check --names
+
+# bash completion: commands, options and resources come from rblkadm itself
+COMPLETION=$(dirname "$0")/../rblkadm.bash-completion
+if command -v bash >/dev/null 2>&1; then
+	mkdir -p "$T/bin"
+	ln -sf "$(realpath "$R")" "$T/bin/rblkadm"
+	# complete WORDS...: what completing the last word offers, one line
+	complete_words() {
+		PATH="$T/bin:$PATH" bash -c '. "$1"; shift; COMP_WORDS=("$@")
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _rblkadm; echo "${COMPREPLY[*]}"' \
+			sh "$COMPLETION" "$@"
+	}
+	echo primary >"$T/c1"
+	expect "completion: a command" 0 "$T/c1" - -- complete_words rblkadm pri
+	echo "vm-disk-1 all" >"$T/c2"
+	expect "completion: resources of up" 0 "$T/c2" - -- \
+		complete_words rblkadm -c "$T/rblk.conf" --node node-a up ""
+	echo "--config --force --ignore-quorum --node --help" >"$T/c3"
+	expect "completion: options of primary" 0 "$T/c3" - -- complete_words rblkadm primary --
+	echo "detach pass-on" >"$T/c4"
+	expect "completion: on-io-error" 0 "$T/c4" - -- \
+		complete_words rblkadm attach --minor 0 --on-io-error ""
+	echo >"$T/c5"
+	expect "completion: no second resource" 0 "$T/c5" - -- \
+		complete_words rblkadm -c "$T/rblk.conf" --node node-a primary vm-disk-1 ""
+else
+	skip "no bash: completion"
+fi
 echo "1..$n"
 exit $fail
