@@ -15,7 +15,7 @@ One node, one cluster per kernel; the tests run in the order of their names:
 - test_3: the valid requests still work: create-md, a one-node resource up,
   primary, a 4 MiB write read back through /dev/rblk0 and from the backing
   disk, down, rmmod.
-- test_4: lifetime races (races.sh lifetime): 100 rounds (500 with
+- test_4: lifetime races (races.sh lifetime): 50 rounds (500 with
   RBLK_SOAK=1) of insmod,
   create-device, attach (every other round), /dev/rblk0 and a sysfs file of
   it held open, then delete-device and rmmod at once while the device is
@@ -23,7 +23,7 @@ One node, one cluster per kernel; the tests run in the order of their names:
   0 and it unloads every round.
 - test_5: concurrent administration (races.sh concurrent): four processes
   run random up/down/primary/secondary/connect/disconnect/status on two
-  resources (one with a peer that never answers) for 60 s (600 s with
+  resources (one with a peer that never answers) for 30 s (600 s with
   RBLK_SOAK=1); every command returns within 60 s with 0 or a refusal;
   afterwards down all works, no device is left and rmmod succeeds.
 
@@ -38,8 +38,8 @@ from e2elib import (CONF, SOAK, TOP, ClusterTest, adm, create_md, log, per_kerne
 
 NLFUZZ = os.path.join(TOP, "userspace", "tests", "nlfuzz")
 RACES_SH = os.path.join(TOP, "tests", "e2e", "races.sh")
-LIFETIME_ROUNDS = 500 if SOAK else 100     # about 1.2 s a round in the emulator
-CONCURRENT_S = 600 if SOAK else 60
+LIFETIME_ROUNDS = 500 if SOAK else 50      # about 1.2 s a round in the emulator
+CONCURRENT_S = 600 if SOAK else 30
 MESSAGES = int(os.environ.get("RBLK_NLFUZZ_MESSAGES", "1000000" if SOAK else "100000"))
 
 

@@ -36,14 +36,14 @@ import shlex
 import unittest
 
 from e2elib import (BITMAP_SOURCE, BITMAP_TARGET, CONNECT_TIMEOUT_MS, DEV, ESTABLISHED, MINOR,
-                    PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, REPL_STATE, RES,
+                    PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, REPL_STATE, RES, SOAK,
                     SYNC_TARGET, ClusterTest, adm, decisions, disk_sha256, events_on, fio,
                     in_parallel, job_events, log, mesh_bring_up, mesh_topology, peer_of, per_kernel,
                     res_events, short, status, status_or_none, wait_in_sync, wait_until,
                     write_conf)
 
 MISSED_MIB = 64     # written while the peer has no connection
-OVERLAP_RUNS = 3    # runs of fio/overlap.fio (20 s each) in test_4
+OVERLAP_RUNS = 6 if SOAK else 2  # runs of fio/overlap.fio (20 s each) in test_4
 OVERLAP_MIB = 4     # the region fio/overlap.fio writes (offset 0)
 TRACING = "/sys/kernel/tracing"
 
