@@ -53,7 +53,7 @@ enum {
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
 	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS, O_AUTO_PROMOTE, O_FENCING,
-	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH, O_NAMES,
+	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH, O_NAMES, O_NOW,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -987,6 +987,7 @@ out:
 /* Resource names by minor, for events (which carry the minor only). */
 struct evctx {
 	bool timestamps;
+	bool now;	/* --now: the current state first, and again after a loss */
 	char names[RBLK_MAX_MINOR + 1][RBLK_NAME_MAX_BYTES];
 };
 
@@ -1019,18 +1020,84 @@ static void event_print(const struct kevent *ev, void *arg)
 	out_flush();
 }
 
+/* One record of the state device @d is in, and one per peer (events --now). */
+static void event_print_exists(const struct kdev *d, struct evctx *e)
+{
+	struct kevent ev = {
+		.event = EV_EXISTS, .has_minor = true, .minor = d->minor,
+		.has_name = true, .has_value_role = true, .role = d->role,
+		.has_value_disk = true, .disk_state = d->disk_state,
+		.has_current_uuid = d->has_current_uuid, .current_uuid = d->current_uuid,
+		.qstate = d->qstate,
+	};
+	unsigned int i;
+
+	snprintf(ev.name, sizeof(ev.name), "%s", d->name);
+	if (d->minor <= RBLK_MAX_MINOR)
+		snprintf(e->names[d->minor], RBLK_NAME_MAX_BYTES, "%s", d->name);
+	show_event(&ev, NULL, e->timestamps);
+	for (i = 0; i < d->n_peers; i++) {
+		const struct kpeer *p = &d->peers[i];
+		struct kevent pev = {
+			.event = EV_PEER_EXISTS, .has_minor = true, .minor = d->minor,
+			.has_name = true, .has_peer = true, .peer_node_id = p->node_id,
+			.has_value_conn = true, .conn_state = p->conn_state,
+			.has_peer_role = true, .peer_role = p->peer_role,
+			.has_peer_disk = true, .peer_disk_state = p->peer_disk_state,
+			.has_repl_state = p->has_repl_state, .repl_state = p->repl_state,
+		};
+
+		snprintf(pev.name, sizeof(pev.name), "%s", d->name);
+		snprintf(pev.last_error, sizeof(pev.last_error), "%s", p->last_error);
+		show_event(&pev, NULL, e->timestamps);
+	}
+}
+
+/*
+ * Called once subscribed, and after events were lost: says so in-band and,
+ * with --now, prints the state every device and peer is in, then
+ * "exists_end".  Events of changes made while the state was read may
+ * follow it: applied in order they end in the current state.
+ */
+static void event_sync(bool lost, void *arg)
+{
+	struct kevent mark = { .event = EV_EVENTS_LOST };
+	struct evctx *e = arg;
+	struct nl_result res;
+	struct kdev *d = NULL;
+	unsigned int i, n = 0;
+
+	if (lost) {
+		show_event(&mark, NULL, e->timestamps);
+		out_flush();
+	}
+	if (!e->now)
+		return;
+	if (rnl_status(g_nl, -1, &d, &n, &res) == EXIT_OK)
+		for (i = 0; i < n; i++)
+			event_print_exists(&d[i], e);
+	else
+		errmsg("events: cannot read the current state: %s",
+		       res.msg[0] ? res.msg : strerror(-res.error));
+	free(d);
+	mark.event = EV_EXISTS_END;
+	show_event(&mark, NULL, e->timestamps);
+	out_flush();
+}
+
 static int cmd_events(const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "timestamps", no_argument, NULL, O_TIMESTAMPS },
+		{ "now", no_argument, NULL, O_NOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd c2 = *cmd;
 	struct optstate s;
 	char err[ERRBUF_BYTES];
 	struct evctx *e;
-	bool timestamps = false;
+	bool timestamps = false, now = false;
 	uint32_t timeout = 0;
 	bool has_timeout = false;
 	int c, r;
@@ -1042,6 +1109,8 @@ static int cmd_events(const struct cmd *cmd, int argc, char **argv)
 			return s.exit;
 		if (c == O_TIMESTAMPS)
 			timestamps = true;
+		if (c == O_NOW)
+			now = true;
 		if (c == O_TIMEOUT) {
 			if (!parse_u32(optarg, &timeout) || timeout > INT32_MAX)
 				return bad_usage(cmd, "bad --timeout-ms '%s'", optarg);
@@ -1059,9 +1128,11 @@ static int cmd_events(const struct cmd *cmd, int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	e->timestamps = timestamps;
+	e->now = now;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	out_init(stdout, g_json);
-	r = rnl_events(g_nl, has_timeout ? (int)timeout : -1, event_print, e, err, sizeof(err));
+	r = rnl_events(g_nl, has_timeout ? (int)timeout : -1, event_print, event_sync, e, err,
+		       sizeof(err));
 	if (r != EXIT_OK)
 		errmsg("events: %s", err);
 	free(e);
@@ -1539,8 +1610,15 @@ static const struct cmd cmds[] = {
 	  .help = "Explain what status --health finds not healthy, one problem per line, each\n"
 	  "followed by the next safe action; \"all healthy\" when nothing is wrong.  Exit\n"
 	  "status as status --health: 0, 6 degraded, 7 critical.\n" },
-	{ .name = "events", .fn = cmd_events, .args = "[--timeout-ms N] [--timestamps]",
+	{ .name = "events", .fn = cmd_events, .args = "[--now] [--timeout-ms N] [--timestamps]",
 	  .help = "Print one line (one JSON object with -j) per state change until killed.\n"
+	  "Events lost to a receive buffer overrun are reported in-band as an\n"
+	  "\"events_lost\" record.\n"
+	  "  --now            first the state every device (\"exists\") and peer\n"
+	  "                   (\"peer_exists\") is in, then \"exists_end\", then the changes;\n"
+	  "                   after an \"events_lost\" the state again.  Changes made while\n"
+	  "                   the state was read may follow it: applied in order they\n"
+	  "                   end in the current state\n"
 	  "  --timeout-ms N   exit (status 0) after N milliseconds\n"
 	  "  --timestamps     prefix each event with the UTC time\n" },
 	{ .name = "check", .fn = cmd_check, .args = "[--names]",

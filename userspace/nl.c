@@ -961,7 +961,7 @@ static int64_t now_ms(void)
 }
 
 int rnl_events(struct nlctx *ctx, int timeout_ms, void (*fn)(const struct kevent *, void *),
-	      void *arg, char *err, size_t errlen)
+	       void (*sync)(bool lost, void *), void *arg, char *err, size_t errlen)
 {
 	struct evarg ea = { fn, arg };
 	struct nl_sock *sk;
@@ -995,6 +995,9 @@ int rnl_events(struct nlctx *ctx, int timeout_ms, void (*fn)(const struct kevent
 	}
 	pfd.fd = nl_socket_get_fd(sk);
 	pfd.events = POLLIN;
+	/* subscribed first: nothing that changes from now on is missed */
+	if (sync)
+		sync(false, arg);
 	for (;;) {
 		int wait = -1;
 
@@ -1019,6 +1022,8 @@ int rnl_events(struct nlctx *ctx, int timeout_ms, void (*fn)(const struct kevent
 		if (r == -NLE_NOMEM) {
 			/* ENOBUFS: the socket overran; say so and go on */
 			fprintf(stderr, "rblkadm: events: some events were lost (receive buffer overrun)\n");
+			if (sync)
+				sync(true, arg);
 			continue;
 		}
 		if (r < 0) {

@@ -651,6 +651,17 @@ const char *event_json(unsigned int v)
 		[RBLK_EVENT_QUORUM_CHANGED] = "quorum_changed",
 		[RBLK_EVENT_FENCE_PEER] = "fence_peer",
 	};
+
+	switch (v) {
+	case EV_EXISTS:
+		return "exists";
+	case EV_PEER_EXISTS:
+		return "peer_exists";
+	case EV_EXISTS_END:
+		return "exists_end";
+	case EV_EVENTS_LOST:
+		return "events_lost";
+	}
 	return NAME_OF(t, v);
 }
 

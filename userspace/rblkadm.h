@@ -488,11 +488,24 @@ struct kevent {
 };
 int rnl_parse_event(struct nlmsghdr *nlh, struct kevent *ev);
 /*
- * Subscribe to the "events" group and call @fn for every event until
- * @timeout_ms (< 0: forever) passes.  Returns an EXIT_* code.
+ * Records of `events` that are not kernel events (kevent.event): the state
+ * a device and a peer are in (--now), the end of that state, and events
+ * lost to a receive buffer overrun.
+ */
+enum {
+	EV_EXISTS = 1000,
+	EV_PEER_EXISTS,
+	EV_EXISTS_END,
+	EV_EVENTS_LOST,
+};
+/*
+ * Subscribe to the "events" group, then call @sync (if not NULL) with
+ * @lost false, and call @fn for every event until @timeout_ms (< 0:
+ * forever) passes.  After a receive buffer overrun (events lost) @sync is
+ * called with @lost true before the next event.  Returns an EXIT_* code.
  */
 int rnl_events(struct nlctx *ctx, int timeout_ms, void (*fn)(const struct kevent *, void *),
-	      void *arg, char *err, size_t errlen);
+	       void (*sync)(bool lost, void *), void *arg, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- output.c */
 

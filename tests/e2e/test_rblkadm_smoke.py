@@ -267,6 +267,32 @@ class RblkadmSmoke(ClusterTest):
         self.assertEqual(r, ["primary", "secondary"] * (len(r) // 2),
                          bytes(ev.stdout).decode())
 
+    def test_04b_events_now(self):
+        """events --now prints the state first: one exists record per
+        device, one peer_exists per peer, as status shows them, then
+        exists_end."""
+        b = self.c.nodes[1]
+        devs = status_all(b)
+        self.assertEqual(len(devs), 1, devs)
+        st = devs[0]
+        r = b.run(f"{b.rblkadm} -j events --now --timeout-ms 1000")
+        recs = [json.loads(line) for line in r.out.splitlines() if line.strip()]
+        kinds = [e["event"] for e in recs]
+        self.assertIn("exists_end", kinds, r.out)
+        head = recs[:kinds.index("exists_end")]
+        dev = [e for e in head if e["event"] == "exists"]
+        peers = [e for e in head if e["event"] == "peer_exists"]
+        self.assertEqual(len(dev), 1, r.out)
+        self.assertEqual((dev[0]["resource_name"], dev[0]["minor"], dev[0]["role"],
+                          dev[0]["disk_state"]),
+                         ("r0", st["minor"], st["role"], st["disk_state"]), r.out)
+        self.assertEqual(len(peers), 1, r.out)
+        self.assertEqual(len(st["peers"]), 1, st)
+        p = st["peers"][0]
+        self.assertEqual((peers[0]["peer_node_id"], peers[0]["conn_state"],
+                          peers[0]["peer_disk_state"]),
+                         (p["peer_node_id"], p["conn_state"], p["peer_disk_state"]), r.out)
+
     def test_05_second_primary_refused(self):
         """A second primary is refused with errno and extack message."""
         a, b = self.c.nodes

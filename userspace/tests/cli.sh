@@ -125,6 +125,9 @@ expect_usage "add-peer --ko-count bad number" \
 expect_usage "--request-timeout-ms only for add-peer" \
 	"rblkadm: attach: option --request-timeout-ms does not apply" \
 	attach --minor 0 --request-timeout-ms 6000
+expect "events --help names --now and events_lost" 0 - - -- \
+	sh -c "'$(realpath "$R")' events --help | grep -q -- 'events_lost' &&
+		'$(realpath "$R")' events --help | grep -q -- '--now '"
 expect "add-peer --help names --request-timeout-ms and --ko-count" 0 - - -- \
 	sh -c "'$(realpath "$R")' add-peer --help | grep -q -- '--request-timeout-ms N. .--ko-count N'"
 expect_usage "attach --on-io-error bad value" \
@@ -378,6 +381,7 @@ else
 	expect "doctor without the module" 3 - "$T/nomod.err" -- \
 		"$R" -c "$T/rblk.conf" --node node-a doctor vm-disk-1
 	expect "doctor -j without the module" 3 - "$T/nomod.err" -- "$R" -j doctor
+	expect "events --now without the module" 3 - "$T/nomod.err" -- "$R" -j events --now
 fi
 # check --names: this node's resources, for scripts and shell completion
 printf 'vm-disk-1\n' >"$T/names.out"
