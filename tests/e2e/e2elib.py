@@ -518,6 +518,7 @@ class ClusterTest:
     @classmethod
     def setUpClass(cls):
         t0 = time.monotonic()
+        cls.figures = []
         cls.c = rig.Cluster(kernel=cls.KERNEL, nodes=cls.NODES, disk_mib=cls.DISK_MIB,
                             disks=cls.DISKS, name=f"{cls.__name__}")
         cls.seen_problems = 0
@@ -526,9 +527,18 @@ class ClusterTest:
 
     @classmethod
     def tearDownClass(cls):
+        # the class's figures together at its end, where make soak finds them
+        for f in getattr(cls, "figures", []):
+            log(f"FIGURE {f}")
         c = getattr(cls, "c", None)
         if c is not None:
             c.close()  # raises GuestLogError on a forbidden console line
+
+    def fig(self, text):
+        """Log a figure of this test (a FIGURE line, again at the class's end)."""
+        f = f"{self._testMethodName}{' ' + self.KERNEL if self.KERNEL else ''}: {text}"
+        log(f"FIGURE {f}")
+        type(self).figures.append(f)
 
     def setUp(self):
         self.t0 = time.monotonic()

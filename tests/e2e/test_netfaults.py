@@ -148,17 +148,6 @@ class NetFaults(ClusterTest):
         super().setUpClass()
         cls.pair.setup()
         cls.pair.bring_up()
-        cls.figures = []
-
-    @classmethod
-    def tearDownClass(cls):
-        for f in getattr(cls, "figures", []):
-            log(f"FIGURE {f}")
-        super().tearDownClass()
-
-    def fig(self, text):
-        log(f"FIGURE {self._testMethodName} {self.KERNEL}: {text}")
-        type(self).figures.append(f"{self._testMethodName} {self.KERNEL}: {text}")
 
     def setUp(self):
         """No qdisc left by an earlier (failed) test; a primary, b

@@ -191,9 +191,6 @@ class QuorumBase(Findings, ClusterTest):
             if status(n)["role"] == "primary":
                 adm(n, f"secondary {RES}")
 
-    def fig(self, text):
-        log(f"FIGURE {self._testMethodName}: {text}")
-
     def quorum_of(self, node):
         st = status(node)
         return st.get("has_quorum"), st.get("quorum_votes"), st.get("quorum_needed")

@@ -91,17 +91,6 @@ class ResyncTest(ClusterTest):
         cls.pair.setup()
         cls.pair.bring_up()
         cls.size = status(cls.pair.a)["size_sectors"] * 512
-        cls.figures = []
-
-    @classmethod
-    def tearDownClass(cls):
-        for f in getattr(cls, "figures", []):
-            log(f"FIGURE {f}")
-        super().tearDownClass()
-
-    def fig(self, text):
-        log(f"FIGURE {self._testMethodName}: {text}")
-        type(self).figures.append(f"{self._testMethodName}: {text}")
 
     # --- helpers -------------------------------------------------------
 
