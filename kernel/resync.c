@@ -1164,6 +1164,9 @@ static void rblk_sync_adopt(struct rblk_peer *peer, const struct rblk_uuid_view 
 		return;
 	}
 	clear_bit(peer->cfg.node_id, &dev->peers_missed_writes);
+	/* we hold what it holds: not behind a primary we follow either */
+	if (what == RBLK_UF_RESYNC_DONE)
+		clear_bit(peer->cfg.node_id, &dev->peers_behind);
 	rblk_peer_set_repl_state(peer, RBLK_REPL_ESTABLISHED);
 	/* a stepped-down primary's own writes are gone now: lose no more */
 	if (what == RBLK_UF_RESYNC_DONE)
