@@ -622,13 +622,43 @@ static bool rblk_resource_name_in_use(const char *name)
 	return false;
 }
 
+/*
+ * /sys/block/rblkN/rblk/: what udev needs to name the device without asking
+ * rblkadm (/dev/rblk/by-res/NAME).  The files exist before the KOBJ_ADD
+ * uevent; del_gendisk() removes them and waits for readers before the
+ * device is freed.
+ */
+static ssize_t resource_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct rblk_device *dev = dev_to_disk(d)->private_data;
+
+	return sysfs_emit(buf, "%s\n", dev->resource_name);
+}
+static DEVICE_ATTR_RO(resource);
+
+static struct attribute *rblk_disk_attrs[] = {
+	&dev_attr_resource.attr,
+	NULL,
+};
+
+static const struct attribute_group rblk_disk_attr_group = {
+	.name = RBLK_DRIVER_NAME,
+	.attrs = rblk_disk_attrs,
+};
+
+static const struct attribute_group *rblk_disk_attr_groups[] = {
+	&rblk_disk_attr_group,
+	NULL,
+};
+
 /**
  * rblk_device_create() - create /dev/rblkN, diskless, secondary, no peers
  * @cfg: minor, node id, resource and cluster name (NUL-terminated)
  * @extack: error message
  *
  * Return: 0; -EINVAL (minor or node id out of range, empty resource
- * name); -EEXIST (minor or resource name in use); -ENOMEM; or add_disk()'s error.
+ * name); -EEXIST (minor or resource name in use); -ENOMEM; or
+ * device_add_disk()'s error.
  *
  * Context: process context, may sleep.
  */
@@ -732,7 +762,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 		}
 		goto put_disk;
 	}
-	ret = add_disk(disk);
+	ret = device_add_disk(NULL, disk, rblk_disk_attr_groups);
 	if (ret) {
 		xa_erase(&rblk_devices, cfg->minor);
 		mutex_unlock(&rblk_devices_mutex);

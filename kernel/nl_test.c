@@ -294,6 +294,20 @@ static void rblk_nl_test_policy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_nl_test_policy_one(test, RBLK_A_MAX + 1, &v8, 1), -EINVAL);
 }
 
+/* Names as rblk.conf(5) allows them: they become udev links and log prefixes. */
+static void rblk_nl_test_name(struct kunit *test)
+{
+	static const char *const good[] = { "r0", "a", "vm-disk_1.img", "0", "A.-_" };
+	static const char *const bad[] = { ".", "..", "-r", "a/b", "../x", "r 0",
+					   "r\n", "\x7f", "\xc3\xa9", "a:b", "*" };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, rblk_nl_name_valid(good[i]), "%s", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, rblk_nl_name_valid(bad[i]), "index %u", i);
+}
+
 static void rblk_nl_test_unicast(struct kunit *test)
 {
 	struct sockaddr_storage ss = {};
@@ -327,6 +341,7 @@ static struct kunit_case rblk_nl_test_cases[] = {
 	KUNIT_CASE(rblk_nl_test_event),
 	KUNIT_CASE(rblk_nl_test_policy),
 	KUNIT_CASE(rblk_nl_test_unicast),
+	KUNIT_CASE(rblk_nl_test_name),
 	{}
 };
 

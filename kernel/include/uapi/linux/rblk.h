@@ -142,8 +142,8 @@ enum rblk_cmd {
 enum rblk_attr {
 	RBLK_A_UNSPEC,
 	RBLK_A_MINOR,			/* u32, 0..RBLK_MAX_MINOR */
-	RBLK_A_RESOURCE_NAME,		/* NUL-terminated string, < RBLK_NAME_MAX_BYTES */
-	RBLK_A_CLUSTER_NAME,		/* NUL-terminated string, < RBLK_NAME_MAX_BYTES */
+	RBLK_A_RESOURCE_NAME,		/* NUL-terminated, < RBLK_NAME_MAX_BYTES, [A-Za-z0-9._-] */
+	RBLK_A_CLUSTER_NAME,		/* NUL-terminated, < RBLK_NAME_MAX_BYTES, [A-Za-z0-9._-] */
 	RBLK_A_NODE_ID,			/* u32, local node id, 0..RBLK_MAX_NODE_ID */
 	RBLK_A_BACKING_PATH,		/* NUL-terminated string, < RBLK_PATH_MAX_BYTES */
 	RBLK_A_ASSUME_UPTODATE,		/* flag: no longer accepted (EINVAL): metadata decides */
