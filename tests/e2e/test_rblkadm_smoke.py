@@ -7,7 +7,8 @@ output), new-current-uuid --clear-bitmap (Inconsistent before, UpToDate
 after, one current UUID in dump-md on both), idempotent second up, status
 (human and JSON, the size exported in front of the metadata), status
 --health, doctor and metrics (healthy, a resource down, a peer
-disconnected), primary/secondary and the events they cause on the peer, the kernel's
+disconnected), the udev rule's /dev/rblk/by-res links, primary/secondary
+and the events they cause on the peer, the kernel's
 rejections with errno and extack message, replicated data (checksum on the
 peer's backing disk), a change of the file applied by up, an IPv6 resource,
 down.
@@ -20,7 +21,7 @@ import json
 import os
 import unittest
 
-from e2elib import (ClusterTest, adm, create_md, dump_md, events_job, job_events, log,
+from e2elib import (TOP, ClusterTest, adm, create_md, dump_md, events_job, job_events, log,
                     new_current_uuid, per_kernel, status_all, wait_until, write_conf, zero_disk)
 
 DISK_MIB = 64
@@ -153,6 +154,35 @@ class RblkadmSmoke(ClusterTest):
                              f"{res}: current UUIDs differ: n1 {ma}, n2 {mb}")
         adm(a, "down r6")
         adm(b, "down r6")
+
+    def test_01b_udev_links(self):
+        """userspace/65-rblk.rules under systemd-udevd (from the host root):
+        /dev/rblk/by-res/NAME follows the module's sysfs attribute, appears
+        with up and goes with down."""
+        a = self.c.nodes[0]
+        rules = os.path.join(TOP, "userspace", "65-rblk.rules")
+        # commands run in a chroot of the host root: without this variable,
+        # udevadm trigger and settle ignore every request
+        u = "SYSTEMD_IGNORE_CHROOT=1"
+        settle = f"{u} udevadm settle -t 30"
+        a.run(f"mkdir -p /run/udev/rules.d && cp {rules} /run/udev/rules.d/ && "
+              f"{u} /lib/systemd/systemd-udevd --daemon")
+        try:
+            self.assertEqual(a.run("cat /sys/block/rblk0/rblk/resource").out, "r0\n")
+            a.run(f"{u} udevadm trigger --action=add --subsystem-match=block "
+                  f"--sysname-match='rblk*' && {settle}")
+            link = "readlink /dev/rblk/by-res/{}"
+            self.assertEqual(a.run(link.format("r0")).out, "../../rblk0\n")
+            adm(a, "up r6")
+            a.run(settle)
+            self.assertEqual(a.run(link.format("r6")).out, "../../rblk1\n")
+            adm(a, "down r6")
+            a.run(settle)
+            r = a.run("ls /dev/rblk/by-res")
+            self.assertEqual(r.out.split(), ["r0"], "the link of a deleted device is removed")
+        finally:
+            a.run(f"{u} udevadm control --exit; rm -f /run/udev/rules.d/65-rblk.rules",
+                  check=False)
 
     def test_02_second_up_does_nothing(self):
         r = adm(self.c.nodes[0], "up r0")
@@ -316,6 +346,13 @@ class RblkadmSmoke(ClusterTest):
         self.assertEqual(r.rc, 1, r.err)
         self.assertTrue(r.err.startswith("rblkadm: create-device: ") and
                         r.err.endswith(" (RBLK_A_MINOR)\n"), r.err)
+        for name in ("../x", "-r", "a b"):
+            r = a.run(f"{a.rblkadm} create-device --name '{name}' --minor 9 --node-id 0",
+                      check=False)
+            self.assertEqual((r.rc, r.err),
+                             (1, "rblkadm: create-device: Invalid argument: names are made "
+                                 "of A-Z a-z 0-9 . _ - and do not start with . or - "
+                                 "(RBLK_A_RESOURCE_NAME)\n"), name)
 
     def test_07_data_replicated(self):
         """Data written on n1 (primary) is on n2's backing disk."""
