@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -55,6 +56,8 @@ struct pctx {
 	size_t errlen;
 	bool failed;
 	const yaml_node_t *key;	/* walk_map: the key whose value is being parsed */
+	const char *loc_file;	/* struct conf_loc.file: NULL in the main file */
+	const yaml_node_t *include;	/* the main file's include: value */
 };
 
 /*
@@ -72,9 +75,9 @@ static bool key_removed(const char *k)
 	return !strcmp(k, "assume-clean");
 }
 
-static struct conf_loc loc_of(const yaml_node_t *n)
+static struct conf_loc loc_of(const struct pctx *p, const yaml_node_t *n)
 {
-	struct conf_loc l = { n->start_mark.line + 1, n->start_mark.column + 1 };
+	struct conf_loc l = { n->start_mark.line + 1, n->start_mark.column + 1, p->loc_file };
 
 	return l;
 }
@@ -88,13 +91,26 @@ static void perr(struct pctx *p, struct conf_loc l, const char *path, const char
 	if (p->failed)
 		return;
 	p->failed = true;
-	k = snprintf(p->err, p->errlen, "%s:%u:%u: %s: ", p->file, l.line, l.col,
+	k = snprintf(p->err, p->errlen, "%s:%u:%u: %s: ", l.file ? l.file : p->file, l.line, l.col,
 		     path[0] ? path : "(top level)");
 	if (k < 0 || (size_t)k >= p->errlen)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(p->err + k, p->errlen - k, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A reference to another place in the topology, for an error reported at
+ * @at: "line N", or "line N of FILE" when @ref is in another file.
+ */
+static const char *line_ref(struct conf_loc at, struct conf_loc ref, char *buf, size_t len)
+{
+	if (at.file == ref.file || (at.file && ref.file && !strcmp(at.file, ref.file)))
+		snprintf(buf, len, "line %u", ref.line);
+	else
+		snprintf(buf, len, "line %u of %s", ref.line, ref.file ? ref.file : "the main file");
+	return buf;
 }
 
 static const char *node_kind(const yaml_node_t *n)
@@ -114,7 +130,7 @@ static const char *scalar(struct pctx *p, const yaml_node_t *n, const char *path
 			  const char *expected)
 {
 	if (n->type != YAML_SCALAR_NODE) {
-		perr(p, loc_of(n), path, "expected %s, got %s", expected, node_kind(n));
+		perr(p, loc_of(p, n), path, "expected %s, got %s", expected, node_kind(n));
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -138,7 +154,7 @@ static bool get_u32(struct pctx *p, const yaml_node_t *n, const char *path,
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (!isdigit((unsigned char)s[0]) || *end || errno || v < min || v > max) {
-		perr(p, loc_of(n), path, "expected %s, got '%s'", expected, s);
+		perr(p, loc_of(p, n), path, "expected %s, got '%s'", expected, s);
 		return false;
 	}
 	*out = (uint32_t)v;
@@ -211,7 +227,7 @@ static bool get_word(struct pctx *p, const yaml_node_t *n, const char *path,
 		return false;
 	k = parse_word(s, name, count);
 	if (k < 0) {
-		perr(p, loc_of(n), path, "expected %s, got '%s'", expected, s);
+		perr(p, loc_of(p, n), path, "expected %s, got '%s'", expected, s);
 		return false;
 	}
 	*out = (uint8_t)k;
@@ -235,7 +251,7 @@ static bool get_quorum(struct pctx *p, const yaml_node_t *n, const char *path,
 	    !get_u32(p, n, path, 1, RBLK_MAX_PEERS, what, &q->quorum))
 		return false;
 	q->has_quorum = true;
-	q->loc_quorum = loc_of(n);
+	q->loc_quorum = loc_of(p, n);
 	return true;
 }
 
@@ -250,13 +266,13 @@ static bool get_fence_handler(struct pctx *p, const yaml_node_t *n, const char *
 		return false;
 	len = strlen(s);
 	if (s[0] != '/') {
-		perr(p, loc_of(n), path,
+		perr(p, loc_of(p, n), path,
 		     "expected an absolute path of the fence-peer handler (starting with /), got '%s'",
 		     s);
 		return false;
 	}
 	if (len >= sizeof(pr->fence_handler)) {
-		perr(p, loc_of(n), path,
+		perr(p, loc_of(p, n), path,
 		     "the path of the fence-peer handler has %zu bytes: at most %zu", len,
 		     sizeof(pr->fence_handler) - 1);
 		return false;
@@ -280,7 +296,7 @@ static bool get_name(struct pctx *p, const yaml_node_t *n, const char *path,
 		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
 			break;
 	if (len == 0 || len >= max || i < len || s[0] == '-' || s[0] == '.') {
-		perr(p, loc_of(n), path,
+		perr(p, loc_of(p, n), path,
 		     "expected a name of 1..%zu characters from A-Z a-z 0-9 . _ - (not starting with . or -), got '%s'",
 		     max - 1, s);
 		return false;
@@ -396,7 +412,7 @@ static bool walk_map(struct pctx *p, const yaml_node_t *m, const char *path,
 	unsigned int i;
 
 	if (m->type != YAML_MAPPING_NODE) {
-		perr(p, loc_of(m), path, "expected a mapping, got %s", node_kind(m));
+		perr(p, loc_of(p, m), path, "expected a mapping, got %s", node_kind(m));
 		return false;
 	}
 	for (i = 0; i < nkeys; i++)
@@ -421,7 +437,7 @@ static bool walk_map(struct pctx *p, const yaml_node_t *m, const char *path,
 				if (!key_removed(keys[j]))
 					off += snprintf(list + off, sizeof(list) - off, "%s%s",
 							off ? ", " : "", keys[j]);
-			perr(p, loc_of(k), path, "unknown key '%s' (expected one of: %s)", ks, list);
+			perr(p, loc_of(p, k), path, "unknown key '%s' (expected one of: %s)", ks, list);
 			return false;
 		}
 		if (path[0])
@@ -429,8 +445,8 @@ static bool walk_map(struct pctx *p, const yaml_node_t *m, const char *path,
 		else
 			snprintf(sub, sizeof(sub), "%s", ks);
 		if (seen[i]) {
-			perr(p, loc_of(k), sub, "duplicate key (first at line %u)",
-			     loc_of(seen[i]).line);
+			perr(p, loc_of(p, k), sub, "duplicate key (first at line %u)",
+			     loc_of(p, seen[i]).line);
 			return false;
 		}
 		seen[i] = k;
@@ -446,7 +462,7 @@ static bool need_key(struct pctx *p, const yaml_node_t *m, const char *path,
 {
 	if (seen[i])
 		return true;
-	perr(p, loc_of(m), path, "missing required key '%s'", keys[i]);
+	perr(p, loc_of(p, m), path, "missing required key '%s'", keys[i]);
 	return false;
 }
 
@@ -486,7 +502,7 @@ static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 		return true;
 	}
 	if (key == OK_FENCING) {
-		a->pr->loc_fencing = loc_of(v);
+		a->pr->loc_fencing = loc_of(p, v);
 		return get_word(p, v, path, fencing_name, __RBLK_FENCING_MAX,
 				&a->pr->has_fencing, &a->pr->fencing);
 	}
@@ -496,7 +512,7 @@ static bool opt_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 	if (!get_u32(p, v, path, d->min, d->max, d->unit, &a->o->v[key]))
 		return false;
 	a->o->set[key] = true;
-	a->o->loc[key] = loc_of(v);
+	a->o->loc[key] = loc_of(p, v);
 	return true;
 }
 
@@ -543,13 +559,13 @@ static bool get_addr(struct pctx *p, const yaml_node_t *v, const char *path,
 	if (!s)
 		return false;
 	if (parse_addr(s, true, a)) {
-		perr(p, loc_of(v), path,
+		perr(p, loc_of(p, v), path,
 		     "expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '%s'",
 		     s);
 		return false;
 	}
 	if (!addr_unicast(a)) {
-		perr(p, loc_of(v), path,
+		perr(p, loc_of(p, v), path,
 		     "expected a unicast address (not unspecified, multicast or broadcast), got '%s'",
 		     s);
 		return false;
@@ -566,7 +582,7 @@ static bool parse_addr_for(struct pctx *p, const yaml_node_t *m, const char *pat
 	unsigned int i;
 
 	if (m->type != YAML_MAPPING_NODE) {
-		perr(p, loc_of(m), path,
+		perr(p, loc_of(p, m), path,
 		     "expected a mapping from peer node names to addresses, got %s", node_kind(m));
 		return false;
 	}
@@ -576,7 +592,7 @@ static bool parse_addr_for(struct pctx *p, const yaml_node_t *m, const char *pat
 		struct conf_addr_for *af;
 
 		if (n->n_addr_for > RBLK_MAX_NODE_ID) {
-			perr(p, loc_of(k), path, "too many entries (at most %d)",
+			perr(p, loc_of(p, k), path, "too many entries (at most %d)",
 			     RBLK_MAX_NODE_ID + 1);
 			return false;
 		}
@@ -586,13 +602,13 @@ static bool parse_addr_for(struct pctx *p, const yaml_node_t *m, const char *pat
 		snprintf(sub, sizeof(sub), "%s.%s", path, af->peer);
 		for (i = 0; i < n->n_addr_for; i++) {
 			if (!strcmp(n->addr_for[i].peer, af->peer)) {
-				perr(p, loc_of(k), sub, "duplicate key (first at line %u)",
+				perr(p, loc_of(p, k), sub, "duplicate key (first at line %u)",
 				     n->addr_for[i].loc_key.line);
 				return false;
 			}
 		}
-		af->loc_key = loc_of(k);
-		af->loc = loc_of(v);
+		af->loc_key = loc_of(p, k);
+		af->loc = loc_of(p, v);
 		if (!get_addr(p, v, sub, &af->addr))
 			return false;
 		n->n_addr_for++;
@@ -607,23 +623,23 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 
 	switch (key) {
 	case NK_NAME:
-		n->loc_name = loc_of(v);
+		n->loc_name = loc_of(p, v);
 		return get_name(p, v, path, n->name, sizeof(n->name));
 	case NK_NODE_ID:
-		n->loc_node_id = loc_of(v);
+		n->loc_node_id = loc_of(p, v);
 		return get_u32(p, v, path, 0, RBLK_MAX_NODE_ID, NULL, &n->node_id);
 	case NK_ADDRESS:
-		n->loc_address = loc_of(v);
+		n->loc_address = loc_of(p, v);
 		return get_addr(p, v, path, &n->addr);
 	case NK_ADDRESS_FOR:
 		return parse_addr_for(p, v, path, n);
 	case NK_DISK:
-		n->loc_disk = loc_of(v);
+		n->loc_disk = loc_of(p, v);
 		s = scalar(p, v, path, "an absolute device path");
 		if (!s)
 			return false;
 		if (s[0] != '/' || strlen(s) >= sizeof(n->disk)) {
-			perr(p, loc_of(v), path,
+			perr(p, loc_of(p, v), path,
 			     "expected an absolute device path shorter than %zu bytes, got '%s'",
 			     sizeof(n->disk), s);
 			return false;
@@ -632,7 +648,7 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 		return true;
 	case NK_META_DISK:
 		/* internal (the default: at the end of the disk) or an external device */
-		n->loc_meta_disk = loc_of(v);
+		n->loc_meta_disk = loc_of(p, v);
 		s = scalar(p, v, path, "internal or an absolute device path");
 		if (!s)
 			return false;
@@ -641,7 +657,7 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 			return true;
 		}
 		if (s[0] != '/' || strlen(s) >= sizeof(n->meta_disk)) {
-			perr(p, loc_of(v), path,
+			perr(p, loc_of(p, v), path,
 			     "expected internal or an absolute device path shorter than %zu bytes, got '%s'",
 			     sizeof(n->meta_disk), s);
 			return false;
@@ -679,13 +695,13 @@ static bool get_secret_file(struct pctx *p, const yaml_node_t *n, const char *pa
 		return false;
 	len = strlen(s);
 	if (s[0] != '/') {
-		perr(p, loc_of(n), path,
+		perr(p, loc_of(p, n), path,
 		     "expected an absolute path of the shared secret file (starting with /), got '%s'",
 		     s);
 		return false;
 	}
 	if (len >= sizeof(r->secret_file)) {
-		perr(p, loc_of(n), path, "the path of the secret file has %zu bytes: at most %zu",
+		perr(p, loc_of(p, n), path, "the path of the secret file has %zu bytes: at most %zu",
 		     len, sizeof(r->secret_file) - 1);
 		return false;
 	}
@@ -701,13 +717,13 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 
 	switch (key) {
 	case RK_NAME:
-		r->loc_name = loc_of(v);
+		r->loc_name = loc_of(p, v);
 		return get_name(p, v, path, r->name, sizeof(r->name));
 	case RK_MINOR:
-		r->loc_minor = loc_of(v);
+		r->loc_minor = loc_of(p, v);
 		return get_u32(p, v, path, 0, RBLK_MAX_MINOR, NULL, &r->minor);
 	case RK_ASSUME_CLEAN:
-		perr(p, loc_of(p->key), path, "%s", assume_clean_gone);
+		perr(p, loc_of(p, p->key), path, "%s", assume_clean_gone);
 		return false;
 	case RK_ON_IO_ERROR:
 		return get_word(p, v, path, on_io_error_name, __RBLK_ON_IO_ERROR_MAX,
@@ -721,7 +737,7 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 				&r->has_data_digest, &r->data_digest);
 	case RK_NODES:
 		if (v->type != YAML_SEQUENCE_NODE) {
-			perr(p, loc_of(v), path, "expected a list of nodes, got %s", node_kind(v));
+			perr(p, loc_of(p, v), path, "expected a list of nodes, got %s", node_kind(v));
 			return false;
 		}
 		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
@@ -731,12 +747,12 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 
 			snprintf(sub, sizeof(sub), "%s[%u]", path, r->n_nodes);
 			if (r->n_nodes > RBLK_MAX_NODE_ID) {
-				perr(p, loc_of(nn), sub, "too many nodes (at most %d)",
+				perr(p, loc_of(p, nn), sub, "too many nodes (at most %d)",
 				     RBLK_MAX_NODE_ID + 1);
 				return false;
 			}
 			n = &r->nodes[r->n_nodes++];
-			n->loc = loc_of(nn);
+			n->loc = loc_of(p, nn);
 			if (!walk_map(p, nn, sub, node_keys, NK_COUNT, node_cb, n, seen))
 				return false;
 			if (!need_key(p, nn, sub, seen, node_keys, NK_NAME) ||
@@ -745,7 +761,7 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 				return false;
 		}
 		if (r->n_nodes == 0) {
-			perr(p, loc_of(v), path, "expected at least one node");
+			perr(p, loc_of(p, v), path, "expected at least one node");
 			return false;
 		}
 		return true;
@@ -755,60 +771,285 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 
 /* --- top level --- */
 
-enum { TK_CLUSTER, TK_OPTIONS, TK_RESOURCES, TK_COUNT };
-static const char *const top_keys[TK_COUNT] = { "cluster", "options", "resources" };
+enum { TK_CLUSTER, TK_OPTIONS, TK_RESOURCES, TK_INCLUDE, TK_COUNT };
+static const char *const top_keys[TK_COUNT] = { "cluster", "options", "resources", "include" };
 
-static bool top_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
+/* The resources of list @v appended to @c's (the main file's first). */
+static bool add_resources(struct pctx *p, struct conf *c, const yaml_node_t *v,
+			  const char *path)
 {
-	struct conf *c = arg;
+	struct conf_resource *nr;
 	yaml_node_item_t *it;
 	char sub[256];
 	size_t n;
 
+	if (v->type != YAML_SEQUENCE_NODE) {
+		perr(p, loc_of(p, v), path, "expected a list of resources, got %s", node_kind(v));
+		return false;
+	}
+	n = v->data.sequence.items.top - v->data.sequence.items.start;
+	if (n == 0) {
+		perr(p, loc_of(p, v), path, "expected at least one resource");
+		return false;
+	}
+	if (c->n_res + n > RBLK_MAX_MINOR + 1) {
+		perr(p, loc_of(p, v), path, "too many resources (at most %d in all files)",
+		     RBLK_MAX_MINOR + 1);
+		return false;
+	}
+	nr = realloc(c->res, (c->n_res + n) * sizeof(*c->res));
+	if (!nr) {
+		perr(p, loc_of(p, v), path, "out of memory");
+		return false;
+	}
+	c->res = nr;
+	memset(c->res + c->n_res, 0, n * sizeof(*c->res));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *rn = yaml_document_get_node(p->doc, *it);
+		const yaml_node_t *seen[RK_COUNT];
+		struct conf_resource *r = &c->res[c->n_res];
+
+		snprintf(sub, sizeof(sub), "resources[%u]", c->n_res);
+		c->n_res++;
+		r->loc = loc_of(p, rn);
+		if (!walk_map(p, rn, sub, res_keys, RK_COUNT, res_cb, r, seen))
+			return false;
+		if (!need_key(p, rn, sub, seen, res_keys, RK_NAME) ||
+		    !need_key(p, rn, sub, seen, res_keys, RK_MINOR) ||
+		    !need_key(p, rn, sub, seen, res_keys, RK_NODES))
+			return false;
+	}
+	return true;
+}
+
+/* include: one pattern or a list of them, each a non-empty string. */
+static bool check_include(struct pctx *p, const yaml_node_t *v, const char *path)
+{
+	yaml_node_item_t *it;
+
+	if (v->type == YAML_SCALAR_NODE)
+		return scalar(p, v, path, "a file name or pattern") != NULL;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		perr(p, loc_of(p, v), path, "expected a file name or pattern, or a list of them, got %s",
+		     node_kind(v));
+		return false;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		if (!scalar(p, yaml_document_get_node(p->doc, *it), path,
+			    "a file name or pattern"))
+			return false;
+	return true;
+}
+
+static bool top_cb(struct pctx *p, int key, const yaml_node_t *v, const char *path, void *arg)
+{
+	struct conf *c = arg;
+
+	if (p->loc_file && key != TK_RESOURCES) {
+		perr(p, loc_of(p, p->key), path,
+		     "only 'resources' may be given in an included file; '%s' belongs in the main file %s",
+		     top_keys[key], c->file);
+		return false;
+	}
 	switch (key) {
 	case TK_CLUSTER:
 		return get_name(p, v, path, c->cluster, sizeof(c->cluster));
 	case TK_OPTIONS:
 		return parse_options(p, v, path, &c->options, &c->quorum, &c->primary);
 	case TK_RESOURCES:
-		if (v->type != YAML_SEQUENCE_NODE) {
-			perr(p, loc_of(v), path, "expected a list of resources, got %s",
-			     node_kind(v));
-			return false;
-		}
-		n = v->data.sequence.items.top - v->data.sequence.items.start;
-		if (n == 0) {
-			perr(p, loc_of(v), path, "expected at least one resource");
-			return false;
-		}
-		if (n > RBLK_MAX_MINOR + 1) {
-			perr(p, loc_of(v), path, "too many resources (at most %d)",
-			     RBLK_MAX_MINOR + 1);
-			return false;
-		}
-		c->res = calloc(n, sizeof(*c->res));
-		if (!c->res) {
-			perr(p, loc_of(v), path, "out of memory");
-			return false;
-		}
-		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-			yaml_node_t *rn = yaml_document_get_node(p->doc, *it);
-			const yaml_node_t *seen[RK_COUNT];
-			struct conf_resource *r = &c->res[c->n_res];
-
-			snprintf(sub, sizeof(sub), "%s[%u]", path, c->n_res);
-			c->n_res++;
-			r->loc = loc_of(rn);
-			if (!walk_map(p, rn, sub, res_keys, RK_COUNT, res_cb, r, seen))
-				return false;
-			if (!need_key(p, rn, sub, seen, res_keys, RK_NAME) ||
-			    !need_key(p, rn, sub, seen, res_keys, RK_MINOR) ||
-			    !need_key(p, rn, sub, seen, res_keys, RK_NODES))
-				return false;
-		}
-		return true;
+		return add_resources(p, c, v, path);
+	case TK_INCLUDE:
+		p->include = v;
+		return check_include(p, v, path);
 	}
 	return false;
+}
+
+/*
+ * The whole of @f into a NUL-terminated buffer (*@buf, to free), at most
+ * 16 MiB; -1 with the reason in @err.
+ */
+static int read_text(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 0, k;
+	char *b = NULL;
+
+	*len = 0;
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (cap - *len < 4096) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 16384;
+			if (cap > (16u << 20)) {
+				snprintf(err, errlen, "%s: file too large", path);
+				goto fail;
+			}
+			nb = realloc(b, cap);
+			if (!nb) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			b = nb;
+		}
+		k = fread(b + *len, 1, cap - *len - 1, f);
+		*len += k;
+		if (k == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	b[*len] = 0;
+	*buf = b;
+	return 0;
+fail:
+	free(b);
+	fclose(f);
+	return -1;
+}
+
+/* A YAML document of @text, or false with the error (@file:line:col) in @err. */
+static bool load_yaml(const char *file, const char *text, size_t len, yaml_document_t *doc,
+		      char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: cannot initialize the YAML parser", file);
+		return false;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "YAML syntax error",
+			 parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return false;
+	}
+	yaml_parser_delete(&parser);
+	return true;
+}
+
+/* The resources of included file @path (kept in @c->included) appended to @c's. */
+static bool parse_included(struct pctx *p, struct conf *c, const char *path)
+{
+	struct pctx q = { .file = path, .err = p->err, .errlen = p->errlen };
+	const yaml_node_t *seen[TK_COUNT];
+	yaml_document_t doc;
+	yaml_node_t *root;
+	char **ni, *name;
+	size_t len;
+	char *text;
+	bool ok;
+
+	ni = realloc(c->included, (c->n_included + 1) * sizeof(*c->included));
+	name = strdup(path);
+	if (ni)
+		c->included = ni;
+	if (!ni || !name) {
+		free(name);
+		snprintf(p->err, p->errlen, "%s: out of memory", path);
+		p->failed = true;
+		return false;
+	}
+	c->included[c->n_included++] = name;
+	q.file = q.loc_file = name;
+	if (read_text(name, &text, &len, p->err, p->errlen)) {
+		p->failed = true;
+		return false;
+	}
+	ok = load_yaml(name, text, len, &doc, p->err, p->errlen);
+	free(text);
+	if (!ok) {
+		p->failed = true;
+		return false;
+	}
+	q.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		perr(&q, (struct conf_loc){ 1, 1, name }, "(top level)",
+		     "the file is empty: expected a mapping with 'resources'");
+	else if (walk_map(&q, root, "", top_keys, TK_COUNT, top_cb, c, seen))
+		need_key(&q, root, "(top level)", seen, top_keys, TK_RESOURCES);
+	yaml_document_delete(&doc);
+	p->failed = q.failed;
+	return !q.failed;
+}
+
+/* glob(3): a directory that does not exist matches nothing; others abort. */
+static int glob_error(const char *path, int err)
+{
+	(void)path;
+	return err != ENOENT && err != ENOTDIR;
+}
+
+/*
+ * include: each pattern (relative ones to the main file's directory)
+ * expanded with glob(3), in its sorted order.  A pattern without wildcard
+ * must name an existing file; one with wildcards may match none (an
+ * empty conf.d).
+ */
+static bool parse_includes(struct pctx *p, struct conf *c)
+{
+	const yaml_node_t *v = p->include;
+	size_t k, n = v->type == YAML_SCALAR_NODE ? 1 :
+		v->data.sequence.items.top - v->data.sequence.items.start;
+	char dir[4096], pattern[8192];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", c->file);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	for (k = 0; k < n; k++) {
+		const yaml_node_t *pn = v->type == YAML_SCALAR_NODE ? v :
+			yaml_document_get_node(p->doc, v->data.sequence.items.start[k]);
+		const char *pat = (const char *)pn->data.scalar.value;
+		glob_t g;
+		size_t i;
+		int ret;
+
+		if (pat[0] == '/')
+			snprintf(pattern, sizeof(pattern), "%s", pat);
+		else
+			snprintf(pattern, sizeof(pattern), "%s/%s", dir, pat);
+		ret = glob(pattern, 0, glob_error, &g);
+		if (ret == GLOB_NOMATCH) {
+			if (strpbrk(pat, "*?["))
+				continue;
+			perr(p, loc_of(p, pn), "include", "%s: %s", pattern, strerror(ENOENT));
+			return false;
+		}
+		if (ret) {
+			perr(p, loc_of(p, pn), "include", "%s: %s", pattern,
+			     ret == GLOB_NOSPACE ? "out of memory" : "a directory cannot be read");
+			return false;
+		}
+		for (i = 0; i < g.gl_pathc; i++) {
+			if (!strcmp(g.gl_pathv[i], c->file)) {
+				perr(p, loc_of(p, pn), "include", "%s includes the main file itself",
+				     pat);
+				globfree(&g);
+				return false;
+			}
+			if (!parse_included(p, c, g.gl_pathv[i])) {
+				globfree(&g);
+				return false;
+			}
+		}
+		globfree(&g);
+	}
+	return true;
 }
 
 /* --- cross-field checks --- */
@@ -953,7 +1194,7 @@ static bool check_quorum(struct pctx *p, const struct conf *c, unsigned int ri)
 {
 	const struct conf_resource *r = &c->res[ri];
 	const struct conf_quorum *q = r->quorum.has_quorum ? &r->quorum : &c->quorum;
-	char path[128];
+	char path[128], ref[4200];
 
 	if (!q->has_quorum || q->quorum == RBLK_QUORUM_MAJORITY || q->quorum <= r->n_nodes)
 		return true;
@@ -964,8 +1205,9 @@ static bool check_quorum(struct pctx *p, const struct conf *c, unsigned int ri)
 		     q->quorum, r->name, r->n_nodes, r->n_nodes);
 	} else {
 		perr(p, q->loc_quorum, "options.quorum",
-		     "%u votes exceed the number of nodes of resources[%u] '%s' at line %u (%u); give that resource its own quorum (off, majority or 1..%u)",
-		     q->quorum, ri, r->name, r->loc.line, r->n_nodes, r->n_nodes);
+		     "%u votes exceed the number of nodes of resources[%u] '%s' at %s (%u); give that resource its own quorum (off, majority or 1..%u)",
+		     q->quorum, ri, r->name, line_ref(q->loc_quorum, r->loc, ref, sizeof(ref)),
+		     r->n_nodes, r->n_nodes);
 	}
 	return false;
 }
@@ -978,7 +1220,7 @@ static bool check_fencing(struct pctx *p, const struct conf *c, unsigned int ri)
 	const char *handler;
 	uint8_t fencing;
 	bool auto_promote;
-	char path[128];
+	char path[128], ref[4200];
 
 	conf_effective_primary(c, r, &auto_promote, &fencing, &handler);
 	if (fencing == RBLK_FENCING_OFF || handler[0])
@@ -990,8 +1232,9 @@ static bool check_fencing(struct pctx *p, const struct conf *c, unsigned int ri)
 		     fencing_name(fencing));
 	} else {
 		perr(p, f->loc_fencing, "options.fencing",
-		     "fencing %s needs a fence-handler (the program run to fence a lost peer), and resources[%u] '%s' at line %u has none: add fence-handler: /absolute/path to the same options, or fencing: off",
-		     fencing_name(fencing), ri, r->name, r->loc.line);
+		     "fencing %s needs a fence-handler (the program run to fence a lost peer), and resources[%u] '%s' at %s has none: add fence-handler: /absolute/path to the same options, or fencing: off",
+		     fencing_name(fencing), ri, r->name,
+		     line_ref(f->loc_fencing, r->loc, ref, sizeof(ref)));
 	}
 	return false;
 }
@@ -1006,7 +1249,7 @@ static bool check_meta_disk(struct pctx *p, const struct conf *c, unsigned int r
 {
 	const struct conf_node *n = &c->res[ri].nodes[ni];
 	unsigned int rj;
-	char path[128];
+	char path[128], ref[4200];
 
 	if (!n->loc_meta_disk.line)
 		return true;
@@ -1034,14 +1277,16 @@ static bool check_meta_disk(struct pctx *p, const struct conf *c, unsigned int r
 			continue;
 		if (!strcmp(o->disk, n->meta_disk)) {
 			perr(p, n->loc_meta_disk, path,
-			     "meta-disk %s is also the disk of node '%s' in resources[%u] '%s' (line %u)",
-			     n->meta_disk, n->name, rj, c->res[rj].name, o->loc_disk.line);
+			     "meta-disk %s is also the disk of node '%s' in resources[%u] '%s' (%s)",
+			     n->meta_disk, n->name, rj, c->res[rj].name,
+			     line_ref(n->loc_meta_disk, o->loc_disk, ref, sizeof(ref)));
 			return false;
 		}
 		if (rj < ri && !strcmp(o->meta_disk, n->meta_disk)) {
 			perr(p, n->loc_meta_disk, path,
-			     "meta-disk %s is also the meta-disk of node '%s' in resources[%u] '%s' (line %u); an external meta-disk holds the metadata of one resource only",
-			     n->meta_disk, n->name, rj, c->res[rj].name, o->loc_meta_disk.line);
+			     "meta-disk %s is also the meta-disk of node '%s' in resources[%u] '%s' (%s); an external meta-disk holds the metadata of one resource only",
+			     n->meta_disk, n->name, rj, c->res[rj].name,
+			     line_ref(n->loc_meta_disk, o->loc_meta_disk, ref, sizeof(ref)));
 			return false;
 		}
 	}
@@ -1052,7 +1297,7 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 {
 	const struct conf_resource *r = &c->res[ri];
 	unsigned int i, j;
-	char path[128];
+	char path[128], ref[4200];
 	char a1[64];
 
 	for (j = 0; j < ri; j++) {
@@ -1061,15 +1306,15 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 		if (!strcmp(o->name, r->name)) {
 			snprintf(path, sizeof(path), "resources[%u].name", ri);
 			perr(p, r->loc_name, path,
-			     "duplicate resource name '%s' (also resources[%u] at line %u)",
-			     r->name, j, o->loc_name.line);
+			     "duplicate resource name '%s' (also resources[%u] at %s)",
+			     r->name, j, line_ref(r->loc_name, o->loc_name, ref, sizeof(ref)));
 			return false;
 		}
 		if (o->minor == r->minor) {
 			snprintf(path, sizeof(path), "resources[%u].minor", ri);
 			perr(p, r->loc_minor, path,
-			     "minor %u already used by resource '%s' (line %u)",
-			     r->minor, o->name, o->loc_minor.line);
+			     "minor %u already used by resource '%s' (%s)",
+			     r->minor, o->name, line_ref(r->loc_minor, o->loc_minor, ref, sizeof(ref)));
 			return false;
 		}
 	}
@@ -1189,7 +1434,7 @@ static bool check_endpoints(struct pctx *p, const struct conf *c)
 				for (k = 0; k < n; k++) {
 					if (addr_equal(&eps[k].a, &e.a)) {
 						const struct lep *o = &eps[k];
-						char path[128], a[64];
+						char path[128], a[64], ref[4200];
 
 						format_addr(&e.a, a, sizeof(a));
 						snprintf(path, sizeof(path), "resources[%u].nodes[%u].%s",
@@ -1197,10 +1442,10 @@ static bool check_endpoints(struct pctx *p, const struct conf *c)
 							 e.loc.col == me->loc_address.col ?
 							 "address" : "address-for");
 						perr(p, e.loc, path,
-						     "listening address %s (port %u + peer node id %u) is also used by resources[%u].nodes[%u] '%s' for peer node id %u (line %u)",
+						     "listening address %s (port %u + peer node id %u) is also used by resources[%u].nodes[%u] '%s' for peer node id %u (%s)",
 						     a, e.a.port - peer->node_id, peer->node_id, o->ri,
 						     o->ni, c->res[o->ri].nodes[o->ni].name, o->peer_id,
-						     o->loc.line);
+						     line_ref(e.loc, o->loc, ref, sizeof(ref)));
 						ok = false;
 						break;
 					}
@@ -1230,7 +1475,6 @@ static bool check_endpoints(struct pctx *p, const struct conf *c)
 int conf_parse_string(const char *file, const char *text, size_t len,
 		      struct conf *c, char *err, size_t errlen)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct pctx p = { .file = file, .doc = &doc, .err = err, .errlen = errlen };
 	const yaml_node_t *seen[TK_COUNT];
@@ -1240,20 +1484,8 @@ int conf_parse_string(const char *file, const char *text, size_t len,
 	memset(c, 0, sizeof(*c));
 	snprintf(c->file, sizeof(c->file), "%s", file);
 	err[0] = 0;
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "%s: cannot initialize the YAML parser", file);
+	if (!load_yaml(file, text, len, &doc, err, errlen))
 		return -1;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
-			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "YAML syntax error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return -1;
-	}
-	yaml_parser_delete(&parser);
 
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
@@ -1263,10 +1495,14 @@ int conf_parse_string(const char *file, const char *text, size_t len,
 		return -1;
 	}
 	if (walk_map(&p, root, "", top_keys, TK_COUNT, top_cb, c, seen) &&
-	    need_key(&p, root, "(top level)", seen, top_keys, TK_RESOURCES)) {
-		for (i = 0; i < c->n_res; i++)
-			if (!check_resource(&p, c, i))
-				break;
+	    (seen[TK_INCLUDE] ||
+	     need_key(&p, root, "(top level)", seen, top_keys, TK_RESOURCES)) &&
+	    (!p.include || parse_includes(&p, c))) {
+		if (!c->n_res)
+			perr(&p, loc_of(&p, root), "(top level)",
+			     "no resources: neither this file nor the files it includes define one");
+		for (i = 0; i < c->n_res && !p.failed; i++)
+			check_resource(&p, c, i);
 		if (!p.failed)
 			check_endpoints(&p, c);
 	}
@@ -1280,48 +1516,13 @@ int conf_parse_string(const char *file, const char *text, size_t len,
 
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, k;
+	size_t len;
+	char *buf;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (read_text(path, &buf, &len, err, errlen))
 		return -1;
-	}
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 16384;
-			if (cap > (16u << 20)) {
-				snprintf(err, errlen, "%s: file too large", path);
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nb;
-		}
-		k = fread(buf + len, 1, cap - len, f);
-		len += k;
-		if (k == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
 	ret = conf_parse_string(path, buf, len, c, err, errlen);
 	free(buf);
 	return ret;
@@ -1329,11 +1530,18 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 
 void conf_free(struct conf *c)
 {
+	unsigned int i;
+
 	if (c->res)
 		explicit_bzero(c->res, c->n_res * sizeof(*c->res));
 	free(c->res);
 	c->res = NULL;
 	c->n_res = 0;
+	for (i = 0; i < c->n_included; i++)
+		free(c->included[i]);
+	free(c->included);
+	c->included = NULL;
+	c->n_included = 0;
 }
 
 int conf_read_secret(const char *path, uint8_t *out, char *err, size_t errlen)

@@ -247,7 +247,7 @@ static int conf_resource_local(const struct conf *c, const char *name,
 	l = conf_find_node(r, local_node_name());
 	if (!l) {
 		errmsg("%s:%u:%u: resources[%u]: this node '%s' (%s) is not a node of resource '%s'; use --node NAME",
-		       c->file, r->loc.line, r->loc.col, (unsigned int)(r - c->res),
+		       conf_loc_file(c, r->loc), r->loc.line, r->loc.col, (unsigned int)(r - c->res),
 		       local_node_name(), g_node ? "--node" : "uname -n", r->name);
 		return EXIT_USAGE;
 	}

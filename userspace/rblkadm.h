@@ -52,10 +52,14 @@ enum conf_opt {
 	OPT_COUNT,
 };
 
-/* Position in the topology file, 1-based; line 0 means "not from a file". */
+/*
+ * Position in the topology, 1-based; line 0 means "not from a file".
+ * @file: NULL in the main file, else one of struct conf's included files.
+ */
 struct conf_loc {
 	unsigned int line;
 	unsigned int col;
+	const char *file;
 };
 
 /* Peer options (units in conf_opt[]); set[i] says whether v[i] was given. */
@@ -143,7 +147,16 @@ struct conf {
 	struct conf_options options;
 	unsigned int n_res;
 	struct conf_resource *res;
+	/* the files include: named, in the order read (struct conf_loc.file) */
+	unsigned int n_included;
+	char **included;
 };
+
+/* The file of @l: @c's main file or an included one. */
+static inline const char *conf_loc_file(const struct conf *c, struct conf_loc l)
+{
+	return l.file ? l.file : c->file;
+}
 
 /* One option: its key in the file, its PEER_ADD attribute, range and default. */
 struct conf_opt_def {

@@ -706,6 +706,159 @@ static void test_load_file(void **state)
 	unlink(path);
 }
 
+/* ---------------------------------------------------------------- include */
+
+/* A resource r@i with minor @i on two nodes (ports 7000 + 10 * i). */
+static void write_res(const char *path, const char *extra, unsigned int i)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "%sresources:\n  - name: r%u\n    minor: %u\n    nodes:\n"
+		   "      - {name: a, node-id: 0, address: 10.0.0.1:%u}\n"
+		   "      - {name: b, node-id: 1, address: 10.0.0.2:%u}\n",
+		extra, i, i, 7000 + 10 * i, 7000 + 10 * i);
+	fclose(f);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A directory with rblk.conf (@main) and conf.d/; its path in @dir. */
+static void conf_dir(char *dir, const char *main_text)
+{
+	char path[256];
+
+	strcpy(dir, "/tmp/rblkadm-inc-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/rblk.conf", dir);
+	write_text(path, main_text);
+}
+
+static void rm_conf_dir(const char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * include: patterns relative to the main file's directory, files read in
+ * sorted order after the main file's resources; an empty conf.d is fine.
+ */
+static void test_include(void **state)
+{
+	char dir[64], path[256], err[ERRBUF_BYTES];
+	struct conf c;
+
+	(void)state;
+	conf_dir(dir, "cluster: site\ninclude: [conf.d/*.yaml, empty.d/*.yaml]\n"
+		      "resources:\n  - name: r0\n    minor: 0\n    nodes:\n"
+		      "      - {name: a, node-id: 0, address: 10.0.0.1:7000}\n"
+		      "      - {name: b, node-id: 1, address: 10.0.0.2:7000}\n");
+	snprintf(path, sizeof(path), "%s/conf.d/20-r2.yaml", dir);
+	write_res(path, "", 2);
+	snprintf(path, sizeof(path), "%s/conf.d/10-r1.yaml", dir);
+	write_res(path, "", 1);
+	snprintf(path, sizeof(path), "%s/conf.d/README", dir);
+	write_text(path, "not YAML: [\n");
+	snprintf(path, sizeof(path), "%s/rblk.conf", dir);
+	if (conf_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(c.cluster, "site");
+	assert_int_equal(c.n_res, 3);
+	assert_string_equal(c.res[0].name, "r0");
+	assert_string_equal(c.res[1].name, "r1");
+	assert_string_equal(c.res[2].name, "r2");
+	assert_null(c.res[0].loc.file);
+	snprintf(path, sizeof(path), "%s/conf.d/10-r1.yaml", dir);
+	assert_string_equal(conf_loc_file(&c, c.res[1].loc), path);
+	assert_int_equal(c.res[1].loc.line, 2);
+	assert_int_equal(c.n_included, 2);
+	conf_free(&c);
+
+	/* the main file with include only, as a site with conf.d uses it */
+	snprintf(path, sizeof(path), "%s/rblk.conf", dir);
+	write_text(path, "include: conf.d/*.yaml\n");
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n_res, 2);
+	conf_free(&c);
+	rm_conf_dir(dir);
+}
+
+/* Errors in or across included files name the file and line of each side. */
+static void test_include_errors(void **state)
+{
+	static const struct {
+		const char *main, *inc;		/* inc: conf.d/x.yaml, "" = none */
+		const char *expected;		/* DIR replaced by the directory */
+	} cases[] = {
+		{ "include: conf.d/*.yaml\n", "",
+		  "DIR/rblk.conf:1:1: (top level): no resources: neither this file nor the files it includes define one" },
+		{ "include: conf.d/none.yaml\n", "",
+		  "DIR/rblk.conf:1:10: include: DIR/conf.d/none.yaml: No such file or directory" },
+		{ "include: {a: b}\n", "",
+		  "DIR/rblk.conf:1:10: include: expected a file name or pattern, or a list of them, got a mapping" },
+		{ "include: conf.d/*.yaml\n", "cluster: x\nresources: []\n",
+		  "DIR/conf.d/x.yaml:1:1: cluster: only 'resources' may be given in an included file; 'cluster' belongs in the main file DIR/rblk.conf" },
+		{ "include: conf.d/*.yaml\n", "include: y.yaml\n",
+		  "DIR/conf.d/x.yaml:1:1: include: only 'resources' may be given in an included file; 'include' belongs in the main file DIR/rblk.conf" },
+		{ "include: conf.d/*.yaml\n", "# nothing\n",
+		  "DIR/conf.d/x.yaml:1:1: (top level): the file is empty: expected a mapping with 'resources'" },
+		{ "include: conf.d/*.yaml\n", "resources:\n  - name: r0\n    minor: [\n",
+		  "DIR/conf.d/x.yaml:4:1: did not find expected node content while parsing a flow node" },
+		{ "include: conf.d/*.yaml\n", "resources:\n  - name: r0\n    minr: 1\n",
+		  "DIR/conf.d/x.yaml:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
+		{ "include: conf.d/*.yaml\nresources:\n  - name: r0\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7000}]\n",
+		  "resources:\n  - name: r0\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
+		  "DIR/conf.d/x.yaml:2:11: resources[1].name: duplicate resource name 'r0' (also resources[0] at line 3 of the main file)" },
+		{ "include: conf.d/*.yaml\nresources:\n  - name: r0\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7000}]\n",
+		  "resources:\n  - name: r1\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
+		  "DIR/conf.d/x.yaml:3:12: resources[1].minor: minor 0 already used by resource 'r0' (line 4 of the main file)" },
+		{ "options: {quorum: 3}\ninclude: conf.d/*.yaml\n", "resources:\n  - name: r1\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
+		  "DIR/rblk.conf:1:19: options.quorum: 3 votes exceed the number of nodes of resources[0] 'r1' at line 2 of DIR/conf.d/x.yaml (1); give that resource its own quorum (off, majority or 1..1)" },
+	};
+	char dir[64], path[256], err[ERRBUF_BYTES], expected[1024];
+	unsigned int i;
+	struct conf c;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *d;
+		size_t o = 0;
+
+		conf_dir(dir, cases[i].main);
+		if (cases[i].inc[0]) {
+			snprintf(path, sizeof(path), "%s/conf.d/x.yaml", dir);
+			write_text(path, cases[i].inc);
+		}
+		for (d = cases[i].expected; *d && o < sizeof(expected) - 64; ) {
+			if (!strncmp(d, "DIR", 3)) {
+				o += snprintf(expected + o, sizeof(expected) - o, "%s", dir);
+				d += 3;
+			} else {
+				expected[o++] = *d++;
+			}
+		}
+		expected[o] = 0;
+		snprintf(path, sizeof(path), "%s/rblk.conf", dir);
+		if (!conf_load(path, &c, err, sizeof(err)))
+			fail_msg("case %u: accepted", i);
+		if (strcmp(err, expected))
+			fail_msg("case %u:\n got      %s\n expected %s", i, err, expected);
+		rm_conf_dir(dir);
+	}
+}
+
 /* --------------------------------------------------------------- bad files */
 
 struct bad {
@@ -739,7 +892,7 @@ static const struct bad bad_files[] = {
 	{ "resources:\n  - name: r0\n    minor: [0]\n    nodes:\n" NODE_A,
 	  "rblk.conf:3:12: resources[0].minor: expected an integer 0..1023, got a list" },
 	/* 5 */ { "clustr: x\n" HEAD NODE_A,
-	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources)" },
+	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources, include)" },
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
 	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
 	{ HEAD NODE_A "        port: 7789\n",
@@ -886,7 +1039,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        on-io-error: [detach]\n",
 	  "rblk.conf:8:22: resources[0].nodes[0].on-io-error: expected detach or pass-on, got a list" },
 	{ "on-io-error: pass-on\n" HEAD NODE_A,
-	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources)" },
+	  "rblk.conf:1:1: (top level): unknown key 'on-io-error' (expected one of: cluster, options, resources, include)" },
 	{ "options: {on-io-error: pass-on}\n" HEAD NODE_A,
 	  "rblk.conf:1:11: options: unknown key 'on-io-error' (expected one of: ping-interval-ms, ping-timeout-ms, connect-timeout-ms, reconnect-min-ms, reconnect-max-ms, request-timeout-ms, ko-count, resync-rate-kib-per-s, resync-latency-ms, quorum, on-no-quorum, auto-promote, fencing, fence-handler)" },
 	/* quorum: off, majority or 1..32 votes, at most the nodes of the resource */
@@ -918,7 +1071,7 @@ static const struct bad bad_files[] = {
 	{ "resources:\n  - name: r0\n    minor: 0\n    quorum: majority\n    nodes:\n" NODE_A,
 	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
 	{ "quorum: majority\n" HEAD NODE_A,
-	  "rblk.conf:1:1: (top level): unknown key 'quorum' (expected one of: cluster, options, resources)" },
+	  "rblk.conf:1:1: (top level): unknown key 'quorum' (expected one of: cluster, options, resources, include)" },
 	/* on-no-quorum: suspend-io or io-error */
 	{ RES_OPTS("on-no-quorum: freeze") NODE_A,
 	  "rblk.conf:4:29: resources[0].options.on-no-quorum: expected suspend-io or io-error, got 'freeze'" },
@@ -1219,6 +1372,8 @@ int main(void)
 		cmocka_unit_test(test_meta_disk),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test(test_too_many_nodes),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_secret_file_key),
