@@ -8,11 +8,16 @@
 #   make check           scripts/setup, then tests/run (all test kinds)
 #   make demo / bench    scripts/setup, then scripts/demo / scripts/bench
 #   make install         rblk.ko into /lib/modules/$KVER/extra + depmod,
-#                        rblkadm and its man pages (make -C userspace install)
+#                        rblkadm, its man pages, rblk.service and
+#                        modules-load.d/rblk.conf (make -C userspace install)
+#   make deb             the Debian packages rblk-dkms and rblk-utils (and the
+#                        source package) into build/deb/, built with
+#                        dpkg-buildpackage from a copy of the tree made there
 #   make clean
 #
 # Variables: KDIR (kernel build dir), KVER (its release), W=1, C=1 (passed to
-# kbuild), TESTS="..." (arguments for tests/run), DESTDIR (install).
+# kbuild), TESTS="..." (arguments for tests/run), DESTDIR (install),
+# DEB_BUILD_OPTIONS (deb, e.g. nocheck).
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
@@ -43,7 +48,7 @@ PYTHON ?= python3
 HAVE_USERSPACE := $(wildcard $(TOP)/userspace/Makefile)
 
 .PHONY: all module modules-all userspace check soak demo bench install clean \
-	setup kunit FORCE
+	setup kunit deb FORCE
 
 all: module userspace
 
@@ -115,6 +120,27 @@ install: module userspace
 ifneq ($(HAVE_USERSPACE),)
 	$(MAKE) -C $(TOP)/userspace install DESTDIR=$(DESTDIR)
 endif
+
+# dpkg-buildpackage writes into the parent of the source directory: the
+# copy is build/deb/rblk-VERSION/ (the files git knows and untracked ones it
+# does not ignore, or without git everything but build/ and results/), so
+# the packages land in build/deb/ and nothing outside the tree is touched.
+DEB_DIR := $(TOP)/build/deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make: dpkg-buildpackage or debhelper missing (run scripts/setup)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	set -e; v=$$(cd $(TOP) && dpkg-parsechangelog -S Version); \
+	src=$(DEB_DIR)/rblk-$$v; mkdir -p $$src; \
+	if git -C $(TOP) rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		(cd $(TOP) && git ls-files -z -c -o --exclude-standard | \
+			tar --null -T - --ignore-failed-read -cf -) | tar -C $$src -xf -; \
+	else \
+		(cd $(TOP) && tar --exclude=./build --exclude=./results -cf - .) | tar -C $$src -xf -; \
+	fi; \
+	cd $$src && dpkg-buildpackage -us -uc -j$$(nproc); \
+	rm -rf $$src
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(TOP)/build/mod-* $(TOP)/kernel/rblk.ko
