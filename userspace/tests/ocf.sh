@@ -17,25 +17,36 @@ fail=0
 
 skip() {
 	n=$((n + 1))
-	echo "ok $n # skip $1"
+	echo "ok $n # skip ocf: $1"
 }
+
+# name DESC: DESC, or for a sub-check ("  WHAT") "LAST ACTION: WHAT", so
+# that every TAP line has its own name
+name() {
+	case $1 in
+	"  "*) echo "$last: ${1#  }" ;;
+	*) echo "$1" ;;
+	esac
+}
+last=
 
 # check DESC CMD...: CMD succeeds
 check() {
-	desc=$1
+	desc=$(name "$1")
 	shift
 	n=$((n + 1))
 	if "$@" >"$T/out" 2>&1; then
-		echo "ok $n - $desc"
+		echo "ok $n - ocf: $desc"
 	else
-		echo "not ok $n - $desc: $(head -5 "$T/out")"
+		echo "not ok $n - ocf: $desc: $(head -5 "$T/out")"
 		fail=1
 	fi
 }
 
 # expect_rc DESC RC ACTION: the agent's ACTION exits with RC
 expect_rc() {
-	desc=$1 want=$2
+	desc=$(name "$1") want=$2
+	last=$desc
 	shift 2
 	n=$((n + 1))
 	: >"$T/score"
@@ -43,22 +54,23 @@ expect_rc() {
 	"$A" "$@" >"$T/out" 2>&1
 	got=$?
 	if [ "$got" = "$want" ]; then
-		echo "ok $n - $desc"
+		echo "ok $n - ocf: $desc"
 	else
-		echo "not ok $n - $desc: exit $got, expected $want: $(head -5 "$T/out")"
+		echo "not ok $n - ocf: $desc: exit $got, expected $want: $(head -5 "$T/out")"
 		fail=1
 	fi
 }
 
 # expect_file DESC FILE TEXT: FILE holds exactly TEXT (lines)
 expect_file() {
+	set -- "$(name "$1")" "$2" "$3"
 	n=$((n + 1))
 	printf '%s' "$3" >"$T/want"
 	[ -z "$3" ] || echo >>"$T/want"
 	if cmp -s "$T/want" "$2"; then
-		echo "ok $n - $1"
+		echo "ok $n - ocf: $1"
 	else
-		echo "not ok $n - $1: got '$(cat "$2")', expected '$3'"
+		echo "not ok $n - ocf: $1: got '$(cat "$2")', expected '$3'"
 		fail=1
 	fi
 }
@@ -160,7 +172,7 @@ if ! command -v jq >/dev/null 2>&1; then
 fi
 
 export FAKE="$T" HA_SBIN_DIR="$T/bin" PATH="$T/bin:$PATH"
-export OCF_RESOURCE_INSTANCE=rblk_test HA_LOGFACILITY=none HA_LOGFILE= HA_DEBUGLOG=
+export OCF_RESOURCE_INSTANCE=rblk_test HA_LOGFACILITY=none HA_LOGFILE="" HA_DEBUGLOG=""
 unset OCF_RESKEY_crm_feature_set OCF_TESTER_FAIL_HAVE_BINARY
 export OCF_RESKEY_CRM_meta_timeout=20000 OCF_RESKEY_CRM_meta_interval=10000
 
@@ -237,7 +249,7 @@ OCF_RESKEY_crm_feature_set=3.16.2 expect_rc "monitor: feature set 3.16.2" 0 moni
 expect_file "  score by crm_attribute -p" "$T/score" "crm_attribute -p -v 10000"
 
 state secondary consistent null
-expect_rc "promote: Consistent fails" 1 promote
+OCF_RESKEY_CRM_meta_timeout=8000 expect_rc "promote: Consistent fails (after 2 s)" 1 promote
 check "  no rblkadm primary" sh -c "! grep -q primary '$T/rblkadm.log'"
 state secondary up_to_date false
 expect_rc "promote: no quorum fails" 1 promote
