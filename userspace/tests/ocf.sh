@@ -111,7 +111,8 @@ check "meta-data: promote, demote, notify" \
 	       grep -q 'action name=\"notify\"' '$T/meta.xml'"
 
 # The fakes: rblkadm keeps the kernel's state of r0 in $T/state (the JSON
-# of "status -j r0"), $T/status_rc forces status's exit status; modinfo
+# of "status -j r0"; $T/next_state replaces it after the next status),
+# $T/status_rc forces status's exit status; modinfo
 # succeeds when $T/modinfo exists; modprobe "loads the module".
 mkdir "$T/bin"
 cat >"$T/bin/rblkadm" <<'EOF'
@@ -132,6 +133,10 @@ check)
 	cat "$FAKE/names" ;;
 status)
 	cat "$FAKE/state"
+	# the state the next status shows
+	if [ -f "$FAKE/next_state" ]; then
+		mv "$FAKE/next_state" "$FAKE/state"
+	fi
 	if [ -f "$FAKE/status_rc" ]; then
 		exit "$(cat "$FAKE/status_rc")"
 	fi
@@ -251,6 +256,11 @@ expect_file "  score by crm_attribute -p" "$T/score" "crm_attribute -p -v 10000"
 state secondary consistent null
 OCF_RESKEY_CRM_meta_timeout=8000 expect_rc "promote: Consistent fails (after 2 s)" 1 promote
 check "  no rblkadm primary" sh -c "! grep -q primary '$T/rblkadm.log'"
+state secondary up_to_date null
+mv "$T/state" "$T/next_state"
+state secondary consistent null
+expect_rc "promote: Consistent turning UpToDate" 0 promote
+check "  rblkadm primary r0" grep -qx -- "-c $T/rblk.conf primary r0" "$T/rblkadm.log"
 state secondary up_to_date false
 expect_rc "promote: no quorum fails" 1 promote
 check "  no rblkadm primary" sh -c "! grep -q primary '$T/rblkadm.log'"
