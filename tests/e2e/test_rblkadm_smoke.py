@@ -10,8 +10,8 @@ after, one current UUID in dump-md on both), idempotent second up, status
 disconnected), the udev rule's /dev/rblk/by-res links, primary/secondary
 and the events they cause on the peer, the kernel's
 rejections with errno and extack message, replicated data (checksum on the
-peer's backing disk), a change of the file applied by up, an IPv6 resource,
-down.
+peer's backing disk), a change of the file applied by up, the OCF resource
+agent (ocf-tester, promote and demote), an IPv6 resource, down.
 
 One cluster per kernel; the tests run in order and each starts from the
 state the one before left (a failed step fails the ones after it too).
@@ -21,7 +21,7 @@ import json
 import os
 import unittest
 
-from e2elib import (TOP, ClusterTest, adm, create_md, dump_md, events_job, job_events, log,
+from e2elib import (CONF, SOAK, TOP, ClusterTest, adm, create_md, dump_md, events_job, job_events, log,
                     new_current_uuid, per_kernel, status_all, wait_until, write_conf, zero_disk)
 
 DISK_MIB = 64
@@ -69,6 +69,8 @@ def all_peers_connected(nodes):
 class RblkadmSmoke(ClusterTest):
     DISK_MIB = DISK_MIB
     DISKS = 2
+    # the resource agent is shell over rblkadm: one kernel is enough
+    ONE_KERNEL = {"test_08b_ocf_agent": "6.1"}
 
     @classmethod
     def setUpClass(cls):
@@ -380,6 +382,50 @@ class RblkadmSmoke(ClusterTest):
         adm(b, "up r0")
         wait_until(lambda: all_peers_connected((a, b)), 60, "connected again on the new port")
         self.assertEqual(status_all(a)[0]["peers"][0]["peer_port"], 7800)
+
+    def test_08b_ocf_agent(self):
+        """The OCF resource agent (userspace/ocf/rblk) for r0 on n1: stop
+        and a probe (not running); with RBLK_SOAK=1 also ocf-tester (stop,
+        start, promote, demote, probes, about 30 calls of the agent: a
+        minute under emulation), with a fake crm_master recording the
+        promotion score; then start and promote make n1 Primary in
+        rblkadm status, demote Secondary again."""
+        a, b = self.c.nodes
+        userspace = os.path.dirname(a.rblkadm)
+        agent = os.path.join(userspace, "ocf", "rblk")
+        fake = "/tmp/ocf-fake"
+        a.run(f"mkdir -p {fake} && cat >{fake}/crm_master && chmod +x {fake}/crm_master",
+              input=f'#!/bin/sh\necho "$*" >>{fake}/score\n')
+        env = f"PATH={userspace}:{fake}:$PATH HA_SBIN_DIR={fake} OCF_ROOT=/usr/lib/ocf"
+        ra = (f"{env} OCF_RESOURCE_INSTANCE=rblk_test OCF_RESKEY_resource=r0 "
+              f"OCF_RESKEY_config={CONF} OCF_RESKEY_CRM_meta_timeout=60000 {agent}")
+        if SOAK:
+            r = a.run(f"{env} ocf-tester -v -n rblk_test -o resource=r0 -o config={CONF} "
+                      f"{agent}", check=False, timeout=600)
+            log(f"ocf-tester: exit {r.rc}, {r.duration_s:.1f} s")
+            self.assertEqual(r.rc, 0, f"ocf-tester failed:\n{r.out}{r.err}")
+            self.assertIn("passed all tests", r.out)
+        else:
+            a.run(f"{ra} stop")
+            self.assertEqual(a.run(f"OCF_RESKEY_CRM_meta_interval=0 {ra} monitor",
+                                   check=False).rc, 7, "probe: not running")
+        # r0 is stopped on n1
+        self.assertEqual(status_all(a), [])
+
+        a.run(f"{ra} start")
+        wait_until(lambda: all_peers_connected((a, b)) and
+                   status_all(a)[0]["disk_state"] == "up_to_date", 60,
+                   "n1 connected again and UpToDate")
+        a.run(f": >{fake}/score")
+        self.assertEqual(a.run(f"{ra} monitor", check=False).rc, 0, "monitor: Secondary")
+        self.assertEqual(a.run(f"cat {fake}/score").out, "-l reboot -v 10000\n")
+        a.run(f"{ra} promote")
+        self.assertEqual(status_all(a)[0]["role"], "primary")
+        self.assertTrue(adm(a, "status").out.startswith("r0 minor:0 node-id:0 role:Primary"))
+        self.assertEqual(a.run(f"{ra} monitor", check=False).rc, 8, "monitor: Primary")
+        a.run(f"{ra} demote")
+        self.assertEqual(status_all(a)[0]["role"], "secondary")
+        self.assertTrue(adm(a, "status").out.startswith("r0 minor:0 node-id:0 role:Secondary"))
 
     def test_09_down(self):
         """down removes the devices; the module unloads."""
