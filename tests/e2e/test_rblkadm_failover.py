@@ -108,6 +108,8 @@ def all_up_to_date(nodes):
 class RblkadmFailover(ClusterTest):
     NODES = 3
     DISK_MIB = 64
+    # on one kernel in make check (CI budget), on both in make soak
+    ONE_KERNEL = {"*": "6.12"}
 
     @classmethod
     def setUpClass(cls):
