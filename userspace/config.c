@@ -550,17 +550,22 @@ static const char *const node_keys[NK_COUNT] = {
 	"options",
 };
 
-/* An address value: IPv4:PORT or [IPv6]:PORT, unicast. */
+/*
+ * An address value: IPv4[:PORT] or [IPv6][:PORT] (IPv6 always in
+ * brackets), unicast.  Without a port, a->port is 0 until
+ * assign_ports() gives it the resource's (CONF_PORT_AUTO_BASE).
+ */
 static bool get_addr(struct pctx *p, const yaml_node_t *v, const char *path,
 		     struct conf_addr *a)
 {
-	const char *s = scalar(p, v, path, "an address IPv4:PORT or [IPv6]:PORT");
+	const char *s = scalar(p, v, path, "an address IPv4[:PORT] or [IPv6][:PORT]");
 
 	if (!s)
 		return false;
-	if (parse_addr(s, true, a)) {
+	/* "::1:7789" would be a valid IPv6 address without port: brackets */
+	if ((s[0] != '[' && strchr(s, ':') != strrchr(s, ':')) || parse_addr(s, false, a)) {
 		perr(p, loc_of(p, v), path,
-		     "expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '%s'",
+		     "expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '%s'",
 		     s);
 		return false;
 	}
@@ -1054,6 +1059,31 @@ static bool parse_includes(struct pctx *p, struct conf *c)
 
 /* --- cross-field checks --- */
 
+/*
+ * Addresses given without a port get the resource's own range:
+ * CONF_PORT_AUTO_BASE + minor * (RBLK_MAX_NODE_ID + 1), so that resources
+ * sharing an IP never need their ports planned (minor 1023 ends at 40555).
+ */
+static void assign_ports(struct conf *c)
+{
+	unsigned int ri, i, j;
+
+	for (ri = 0; ri < c->n_res; ri++) {
+		struct conf_resource *r = &c->res[ri];
+		uint16_t port = CONF_PORT_AUTO_BASE + r->minor * (RBLK_MAX_NODE_ID + 1);
+
+		for (i = 0; i < r->n_nodes; i++) {
+			struct conf_node *n = &r->nodes[i];
+
+			if (!n->addr.port)
+				n->addr.port = port;
+			for (j = 0; j < n->n_addr_for; j++)
+				if (!n->addr_for[j].addr.port)
+					n->addr_for[j].addr.port = port;
+		}
+	}
+}
+
 void conf_effective_options(const struct conf *c, const struct conf_resource *r,
 			    const struct conf_node *local, uint32_t out[OPT_COUNT])
 {
@@ -1501,6 +1531,7 @@ int conf_parse_string(const char *file, const char *text, size_t len,
 		if (!c->n_res)
 			perr(&p, loc_of(&p, root), "(top level)",
 			     "no resources: neither this file nor the files it includes define one");
+		assign_ports(c);
 		for (i = 0; i < c->n_res && !p.failed; i++)
 			check_resource(&p, c, i);
 		if (!p.failed)

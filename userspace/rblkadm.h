@@ -152,6 +152,12 @@ struct conf {
 	char **included;
 };
 
+/*
+ * The base port of resource minor M when its addresses give none:
+ * CONF_PORT_AUTO_BASE + M * (RBLK_MAX_NODE_ID + 1) (rblk.conf(5), PORTS).
+ */
+#define CONF_PORT_AUTO_BASE	7788u
+
 /* The file of @l: @c's main file or an included one. */
 static inline const char *conf_loc_file(const struct conf *c, struct conf_loc l)
 {

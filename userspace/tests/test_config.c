@@ -706,6 +706,59 @@ static void test_load_file(void **state)
 	unlink(path);
 }
 
+/*
+ * Addresses without a port take the resource's range, 7788 + 32 * minor:
+ * many resources on the same IPs without planning ports.
+ */
+static void test_auto_ports(void **state)
+{
+	static const char yaml[] =
+		"resources:\n"
+		"  - name: r0\n    minor: 0\n    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2, address-for: {c: 10.0.1.2}}\n"
+		"      - {name: c, node-id: 2, address: 10.0.1.3}\n"
+		"  - name: r5\n    minor: 5\n    nodes:\n"
+		"      - {name: a, node-id: 0, address: '[fd00::1]'}\n"
+		"      - {name: b, node-id: 1, address: '[fd00::2]:9000'}\n";
+	struct conf_addr ep;
+	char err[ERRBUF_BYTES];
+	struct conf c;
+
+	(void)state;
+	if (conf_parse_string("rblk.conf", yaml, strlen(yaml), &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.res[0].nodes[0].addr.port, 7788);
+	assert_int_equal(c.res[0].nodes[1].addr.port, 7788);
+	assert_int_equal(c.res[0].nodes[1].addr_for[0].addr.port, 7788);
+	assert_int_equal(c.res[1].nodes[0].addr.port, 7788 + 5 * 32);
+	assert_int_equal(c.res[1].nodes[0].addr.family, AF_INET6);
+	assert_int_equal(c.res[1].nodes[1].addr.port, 9000);
+	/* c listens toward b (node id 1) on 10.0.1.3, port 7788 + 1 */
+	conf_endpoint(&c.res[0].nodes[2], &c.res[0].nodes[1], &ep);
+	assert_int_equal(ep.port, 7789);
+	conf_free(&c);
+}
+
+static void test_auto_ports_clash(void **state)
+{
+	static const char yaml[] =
+		"resources:\n"
+		"  - name: r0\n    minor: 0\n    nodes:\n"
+		"      - {name: a, node-id: 0, address: 10.0.0.1}\n"
+		"      - {name: b, node-id: 1, address: 10.0.0.2}\n"
+		"  - name: r1\n    minor: 1\n    nodes:\n"
+		"      - {name: a, node-id: 0, address: '10.0.0.1:7788'}\n"
+		"      - {name: b, node-id: 1, address: '10.0.0.2:7788'}\n";
+	char err[ERRBUF_BYTES];
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(conf_parse_string("rblk.conf", yaml, strlen(yaml), &c, err,
+					   sizeof(err)), -1);
+	assert_string_equal(err, "rblk.conf:11:40: resources[1].nodes[1].address: listening address 10.0.0.2:7788 (port 7788 + peer node id 0) is also used by resources[0].nodes[1] 'b' for peer node id 0 (line 6)");
+}
+
 /* ---------------------------------------------------------------- include */
 
 /* A resource r@i with minor @i on two nodes (ports 7000 + 10 * i). */
@@ -915,14 +968,14 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:1:12: resources: expected at least one resource" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes: []\n",
 	  "rblk.conf:4:12: resources[0].nodes: expected at least one node" },
-	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1\n",
-	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '10.0.0.1'" },
+	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:x\n",
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '10.0.0.1:x'" },
 	{ HEAD "      - name: node-a\n        node-id: 0\n        address: 10.0.0.1:0\n",
-	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '10.0.0.1:0'" },
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '10.0.0.1:0'" },
 	{ HEAD "      - name: node-a\n        node-id: 0\n        address: storage-a:7789\n",
-	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got 'storage-a:7789'" },
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got 'storage-a:7789'" },
 	/* 20 */ { HEAD "      - name: node-a\n        node-id: 0\n        address: ::1:7789\n",
-	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '::1:7789'" },
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '::1:7789'" },
 	{ HEAD NODE_A
 	  "      - name: node-b\n"
 	  "        node-id: 1\n"
@@ -996,7 +1049,7 @@ static const struct bad bad_files[] = {
 	{ HEAD "      - node-a\n",
 	  "rblk.conf:5:9: resources[0].nodes[0]: expected a mapping, got a scalar" },
 	{ HEAD "      - name: node-a\n        node-id: 0\n        address: [10.0.0.1, 7789]\n",
-	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4:PORT or [IPv6]:PORT, got a list" },
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT], got a list" },
 	{ "options: 5\n" HEAD NODE_A,
 	  "rblk.conf:1:10: options: expected a mapping, got a scalar" },
 	{ HEAD NODE_A "        address-for:\n          node-x: 10.0.1.1:7789\n" NODE_B,
@@ -1009,8 +1062,8 @@ static const struct bad bad_files[] = {
 	  "rblk.conf:10:11: resources[0].nodes[0].address-for.node-b: duplicate key (first at line 9)" },
 	{ HEAD NODE_A "        address-for: [10.0.1.1:7789]\n" NODE_B,
 	  "rblk.conf:8:22: resources[0].nodes[0].address-for: expected a mapping from peer node names to addresses, got a list" },
-	{ HEAD NODE_A "        address-for:\n          node-b: 10.0.1.1\n" NODE_B,
-	  "rblk.conf:9:19: resources[0].nodes[0].address-for.node-b: expected an address IPv4:PORT or [IPv6]:PORT with port 1..65535, got '10.0.1.1'" },
+	{ HEAD NODE_A "        address-for:\n          node-b: 10.0.1.1:70000\n" NODE_B,
+	  "rblk.conf:9:19: resources[0].nodes[0].address-for.node-b: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '10.0.1.1:70000'" },
 	{ HEAD NODE_A "        address-for: {node-b: '10.0.0.1:65535'}\n" NODE_B,
 	  "rblk.conf:8:31: resources[0].nodes[0].address-for: port 65535 + peer node id 1 exceeds 65535" },
 	{ HEAD NODE_A NODE_B
@@ -1372,6 +1425,8 @@ int main(void)
 		cmocka_unit_test(test_meta_disk),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_auto_ports),
+		cmocka_unit_test(test_auto_ports_clash),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test(test_too_many_nodes),
