@@ -17,12 +17,21 @@ state the one before left (a failed step fails the ones after it too).
 import hashlib
 import json
 import os
+import time
 import unittest
 
 from e2elib import (AHEAD, BITMAP_SOURCE, BITMAP_TARGET, ESTABLISHED, REPL_STATE,
-                    RESYNC_TIMEOUT_S, SYNC_DECISION, SYNC_SOURCE, SYNC_TARGET, ClusterTest, adm,
-                    create_md, disk_sha256, events_job, in_parallel, job_events, log,
+                    RESYNC_TIMEOUT_S, SOAK, SYNC_DECISION, SYNC_SOURCE, SYNC_TARGET, ClusterTest,
+                    adm, create_md, disk_sha256, events_job, in_parallel, job_events, log,
                     new_current_uuid, per_kernel, status, wait_until, write_conf)
+
+
+# test_5_many_resources: resources in make check (200 in make soak), and the
+# bounds of bringing them up (until every connection is Connected) and down
+# on three nodes at once, under emulation: measured 200 in ... s (soak).
+SCALE_RESOURCES = 24
+SCALE_UP_S = 600
+SCALE_DOWN_S = 300
 
 
 def conf_text(nodes):
@@ -108,6 +117,7 @@ def all_up_to_date(nodes):
 class RblkadmFailover(ClusterTest):
     NODES = 3
     DISK_MIB = 64
+    DISKS = 2           # the second one: slices for test_5_many_resources
     # on one kernel in make check (CI budget), on both in make soak
     ONE_KERNEL = {"*": "6.12"}
 
@@ -234,6 +244,73 @@ class RblkadmFailover(ClusterTest):
             adm(n, "secondary r0", check=False)
         for n in self.c.nodes:
             adm(n, "down all")
+
+    def test_5_many_resources(self):
+        """A site's scale: SCALE_RESOURCES resources (200 with RBLK_SOAK=1)
+        on the three nodes, one file each in a conf.d the main file
+        includes, every address without a port (each resource its own
+        range: no port planning), each on a GPT partition of the second
+        disk.  create-md, then `up all` on the three nodes at once: every
+        connection Connected within SCALE_UP_S; `down all` on the three:
+        no device left within SCALE_DOWN_S.  The times are FIGUREs."""
+        count = 200 if SOAK else SCALE_RESOURCES
+        part_sectors = 512              # 256 KiB each: data plus metadata
+        main = "/tmp/rblk-scale.conf"
+        nodes = self.c.nodes
+        ips = {(a.name, b.name): a.ip_for(b) for a in nodes for b in nodes if a is not b}
+
+        def res_file(i):
+            lines = [f"resources:\n  - name: s{i}\n    minor: {i}\n    nodes:\n"]
+            for k, n in enumerate(nodes):
+                first, other = [p for p in nodes if p is not n]
+                lines.append(f"      - name: {n.name}\n        node-id: {k}\n"
+                             f"        address: {ips[n.name, first.name]}\n"
+                             f"        address-for: {{{other.name}: "
+                             f"{ips[n.name, other.name]}}}\n"
+                             f"        disk: {n.disks[1]}{i}\n")
+            return "".join(lines)
+
+        script = [f"mkdir -p /tmp/rblk-scale.d && cat >{main} <<'EOF'\n"
+                  "cluster: rig\ninclude: rblk-scale.d/*.yaml\nEOF\n"]
+        for i in range(1, count + 1):
+            script.append(f"cat >/tmp/rblk-scale.d/s{i:03d}.yaml <<'EOF'\n{res_file(i)}EOF\n")
+        table = ["label: gpt", f"table-length: {max(128, count)}"]
+        table += [f"size={part_sectors}" for _ in range(count)]
+
+        def prepare(n):
+            n.run(f"sfdisk -q -X gpt {n.disks[1]}", input="\n".join(table) + "\n")
+            n.run(f"test -b {n.disks[1]}{count}")
+            n.run("sh -s", input="".join(script))
+            n.run(f"for i in $(seq 1 {count}); do {n.rblkadm} -c {main} create-md s$i "
+                  ">/dev/null || exit 1; done", timeout=1200)
+        in_parallel(*(lambda n=n: prepare(n) for n in nodes))
+        r = nodes[0].run(f"{nodes[0].rblkadm} -c {main} check --names")
+        self.assertEqual(len(r.out.split()), count, r.out)
+
+        def connected():
+            for n in nodes:
+                st = json.loads(n.run(f"{n.rblkadm} -j status", quiet=True).out)
+                if len(st) != count or any(p["conn_state"] != "connected"
+                                           for d in st for p in d["peers"]):
+                    return False
+            return True
+
+        t0 = time.monotonic()
+        in_parallel(*(lambda n=n: n.run(f"{n.rblkadm} -c {main} up all >/dev/null",
+                                        timeout=SCALE_UP_S) for n in nodes))
+        up_s = time.monotonic() - t0
+        wait_until(connected, SCALE_UP_S - up_s, f"{count} resources connected on all nodes")
+        connected_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        in_parallel(*(lambda n=n: n.run(f"{n.rblkadm} -c {main} down all >/dev/null",
+                                        timeout=SCALE_DOWN_S) for n in nodes))
+        down_s = time.monotonic() - t0
+        for n in nodes:
+            self.assertEqual(n.run(f"{n.rblkadm} status").out, "no rblk devices configured\n")
+        log(f"FIGURE scale {self.KERNEL}: " + json.dumps(
+            {"resources": count, "nodes": 3, "up_all_s": round(up_s, 1),
+             "all_connected_s": round(connected_s, 1), "down_all_s": round(down_s, 1)}))
+        self.assertLess(down_s, SCALE_DOWN_S)
 
 
 if __name__ == "__main__":

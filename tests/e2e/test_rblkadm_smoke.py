@@ -427,6 +427,34 @@ class RblkadmSmoke(ClusterTest):
         self.assertEqual(status_all(a)[0]["role"], "secondary")
         self.assertTrue(adm(a, "status").out.startswith("r0 minor:0 node-id:0 role:Secondary"))
 
+    def test_08c_systemd_unit(self):
+        """rblk.service's commands in the order systemd runs them (no
+        systemd in the guests): ExecStartPre loads the module (already
+        loaded here: only its command line is checked), ExecStart brings
+        up every resource of the file and they connect, ExecStop takes
+        them down; rblkadm's path and the file are the rig's."""
+        a, b = self.c.nodes
+        unit = os.path.join(TOP, "userspace", "systemd", "rblk.service")
+        cmds = {}
+        with open(unit) as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                if key.startswith("Exec"):
+                    cmds.setdefault(key, []).append(value)
+        self.assertEqual(cmds, {"ExecStartPre": ["/sbin/modprobe rblk"],
+                                "ExecStart": ["/usr/sbin/rblkadm up all"],
+                                "ExecStop": ["/usr/sbin/rblkadm down all"]})
+
+        def run(cmd):
+            return a.run(cmd.replace("/usr/sbin/rblkadm", f"{a.rblkadm} -c {CONF}"))
+        run(cmds["ExecStop"][0])
+        self.assertEqual(status_all(a), [])
+        self.assertTrue(all(d["peers"][0]["conn_state"] != "connected"
+                            for d in status_all(b)))
+        run(cmds["ExecStart"][0])
+        wait_until(lambda: all_peers_connected((a, b)), 60, "n1 up and connected again")
+        self.assertEqual([d["resource_name"] for d in status_all(a)], ["r0"])
+
     def test_09_down(self):
         """down removes the devices; the module unloads."""
         a, b = self.c.nodes

@@ -131,6 +131,8 @@ for k in "${kvers[@]}"; do
 	magic=$(modinfo -F vermagic "$ko" 2>>"$T/dkms-$k.log")
 	if [ -n "$ko" ] && [ "${magic%% *}" = "$k" ]; then
 		ok "$what"
+		# for tests/rig/test_rig.py's test_insmod: loaded in a guest
+		mkdir -p "$deb/dkms/$k" && cp "$ko" "$deb/dkms/$k/"
 	else
 		echo "module: ${ko:-none}, vermagic: $magic" >>"$T/dkms-$k.log"
 		not_ok "$what" "$T/dkms-$k.log"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """Self-test of the VM rig (scripts/rig.py) and of the harness's log rule."""
+import glob
 import json
 import os
 import subprocess
@@ -68,7 +69,9 @@ def test_two_nodes(kernel):
 
 @timeout(600)
 def test_insmod(kernel):
-    """rblk.ko of this kernel loads and unloads cleanly."""
+    """rblk.ko of this kernel loads and unloads cleanly; so does the one
+    DKMS built from the rblk-dkms package (tests/packaging/ leaves it in
+    build/deb/dkms/KVER/) when there is one for this kernel."""
     require_module(kernel)
     with Cluster(kernel=kernel, nodes=1, disk_mib=64) as c:
         n = c.nodes[0]
@@ -77,6 +80,13 @@ def test_insmod(kernel):
         assert "rblk" in n.run("cat /proc/modules").out
         n.rmmod()
         assert n.run("test -d /sys/module/rblk", check=False).rc != 0
+        for ko in glob.glob(os.path.join(TOP, "build", "deb", "dkms", c.kver, "rblk.ko*")):
+            n.run(f"insmod {ko}")   # its dependencies are loaded: insmod() above
+            assert n.run("cat /sys/module/rblk/srcversion").out.strip() == \
+                subprocess.run(["modinfo", "-F", "srcversion", ko], capture_output=True,
+                               text=True, check=True).stdout.strip()
+            n.rmmod()
+            print(f"DKMS-built {os.path.relpath(ko, TOP)} loaded and unloaded", flush=True)
 
 
 @timeout(600)
