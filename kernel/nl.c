@@ -19,7 +19,6 @@
  * work item, in the order they were raised.
  */
 
-#include <linux/ctype.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -115,23 +114,6 @@ static int rblk_nl_get_minor(struct genl_info *info, u32 *minor)
 #define RBLK_NL_NAME_RULE \
 	"names are made of A-Z a-z 0-9 . _ - and do not start with . or -"
 
-/*
- * A resource or cluster name as the topology file allows it (rblk.conf(5)):
- * it becomes a udev link (/dev/rblk/by-res/NAME) and a log prefix, so no
- * '/', no control characters, no leading '.' or '-'.
- */
-static bool rblk_nl_name_valid(const char *name)
-{
-	const char *c;
-
-	if (name[0] == '.' || name[0] == '-')
-		return false;
-	for (c = name; *c; c++)
-		if (!isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
-			return false;
-	return true;
-}
-
 static int rblk_nl_device_create(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rblk_device_config cfg = {};
@@ -151,14 +133,14 @@ static int rblk_nl_device_create(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "resource name must not be empty");
 		return -EINVAL;
 	}
-	if (!rblk_nl_name_valid(cfg.resource_name)) {
+	if (!rblk_name_valid(cfg.resource_name)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, RBLK_NL_NAME_RULE);
 		return -EINVAL;
 	}
 	attr = info->attrs[RBLK_A_CLUSTER_NAME];
 	if (attr) {
 		nla_strscpy(cfg.cluster_name, attr, sizeof(cfg.cluster_name));
-		if (cfg.cluster_name[0] && !rblk_nl_name_valid(cfg.cluster_name)) {
+		if (cfg.cluster_name[0] && !rblk_name_valid(cfg.cluster_name)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr, RBLK_NL_NAME_RULE);
 			return -EINVAL;
 		}

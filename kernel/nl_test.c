@@ -299,13 +299,13 @@ static void rblk_nl_test_name(struct kunit *test)
 {
 	static const char *const good[] = { "r0", "a", "vm-disk_1.img", "0", "A.-_" };
 	static const char *const bad[] = { ".", "..", "-r", "a/b", "../x", "r 0",
-					   "r\n", "\x7f", "\xc3\xa9", "a:b", "*" };
+					   "r\n", "\x7f", "\xc3\xa9", "\xe9", "a\xc0", "a:b", "*" };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(good); i++)
-		KUNIT_EXPECT_TRUE_MSG(test, rblk_nl_name_valid(good[i]), "%s", good[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, rblk_name_valid(good[i]), "%s", good[i]);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		KUNIT_EXPECT_FALSE_MSG(test, rblk_nl_name_valid(bad[i]), "index %u", i);
+		KUNIT_EXPECT_FALSE_MSG(test, rblk_name_valid(bad[i]), "index %u", i);
 }
 
 static void rblk_nl_test_unicast(struct kunit *test)

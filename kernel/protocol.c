@@ -198,15 +198,40 @@ static bool rblk_own_disk_state_valid(u8 disk_state)
 	}
 }
 
+/**
+ * rblk_name_valid() - whether @name is a resource or cluster name
+ * @name: NUL-terminated string (may be empty: the caller decides)
+ *
+ * The rule of the topology file (rblk.conf(5)): only the ASCII characters
+ * A-Z a-z 0-9 . _ -, not starting with . or -.  A name becomes a path
+ * (/dev/rblk/by-res/NAME), a log prefix and a status field, so it holds
+ * no '/', no control or non-ASCII byte.  isalnum() is not used: the
+ * kernel's ctype table counts Latin-1 letters as alphanumeric.
+ *
+ * Context: any.
+ */
+bool rblk_name_valid(const char *name)
+{
+	const char *c;
+
+	if (name[0] == '.' || name[0] == '-')
+		return false;
+	for (c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-'))
+			return false;
+	return true;
+}
+
 /*
- * A fixed-size name field: NUL-terminated, and NUL-padded after the
- * terminator so that no stray bytes travel.
+ * A fixed-size name field: a valid name (rblk_name_valid()), NUL-terminated
+ * and NUL-padded after the terminator so that no stray bytes travel.
  */
 static bool rblk_name_field_valid(const char *field, size_t size)
 {
 	size_t len = strnlen(field, size);
 
-	if (len == size)
+	if (len == size || !rblk_name_valid(field))
 		return false;
 	return !memchr_inv(field + len, 0, size - len);
 }
@@ -249,7 +274,8 @@ void rblk_hello_encode(struct rblk_p_hello *p, const struct rblk_hello_params *p
  * node id is above RBLK_MAX_NODE_ID, the logical block size is not a power
  * of two in 512..65536 bytes, role is not secondary/primary, disk_state is
  * not one of diskless/inconsistent/outdated/up_to_date, pad is non-zero, or
- * a name is not NUL-terminated or has non-zero bytes after its terminator.
+ * a name is not NUL-terminated, has non-zero bytes after its terminator or
+ * is not a valid name (rblk_name_valid()).
  */
 int rblk_hello_decode(const struct rblk_p_hello *p, struct rblk_hello_params *params)
 {

@@ -300,6 +300,8 @@ enum rblk_hello_mutation {
 	HM_RESOURCE_UNTERMINATED,
 	HM_CLUSTER_GARBAGE,
 	HM_RESOURCE_GARBAGE,
+	HM_RESOURCE_SLASH,
+	HM_CLUSTER_LATIN1,
 	HM_ROLE_UNKNOWN,
 	HM_ROLE_3,
 	HM_DISK_UNKNOWN,
@@ -331,6 +333,12 @@ static void rblk_hello_mutate(struct rblk_p_hello *p, enum rblk_hello_mutation m
 		break;
 	case HM_RESOURCE_GARBAGE:
 		p->resource_name[20] = 'x';
+		break;
+	case HM_RESOURCE_SLASH:
+		strscpy_pad(p->resource_name, "../r0", sizeof(p->resource_name));
+		break;
+	case HM_CLUSTER_LATIN1:
+		strscpy_pad(p->cluster_name, "caf\xe9", sizeof(p->cluster_name));
 		break;
 	case HM_ROLE_UNKNOWN:
 		p->role = RBLK_ROLE_UNKNOWN;

@@ -90,6 +90,7 @@ struct rblk_hello_result {
 	char message[60];
 };
 
+bool rblk_name_valid(const char *name);
 void rblk_hello_encode(struct rblk_p_hello *p, const struct rblk_hello_params *params);
 int rblk_hello_decode(const struct rblk_p_hello *p, struct rblk_hello_params *params);
 int rblk_hello_negotiate(const struct rblk_hello_params *local,
