@@ -8,6 +8,7 @@
  * error is reported: it is exact, and later ones are often consequences.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,13 @@ const struct conf_opt_def conf_opt[OPT_COUNT] = {
 				 RBLK_RESYNC_LATENCY_MS_DEFAULT, "milliseconds" },
 };
 
+/* A file read, to refuse reading it twice (a link or another spelling too). */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	const char *name;
+};
+
 struct pctx {
 	const char *file;
 	yaml_document_t *doc;
@@ -58,7 +66,10 @@ struct pctx {
 	const yaml_node_t *key;	/* walk_map: the key whose value is being parsed */
 	const char *loc_file;	/* struct conf_loc.file: NULL in the main file */
 	const yaml_node_t *include;	/* the main file's include: value */
+	struct file_id *files;	/* the main file and those included, so far */
+	unsigned int n_files;
 };
+
 
 /*
  * Keys that are gone: known (so not "unknown key"), not listed as
@@ -104,12 +115,13 @@ static void perr(struct pctx *p, struct conf_loc l, const char *path, const char
  * A reference to another place in the topology, for an error reported at
  * @at: "line N", or "line N of FILE" when @ref is in another file.
  */
-static const char *line_ref(struct conf_loc at, struct conf_loc ref, char *buf, size_t len)
+static const char *line_ref(const struct pctx *p, struct conf_loc at, struct conf_loc ref,
+			    char *buf, size_t len)
 {
 	if (at.file == ref.file || (at.file && ref.file && !strcmp(at.file, ref.file)))
 		snprintf(buf, len, "line %u", ref.line);
 	else
-		snprintf(buf, len, "line %u of %s", ref.line, ref.file ? ref.file : "the main file");
+		snprintf(buf, len, "line %u of %s", ref.line, ref.file ? ref.file : p->file);
 	return buf;
 }
 
@@ -563,7 +575,12 @@ static bool get_addr(struct pctx *p, const yaml_node_t *v, const char *path,
 	if (!s)
 		return false;
 	/* "::1:7789" would be a valid IPv6 address without port: brackets */
-	if ((s[0] != '[' && strchr(s, ':') != strrchr(s, ':')) || parse_addr(s, false, a)) {
+	if (s[0] != '[' && strchr(s, ':') != strrchr(s, ':')) {
+		perr(p, loc_of(p, v), path,
+		     "expected an IPv6 address in brackets, [IPv6] or [IPv6]:PORT, got '%s'", s);
+		return false;
+	}
+	if (parse_addr(s, false, a)) {
 		perr(p, loc_of(p, v), path,
 		     "expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '%s'",
 		     s);
@@ -832,16 +849,20 @@ static bool check_include(struct pctx *p, const yaml_node_t *v, const char *path
 {
 	yaml_node_item_t *it;
 
-	if (v->type == YAML_SCALAR_NODE)
-		return scalar(p, v, path, "a file name or pattern") != NULL;
+	if (v->type == YAML_SCALAR_NODE) {
+		const char *s = scalar(p, v, path, "a file name or pattern");
+
+		if (s && !s[0])
+			perr(p, loc_of(p, v), path, "expected a file name or pattern, got ''");
+		return s && s[0];
+	}
 	if (v->type != YAML_SEQUENCE_NODE) {
 		perr(p, loc_of(p, v), path, "expected a file name or pattern, or a list of them, got %s",
 		     node_kind(v));
 		return false;
 	}
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-		if (!scalar(p, yaml_document_get_node(p->doc, *it), path,
-			    "a file name or pattern"))
+		if (!check_include(p, yaml_document_get_node(p->doc, *it), path))
 			return false;
 	return true;
 }
@@ -943,8 +964,59 @@ static bool load_yaml(const char *file, const char *text, size_t len, yaml_docum
 	return true;
 }
 
-/* The resources of included file @path (kept in @c->included) appended to @c's. */
-static bool parse_included(struct pctx *p, struct conf *c, const char *path)
+/*
+ * glob(3): a directory that does not exist matches nothing; any other error
+ * aborts, and is kept for the message (glob() has no argument for it).
+ */
+static int glob_errno;
+static char glob_error_path[4096];
+
+static int glob_error(const char *path, int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	glob_errno = err;
+	snprintf(glob_error_path, sizeof(glob_error_path), "%s", path);
+	return 1;
+}
+
+/*
+ * Remember file @name (stat'ed as @st) as read; false with an error at @l
+ * if it was read already, under this or another name.
+ */
+static bool file_once(struct pctx *p, const char *name, const struct stat *st,
+		      struct conf_loc l)
+{
+	struct file_id *nf;
+	unsigned int i;
+
+	for (i = 0; i < p->n_files; i++)
+		if (p->files[i].dev == st->st_dev && p->files[i].ino == st->st_ino) {
+			if (i == 0)	/* parse_includes() puts the main file first */
+				perr(p, l, "include", "%s is the main file itself", name);
+			else if (!strcmp(p->files[i].name, name))
+				perr(p, l, "include", "%s is included twice", name);
+			else
+				perr(p, l, "include", "%s is %s, already read", name,
+				     p->files[i].name);
+			return false;
+		}
+	nf = realloc(p->files, (p->n_files + 1) * sizeof(*p->files));
+	if (!nf) {
+		perr(p, l, "include", "out of memory");
+		return false;
+	}
+	p->files = nf;
+	p->files[p->n_files++] = (struct file_id){ st->st_dev, st->st_ino, name };
+	return true;
+}
+
+/*
+ * The resources of included file @path (kept in @c->included; stat'ed as
+ * @st, matched by the include pattern at @l) appended to @c's.
+ */
+static bool parse_included(struct pctx *p, struct conf *c, const char *path,
+			   const struct stat *st, struct conf_loc l)
 {
 	struct pctx q = { .file = path, .err = p->err, .errlen = p->errlen };
 	const yaml_node_t *seen[TK_COUNT];
@@ -966,6 +1038,8 @@ static bool parse_included(struct pctx *p, struct conf *c, const char *path)
 		return false;
 	}
 	c->included[c->n_included++] = name;
+	if (!file_once(p, name, st, l))
+		return false;
 	q.file = q.loc_file = name;
 	if (read_text(name, &text, &len, p->err, p->errlen)) {
 		p->failed = true;
@@ -989,13 +1063,6 @@ static bool parse_included(struct pctx *p, struct conf *c, const char *path)
 	return !q.failed;
 }
 
-/* glob(3): a directory that does not exist matches nothing; others abort. */
-static int glob_error(const char *path, int err)
-{
-	(void)path;
-	return err != ENOENT && err != ENOTDIR;
-}
-
 /*
  * include: each pattern (relative ones to the main file's directory)
  * expanded with glob(3), in its sorted order.  A pattern without wildcard
@@ -1008,7 +1075,9 @@ static bool parse_includes(struct pctx *p, struct conf *c)
 	size_t k, n = v->type == YAML_SCALAR_NODE ? 1 :
 		v->data.sequence.items.top - v->data.sequence.items.start;
 	char dir[4096], pattern[8192];
+	struct stat st;
 	char *slash;
+	bool ok = true;
 
 	snprintf(dir, sizeof(dir), "%s", c->file);
 	slash = strrchr(dir, '/');
@@ -1016,45 +1085,57 @@ static bool parse_includes(struct pctx *p, struct conf *c)
 		slash[slash == dir ? 1 : 0] = 0;
 	else
 		snprintf(dir, sizeof(dir), ".");
-	for (k = 0; k < n; k++) {
+	if (stat(c->file, &st) == 0 && !file_once(p, c->file, &st, loc_of(p, v)))
+		return false;
+	for (k = 0; k < n && ok; k++) {
 		const yaml_node_t *pn = v->type == YAML_SCALAR_NODE ? v :
 			yaml_document_get_node(p->doc, v->data.sequence.items.start[k]);
 		const char *pat = (const char *)pn->data.scalar.value;
+		struct conf_loc l = loc_of(p, pn);
+		size_t i, len;
 		glob_t g;
-		size_t i;
 		int ret;
 
 		if (pat[0] == '/')
-			snprintf(pattern, sizeof(pattern), "%s", pat);
+			len = snprintf(pattern, sizeof(pattern), "%s", pat);
 		else
-			snprintf(pattern, sizeof(pattern), "%s/%s", dir, pat);
+			len = snprintf(pattern, sizeof(pattern), "%s/%s", dir, pat);
+		if (len >= sizeof(pattern)) {
+			perr(p, l, "include", "pattern too long");
+			return false;
+		}
+		glob_errno = 0;
 		ret = glob(pattern, 0, glob_error, &g);
 		if (ret == GLOB_NOMATCH) {
 			if (strpbrk(pat, "*?["))
 				continue;
-			perr(p, loc_of(p, pn), "include", "%s: %s", pattern, strerror(ENOENT));
+			perr(p, l, "include", "%s: %s", pattern, strerror(ENOENT));
 			return false;
 		}
 		if (ret) {
-			perr(p, loc_of(p, pn), "include", "%s: %s", pattern,
-			     ret == GLOB_NOSPACE ? "out of memory" : "a directory cannot be read");
+			if (ret == GLOB_NOSPACE)
+				perr(p, l, "include", "%s: out of memory", pattern);
+			else
+				perr(p, l, "include", "%s: %s", glob_error_path,
+				     strerror(glob_errno ? glob_errno : EIO));
 			return false;
 		}
-		for (i = 0; i < g.gl_pathc; i++) {
-			if (!strcmp(g.gl_pathv[i], c->file)) {
-				perr(p, loc_of(p, pn), "include", "%s includes the main file itself",
-				     pat);
-				globfree(&g);
-				return false;
-			}
-			if (!parse_included(p, c, g.gl_pathv[i])) {
-				globfree(&g);
-				return false;
+		for (i = 0; i < g.gl_pathc && ok; i++) {
+			const char *f = g.gl_pathv[i];
+
+			if (stat(f, &st)) {
+				perr(p, l, "include", "%s: %s", f, strerror(errno));
+				ok = false;
+			} else if (!S_ISREG(st.st_mode)) {
+				perr(p, l, "include", "%s: not a regular file", f);
+				ok = false;
+			} else {
+				ok = parse_included(p, c, f, &st, l);
 			}
 		}
 		globfree(&g);
 	}
-	return true;
+	return ok;
 }
 
 /* --- cross-field checks --- */
@@ -1064,7 +1145,10 @@ static bool parse_includes(struct pctx *p, struct conf *c)
  * CONF_PORT_AUTO_BASE + minor * (RBLK_MAX_NODE_ID + 1), so that resources
  * sharing an IP never need their ports planned (minor 1023 ends at 40555).
  */
-static void assign_ports(struct conf *c)
+static_assert(CONF_PORT_AUTO_BASE + (CONF_PORT_AUTO_MAX_MINOR + 1) * (RBLK_MAX_NODE_ID + 1) <=
+	      CONF_PORT_AUTO_END, "automatic ports past the end of their range");
+
+static bool assign_ports(struct pctx *p, struct conf *c)
 {
 	unsigned int ri, i, j;
 
@@ -1074,7 +1158,19 @@ static void assign_ports(struct conf *c)
 
 		for (i = 0; i < r->n_nodes; i++) {
 			struct conf_node *n = &r->nodes[i];
+			bool need = !n->addr.port;
 
+			for (j = 0; j < n->n_addr_for; j++)
+				need |= !n->addr_for[j].addr.port;
+			if (need && r->minor > CONF_PORT_AUTO_MAX_MINOR) {
+				char path[128];
+
+				snprintf(path, sizeof(path), "resources[%u].nodes[%u].address", ri, i);
+				perr(p, n->loc_address, path,
+				     "no port, and automatic ports end at minor %u (the ports from %u are the kernel's ephemeral ones): give the addresses of minor %u a port",
+				     CONF_PORT_AUTO_MAX_MINOR, CONF_PORT_AUTO_END, r->minor);
+				return false;
+			}
 			if (!n->addr.port)
 				n->addr.port = port;
 			for (j = 0; j < n->n_addr_for; j++)
@@ -1082,6 +1178,7 @@ static void assign_ports(struct conf *c)
 					n->addr_for[j].addr.port = port;
 		}
 	}
+	return true;
 }
 
 void conf_effective_options(const struct conf *c, const struct conf_resource *r,
@@ -1236,7 +1333,7 @@ static bool check_quorum(struct pctx *p, const struct conf *c, unsigned int ri)
 	} else {
 		perr(p, q->loc_quorum, "options.quorum",
 		     "%u votes exceed the number of nodes of resources[%u] '%s' at %s (%u); give that resource its own quorum (off, majority or 1..%u)",
-		     q->quorum, ri, r->name, line_ref(q->loc_quorum, r->loc, ref, sizeof(ref)),
+		     q->quorum, ri, r->name, line_ref(p, q->loc_quorum, r->loc, ref, sizeof(ref)),
 		     r->n_nodes, r->n_nodes);
 	}
 	return false;
@@ -1264,7 +1361,7 @@ static bool check_fencing(struct pctx *p, const struct conf *c, unsigned int ri)
 		perr(p, f->loc_fencing, "options.fencing",
 		     "fencing %s needs a fence-handler (the program run to fence a lost peer), and resources[%u] '%s' at %s has none: add fence-handler: /absolute/path to the same options, or fencing: off",
 		     fencing_name(fencing), ri, r->name,
-		     line_ref(f->loc_fencing, r->loc, ref, sizeof(ref)));
+		     line_ref(p, f->loc_fencing, r->loc, ref, sizeof(ref)));
 	}
 	return false;
 }
@@ -1309,14 +1406,14 @@ static bool check_meta_disk(struct pctx *p, const struct conf *c, unsigned int r
 			perr(p, n->loc_meta_disk, path,
 			     "meta-disk %s is also the disk of node '%s' in resources[%u] '%s' (%s)",
 			     n->meta_disk, n->name, rj, c->res[rj].name,
-			     line_ref(n->loc_meta_disk, o->loc_disk, ref, sizeof(ref)));
+			     line_ref(p, n->loc_meta_disk, o->loc_disk, ref, sizeof(ref)));
 			return false;
 		}
 		if (rj < ri && !strcmp(o->meta_disk, n->meta_disk)) {
 			perr(p, n->loc_meta_disk, path,
 			     "meta-disk %s is also the meta-disk of node '%s' in resources[%u] '%s' (%s); an external meta-disk holds the metadata of one resource only",
 			     n->meta_disk, n->name, rj, c->res[rj].name,
-			     line_ref(n->loc_meta_disk, o->loc_meta_disk, ref, sizeof(ref)));
+			     line_ref(p, n->loc_meta_disk, o->loc_meta_disk, ref, sizeof(ref)));
 			return false;
 		}
 	}
@@ -1337,14 +1434,14 @@ static bool check_resource(struct pctx *p, const struct conf *c, unsigned int ri
 			snprintf(path, sizeof(path), "resources[%u].name", ri);
 			perr(p, r->loc_name, path,
 			     "duplicate resource name '%s' (also resources[%u] at %s)",
-			     r->name, j, line_ref(r->loc_name, o->loc_name, ref, sizeof(ref)));
+			     r->name, j, line_ref(p, r->loc_name, o->loc_name, ref, sizeof(ref)));
 			return false;
 		}
 		if (o->minor == r->minor) {
 			snprintf(path, sizeof(path), "resources[%u].minor", ri);
 			perr(p, r->loc_minor, path,
 			     "minor %u already used by resource '%s' (%s)",
-			     r->minor, o->name, line_ref(r->loc_minor, o->loc_minor, ref, sizeof(ref)));
+			     r->minor, o->name, line_ref(p, r->loc_minor, o->loc_minor, ref, sizeof(ref)));
 			return false;
 		}
 	}
@@ -1475,7 +1572,7 @@ static bool check_endpoints(struct pctx *p, const struct conf *c)
 						     "listening address %s (port %u + peer node id %u) is also used by resources[%u].nodes[%u] '%s' for peer node id %u (%s)",
 						     a, e.a.port - peer->node_id, peer->node_id, o->ri,
 						     o->ni, c->res[o->ri].nodes[o->ni].name, o->peer_id,
-						     line_ref(e.loc, o->loc, ref, sizeof(ref)));
+						     line_ref(p, e.loc, o->loc, ref, sizeof(ref)));
 						ok = false;
 						break;
 					}
@@ -1531,13 +1628,15 @@ int conf_parse_string(const char *file, const char *text, size_t len,
 		if (!c->n_res)
 			perr(&p, loc_of(&p, root), "(top level)",
 			     "no resources: neither this file nor the files it includes define one");
-		assign_ports(c);
+		if (!p.failed)
+			assign_ports(&p, c);
 		for (i = 0; i < c->n_res && !p.failed; i++)
 			check_resource(&p, c, i);
 		if (!p.failed)
 			check_endpoints(&p, c);
 	}
 	yaml_document_delete(&doc);
+	free(p.files);
 	if (p.failed) {
 		conf_free(c);
 		return -1;

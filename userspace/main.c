@@ -545,7 +545,7 @@ static int cmd_conn(const struct cmd *cmd, int argc, char **argv)
 			peer = conf_find_node_id(r, id);
 		if (!peer || peer == l) {
 			errmsg("%s: resource '%s' has no peer '%s' (a node name or node id other than this node's)",
-			       conf.file, r->name, ps);
+			       conf_loc_file(&conf, r->loc), r->name, ps);
 			conf_free(&conf);
 			return EXIT_USAGE;
 		}
@@ -568,7 +568,7 @@ static int conf_local_disk(const struct conf *c, const struct cmd *cmd, const ch
 		return ret;
 	if (!(*lp)->disk[0]) {
 		errmsg("%s: %s: node '%s' has no disk in resource '%s' (diskless: no metadata)",
-		       c->file, cmd->name, (*lp)->name, (*rp)->name);
+		       conf_loc_file(c, (*rp)->loc), cmd->name, (*lp)->name, (*rp)->name);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

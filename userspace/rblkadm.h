@@ -154,9 +154,15 @@ struct conf {
 
 /*
  * The base port of resource minor M when its addresses give none:
- * CONF_PORT_AUTO_BASE + M * (RBLK_MAX_NODE_ID + 1) (rblk.conf(5), PORTS).
+ * CONF_PORT_AUTO_BASE + M * (RBLK_MAX_NODE_ID + 1) (rblk.conf(5), PORTS),
+ * for minors up to CONF_PORT_AUTO_MAX_MINOR: the ranges stay below Linux's
+ * ephemeral ports (32768..60999 by default), which a listener could find
+ * taken by an outgoing connection.
  */
 #define CONF_PORT_AUTO_BASE	7788u
+#define CONF_PORT_AUTO_END	32768u	/* first port not used */
+#define CONF_PORT_AUTO_MAX_MINOR \
+	((CONF_PORT_AUTO_END - CONF_PORT_AUTO_BASE) / (RBLK_MAX_NODE_ID + 1) - 1)
 
 /* The file of @l: @c's main file or an included one. */
 static inline const char *conf_loc_file(const struct conf *c, struct conf_loc l)

@@ -783,6 +783,37 @@ static void write_text(const char *path, const char *text)
 	fclose(f);
 }
 
+/* @src with DIRNAME replaced by @dir's last component, then DIR by @dir. */
+static void subst_dir(char *dst, size_t size, const char *src, const char *dir)
+{
+	size_t o = 0;
+
+	while (*src && o < size - 64) {
+		if (!strncmp(src, "DIRNAME", 7)) {
+			o += snprintf(dst + o, size - o, "%s", strrchr(dir, '/') + 1);
+			src += 7;
+		} else if (!strncmp(src, "DIR", 3)) {
+			o += snprintf(dst + o, size - o, "%s", dir);
+			src += 3;
+		} else {
+			dst[o++] = *src++;
+		}
+	}
+	dst[o] = 0;
+}
+
+/* Directory @dir (created) with rblk.conf (@main_text) and conf.d/. */
+static void conf_dir_at(const char *dir, const char *main_text)
+{
+	char path[256];
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/rblk.conf", dir);
+	write_text(path, main_text);
+}
+
 /* A directory with rblk.conf (@main) and conf.d/; its path in @dir. */
 static void conf_dir(char *dir, const char *main_text)
 {
@@ -873,36 +904,41 @@ static void test_include_errors(void **state)
 		  "DIR/conf.d/x.yaml:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
 		{ "include: conf.d/*.yaml\nresources:\n  - name: r0\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7000}]\n",
 		  "resources:\n  - name: r0\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
-		  "DIR/conf.d/x.yaml:2:11: resources[1].name: duplicate resource name 'r0' (also resources[0] at line 3 of the main file)" },
+		  "DIR/conf.d/x.yaml:2:11: resources[1].name: duplicate resource name 'r0' (also resources[0] at line 3 of DIR/rblk.conf)" },
 		{ "include: conf.d/*.yaml\nresources:\n  - name: r0\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7000}]\n",
 		  "resources:\n  - name: r1\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
-		  "DIR/conf.d/x.yaml:3:12: resources[1].minor: minor 0 already used by resource 'r0' (line 4 of the main file)" },
+		  "DIR/conf.d/x.yaml:3:12: resources[1].minor: minor 0 already used by resource 'r0' (line 4 of DIR/rblk.conf)" },
+		{ "include: [conf.d/*.yaml, conf.d/x.yaml]\n", "resources:\n  - name: r1\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1}]\n",
+		  "DIR/rblk.conf:1:26: include: DIR/conf.d/x.yaml is included twice" },
+		{ "include: [conf.d/*.yaml, ../DIRNAME/conf.d/x.yaml]\n", "resources:\n  - name: r1\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1}]\n",
+		  "DIR/rblk.conf:1:26: include: DIR/../DIRNAME/conf.d/x.yaml is DIR/conf.d/x.yaml, already read" },
+		{ "include: ['*.conf']\n", "",
+		  "DIR/rblk.conf:1:11: include: DIR/rblk.conf is the main file itself" },
+		{ "include: ['']\n", "",
+		  "DIR/rblk.conf:1:11: include: expected a file name or pattern, got ''" },
+		{ "include: '*'\n", "",
+		  "DIR/rblk.conf:1:10: include: DIR/conf.d: not a regular file" },
+		{ "include: conf.d/*.yaml\n", "resources:\n  - name: r1\n    minor: 780\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1}]\n",
+		  "DIR/conf.d/x.yaml:4:44: resources[0].nodes[0].address: no port, and automatic ports end at minor 779 (the ports from 32768 are the kernel's ephemeral ones): give the addresses of minor 780 a port" },
 		{ "options: {quorum: 3}\ninclude: conf.d/*.yaml\n", "resources:\n  - name: r1\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
 		  "DIR/rblk.conf:1:19: options.quorum: 3 votes exceed the number of nodes of resources[0] 'r1' at line 2 of DIR/conf.d/x.yaml (1); give that resource its own quorum (off, majority or 1..1)" },
 	};
-	char dir[64], path[256], err[ERRBUF_BYTES], expected[1024];
+	char dir[64], path[256], err[ERRBUF_BYTES], expected[1024], main_text[1024];
 	unsigned int i;
 	struct conf c;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *d;
-		size_t o = 0;
-
-		conf_dir(dir, cases[i].main);
+		strcpy(dir, "/tmp/rblkadm-inc-XXXXXX");
+		assert_non_null(mkdtemp(dir));
+		subst_dir(main_text, sizeof(main_text), cases[i].main, dir);
+		rmdir(dir);
+		conf_dir_at(dir, main_text);
 		if (cases[i].inc[0]) {
 			snprintf(path, sizeof(path), "%s/conf.d/x.yaml", dir);
 			write_text(path, cases[i].inc);
 		}
-		for (d = cases[i].expected; *d && o < sizeof(expected) - 64; ) {
-			if (!strncmp(d, "DIR", 3)) {
-				o += snprintf(expected + o, sizeof(expected) - o, "%s", dir);
-				d += 3;
-			} else {
-				expected[o++] = *d++;
-			}
-		}
-		expected[o] = 0;
+		subst_dir(expected, sizeof(expected), cases[i].expected, dir);
 		snprintf(path, sizeof(path), "%s/rblk.conf", dir);
 		if (!conf_load(path, &c, err, sizeof(err)))
 			fail_msg("case %u: accepted", i);
@@ -975,7 +1011,7 @@ static const struct bad bad_files[] = {
 	{ HEAD "      - name: node-a\n        node-id: 0\n        address: storage-a:7789\n",
 	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got 'storage-a:7789'" },
 	/* 20 */ { HEAD "      - name: node-a\n        node-id: 0\n        address: ::1:7789\n",
-	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an address IPv4[:PORT] or [IPv6][:PORT] with port 1..65535, got '::1:7789'" },
+	  "rblk.conf:7:18: resources[0].nodes[0].address: expected an IPv6 address in brackets, [IPv6] or [IPv6]:PORT, got '::1:7789'" },
 	{ HEAD NODE_A
 	  "      - name: node-b\n"
 	  "        node-id: 1\n"
