@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rblkadm.h"
@@ -284,6 +285,34 @@ static int resolve_minor(const char *arg, uint32_t *minor)
 
 /* ------------------------------------------------------------- up / down */
 
+/*
+ * How long up and down retry attach, detach and delete-device while the
+ * kernel says the device is open: udev opens a new or resized device for
+ * a moment to probe it (blkid), which would make `up` or `down` fail at
+ * random on any host running systemd-udevd.  A holder that stays (a VM, a
+ * mount) still fails the request, after this delay.
+ */
+#define OPEN_RETRY_MS		5000
+#define OPEN_RETRY_STEP_MS	100
+
+/* @req, retried for up to OPEN_RETRY_MS while the device is open. */
+static int request_while_open(const struct rblk_req *req, struct nl_result *res)
+{
+	const struct timespec step = { 0, OPEN_RETRY_STEP_MS * 1000000L };
+	unsigned int waited_ms;
+	int ret;
+
+	for (waited_ms = 0;; waited_ms += OPEN_RETRY_STEP_MS) {
+		ret = rnl_request(g_nl, req, res);
+		if (ret != EXIT_KERNEL || res->error != -EBUSY ||
+		    strncmp(res->msg, "device is open", 14) || waited_ms >= OPEN_RETRY_MS ||
+		    (req->cmd != RBLK_CMD_ATTACH && req->cmd != RBLK_CMD_DETACH &&
+		     req->cmd != RBLK_CMD_DEVICE_DELETE))
+			return ret;
+		nanosleep(&step, NULL);
+	}
+}
+
 static int run_plan(const struct conf_resource *r, const struct plan *p, bool dry_run,
 		    const char *nothing)
 {
@@ -304,7 +333,7 @@ static int run_plan(const struct conf_resource *r, const struct plan *p, bool dr
 		int r2 = EXIT_OK;
 
 		if (!dry_run) {
-			r2 = rnl_request(g_nl, &op->req, &res);
+			r2 = request_while_open(&op->req, &res);
 			if (r2 != EXIT_OK)
 				report_kernel(r->name, cmd_name(op->req.cmd), &res, r2);
 			/* the kernel refuses a disk without rblk metadata with ENOMSG */

@@ -430,9 +430,10 @@ class RblkadmSmoke(ClusterTest):
     def test_08c_systemd_unit(self):
         """rblk.service's commands in the order systemd runs them (no
         systemd in the guests): ExecStartPre loads the module (already
-        loaded here: only its command line is checked), ExecStart brings
-        up every resource of the file and they connect, ExecStop takes
-        them down; rblkadm's path and the file are the rig's."""
+        loaded here: only its command line is checked), ExecStop takes
+        n1's resources down, ExecStart brings up every resource of the
+        file and r0 connects again; rblkadm's path and the file are the
+        rig's."""
         a, b = self.c.nodes
         unit = os.path.join(TOP, "userspace", "systemd", "rblk.service")
         cmds = {}
@@ -452,8 +453,11 @@ class RblkadmSmoke(ClusterTest):
         self.assertTrue(all(d["peers"][0]["conn_state"] != "connected"
                             for d in status_all(b)))
         run(cmds["ExecStart"][0])
-        wait_until(lambda: all_peers_connected((a, b)), 60, "n1 up and connected again")
-        self.assertEqual([d["resource_name"] for d in status_all(a)], ["r0"])
+        # every resource of the file: r6 too, which n2 does not run now
+        self.assertEqual(sorted(d["resource_name"] for d in status_all(a)), ["r0", "r6"])
+        wait_until(lambda: status_all(a)[0]["peers"][0]["conn_state"] == "connected", 60,
+                   "r0 on n1 up and connected again")
+        adm(a, "down r6")
 
     def test_09_down(self):
         """down removes the devices; the module unloads."""
