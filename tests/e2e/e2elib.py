@@ -67,9 +67,12 @@ def per_kernel(cls):
     KERNEL set.  The class attribute ONE_KERNEL ({"test_x": "6.1"}, or
     {"*": "6.12"} for every test) keeps tests on one kernel in `make check`
     (the CI budget); with RBLK_SOAK=1 (`make soak`) they run on every
-    kernel."""
+    kernel.  A class attribute SOAK_ONLY (a string: why) skips the whole
+    class (no cluster is booted; tests/run reports its tests as SKIP)
+    unless RBLK_SOAK=1: for classes too long for `make check`."""
     mod = sys.modules[cls.__module__]
     only = {} if SOAK else getattr(cls, "ONE_KERNEL", {})
+    soak_only = getattr(cls, "SOAK_ONLY", None)
     for k in kernels():
         if only.get("*", k) != k:
             continue
@@ -78,6 +81,8 @@ def per_kernel(cls):
         # a test kept on another kernel: not callable here, so not collected
         attrs.update({t: None for t, kk in only.items() if t != "*" and kk != k})
         sub = type(name, (cls, unittest.TestCase), attrs)
+        if soak_only and not SOAK:
+            sub = unittest.skip(f"make soak only (RBLK_SOAK=1): {soak_only}")(sub)
         setattr(mod, name, sub)
     return cls
 
