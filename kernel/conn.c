@@ -1081,6 +1081,7 @@ void rblk_peer_disconnect(struct rblk_peer *peer)
  */
 void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 {
+	struct rblk_conn *conn;
 	int slot;
 
 	memset(ps, 0, sizeof(*ps));
@@ -1120,6 +1121,12 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 	ps->inflight = atomic_read(&peer->inflight);
 	ps->acks = atomic64_read(&peer->acks);
 	ps->rtt_us = atomic64_read(&peer->rtt_us);
+	conn = rblk_conn_get(peer);
+	if (conn) {
+		/* tcp_sock.srtt_us holds 8 x the smoothed round trip */
+		ps->tcp_rtt_us = READ_ONCE(tcp_sk(conn->sock->sk)->srtt_us) >> 3;
+		rblk_conn_put(conn);
+	}
 	ps->reconnects = atomic64_read(&peer->reconnects);
 	ps->received_writes = atomic64_read(&peer->received_writes);
 	ps->received_bytes = atomic64_read(&peer->received_bytes);

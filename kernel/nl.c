@@ -679,6 +679,7 @@ static int rblk_nl_put_peer(struct sk_buff *skb, const struct rblk_peer_status *
 	    rblk_nl_put_u64(skb, RBLK_A_INFLIGHT, ps->inflight) ||
 	    rblk_nl_put_u64(skb, RBLK_A_ACKS, ps->acks) ||
 	    rblk_nl_put_u64(skb, RBLK_A_RTT_US, ps->rtt_us) ||
+	    rblk_nl_put_u64(skb, RBLK_A_TCP_RTT_US, ps->tcp_rtt_us) ||
 	    rblk_nl_put_u64(skb, RBLK_A_RECONNECTS, ps->reconnects) ||
 	    rblk_nl_put_u64(skb, RBLK_A_RECEIVED_WRITES, ps->received_writes) ||
 	    rblk_nl_put_u64(skb, RBLK_A_RECEIVED_BYTES, ps->received_bytes) ||

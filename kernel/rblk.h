@@ -505,7 +505,7 @@ struct rblk_peer_status {
 	enum rblk_conn_state conn_state;
 	enum rblk_role peer_role;
 	enum rblk_disk_state peer_disk_state;
-	u64 writes, write_bytes, flushes, discards, inflight, acks, rtt_us;
+	u64 writes, write_bytes, flushes, discards, inflight, acks, rtt_us, tcp_rtt_us;
 	u64 reconnects, received_writes, received_bytes, errors;
 	char last_error[64];
 	enum rblk_repl_state repl_state;

@@ -190,6 +190,15 @@ static bool rtt(const struct kdev *d, const struct kpeer *p, uint64_t *v, unsign
 	return true;
 }
 
+static bool tcp_rtt(const struct kdev *d, const struct kpeer *p, uint64_t *v,
+		    unsigned int *scale)
+{
+	(void)d;
+	*v = p->tcp_rtt_us;
+	*scale = 6;
+	return p->conn_state == RBLK_CONN_CONNECTED;
+}
+
 static bool inflight(const struct kdev *d, const struct kpeer *p, uint64_t *v,
 		     unsigned int *scale)
 {
@@ -264,6 +273,8 @@ static const struct metric metrics[] = {
 	GAUGE("rblk_peer_resync_eta_seconds", "Estimated time left of the resync.", true,
 	      resync_eta),
 	GAUGE("rblk_peer_rtt_seconds", "Round trip of the last ping.", true, rtt),
+	GAUGE("rblk_peer_tcp_rtt_seconds",
+	      "Smoothed round trip of the connection as TCP measures it.", true, tcp_rtt),
 	GAUGE("rblk_peer_inflight_requests", "Requests in flight to the peer.", true, inflight),
 	PEER_COUNTER("rblk_peer_writes_total", "Data packets the peer acknowledged.", writes),
 	PEER_COUNTER("rblk_peer_write_bytes_total", "Data bytes sent to the peer.", write_bytes),

@@ -181,6 +181,7 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_AUTO_PROMOTE), N(RBLK_A_AUTO_PROMOTED), N(RBLK_A_FENCING),
 		N(RBLK_A_FENCE_HANDLER), N(RBLK_A_FENCE_PENDING), N(RBLK_A_FENCE_RESULT),
 		N(RBLK_A_AUTH_SECRET), N(RBLK_A_AUTH), N(RBLK_A_DATA_DIGEST),
+		N(RBLK_A_TCP_RTT_US),
 #undef N
 	};
 
@@ -583,6 +584,7 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_INFLIGHT: p->inflight = get_uint(a); break;
 		case RBLK_A_ACKS: p->acks = get_uint(a); break;
 		case RBLK_A_RTT_US: p->rtt_us = get_uint(a); break;
+		case RBLK_A_TCP_RTT_US: p->tcp_rtt_us = get_uint(a); break;
 		case RBLK_A_RECONNECTS: p->reconnects = get_uint(a); break;
 		case RBLK_A_RECEIVED_WRITES: p->received_writes = get_uint(a); break;
 		case RBLK_A_RECEIVED_BYTES: p->received_bytes = get_uint(a); break;

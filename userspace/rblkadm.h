@@ -256,7 +256,7 @@ struct kpeer {
 	uint64_t resync_total_bytes, resync_done_bytes, resync_rate_bytes_per_s;
 	uint64_t resync_window, resync_latency_us;
 	struct conf_options options;	/* set[] only where the kernel reported it */
-	uint64_t writes, write_bytes, flushes, discards, inflight, acks, rtt_us;
+	uint64_t writes, write_bytes, flushes, discards, inflight, acks, rtt_us, tcp_rtt_us;
 	uint64_t reconnects, received_writes, received_bytes, errors;
 	char last_error[256];
 };

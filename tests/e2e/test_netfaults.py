@@ -220,12 +220,13 @@ class NetFaults(ClusterTest):
         qdisc_set(b, a, spec)
         try:
             job, t0 = self.start_fio(region, RUN_S)
-            rtts = []
+            rtts, tcp_rtts = [], []
             while not job.done and time.monotonic() - t0 < RUN_S + FIO_SLACK_S:
                 pa = peer_of(status(a), b)
                 self.assertEqual(pa["conn_state"], "connected",
                                  f"{what}: a lost b while the fault was on: {pa}")
                 rtts.append(pa["rtt_us"])
+                tcp_rtts.append(pa["tcp_rtt_us"])
                 time.sleep(1)
             fig = self.finish_fio(what, job, t0, RUN_S)
             stats = {n.name: qdisc_stats(n, self.pair.other(n)) for n in (a, b)}
@@ -233,6 +234,7 @@ class NetFaults(ClusterTest):
             qdisc_clear(a, b)
             qdisc_clear(b, a)
         fig["rtt_ms_max"] = round(max(rtts) / 1000, 1) if rtts else None
+        fig["tcp_rtt_ms_max"] = round(max(tcp_rtts) / 1000, 1) if tcp_rtts else None
         fig["qdisc_sent_dropped"] = stats
         rc1 = peer_of(status(a), b)["reconnects"], peer_of(status(b), a)["reconnects"]
         self.assertEqual(rc1, rc0, f"{what}: the connection was lost and made again "
@@ -241,6 +243,9 @@ class NetFaults(ClusterTest):
             self.assertGreaterEqual(max(rtts) / 1000, min_rtt_ms,
                                     f"{what}: the ping round trip never showed the delay: "
                                     f"{rtts} us")
+            self.assertGreaterEqual(max(tcp_rtts) / 1000, min_rtt_ms,
+                                    f"{what}: TCP's round trip never showed the delay: "
+                                    f"{tcp_rtts} us")
         if expect_drops:
             self.assertTrue(all(d > 0 for _, d in stats.values()),
                             f"{what}: netem dropped nothing on one side: {stats}")

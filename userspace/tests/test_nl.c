@@ -1459,7 +1459,7 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_HANDLER), "RBLK_A_FENCE_HANDLER");
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_PENDING), "RBLK_A_FENCE_PENDING");
 	assert_string_equal(rnl_attr_name(RBLK_A_AUTH), "RBLK_A_AUTH");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_DATA_DIGEST");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_TCP_RTT_US");
 	{
 		unsigned int a;
 

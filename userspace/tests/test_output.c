@@ -115,6 +115,7 @@ static void sample_device(struct kdev *d)
 	p->write_bytes = 81920;
 	p->acks = 20;
 	p->rtt_us = 312;
+	p->tcp_rtt_us = 250;
 	p = &d->peers[1];
 	p->node_id = 2;
 	parse_addr("10.0.0.3:7789", true, &p->peer);
@@ -209,6 +210,7 @@ static void test_device_json(void **state)
 	expect_uint(p0, "write_bytes", 81920);
 	expect_uint(p0, "acks", 20);
 	expect_uint(p0, "rtt_us", 312);
+	expect_uint(p0, "tcp_rtt_us", 250);
 	expect_uint(p0, "inflight", 0);
 	expect_uint(p0, "flushes", 0);
 	expect_uint(p0, "discards", 0);
@@ -233,7 +235,7 @@ static void test_device_json(void **state)
 	expect_null(p0, "resync_latency_ms");
 	expect_null(p0, "resync_window");
 	expect_null(p0, "resync_latency_us");
-	assert_int_equal(json_object_object_length(p0), 37);
+	assert_int_equal(json_object_object_length(p0), 38);
 
 	expect_str(p1, "peer_name", "node-c");
 	expect_str(p1, "conn_state", "connecting");
@@ -241,7 +243,7 @@ static void test_device_json(void **state)
 	expect_str(p1, "peer_disk_state", "outdated");
 	expect_uint(p1, "reconnects", 7);
 	expect_str(p1, "last_error", "connection refused");
-	assert_int_equal(json_object_object_length(p1), 37);
+	assert_int_equal(json_object_object_length(p1), 38);
 	/* same key set and order for every peer: stable keys */
 	{
 		struct json_object_iterator a = json_object_iter_begin(p0);
@@ -329,7 +331,7 @@ static void test_device_human(void **state)
 	show_device(&d, &c, false);
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
-		"  node-b node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312\n"
+		"  node-b node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250\n"
 		"  node-c node-id:2 connection:Connecting role:Unknown disk:Outdated address:10.0.0.3:7789 inflight:0 rtt-us:0 last-error:\"connection refused\"\n");
 	finish_free();
 
@@ -338,7 +340,7 @@ static void test_device_human(void **state)
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
 		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
-		"  peer node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312\n"
+		"  peer node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250\n"
 		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0\n"
 		"  peer node-id:2 connection:Connecting role:Unknown disk:Outdated address:10.0.0.3:7789 inflight:0 rtt-us:0 last-error:\"connection refused\"\n"
 		"    writes:0 write-bytes:0 flushes:0 discards:0 acks:0 reconnects:7 received-writes:0 received-bytes:0 errors:0\n");
@@ -540,8 +542,8 @@ static void test_device_resync_human(void **state)
 	show_device(&d, &c, false);
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:consistent,attached\n"
-		"  node-b node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
-		"  node-c node-id:2 connection:Connected role:Primary disk:UpToDate replication:SyncTarget address:10.0.0.3:7789 inflight:0 rtt-us:0 out-of-sync-bytes:1000 sync-decision:full-target done:0.00% left-bytes:1000 rate-bytes-per-s:0\n"
+		"  node-b node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
+		"  node-c node-id:2 connection:Connected role:Primary disk:UpToDate replication:SyncTarget address:10.0.0.3:7789 inflight:0 rtt-us:0 tcp-rtt-us:0 out-of-sync-bytes:1000 sync-decision:full-target done:0.00% left-bytes:1000 rate-bytes-per-s:0\n"
 		"  peer node-id:3 connection:StandAlone role:Unknown disk:Unknown replication:Off inflight:0 rtt-us:0 sync-decision:split-brain split-brain:yes last-error:\"split-brain\"\n"
 		"  peer node-id:4 connection:StandAlone role:Unknown disk:Unknown inflight:0 rtt-us:0\n");
 	finish_free();
@@ -554,7 +556,7 @@ static void test_device_resync_human(void **state)
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:none\n"
 		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
-		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
+		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
 		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0 bitmap-uuid:1122334455667788\n");
 	finish_free();
 	conf_free(&c);
@@ -600,7 +602,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_latency_ms", 50);
 	expect_uint(p, "resync_window", 12);
 	expect_uint(p, "resync_latency_us", 23456);
-	assert_int_equal(json_object_object_length(p), 37);
+	assert_int_equal(json_object_object_length(p), 38);
 
 	/* a zero rate: the ETA is null, the rest is there */
 	p = json_object_array_get_idx(peers, 1);
@@ -611,7 +613,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_rate_bytes_per_s", 0);
 	expect_null(p, "resync_eta_s");
 	expect_null(p, "bitmap_uuid");
-	assert_int_equal(json_object_object_length(p), 37);
+	assert_int_equal(json_object_object_length(p), 38);
 
 	p = json_object_array_get_idx(peers, 2);
 	expect_str(p, "replication_state", "off");
@@ -627,7 +629,7 @@ static void test_device_resync_json(void **state)
 	expect_null(p, "sync_decision");
 	expect_null(p, "resync_total_bytes");
 	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
-	assert_int_equal(json_object_object_length(p), 37);
+	assert_int_equal(json_object_object_length(p), 38);
 	json_object_put(o);
 	finish_free();
 }

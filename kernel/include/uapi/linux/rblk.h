@@ -287,6 +287,13 @@ enum rblk_attr {
 	 * next handshake.
 	 */
 	RBLK_A_DATA_DIGEST,
+	/*
+	 * u64, peer: the TCP stack's smoothed round trip (srtt) of the
+	 * connection, microseconds; 0 when not connected.  Unlike
+	 * RBLK_A_RTT_US (rblk's ping, which waits behind the data queued
+	 * before it), this is the network's round trip under load too.
+	 */
+	RBLK_A_TCP_RTT_US,
 	__RBLK_A_MAX,
 };
 
