@@ -20,6 +20,13 @@ HungDisk (one cluster per kernel, two disks per node): r0 on r0disk, r1 on
   with both UpToDate.
 * test_2: the same freeze, and A's ``rblkadm disconnect`` while its writes
   wait for B: it returns at once and the writes complete.
+* test_3: r0 taken down and up again with a request timeout of 30 s; the
+  same freeze under fio at queue depth 64 with verify: A shows 64 writes
+  in flight toward B; A's device-options returns within 3 s, ``down`` is
+  refused at once (exit 5, primary), ``secondary`` and ``delete-device``
+  (exit 1, EBUSY "device is open"), ``disconnect`` returns within 3 s and
+  frees the writes.  After the thaw and the resync, fio's verify passes,
+  the data areas are equal, no task is in D state.
 
 FailingDisk (one cluster per kernel): r0 on r0disk, writes of REGION fail;
 each test starts on fresh disks (zeroed, create-md, new-current-uuid
@@ -77,6 +84,11 @@ THIN_FIO_MIB = 16
 THIN_BLOCK_SECTORS = 128        # 64 KiB pool blocks
 
 REQUEST_TIMEOUT_MS, KO_COUNT = 1000, 3
+
+# HungDisk test_3: fio's queue depth on A, and A's request timeout there
+# (x KO_COUNT: 30 s), long enough for the calls made while the writes wait.
+IODEPTH = 64
+LONG_REQUEST_TIMEOUT_MS = 10000
 KO_S = REQUEST_TIMEOUT_MS * KO_COUNT / 1000
 # From the freeze to the first write that completes without the frozen
 # peer: the timeout, up to two ping intervals (the check's period), a margin.
@@ -259,6 +271,17 @@ class Poller:
     def stop(self):
         self.node.run(f"touch {self.STOP}", quiet=True)
         self.job.wait(timeout=60)
+
+
+D_TASKS = ("for f in $(grep -l '^State:[[:space:]]*D' /proc/[0-9]*/status 2>/dev/null); do "
+           "d=${f%/status}; echo \"${d#/proc/} $(cat $d/comm 2>/dev/null) "
+           "$(cat $d/wchan 2>/dev/null)\"; done")
+
+
+def d_tasks(node):
+    """Tasks of node in uninterruptible sleep (D): 'pid comm wchan' lines."""
+    return [line for line in node.run(D_TASKS, quiet=True, check=False).out.splitlines()
+            if line.strip()]
 
 
 def writes(s):
@@ -570,6 +593,129 @@ class HungDisk(FaultTest):
             self.reconnect("after the second freeze")
         finally:
             self.finish_writes(job, "disconnect while writes wait")
+        self.verdict()
+
+    def reup(self, text):
+        """r0 down on both and up again with topology `text` (the peer's
+        timing is taken when it is added); A primary, r0 in sync."""
+        p = self.pair
+        a, b = p.nodes
+        if status(a)["role"] == "primary":
+            adm(a, f"secondary {RES}")
+        for n in (a, b):
+            adm(n, f"down {RES}")
+            write_conf(n, text)
+        for n in (a, b):
+            adm(n, f"up {RES}")
+        wait_in_sync(a, b)
+        p.make_primary(a)
+
+    def test_3_64_writes_wait_for_frozen_peer(self):
+        """B's disk freezes under fio on A at queue depth 64 (request
+        timeout 30 s): A shows 64 writes in flight toward B; meanwhile A's
+        device-options returns within 3 s, ``down`` is refused at once
+        (exit 5: primary), so are ``secondary`` and ``delete-device``
+        (exit 1, EBUSY: device is open), and ``disconnect`` returns within
+        3 s and frees the writes.  After the thaw B is resynced: fio's
+        verify passes, both data areas are equal, no task is left in D
+        state (one in D for 60 s would fail the test: the rig's hung task
+        timeout).  rblk has no resize command: a grown disk is not part of
+        this test."""
+        a, b = self.pair.nodes
+        self.reup(conf_text(self.pair.nodes, [(RES, MINOR, BASE_PORT, DM_DEV),
+                                              (RES1, MINOR1, PORT1, a.disks[1])],
+                            {"request-timeout-ms": LONG_REQUEST_TIMEOUT_MS,
+                             "ko-count": KO_COUNT}))
+        w0 = status(a)["stats"]["writes"]
+        job = a.spawn(f"fio --output-format=json --name=qd64 --filename={DEV} --ioengine=libaio "
+                      f"--iodepth={IODEPTH} --direct=1 --rw=randwrite --bs=4k --size=64M "
+                      f"--verify=crc32c --do_verify=1 --verify_fatal=1",
+                      timeout=600)
+        try:
+            wait_until(lambda: status(a)["stats"]["writes"] >= w0 + 100 or job.done, 60,
+                       "fio writing on A")
+            self.expect(not job.done, "fio on A ended before the freeze")
+            t_freeze = self.freeze()
+            try:
+                prev = [None]
+
+                def stuck():
+                    sa = status(a)
+                    now = (sa["stats"]["writes"], sa["stats"]["inflight"],
+                           peer_of(sa, b)["inflight"])
+                    same, prev[0] = now == prev[0], now
+                    return same and now[2] > 0 and sa
+                sa = wait_until(stuck, 20, "A's writes to wait for B", interval_s=0.5)
+                t_stuck = time.monotonic() - t_freeze
+                n_dev, n_peer = sa["stats"]["inflight"], peer_of(sa, b)["inflight"]
+                log(f"A {t_stuck:.1f} s after the freeze: {n_dev} writes in flight, {n_peer} "
+                    f"waiting for B; {short(sa)}; B's D tasks {d_tasks(b)}")
+                self.fig(f"in flight on A with B's disk frozen: {n_dev} (toward B {n_peer})")
+                self.expect(n_dev == n_peer == IODEPTH and
+                            peer_of(sa, b)["conn_state"] == "connected",
+                            f"A must hold fio's {IODEPTH} writes waiting for the connected B: "
+                            f"{n_dev} in flight, {n_peer} toward B, {short(sa)}")
+                calls = ((f"device-options {RES} --quorum off", 0, ""),
+                         (f"down {RES}", 5, "device is primary"),
+                         (f"secondary {RES}", 1, "device is open"),
+                         (f"delete-device --minor {MINOR}", 1, "device is open"))
+                for args, want_rc, want_msg in calls:
+                    rc, wall, k, out = timed(a, args)
+                    log(f"A: rblkadm {args} with {IODEPTH} writes waiting: exit {rc} in "
+                        f"{wall:.3f} s (kernel {k:.4f} s) {out.strip()!r}")
+                    self.fig(f"rblkadm {args.split()[0]} with {IODEPTH} writes waiting: "
+                             f"exit {rc} in {wall:.2f} s")
+                    self.expect(rc == want_rc and want_msg in out and wall <= WALL_BOUND_S,
+                                f"A's rblkadm {args} with {IODEPTH} writes waiting must end "
+                                f"within {WALL_BOUND_S} s with exit {want_rc} "
+                                f"{want_msg!r}: exit {rc} in {wall:.3f} s {out.strip()!r}")
+                sa = status(a)
+                self.expect(sa["role"] == "primary" and
+                            peer_of(sa, b)["conn_state"] == "connected" and
+                            peer_of(sa, b)["inflight"] == IODEPTH,
+                            f"the refused calls must change nothing: A {short(sa)}, toward B "
+                            f"{peer_of(sa, b)['inflight']} in flight")
+                w_stall = sa["stats"]["writes"]
+                rc, wall, k, out = timed(a, f"disconnect {RES}")
+                t_disc = time.monotonic()
+                s = settles(lambda: status(a)["stats"]["writes"] > w_stall, 10,
+                            "A's writes after the disconnect")
+                dw = time.monotonic() - t_disc + wall
+                sa = status(a)
+                log(f"A's disconnect with {IODEPTH} writes waiting: exit {rc} in {wall:.3f} s "
+                    f"(kernel {k:.4f} s); writes go on within {dw:.1f} s; A {short(sa)}, "
+                    f"in flight {sa['stats']['inflight']}; {t_disc - t_freeze:.1f} s after "
+                    f"the freeze")
+                self.fig(f"disconnect with {IODEPTH} writes waiting: exit {rc} in {wall:.2f} s;"
+                         f" writes go on within {dw:.1f} s")
+                self.expect(rc == 0 and wall <= WALL_BOUND_S,
+                            f"A's disconnect with {IODEPTH} writes waiting must return within "
+                            f"{WALL_BOUND_S} s: exit {rc} in {wall:.3f} s {out.strip()!r}")
+                self.expect(s and dw <= 5,
+                            f"A's writes must go on within 5 s of the disconnect: "
+                            f"{'after' if s else 'not within'} {dw:.1f} s")
+                self.expect((sa["role"], sa["disk_state"]) == ("primary", "up_to_date") and
+                            peer_of(sa, b)["peer_disk_state"] == "outdated",
+                            f"A must stay primary and up_to_date, B outdated: {short(sa)}")
+                log(f"D tasks during the freeze: A {d_tasks(a)}, B {d_tasks(b)}")
+            finally:
+                b.run(f"dmsetup resume {DM}")
+            log(f"B's {DM} resumed after {time.monotonic() - t_freeze:.1f} s frozen")
+            self.reconnect("after the 64-write freeze")
+        finally:
+            self.finish_writes(job, f"fio at queue depth {IODEPTH} with verify")
+        try:
+            wait_in_sync(a, b)
+        except AssertionError as e:
+            self.expect(False, f"after fio: {e}")
+        size = data_sectors(a)
+        sha_a, sha_b = in_parallel(lambda: disk_sha256(a, DM_DEV, size),
+                                   lambda: disk_sha256(b, DM_DEV, size))
+        left = {n.name: d_tasks(n) for n in (a, b)}
+        log(f"data areas ({size} sectors): A {sha_a[:16]}, B {sha_b[:16]}; D tasks {left}")
+        self.expect(sha_a == sha_b, f"B's data area must equal A's: A {sha_a}, B {sha_b}")
+        self.expect(not any(left.values()), f"no task may stay in D state: {left}")
+        self.reup(self.text)
         self.verdict()
 
 
