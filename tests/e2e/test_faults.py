@@ -582,8 +582,9 @@ class HungDisk(FaultTest):
                 self.expect(r.rc == 0 and dt <= 3,
                             f"A's disconnect while writes wait for B must return within 3 s: "
                             f"exit {r.rc} in {dt:.1f} s {r.err.strip()!r}")
-                self.expect(s and dw <= 5, f"A's writes must go on within 5 s of the disconnect: "
-                                          f"{'after' if s else 'not within 10 s'} {dw:.1f} s")
+                self.expect(s and dw <= 5,
+                            f"A's writes must go on within 5 s of the disconnect: "
+                            f"{'after' if s else 'not within 10 s'} {dw:.1f} s")
                 self.expect(peer_of(sa, b)["conn_state"] == "standalone" and
                             peer_of(sa, b)["peer_disk_state"] == "outdated",
                             f"A must show B standalone and outdated: {short(sa)}")
