@@ -20,6 +20,13 @@ HungDisk (one cluster per kernel, two disks per node): r0 on r0disk, r1 on
   with both UpToDate.
 * test_2: the same freeze, and A's ``rblkadm disconnect`` while its writes
   wait for B: it returns at once and the writes complete.
+* test_3: r0 taken down and up again with a request timeout of 30 s; the
+  same freeze under fio at queue depth 64 with verify: A shows 64 writes
+  in flight toward B; A's device-options returns within 3 s, ``down`` is
+  refused at once (exit 5, primary), ``secondary`` and ``delete-device``
+  (exit 1, EBUSY "device is open"), ``disconnect`` returns within 3 s and
+  frees the writes.  After the thaw and the resync, fio's verify passes,
+  the data areas are equal, no task is in D state.
 
 FailingDisk (one cluster per kernel): r0 on r0disk, writes of REGION fail;
 each test starts on fresh disks (zeroed, create-md, new-current-uuid
@@ -32,6 +39,13 @@ each test starts on fresh disks (zeroed, create-md, new-current-uuid
   Inconsistent, B still UpToDate.
 * test_3: on B, the secondary: A's writes succeed and go on, B's disk
   Failed then Diskless, A shows B not UpToDate.
+* test_4: B's disk a dm-thin volume of the resource's size in a pool that
+  is smaller than what A writes (error_if_no_space: the default would
+  queue the writes for the pool's no_space_timeout, 60 s, first); fio with
+  verify on A passes, B's disk Failed then Diskless, A primary UpToDate
+  with B's writes out of sync; the pool grown (its data device's and its
+  own table reloaded), B disconnected and up again: the bitmap resync
+  makes B's data area equal to A's; ``rmmod rblk`` works on both.
 
 A test checks every outcome of its scenario before it fails, and names each
 one that is wrong with the values seen.
@@ -43,9 +57,10 @@ import unittest
 
 from e2elib import (BASE_PORT, BITMAP_SOURCE, BITMAP_TARGET, CONF, CONNECT_TIMEOUT_MS, DEV,
                     MINOR, PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
-                    ClusterTest, adm, create_md, decisions, events_job, in_parallel, job_events,
-                    log, new_current_uuid, peer_of, per_kernel, short, status, status_all,
-                    status_or_none, wait_in_sync, wait_until, write_conf, zero_disk)
+                    ClusterTest, adm, create_md, data_sectors, decisions, disk_sha256,
+                    events_job, events_on, in_parallel, job_events, log, new_current_uuid,
+                    peer_of, per_kernel, short, status, status_all, status_or_none,
+                    wait_in_sync, wait_until, write_conf, zero_disk)
 from test_safety import Findings, settles
 
 import rig  # noqa: E402  (importable once e2elib has set the path)
@@ -58,7 +73,22 @@ PORT1 = BASE_PORT + 32          # r1's base port: r0 uses BASE_PORT .. +31
 REGION_MIB = 16                 # FailingDisk: writes to MiB 16 .. 17 of r0disk fail
 REGION_SECTORS = 2048           # 1 MiB
 
+# FailingDisk test_4: B's disk a dm-thin volume.  On B's /dev/vda: the
+# pool's metadata (THIN_META_MIB), then its data (THIN_DATA_MIB, grown to
+# THIN_GROWN_MIB); the thin volume's virtual size is the resource's
+# (THIN_RES_MIB, A's r0disk cut to that size), fio writes THIN_FIO_MIB.
+THIN, POOL, TMETA, TDATA = "r0thin", "r0pool", "r0tmeta", "r0tdata"
+THIN_DEV = f"/dev/mapper/{THIN}"
+THIN_RES_MIB, THIN_META_MIB, THIN_DATA_MIB, THIN_GROWN_MIB = 32, 4, 8, 56
+THIN_FIO_MIB = 16
+THIN_BLOCK_SECTORS = 128        # 64 KiB pool blocks
+
 REQUEST_TIMEOUT_MS, KO_COUNT = 1000, 3
+
+# HungDisk test_3: fio's queue depth on A, and A's request timeout there
+# (x KO_COUNT: 30 s), long enough for the calls made while the writes wait.
+IODEPTH = 64
+LONG_REQUEST_TIMEOUT_MS = 10000
 KO_S = REQUEST_TIMEOUT_MS * KO_COUNT / 1000
 # From the freeze to the first write that completes without the frozen
 # peer: the timeout, up to two ping intervals (the check's period), a margin.
@@ -76,8 +106,8 @@ TIMEOUT_LINE = (rf"rblk{MINOR}: peer %d: connection lost: request timeout: no an
 
 def conf_text(nodes, resources, options=None, on_io_error=None):
     """Topology of two nodes on one link; resources: (name, minor, base
-    port, disk) tuples, with `on_io_error` if given; options: added to the
-    e2e connection timing."""
+    port, disk) tuples (disk: a path, or a dict node name -> path), with
+    `on_io_error` if given; options: added to the e2e connection timing."""
     opts = dict({"ping-interval-ms": PING_INTERVAL_MS, "ping-timeout-ms": PING_TIMEOUT_MS,
                  "connect-timeout-ms": CONNECT_TIMEOUT_MS, "reconnect-max-ms": RECONNECT_MAX_MS},
                 **(options or {}))
@@ -89,8 +119,9 @@ def conf_text(nodes, resources, options=None, on_io_error=None):
             text += f"    on-io-error: {on_io_error}\n"
         text += "    nodes:\n"
         for n, other in (nodes, nodes[::-1]):
+            d = disk[n.name] if isinstance(disk, dict) else disk
             text += (f"      - {{name: {n.name}, node-id: {n.id}, "
-                     f"address: '{n.ip_for(other)}:{port}', disk: {disk}}}\n")
+                     f"address: '{n.ip_for(other)}:{port}', disk: {d}}}\n")
     return text
 
 
@@ -240,6 +271,17 @@ class Poller:
     def stop(self):
         self.node.run(f"touch {self.STOP}", quiet=True)
         self.job.wait(timeout=60)
+
+
+D_TASKS = ("for f in $(grep -l '^State:[[:space:]]*D' /proc/[0-9]*/status 2>/dev/null); do "
+           "d=${f%/status}; echo \"${d#/proc/} $(cat $d/comm 2>/dev/null) "
+           "$(cat $d/wchan 2>/dev/null)\"; done")
+
+
+def d_tasks(node):
+    """Tasks of node in uninterruptible sleep (D): 'pid comm wchan' lines."""
+    return [line for line in node.run(D_TASKS, quiet=True, check=False).out.splitlines()
+            if line.strip()]
 
 
 def writes(s):
@@ -540,8 +582,9 @@ class HungDisk(FaultTest):
                 self.expect(r.rc == 0 and dt <= 3,
                             f"A's disconnect while writes wait for B must return within 3 s: "
                             f"exit {r.rc} in {dt:.1f} s {r.err.strip()!r}")
-                self.expect(s and dw <= 5, f"A's writes must go on within 5 s of the disconnect: "
-                                          f"{'after' if s else 'not within 10 s'} {dw:.1f} s")
+                self.expect(s and dw <= 5,
+                            f"A's writes must go on within 5 s of the disconnect: "
+                            f"{'after' if s else 'not within 10 s'} {dw:.1f} s")
                 self.expect(peer_of(sa, b)["conn_state"] == "standalone" and
                             peer_of(sa, b)["peer_disk_state"] == "outdated",
                             f"A must show B standalone and outdated: {short(sa)}")
@@ -551,6 +594,129 @@ class HungDisk(FaultTest):
             self.reconnect("after the second freeze")
         finally:
             self.finish_writes(job, "disconnect while writes wait")
+        self.verdict()
+
+    def reup(self, text):
+        """r0 down on both and up again with topology `text` (the peer's
+        timing is taken when it is added); A primary, r0 in sync."""
+        p = self.pair
+        a, b = p.nodes
+        if status(a)["role"] == "primary":
+            adm(a, f"secondary {RES}")
+        for n in (a, b):
+            adm(n, f"down {RES}")
+            write_conf(n, text)
+        for n in (a, b):
+            adm(n, f"up {RES}")
+        wait_in_sync(a, b)
+        p.make_primary(a)
+
+    def test_3_64_writes_wait_for_frozen_peer(self):
+        """B's disk freezes under fio on A at queue depth 64 (request
+        timeout 30 s): A shows 64 writes in flight toward B; meanwhile A's
+        device-options returns within 3 s, ``down`` is refused at once
+        (exit 5: primary), so are ``secondary`` and ``delete-device``
+        (exit 1, EBUSY: device is open), and ``disconnect`` returns within
+        3 s and frees the writes.  After the thaw B is resynced: fio's
+        verify passes, both data areas are equal, no task is left in D
+        state (one in D for 60 s would fail the test: the rig's hung task
+        timeout).  rblk has no resize command: a grown disk is not part of
+        this test."""
+        a, b = self.pair.nodes
+        self.reup(conf_text(self.pair.nodes, [(RES, MINOR, BASE_PORT, DM_DEV),
+                                              (RES1, MINOR1, PORT1, a.disks[1])],
+                            {"request-timeout-ms": LONG_REQUEST_TIMEOUT_MS,
+                             "ko-count": KO_COUNT}))
+        w0 = status(a)["stats"]["writes"]
+        job = a.spawn(f"fio --output-format=json --name=qd64 --filename={DEV} --ioengine=libaio "
+                      f"--iodepth={IODEPTH} --direct=1 --rw=randwrite --bs=4k --size=64M "
+                      f"--verify=crc32c --do_verify=1 --verify_fatal=1",
+                      timeout=600)
+        try:
+            wait_until(lambda: status(a)["stats"]["writes"] >= w0 + 100 or job.done, 60,
+                       "fio writing on A")
+            self.expect(not job.done, "fio on A ended before the freeze")
+            t_freeze = self.freeze()
+            try:
+                prev = [None]
+
+                def stuck():
+                    sa = status(a)
+                    now = (sa["stats"]["writes"], sa["stats"]["inflight"],
+                           peer_of(sa, b)["inflight"])
+                    same, prev[0] = now == prev[0], now
+                    return same and now[2] > 0 and sa
+                sa = wait_until(stuck, 20, "A's writes to wait for B", interval_s=0.5)
+                t_stuck = time.monotonic() - t_freeze
+                n_dev, n_peer = sa["stats"]["inflight"], peer_of(sa, b)["inflight"]
+                log(f"A {t_stuck:.1f} s after the freeze: {n_dev} writes in flight, {n_peer} "
+                    f"waiting for B; {short(sa)}; B's D tasks {d_tasks(b)}")
+                self.fig(f"in flight on A with B's disk frozen: {n_dev} (toward B {n_peer})")
+                self.expect(n_dev == n_peer == IODEPTH and
+                            peer_of(sa, b)["conn_state"] == "connected",
+                            f"A must hold fio's {IODEPTH} writes waiting for the connected B: "
+                            f"{n_dev} in flight, {n_peer} toward B, {short(sa)}")
+                calls = ((f"device-options {RES} --quorum off", 0, ""),
+                         (f"down {RES}", 5, "device is primary"),
+                         (f"secondary {RES}", 1, "device is open"),
+                         (f"delete-device --minor {MINOR}", 1, "device is open"))
+                for args, want_rc, want_msg in calls:
+                    rc, wall, k, out = timed(a, args)
+                    log(f"A: rblkadm {args} with {IODEPTH} writes waiting: exit {rc} in "
+                        f"{wall:.3f} s (kernel {k:.4f} s) {out.strip()!r}")
+                    self.fig(f"rblkadm {args.split()[0]} with {IODEPTH} writes waiting: "
+                             f"exit {rc} in {wall:.2f} s")
+                    self.expect(rc == want_rc and want_msg in out and wall <= WALL_BOUND_S,
+                                f"A's rblkadm {args} with {IODEPTH} writes waiting must end "
+                                f"within {WALL_BOUND_S} s with exit {want_rc} "
+                                f"{want_msg!r}: exit {rc} in {wall:.3f} s {out.strip()!r}")
+                sa = status(a)
+                self.expect(sa["role"] == "primary" and
+                            peer_of(sa, b)["conn_state"] == "connected" and
+                            peer_of(sa, b)["inflight"] == IODEPTH,
+                            f"the refused calls must change nothing: A {short(sa)}, toward B "
+                            f"{peer_of(sa, b)['inflight']} in flight")
+                w_stall = sa["stats"]["writes"]
+                rc, wall, k, out = timed(a, f"disconnect {RES}")
+                t_disc = time.monotonic()
+                s = settles(lambda: status(a)["stats"]["writes"] > w_stall, 10,
+                            "A's writes after the disconnect")
+                dw = time.monotonic() - t_disc + wall
+                sa = status(a)
+                log(f"A's disconnect with {IODEPTH} writes waiting: exit {rc} in {wall:.3f} s "
+                    f"(kernel {k:.4f} s); writes go on within {dw:.1f} s; A {short(sa)}, "
+                    f"in flight {sa['stats']['inflight']}; {t_disc - t_freeze:.1f} s after "
+                    f"the freeze")
+                self.fig(f"disconnect with {IODEPTH} writes waiting: exit {rc} in {wall:.2f} s;"
+                         f" writes go on within {dw:.1f} s")
+                self.expect(rc == 0 and wall <= WALL_BOUND_S,
+                            f"A's disconnect with {IODEPTH} writes waiting must return within "
+                            f"{WALL_BOUND_S} s: exit {rc} in {wall:.3f} s {out.strip()!r}")
+                self.expect(s and dw <= 5,
+                            f"A's writes must go on within 5 s of the disconnect: "
+                            f"{'after' if s else 'not within'} {dw:.1f} s")
+                self.expect((sa["role"], sa["disk_state"]) == ("primary", "up_to_date") and
+                            peer_of(sa, b)["peer_disk_state"] == "outdated",
+                            f"A must stay primary and up_to_date, B outdated: {short(sa)}")
+                log(f"D tasks during the freeze: A {d_tasks(a)}, B {d_tasks(b)}")
+            finally:
+                b.run(f"dmsetup resume {DM}")
+            log(f"B's {DM} resumed after {time.monotonic() - t_freeze:.1f} s frozen")
+            self.reconnect("after the 64-write freeze")
+        finally:
+            self.finish_writes(job, f"fio at queue depth {IODEPTH} with verify")
+        try:
+            wait_in_sync(a, b)
+        except AssertionError as e:
+            self.expect(False, f"after fio: {e}")
+        size = data_sectors(a)
+        sha_a, sha_b = in_parallel(lambda: disk_sha256(a, DM_DEV, size),
+                                   lambda: disk_sha256(b, DM_DEV, size))
+        left = {n.name: d_tasks(n) for n in (a, b)}
+        log(f"data areas ({size} sectors): A {sha_a[:16]}, B {sha_b[:16]}; D tasks {left}")
+        self.expect(sha_a == sha_b, f"B's data area must equal A's: A {sha_a}, B {sha_b}")
+        self.expect(not any(left.values()), f"no task may stay in D state: {left}")
+        self.reup(self.text)
         self.verdict()
 
 
@@ -702,6 +868,134 @@ class FailingDisk(FaultTest):
                     f"A must stay primary and up_to_date: {short(sa)}")
         _, got, _ = sha_of(a, DM_DEV)
         self.expect(got == sha, f"A's disk must hold its write: written {sha}, on A {got}")
+        self.verdict()
+
+    def thin_setup(self):
+        """r0 down on both; A's r0disk linear over the first THIN_RES_MIB
+        of /dev/vda, zeroed; on B a thin pool (error_if_no_space) of
+        THIN_DATA_MIB over /dev/vda and in it a thin volume of
+        THIN_RES_MIB, r0's disk there; r0 brought up (create-md, up,
+        new-current-uuid --clear-bitmap), A primary."""
+        p = self.pair
+        a, b = p.nodes
+        p.down()
+        res_sectors = THIN_RES_MIB * 2048
+        dm_switch(a, f"0 {res_sectors} linear /dev/vda 0\n")
+        zero_disk(a, DM_DEV)
+        meta, data = THIN_META_MIB * 2048, THIN_DATA_MIB * 2048
+        b.run("modprobe dm-thin-pool")
+        b.run(f"dmsetup create --verifyudev {TMETA}", input=f"0 {meta} linear /dev/vda 0\n")
+        b.run(f"dd if=/dev/zero of=/dev/mapper/{TMETA} bs=1M count={THIN_META_MIB} "
+              f"oflag=direct status=none")
+        b.run(f"dmsetup create --verifyudev {TDATA}",
+              input=f"0 {data} linear /dev/vda {meta}\n")
+        b.run(f"dmsetup create --verifyudev {POOL}", input=self.pool_table(data))
+        b.run(f"dmsetup message {POOL} 0 'create_thin 0'")
+        b.run(f"dmsetup create --verifyudev {THIN}",
+              input=f"0 {res_sectors} thin /dev/mapper/{POOL} 0\n")
+        text = conf_text(p.nodes, [(RES, MINOR, BASE_PORT, {a.name: DM_DEV, b.name: THIN_DEV})],
+                         on_io_error="detach")
+        for n in p.nodes:
+            write_conf(n, text)
+        p.bring_up()
+        p.make_primary(a)
+
+    @staticmethod
+    def pool_table(data_sectors):
+        """The pool's table: error_if_no_space, so that a write needing a
+        block of a full pool fails at once (the default, queueing, holds it
+        up to dm-thin-pool's no_space_timeout, 60 s)."""
+        return (f"0 {data_sectors} thin-pool /dev/mapper/{TMETA} /dev/mapper/{TDATA} "
+                f"{THIN_BLOCK_SECTORS} 0 1 error_if_no_space\n")
+
+    def pool_status(self):
+        """B's pool: (data blocks used, data blocks, the status line)."""
+        line = self.pair.b.run(f"dmsetup status {POOL}", quiet=True).out.strip()
+        used, total = line.split()[5].split("/")
+        return int(used), int(total), line
+
+    def test_4_thin_pool_full_on_secondary(self):
+        """B's disk is a thin volume whose pool runs out of space under
+        A's writes (error_if_no_space): B detaches (on-io-error detach), A
+        stays primary and up_to_date, fio on A writes and verifies without
+        error; once the pool is grown and B's disk attached again, the
+        resync makes B identical to A; rmmod works on both at the end."""
+        a, b = self.pair.nodes
+        self.thin_setup()
+        used0, total0, line = self.pool_status()
+        log(f"B's pool before the writes: {used0}/{total0} blocks: {line}")
+        ev = events_on(b)
+        t0 = time.monotonic()
+        r = a.run(f"fio --output-format=json --name=thin --filename={DEV} --ioengine=libaio "
+                  f"--direct=1 --rw=write --bs=64k --iodepth=4 --size={THIN_FIO_MIB}M "
+                  f"--verify=crc32c --do_verify=1 --verify_fatal=1", check=False, timeout=600)
+        rc, errs = fio_errors(r)
+        log(f"fio on A ({THIN_FIO_MIB} MiB written and verified): exit {rc}, job errors {errs}, "
+            f"{time.monotonic() - t0:.1f} s")
+        self.expect(rc == 0 and errs == [0],
+                    f"fio on A must write and verify without error while B's pool runs "
+                    f"full: exit {rc}, errors {errs}\n{r.err[-1500:]}")
+        used1, total1, line = self.pool_status()
+        log(f"B's pool after the writes: {used1}/{total1} blocks: {line}")
+        self.expect(used1 == total1 and "out_of_data_space" in line,
+                    f"B's pool must be full: {line}")
+        try:
+            log(f"B's console: {b.wait_console(r'rblk0: write error on the backing device', 10)}")
+        except rig.RigError as e:
+            self.expect(False, f"no write error line on B's console: {e}")
+        self.failed_then_diskless(b, ev, "thin pool full")
+        ok = settles(lambda: peer_of(status(a), b)["peer_disk_state"] == "diskless", 5,
+                     "A to see B diskless")
+        sa = status(a)
+        pb = peer_of(sa, b)
+        log(f"pool full: A {short(sa)}, out of sync toward B {pb.get('out_of_sync_bytes')} "
+            f"bytes; B {short(status(b))}")
+        self.expect((sa["role"], sa["disk_state"]) == ("primary", "up_to_date"),
+                    f"A must stay primary and up_to_date: {short(sa)}")
+        self.expect(ok and pb["conn_state"] == "connected" and
+                    pb["peer_disk_state"] == "diskless" and pb.get("out_of_sync_bytes", 0) > 0,
+                    f"A must show B connected, diskless, with writes out of sync: {short(sa)},"
+                    f" out of sync {pb.get('out_of_sync_bytes')}")
+
+        # grow the pool: the data device first, then the pool's table
+        grown = THIN_GROWN_MIB * 2048
+        b.run(f"dmsetup load {TDATA} && dmsetup suspend {TDATA} && dmsetup resume {TDATA}",
+              input=f"0 {grown} linear /dev/vda {THIN_META_MIB * 2048}\n")
+        b.run(f"dmsetup load {POOL} && dmsetup suspend {POOL} && dmsetup resume {POOL}",
+              input=self.pool_table(grown))
+        used2, total2, line = self.pool_status()
+        log(f"B's pool grown: {used2}/{total2} blocks: {line}")
+        self.expect(total2 == grown // THIN_BLOCK_SECTORS and "out_of_data_space" not in line,
+                    f"B's pool must have grown to {grown // THIN_BLOCK_SECTORS} blocks: {line}")
+        # attach is refused while a peer is connected: disconnect, then up
+        adm(b, f"disconnect {RES}")
+        adm(b, f"up {RES}")
+        t1 = time.monotonic()
+        try:
+            sa, sb = wait_in_sync(a, b)
+            log(f"B attached again and resynced in {time.monotonic() - t1:.1f} s: decisions "
+                f"{decisions(a, b)}; A {short(sa)}; B {short(sb)}")
+        except AssertionError as e:
+            self.expect(False, f"after the pool grew: {e}")
+        size = data_sectors(a)
+        sha_a, sha_b = in_parallel(lambda: disk_sha256(a, DM_DEV, size),
+                                   lambda: disk_sha256(b, THIN_DEV, size))
+        used3, total3, line = self.pool_status()
+        log(f"data areas ({size} sectors): A {sha_a[:16]}, B {sha_b[:16]}; B's pool "
+            f"{used3}/{total3} blocks")
+        self.expect(sha_a == sha_b, f"B's data area must equal A's after the resync: "
+                                    f"A {sha_a}, B {sha_b}")
+
+        self.pair.down()
+        b.run(f"dmsetup remove {THIN} && dmsetup remove {POOL} && dmsetup remove {TDATA} && "
+              f"dmsetup remove {TMETA}")
+        for n in (a, b):
+            r = n.rmmod(check=False)
+            log(f"{n.name}: rmmod rblk: exit {r.rc} {r.err.strip()!r}")
+            self.expect(r.rc == 0, f"{n.name}: rmmod rblk must succeed: exit {r.rc} "
+                                   f"{r.err.strip()!r}")
+            if r.rc == 0:
+                n.insmod()
         self.verdict()
 
 
