@@ -66,10 +66,11 @@ def per_kernel(cls):
     kernel to the class's module, named <cls>_6_1, <cls>_6_12 ..., each with
     KERNEL set.  The class attribute ONE_KERNEL ({"test_x": "6.1"}, or
     {"*": "6.12"} for every test) keeps tests on one kernel in `make check`
-    (the CI budget); with RBLK_SOAK=1 (`make soak`) they run on every
-    kernel.  A class attribute SOAK_ONLY (a string: why) skips the whole
-    class (no cluster is booted; tests/run reports its tests as SKIP)
-    unless RBLK_SOAK=1: for classes too long for `make check`."""
+    (the CI budget), or on none ({"test_x": "soak"}); with RBLK_SOAK=1
+    (`make soak`) they run on every kernel.  A class attribute SOAK_ONLY
+    (a string: why) skips the whole class (no cluster is booted;
+    tests/run reports its tests as SKIP) unless RBLK_SOAK=1: for classes
+    too long for `make check`."""
     mod = sys.modules[cls.__module__]
     only = {} if SOAK else getattr(cls, "ONE_KERNEL", {})
     soak_only = getattr(cls, "SOAK_ONLY", None)
