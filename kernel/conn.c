@@ -1121,12 +1121,10 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 	ps->inflight = atomic_read(&peer->inflight);
 	ps->acks = atomic64_read(&peer->acks);
 	ps->rtt_us = atomic64_read(&peer->rtt_us);
-	conn = rblk_conn_get(peer);
-	if (conn) {
-		/* tcp_sock.srtt_us holds 8 x the smoothed round trip */
+	/* the RCU read section keeps a published connection and its socket */
+	conn = rcu_dereference(peer->conn);
+	if (conn)	/* tcp_sock.srtt_us holds 8 x the smoothed round trip */
 		ps->tcp_rtt_us = READ_ONCE(tcp_sk(conn->sock->sk)->srtt_us) >> 3;
-		rblk_conn_put(conn);
-	}
 	ps->reconnects = atomic64_read(&peer->reconnects);
 	ps->received_writes = atomic64_read(&peer->received_writes);
 	ps->received_bytes = atomic64_read(&peer->received_bytes);

@@ -615,7 +615,7 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	     + 2 * nla_total_size(sizeof(u16))			/* ports */
 	     + 5 * nla_total_size(sizeof(u8))			/* states, role, decision */
 	     + 2 * nla_total_size(0)				/* SPLIT_BRAIN, WITNESS */
-	     + 17 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
+	     + 18 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
 	     + 3 * nla_total_size(sizeof(u32))			/* resync rate, target, window */
 	     + nla_total_size(sizeof_field(struct rblk_peer_status, last_error));
 

@@ -46,7 +46,13 @@ static void rblk_nl_test_fill_max(struct rblk_device_status *st)
 		ps->peer_role = RBLK_ROLE_SECONDARY;
 		ps->peer_disk_state = RBLK_DISK_OUTDATED;
 		ps->errors = U64_MAX;
+		ps->tcp_rtt_us = U64_MAX;
 		memset(ps->last_error, 'e', sizeof(ps->last_error));
+		/* every optional attribute present */
+		ps->split_brain = true;
+		ps->witness = true;
+		ps->has_slot = true;
+		ps->resync_total_bytes = U64_MAX;
 	}
 }
 

@@ -196,7 +196,7 @@ static bool tcp_rtt(const struct kdev *d, const struct kpeer *p, uint64_t *v,
 	(void)d;
 	*v = p->tcp_rtt_us;
 	*scale = 6;
-	return p->conn_state == RBLK_CONN_CONNECTED;
+	return tcp_rtt_known(p);
 }
 
 static bool inflight(const struct kdev *d, const struct kpeer *p, uint64_t *v,

@@ -584,7 +584,10 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_INFLIGHT: p->inflight = get_uint(a); break;
 		case RBLK_A_ACKS: p->acks = get_uint(a); break;
 		case RBLK_A_RTT_US: p->rtt_us = get_uint(a); break;
-		case RBLK_A_TCP_RTT_US: p->tcp_rtt_us = get_uint(a); break;
+		case RBLK_A_TCP_RTT_US:
+			p->tcp_rtt_us = get_uint(a);
+			p->has_tcp_rtt = true;
+			break;
 		case RBLK_A_RECONNECTS: p->reconnects = get_uint(a); break;
 		case RBLK_A_RECEIVED_WRITES: p->received_writes = get_uint(a); break;
 		case RBLK_A_RECEIVED_BYTES: p->received_bytes = get_uint(a); break;

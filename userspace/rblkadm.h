@@ -248,6 +248,7 @@ struct kpeer {
 	/* metadata and resync: has_* say what the kernel reported */
 	bool has_repl_state, has_sync_decision, has_bitmap_uuid, has_out_of_sync;
 	bool has_resync_total, has_resync_done, has_resync_rate;
+	bool has_tcp_rtt;	/* the kernel sent RBLK_A_TCP_RTT_US */
 	bool has_resync_window, has_resync_latency;
 	bool split_brain;		/* RBLK_A_SPLIT_BRAIN flag present */
 	bool witness;			/* RBLK_A_PEER_WITNESS flag present */
@@ -549,6 +550,12 @@ void out_close_array(void);
 void print_string(const char *key, const char *fmt, const char *value);
 void print_string_or_null(const char *key, const char *fmt, const char *value);
 /* @value NULL: JSON null, nothing in human mode. */
+/* Whether a peer's TCP round trip is a measurement: connected, sent, sampled. */
+static inline bool tcp_rtt_known(const struct kpeer *p)
+{
+	return p->conn_state == RBLK_CONN_CONNECTED && p->has_tcp_rtt && p->tcp_rtt_us;
+}
+
 void print_uint_or_null(const char *key, const char *fmt, const uint64_t *value);
 /* A fixed-point number @hundredths / 100 with two decimals ("45.23"). */
 void print_hundredths(const char *key, const char *fmt, uint64_t hundredths);

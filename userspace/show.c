@@ -357,8 +357,9 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 		print_uint("local_port", NULL, p->local.port);
 		print_uint("inflight", " inflight:%s", p->inflight);
 		print_uint("rtt_us", " rtt-us:%s", p->rtt_us);
-		print_uint("tcp_rtt_us", p->conn_state == RBLK_CONN_CONNECTED ?
-			   " tcp-rtt-us:%s" : NULL, p->tcp_rtt_us);
+		/* TCP's round trip: known only once connected and sampled */
+		print_uint_or_null("tcp_rtt_us", " tcp-rtt-us:%s",
+				   tcp_rtt_known(p) ? &p->tcp_rtt_us : NULL);
 		show_peer_repl(p);
 		print_string("last_error",
 			     p->last_error[0] && p->conn_state != RBLK_CONN_CONNECTED ?

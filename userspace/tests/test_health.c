@@ -664,6 +664,8 @@ static unsigned int metrics_fixture(struct kdev *d)
 	p->write_bytes = 81920;
 	p->reconnects = 3;
 	d[0].peers[1].rtt_us = 250;
+	p->tcp_rtt_us = 1040;
+	p->has_tcp_rtt = true;
 
 	memset(&d[1], 0, sizeof(d[1]));
 	snprintf(d[1].name, sizeof(d[1].name), "r9");

@@ -711,6 +711,7 @@ static void put_peer(struct nl_msg *msg, uint32_t id, uint8_t conn, const char *
 	nla_put_u64(msg, RBLK_A_WRITES, 11);
 	nla_put_u64(msg, RBLK_A_WRITE_BYTES, 1ULL << 40);
 	nla_put_u64(msg, RBLK_A_RTT_US, 250);
+	nla_put_u64(msg, RBLK_A_TCP_RTT_US, 230);
 	nla_put_u64(msg, RBLK_A_RECEIVED_BYTES, 99);
 	nla_put_u32(msg, RBLK_A_PING_TIMEOUT_MS, 5000);
 	nla_put_u32(msg, RBLK_A_KO_COUNT, 9);
@@ -773,6 +774,8 @@ static void test_parse_status(void **state)
 	assert_int_equal(d.peers[0].writes, 11);
 	assert_true(d.peers[0].write_bytes == 1ULL << 40);
 	assert_int_equal(d.peers[0].rtt_us, 250);
+	assert_int_equal(d.peers[0].tcp_rtt_us, 230);
+	assert_true(d.peers[0].has_tcp_rtt);
 	assert_int_equal(d.peers[0].received_bytes, 99);
 	assert_true(d.peers[0].options.set[OPT_PING_TIMEOUT]);
 	assert_false(d.peers[0].options.set[OPT_PING_INTERVAL]);

@@ -116,6 +116,7 @@ static void sample_device(struct kdev *d)
 	p->acks = 20;
 	p->rtt_us = 312;
 	p->tcp_rtt_us = 250;
+	p->has_tcp_rtt = true;
 	p = &d->peers[1];
 	p->node_id = 2;
 	parse_addr("10.0.0.3:7789", true, &p->peer);
@@ -543,7 +544,7 @@ static void test_device_resync_human(void **state)
 	assert_string_equal(finish(),
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:consistent,attached\n"
 		"  node-b node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
-		"  node-c node-id:2 connection:Connected role:Primary disk:UpToDate replication:SyncTarget address:10.0.0.3:7789 inflight:0 rtt-us:0 tcp-rtt-us:0 out-of-sync-bytes:1000 sync-decision:full-target done:0.00% left-bytes:1000 rate-bytes-per-s:0\n"
+		"  node-c node-id:2 connection:Connected role:Primary disk:UpToDate replication:SyncTarget address:10.0.0.3:7789 inflight:0 rtt-us:0 out-of-sync-bytes:1000 sync-decision:full-target done:0.00% left-bytes:1000 rate-bytes-per-s:0\n"
 		"  peer node-id:3 connection:StandAlone role:Unknown disk:Unknown replication:Off inflight:0 rtt-us:0 sync-decision:split-brain split-brain:yes last-error:\"split-brain\"\n"
 		"  peer node-id:4 connection:StandAlone role:Unknown disk:Unknown inflight:0 rtt-us:0\n");
 	finish_free();

@@ -289,7 +289,8 @@ enum rblk_attr {
 	RBLK_A_DATA_DIGEST,
 	/*
 	 * u64, peer: the TCP stack's smoothed round trip (srtt) of the
-	 * connection, microseconds; 0 when not connected.  Unlike
+	 * connection, microseconds; meaningful when CONN_STATE is Connected,
+	 * 0 without a connection socket or before TCP's first sample.  Unlike
 	 * RBLK_A_RTT_US (rblk's ping, which waits behind the data queued
 	 * before it), this is the network's round trip under load too.
 	 */
