@@ -415,7 +415,7 @@ def build_initramfs(kver):
             base = base[:-4]
         cpio.file("lib/modules/" + base, body)
         names.append(base)
-    cpio.file("modules.list", ("\n".join(names) + "\n").encode())
+    cpio.file("modules.list", "".join(n + "\n" for n in names).encode())
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(cpio.finish())
@@ -739,7 +739,9 @@ class Node:
                   f"rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30 "
                   f"RIG_NODE={self.name} RIG_RUN_DIR={c.run_dir} RIG_AGENT={AGENT} RIG_TOP={TOP}")
         if is_debug_kernel(self.kver):
-            append += f" kmemleak=on RIG_MODROOT={debug_modroot(self.kver)}"
+            # acpi=noirq: the instrumented ACPI interpreter under TCG
+            # times out in _PRT (30 s per PCI device, then no IRQ)
+            append += f" kmemleak=on acpi=noirq RIG_MODROOT={debug_modroot(self.kver)}"
         argv = [QEMU, "-name", self.name, "-machine", "pc,accel=tcg", "-nodefaults",
                 "-no-user-config", "-display", "none", "-no-reboot",
                 "-m", str(c.mem_mib), "-smp", f"{c.cpus},maxcpus={max(c.maxcpus, c.cpus)}",
