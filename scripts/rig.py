@@ -109,6 +109,8 @@ BAD_LOG_PATTERNS = ("BUG:", "Oops", "WARNING:", "KASAN", "lockdep", "hung task",
 ALLOWED_LOG_PATTERNS = (
     r"module verification failed: signature and/or required key missing - tainting kernel",
     r"loading out-of-tree module taints kernel",
+    # the debug kernel's boot banner (CONFIG_PROVE_RCU)
+    r"rcu: \s*RCU lockdep checking is enabled\.$",
 )
 # A warning the emulator causes, not the guest: a single-step #DB taken in
 # kernel mode (the DR_STEP check of exc_debug_kernel() in
