@@ -4,7 +4,9 @@
 #
 #   make                 kernel/rblk.ko for KDIR, and userspace/rblkadm
 #   make modules-all     build/mod-$KVER/rblk.ko for every kernel in
-#                        build/kernels.env (the VM test rig loads these)
+#                        build/kernels.env (the VM test rig loads these),
+#                        the debug kernel's too once scripts/debug-kernel
+#                        built it (KVER_61DEBUG, KDIR_61DEBUG)
 #   make check           scripts/setup, then tests/run (all test kinds)
 #   make demo / bench    scripts/setup, then scripts/demo / scripts/bench
 #   make install         rblk.ko into /lib/modules/$KVER/extra + depmod,
@@ -41,6 +43,8 @@ KVER ?= $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst /lib/modules/%/bu
 
 # Every kernel the rig boots.
 KVERS := $(strip $(KVER_61) $(KVER_612))
+# The debug kernel, built out of tree by scripts/debug-kernel.
+KVER_DEBUG := $(strip $(KVER_61DEBUG))
 
 KBUILD_ARGS := CONFIG_BLK_DEV_RBLK=m
 
@@ -69,15 +73,19 @@ link_sources = mkdir -p $(1) && find $(1) -maxdepth 1 -type l -delete && \
 		ln -s "$(TOP)/kernel/$$f" "$(1)/$$f"; \
 	done
 
+# $(1): kernel release, $(2): its build directory, $(3): how to get it.
 define mod_rule
 modules-all: $(TOP)/build/mod-$(1)/rblk.ko
 $(TOP)/build/mod-$(1)/rblk.ko: FORCE
-	@test -d /lib/modules/$(1)/build || { echo "make: no headers for $(1) (run scripts/setup)" >&2; exit 1; }
+	@test -d $(2) || { echo "make: no kernel build dir $(2) for $(1) ($(3))" >&2; exit 1; }
 	@$$(call link_sources,$(TOP)/build/mod-$(1))
-	$(MAKE) -C /lib/modules/$(1)/build M=$(TOP)/build/mod-$(1) $(KBUILD_ARGS) modules || \
+	$(MAKE) -C $(2) M=$(TOP)/build/mod-$(1) $(KBUILD_ARGS) modules || \
 		{ rm -f $(TOP)/build/mod-$(1)/rblk.ko; exit 1; }
 endef
-$(foreach k,$(KVERS),$(eval $(call mod_rule,$(k))))
+$(foreach k,$(KVERS),$(eval $(call mod_rule,$(k),/lib/modules/$(k)/build,run scripts/setup)))
+ifneq ($(KVER_DEBUG),)
+$(eval $(call mod_rule,$(KVER_DEBUG),$(KDIR_61DEBUG),run scripts/debug-kernel))
+endif
 
 modules-all:
 	@test -n "$(KVERS)" || { echo "make: no kernels known (run scripts/setup)" >&2; exit 1; }

@@ -22,6 +22,16 @@ static addresses 10.99.<ij>.<i> on the link between node i and node j
 goes to <run_dir>/<node>.console.log, every command and its output to
 <run_dir>/<node>.commands.log, and an interactive shell listens on ttyS1.
 
+Debug kernel: "6.1-debug" (KVER_61DEBUG in build/kernels.env) is the kernel
+scripts/debug-kernel builds with KASAN, lockdep, kmemleak and friends,
+booted from its bzImage in $RBLK_CACHE/debug-kernel (default
+build/debug-kernel).  Everything the guests need is built into it: its
+initramfs loads no module, and the guest sees that build's modules.builtin
+as /lib/modules/KVER (a tmpfs over the host's /lib/modules), so modprobe of
+a built-in module succeeds.  It boots with kmemleak=on and debugfs mounted;
+Node.kmemleak() scans for leaks, Cluster.kmemleak_problems() does so on
+every node, and Cluster.close() fails on a leak whose backtrace is rblk's.
+
 Guest-log rule: a line containing one of BAD_LOG_PATTERNS in any guest
 console log makes Cluster.close() (thus leaving ``with Cluster(...)``) raise
 GuestLogError, so the test fails.  Lines matching ALLOWED_LOG_PATTERNS (the
@@ -89,10 +99,18 @@ QEMU = "qemu-system-x86_64"
 MAX_NODES = 5
 
 BAD_LOG_PATTERNS = ("BUG:", "Oops", "WARNING:", "KASAN", "lockdep", "hung task",
-                    "INFO: task", "general protection", "Call Trace", "Kernel panic")
+                    "INFO: task", "general protection", "Call Trace", "Kernel panic",
+                    # the debug kernel's reports (most also start with
+                    # BUG: or WARNING:, spelled out to be sure)
+                    "possible circular locking", "possible recursive locking",
+                    "inconsistent lock state", "suspicious RCU usage",
+                    "sleeping function called from invalid context", "DEBUG_LOCKS_WARN_ON",
+                    "ODEBUG:", "Kernel memory leak detector disabled")
 ALLOWED_LOG_PATTERNS = (
     r"module verification failed: signature and/or required key missing - tainting kernel",
     r"loading out-of-tree module taints kernel",
+    # the debug kernel's boot banner (CONFIG_PROVE_RCU)
+    r"rcu: \s*RCU lockdep checking is enabled\.$",
 )
 # A warning the emulator causes, not the guest: a single-step #DB taken in
 # kernel mode (the DR_STEP check of exc_debug_kernel() in
@@ -107,6 +125,11 @@ EMULATOR_ARTIFACT_PATTERNS = (
 
 # Modules the initramfs loads (with their dependencies, as modprobe resolves
 # them for the guest kernel); the ones built into a kernel are skipped.
+# Short name of the debug kernel (scripts/debug-kernel) and the suffix of
+# its release (CONFIG_LOCALVERSION of scripts/debug-kernel.config).
+DEBUG_KERNEL = "6.1-debug"
+DEBUG_SUFFIX = "-rblk-debug"
+
 INITRAMFS_MODULES = ("virtio_rng", "virtio_pci", "virtio_blk", "virtio_net", "virtio_console",
                      "9pnet_virtio", "9p")
 
@@ -165,8 +188,9 @@ def _log(msg):
 # ---------------------------------------------------------------- kernels
 
 def kernels():
-    """Map of short kernel names ("6.1", "6.12") to releases, from
-    build/kernels.env (written by scripts/setup)."""
+    """Map of short kernel names ("6.1", "6.12", "6.1-debug") to releases,
+    from build/kernels.env (written by scripts/setup; KVER_61DEBUG by
+    scripts/debug-kernel)."""
     env = {}
     path = os.path.join(BUILD, "kernels.env")
     try:
@@ -179,15 +203,50 @@ def kernels():
         raise RigError(f"{path} missing: run scripts/setup") from None
     out = {}
     for key, val in env.items():
-        if key.startswith("KVER_"):
-            digits = key[5:]
-            out[digits[0] + "." + digits[1:]] = val
+        m = re.fullmatch(r"KVER_(\d)(\d+)(DEBUG)?", key)
+        if m:
+            out[f"{m[1]}.{m[2]}" + ("-debug" if m[3] else "")] = val
     return out
+
+
+def debug_kernel_dir():
+    """scripts/debug-kernel's build directory."""
+    return os.path.join(os.environ.get("RBLK_CACHE") or BUILD, "debug-kernel")
+
+
+def is_debug_kernel(kver):
+    return kver.endswith(DEBUG_SUFFIX)
+
+
+def kernel_image(kver):
+    """The bzImage QEMU boots for release kver: /boot/vmlinuz-KVER, or the
+    debug kernel's build."""
+    if os.path.exists(f"/boot/vmlinuz-{kver}"):
+        return f"/boot/vmlinuz-{kver}"
+    if is_debug_kernel(kver):
+        d = debug_kernel_dir()
+        try:
+            with open(os.path.join(d, "include", "config", "kernel.release")) as f:
+                built = f.read().strip()
+        except FileNotFoundError:
+            built = None
+        image = os.path.join(d, "arch", "x86", "boot", "bzImage")
+        if built == kver and os.path.exists(image):
+            return image
+        raise RigError(f"debug kernel {kver} not built in {d} (found {built}): "
+                       f"run scripts/debug-kernel")
+    raise RigError(f"/boot/vmlinuz-{kver} missing")
+
+
+def debug_modroot(kver):
+    """Root (INSTALL_MOD_PATH) of the debug kernel's lib/modules/KVER."""
+    return os.path.join(debug_kernel_dir(), "modroot")
 
 
 def resolve_kernel(kernel):
     """"6.1" -> "6.1.0-57-amd64"; a full release is returned unchanged."""
-    if os.path.exists(f"/boot/vmlinuz-{kernel}"):
+    if os.path.exists(f"/boot/vmlinuz-{kernel}") or \
+            (is_debug_kernel(kernel) and kernel in kernels().values()):
         return kernel
     ks = kernels()
     if kernel not in ks:
@@ -231,6 +290,14 @@ say() { echo "rig-init: $*"; }
 while read -r m; do insmod "/lib/modules/$m" || say "insmod $m failed"; done </modules.list
 O=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o "$O,ro,cache=loose" hostroot /host || { say "cannot mount host root"; poweroff -f; }
+# A kernel with everything built in (the debug kernel): its modules.builtin
+# as /lib/modules/KVER.
+if [ -n "$RIG_MODROOT" ]; then
+	r=$(uname -r)
+	mount -t tmpfs tmpfs /host/lib/modules && mkdir "/host/lib/modules/$r" &&
+		mount -o bind "/host$RIG_MODROOT/lib/modules/$r" "/host/lib/modules/$r" ||
+		say "cannot mount /lib/modules/$r"
+fi
 # The guest gets tmpfs of its own on /tmp and /run: a repository below
 # them stays visible through a bind mount.
 case "$RIG_TOP" in /tmp/*|/run/*)
@@ -276,6 +343,8 @@ done
 
 def _initramfs_modules(kver):
     paths = []
+    if is_debug_kernel(kver):
+        return paths  # all built in
     for mod in INITRAMFS_MODULES:
         out = subprocess.run(["modprobe", "-S", kver, "--show-depends", mod],
                              check=True, capture_output=True, text=True).stdout
@@ -348,7 +417,7 @@ def build_initramfs(kver):
             base = base[:-4]
         cpio.file("lib/modules/" + base, body)
         names.append(base)
-    cpio.file("modules.list", ("\n".join(names) + "\n").encode())
+    cpio.file("modules.list", "".join(n + "\n" for n in names).encode())
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(cpio.finish())
@@ -671,10 +740,14 @@ class Node:
         append = (f"console=ttyS0 loglevel={c.loglevel} panic=-1 mitigations=off "
                   f"rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30 "
                   f"RIG_NODE={self.name} RIG_RUN_DIR={c.run_dir} RIG_AGENT={AGENT} RIG_TOP={TOP}")
+        if is_debug_kernel(self.kver):
+            # acpi=noirq: the instrumented ACPI interpreter under TCG
+            # times out in _PRT (30 s per PCI device, then no IRQ)
+            append += f" kmemleak=on acpi=noirq RIG_MODROOT={debug_modroot(self.kver)}"
         argv = [QEMU, "-name", self.name, "-machine", "pc,accel=tcg", "-nodefaults",
                 "-no-user-config", "-display", "none", "-no-reboot",
                 "-m", str(c.mem_mib), "-smp", f"{c.cpus},maxcpus={max(c.maxcpus, c.cpus)}",
-                "-kernel", f"/boot/vmlinuz-{self.kver}", "-initrd", c.initramfs,
+                "-kernel", kernel_image(self.kver), "-initrd", c.initramfs,
                 "-append", append,
                 "-chardev", f"file,id=con,path={self.console_log},append=on",
                 "-serial", "chardev:con",
@@ -751,6 +824,8 @@ class Node:
         c = self.cluster
         lines = ["set -e", "ip link set lo up",
                  f"echo {c.hung_task_timeout_s} > /proc/sys/kernel/hung_task_timeout_secs"]
+        if is_debug_kernel(self.kver):
+            lines += ["mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug"]
         for peer in self.peers:
             mac, ifn = self._mac_for(peer), self.iface_for(peer)
             lines += [f"d=$(grep -l '^{mac}$' /sys/class/net/*/address)",
@@ -933,6 +1008,30 @@ class Node:
 
     def rmmod(self, check=True):
         return self.run("rmmod rblk", check=check, timeout=120)
+
+    def kmemleak(self):
+        """On the debug kernel: scan for leaks (twice, 6 s apart: kmemleak
+        reports an object only once it is 5 s old and unreferenced in two
+        scans), read the report and clear it (a leak is reported once).
+        Returns (rblk_leaks, other_leaks), lists of report blocks; a block
+        is rblk's if a backtrace frame is in rblk.ko (``[rblk]``) or in no
+        symbol at all (code of an unloaded module, and rblk.ko is the only
+        module).  The whole report goes to <run_dir>/<node>.kmemleak.log.
+        Not the debug kernel, or the node down: ([], [])."""
+        if not is_debug_kernel(self.kver) or not self.up:
+            return [], []
+        f = "/sys/kernel/debug/kmemleak"
+        out = self.run(f"echo scan > {f}; sleep 6; echo scan > {f}; cat {f}; echo clear > {f}",
+                       timeout=900, quiet=True).out
+        blocks = [b.strip("\n") for b in re.split(r"(?m)^(?=unreferenced object )", out)
+                  if b.startswith("unreferenced object ")]
+        if blocks:
+            with open(os.path.join(self.run_dir, f"{self.name}.kmemleak.log"), "a") as log:
+                log.write(f"===== {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n")
+                log.write("\n".join(blocks) + "\n")
+        ours = re.compile(r"\[rblk\]|\] 0x[0-9a-f]+$", re.M)
+        rblk = [b for b in blocks if ours.search(b)]
+        return rblk, [b for b in blocks if b not in rblk]
 
     def dmesg(self):
         return self.run("dmesg", quiet=True).out
@@ -1187,12 +1286,39 @@ class Cluster:
         if problems:
             raise GuestLogError(problems, [n.console_log for n in self.nodes])
 
+    def kmemleak_problems(self):
+        """On the debug kernel, Node.kmemleak() on every node that is up (in
+        parallel): [(node, report block)] of the leaks that are rblk's.
+        Leaks elsewhere in the kernel are logged, not returned."""
+        if not is_debug_kernel(self.kver):
+            return []
+        results = {}
+
+        def scan(n):
+            try:
+                results[n.name] = n.kmemleak()
+            except RigError as e:
+                self._log(f"{n.name}: kmemleak scan failed: {e}")
+
+        threads = [threading.Thread(target=scan, args=(n,)) for n in self.nodes if n.up]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        problems = []
+        for name, (rblk, other) in sorted(results.items()):
+            for b in other:
+                self._log(f"{name}: kmemleak, not rblk's (not counted): {b.splitlines()[0]}")
+            problems += [(name, "kmemleak: " + b) for b in rblk]
+        return problems
+
     def close(self, check=True):
         """Power every node off (cleanly if possible), remove the disks (unless
         keep_disks) and check the console logs (raises GuestLogError)."""
         if self.closed:
             return
         self.closed = True
+        leaks = self.kmemleak_problems() if check else []
         threads = [threading.Thread(target=n._stop, kwargs={"clean": True}) for n in self.nodes]
         for t in threads:
             t.start()
@@ -1211,7 +1337,9 @@ class Cluster:
         shutil.rmtree(self.sock_dir, ignore_errors=True)
         self._log(f"{self.name}: closed; logs in {self.run_dir}")
         if check:
-            self.check_logs()
+            problems = self.log_problems() + leaks
+            if problems:
+                raise GuestLogError(problems, [n.console_log for n in self.nodes])
 
 
 # ------------------------------------------------------ command line

@@ -67,20 +67,22 @@ def per_kernel(cls):
     KERNEL set.  The class attribute ONE_KERNEL ({"test_x": "6.1"}, or
     {"*": "6.12"} for every test) keeps tests on one kernel in `make check`
     (the CI budget), or on none ({"test_x": "soak"}); with RBLK_SOAK=1
-    (`make soak`) they run on every kernel.  A class attribute SOAK_ONLY
-    (a string: why) skips the whole class (no cluster is booted;
-    tests/run reports its tests as SKIP) unless RBLK_SOAK=1: for classes
-    too long for `make check`."""
+    (`make soak`) they run on every kernel.  The debug kernel "6.1-debug"
+    counts as "6.1" for ONE_KERNEL (it is built from the same source).  A
+    class attribute SOAK_ONLY (a string: why) skips the whole class (no
+    cluster is booted; tests/run reports its tests as SKIP) unless
+    RBLK_SOAK=1: for classes too long for `make check`."""
     mod = sys.modules[cls.__module__]
     only = {} if SOAK else getattr(cls, "ONE_KERNEL", {})
     soak_only = getattr(cls, "SOAK_ONLY", None)
     for k in kernels():
-        if only.get("*", k) != k:
+        base = k.split("-")[0]  # "6.1-debug" -> "6.1"
+        if only.get("*", base) != base:
             continue
-        name = f"{cls.__name__}_{k.replace('.', '_')}"
+        name = f"{cls.__name__}_{k.replace('.', '_').replace('-', '_')}"
         attrs = {"KERNEL": k, "__qualname__": name, "__module__": cls.__module__}
         # a test kept on another kernel: not callable here, so not collected
-        attrs.update({t: None for t, kk in only.items() if t != "*" and kk != k})
+        attrs.update({t: None for t, kk in only.items() if t != "*" and kk != base})
         sub = type(name, (cls, unittest.TestCase), attrs)
         if soak_only and not SOAK:
             sub = unittest.skip(f"make soak only (RBLK_SOAK=1): {soak_only}")(sub)
@@ -513,8 +515,9 @@ class ClusterTest:
     """One cluster per test class (booted in setUpClass, closed in
     tearDownClass).  After every test the guests' console logs are checked:
     a new forbidden line (WARNING:, BUG:, Oops, ...; see rig.BAD_LOG_PATTERNS)
-    fails that test.  The rig checks the whole log once more when the
-    cluster closes."""
+    fails that test; on the debug kernel so does a memory leak of rblk's
+    that kmemleak finds then (rig.Cluster.kmemleak_problems).  The rig
+    checks the whole log once more when the cluster closes."""
 
     KERNEL = None
     NODES = 2
@@ -554,6 +557,7 @@ class ClusterTest:
         problems = self.c.log_problems()
         new = problems[type(self).seen_problems:]
         type(self).seen_problems = len(problems)
+        new += self.c.kmemleak_problems()
         if new:
             self.fail("guest console log has forbidden lines:\n" +
                       "\n".join(f"  {n}: {l}" for n, l in new))
