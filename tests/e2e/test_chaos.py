@@ -87,7 +87,8 @@ class ChaosRounds(QuorumBase):
     DISK_MIB = 64
     # on one kernel in make check (CI budget), on both in make soak
     ONE_KERNEL = {"*": "6.1"}
-    TIMEOUT = 7200 if SOAK else 1200
+    # a round takes 25-30 s on a quiet machine; room for a loaded one
+    TIMEOUT = 600 + 60 * ROUNDS if SOAK else 1200
 
     def acked_grows(self, ledger, n, what):
         have = len(ledger.acked)
