@@ -162,6 +162,12 @@ int rblk_data_digest_check(const struct rblk_data_info *info, struct bio *bio, u
 void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 trim_flags);
 int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 		     u32 logical_block_size_bytes, struct rblk_trim_info *info);
+void rblk_read_encode(struct rblk_p_read *p, u64 sector, u32 nr_sectors);
+int rblk_read_decode(const struct rblk_p_read *p, u64 size_sectors,
+		     u32 logical_block_size_bytes, struct rblk_trim_info *info);
+void rblk_read_reply_encode(struct rblk_p_read_reply *p, int status, u32 data_digest);
+int rblk_read_reply_decode(const struct rblk_p_read_reply *p, u32 payload_len_bytes,
+			   u32 expected_bytes, bool digest, int *status, u32 *data_digest);
 void rblk_ack_encode(struct rblk_p_ack *p, int status);
 int rblk_ack_decode(const struct rblk_p_ack *p, int *status);
 void rblk_state_encode(struct rblk_p_state *p, enum rblk_role role,
