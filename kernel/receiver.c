@@ -47,8 +47,54 @@ void rblk_pwrite_free(struct rblk_pwrite *pw)
 	bio_put(&pw->bio);
 }
 
+/**
+ * rblk_pwrite_bytes() - data bytes a received request holds in pages
+ * @pw: a received request
+ *
+ * Context: any.
+ *
+ * Return: the bytes of a DATA or READ, 0 for others.
+ */
+u32 rblk_pwrite_bytes(const struct rblk_pwrite *pw)
+{
+	if (pw->command == RBLK_P_DATA)
+		return pw->data.data_bytes;
+	if (pw->command == RBLK_P_READ)
+		return pw->trim.nr_sectors << SECTOR_SHIFT;
+	return 0;
+}
+
 /*
- * The received request is done: queue its ACK.  Any context.  After the
+ * The answer to a served READ: its data (in @pw's pages, freed when sent)
+ * or its error.
+ */
+static void rblk_pread_reply(struct rblk_conn *conn, struct rblk_pwrite *pw)
+{
+	u32 bytes = pw->status ? 0 : rblk_pwrite_bytes(pw);
+	struct rblk_send *s = &pw->ack;
+	struct rblk_p_read_reply reply;
+	u32 digest = 0;
+
+	if (bytes && (conn->features & RBLK_FEAT_DATA_DIGEST)) {
+		struct bvec_iter iter = { .bi_size = bytes };
+
+		digest = rblk_data_digest(&pw->bio, iter);
+	}
+	rblk_read_reply_encode(&reply, pw->status, digest);
+	rblk_send_prepare(s, RBLK_SEND_ACK, conn->version, RBLK_P_READ_REPLY,
+			  pw->request_id, &reply, sizeof(reply), sizeof(reply) + bytes);
+	if (bytes) {
+		memset(&s->data_iter, 0, sizeof(s->data_iter));
+		s->data_iter.bi_size = bytes;
+		s->data_bio = &pw->bio;
+		atomic_add(bytes, &conn->read_reply_bytes);
+		atomic64_inc(&conn->peer->served_reads);
+	}
+}
+
+/*
+ * The received request is done: queue its ACK (a READ: its READ_REPLY).
+ * Any context.  After the
  * ACK is queued io_work may free @pw at once, so @conn is read first and
  * pwrites_inflight is dropped last, under the wait queue lock so that
  * teardown cannot free the connection between the decrement and the
@@ -61,26 +107,31 @@ void rblk_pwrite_finish(struct rblk_pwrite *pw)
 	struct rblk_device *dev = peer->dev;
 	unsigned long flags;
 	struct rblk_p_ack ack;
+	u32 bytes;
 
 	if (pw->has_local_ref) {
 		percpu_ref_put(&dev->local_ref);
 		pw->has_local_ref = false;
 	}
-	rblk_pwrite_free_pages(pw);
-	if (pw->status) {
-		atomic64_inc(&peer->errors);
-	} else if (pw->command == RBLK_P_DATA) {
-		atomic64_inc(&peer->received_writes);
-		atomic64_add(pw->data.data_bytes, &peer->received_bytes);
+	bytes = rblk_pwrite_bytes(pw);
+	if (pw->command == RBLK_P_READ) {
+		rblk_pread_reply(conn, pw);
+	} else {
+		rblk_pwrite_free_pages(pw);
+		if (pw->status) {
+			atomic64_inc(&peer->errors);
+		} else if (pw->command == RBLK_P_DATA) {
+			atomic64_inc(&peer->received_writes);
+			atomic64_add(pw->data.data_bytes, &peer->received_bytes);
+		}
+		rblk_ack_encode(&ack, pw->status);
+		rblk_send_prepare(&pw->ack, RBLK_SEND_ACK, conn->version, RBLK_P_ACK,
+				  pw->request_id, &ack, sizeof(ack), sizeof(ack));
 	}
-	rblk_ack_encode(&ack, pw->status);
-	rblk_send_prepare(&pw->ack, RBLK_SEND_ACK, conn->version, RBLK_P_ACK,
-			  pw->request_id, &ack, sizeof(ack), sizeof(ack));
 	rblk_send_queue(conn, &pw->ack);
 
 	spin_lock_irqsave(&conn->pwrites_wait.lock, flags);
-	atomic_sub(pw->command == RBLK_P_DATA ? pw->data.data_bytes : 0,
-		   &conn->pwrite_bytes_inflight);
+	atomic_sub(bytes, &conn->pwrite_bytes_inflight);
 	if (atomic_dec_and_test(&conn->pwrites_inflight))
 		wake_up_locked(&conn->pwrites_wait);
 	spin_unlock_irqrestore(&conn->pwrites_wait.lock, flags);
@@ -91,7 +142,7 @@ static void rblk_pwrite_endio(struct bio *bio)
 	struct rblk_pwrite *pw = container_of(bio, struct rblk_pwrite, bio);
 
 	pw->status = blk_status_to_errno(bio->bi_status);
-	if (rblk_is_write_error(REQ_OP_WRITE, bio->bi_status))
+	if (rblk_is_write_error(bio_op(bio), bio->bi_status))
 		rblk_local_io_error(pw->conn->peer->dev);
 	rblk_pwrite_finish(pw);
 }
@@ -152,14 +203,28 @@ void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	struct rblk_device *dev = conn->peer->dev;
 
 	atomic_inc(&conn->pwrites_inflight);
-	if (pw->command == RBLK_P_DATA)
-		atomic_add(pw->data.data_bytes, &conn->pwrite_bytes_inflight);
+	atomic_add(rblk_pwrite_bytes(pw), &conn->pwrite_bytes_inflight);
 	if (!percpu_ref_tryget_live(&dev->local_ref)) {
-		pw->status = -ENOMEDIUM;
+		pw->status = pw->command == RBLK_P_READ ? -ENODATA : -ENOMEDIUM;
 		rblk_pwrite_finish(pw);
 		return;
 	}
 	pw->has_local_ref = true;
+	if (pw->command == RBLK_P_READ) {
+		/* only what an UpToDate disk holds is worth reading */
+		if (!pw->nr_pages || READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE ||
+		    test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags)) {
+			pw->status = -ENODATA;
+			rblk_pwrite_finish(pw);
+			return;
+		}
+		bio_set_dev(&pw->bio, dev->backing.bdev);
+		pw->bio.bi_opf = REQ_OP_READ;
+		pw->bio.bi_iter.bi_sector = pw->trim.sector;
+		pw->bio.bi_end_io = rblk_pwrite_endio;
+		submit_bio(&pw->bio);
+		return;
+	}
 	if (READ_ONCE(dev->has_md) &&
 	    (pw->command == RBLK_P_TRIM ||
 	     (pw->command == RBLK_P_DATA && !(pw->data.dp_flags & RBLK_DP_RESYNC))))
@@ -290,6 +355,123 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	return ret;
 }
 
+/*
+ * A READ from a peer: read from our disk and answer with the data, or
+ * with ENODATA when our disk is not UpToDate.  Any connected peer may
+ * read (it is authenticated when the resource has a secret); what it may
+ * have outstanding is bounded like received writes.  0, -ENOMEM (retried
+ * by io_work) or -errno (the connection has failed).
+ */
+static int rblk_serve_read(struct rblk_conn *conn)
+{
+	struct rblk_device *dev = conn->peer->dev;
+	struct rblk_trim_info ri;
+	struct rblk_pwrite *pw;
+	unsigned int i, nr_pages;
+	u32 left;
+	int ret;
+
+	if (!(conn->features & RBLK_FEAT_READ)) {
+		rblk_conn_fail(conn, -EPROTO, "READ not negotiated");
+		return -EPROTO;
+	}
+	ret = rblk_read_decode(&conn->rx_payload.read, READ_ONCE(dev->size_sectors),
+			       READ_ONCE(dev->logical_block_size_bytes), &ri);
+	if (ret) {
+		rblk_conn_fail(conn, ret, "bad READ (outside the device or misaligned)");
+		return ret;
+	}
+	/* no pages for a read that fails anyway */
+	nr_pages = READ_ONCE(dev->disk_state) == RBLK_DISK_UP_TO_DATE ?
+		   DIV_ROUND_UP(ri.nr_sectors << SECTOR_SHIFT, PAGE_SIZE) : 0;
+	pw = rblk_pwrite_alloc(conn, RBLK_P_READ, nr_pages);
+	if (!pw)
+		return -ENOMEM;
+	pw->trim = ri;
+	left = ri.nr_sectors << SECTOR_SHIFT;
+	for (i = 0; i < nr_pages; i++) {
+		struct page *page = mempool_alloc(rblk_page_pool, RBLK_IO_GFP);
+		u32 len = min_t(u32, left, PAGE_SIZE);
+
+		if (!page) {
+			rblk_pwrite_free(pw);
+			return -ENOMEM;
+		}
+		__bio_add_page(&pw->bio, page, len, 0);
+		pw->nr_pages++;
+		left -= len;
+	}
+	rblk_pwrite_start(conn, pw);
+	return 0;
+}
+
+/*
+ * The fixed part of a READ_REPLY is in: a failed read goes on to its next
+ * source, data is received into the read's bio (RBLK_RX_READ_DATA).
+ * Context: io_work.  0 or -errno (the connection has failed).
+ */
+int rblk_read_reply_start(struct rblk_conn *conn)
+{
+	struct rblk_hdr_info *info = &conn->rx_info;
+	struct rblk_leg *leg;
+	int status, ret;
+	u32 digest;
+
+	/* as for ACK: only a READ completely on the socket can be answered */
+	leg = rblk_reqid_lookup(&conn->reqids, info->request_id);
+	if (!leg || leg->command != RBLK_P_READ || !READ_ONCE(leg->send.sent)) {
+		rblk_conn_fail(conn, -EPROTO, "READ_REPLY for unknown request %llu",
+			       info->request_id);
+		return -EPROTO;
+	}
+	ret = rblk_read_reply_decode(&conn->rx_payload.read_reply, info->payload_len_bytes,
+				     leg->bytes, conn->features & RBLK_FEAT_DATA_DIGEST,
+				     &status, &digest);
+	if (ret) {
+		rblk_conn_fail(conn, ret, "bad READ_REPLY");
+		return ret;
+	}
+	if (status) {
+		rblk_reqid_take(&conn->reqids, info->request_id);
+		rblk_conn_leg_slot_put(conn);
+		rblk_leg_complete(leg, status);
+		return 0;
+	}
+	conn->rx_read_leg = leg;
+	conn->rx_read_iter = leg->req->master->bi_iter;
+	conn->rx_read_digest = digest;
+	conn->rx_state = RBLK_RX_READ_DATA;
+	return 0;
+}
+
+/*
+ * The data of a READ_REPLY is all in the read's bio: the read is done,
+ * unless its digest differs (then the connection fails, and its teardown
+ * hands the read on to the next source).  Context: io_work.  0 or -EBADMSG.
+ */
+int rblk_read_reply_received(struct rblk_conn *conn)
+{
+	struct rblk_leg *leg = conn->rx_read_leg;
+	struct bio *master = leg->req->master;
+
+	conn->rx_read_leg = NULL;
+	if (conn->features & RBLK_FEAT_DATA_DIGEST) {
+		u32 computed = rblk_data_digest(master, master->bi_iter);
+
+		if (computed != conn->rx_read_digest) {
+			rblk_conn_fail(conn, -EBADMSG,
+				       "bad READ_REPLY digest at sector %llu: %08x, computed %08x",
+				       (unsigned long long)master->bi_iter.bi_sector,
+				       conn->rx_read_digest, computed);
+			return -EBADMSG;
+		}
+	}
+	rblk_reqid_take(&conn->reqids, conn->rx_info.request_id);
+	rblk_conn_leg_slot_put(conn);
+	rblk_leg_complete(leg, 0);
+	return 0;
+}
+
 /* A complete packet without data is in rx_hdr/rx_payload.  0 or -errno. */
 static int rblk_handle_packet(struct rblk_conn *conn)
 {
@@ -339,7 +521,7 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		 * check and the take cannot race with the send.
 		 */
 		leg = rblk_reqid_lookup(&conn->reqids, info->request_id);
-		if (!leg) {
+		if (!leg || leg->command == RBLK_P_READ) {
 			rblk_conn_fail(conn, -EPROTO, "ACK for unknown request %llu",
 				       info->request_id);
 			return -EPROTO;
@@ -353,6 +535,8 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		rblk_conn_leg_slot_put(conn);
 		rblk_leg_complete(leg, status);
 		return 0;
+	case RBLK_P_READ:
+		return rblk_serve_read(conn);
 	case RBLK_P_PING:
 		return rblk_conn_queue_ctl(conn, RBLK_P_PING_ACK, info->request_id,
 					   NULL, 0, RBLK_IO_GFP);
@@ -569,6 +753,10 @@ int rblk_dispatch(struct rblk_conn *conn)
 		if (!ret)
 			conn->rx_state = RBLK_RX_DATA;
 		return ret;
+	}
+	if (conn->rx_info.command == RBLK_P_READ_REPLY) {
+		conn->rx_state = RBLK_RX_HDR;
+		return rblk_read_reply_start(conn);
 	}
 	ret = rblk_handle_packet(conn);
 	if (ret != -ENOMEM)

@@ -118,9 +118,10 @@ enum rblk_cmd {
 	RBLK_CMD_NEW_CURRENT_UUID,
 	/*
 	 * MINOR; [QUORUM, ON_NO_QUORUM, AUTO_PROMOTE, FENCING, FENCE_HANDLER,
-	 * AUTH_SECRET, DATA_DIGEST, READ_BALANCING].  Sets the device's quorum, auto-promote and fencing
-	 * policy (Documentation/design.rst, "Quorum", "Auto-promote",
-	 * "Fencing") and its shared secret; an attribute not given keeps its
+	 * AUTH_SECRET, DATA_DIGEST, READ_BALANCING].  Sets the device's
+	 * quorum, auto-promote, fencing and read balancing policy
+	 * (Documentation/design.rst, "Quorum", "Auto-promote", "Fencing",
+	 * "Reads") and its shared secret; an attribute not given keeps its
 	 * value.  EINVAL: QUORUM is not off, majority or 1..RBLK_MAX_PEERS;
 	 * FENCE_HANDLER is not empty and not an absolute path; FENCING is not
 	 * off without a handler; AUTH_SECRET is neither empty nor
