@@ -180,7 +180,8 @@ static void test_device_json(void **state)
 	expect_null(o, "fence_handler");
 	expect_null(o, "fence_pending");
 	expect_null(o, "data_digest");
-	assert_int_equal(json_object_object_length(o), 29);
+	expect_null(o, "read_balancing");
+	assert_int_equal(json_object_object_length(o), 30);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -380,6 +381,52 @@ static void test_device_data_digest(void **state)
 	o = parse_json(finish());
 	expect_str(o, "data_digest", "none");
 	json_object_put(o);
+	finish_free();
+}
+
+/*
+ * read_balancing: the policy's word in JSON, null when the kernel does not
+ * report it; named for humans only when it is not prefer-local.
+ */
+static void test_device_read_balancing(void **state)
+{
+	struct json_object *o;
+	struct kdev d;
+	unsigned int v;
+
+	(void)state;
+	sample_device(&d);
+	d.has_read_balancing = true;
+	for (v = 0; v < __RBLK_READ_BALANCING_MAX; v++) {
+		char want[64];
+
+		d.read_balancing = (uint8_t)v;
+		snprintf(want, sizeof(want), " open:1 read-balancing:%s\n", read_balancing_name(v));
+		start(false);
+		show_device(&d, NULL, false);
+		if (v == RBLK_READ_PREFER_LOCAL)
+			assert_null(strstr(finish(), "read-balancing"));
+		else
+			assert_non_null(strstr(finish(), want));
+		finish_free();
+		start(true);
+		show_device(&d, NULL, false);
+		o = parse_json(finish());
+		expect_str(o, "read_balancing", read_balancing_name(v));
+		json_object_put(o);
+		finish_free();
+	}
+
+	/* after data-digest, before the primary policy */
+	d.read_balancing = RBLK_READ_ROUND_ROBIN;
+	d.has_data_digest = true;
+	d.data_digest = RBLK_DATA_DIGEST_CRC32C;
+	d.has_fencing = true;
+	d.fencing = RBLK_FENCING_RESOURCE_ONLY;
+	start(false);
+	show_device(&d, NULL, false);
+	assert_non_null(strstr(finish(), " open:1 data-digest:crc32c read-balancing:round-robin "
+				       "fencing:resource-only\n"));
 	finish_free();
 }
 
@@ -584,7 +631,7 @@ static void test_device_resync_json(void **state)
 	assert_int_equal(json_object_array_length(f), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 	peers = get(o, "peers", json_type_array);
 
 	p = json_object_array_get_idx(peers, 0);
@@ -725,7 +772,7 @@ static void test_device_quorum_json(void **state)
 	expect_uint(o, "quorum_voters", 3);
 	expect_str(o, "suspended", "no-quorum");
 	expect_uint(o, "suspended_writes", 4);
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 
 	o = json_object_array_get_idx(a, 1);
 	expect_uint(o, "quorum", 2);			/* a number of votes: a number */
@@ -740,7 +787,7 @@ static void test_device_quorum_json(void **state)
 	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
 	expect_uint(o, "quorum_needed", 0);
 	expect_str(o, "suspended", "no");
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 	json_object_put(a);
 	finish_free();
 }
@@ -842,7 +889,7 @@ static void test_device_fencing_json(void **state)
 	assert_int_equal(json_object_array_length(p), 2);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 0)), 1);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 1)), 31);
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 
 	o = json_object_array_get_idx(a, 1);		/* every key, also the defaults */
 	assert_false(json_object_get_boolean(get(o, "auto_promote", json_type_boolean)));
@@ -851,7 +898,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fence_handler", "");
 	expect_str(o, "suspended", "no");
 	assert_int_equal(json_object_array_length(get(o, "fence_pending", json_type_array)), 0);
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 
 	o = json_object_array_get_idx(a, 2);
 	expect_null(o, "auto_promote");
@@ -859,7 +906,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fencing", "resource-only");
 	expect_str(o, "fence_handler", "");
 	expect_null(o, "fence_pending");
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 	json_object_put(a);
 	finish_free();
 }
@@ -1203,6 +1250,7 @@ int main(void)
 		cmocka_unit_test(test_status_array),
 		cmocka_unit_test(test_device_human),
 		cmocka_unit_test(test_device_data_digest),
+		cmocka_unit_test(test_device_read_balancing),
 		cmocka_unit_test(test_event_output),
 		cmocka_unit_test(test_resync_progress),
 		cmocka_unit_test(test_device_resync_human),
