@@ -599,6 +599,9 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_RECONNECTS: p->reconnects = get_uint(a); break;
 		case RBLK_A_RECEIVED_WRITES: p->received_writes = get_uint(a); break;
 		case RBLK_A_RECEIVED_BYTES: p->received_bytes = get_uint(a); break;
+		case RBLK_A_PEER_READS: p->reads = get_uint(a); break;
+		case RBLK_A_PEER_READ_BYTES: p->read_bytes = get_uint(a); break;
+		case RBLK_A_PEER_SERVED_READS: p->served_reads = get_uint(a); break;
 		case RBLK_A_ERRORS: p->errors = get_uint(a); break;
 		case RBLK_A_LAST_ERROR: get_str(a, p->last_error, sizeof(p->last_error)); break;
 		case RBLK_A_REPL_STATE:

@@ -261,6 +261,8 @@ struct kpeer {
 	struct conf_options options;	/* set[] only where the kernel reported it */
 	uint64_t writes, write_bytes, flushes, discards, inflight, acks, rtt_us, tcp_rtt_us;
 	uint64_t reconnects, received_writes, received_bytes, errors;
+	/* reads sent to the peer and served by it, their bytes; reads served for it */
+	uint64_t reads, read_bytes, served_reads;
 	char last_error[256];
 };
 

@@ -383,6 +383,9 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 			print_uint("reconnects", " reconnects:%s", p->reconnects);
 			print_uint("received_writes", " received-writes:%s", p->received_writes);
 			print_uint("received_bytes", " received-bytes:%s", p->received_bytes);
+			print_uint("reads", " reads:%s", p->reads);
+			print_uint("read_bytes", " read-bytes:%s", p->read_bytes);
+			print_uint("served_reads", " served-reads:%s", p->served_reads);
 			print_uint("errors", " errors:%s", p->errors);
 			if (p->has_bitmap_uuid)
 				print_uuid("bitmap_uuid", " bitmap-uuid:%s", p->bitmap_uuid);

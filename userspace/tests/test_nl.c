@@ -724,6 +724,9 @@ static void put_peer(struct nl_msg *msg, uint32_t id, uint8_t conn, const char *
 	nla_put_u64(msg, RBLK_A_RTT_US, 250);
 	nla_put_u64(msg, RBLK_A_TCP_RTT_US, 230);
 	nla_put_u64(msg, RBLK_A_RECEIVED_BYTES, 99);
+	nla_put_u64(msg, RBLK_A_PEER_READS, 17);
+	nla_put_u64(msg, RBLK_A_PEER_READ_BYTES, 3ULL << 33);
+	nla_put_u64(msg, RBLK_A_PEER_SERVED_READS, 21);
 	nla_put_u32(msg, RBLK_A_PING_TIMEOUT_MS, 5000);
 	nla_put_u32(msg, RBLK_A_KO_COUNT, 9);
 	if (err)
@@ -791,6 +794,11 @@ static void test_parse_status(void **state)
 	assert_int_equal(d.peers[0].tcp_rtt_us, 230);
 	assert_true(d.peers[0].has_tcp_rtt);
 	assert_int_equal(d.peers[0].received_bytes, 99);
+	/* the peer's read counters are not the device's */
+	assert_int_equal(d.peers[0].reads, 17);
+	assert_true(d.peers[0].read_bytes == 3ULL << 33);
+	assert_int_equal(d.peers[0].served_reads, 21);
+	assert_int_equal(d.peers[1].reads, 17);
 	assert_true(d.peers[0].options.set[OPT_PING_TIMEOUT]);
 	assert_false(d.peers[0].options.set[OPT_PING_INTERVAL]);
 	assert_int_equal(d.peers[0].options.v[OPT_PING_TIMEOUT], 5000);
@@ -1481,7 +1489,6 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_PEER_READS), "RBLK_A_PEER_READS");
 	assert_string_equal(rnl_attr_name(RBLK_A_PEER_READ_BYTES), "RBLK_A_PEER_READ_BYTES");
 	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_PEER_SERVED_READS");
-
 	{
 		unsigned int a;
 
