@@ -28,7 +28,7 @@ from e2elib import (DEV, EBUSY, EROFS, MINOR, RES, ClusterTest, adm, disk_sha256
 READS_MIB = 32
 READS_JOB = ["--name=reads", f"--filename={DEV}", "--ioengine=libaio", "--iodepth=16",
              "--direct=1", "--rw=randwrite", "--bs=4k", f"--size={READS_MIB}M",
-             "--randrepeat=1", "--verify=crc32c", "--verify_fatal=1", "--do_verify=0"]
+             "--randrepeat=1", "--verify=crc32c", "--verify_fatal=1"]
 
 
 def fio_cmd_line(args):
@@ -368,7 +368,7 @@ class Replication(ClusterTest):
         p = self.pair
         a, b = p.nodes
         p.ensure(primary=a)
-        r, data = fio_args(a, READS_JOB, timeout=900)
+        r, data = fio_args(a, READS_JOB + ["--do_verify=0"], timeout=900)
         self.assertEqual(data["jobs"][0]["error"], 0, f"fio write on A: {r.err[-2000:]}")
         try:
             counts = []
