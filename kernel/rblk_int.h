@@ -404,8 +404,12 @@ struct rblk_device {
  * @reconnects: connections established after the first
  * @received_writes: DATA packets received and written
  * @received_bytes: data bytes received and written
- * @errors: protocol errors, failed connections, failed received requests
- * @inflight: legs waiting for this peer
+ * @errors: protocol errors, failed connections, failed received requests,
+ *	READs it asked that we could not serve, its READ_REPLYs with a bad digest
+ * @reads: our READs it served (data received)
+ * @read_bytes: their data bytes
+ * @served_reads: its READs we answered with data
+ * @inflight: legs waiting for this peer (writes and reads)
  * @md_slot: index of its bitmap slot in dev->md, or -1 (set under
  *	dev->mutex and dev->md.lock; read locklessly on the I/O path)
  * @uuids_work: adopts a generation the peer announced (resync.c)
@@ -559,8 +563,10 @@ struct rblk_send {
  * @rx_read_leg: read whose READ_REPLY data is being received, or NULL
  * @rx_read_iter: where in its bio the data goes on
  * @rx_read_digest: the data digest of that READ_REPLY
- * @read_reply_bytes: data bytes of READ_REPLYs queued and not yet sent
- *	(with @pwrite_bytes_inflight, the bound on a peer's reads)
+ * @read_reply_bytes: page bytes held by served READs until their replies
+ *	are sent; above RBLK_MAX_PWRITE_BYTES_PER_CONN new READs get EBUSY
+ * @read_replies: served READs not yet answered on the socket; more than
+ *	RBLK_MAX_LEGS_PER_CONN fail the connection
  * @pwrites_inflight: received requests submitted and not yet completed
  * @pwrite_bytes_inflight: their data bytes
  * @pwrites_wait: woken when @pwrites_inflight drops to zero
@@ -621,6 +627,7 @@ struct rblk_conn {
 	struct bvec_iter rx_read_iter;
 	u32 rx_read_digest;
 	atomic_t read_reply_bytes;
+	atomic_t read_replies;
 
 	atomic_t pwrites_inflight;
 	atomic_t pwrite_bytes_inflight;
@@ -721,6 +728,8 @@ struct rblk_leg {
  * @trim: decoded TRIM or READ payload
  * @nr_pages: pages attached to @bio
  * @has_local_ref: holds dev->local_ref
+ * @reply_bytes: a READ: page bytes counted in conn->read_reply_bytes until
+ *	its reply is sent
  * @status: result, 0 or -errno
  * @work: runs FLUSH and TRIM (blocking calls)
  * @ack: the ACK packet (READ_REPLY of a READ, sending @bio's pages)
@@ -733,6 +742,7 @@ struct rblk_pwrite {
 	struct rblk_data_info data;
 	struct rblk_trim_info trim;
 	unsigned int nr_pages;
+	u32 reply_bytes;
 	bool has_local_ref;
 	int status;
 	struct work_struct work;
@@ -838,7 +848,6 @@ void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed
 void rblk_role_changed(struct rblk_device *dev, enum rblk_role role);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
 void rblk_read_retry_work(struct work_struct *work);
-int rblk_read_reply_start(struct rblk_conn *conn);
 int rblk_read_reply_received(struct rblk_conn *conn);
 u32 rblk_pwrite_bytes(const struct rblk_pwrite *pw);
 

@@ -34,8 +34,16 @@ static void rblk_pwrite_free_pages(struct rblk_pwrite *pw)
 
 	if (!pw->nr_pages)
 		return;
-	bio_for_each_segment_all(bv, &pw->bio, iter)
-		mempool_free(bv->bv_page, rblk_page_pool);
+	/*
+	 * A served READ's pages are its own (alloc_page()): the socket may
+	 * still hold references to them after the reply was queued.
+	 */
+	bio_for_each_segment_all(bv, &pw->bio, iter) {
+		if (pw->command == RBLK_P_READ)
+			put_page(bv->bv_page);
+		else
+			mempool_free(bv->bv_page, rblk_page_pool);
+	}
 	pw->nr_pages = 0;
 }
 
@@ -48,34 +56,43 @@ void rblk_pwrite_free(struct rblk_pwrite *pw)
 }
 
 /**
- * rblk_pwrite_bytes() - data bytes a received request holds in pages
+ * rblk_pwrite_bytes() - bytes of pages a received request holds
  * @pw: a received request
+ *
+ * What it counts in conn->pwrite_bytes_inflight while in flight.
  *
  * Context: any.
  *
- * Return: the bytes of a DATA or READ, 0 for others.
+ * Return: the data bytes of a DATA, the page bytes of a READ, 0 for others.
  */
 u32 rblk_pwrite_bytes(const struct rblk_pwrite *pw)
 {
 	if (pw->command == RBLK_P_DATA)
 		return pw->data.data_bytes;
 	if (pw->command == RBLK_P_READ)
-		return pw->trim.nr_sectors << SECTOR_SHIFT;
+		return pw->nr_pages << PAGE_SHIFT;
 	return 0;
 }
 
 /*
- * The answer to a served READ: its data (in @pw's pages, freed when sent)
- * or its error.
+ * The answer to a served READ: its data (in @pw's pages, freed once sent)
+ * or its error (the pages freed at once).  Process context: the digest
+ * may cover 1 MiB (the completion of a read with a digest goes through
+ * pw->work).
  */
 static void rblk_pread_reply(struct rblk_conn *conn, struct rblk_pwrite *pw)
 {
-	u32 bytes = pw->status ? 0 : rblk_pwrite_bytes(pw);
+	u32 bytes = pw->status ? 0 : pw->trim.nr_sectors << SECTOR_SHIFT;
 	struct rblk_send *s = &pw->ack;
 	struct rblk_p_read_reply reply;
 	u32 digest = 0;
 
-	if (bytes && (conn->features & RBLK_FEAT_DATA_DIGEST)) {
+	if (pw->status) {
+		atomic64_inc(&conn->peer->errors);
+		rblk_pwrite_free_pages(pw);
+		atomic_sub(pw->reply_bytes, &conn->read_reply_bytes);
+		pw->reply_bytes = 0;
+	} else if (conn->features & RBLK_FEAT_DATA_DIGEST) {
 		struct bvec_iter iter = { .bi_size = bytes };
 
 		digest = rblk_data_digest(&pw->bio, iter);
@@ -87,7 +104,6 @@ static void rblk_pread_reply(struct rblk_conn *conn, struct rblk_pwrite *pw)
 		memset(&s->data_iter, 0, sizeof(s->data_iter));
 		s->data_iter.bi_size = bytes;
 		s->data_bio = &pw->bio;
-		atomic_add(bytes, &conn->read_reply_bytes);
 		atomic64_inc(&conn->peer->served_reads);
 	}
 }
@@ -144,15 +160,29 @@ static void rblk_pwrite_endio(struct bio *bio)
 	pw->status = blk_status_to_errno(bio->bi_status);
 	if (rblk_is_write_error(bio_op(bio), bio->bi_status))
 		rblk_local_io_error(pw->conn->peer->dev);
+	/* a reply's digest is not computed in interrupt context */
+	if (pw->command == RBLK_P_READ && !pw->status &&
+	    (pw->conn->features & RBLK_FEAT_DATA_DIGEST)) {
+		queue_work(rblk_wq, &pw->work);
+		return;
+	}
 	rblk_pwrite_finish(pw);
 }
 
-/* FLUSH and TRIM: blocking block-layer helpers on rblk_wq. */
+/*
+ * FLUSH and TRIM: blocking block-layer helpers on rblk_wq; a READ read
+ * with a digest to compute: its reply.
+ */
 static void rblk_pwrite_work(struct work_struct *work)
 {
 	struct rblk_pwrite *pw = container_of(work, struct rblk_pwrite, work);
 	struct block_device *bdev = pw->conn->peer->dev->backing.bdev;
 	int ret;
+
+	if (pw->command == RBLK_P_READ) {
+		rblk_pwrite_finish(pw);
+		return;
+	}
 
 	if (pw->command == RBLK_P_FLUSH) {
 		ret = blkdev_issue_flush(bdev);
@@ -191,6 +221,7 @@ static struct rblk_pwrite *rblk_pwrite_alloc(struct rblk_conn *conn, u8 command,
 	pw->request_id = conn->rx_info.request_id;
 	pw->command = command;
 	pw->nr_pages = 0;
+	pw->reply_bytes = 0;
 	pw->has_local_ref = false;
 	pw->status = 0;
 	INIT_WORK(&pw->work, rblk_pwrite_work);
@@ -212,9 +243,10 @@ void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	pw->has_local_ref = true;
 	if (pw->command == RBLK_P_READ) {
 		/* only what an UpToDate disk holds is worth reading */
-		if (!pw->nr_pages || READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE ||
-		    test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags)) {
+		if (!pw->status && (READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE ||
+				    test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags)))
 			pw->status = -ENODATA;
+		if (pw->status) {
 			rblk_pwrite_finish(pw);
 			return;
 		}
@@ -357,10 +389,16 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 
 /*
  * A READ from a peer: read from our disk and answer with the data, or
- * with ENODATA when our disk is not UpToDate.  Any connected peer may
- * read (it is authenticated when the resource has a secret); what it may
- * have outstanding is bounded like received writes.  0, -ENOMEM (retried
- * by io_work) or -errno (the connection has failed).
+ * with an error at once: ENODATA when our disk is not UpToDate, EBUSY when
+ * replies already hold RBLK_MAX_PWRITE_BYTES_PER_CONN of pages (the peer
+ * reads elsewhere; we never stop reading the socket for our replies, so
+ * two nodes reading from each other cannot wait for each other), ENOMEM
+ * without pages (served reads never draw on the page pool's reserve).  Any
+ * connected peer may read (authenticated when the resource has a secret).
+ * More queued replies than a peer can have requests in flight
+ * (RBLK_MAX_LEGS_PER_CONN) means it does not read them: the connection
+ * fails.  0, -ENOMEM (no request structure: retried by io_work) or -errno
+ * (the connection has failed).
  */
 static int rblk_serve_read(struct rblk_conn *conn)
 {
@@ -368,6 +406,7 @@ static int rblk_serve_read(struct rblk_conn *conn)
 	struct rblk_trim_info ri;
 	struct rblk_pwrite *pw;
 	unsigned int i, nr_pages;
+	int status = 0;
 	u32 left;
 	int ret;
 
@@ -381,26 +420,40 @@ static int rblk_serve_read(struct rblk_conn *conn)
 		rblk_conn_fail(conn, ret, "bad READ (outside the device or misaligned)");
 		return ret;
 	}
-	/* no pages for a read that fails anyway */
-	nr_pages = READ_ONCE(dev->disk_state) == RBLK_DISK_UP_TO_DATE ?
-		   DIV_ROUND_UP(ri.nr_sectors << SECTOR_SHIFT, PAGE_SIZE) : 0;
+	if (atomic_read(&conn->read_replies) >= RBLK_MAX_LEGS_PER_CONN) {
+		rblk_conn_fail(conn, -ENOBUFS, "peer does not read: READ replies pile up");
+		return -ENOBUFS;
+	}
+	nr_pages = DIV_ROUND_UP(ri.nr_sectors << SECTOR_SHIFT, PAGE_SIZE);
+	if (READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE)
+		status = -ENODATA;
+	else if (atomic_read(&conn->read_reply_bytes) + (nr_pages << PAGE_SHIFT) >
+		 RBLK_MAX_PWRITE_BYTES_PER_CONN)
+		status = -EBUSY;
+	if (status)
+		nr_pages = 0;
 	pw = rblk_pwrite_alloc(conn, RBLK_P_READ, nr_pages);
 	if (!pw)
 		return -ENOMEM;
+	atomic_inc(&conn->read_replies);
 	pw->trim = ri;
 	left = ri.nr_sectors << SECTOR_SHIFT;
 	for (i = 0; i < nr_pages; i++) {
-		struct page *page = mempool_alloc(rblk_page_pool, RBLK_IO_GFP);
+		struct page *page = alloc_page(RBLK_IO_GFP);
 		u32 len = min_t(u32, left, PAGE_SIZE);
 
 		if (!page) {
-			rblk_pwrite_free(pw);
-			return -ENOMEM;
+			rblk_pwrite_free_pages(pw);
+			status = -ENOMEM;
+			break;
 		}
 		__bio_add_page(&pw->bio, page, len, 0);
 		pw->nr_pages++;
 		left -= len;
 	}
+	pw->reply_bytes = pw->nr_pages << PAGE_SHIFT;
+	atomic_add(pw->reply_bytes, &conn->read_reply_bytes);
+	pw->status = status;
 	rblk_pwrite_start(conn, pw);
 	return 0;
 }
@@ -410,7 +463,7 @@ static int rblk_serve_read(struct rblk_conn *conn)
  * source, data is received into the read's bio (RBLK_RX_READ_DATA).
  * Context: io_work.  0 or -errno (the connection has failed).
  */
-int rblk_read_reply_start(struct rblk_conn *conn)
+static int rblk_read_reply_start(struct rblk_conn *conn)
 {
 	struct rblk_hdr_info *info = &conn->rx_info;
 	struct rblk_leg *leg;
@@ -432,7 +485,8 @@ int rblk_read_reply_start(struct rblk_conn *conn)
 		return ret;
 	}
 	if (status) {
-		rblk_reqid_take(&conn->reqids, info->request_id);
+		if (rblk_reqid_take(&conn->reqids, info->request_id) != leg)
+			return -EPROTO;	/* cannot happen: only io_work takes ids now */
 		rblk_conn_leg_slot_put(conn);
 		rblk_leg_complete(leg, status);
 		return 0;
@@ -444,31 +498,48 @@ int rblk_read_reply_start(struct rblk_conn *conn)
 	return 0;
 }
 
-/*
- * The data of a READ_REPLY is all in the read's bio: the read is done,
- * unless its digest differs (then the connection fails, and its teardown
- * hands the read on to the next source).  Context: io_work.  0 or -EBADMSG.
+/**
+ * rblk_read_reply_received() - the data of a READ_REPLY is all in
+ * @conn: the connection; rx_read_leg is the READ it answers
+ *
+ * With RBLK_FEAT_DATA_DIGEST the data is checked against the sender's
+ * digest: on a mismatch (one rate-limited line, counted in the peer's
+ * errors) the read goes on to its next source with -EBADMSG and the
+ * connection stays (the framing is intact).  The leg leaves the
+ * request-id table and completes.
+ *
+ * Context: io_work (process context, no sleeping for memory).
+ *
+ * Return: 0, or -EPROTO if the leg was not in the table (the connection
+ * is failed).
  */
 int rblk_read_reply_received(struct rblk_conn *conn)
 {
 	struct rblk_leg *leg = conn->rx_read_leg;
+	struct rblk_peer *peer = conn->peer;
 	struct bio *master = leg->req->master;
+	int status = 0;
 
 	conn->rx_read_leg = NULL;
 	if (conn->features & RBLK_FEAT_DATA_DIGEST) {
 		u32 computed = rblk_data_digest(master, master->bi_iter);
 
 		if (computed != conn->rx_read_digest) {
-			rblk_conn_fail(conn, -EBADMSG,
-				       "bad READ_REPLY digest at sector %llu: %08x, computed %08x",
-				       (unsigned long long)master->bi_iter.bi_sector,
-				       conn->rx_read_digest, computed);
-			return -EBADMSG;
+			pr_warn_ratelimited("%s: peer %u: bad READ_REPLY digest at sector %llu: %08x, computed %08x: reading elsewhere\n",
+					    rblk_peer_dev_name(peer), peer->cfg.node_id,
+					    (unsigned long long)master->bi_iter.bi_sector,
+					    conn->rx_read_digest, computed);
+			atomic64_inc(&peer->errors);
+			status = -EBADMSG;
 		}
 	}
-	rblk_reqid_take(&conn->reqids, conn->rx_info.request_id);
+	if (rblk_reqid_take(&conn->reqids, conn->rx_info.request_id) != leg) {
+		rblk_conn_fail(conn, -EPROTO, "READ_REPLY for request %llu taken twice",
+			       conn->rx_info.request_id);
+		return -EPROTO;
+	}
 	rblk_conn_leg_slot_put(conn);
-	rblk_leg_complete(leg, 0);
+	rblk_leg_complete(leg, status);
 	return 0;
 }
 

@@ -219,6 +219,10 @@ static void rblk_local_endio(struct bio *clone)
 	/* a failed read tries the peers (the error stays if none can serve it) */
 	if (bio_op(clone) == REQ_OP_READ && clone->bi_status &&
 	    clone->bi_status != BLK_STS_NOTSUPP) {
+		pr_err_ratelimited("%s: read error on the backing device at sector %llu (%d): trying the peers\n",
+				   req->dev->disk->disk_name,
+				   (unsigned long long)req->master->bi_iter.bi_sector,
+				   blk_status_to_errno(clone->bi_status));
 		rblk_read_retry(req);
 		return;
 	}
@@ -405,11 +409,23 @@ static void rblk_req_replicate(struct rblk_req *req)
 	}
 }
 
-/* Can @peer serve reads on @conn?  RCU read section or @conn held. */
-static bool rblk_peer_serves_reads(struct rblk_peer *peer, struct rblk_conn *conn)
+/*
+ * Can @peer serve our reads on @conn?  Its disk must be UpToDate in this
+ * node's view, and not merely claimed: a peer flagged for reconciliation
+ * after a lost primary may lack that primary's last writes until it has
+ * compared again, so it serves none.  A node that is not primary reads
+ * only from its primary while it has one (another secondary may not have
+ * learnt yet that it missed the primary's writes).  RCU read section or
+ * @conn held.
+ */
+static bool rblk_peer_serves_reads(struct rblk_peer *peer, struct rblk_conn *conn,
+				   bool primary, u32 our_primary)
 {
-	return conn && (conn->features & RBLK_FEAT_READ) && !peer->cfg.witness &&
-	       READ_ONCE(peer->peer_disk_state) == RBLK_DISK_UP_TO_DATE;
+	if (!conn || !(conn->features & RBLK_FEAT_READ) || peer->cfg.witness ||
+	    READ_ONCE(peer->peer_disk_state) != RBLK_DISK_UP_TO_DATE ||
+	    READ_ONCE(peer->reconcile))
+		return false;
+	return primary || our_primary == RBLK_NO_PEER || our_primary == peer->cfg.node_id;
 }
 
 /* Is the local disk's queue at least half full of our requests? */
@@ -424,21 +440,31 @@ static bool rblk_local_congested(struct rblk_device *dev)
 
 /*
  * Where a read goes next: our own node id (the local disk), a peer's node
- * id, or RBLK_READ_NO_SOURCE.  Sources tried before are skipped.  The
- * local disk serves when it is the only source left (whatever its state:
- * a node alone reads what it has, as before the peers came); while it is
- * UpToDate the read balancing policy decides; otherwise an UpToDate peer
- * serves.
+ * id, or RBLK_READ_NO_SOURCE.  Sources tried before are skipped.
+ *
+ * A local disk that is UpToDate serves every read of a secondary, and a
+ * primary's unless its read balancing picks a peer.  A local disk that is
+ * not UpToDate serves only when no peer can (a node alone reads what it
+ * has), and never while Inconsistent.  Otherwise the least busy peer that
+ * can (rblk_peer_serves_reads()) serves.
  */
 static int rblk_read_source(struct rblk_req *req)
 {
 	struct rblk_device *dev = req->dev;
 	bool local = req->has_local_ref && !test_bit(dev->node_id, &req->read_tried) &&
 		     !test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags);
+	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
+	bool primary = READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY;
+	u32 our_primary = READ_ONCE(dev->primary_peer);
 	int best = RBLK_READ_NO_SOURCE, best_load = INT_MAX;
-	unsigned int i, n = 0, pick = 0;
 	u8 policy = READ_ONCE(dev->read_balancing);
+	unsigned int i, n = 0, pick = 0;
 	int nodes[RBLK_MAX_PEERS];
+
+	/* the common case, without looking at the peers */
+	if (local && disk == RBLK_DISK_UP_TO_DATE &&
+	    (!primary || policy == RBLK_READ_PREFER_LOCAL))
+		return dev->node_id;
 
 	rcu_read_lock();
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
@@ -446,7 +472,8 @@ static int rblk_read_source(struct rblk_req *req)
 		int load;
 
 		if (!peer || test_bit(i, &req->read_tried) ||
-		    !rblk_peer_serves_reads(peer, rcu_dereference(peer->conn)))
+		    !rblk_peer_serves_reads(peer, rcu_dereference(peer->conn), primary,
+					    our_primary))
 			continue;
 		nodes[n++] = i;
 		load = atomic_read(&peer->inflight);
@@ -458,8 +485,9 @@ static int rblk_read_source(struct rblk_req *req)
 	rcu_read_unlock();
 
 	if (!n)
-		return local ? dev->node_id : RBLK_READ_NO_SOURCE;
-	if (!local || READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE)
+		return local && disk != RBLK_DISK_INCONSISTENT ? dev->node_id :
+		       RBLK_READ_NO_SOURCE;
+	if (!local || disk != RBLK_DISK_UP_TO_DATE)
 		return best;
 	switch (policy) {
 	case RBLK_READ_ROUND_ROBIN:

@@ -79,8 +79,10 @@ void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s)
 	case RBLK_SEND_ACK: {
 		struct rblk_pwrite *pw = container_of(s, struct rblk_pwrite, ack);
 
-		if (s->command == RBLK_P_READ_REPLY && !pw->status)
-			atomic_sub(rblk_pwrite_bytes(pw), &conn->read_reply_bytes);
+		if (s->command == RBLK_P_READ_REPLY) {
+			atomic_sub(pw->reply_bytes, &conn->read_reply_bytes);
+			atomic_dec(&conn->read_replies);
+		}
 		/* a failed write went through rblk_local_io_error() already */
 		rblk_pwrite_free(pw);
 		break;
@@ -515,8 +517,7 @@ static int rblk_try_recv(struct rblk_conn *conn)
 		 */
 		if (!conn->rx_off &&
 		    (atomic_read(&conn->pwrites_inflight) >= RBLK_MAX_PWRITES_PER_CONN ||
-		     atomic_read(&conn->pwrite_bytes_inflight) +
-		     atomic_read(&conn->read_reply_bytes) >=
+		     atomic_read(&conn->pwrite_bytes_inflight) >=
 		     RBLK_MAX_PWRITE_BYTES_PER_CONN)) {
 			WRITE_ONCE(conn->rx_throttled, true);
 			return -EAGAIN;
