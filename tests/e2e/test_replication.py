@@ -25,7 +25,7 @@ from e2elib import (DEV, EBUSY, EROFS, MINOR, RES, ClusterTest, adm, disk_sha256
 
 
 # test_8: verified random writes of READS_MIB MiB, read back with --verify_only.
-READS_MIB = 32
+READS_MIB = 16
 READS_JOB = ["--name=reads", f"--filename={DEV}", "--ioengine=libaio", "--iodepth=16",
              "--direct=1", "--rw=randwrite", "--bs=4k", f"--size={READS_MIB}M",
              "--randrepeat=1", "--verify=crc32c", "--verify_fatal=1"]
