@@ -623,6 +623,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	atomic_set(&conn->pwrites_inflight, 0);
 	atomic_set(&conn->read_reply_bytes, 0);
 	atomic_set(&conn->read_replies, 0);
+	atomic_set(&conn->read_bytes_out, 0);
 	init_waitqueue_head(&conn->pwrites_wait);
 	init_waitqueue_head(&conn->submit_wait);
 	conn->rx_state = RBLK_RX_HDR;

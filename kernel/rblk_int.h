@@ -35,6 +35,10 @@
  */
 #define RBLK_MAX_DISCARD_SECTORS	BIT(21)
 
+/* A read a peer had no room for (EBUSY, ENOMEM): tried again this much later. */
+#define RBLK_READ_BUSY_WAIT_MS		10
+#define RBLK_READ_BUSY_RETRIES		500
+
 /* Requests sent to one peer and not yet answered; more wait for a slot. */
 #define RBLK_MAX_LEGS_PER_CONN		1024
 /*
@@ -404,8 +408,8 @@ struct rblk_device {
  * @reconnects: connections established after the first
  * @received_writes: DATA packets received and written
  * @received_bytes: data bytes received and written
- * @errors: protocol errors, failed connections, failed received requests,
- *	READs it asked that we could not serve, its READ_REPLYs with a bad digest
+ * @errors: protocol errors, failed connections, failed received requests
+ *	(its READs our disk failed included), its READ_REPLYs with a bad digest
  * @reads: our READs it served (data received)
  * @read_bytes: their data bytes
  * @served_reads: its READs we answered with data
@@ -567,6 +571,8 @@ struct rblk_send {
  *	are sent; above RBLK_MAX_PWRITE_BYTES_PER_CONN new READs get EBUSY
  * @read_replies: served READs not yet answered on the socket; more than
  *	RBLK_MAX_LEGS_PER_CONN fail the connection
+ * @read_bytes_out: our READs to the peer not yet answered, in page bytes
+ *	(rblk_read_budget_bytes()); at most RBLK_MAX_PWRITE_BYTES_PER_CONN
  * @pwrites_inflight: received requests submitted and not yet completed
  * @pwrite_bytes_inflight: their data bytes
  * @pwrites_wait: woken when @pwrites_inflight drops to zero
@@ -628,6 +634,7 @@ struct rblk_conn {
 	u32 rx_read_digest;
 	atomic_t read_reply_bytes;
 	atomic_t read_replies;
+	atomic_t read_bytes_out;
 
 	atomic_t pwrites_inflight;
 	atomic_t pwrite_bytes_inflight;
@@ -674,6 +681,8 @@ struct rblk_conn {
  * @has_local_ref: holds dev->local_ref (the local disk may be used)
  * @read_tried: a read: bit per node id of the sources tried (our own
  *	node id: the local disk)
+ * @read_busy: a read: times a peer answered EBUSY or ENOMEM (tried again
+ *	after RBLK_READ_BUSY_WAIT_MS, at most RBLK_READ_BUSY_RETRIES times)
  * @clone: the local clone (must be last)
  */
 struct rblk_req {
@@ -692,6 +701,7 @@ struct rblk_req {
 	bool needs_gen;
 	bool has_local_ref;
 	unsigned long read_tried;
+	u16 read_busy;
 	struct bio clone;
 };
 
@@ -848,6 +858,21 @@ void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed
 void rblk_role_changed(struct rblk_device *dev, enum rblk_role role);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
 void rblk_read_retry_work(struct work_struct *work);
+
+/* Page bytes a READ leg holds at the peer that serves it. */
+static inline u32 rblk_read_budget_bytes(const struct rblk_leg *leg)
+{
+	return round_up(leg->bytes, PAGE_SIZE);
+}
+
+/* A READ leg of @conn is answered: its budget is free again (io_work). */
+static inline void rblk_read_budget_put(struct rblk_conn *conn, const struct rblk_leg *leg)
+{
+	atomic_sub(rblk_read_budget_bytes(leg), &conn->read_bytes_out);
+	if (wq_has_sleeper(&conn->submit_wait))
+		wake_up_all(&conn->submit_wait);
+}
+
 int rblk_read_reply_received(struct rblk_conn *conn);
 u32 rblk_pwrite_bytes(const struct rblk_pwrite *pw);
 

@@ -88,7 +88,13 @@ static void rblk_pread_reply(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	u32 digest = 0;
 
 	if (pw->status) {
-		atomic64_inc(&conn->peer->errors);
+		/* a failed read of our disk; not "not UpToDate" or "no room now" */
+		if (pw->status != -ENODATA && pw->status != -EBUSY && pw->status != -ENOMEM) {
+			atomic64_inc(&conn->peer->errors);
+			pr_err_ratelimited("%s: peer %u: read error on the backing device at sector %llu (%d), answered\n",
+					   rblk_peer_dev_name(conn->peer), conn->peer->cfg.node_id,
+					   pw->trim.sector, pw->status);
+		}
 		rblk_pwrite_free_pages(pw);
 		atomic_sub(pw->reply_bytes, &conn->read_reply_bytes);
 		pw->reply_bytes = 0;
@@ -485,8 +491,12 @@ static int rblk_read_reply_start(struct rblk_conn *conn)
 		return ret;
 	}
 	if (status) {
-		if (rblk_reqid_take(&conn->reqids, info->request_id) != leg)
-			return -EPROTO;	/* cannot happen: only io_work takes ids now */
+		if (rblk_reqid_take(&conn->reqids, info->request_id) != leg) {
+			rblk_conn_fail(conn, -EPROTO, "READ_REPLY for request %llu taken twice",
+				       info->request_id);
+			return -EPROTO;
+		}
+		rblk_read_budget_put(conn, leg);
 		rblk_conn_leg_slot_put(conn);
 		rblk_leg_complete(leg, status);
 		return 0;
@@ -538,6 +548,7 @@ int rblk_read_reply_received(struct rblk_conn *conn)
 			       conn->rx_info.request_id);
 		return -EPROTO;
 	}
+	rblk_read_budget_put(conn, leg);
 	rblk_conn_leg_slot_put(conn);
 	rblk_leg_complete(leg, status);
 	return 0;

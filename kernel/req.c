@@ -25,6 +25,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 
 #include "rblk_int.h"
 
@@ -245,6 +246,12 @@ static void rblk_read_leg_done(struct rblk_leg *leg, int status)
 	}
 	atomic_dec(&peer->inflight);
 	mempool_free(leg, rblk_leg_pool);
+	/* no room or memory at the peer now: the same peer again, later */
+	if ((status == -EBUSY || status == -ENOMEM) &&
+	    req->read_busy < RBLK_READ_BUSY_RETRIES) {
+		req->read_busy++;
+		clear_bit(peer->cfg.node_id, &req->read_tried);
+	}
 	if (status)
 		rblk_read_retry(req);
 	else
@@ -414,9 +421,9 @@ static void rblk_req_replicate(struct rblk_req *req)
  * node's view, and not merely claimed: a peer flagged for reconciliation
  * after a lost primary may lack that primary's last writes until it has
  * compared again, so it serves none.  A node that is not primary reads
- * only from its primary while it has one (another secondary may not have
- * learnt yet that it missed the primary's writes).  RCU read section or
- * @conn held.
+ * only from its connected primary (another secondary may not have learnt
+ * yet that it missed the primary's writes, nor this node that it did).
+ * RCU read section or @conn held.
  */
 static bool rblk_peer_serves_reads(struct rblk_peer *peer, struct rblk_conn *conn,
 				   bool primary, u32 our_primary)
@@ -425,7 +432,7 @@ static bool rblk_peer_serves_reads(struct rblk_peer *peer, struct rblk_conn *con
 	    READ_ONCE(peer->peer_disk_state) != RBLK_DISK_UP_TO_DATE ||
 	    READ_ONCE(peer->reconcile))
 		return false;
-	return primary || our_primary == RBLK_NO_PEER || our_primary == peer->cfg.node_id;
+	return primary || our_primary == peer->cfg.node_id;
 }
 
 /* Is the local disk's queue at least half full of our requests? */
@@ -502,6 +509,23 @@ static int rblk_read_source(struct rblk_req *req)
 	}
 }
 
+/*
+ * Room for @bytes of READ data outstanding on @conn: at most what the
+ * peer serves at once (RBLK_MAX_PWRITE_BYTES_PER_CONN of pages, counted
+ * as it counts them), so that a well-behaved node never gets EBUSY; one
+ * read alone always fits.
+ */
+static bool rblk_read_budget_get(struct rblk_conn *conn, u32 bytes)
+{
+	int old = atomic_read(&conn->read_bytes_out);
+
+	do {
+		if (old && old + bytes > RBLK_MAX_PWRITE_BYTES_PER_CONN)
+			return false;
+	} while (!atomic_try_cmpxchg(&conn->read_bytes_out, &old, old + bytes));
+	return true;
+}
+
 /* Send a read to the peer with node id @node_id: true when queued. */
 static bool rblk_read_remote(struct rblk_req *req, unsigned int node_id)
 {
@@ -527,12 +551,23 @@ static bool rblk_read_remote(struct rblk_req *req, unsigned int node_id)
 	leg->peer = peer;
 	leg->command = RBLK_P_READ;
 	leg->bytes = req->op_bytes;
-	atomic_inc(&peer->inflight);
-	ret = rblk_conn_queue_leg(conn, leg);
+	/* backpressure like a leg slot: the wait ends when the connection dies */
+	wait_event(conn->submit_wait,
+		   rblk_read_budget_get(conn, rblk_read_budget_bytes(leg)) ||
+		   READ_ONCE(conn->dead));
+	if (READ_ONCE(conn->dead)) {
+		ret = -ENOTCONN;
+	} else {
+		atomic_inc(&peer->inflight);
+		ret = rblk_conn_queue_leg(conn, leg);
+		if (ret <= 0) {
+			atomic_dec(&peer->inflight);
+			rblk_read_budget_put(conn, leg);
+		}
+	}
 	rblk_conn_put(conn);
 	if (ret > 0)
 		return true;
-	atomic_dec(&peer->inflight);
 	mempool_free(leg, rblk_leg_pool);
 	return false;
 }
@@ -547,6 +582,9 @@ static void rblk_req_read(struct rblk_req *req)
 	struct rblk_device *dev = req->dev;
 	int node;
 
+	/* a peer had no room or memory: give it a moment */
+	if (req->read_busy)
+		msleep(RBLK_READ_BUSY_WAIT_MS);
 	while ((node = rblk_read_source(req)) != RBLK_READ_NO_SOURCE) {
 		set_bit(node, &req->read_tried);
 		if (node == dev->node_id) {
@@ -708,6 +746,7 @@ void rblk_submit_bio(struct bio *bio)
 	req->dev = dev;
 	req->has_local_ref = has_local_ref;
 	req->read_tried = 0;
+	req->read_busy = 0;
 	req->master = bio;
 	atomic_set(&req->pending, 2);	/* submitter + local clone (a read: its source) */
 	req->local_status = BLK_STS_OK;
