@@ -603,6 +603,21 @@ static bool rblk_range_aligned(u64 sector, u32 nr_sectors, u32 logical_block_siz
 	return !(sector & mask) && !(nr_sectors & mask);
 }
 
+/*
+ * A request's range: -EINVAL when not aligned to the logical block size
+ * (rblk_range_aligned()), -ERANGE when not wholly inside a device of
+ * @size_sectors, else 0.
+ */
+static int rblk_range_check(u64 sector, u32 nr_sectors, u32 logical_block_size_bytes,
+			    u64 size_sectors)
+{
+	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
+		return -EINVAL;
+	if (sector > size_sectors || nr_sectors > size_sectors - sector)
+		return -ERANGE;
+	return 0;
+}
+
 /* Request flags of a write and the RBLK_DP_* bit that carries each. */
 static const struct {
 	blk_opf_t opf;
@@ -707,15 +722,15 @@ int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 	u32 dp_flags = be32_to_cpu(p->dp_flags);
 	u32 data_bytes = payload_len_bytes - sizeof(*p);
 	u32 nr_sectors = data_bytes / RBLK_SECTOR_BYTES;
+	int ret;
 
 	if (dp_flags & ~(RBLK_DP_ALL | RBLK_DP_RESYNC))
 		return -EINVAL;
 	if (!digest && p->data_digest)
 		return -EINVAL;
-	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
-		return -EINVAL;
-	if (sector > size_sectors || nr_sectors > size_sectors - sector)
-		return -ERANGE;
+	ret = rblk_range_check(sector, nr_sectors, logical_block_size_bytes, size_sectors);
+	if (ret)
+		return ret;
 	info->sector = sector;
 	info->nr_sectors = nr_sectors;
 	info->data_bytes = data_bytes;
@@ -811,6 +826,7 @@ int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 	u64 sector = be64_to_cpu(p->sector);
 	u32 nr_sectors = be32_to_cpu(p->nr_sectors);
 	u32 trim_flags = be32_to_cpu(p->trim_flags);
+	int ret;
 
 	if (nr_sectors == 0)
 		return -EINVAL;
@@ -818,10 +834,9 @@ int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 		return -EINVAL;
 	if ((trim_flags & RBLK_TRIM_NOUNMAP) && !(trim_flags & RBLK_TRIM_ZEROES))
 		return -EINVAL;
-	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
-		return -EINVAL;
-	if (sector > size_sectors || nr_sectors > size_sectors - sector)
-		return -ERANGE;
+	ret = rblk_range_check(sector, nr_sectors, logical_block_size_bytes, size_sectors);
+	if (ret)
+		return ret;
 	info->sector = sector;
 	info->nr_sectors = nr_sectors;
 	info->trim_flags = trim_flags;
@@ -862,13 +877,13 @@ int rblk_read_decode(const struct rblk_p_read *p, u64 size_sectors,
 {
 	u64 sector = be64_to_cpu(p->sector);
 	u32 nr_sectors = be32_to_cpu(p->nr_sectors);
+	int ret;
 
 	if (nr_sectors == 0 || nr_sectors > RBLK_MAX_DATA_BYTES / RBLK_SECTOR_BYTES || p->pad)
 		return -EINVAL;
-	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
-		return -EINVAL;
-	if (sector > size_sectors || nr_sectors > size_sectors - sector)
-		return -ERANGE;
+	ret = rblk_range_check(sector, nr_sectors, logical_block_size_bytes, size_sectors);
+	if (ret)
+		return ret;
 	info->sector = sector;
 	info->nr_sectors = nr_sectors;
 	info->trim_flags = 0;
