@@ -621,6 +621,9 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	INIT_WORK(&conn->io_work, rblk_io_work);
 	INIT_DELAYED_WORK(&conn->ping_work, rblk_ping_work);
 	atomic_set(&conn->pwrites_inflight, 0);
+	atomic_set(&conn->read_reply_bytes, 0);
+	atomic_set(&conn->read_replies, 0);
+	atomic_set(&conn->read_bytes_out, 0);
 	init_waitqueue_head(&conn->pwrites_wait);
 	init_waitqueue_head(&conn->submit_wait);
 	conn->rx_state = RBLK_RX_HDR;
@@ -1129,6 +1132,9 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 	ps->received_writes = atomic64_read(&peer->received_writes);
 	ps->received_bytes = atomic64_read(&peer->received_bytes);
 	ps->errors = atomic64_read(&peer->errors);
+	ps->reads = atomic64_read(&peer->reads);
+	ps->read_bytes = atomic64_read(&peer->read_bytes);
+	ps->served_reads = atomic64_read(&peer->served_reads);
 }
 
 /**

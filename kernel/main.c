@@ -708,6 +708,8 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	INIT_WORK(&dev->md_state_work, rblk_md_state_work);
 	INIT_WORK(&dev->al_work, rblk_req_al_work);
 	init_llist_head(&dev->al_reqs);
+	INIT_WORK(&dev->read_retry_work, rblk_read_retry_work);
+	init_llist_head(&dev->read_retry_reqs);
 	init_llist_head(&dev->gen_reqs);
 	spin_lock_init(&dev->quorum_lock);
 	INIT_LIST_HEAD(&dev->quorum_held);
@@ -856,6 +858,8 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	rblk_fence_clear(dev, ~0UL);
 	cancel_delayed_work_sync(&dev->quorum_work);
 	rblk_quorum_update(dev);
+	/* reads handed on by the connections' teardown */
+	flush_work(&dev->read_retry_work);
 	if (dev->backing.bdev)
 		rblk_backing_close(dev, false);
 	cancel_delayed_work_sync(&dev->io_error_work);
@@ -1668,6 +1672,7 @@ int rblk_device_get_status(u32 minor, struct rblk_device_status *st)
 	st->auto_promote = dev->auto_promote;
 	st->auth = dev->auth_secret_len;
 	st->data_digest = dev->data_digest;
+	st->read_balancing = READ_ONCE(dev->read_balancing);
 	st->auto_promoted = dev->auto_promoted;
 	spin_unlock(&dev->state_lock);
 	st->has_md = READ_ONCE(dev->has_md);

@@ -95,6 +95,7 @@ static const struct nla_policy rblk_nl_policy[RBLK_A_MAX + 1] = {
 	[RBLK_A_AUTH_SECRET]		= { .type = NLA_BINARY,
 					    .len = RBLK_AUTH_SECRET_MAX_BYTES },
 	[RBLK_A_DATA_DIGEST]		= NLA_POLICY_MAX(NLA_U8, __RBLK_DATA_DIGEST_MAX - 1),
+	[RBLK_A_READ_BALANCING]		= NLA_POLICY_MAX(NLA_U8, __RBLK_READ_BALANCING_MAX - 1),
 };
 
 static struct genl_family rblk_nl_family;
@@ -547,6 +548,7 @@ static int rblk_nl_device_options_checked(struct sk_buff *skb, struct genl_info 
 	struct nlattr *fh = info->attrs[RBLK_A_FENCE_HANDLER];
 	struct nlattr *sec = info->attrs[RBLK_A_AUTH_SECRET];
 	struct nlattr *dd = info->attrs[RBLK_A_DATA_DIGEST];
+	struct nlattr *rb = info->attrs[RBLK_A_READ_BALANCING];
 	struct rblk_device_options opts = {
 		.quorum = q ? nla_get_u32(q) : RBLK_QUORUM_KEEP,
 		.on_no_quorum = onq ? nla_get_u8(onq) : -1,
@@ -556,6 +558,7 @@ static int rblk_nl_device_options_checked(struct sk_buff *skb, struct genl_info 
 		.auth_secret = sec ? nla_data(sec) : NULL,
 		.auth_secret_len = sec ? nla_len(sec) : 0,
 		.data_digest = dd ? nla_get_u8(dd) : -1,
+		.read_balancing = rb ? nla_get_u8(rb) : -1,
 	};
 	u32 minor;
 	int ret;
@@ -615,7 +618,7 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	     + 2 * nla_total_size(sizeof(u16))			/* ports */
 	     + 5 * nla_total_size(sizeof(u8))			/* states, role, decision */
 	     + 2 * nla_total_size(0)				/* SPLIT_BRAIN, WITNESS */
-	     + 18 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
+	     + 21 * nla_total_size_64bit(sizeof(u64))		/* counters, uuid, resync */
 	     + 3 * nla_total_size(sizeof(u32))			/* resync rate, target, window */
 	     + nla_total_size(sizeof_field(struct rblk_peer_status, last_error));
 
@@ -629,7 +632,7 @@ static size_t rblk_nl_status_size(u32 nr_peers)
 	    + nla_total_size(sizeof(u32))			/* MD_FLAGS */
 	    + 10 * nla_total_size_64bit(sizeof(u64))
 	    + 6 * nla_total_size(sizeof(u32))			/* quorum, FENCE_PENDING */
-	    + 8 * nla_total_size(sizeof(u8))	/* quorum, promote, fencing, auth, digest */
+	    + 9 * nla_total_size(sizeof(u8))	/* quorum, promote, fencing, auth, digest, reads */
 	    + nla_total_size(RBLK_PATH_MAX_BYTES);		/* FENCE_HANDLER */
 
 	return dev + min_t(u32, nr_peers, RBLK_MAX_PEERS) * peer;
@@ -683,7 +686,10 @@ static int rblk_nl_put_peer(struct sk_buff *skb, const struct rblk_peer_status *
 	    rblk_nl_put_u64(skb, RBLK_A_RECONNECTS, ps->reconnects) ||
 	    rblk_nl_put_u64(skb, RBLK_A_RECEIVED_WRITES, ps->received_writes) ||
 	    rblk_nl_put_u64(skb, RBLK_A_RECEIVED_BYTES, ps->received_bytes) ||
-	    rblk_nl_put_u64(skb, RBLK_A_ERRORS, ps->errors))
+	    rblk_nl_put_u64(skb, RBLK_A_ERRORS, ps->errors) ||
+	    rblk_nl_put_u64(skb, RBLK_A_PEER_READS, ps->reads) ||
+	    rblk_nl_put_u64(skb, RBLK_A_PEER_READ_BYTES, ps->read_bytes) ||
+	    rblk_nl_put_u64(skb, RBLK_A_PEER_SERVED_READS, ps->served_reads))
 		goto cancel;
 	if (ps->last_error[0] &&
 	    nla_put_string(skb, RBLK_A_LAST_ERROR, ps->last_error))
@@ -755,6 +761,7 @@ static int rblk_nl_fill_status(struct sk_buff *skb, u32 portid, u32 seq, int fla
 	    nla_put_u8(skb, RBLK_A_AUTO_PROMOTED, st->auto_promoted) ||
 	    nla_put_u8(skb, RBLK_A_AUTH, st->auth) ||
 	    nla_put_u8(skb, RBLK_A_DATA_DIGEST, st->data_digest) ||
+	    nla_put_u8(skb, RBLK_A_READ_BALANCING, st->read_balancing) ||
 	    nla_put_u8(skb, RBLK_A_FENCING, st->fencing) ||
 	    nla_put_string(skb, RBLK_A_FENCE_HANDLER, st->fence_handler) ||
 	    nla_put_u32(skb, RBLK_A_FENCE_PENDING, st->fence_pending))

@@ -41,6 +41,8 @@ static const u32 rblk_payload_bytes[RBLK_P_CMD_MAX + 1] = {
 	[RBLK_P_BEHIND_ACK]	= sizeof(struct rblk_p_behind),
 	[RBLK_P_AUTH_CHALLENGE]	= sizeof(struct rblk_p_auth_challenge),
 	[RBLK_P_AUTH_RESPONSE]	= sizeof(struct rblk_p_auth_response),
+	[RBLK_P_READ]		= sizeof(struct rblk_p_read),
+	[RBLK_P_READ_REPLY]	= sizeof(struct rblk_p_read_reply),
 };
 
 /**
@@ -74,7 +76,9 @@ void rblk_hdr_encode(struct rblk_hdr *hdr, u8 version, u8 command, u16 flags,
  *
  * Fixed-size commands need their exact payload size.  DATA needs
  * sizeof(struct rblk_p_data) plus a non-zero multiple of 512 bytes of data,
- * at most RBLK_MAX_DATA_BYTES.
+ * at most RBLK_MAX_DATA_BYTES; READ_REPLY sizeof(struct rblk_p_read_reply)
+ * plus a multiple of 512 bytes (zero: a failed read), at most
+ * RBLK_MAX_DATA_BYTES.
  *
  * Context: any.
  *
@@ -86,6 +90,13 @@ static bool rblk_payload_len_valid(u8 command, u32 payload_len_bytes)
 
 	if (payload_len_bytes > RBLK_MAX_PAYLOAD_BYTES)
 		return false;
+	if (command == RBLK_P_READ_REPLY) {
+		if (payload_len_bytes < sizeof(struct rblk_p_read_reply))
+			return false;
+		data_bytes = payload_len_bytes - sizeof(struct rblk_p_read_reply);
+		return data_bytes % RBLK_SECTOR_BYTES == 0 &&
+		       data_bytes <= RBLK_MAX_DATA_BYTES;
+	}
 	if (command != RBLK_P_DATA)
 		return payload_len_bytes == rblk_payload_bytes[command];
 	if (payload_len_bytes <= sizeof(struct rblk_p_data))
@@ -170,6 +181,8 @@ const char *rblk_packet_cmd_name(u8 command)
 		[RBLK_P_BEHIND_ACK]	= "behind_ack",
 		[RBLK_P_AUTH_CHALLENGE]	= "auth_challenge",
 		[RBLK_P_AUTH_RESPONSE]	= "auth_response",
+		[RBLK_P_READ]		= "read",
+		[RBLK_P_READ_REPLY]	= "read_reply",
 	};
 
 	if (command > RBLK_P_CMD_MAX || !names[command])
@@ -590,6 +603,21 @@ static bool rblk_range_aligned(u64 sector, u32 nr_sectors, u32 logical_block_siz
 	return !(sector & mask) && !(nr_sectors & mask);
 }
 
+/*
+ * A request's range: -EINVAL when not aligned to the logical block size
+ * (rblk_range_aligned()), -ERANGE when not wholly inside a device of
+ * @size_sectors, else 0.
+ */
+static int rblk_range_check(u64 sector, u32 nr_sectors, u32 logical_block_size_bytes,
+			    u64 size_sectors)
+{
+	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
+		return -EINVAL;
+	if (sector > size_sectors || nr_sectors > size_sectors - sector)
+		return -ERANGE;
+	return 0;
+}
+
 /* Request flags of a write and the RBLK_DP_* bit that carries each. */
 static const struct {
 	blk_opf_t opf;
@@ -694,15 +722,15 @@ int rblk_data_decode(const struct rblk_p_data *p, u32 payload_len_bytes,
 	u32 dp_flags = be32_to_cpu(p->dp_flags);
 	u32 data_bytes = payload_len_bytes - sizeof(*p);
 	u32 nr_sectors = data_bytes / RBLK_SECTOR_BYTES;
+	int ret;
 
 	if (dp_flags & ~(RBLK_DP_ALL | RBLK_DP_RESYNC))
 		return -EINVAL;
 	if (!digest && p->data_digest)
 		return -EINVAL;
-	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
-		return -EINVAL;
-	if (sector > size_sectors || nr_sectors > size_sectors - sector)
-		return -ERANGE;
+	ret = rblk_range_check(sector, nr_sectors, logical_block_size_bytes, size_sectors);
+	if (ret)
+		return ret;
 	info->sector = sector;
 	info->nr_sectors = nr_sectors;
 	info->data_bytes = data_bytes;
@@ -798,6 +826,7 @@ int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 	u64 sector = be64_to_cpu(p->sector);
 	u32 nr_sectors = be32_to_cpu(p->nr_sectors);
 	u32 trim_flags = be32_to_cpu(p->trim_flags);
+	int ret;
 
 	if (nr_sectors == 0)
 		return -EINVAL;
@@ -805,13 +834,109 @@ int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 		return -EINVAL;
 	if ((trim_flags & RBLK_TRIM_NOUNMAP) && !(trim_flags & RBLK_TRIM_ZEROES))
 		return -EINVAL;
-	if (!rblk_range_aligned(sector, nr_sectors, logical_block_size_bytes))
-		return -EINVAL;
-	if (sector > size_sectors || nr_sectors > size_sectors - sector)
-		return -ERANGE;
+	ret = rblk_range_check(sector, nr_sectors, logical_block_size_bytes, size_sectors);
+	if (ret)
+		return ret;
 	info->sector = sector;
 	info->nr_sectors = nr_sectors;
 	info->trim_flags = trim_flags;
+	return 0;
+}
+
+/**
+ * rblk_read_encode() - fill a READ payload
+ * @p: payload to fill (16 bytes, all written)
+ * @sector: first 512-byte sector
+ * @nr_sectors: number of 512-byte sectors, 1..RBLK_MAX_DATA_BYTES / 512
+ *
+ * Context: any.
+ */
+void rblk_read_encode(struct rblk_p_read *p, u64 sector, u32 nr_sectors)
+{
+	p->sector = cpu_to_be64(sector);
+	p->nr_sectors = cpu_to_be32(nr_sectors);
+	p->pad = 0;
+}
+
+/**
+ * rblk_read_decode() - validate a received READ payload
+ * @p: the 16 payload bytes as received
+ * @size_sectors: device size, 512-byte sectors
+ * @logical_block_size_bytes: the negotiated logical block size
+ * @info: the request in host order (trim_flags 0); filled only on success
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if nr_sectors is 0 or above
+ * RBLK_MAX_DATA_BYTES / 512, pad is not zero, or the range is not aligned
+ * to the logical block size; -ERANGE if the range does not lie wholly
+ * inside the device.
+ */
+int rblk_read_decode(const struct rblk_p_read *p, u64 size_sectors,
+		     u32 logical_block_size_bytes, struct rblk_trim_info *info)
+{
+	u64 sector = be64_to_cpu(p->sector);
+	u32 nr_sectors = be32_to_cpu(p->nr_sectors);
+	int ret;
+
+	if (nr_sectors == 0 || nr_sectors > RBLK_MAX_DATA_BYTES / RBLK_SECTOR_BYTES || p->pad)
+		return -EINVAL;
+	ret = rblk_range_check(sector, nr_sectors, logical_block_size_bytes, size_sectors);
+	if (ret)
+		return ret;
+	info->sector = sector;
+	info->nr_sectors = nr_sectors;
+	info->trim_flags = 0;
+	return 0;
+}
+
+/**
+ * rblk_read_reply_encode() - fill a READ_REPLY payload
+ * @p: payload to fill (8 bytes, all written)
+ * @status: 0 (the data follows) or a negative errno, sent as in
+ *	rblk_ack_encode()
+ * @data_digest: the data's digest (RBLK_FEAT_DATA_DIGEST, status 0), else 0
+ *
+ * Context: any.
+ */
+void rblk_read_reply_encode(struct rblk_p_read_reply *p, int status, u32 data_digest)
+{
+	if (status < -MAX_ERRNO)
+		status = -EIO;
+	p->status = cpu_to_be32(status < 0 ? -status : 0);
+	p->data_digest = cpu_to_be32(status ? 0 : data_digest);
+}
+
+/**
+ * rblk_read_reply_decode() - validate a received READ_REPLY payload
+ * @p: the 8 payload bytes as received
+ * @payload_len_bytes: the header's payload length, already validated by
+ *	rblk_hdr_decode()
+ * @expected_bytes: data bytes of the READ it answers
+ * @digest: RBLK_FEAT_DATA_DIGEST is negotiated
+ * @status: set to 0 (the data follows) or the sender's negative errno
+ * @data_digest: set to the sender's digest of the data (0 without @digest)
+ *
+ * Context: any.
+ *
+ * Return: 0 if valid; -EINVAL if the status is above MAX_ERRNO or a
+ * failed read or one without @digest carries a digest; -EMSGSIZE if the
+ * data that follows is not @expected_bytes for status 0, or not empty
+ * for a failed read.
+ */
+int rblk_read_reply_decode(const struct rblk_p_read_reply *p, u32 payload_len_bytes,
+			   u32 expected_bytes, bool digest, int *status, u32 *data_digest)
+{
+	u32 s = be32_to_cpu(p->status);
+	u32 d = be32_to_cpu(p->data_digest);
+	u32 data_bytes = payload_len_bytes - sizeof(*p);
+
+	if (s > MAX_ERRNO || (d && (s || !digest)))
+		return -EINVAL;
+	if (data_bytes != (s ? 0 : expected_bytes))
+		return -EMSGSIZE;
+	*status = -(int)s;
+	*data_digest = d;
 	return 0;
 }
 

@@ -136,6 +136,17 @@ static const struct rblk_hdr_case rblk_hdr_cases[] = {
 	BAD_LEN("behind long", RBLK_P_BEHIND, 9),
 	BAD_LEN("behind_ack empty", RBLK_P_BEHIND_ACK, 0),
 	BAD_LEN("ack huge", RBLK_P_ACK, U32_MAX),
+	BAD_LEN("read short", RBLK_P_READ, 15),
+	BAD_LEN("read long", RBLK_P_READ, 17),
+	BAD_LEN("read with data", RBLK_P_READ, 16 + 512),
+
+	/* READ_REPLY: 8 bytes, then nothing or whole sectors */
+	BAD_LEN("read_reply empty", RBLK_P_READ_REPLY, 0),
+	BAD_LEN("read_reply short", RBLK_P_READ_REPLY, 7),
+	BAD_LEN("read_reply 1 byte", RBLK_P_READ_REPLY, 8 + 1),
+	BAD_LEN("read_reply 511 bytes", RBLK_P_READ_REPLY, 8 + 511),
+	BAD_LEN("read_reply max + 1 sector", RBLK_P_READ_REPLY, 8 + RBLK_MAX_DATA_BYTES + 512),
+	BAD_LEN("read_reply u32 max", RBLK_P_READ_REPLY, U32_MAX),
 
 	/* DATA */
 	BAD_LEN("data empty", RBLK_P_DATA, 0),
@@ -989,6 +1000,101 @@ static void rblk_trim_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rblk_trim_decode(&p, size, 512, &info), -ERANGE);
 }
 
+static void rblk_read_test(struct kunit *test)
+{
+	static const u8 want[16] = { 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 8, 0, 0, 0, 0 };
+	const u64 size = 1 << 20;
+	struct rblk_trim_info info;
+	struct rblk_hdr_info hi;
+	struct rblk_p_read p;
+	struct rblk_hdr hdr;
+
+	rblk_read_encode(&p, 4096, 8);
+	KUNIT_EXPECT_EQ(test, memcmp(&p, want, sizeof(want)), 0);
+	KUNIT_ASSERT_EQ(test, rblk_read_decode(&p, size, 4096, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.sector, 4096ULL);
+	KUNIT_EXPECT_EQ(test, info.nr_sectors, 8U);
+	KUNIT_EXPECT_EQ(test, info.trim_flags, 0U);
+
+	/* the last sectors of the device, and the largest read */
+	rblk_read_encode(&p, size - 8, 8);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 4096, &info), 0);
+	rblk_read_encode(&p, 0, RBLK_MAX_DATA_BYTES / 512);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), 0);
+
+	rblk_read_encode(&p, 0, 0);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), -EINVAL);
+	rblk_read_encode(&p, 0, RBLK_MAX_DATA_BYTES / 512 + 1);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), -EINVAL);
+	rblk_read_encode(&p, 1, 8);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 4096, &info), -EINVAL);
+	rblk_read_encode(&p, 0, 1);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 4096, &info), -EINVAL);
+	rblk_read_encode(&p, 8, 8);
+	p.pad = cpu_to_be32(1);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), -EINVAL);
+	rblk_read_encode(&p, size - 7, 8);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), -ERANGE);
+	rblk_read_encode(&p, size, 8);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), -ERANGE);
+	rblk_read_encode(&p, U64_MAX - 3, 8);
+	KUNIT_EXPECT_EQ(test, rblk_read_decode(&p, size, 512, &info), -ERANGE);
+
+	/* the header takes both shapes of READ_REPLY */
+	rblk_hdr_encode(&hdr, 1, RBLK_P_READ_REPLY, 0, 8, 7);
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 1, &hi), 0);
+	rblk_hdr_encode(&hdr, 1, RBLK_P_READ_REPLY, 0, 8 + RBLK_MAX_DATA_BYTES, 7);
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 1, &hi), 0);
+	rblk_hdr_encode(&hdr, 1, RBLK_P_READ, 0, 16, 7);
+	KUNIT_EXPECT_EQ(test, rblk_hdr_decode(&hdr, 1, &hi), 0);
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_READ), "read");
+	KUNIT_EXPECT_STREQ(test, rblk_packet_cmd_name(RBLK_P_READ_REPLY), "read_reply");
+}
+
+static void rblk_read_reply_test(struct kunit *test)
+{
+	static const u8 enodata[8] = { 0, 0, 0, ENODATA, 0, 0, 0, 0 };
+	struct rblk_p_read_reply p;
+	int status = 1;
+	u32 digest = 1;
+
+	/* data follows: exactly the bytes asked for */
+	rblk_read_reply_encode(&p, 0, 0);
+	KUNIT_ASSERT_EQ(test, rblk_read_reply_decode(&p, 8 + 4096, 4096, false,
+						     &status, &digest), 0);
+	KUNIT_EXPECT_EQ(test, status, 0);
+	KUNIT_EXPECT_EQ(test, digest, 0U);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8 + 512, 4096, false,
+						     &status, &digest), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8 + 8192, 4096, false,
+						     &status, &digest), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8, 4096, false,
+						     &status, &digest), -EMSGSIZE);
+
+	/* a digest only with the feature, and only with data */
+	rblk_read_reply_encode(&p, 0, 0xdeadbeef);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8 + 4096, 4096, false,
+						     &status, &digest), -EINVAL);
+	KUNIT_ASSERT_EQ(test, rblk_read_reply_decode(&p, 8 + 4096, 4096, true,
+						     &status, &digest), 0);
+	KUNIT_EXPECT_EQ(test, digest, 0xdeadbeefU);
+
+	/* a failed read: the errno, no data, no digest */
+	rblk_read_reply_encode(&p, -ENODATA, 0xdeadbeef);
+	KUNIT_EXPECT_EQ(test, memcmp(&p, enodata, sizeof(enodata)), 0);
+	KUNIT_ASSERT_EQ(test, rblk_read_reply_decode(&p, 8, 4096, true, &status, &digest), 0);
+	KUNIT_EXPECT_EQ(test, status, -ENODATA);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8 + 4096, 4096, true,
+						     &status, &digest), -EMSGSIZE);
+	p.data_digest = cpu_to_be32(1);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8, 4096, true, &status, &digest),
+			-EINVAL);
+	p.data_digest = 0;
+	p.status = cpu_to_be32(MAX_ERRNO + 1);
+	KUNIT_EXPECT_EQ(test, rblk_read_reply_decode(&p, 8, 4096, true, &status, &digest),
+			-EINVAL);
+}
+
 static void rblk_ack_test(struct kunit *test)
 {
 	static const u8 eio[8] = { 0, 0, 0, 5, 0, 0, 0, 0 };
@@ -1132,6 +1238,8 @@ static struct kunit_case rblk_protocol_test_cases[] = {
 	KUNIT_CASE(rblk_dp_flags_test),
 	KUNIT_CASE(rblk_trim_test),
 	KUNIT_CASE(rblk_trim_test_alignment),
+	KUNIT_CASE(rblk_read_test),
+	KUNIT_CASE(rblk_read_reply_test),
 	KUNIT_CASE(rblk_ack_test),
 	KUNIT_CASE(rblk_state_test),
 	KUNIT_CASE(rblk_uuids_test),

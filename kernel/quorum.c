@@ -639,8 +639,9 @@ void rblk_quorum_step_down(struct rblk_device *dev)
  * Return: 0; -ENODEV; -EINVAL for a value out of range, a handler path
  * that is not absolute, a fencing policy other than off without a
  * handler, a secret of 1..RBLK_AUTH_SECRET_MIN_BYTES - 1 or more than
- * RBLK_AUTH_SECRET_MAX_BYTES bytes, or a data digest that is not an enum
- * rblk_data_digest (nothing is changed then).
+ * RBLK_AUTH_SECRET_MAX_BYTES bytes, a data digest that is not an enum
+ * rblk_data_digest or a read balancing that is not an enum
+ * rblk_read_balancing (nothing is changed then).
  */
 int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 			    struct netlink_ext_ack *extack)
@@ -669,6 +670,10 @@ int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 	}
 	if (opts->data_digest >= __RBLK_DATA_DIGEST_MAX) {
 		NL_SET_ERR_MSG(extack, "data digest: none (0) or crc32c (1)");
+		return -EINVAL;
+	}
+	if (opts->read_balancing >= __RBLK_READ_BALANCING_MAX) {
+		NL_SET_ERR_MSG(extack, "read balancing: 0..3 (enum rblk_read_balancing)");
 		return -EINVAL;
 	}
 	if (opts->auth_secret && opts->auth_secret_len &&
@@ -711,6 +716,9 @@ int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
 		dev->data_digest = opts->data_digest;
 		spin_unlock(&dev->state_lock);
 	}
+	/* from the next read on */
+	if (opts->read_balancing >= 0)
+		WRITE_ONCE(dev->read_balancing, opts->read_balancing);
 	if (opts->auth_secret) {
 		spin_lock(&dev->state_lock);
 		memzero_explicit(dev->auth_secret, sizeof(dev->auth_secret));

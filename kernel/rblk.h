@@ -162,6 +162,12 @@ int rblk_data_digest_check(const struct rblk_data_info *info, struct bio *bio, u
 void rblk_trim_encode(struct rblk_p_trim *p, u64 sector, u32 nr_sectors, u32 trim_flags);
 int rblk_trim_decode(const struct rblk_p_trim *p, u64 size_sectors,
 		     u32 logical_block_size_bytes, struct rblk_trim_info *info);
+void rblk_read_encode(struct rblk_p_read *p, u64 sector, u32 nr_sectors);
+int rblk_read_decode(const struct rblk_p_read *p, u64 size_sectors,
+		     u32 logical_block_size_bytes, struct rblk_trim_info *info);
+void rblk_read_reply_encode(struct rblk_p_read_reply *p, int status, u32 data_digest);
+int rblk_read_reply_decode(const struct rblk_p_read_reply *p, u32 payload_len_bytes,
+			   u32 expected_bytes, bool digest, int *status, u32 *data_digest);
 void rblk_ack_encode(struct rblk_p_ack *p, int status);
 int rblk_ack_decode(const struct rblk_p_ack *p, int *status);
 void rblk_state_encode(struct rblk_p_state *p, enum rblk_role role,
@@ -478,7 +484,9 @@ int rblk_device_resume_io(u32 minor, struct netlink_ext_ack *extack);
  * @fence_handler: absolute path, "" for none, or NULL to keep it
  * @auth_secret: the shared secret (@auth_secret_len bytes), or NULL to keep it
  * @auth_secret_len: 0 (no secret) or RBLK_AUTH_SECRET_MIN_BYTES..
- *	RBLK_AUTH_SECRET_MAX_BYTES * @data_digest: enum rblk_data_digest, or -1 to keep it
+ *	RBLK_AUTH_SECRET_MAX_BYTES
+ * @data_digest: enum rblk_data_digest, or -1 to keep it
+ * @read_balancing: enum rblk_read_balancing, or -1 to keep it
  */
 struct rblk_device_options {
 	u32 quorum;
@@ -489,6 +497,7 @@ struct rblk_device_options {
 	const u8 *auth_secret;
 	u32 auth_secret_len;
 	int data_digest;
+	int read_balancing;
 };
 
 int rblk_device_set_options(u32 minor, const struct rblk_device_options *opts,
@@ -507,6 +516,7 @@ struct rblk_peer_status {
 	enum rblk_disk_state peer_disk_state;
 	u64 writes, write_bytes, flushes, discards, inflight, acks, rtt_us, tcp_rtt_us;
 	u64 reconnects, received_writes, received_bytes, errors;
+	u64 reads, read_bytes, served_reads;
 	char last_error[64];
 	enum rblk_repl_state repl_state;
 	enum rblk_sync_decision sync_decision;
@@ -540,6 +550,7 @@ struct rblk_device_status {
 	bool auto_promote, auto_promoted;
 	bool auth;
 	enum rblk_data_digest data_digest;
+	enum rblk_read_balancing read_balancing;
 	enum rblk_fencing fencing;
 	char fence_handler[RBLK_PATH_MAX_BYTES];
 	u32 fence_pending;

@@ -35,6 +35,10 @@
  */
 #define RBLK_MAX_DISCARD_SECTORS	BIT(21)
 
+/* A read a peer had no room for (EBUSY, ENOMEM): tried again this much later. */
+#define RBLK_READ_BUSY_WAIT_MS		10
+#define RBLK_READ_BUSY_RETRIES		500
+
 /* Requests sent to one peer and not yet answered; more wait for a slot. */
 #define RBLK_MAX_LEGS_PER_CONN		1024
 /*
@@ -266,6 +270,12 @@ struct rblk_md {
  * @auth_secret_len: bytes in @auth_secret, 0: no secret; under state_lock
  * @data_digest: enum rblk_data_digest (RBLK_A_DATA_DIGEST) offered at the
  *	next handshakes; under state_lock
+ * @read_balancing: enum rblk_read_balancing (RBLK_A_READ_BALANCING), read
+ *	locklessly by each read
+ * @read_rr: round-robin position of RBLK_READ_ROUND_ROBIN
+ * @local_inflight: requests submitted to the local disk, not completed
+ * @read_retry_work: rblk_read_retry_work(): reads whose source failed
+ * @read_retry_reqs: those reads (struct rblk_req.gen_node)
  */
 struct rblk_device {
 	u32 minor;
@@ -346,6 +356,12 @@ struct rblk_device {
 	u8 auth_secret[RBLK_AUTH_SECRET_MAX_BYTES];
 	u32 auth_secret_len;
 	u8 data_digest;
+
+	u8 read_balancing;
+	atomic_t read_rr;
+	atomic_t local_inflight;
+	struct work_struct read_retry_work;
+	struct llist_head read_retry_reqs;
 };
 
 /**
@@ -393,7 +409,11 @@ struct rblk_device {
  * @received_writes: DATA packets received and written
  * @received_bytes: data bytes received and written
  * @errors: protocol errors, failed connections, failed received requests
- * @inflight: legs waiting for this peer
+ *	(its READs our disk failed included), its READ_REPLYs with a bad digest
+ * @reads: our READs it served (data received)
+ * @read_bytes: their data bytes
+ * @served_reads: its READs we answered with data
+ * @inflight: legs waiting for this peer (writes and reads)
  * @md_slot: index of its bitmap slot in dev->md, or -1 (set under
  *	dev->mutex and dev->md.lock; read locklessly on the I/O path)
  * @uuids_work: adopts a generation the peer announced (resync.c)
@@ -450,6 +470,7 @@ struct rblk_peer {
 	/* counters */
 	atomic64_t writes, write_bytes, flushes, discards, acks, rtt_us;
 	atomic64_t reconnects, received_writes, received_bytes, errors;
+	atomic64_t reads, read_bytes, served_reads;
 	atomic_t inflight;
 
 	int md_slot;
@@ -543,6 +564,15 @@ struct rblk_send {
  * @rx_info: decoded header
  * @rx_payload: fixed payload being received
  * @rx_pwrite: write being received, or NULL
+ * @rx_read_leg: read whose READ_REPLY data is being received, or NULL
+ * @rx_read_iter: where in its bio the data goes on
+ * @rx_read_digest: the data digest of that READ_REPLY
+ * @read_reply_bytes: page bytes held by served READs until their replies
+ *	are sent; above RBLK_MAX_PWRITE_BYTES_PER_CONN new READs get EBUSY
+ * @read_replies: served READs not yet answered on the socket; more than
+ *	RBLK_MAX_LEGS_PER_CONN fail the connection
+ * @read_bytes_out: our READs to the peer not yet answered, in page bytes
+ *	(rblk_read_budget_bytes()); at most RBLK_MAX_PWRITE_BYTES_PER_CONN
  * @pwrites_inflight: received requests submitted and not yet completed
  * @pwrite_bytes_inflight: their data bytes
  * @pwrites_wait: woken when @pwrites_inflight drops to zero
@@ -595,8 +625,16 @@ struct rblk_conn {
 		struct rblk_p_reject reject;
 		struct rblk_p_uuids uuids;
 		struct rblk_p_behind behind;
+		struct rblk_p_read read;
+		struct rblk_p_read_reply read_reply;
 	} rx_payload;
 	struct rblk_pwrite *rx_pwrite;
+	struct rblk_leg *rx_read_leg;
+	struct bvec_iter rx_read_iter;
+	u32 rx_read_digest;
+	atomic_t read_reply_bytes;
+	atomic_t read_replies;
+	atomic_t read_bytes_out;
 
 	atomic_t pwrites_inflight;
 	atomic_t pwrite_bytes_inflight;
@@ -640,6 +678,11 @@ struct rblk_conn {
  * @needs_gen: a peer missed it and has no generation yet: the request
  *	completes only after the superblock with the new current UUID is
  *	durable
+ * @has_local_ref: holds dev->local_ref (the local disk may be used)
+ * @read_tried: a read: bit per node id of the sources tried (our own
+ *	node id: the local disk)
+ * @read_busy: a read: times a peer answered EBUSY or ENOMEM (tried again
+ *	after RBLK_READ_BUSY_WAIT_MS, at most RBLK_READ_BUSY_RETRIES times)
  * @clone: the local clone (must be last)
  */
 struct rblk_req {
@@ -656,6 +699,9 @@ struct rblk_req {
 	struct rblk_interval interval;
 	struct llist_node gen_node;
 	bool needs_gen;
+	bool has_local_ref;
+	unsigned long read_tried;
+	u16 read_busy;
 	struct bio clone;
 };
 
@@ -665,8 +711,8 @@ struct rblk_req {
  * @rs: the resync request it carries (then @req is NULL), or NULL
  * @req: the request
  * @peer: the peer
- * @command: RBLK_P_DATA, RBLK_P_FLUSH or RBLK_P_TRIM
- * @bytes: data bytes (DATA) or 0
+ * @command: RBLK_P_DATA, RBLK_P_FLUSH, RBLK_P_TRIM or RBLK_P_READ
+ * @bytes: data bytes (DATA, READ) or 0
  */
 struct rblk_leg {
 	struct rblk_send send;
@@ -678,7 +724,8 @@ struct rblk_leg {
 };
 
 /**
- * struct rblk_pwrite - a DATA, FLUSH or TRIM received from the primary
+ * struct rblk_pwrite - a DATA, FLUSH or TRIM received from the primary, or
+ *	a READ from any peer
  *
  * The front pad of its bio (rblk_pwrite_bio_set).  Holds a reference on
  * the device's local_ref while it may touch the backing device.
@@ -686,14 +733,16 @@ struct rblk_leg {
  * @conn: connection it came from; stays valid while counted in
  *	conn->pwrites_inflight or queued on its send list
  * @request_id: id to echo in the ACK
- * @command: RBLK_P_DATA / RBLK_P_FLUSH / RBLK_P_TRIM
+ * @command: RBLK_P_DATA / RBLK_P_FLUSH / RBLK_P_TRIM / RBLK_P_READ
  * @data: decoded DATA header
- * @trim: decoded TRIM payload
+ * @trim: decoded TRIM or READ payload
  * @nr_pages: pages attached to @bio
  * @has_local_ref: holds dev->local_ref
+ * @reply_bytes: a READ: page bytes counted in conn->read_reply_bytes until
+ *	its reply is sent
  * @status: result, 0 or -errno
  * @work: runs FLUSH and TRIM (blocking calls)
- * @ack: the ACK packet
+ * @ack: the ACK packet (READ_REPLY of a READ, sending @bio's pages)
  * @bio: the bio (must be last)
  */
 struct rblk_pwrite {
@@ -703,6 +752,7 @@ struct rblk_pwrite {
 	struct rblk_data_info data;
 	struct rblk_trim_info trim;
 	unsigned int nr_pages;
+	u32 reply_bytes;
 	bool has_local_ref;
 	int status;
 	struct work_struct work;
@@ -807,6 +857,24 @@ void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed
 			enum rblk_suspend_reason suspended);
 void rblk_role_changed(struct rblk_device *dev, enum rblk_role role);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
+void rblk_read_retry_work(struct work_struct *work);
+
+/* Page bytes a READ leg holds at the peer that serves it. */
+static inline u32 rblk_read_budget_bytes(const struct rblk_leg *leg)
+{
+	return round_up(leg->bytes, PAGE_SIZE);
+}
+
+/* A READ leg of @conn is answered: its budget is free again (io_work). */
+static inline void rblk_read_budget_put(struct rblk_conn *conn, const struct rblk_leg *leg)
+{
+	atomic_sub(rblk_read_budget_bytes(leg), &conn->read_bytes_out);
+	if (wq_has_sleeper(&conn->submit_wait))
+		wake_up_all(&conn->submit_wait);
+}
+
+int rblk_read_reply_received(struct rblk_conn *conn);
+u32 rblk_pwrite_bytes(const struct rblk_pwrite *pw);
 
 /*
  * Receive states of a connection (transport.c, receiver.c).
@@ -816,6 +884,7 @@ enum {
 	RBLK_RX_PAYLOAD,	/* receiving the fixed payload */
 	RBLK_RX_DISPATCH,	/* packet complete, waiting for memory to act on it */
 	RBLK_RX_DATA,		/* receiving DATA into pages */
+	RBLK_RX_READ_DATA,	/* receiving READ_REPLY data into a read's bio */
 };
 
 /*

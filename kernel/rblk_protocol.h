@@ -56,6 +56,10 @@
  *	rblk_p_auth_challenge
  * @RBLK_P_AUTH_RESPONSE: handshake only, after AUTH_CHALLENGE, each way:
  *	the answer to the other side's challenge, struct rblk_p_auth_response
+ * @RBLK_P_READ: data phase (RBLK_FEAT_READ): read from the receiver's
+ *	disk, struct rblk_p_read; answered by RBLK_P_READ_REPLY, same request_id
+ * @RBLK_P_READ_REPLY: answer to RBLK_P_READ, struct rblk_p_read_reply,
+ *	then the data when the status is 0
  */
 enum rblk_packet_cmd {
 	RBLK_P_HELLO		= 1,
@@ -76,7 +80,9 @@ enum rblk_packet_cmd {
 	RBLK_P_BEHIND_ACK	= 16,
 	RBLK_P_AUTH_CHALLENGE	= 17,
 	RBLK_P_AUTH_RESPONSE	= 18,
-	RBLK_P_CMD_MAX		= RBLK_P_AUTH_RESPONSE,
+	RBLK_P_READ		= 19,
+	RBLK_P_READ_REPLY	= 20,
+	RBLK_P_CMD_MAX		= RBLK_P_READ_REPLY,
 };
 
 /**
@@ -116,11 +122,13 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 /* RBLK_UF_RECONCILE, RBLK_UF_FOLLOWS_PRIMARY, RBLK_REJECT_ASK_PRIMARY */
 #define RBLK_FEAT_RECONCILE		BIT_ULL(8)
 #define RBLK_FEAT_BEHIND		BIT_ULL(9)	/* RBLK_P_BEHIND, RBLK_P_BEHIND_ACK */
+#define RBLK_FEAT_READ			BIT_ULL(12)	/* RBLK_P_READ, RBLK_P_READ_REPLY */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
 					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES | \
 					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE | \
 					 RBLK_FEAT_MD | RBLK_FEAT_NEW_CURRENT | \
-					 RBLK_FEAT_RECONCILE | RBLK_FEAT_BEHIND)
+					 RBLK_FEAT_RECONCILE | RBLK_FEAT_BEHIND | \
+					 RBLK_FEAT_READ)
 /*
  * The sender has a shared secret and authenticates (RBLK_P_AUTH_*): set
  * only by a node with a secret, so not in RBLK_FEAT_ALL.  Both sides must
@@ -286,6 +294,40 @@ struct rblk_p_ack {
 };
 
 static_assert(sizeof(struct rblk_p_ack) == 8);
+
+/**
+ * struct rblk_p_read - read request (RBLK_P_READ), 16 bytes
+ * @sector: first 512-byte sector
+ * @nr_sectors: number of 512-byte sectors, non-zero, at most
+ *	RBLK_MAX_DATA_BYTES / 512
+ * @pad: must be zero
+ *
+ * The range lies wholly inside the device and is aligned to the logical
+ * block size, as for DATA.
+ */
+struct rblk_p_read {
+	__be64 sector;
+	__be32 nr_sectors;
+	__be32 pad;
+};
+
+static_assert(sizeof(struct rblk_p_read) == 16);
+
+/**
+ * struct rblk_p_read_reply - answer to RBLK_P_READ, 8 bytes, then the data
+ * @status: 0: the data follows, nr_sectors * 512 bytes of the request
+ *	(payload_len_bytes is 8 plus that); else a positive Linux errno and no
+ *	data (payload_len_bytes is 8): ENODATA when the sender's disk is not
+ *	UpToDate, EIO when its disk failed the read
+ * @data_digest: with RBLK_FEAT_DATA_DIGEST negotiated and @status 0,
+ *	crc32c() of the data seeded with RBLK_DATA_DIGEST_SEED; else zero
+ */
+struct rblk_p_read_reply {
+	__be32 status;
+	__be32 data_digest;
+};
+
+static_assert(sizeof(struct rblk_p_read_reply) == 8);
 
 /**
  * struct rblk_p_state - role/disk state (RBLK_P_STATE, RBLK_P_ROLE_REQ), 8 bytes

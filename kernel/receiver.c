@@ -34,8 +34,16 @@ static void rblk_pwrite_free_pages(struct rblk_pwrite *pw)
 
 	if (!pw->nr_pages)
 		return;
-	bio_for_each_segment_all(bv, &pw->bio, iter)
-		mempool_free(bv->bv_page, rblk_page_pool);
+	/*
+	 * A served READ's pages are its own (alloc_page()): the socket may
+	 * still hold references to them after the reply was queued.
+	 */
+	bio_for_each_segment_all(bv, &pw->bio, iter) {
+		if (pw->command == RBLK_P_READ)
+			put_page(bv->bv_page);
+		else
+			mempool_free(bv->bv_page, rblk_page_pool);
+	}
 	pw->nr_pages = 0;
 }
 
@@ -47,8 +55,68 @@ void rblk_pwrite_free(struct rblk_pwrite *pw)
 	bio_put(&pw->bio);
 }
 
+/**
+ * rblk_pwrite_bytes() - bytes of pages a received request holds
+ * @pw: a received request
+ *
+ * What it counts in conn->pwrite_bytes_inflight while in flight.
+ *
+ * Context: any.
+ *
+ * Return: the data bytes of a DATA, the page bytes of a READ, 0 for others.
+ */
+u32 rblk_pwrite_bytes(const struct rblk_pwrite *pw)
+{
+	if (pw->command == RBLK_P_DATA)
+		return pw->data.data_bytes;
+	if (pw->command == RBLK_P_READ)
+		return pw->nr_pages << PAGE_SHIFT;
+	return 0;
+}
+
 /*
- * The received request is done: queue its ACK.  Any context.  After the
+ * The answer to a served READ: its data (in @pw's pages, freed once sent)
+ * or its error (the pages freed at once).  Process context: the digest
+ * may cover 1 MiB (the completion of a read with a digest goes through
+ * pw->work).
+ */
+static void rblk_pread_reply(struct rblk_conn *conn, struct rblk_pwrite *pw)
+{
+	u32 bytes = pw->status ? 0 : pw->trim.nr_sectors << SECTOR_SHIFT;
+	struct rblk_send *s = &pw->ack;
+	struct rblk_p_read_reply reply;
+	u32 digest = 0;
+
+	if (pw->status) {
+		/* a failed read of our disk; not "not UpToDate" or "no room now" */
+		if (pw->status != -ENODATA && pw->status != -EBUSY && pw->status != -ENOMEM) {
+			atomic64_inc(&conn->peer->errors);
+			pr_err_ratelimited("%s: peer %u: read error on the backing device at sector %llu (%d), answered\n",
+					   rblk_peer_dev_name(conn->peer), conn->peer->cfg.node_id,
+					   pw->trim.sector, pw->status);
+		}
+		rblk_pwrite_free_pages(pw);
+		atomic_sub(pw->reply_bytes, &conn->read_reply_bytes);
+		pw->reply_bytes = 0;
+	} else if (conn->features & RBLK_FEAT_DATA_DIGEST) {
+		struct bvec_iter iter = { .bi_size = bytes };
+
+		digest = rblk_data_digest(&pw->bio, iter);
+	}
+	rblk_read_reply_encode(&reply, pw->status, digest);
+	rblk_send_prepare(s, RBLK_SEND_ACK, conn->version, RBLK_P_READ_REPLY,
+			  pw->request_id, &reply, sizeof(reply), sizeof(reply) + bytes);
+	if (bytes) {
+		memset(&s->data_iter, 0, sizeof(s->data_iter));
+		s->data_iter.bi_size = bytes;
+		s->data_bio = &pw->bio;
+		atomic64_inc(&conn->peer->served_reads);
+	}
+}
+
+/*
+ * The received request is done: queue its ACK (a READ: its READ_REPLY).
+ * Any context.  After the
  * ACK is queued io_work may free @pw at once, so @conn is read first and
  * pwrites_inflight is dropped last, under the wait queue lock so that
  * teardown cannot free the connection between the decrement and the
@@ -61,26 +129,31 @@ void rblk_pwrite_finish(struct rblk_pwrite *pw)
 	struct rblk_device *dev = peer->dev;
 	unsigned long flags;
 	struct rblk_p_ack ack;
+	u32 bytes;
 
 	if (pw->has_local_ref) {
 		percpu_ref_put(&dev->local_ref);
 		pw->has_local_ref = false;
 	}
-	rblk_pwrite_free_pages(pw);
-	if (pw->status) {
-		atomic64_inc(&peer->errors);
-	} else if (pw->command == RBLK_P_DATA) {
-		atomic64_inc(&peer->received_writes);
-		atomic64_add(pw->data.data_bytes, &peer->received_bytes);
+	bytes = rblk_pwrite_bytes(pw);
+	if (pw->command == RBLK_P_READ) {
+		rblk_pread_reply(conn, pw);
+	} else {
+		rblk_pwrite_free_pages(pw);
+		if (pw->status) {
+			atomic64_inc(&peer->errors);
+		} else if (pw->command == RBLK_P_DATA) {
+			atomic64_inc(&peer->received_writes);
+			atomic64_add(pw->data.data_bytes, &peer->received_bytes);
+		}
+		rblk_ack_encode(&ack, pw->status);
+		rblk_send_prepare(&pw->ack, RBLK_SEND_ACK, conn->version, RBLK_P_ACK,
+				  pw->request_id, &ack, sizeof(ack), sizeof(ack));
 	}
-	rblk_ack_encode(&ack, pw->status);
-	rblk_send_prepare(&pw->ack, RBLK_SEND_ACK, conn->version, RBLK_P_ACK,
-			  pw->request_id, &ack, sizeof(ack), sizeof(ack));
 	rblk_send_queue(conn, &pw->ack);
 
 	spin_lock_irqsave(&conn->pwrites_wait.lock, flags);
-	atomic_sub(pw->command == RBLK_P_DATA ? pw->data.data_bytes : 0,
-		   &conn->pwrite_bytes_inflight);
+	atomic_sub(bytes, &conn->pwrite_bytes_inflight);
 	if (atomic_dec_and_test(&conn->pwrites_inflight))
 		wake_up_locked(&conn->pwrites_wait);
 	spin_unlock_irqrestore(&conn->pwrites_wait.lock, flags);
@@ -91,17 +164,31 @@ static void rblk_pwrite_endio(struct bio *bio)
 	struct rblk_pwrite *pw = container_of(bio, struct rblk_pwrite, bio);
 
 	pw->status = blk_status_to_errno(bio->bi_status);
-	if (rblk_is_write_error(REQ_OP_WRITE, bio->bi_status))
+	if (rblk_is_write_error(bio_op(bio), bio->bi_status))
 		rblk_local_io_error(pw->conn->peer->dev);
+	/* a reply's digest is not computed in interrupt context */
+	if (pw->command == RBLK_P_READ && !pw->status &&
+	    (pw->conn->features & RBLK_FEAT_DATA_DIGEST)) {
+		queue_work(rblk_wq, &pw->work);
+		return;
+	}
 	rblk_pwrite_finish(pw);
 }
 
-/* FLUSH and TRIM: blocking block-layer helpers on rblk_wq. */
+/*
+ * FLUSH and TRIM: blocking block-layer helpers on rblk_wq; a READ read
+ * with a digest to compute: its reply.
+ */
 static void rblk_pwrite_work(struct work_struct *work)
 {
 	struct rblk_pwrite *pw = container_of(work, struct rblk_pwrite, work);
 	struct block_device *bdev = pw->conn->peer->dev->backing.bdev;
 	int ret;
+
+	if (pw->command == RBLK_P_READ) {
+		rblk_pwrite_finish(pw);
+		return;
+	}
 
 	if (pw->command == RBLK_P_FLUSH) {
 		ret = blkdev_issue_flush(bdev);
@@ -140,6 +227,7 @@ static struct rblk_pwrite *rblk_pwrite_alloc(struct rblk_conn *conn, u8 command,
 	pw->request_id = conn->rx_info.request_id;
 	pw->command = command;
 	pw->nr_pages = 0;
+	pw->reply_bytes = 0;
 	pw->has_local_ref = false;
 	pw->status = 0;
 	INIT_WORK(&pw->work, rblk_pwrite_work);
@@ -152,14 +240,29 @@ void rblk_pwrite_start(struct rblk_conn *conn, struct rblk_pwrite *pw)
 	struct rblk_device *dev = conn->peer->dev;
 
 	atomic_inc(&conn->pwrites_inflight);
-	if (pw->command == RBLK_P_DATA)
-		atomic_add(pw->data.data_bytes, &conn->pwrite_bytes_inflight);
+	atomic_add(rblk_pwrite_bytes(pw), &conn->pwrite_bytes_inflight);
 	if (!percpu_ref_tryget_live(&dev->local_ref)) {
-		pw->status = -ENOMEDIUM;
+		pw->status = pw->command == RBLK_P_READ ? -ENODATA : -ENOMEDIUM;
 		rblk_pwrite_finish(pw);
 		return;
 	}
 	pw->has_local_ref = true;
+	if (pw->command == RBLK_P_READ) {
+		/* only what an UpToDate disk holds is worth reading */
+		if (!pw->status && (READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE ||
+				    test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags)))
+			pw->status = -ENODATA;
+		if (pw->status) {
+			rblk_pwrite_finish(pw);
+			return;
+		}
+		bio_set_dev(&pw->bio, dev->backing.bdev);
+		pw->bio.bi_opf = REQ_OP_READ;
+		pw->bio.bi_iter.bi_sector = pw->trim.sector;
+		pw->bio.bi_end_io = rblk_pwrite_endio;
+		submit_bio(&pw->bio);
+		return;
+	}
 	if (READ_ONCE(dev->has_md) &&
 	    (pw->command == RBLK_P_TRIM ||
 	     (pw->command == RBLK_P_DATA && !(pw->data.dp_flags & RBLK_DP_RESYNC))))
@@ -290,6 +393,167 @@ static int rblk_handle_role_req(struct rblk_conn *conn)
 	return ret;
 }
 
+/*
+ * A READ from a peer: read from our disk and answer with the data, or
+ * with an error at once: ENODATA when our disk is not UpToDate, EBUSY when
+ * replies already hold RBLK_MAX_PWRITE_BYTES_PER_CONN of pages (the peer
+ * reads elsewhere; we never stop reading the socket for our replies, so
+ * two nodes reading from each other cannot wait for each other), ENOMEM
+ * without pages (served reads never draw on the page pool's reserve).  Any
+ * connected peer may read (authenticated when the resource has a secret).
+ * More queued replies than a peer can have requests in flight
+ * (RBLK_MAX_LEGS_PER_CONN) means it does not read them: the connection
+ * fails.  0, -ENOMEM (no request structure: retried by io_work) or -errno
+ * (the connection has failed).
+ */
+static int rblk_serve_read(struct rblk_conn *conn)
+{
+	struct rblk_device *dev = conn->peer->dev;
+	struct rblk_trim_info ri;
+	struct rblk_pwrite *pw;
+	unsigned int i, nr_pages;
+	int status = 0;
+	u32 left;
+	int ret;
+
+	if (!(conn->features & RBLK_FEAT_READ)) {
+		rblk_conn_fail(conn, -EPROTO, "READ not negotiated");
+		return -EPROTO;
+	}
+	ret = rblk_read_decode(&conn->rx_payload.read, READ_ONCE(dev->size_sectors),
+			       READ_ONCE(dev->logical_block_size_bytes), &ri);
+	if (ret) {
+		rblk_conn_fail(conn, ret, "bad READ (outside the device or misaligned)");
+		return ret;
+	}
+	if (atomic_read(&conn->read_replies) >= RBLK_MAX_LEGS_PER_CONN) {
+		rblk_conn_fail(conn, -ENOBUFS, "peer does not read: READ replies pile up");
+		return -ENOBUFS;
+	}
+	nr_pages = DIV_ROUND_UP(ri.nr_sectors << SECTOR_SHIFT, PAGE_SIZE);
+	if (READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE)
+		status = -ENODATA;
+	else if (atomic_read(&conn->read_reply_bytes) + (nr_pages << PAGE_SHIFT) >
+		 RBLK_MAX_PWRITE_BYTES_PER_CONN)
+		status = -EBUSY;
+	if (status)
+		nr_pages = 0;
+	pw = rblk_pwrite_alloc(conn, RBLK_P_READ, nr_pages);
+	if (!pw)
+		return -ENOMEM;
+	atomic_inc(&conn->read_replies);
+	pw->trim = ri;
+	left = ri.nr_sectors << SECTOR_SHIFT;
+	for (i = 0; i < nr_pages; i++) {
+		struct page *page = alloc_page(RBLK_IO_GFP);
+		u32 len = min_t(u32, left, PAGE_SIZE);
+
+		if (!page) {
+			rblk_pwrite_free_pages(pw);
+			status = -ENOMEM;
+			break;
+		}
+		__bio_add_page(&pw->bio, page, len, 0);
+		pw->nr_pages++;
+		left -= len;
+	}
+	pw->reply_bytes = pw->nr_pages << PAGE_SHIFT;
+	atomic_add(pw->reply_bytes, &conn->read_reply_bytes);
+	pw->status = status;
+	rblk_pwrite_start(conn, pw);
+	return 0;
+}
+
+/*
+ * The fixed part of a READ_REPLY is in: a failed read goes on to its next
+ * source, data is received into the read's bio (RBLK_RX_READ_DATA).
+ * Context: io_work.  0 or -errno (the connection has failed).
+ */
+static int rblk_read_reply_start(struct rblk_conn *conn)
+{
+	struct rblk_hdr_info *info = &conn->rx_info;
+	struct rblk_leg *leg;
+	int status, ret;
+	u32 digest;
+
+	/* as for ACK: only a READ completely on the socket can be answered */
+	leg = rblk_reqid_lookup(&conn->reqids, info->request_id);
+	if (!leg || leg->command != RBLK_P_READ || !READ_ONCE(leg->send.sent)) {
+		rblk_conn_fail(conn, -EPROTO, "READ_REPLY for unknown request %llu",
+			       info->request_id);
+		return -EPROTO;
+	}
+	ret = rblk_read_reply_decode(&conn->rx_payload.read_reply, info->payload_len_bytes,
+				     leg->bytes, conn->features & RBLK_FEAT_DATA_DIGEST,
+				     &status, &digest);
+	if (ret) {
+		rblk_conn_fail(conn, ret, "bad READ_REPLY");
+		return ret;
+	}
+	if (status) {
+		if (rblk_reqid_take(&conn->reqids, info->request_id) != leg) {
+			rblk_conn_fail(conn, -EPROTO, "READ_REPLY for request %llu taken twice",
+				       info->request_id);
+			return -EPROTO;
+		}
+		rblk_read_budget_put(conn, leg);
+		rblk_conn_leg_slot_put(conn);
+		rblk_leg_complete(leg, status);
+		return 0;
+	}
+	conn->rx_read_leg = leg;
+	conn->rx_read_iter = leg->req->master->bi_iter;
+	conn->rx_read_digest = digest;
+	conn->rx_state = RBLK_RX_READ_DATA;
+	return 0;
+}
+
+/**
+ * rblk_read_reply_received() - the data of a READ_REPLY is all in
+ * @conn: the connection; rx_read_leg is the READ it answers
+ *
+ * With RBLK_FEAT_DATA_DIGEST the data is checked against the sender's
+ * digest: on a mismatch (one rate-limited line, counted in the peer's
+ * errors) the read goes on to its next source with -EBADMSG and the
+ * connection stays (the framing is intact).  The leg leaves the
+ * request-id table and completes.
+ *
+ * Context: io_work (process context, no sleeping for memory).
+ *
+ * Return: 0, or -EPROTO if the leg was not in the table (the connection
+ * is failed).
+ */
+int rblk_read_reply_received(struct rblk_conn *conn)
+{
+	struct rblk_leg *leg = conn->rx_read_leg;
+	struct rblk_peer *peer = conn->peer;
+	struct bio *master = leg->req->master;
+	int status = 0;
+
+	conn->rx_read_leg = NULL;
+	if (conn->features & RBLK_FEAT_DATA_DIGEST) {
+		u32 computed = rblk_data_digest(master, master->bi_iter);
+
+		if (computed != conn->rx_read_digest) {
+			pr_warn_ratelimited("%s: peer %u: bad READ_REPLY digest at sector %llu: %08x, computed %08x: reading elsewhere\n",
+					    rblk_peer_dev_name(peer), peer->cfg.node_id,
+					    (unsigned long long)master->bi_iter.bi_sector,
+					    conn->rx_read_digest, computed);
+			atomic64_inc(&peer->errors);
+			status = -EBADMSG;
+		}
+	}
+	if (rblk_reqid_take(&conn->reqids, conn->rx_info.request_id) != leg) {
+		rblk_conn_fail(conn, -EPROTO, "READ_REPLY for request %llu taken twice",
+			       conn->rx_info.request_id);
+		return -EPROTO;
+	}
+	rblk_read_budget_put(conn, leg);
+	rblk_conn_leg_slot_put(conn);
+	rblk_leg_complete(leg, status);
+	return 0;
+}
+
 /* A complete packet without data is in rx_hdr/rx_payload.  0 or -errno. */
 static int rblk_handle_packet(struct rblk_conn *conn)
 {
@@ -339,7 +603,7 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		 * check and the take cannot race with the send.
 		 */
 		leg = rblk_reqid_lookup(&conn->reqids, info->request_id);
-		if (!leg) {
+		if (!leg || leg->command == RBLK_P_READ) {
 			rblk_conn_fail(conn, -EPROTO, "ACK for unknown request %llu",
 				       info->request_id);
 			return -EPROTO;
@@ -353,6 +617,8 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		rblk_conn_leg_slot_put(conn);
 		rblk_leg_complete(leg, status);
 		return 0;
+	case RBLK_P_READ:
+		return rblk_serve_read(conn);
 	case RBLK_P_PING:
 		return rblk_conn_queue_ctl(conn, RBLK_P_PING_ACK, info->request_id,
 					   NULL, 0, RBLK_IO_GFP);
@@ -569,6 +835,10 @@ int rblk_dispatch(struct rblk_conn *conn)
 		if (!ret)
 			conn->rx_state = RBLK_RX_DATA;
 		return ret;
+	}
+	if (conn->rx_info.command == RBLK_P_READ_REPLY) {
+		conn->rx_state = RBLK_RX_HDR;
+		return rblk_read_reply_start(conn);
 	}
 	ret = rblk_handle_packet(conn);
 	if (ret != -ENOMEM)

@@ -2,10 +2,13 @@
 /*
  * rblk - the I/O path.
  *
- * Reads are cloned to the backing device.  Writes, flushes, discards and
- * write-zeroes become a struct rblk_req (the front pad of the local clone)
- * with one reference for the submitter, one for the local clone and one
- * per peer that is connected at submission (a "leg").  The upper bio
+ * Every bio becomes a struct rblk_req (the front pad of the local clone).
+ * A read has one reference for the submitter and one for its source: the
+ * local disk (the clone) or one UpToDate peer (a READ leg), chosen by the
+ * device's read balancing; a source that fails hands the reference on to
+ * the next one (rblk_read_retry_work()).  Writes, flushes, discards and
+ * write-zeroes have one reference for the submitter, one for the local
+ * clone and one per peer that is connected at submission (a "leg").  The upper bio
  * completes when the last reference goes: its status is the local
  * status.  A peer leg that fails or whose connection is lost completes as
  * "peer missed it": the peer is shown Outdated and the bio still succeeds
@@ -22,6 +25,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 
 #include "rblk_int.h"
 
@@ -177,7 +181,8 @@ void rblk_req_complete(struct rblk_req *req, blk_status_t status)
 	rblk_req_account(dev, master, req->op_bytes, status);
 	bio_put(&req->clone);
 	atomic_dec(&dev->inflight);
-	percpu_ref_put(&dev->local_ref);
+	if (req->has_local_ref)
+		percpu_ref_put(&dev->local_ref);
 	master->bi_status = status;
 	bio_end_io_acct(master, req->acct_start);
 	bio_endio(master);
@@ -195,25 +200,74 @@ bool rblk_is_write_error(enum req_op op, blk_status_t status)
 	return op == REQ_OP_WRITE || op == REQ_OP_WRITE_ZEROES;
 }
 
+static void rblk_read_retry(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+
+	if (llist_add(&req->gen_node, &dev->read_retry_reqs))
+		queue_work(rblk_wq, &dev->read_retry_work);
+}
+
 static void rblk_local_endio(struct bio *clone)
 {
 	struct rblk_req *req = container_of(clone, struct rblk_req, clone);
 
-	/* a failed read is passed on; a failed write fails the disk */
+	atomic_dec(&req->dev->local_inflight);
+	/* a failed write fails the disk */
 	if (rblk_is_write_error(bio_op(clone), clone->bi_status))
 		rblk_local_io_error(req->dev);
 	req->local_status = clone->bi_status;
+	/* a failed read tries the peers (the error stays if none can serve it) */
+	if (bio_op(clone) == REQ_OP_READ && clone->bi_status &&
+	    clone->bi_status != BLK_STS_NOTSUPP) {
+		pr_err_ratelimited("%s: read error on the backing device at sector %llu (%d): trying the peers\n",
+				   req->dev->disk->disk_name,
+				   (unsigned long long)req->master->bi_iter.bi_sector,
+				   blk_status_to_errno(clone->bi_status));
+		rblk_read_retry(req);
+		return;
+	}
 	rblk_req_put(req);
+}
+
+/*
+ * A READ leg is done: the data is in the upper bio, or the next source is
+ * tried (the leg's reference on the request goes on to it).  Any context.
+ */
+static void rblk_read_leg_done(struct rblk_leg *leg, int status)
+{
+	struct rblk_peer *peer = leg->peer;
+	struct rblk_req *req = leg->req;
+
+	if (!status) {
+		atomic64_inc(&peer->reads);
+		atomic64_add(leg->bytes, &peer->read_bytes);
+		req->local_status = BLK_STS_OK;
+	}
+	atomic_dec(&peer->inflight);
+	mempool_free(leg, rblk_leg_pool);
+	/* no room or memory at the peer now: the same peer again, later */
+	if ((status == -EBUSY || status == -ENOMEM) &&
+	    req->read_busy < RBLK_READ_BUSY_RETRIES) {
+		req->read_busy++;
+		clear_bit(peer->cfg.node_id, &req->read_tried);
+	}
+	if (status)
+		rblk_read_retry(req);
+	else
+		rblk_req_put(req);
 }
 
 /**
  * rblk_leg_complete() - a peer leg is done
  * @leg: the leg, already removed from its connection's request-id table
- * @status: 0 when the peer wrote it, else -errno (the peer's error, or
- *	-ENOTCONN when the connection went away first)
+ * @status: 0 when the peer wrote it (or, a READ, sent its data), else
+ *	-errno (the peer's error, or -ENOTCONN when the connection went away
+ *	first)
  *
- * A failed leg marks the peer Outdated ("peer missed it"); the request's
- * own status is not affected.  Frees @leg.
+ * A failed write leg marks the peer Outdated ("peer missed it"); the
+ * request's own status is not affected.  A failed READ leg hands the read
+ * on to the next source.  Frees @leg.
  *
  * Context: any (io_work or connection teardown in practice).
  */
@@ -224,6 +278,10 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 
 	if (leg->rs) {
 		rblk_rs_leg_done(leg, status);
+		return;
+	}
+	if (leg->command == RBLK_P_READ) {
+		rblk_read_leg_done(leg, status);
 		return;
 	}
 	if (status) {
@@ -358,12 +416,217 @@ static void rblk_req_replicate(struct rblk_req *req)
 	}
 }
 
+/*
+ * Can @peer serve our reads on @conn?  Its disk must be UpToDate in this
+ * node's view, and not merely claimed: a peer flagged for reconciliation
+ * after a lost primary may lack that primary's last writes until it has
+ * compared again, so it serves none.  A node that is not primary reads
+ * only from its connected primary (another secondary may not have learnt
+ * yet that it missed the primary's writes, nor this node that it did).
+ * RCU read section or @conn held.
+ */
+static bool rblk_peer_serves_reads(struct rblk_peer *peer, struct rblk_conn *conn,
+				   bool primary, u32 our_primary)
+{
+	if (!conn || !(conn->features & RBLK_FEAT_READ) || peer->cfg.witness ||
+	    READ_ONCE(peer->peer_disk_state) != RBLK_DISK_UP_TO_DATE ||
+	    READ_ONCE(peer->reconcile))
+		return false;
+	return primary || our_primary == peer->cfg.node_id;
+}
+
+/* Is the local disk's queue at least half full of our requests? */
+static bool rblk_local_congested(struct rblk_device *dev)
+{
+	unsigned long slots = bdev_get_queue(dev->backing.bdev)->nr_requests;
+
+	return atomic_read(&dev->local_inflight) >= max(1UL, slots / 2);
+}
+
+#define RBLK_READ_NO_SOURCE	(-1)
+
+/*
+ * Where a read goes next: our own node id (the local disk), a peer's node
+ * id, or RBLK_READ_NO_SOURCE.  Sources tried before are skipped.
+ *
+ * A local disk that is UpToDate serves every read of a secondary, and a
+ * primary's unless its read balancing picks a peer.  A local disk that is
+ * not UpToDate serves only when no peer can (a node alone reads what it
+ * has), and never while Inconsistent.  Otherwise the least busy peer that
+ * can (rblk_peer_serves_reads()) serves.
+ */
+static int rblk_read_source(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+	bool local = req->has_local_ref && !test_bit(dev->node_id, &req->read_tried) &&
+		     !test_bit(RBLK_LOCAL_IO_FAILED, &dev->local_flags);
+	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
+	bool primary = READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY;
+	u32 our_primary = READ_ONCE(dev->primary_peer);
+	int best = RBLK_READ_NO_SOURCE, best_load = INT_MAX;
+	u8 policy = READ_ONCE(dev->read_balancing);
+	unsigned int i, n = 0, pick = 0;
+	int nodes[RBLK_MAX_PEERS];
+
+	/* the common case, without looking at the peers */
+	if (local && disk == RBLK_DISK_UP_TO_DATE &&
+	    (!primary || policy == RBLK_READ_PREFER_LOCAL))
+		return dev->node_id;
+
+	rcu_read_lock();
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
+		int load;
+
+		if (!peer || test_bit(i, &req->read_tried) ||
+		    !rblk_peer_serves_reads(peer, rcu_dereference(peer->conn), primary,
+					    our_primary))
+			continue;
+		nodes[n++] = i;
+		load = atomic_read(&peer->inflight);
+		if (load < best_load) {
+			best = i;
+			best_load = load;
+		}
+	}
+	rcu_read_unlock();
+
+	if (!n)
+		return local && disk != RBLK_DISK_INCONSISTENT ? dev->node_id :
+		       RBLK_READ_NO_SOURCE;
+	if (!local || disk != RBLK_DISK_UP_TO_DATE)
+		return best;
+	switch (policy) {
+	case RBLK_READ_ROUND_ROBIN:
+		pick = (unsigned int)atomic_inc_return(&dev->read_rr) % (n + 1);
+		return pick < n ? nodes[pick] : dev->node_id;
+	case RBLK_READ_LEAST_PENDING:
+		return atomic_read(&dev->local_inflight) <= best_load ? dev->node_id : best;
+	case RBLK_READ_WHEN_CONGESTED_REMOTE:
+		return rblk_local_congested(dev) ? best : dev->node_id;
+	default:
+		return dev->node_id;
+	}
+}
+
+/*
+ * Room for @bytes of READ data outstanding on @conn: at most what the
+ * peer serves at once (RBLK_MAX_PWRITE_BYTES_PER_CONN of pages, counted
+ * as it counts them), so that a well-behaved node never gets EBUSY; one
+ * read alone always fits.
+ */
+static bool rblk_read_budget_get(struct rblk_conn *conn, u32 bytes)
+{
+	int old = atomic_read(&conn->read_bytes_out);
+
+	do {
+		if (old && old + bytes > RBLK_MAX_PWRITE_BYTES_PER_CONN)
+			return false;
+	} while (!atomic_try_cmpxchg(&conn->read_bytes_out, &old, old + bytes));
+	return true;
+}
+
+/* Send a read to the peer with node id @node_id: true when queued. */
+static bool rblk_read_remote(struct rblk_req *req, unsigned int node_id)
+{
+	struct rblk_device *dev = req->dev;
+	struct rblk_peer *peer;
+	struct rblk_conn *conn = NULL;
+	struct rblk_leg *leg;
+	int ret;
+
+	leg = mempool_alloc(rblk_leg_pool, GFP_NOIO);
+	rcu_read_lock();
+	peer = rcu_dereference(dev->peers[node_id]);
+	if (peer)
+		conn = rblk_conn_get(peer);
+	rcu_read_unlock();
+	if (!conn) {
+		mempool_free(leg, rblk_leg_pool);
+		return false;
+	}
+	/* the peer stays while its connection is held */
+	leg->req = req;
+	leg->rs = NULL;
+	leg->peer = peer;
+	leg->command = RBLK_P_READ;
+	leg->bytes = req->op_bytes;
+	/* backpressure like a leg slot: the wait ends when the connection dies */
+	wait_event(conn->submit_wait,
+		   rblk_read_budget_get(conn, rblk_read_budget_bytes(leg)) ||
+		   READ_ONCE(conn->dead));
+	if (READ_ONCE(conn->dead)) {
+		ret = -ENOTCONN;
+	} else {
+		atomic_inc(&peer->inflight);
+		ret = rblk_conn_queue_leg(conn, leg);
+		if (ret <= 0) {
+			atomic_dec(&peer->inflight);
+			rblk_read_budget_put(conn, leg);
+		}
+	}
+	rblk_conn_put(conn);
+	if (ret > 0)
+		return true;
+	mempool_free(leg, rblk_leg_pool);
+	return false;
+}
+
+/*
+ * Start a read (or its next attempt) on its next source; without one it
+ * completes with the last source's error (BLK_STS_IOERR if none had
+ * one).  Uses the request's source reference.  Process context, may sleep.
+ */
+static void rblk_req_read(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+	int node;
+
+	/* a peer had no room or memory: give it a moment */
+	if (req->read_busy)
+		msleep(RBLK_READ_BUSY_WAIT_MS);
+	while ((node = rblk_read_source(req)) != RBLK_READ_NO_SOURCE) {
+		set_bit(node, &req->read_tried);
+		if (node == dev->node_id) {
+			req->local_status = BLK_STS_OK;
+			atomic_inc(&dev->local_inflight);
+			submit_bio_noacct(&req->clone);
+			return;
+		}
+		if (rblk_read_remote(req, node))
+			return;
+	}
+	if (!req->local_status)
+		req->local_status = BLK_STS_IOERR;
+	rblk_req_put(req);
+}
+
+/**
+ * rblk_read_retry_work() - try the next source of reads whose source failed
+ * @work: dev->read_retry_work
+ *
+ * Context: workqueue (process context), sleeps.
+ */
+void rblk_read_retry_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(work, struct rblk_device, read_retry_work);
+	struct llist_node *list = llist_reverse_order(llist_del_all(&dev->read_retry_reqs));
+	struct rblk_req *req, *next;
+
+	llist_for_each_entry_safe(req, next, list, gen_node)
+		rblk_req_read(req);
+}
+
 /* Replicate and submit a request set up by rblk_submit_bio(). */
 static void rblk_req_submit(struct rblk_req *req)
 {
-	if (bio_op(req->master) != REQ_OP_READ)
+	if (bio_op(req->master) == REQ_OP_READ) {
+		rblk_req_read(req);
+	} else {
 		rblk_req_replicate(req);
-	submit_bio_noacct(&req->clone);
+		atomic_inc(&req->dev->local_inflight);
+		submit_bio_noacct(&req->clone);
+	}
 	rblk_req_put(req);
 }
 
@@ -419,7 +682,10 @@ static bool rblk_op_supported(enum req_op op)
  * of a slow peer (backpressure, at most the peer's request timeout).  The
  * queue does not announce REQ_NOWAIT support, so no bio asks not to wait.
  *
- * Errors: a bio on a diskless device (or one whose disk failed) fails
+ * Reads go to the local disk or an UpToDate peer (rblk_read_source()).
+ *
+ * Errors: a read that no source could serve fails with the last source's
+ * error; a write on a diskless device (or one whose disk failed) fails
  * with BLK_STS_IOERR; a write, flush, discard or write-zeroes on a
  * secondary fails with BLK_STS_IOERR (-EIO); an unsupported operation
  * with BLK_STS_NOTSUPP.  Without quorum (quorum.c) a write waits
@@ -435,6 +701,7 @@ void rblk_submit_bio(struct bio *bio)
 	struct rblk_device *dev = bio->bi_bdev->bd_disk->private_data;
 	struct rblk_req *req;
 	struct bio *clone;
+	bool has_local_ref;
 	enum req_op op;
 
 	bio = bio_split_to_limits(bio);
@@ -459,21 +726,29 @@ void rblk_submit_bio(struct bio *bio)
 			goto fail;
 		}
 	}
-	if (!percpu_ref_tryget_live(&dev->local_ref)) {
+	has_local_ref = percpu_ref_tryget_live(&dev->local_ref);
+	/* without a disk, reads go to the peers (rblk_req_read()) */
+	if (!has_local_ref && op != REQ_OP_READ) {
 		bio->bi_status = BLK_STS_IOERR;
 		goto fail;
 	}
 
-	clone = bio_alloc_clone(dev->backing.bdev, bio, GFP_NOIO, &rblk_bio_set);
+	/* without a disk the clone only carries the request, never submitted */
+	clone = bio_alloc_clone(has_local_ref ? dev->backing.bdev : bio->bi_bdev, bio,
+				GFP_NOIO, &rblk_bio_set);
 	if (!clone) {
-		percpu_ref_put(&dev->local_ref);
+		if (has_local_ref)
+			percpu_ref_put(&dev->local_ref);
 		bio->bi_status = BLK_STS_RESOURCE;
 		goto fail;
 	}
 	req = container_of(clone, struct rblk_req, clone);
 	req->dev = dev;
+	req->has_local_ref = has_local_ref;
+	req->read_tried = 0;
+	req->read_busy = 0;
 	req->master = bio;
-	atomic_set(&req->pending, 2);	/* submitter + local clone */
+	atomic_set(&req->pending, 2);	/* submitter + local clone (a read: its source) */
 	req->local_status = BLK_STS_OK;
 	atomic_set(&req->peers_ok, 0);
 	req->acked_nodes = 0;

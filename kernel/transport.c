@@ -76,10 +76,17 @@ void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s)
 			conn->role_req_sent_id = s->request_id;
 		kfree(s);
 		break;
-	case RBLK_SEND_ACK:
+	case RBLK_SEND_ACK: {
+		struct rblk_pwrite *pw = container_of(s, struct rblk_pwrite, ack);
+
+		if (s->command == RBLK_P_READ_REPLY) {
+			atomic_sub(pw->reply_bytes, &conn->read_reply_bytes);
+			atomic_dec(&conn->read_replies);
+		}
 		/* a failed write went through rblk_local_io_error() already */
-		rblk_pwrite_free(container_of(s, struct rblk_pwrite, ack));
+		rblk_pwrite_free(pw);
 		break;
+	}
 	case RBLK_SEND_LEG:
 		/* owned by the request-id table until its ACK */
 		WRITE_ONCE(s->sent, true);
@@ -239,7 +246,7 @@ static int rblk_conn_submit_leg(struct rblk_conn *conn, struct rblk_send *s, u64
  * rblk_leg_complete()); otherwise the caller keeps the leg and gets 0 when
  * the peer needs nothing (a discard it did not negotiate), -ENOTCONN when
  * the connection is dead (its teardown outdates the peer), -EOPNOTSUPP
- * (write zeroes not negotiated), -ENOMEM or -EBUSY (no request id): the
+ * (write zeroes or reads not negotiated), -ENOMEM or -EBUSY (no request id): the
  * peer misses this write.
  *
  * Context: process context, may sleep; no spinlock held.
@@ -255,6 +262,8 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		return 0;
 	if (bio_op(master) == REQ_OP_WRITE_ZEROES &&
 	    !(conn->features & RBLK_FEAT_WRITE_ZEROES))
+		return -EOPNOTSUPP;
+	if (leg->command == RBLK_P_READ && !(conn->features & RBLK_FEAT_READ))
 		return -EOPNOTSUPP;
 	ret = rblk_conn_reserve(conn, leg, &id);
 	if (ret)
@@ -282,6 +291,14 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_FLUSH, id,
 				  NULL, 0, 0);
 		break;
+	case RBLK_P_READ: {
+		struct rblk_p_read p;
+
+		rblk_read_encode(&p, master->bi_iter.bi_sector, bio_sectors(master));
+		rblk_send_prepare(s, RBLK_SEND_LEG, conn->version, RBLK_P_READ, id,
+				  &p, sizeof(p), sizeof(p));
+		break;
+	}
 	case RBLK_P_TRIM: {
 		struct rblk_p_trim p;
 		u32 tf = 0;
@@ -458,10 +475,27 @@ static int rblk_recv_data(struct rblk_conn *conn)
 			      bv->bv_len - in_page);
 }
 
+/* Receive READ_REPLY data into the read's own bio.  >0 bytes, -errno. */
+static int rblk_recv_read_data(struct rblk_conn *conn)
+{
+	struct bio *bio = conn->rx_read_leg->req->master;
+	struct bio_vec bv = bio_iter_iovec(bio, conn->rx_read_iter);
+	void *p = kmap_local_page(bv.bv_page);
+	int ret;
+
+	ret = rblk_recv_into(conn, p + bv.bv_offset, bv.bv_len);
+	kunmap_local(p);
+	if (ret > 0)
+		bio_advance_iter_single(bio, &conn->rx_read_iter, ret);
+	return ret;
+}
+
 static u32 rblk_fixed_payload_bytes(const struct rblk_hdr_info *info)
 {
 	if (info->command == RBLK_P_DATA)
 		return sizeof(struct rblk_p_data);
+	if (info->command == RBLK_P_READ_REPLY)
+		return sizeof(struct rblk_p_read_reply);
 	return info->payload_len_bytes;
 }
 
@@ -534,6 +568,17 @@ static int rblk_try_recv(struct rblk_conn *conn)
 		conn->rx_off = 0;
 		conn->rx_state = RBLK_RX_HDR;
 		ret = rblk_data_received(conn);
+		return ret < 0 ? ret : 1;
+	case RBLK_RX_READ_DATA:
+		ret = rblk_recv_read_data(conn);
+		if (ret < 0)
+			return ret;
+		WRITE_ONCE(conn->last_rx_jiffies, jiffies);
+		if (conn->rx_read_iter.bi_size)
+			return 1;
+		conn->rx_off = 0;
+		conn->rx_state = RBLK_RX_HDR;
+		ret = rblk_read_reply_received(conn);
 		return ret < 0 ? ret : 1;
 	}
 	return -EINVAL;

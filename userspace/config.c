@@ -699,11 +699,11 @@ static bool node_cb(struct pctx *p, int key, const yaml_node_t *v, const char *p
 
 enum {
 	RK_NAME, RK_MINOR, RK_ASSUME_CLEAN, RK_ON_IO_ERROR, RK_OPTIONS, RK_NODES,
-	RK_SECRET_FILE, RK_DATA_DIGEST, RK_COUNT
+	RK_SECRET_FILE, RK_DATA_DIGEST, RK_READ_BALANCING, RK_COUNT
 };
 static const char *const res_keys[RK_COUNT] = {
 	"name", "minor", "assume-clean", "on-io-error", "options", "nodes", "secret-file",
-	"data-digest",
+	"data-digest", "read-balancing",
 };
 
 /* secret-file: an absolute path shorter than RBLK_PATH_MAX_BYTES (read by 'up'). */
@@ -757,6 +757,9 @@ static bool res_cb(struct pctx *p, int key, const yaml_node_t *v, const char *pa
 	case RK_DATA_DIGEST:
 		return get_word(p, v, path, data_digest_name, __RBLK_DATA_DIGEST_MAX,
 				&r->has_data_digest, &r->data_digest);
+	case RK_READ_BALANCING:
+		return get_word(p, v, path, read_balancing_name, __RBLK_READ_BALANCING_MAX,
+				&r->has_read_balancing, &r->read_balancing);
 	case RK_NODES:
 		if (v->type != YAML_SEQUENCE_NODE) {
 			perr(p, loc_of(p, v), path, "expected a list of nodes, got %s", node_kind(v));

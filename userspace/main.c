@@ -54,7 +54,7 @@ enum {
 	O_META_DISK, O_PEER_NODE_ID, O_PEER, O_LOCAL, O_PEER_PORT, O_LOCAL_PORT,
 	O_TIMEOUT, O_TIMESTAMPS, O_ON_IO_ERROR, O_DISCARD_MY_DATA, O_CLEAR_BITMAP,
 	O_IGNORE_QUORUM, O_QUORUM, O_ON_NO_QUORUM, O_WITNESS, O_AUTO_PROMOTE, O_FENCING,
-	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH, O_NAMES, O_NOW,
+	O_FENCE_HANDLER, O_DATA_DIGEST, O_HEALTH, O_NAMES, O_NOW, O_READ_BALANCING,
 	O_OPT0,	/* O_OPT0 + enum conf_opt */
 };
 
@@ -1315,6 +1315,7 @@ static const struct option ll_opts[] = {
 	{ "fencing", required_argument, NULL, O_FENCING },
 	{ "fence-handler", required_argument, NULL, O_FENCE_HANDLER },
 	{ "data-digest", required_argument, NULL, O_DATA_DIGEST },
+	{ "read-balancing", required_argument, NULL, O_READ_BALANCING },
 	{ "witness", no_argument, NULL, O_WITNESS },
 	{ "peer-node-id", required_argument, NULL, O_PEER_NODE_ID },
 	{ "peer", required_argument, NULL, O_PEER },
@@ -1357,7 +1358,7 @@ static unsigned int ll_allowed(unsigned int cmd)
 		return REQ_MINOR | REQ_FORCE | REQ_IGNORE_QUORUM;
 	case RBLK_CMD_DEVICE_OPTIONS:
 		return REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE | REQ_FENCING |
-		       REQ_FENCE_HANDLER | REQ_DATA_DIGEST;
+		       REQ_FENCE_HANDLER | REQ_DATA_DIGEST | REQ_READ_BALANCING;
 	case RBLK_CMD_STATUS:
 		return REQ_MINOR | LL_STATS;
 	default:
@@ -1392,6 +1393,8 @@ static const struct ll_word {
 	{ O_FENCING, fencing_name, __RBLK_FENCING_MAX, offsetof(struct rblk_req, fencing) },
 	{ O_DATA_DIGEST, data_digest_name, __RBLK_DATA_DIGEST_MAX,
 	  offsetof(struct rblk_req, data_digest) },
+	{ O_READ_BALANCING, read_balancing_name, __RBLK_READ_BALANCING_MAX,
+	  offsetof(struct rblk_req, read_balancing) },
 };
 
 /*
@@ -1459,6 +1462,7 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_FENCING: bit = REQ_FENCING; break;
 		case O_FENCE_HANDLER: bit = REQ_FENCE_HANDLER; break;
 		case O_DATA_DIGEST: bit = REQ_DATA_DIGEST; break;
+		case O_READ_BALANCING: bit = REQ_READ_BALANCING; break;
 		case O_WITNESS: bit = REQ_PEER_WITNESS; break;
 		case O_PEER_NODE_ID: bit = REQ_PEER_NODE_ID; break;
 		case O_PEER: bit = REQ_PEER_IP; break;
@@ -1533,6 +1537,7 @@ static int cmd_lowlevel(const struct cmd *cmd, int argc, char **argv)
 		case O_AUTO_PROMOTE:
 		case O_FENCING:
 		case O_DATA_DIGEST:
+		case O_READ_BALANCING:
 			if (parse_ll_word(cmd, c, optarg, &req))
 				return EXIT_USAGE;
 			break;
@@ -1691,12 +1696,14 @@ static const struct cmd cmds[] = {
 	  .args = "(--minor M | RES | MINOR) [--quorum off|majority|N]\n"
 	  "        [--on-no-quorum suspend-io|io-error] [--auto-promote yes|no]\n"
 	  "        [--fencing off|resource-only|resource-and-stonith] [--fence-handler PATH]\n"
-	  "        [--data-digest none|crc32c]",
+	  "        [--data-digest none|crc32c]\n"
+	  "        [--read-balancing prefer-local|round-robin|least-pending|when-congested-remote]",
 	  .help = "RBLK_CMD_DEVICE_OPTIONS.  Each option is sent only if given (the device keeps\n"
 	  "the value of one not sent); a number instead of a word is sent as given.\n"
 	  "The device: --minor M, a resource of the topology file, or a minor.\n"
 	  "--fence-handler '' clears the handler; fencing other than off needs one.\n"
-	  "--data-digest applies from each peer's next connection.\n" },
+	  "--data-digest applies from each peer's next connection.\n"
+	  "--read-balancing applies to the next read.\n" },
 	{ .name = "show", .fn = cmd_lowlevel, .args = "[-s] [--minor M]",
 	  .help = "RBLK_CMD_STATUS: one device (doit) or, without --minor, all (dump).\n"
 	  "  -s, --statistics   add counter lines\n" },

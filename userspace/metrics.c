@@ -288,6 +288,11 @@ static const struct metric metrics[] = {
 		     "Data packets received from the peer and written.", received_writes),
 	PEER_COUNTER("rblk_peer_received_bytes_total", "Data bytes received from the peer.",
 		     received_bytes),
+	PEER_COUNTER("rblk_peer_reads_total", "Reads sent to the peer and served by it.", reads),
+	PEER_COUNTER("rblk_peer_read_bytes_total", "Data bytes of the reads the peer served.",
+		     read_bytes),
+	PEER_COUNTER("rblk_peer_served_reads_total", "Reads the peer sent and this node served.",
+		     served_reads),
 	PEER_COUNTER("rblk_peer_errors_total", "Protocol errors of the peer.", errors),
 };
 

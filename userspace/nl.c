@@ -117,6 +117,9 @@ int rnl_build_request(struct nl_msg *msg, const struct rblk_req *q)
 		return -1;
 	if ((q->has & REQ_DATA_DIGEST) && nla_put_u8(msg, RBLK_A_DATA_DIGEST, q->data_digest))
 		return -1;
+	if ((q->has & REQ_READ_BALANCING) &&
+	    nla_put_u8(msg, RBLK_A_READ_BALANCING, q->read_balancing))
+		return -1;
 	if ((q->has & REQ_AUTH_SECRET) &&
 	    nla_put(msg, RBLK_A_AUTH_SECRET, q->secret_len, q->secret))
 		return -1;
@@ -181,7 +184,8 @@ const char *rnl_attr_name(unsigned int type)
 		N(RBLK_A_AUTO_PROMOTE), N(RBLK_A_AUTO_PROMOTED), N(RBLK_A_FENCING),
 		N(RBLK_A_FENCE_HANDLER), N(RBLK_A_FENCE_PENDING), N(RBLK_A_FENCE_RESULT),
 		N(RBLK_A_AUTH_SECRET), N(RBLK_A_AUTH), N(RBLK_A_DATA_DIGEST),
-		N(RBLK_A_TCP_RTT_US),
+		N(RBLK_A_TCP_RTT_US), N(RBLK_A_READ_BALANCING), N(RBLK_A_PEER_READS),
+		N(RBLK_A_PEER_READ_BYTES), N(RBLK_A_PEER_SERVED_READS),
 #undef N
 	};
 
@@ -525,6 +529,10 @@ static void parse_dev_attr(const struct nlattr *a, struct kdev *d)
 		d->data_digest = (uint8_t)get_uint(a);
 		d->has_data_digest = true;
 		break;
+	case RBLK_A_READ_BALANCING:
+		d->read_balancing = (uint8_t)get_uint(a);
+		d->has_read_balancing = true;
+		break;
 	case RBLK_A_STATS:
 		nla_for_each_nested(s, a, rem)
 			parse_dev_attr(s, d);
@@ -591,6 +599,9 @@ static void parse_peer(const struct nlattr *nest, struct kdev *d)
 		case RBLK_A_RECONNECTS: p->reconnects = get_uint(a); break;
 		case RBLK_A_RECEIVED_WRITES: p->received_writes = get_uint(a); break;
 		case RBLK_A_RECEIVED_BYTES: p->received_bytes = get_uint(a); break;
+		case RBLK_A_PEER_READS: p->reads = get_uint(a); break;
+		case RBLK_A_PEER_READ_BYTES: p->read_bytes = get_uint(a); break;
+		case RBLK_A_PEER_SERVED_READS: p->served_reads = get_uint(a); break;
 		case RBLK_A_ERRORS: p->errors = get_uint(a); break;
 		case RBLK_A_LAST_ERROR: get_str(a, p->last_error, sizeof(p->last_error)); break;
 		case RBLK_A_REPL_STATE:

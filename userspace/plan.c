@@ -141,6 +141,8 @@ static bool device_options_match(const struct kdev *dev, const struct rblk_req *
 	return (dev->has_auth && dev->auth) == (q->secret_len > 0) &&
 	       (dev->has_data_digest ? dev->data_digest : RBLK_DATA_DIGEST_NONE) ==
 	       q->data_digest &&
+	       (dev->has_read_balancing ? dev->read_balancing : RBLK_READ_PREFER_LOCAL) ==
+	       q->read_balancing &&
 	       dev->has_quorum_policy && dev->quorum == q->quorum &&
 	       dev->has_on_no_quorum && dev->on_no_quorum == q->on_no_quorum &&
 	       dev->has_auto_promote && dev->auto_promote == q->auto_promote &&
@@ -168,9 +170,10 @@ static bool plan_device_options(const struct conf *c, const struct conf_resource
 	char qw[16];
 
 	q.has = REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE | REQ_FENCING |
-		REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST;
+		REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST | REQ_READ_BALANCING;
 	q.minor = r->minor;
 	q.data_digest = r->has_data_digest ? r->data_digest : RBLK_DATA_DIGEST_NONE;
+	q.read_balancing = r->has_read_balancing ? r->read_balancing : RBLK_READ_PREFER_LOCAL;
 	q.secret_len = r->secret_len;
 	memcpy(q.secret, r->secret, r->secret_len);
 	conf_effective_quorum(c, r, &q.quorum, &q.on_no_quorum);
@@ -182,7 +185,7 @@ static bool plan_device_options(const struct conf *c, const struct conf_resource
 		return true;
 	}
 	op = add_op(p, RBLK_CMD_DEVICE_OPTIONS,
-		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s%s%s%s%s",
+		    "quorum %s on-no-quorum %s auto-promote %s fencing %s%s%s%s%s%s%s%s%s",
 		    format_quorum(q.quorum, qw, sizeof(qw)), on_no_quorum_name(q.on_no_quorum),
 		    yes_no_name(q.auto_promote), fencing_name(q.fencing),
 		    handler[0] ? " fence-handler " : "", handler,
@@ -192,7 +195,11 @@ static bool plan_device_options(const struct conf *c, const struct conf_resource
 		    q.data_digest || (dev && dev->has_data_digest && dev->data_digest) ?
 		    " data-digest " : "",
 		    q.data_digest || (dev && dev->has_data_digest && dev->data_digest) ?
-		    data_digest_name(q.data_digest) : "");
+		    data_digest_name(q.data_digest) : "",
+		    q.read_balancing || (dev && dev->has_read_balancing && dev->read_balancing) ?
+		    " read-balancing " : "",
+		    q.read_balancing || (dev && dev->has_read_balancing && dev->read_balancing) ?
+		    read_balancing_name(q.read_balancing) : "");
 	if (op)
 		op->req = q;
 	explicit_bzero(q.secret, sizeof(q.secret));
@@ -715,6 +722,17 @@ const char *data_digest_name(unsigned int v)
 	static const char *const t[] = {
 		[RBLK_DATA_DIGEST_NONE] = "none",
 		[RBLK_DATA_DIGEST_CRC32C] = "crc32c",
+	};
+	return NAME_OF(t, v);
+}
+
+const char *read_balancing_name(unsigned int v)
+{
+	static const char *const t[] = {
+		[RBLK_READ_PREFER_LOCAL] = "prefer-local",
+		[RBLK_READ_ROUND_ROBIN] = "round-robin",
+		[RBLK_READ_LEAST_PENDING] = "least-pending",
+		[RBLK_READ_WHEN_CONGESTED_REMOTE] = "when-congested-remote",
 	};
 	return NAME_OF(t, v);
 }

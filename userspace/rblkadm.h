@@ -133,6 +133,8 @@ struct conf_resource {
 	struct conf_loc loc, loc_name, loc_minor;
 	bool has_data_digest;		/* data-digest given for the resource */
 	uint8_t data_digest;		/* enum rblk_data_digest */
+	bool has_read_balancing;	/* read-balancing given for the resource */
+	uint8_t read_balancing;		/* enum rblk_read_balancing */
 	/* secret-file: "" = none; the secret itself only once conf_load_secret() ran */
 	char secret_file[RBLK_PATH_MAX_BYTES];
 	uint32_t secret_len;		/* 0: not loaded (or none) */
@@ -259,6 +261,8 @@ struct kpeer {
 	struct conf_options options;	/* set[] only where the kernel reported it */
 	uint64_t writes, write_bytes, flushes, discards, inflight, acks, rtt_us, tcp_rtt_us;
 	uint64_t reconnects, received_writes, received_bytes, errors;
+	/* reads sent to the peer and served by it, their bytes; reads served for it */
+	uint64_t reads, read_bytes, served_reads;
 	char last_error[256];
 };
 
@@ -308,6 +312,8 @@ struct kdev {
 	bool auth;			/* the device has a shared secret */
 	bool has_data_digest;		/* the kernel reported RBLK_A_DATA_DIGEST */
 	uint8_t data_digest;		/* enum rblk_data_digest */
+	bool has_read_balancing;	/* the kernel reported RBLK_A_READ_BALANCING */
+	uint8_t read_balancing;		/* enum rblk_read_balancing */
 	uint8_t fencing;		/* enum rblk_fencing */
 	char fence_handler[RBLK_PATH_MAX_BYTES];	/* "" = none */
 	struct kfence fstate;
@@ -332,6 +338,7 @@ const char *suspend_reason_name(unsigned int v);/* "no", "no-quorum", "fencing" 
 const char *fencing_name(unsigned int v);	/* "resource-only", as in the file */
 const char *yes_no_name(unsigned int v);	/* "no", "yes" */
 const char *data_digest_name(unsigned int v);	/* "none", "crc32c", as in the file */
+const char *read_balancing_name(unsigned int v);/* "prefer-local", as in the file */
 /* A quorum policy as the file writes it: "off", "majority" or the number of votes. */
 const char *format_quorum(uint32_t quorum, char *buf, size_t len);
 /* RBLK_MDF_* bit @bit: "sync-target" (human) or "sync_target" (JSON); NULL if unknown. */
@@ -399,7 +406,8 @@ enum {
 	REQ_FENCE_HANDLER = 1 << 22,
 	REQ_AUTH_SECRET = 1 << 23,	/* secret_len bytes of secret, 0: none */
 	REQ_DATA_DIGEST = 1 << 24,
-	REQ_BITS = 25,		/* bits above are free for the callers' own flags */
+	REQ_READ_BALANCING = 1 << 25,
+	REQ_BITS = 26,		/* bits above are free for the callers' own flags */
 };
 
 /* One generic netlink request; only the attributes flagged in @has are sent. */
@@ -413,6 +421,7 @@ struct rblk_req {
 	uint8_t auto_promote;		/* 0 or 1 */
 	uint8_t fencing;		/* enum rblk_fencing */
 	uint8_t data_digest;		/* enum rblk_data_digest */
+	uint8_t read_balancing;		/* enum rblk_read_balancing */
 	char name[256];
 	char cluster[256];
 	char path[1024];		/* BACKING_PATH */

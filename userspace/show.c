@@ -290,6 +290,14 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 			   data_digest_name(d->data_digest), data_digest_name(d->data_digest));
 	else
 		print_null("data_digest");
+	/* where reads go while the local disk is UpToDate */
+	if (d->has_read_balancing)
+		print_enum("read_balancing",
+			   d->read_balancing != RBLK_READ_PREFER_LOCAL ? " read-balancing:%s" : NULL,
+			   read_balancing_name(d->read_balancing),
+			   read_balancing_name(d->read_balancing));
+	else
+		print_null("read_balancing");
 	show_primary_policy(d);
 	show_quorum(d);
 	/* the peers whose fence-peer handler has not decided yet */
@@ -375,6 +383,9 @@ void show_device(const struct kdev *d, const struct conf *c, bool stats)
 			print_uint("reconnects", " reconnects:%s", p->reconnects);
 			print_uint("received_writes", " received-writes:%s", p->received_writes);
 			print_uint("received_bytes", " received-bytes:%s", p->received_bytes);
+			print_uint("reads", " reads:%s", p->reads);
+			print_uint("read_bytes", " read-bytes:%s", p->read_bytes);
+			print_uint("served_reads", " served-reads:%s", p->served_reads);
 			print_uint("errors", " errors:%s", p->errors);
 			if (p->has_bitmap_uuid)
 				print_uuid("bitmap_uuid", " bitmap-uuid:%s", p->bitmap_uuid);

@@ -75,7 +75,8 @@ MAX_DATA = 1 << 20
 
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
             "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7,
-            "RECONCILE": 1 << 8, "BEHIND": 1 << 9, "AUTH": 1 << 10, "DATA_DIGEST": 1 << 11}
+            "RECONCILE": 1 << 8, "BEHIND": 1 << 9, "AUTH": 1 << 10, "DATA_DIGEST": 1 << 11,
+            "READ": 1 << 12}
 # AUTH is offered only with a secret, DATA_DIGEST only when configured
 FEAT_ALL = sum(v for k, v in FEATURES.items() if k not in ("AUTH", "DATA_DIGEST"))
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
@@ -83,13 +84,15 @@ FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
 COMMANDS = {"HELLO": 1, "HELLO_REJECT": 2, "DATA": 3, "FLUSH": 4, "TRIM": 5, "ACK": 6,
             "PING": 7, "PING_ACK": 8, "STATE": 9, "ROLE_REQ": 10, "ROLE_REPLY": 11,
             "OUTDATE": 12, "UUIDS": 13, "BITMAP": 14, "BEHIND": 15, "BEHIND_ACK": 16,
-            "AUTH_CHALLENGE": 17, "AUTH_RESPONSE": 18}
+            "AUTH_CHALLENGE": 17, "AUTH_RESPONSE": 18, "READ": 19, "READ_REPLY": 20}
 (HELLO, HELLO_REJECT, DATA, FLUSH, TRIM, ACK, PING, PING_ACK, STATE, ROLE_REQ, ROLE_REPLY,
  OUTDATE, UUIDS, BITMAP, BEHIND, BEHIND_ACK) = (
     COMMANDS[n] for n in ("HELLO", "HELLO_REJECT", "DATA", "FLUSH", "TRIM", "ACK", "PING",
                           "PING_ACK", "STATE", "ROLE_REQ", "ROLE_REPLY", "OUTDATE", "UUIDS",
                           "BITMAP", "BEHIND", "BEHIND_ACK"))
 AUTH_CHALLENGE, AUTH_RESPONSE = COMMANDS["AUTH_CHALLENGE"], COMMANDS["AUTH_RESPONSE"]
+READ, READ_REPLY = COMMANDS["READ"], COMMANDS["READ_REPLY"]
+ENODATA = 61
 CMD_NAMES = {v: k for k, v in COMMANDS.items()}
 
 # enum rblk_role / enum rblk_disk_state (include/uapi/linux/rblk.h)
@@ -130,18 +133,21 @@ STRUCTS = {
     "rblk_p_behind": struct.Struct(">II"),        # nodes_behind pad
     "rblk_p_auth_challenge": struct.Struct(">32s"),
     "rblk_p_auth_response": struct.Struct(">32s"),
+    "rblk_p_read": struct.Struct(">QII"),         # sector nr_sectors pad
+    "rblk_p_read_reply": struct.Struct(">II"),    # status data_digest
     # challenge label responder_node_id verifier_node_id cluster resource
     "rblk_auth_input": struct.Struct(">32s16sII64s64s"),
 }
 SIZES = {"rblk_hdr": 24, "rblk_p_hello": 168, "rblk_p_reject": 64, "rblk_p_data": 16,
          "rblk_p_trim": 16, "rblk_p_ack": 8, "rblk_p_state": 8, "rblk_p_uuids": 64,
          "rblk_p_behind": 8, "rblk_p_auth_challenge": 32, "rblk_p_auth_response": 32,
-         "rblk_auth_input": 184}
+         "rblk_auth_input": 184, "rblk_p_read": 16, "rblk_p_read_reply": 8}
 for _name, _size in SIZES.items():
     assert STRUCTS[_name].size == _size, (_name, STRUCTS[_name].size, _size)
 HDR, P_HELLO, P_REJECT, P_DATA, P_TRIM, P_ACK, P_STATE, P_UUIDS = (
     STRUCTS[n] for n in ("rblk_hdr", "rblk_p_hello", "rblk_p_reject", "rblk_p_data",
                          "rblk_p_trim", "rblk_p_ack", "rblk_p_state", "rblk_p_uuids"))
+P_READ, P_READ_REPLY = STRUCTS["rblk_p_read"], STRUCTS["rblk_p_read_reply"]
 MAX_PAYLOAD = P_DATA.size + MAX_DATA
 
 HEADER_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -255,6 +261,12 @@ def decode_payload(cmd, p):
         return decode_uuids(p)
     if cmd in (BEHIND, BEHIND_ACK):
         return {"nodes_behind": STRUCTS["rblk_p_behind"].unpack(p)[0]}
+    if cmd == READ:
+        sector, n, _pad = P_READ.unpack(p)
+        return {"sector": sector, "nr_sectors": n}
+    if cmd == READ_REPLY:
+        status, digest = P_READ_REPLY.unpack_from(p)
+        return {"status": status, "data_digest": digest, "bytes": len(p) - P_READ_REPLY.size}
     return {}
 
 
@@ -472,6 +484,9 @@ class Peer:
             self.link.send(BEHIND_ACK, pkt.payload)
         elif pkt.cmd in (DATA, FLUSH, TRIM) and self.ack_writes:
             self.link.send(ACK, ack_payload(0), pkt.rid)
+        elif pkt.cmd == READ:
+            # we hold no data to serve: the node must try another source
+            self.link.send(READ_REPLY, P_READ_REPLY.pack(ENODATA, 0), pkt.rid)
 
     def serve(self, seconds, until=None):
         """Answer the node for up to `seconds`.  Returns the first packet
@@ -607,6 +622,37 @@ def sc_trim_beyond_end(peer):
         peer.violate(f"TRIM sector {sector}, 2 blocks (beyond the end)", TRIM,
                      P_TRIM.pack(sector, 2 * peer.sectors_per_block, 0), peer.new_id())
         peer.wait_close()
+
+
+@scenario("read")
+def sc_read(peer):
+    """READ of the first block (no role needed): the node must answer with
+    its data (out: read_status, read_sha256 of the data)."""
+    rid = peer.new_id()
+    peer.link.send(READ, P_READ.pack(0, peer.sectors_per_block, 0), rid)
+    pkt = peer.serve(peer.args.timeout, lambda p: p.cmd == READ_REPLY and p.rid == rid)
+    if pkt is None:
+        raise ProtocolError(f"no READ_REPLY for our READ {rid}")
+    peer.out["read_status"] = pkt.fields["status"]
+    peer.out["read_sha256"] = hashlib.sha256(pkt.payload[P_READ_REPLY.size:]).hexdigest()
+    peer.serve(peer.args.hold)
+
+
+@scenario("read-beyond-end")
+def sc_read_beyond_end(peer):
+    """READ of two blocks starting at the last block ("bad READ")."""
+    sector = peer.ours["size_sectors"] - peer.sectors_per_block
+    peer.violate(f"READ sector {sector}, 2 blocks (beyond the end)", READ,
+                 P_READ.pack(sector, 2 * peer.sectors_per_block, 0), peer.new_id())
+    peer.wait_close()
+
+
+@scenario("read-reply-unknown")
+def sc_read_reply_unknown(peer):
+    """READ_REPLY for a READ the node never sent ("READ_REPLY for unknown
+    request")."""
+    peer.violate("READ_REPLY for request 4242", READ_REPLY, P_READ_REPLY.pack(ENODATA, 0), 4242)
+    peer.wait_close()
 
 
 @scenario("data-misaligned")

@@ -446,6 +446,24 @@ class HostilePeer(ClusterTest):
         self.assert_dropped(self.run_fake("bitmap-in-data-phase"), "unexpected")
         self.assert_b_stayed()
 
+    def test_11h_reads(self):
+        """Reads over the wire: the fake peer (no role needed) reads a's
+        first block and gets exactly what a's disk holds, a counting one
+        served read; a READ across the end of the device ("bad READ"); a
+        READ_REPLY for a READ a never sent ("unknown request")."""
+        a = self.pair.a
+        self.prepare(primary=None, clean=False)
+        out = self.run_fake("read", "--hold", "1")
+        self.assertEqual(out.get("read_status"), 0, out)
+        self.assertEqual(out.get("read_sha256"), self.block_sha(0),
+                         f"the READ_REPLY's data is not a's first block: {out}")
+        served = (fake_of(status(a)) or {}).get("served_reads")
+        self.assertEqual(served, 1, f"a's count of reads served to the fake peer: {served}")
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("read-beyond-end"), "bad READ")
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("read-reply-unknown"), "unknown request")
+
     def test_11c_witness_with_a_disk(self):
         """(f) A peer that a's topology names a witness (no disk:) and that
         connects with a disk is refused (reason WITNESS): a witness is sent

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Two nodes connected over rblk: data, failover, flushes, refusals, odd I/O
-and bad netlink requests.
+"""Two nodes connected over rblk: data, failover, flushes, refusals, odd I/O,
+bad netlink requests and reads served by the peer.
 
 One cluster (n1 = A, n2 = B) per kernel for the whole class; every test
 starts from "connected, both UpToDate" with the primary it needs (a start
@@ -12,14 +12,37 @@ them differs) must be identical byte for byte.
 """
 import errno
 import hashlib
+import json
 import os
 import re
+import shlex
 import stat
 import unittest
 
 from e2elib import (DEV, EBUSY, EROFS, MINOR, RES, ClusterTest, adm, disk_sha256, fio,
                     in_parallel, log, peer_of, per_kernel, short, status, vda_flushes,
                     wait_until)
+
+
+# test_8: verified random writes of READS_MIB MiB, read back with --verify_only.
+READS_MIB = 16
+READS_JOB = ["--name=reads", f"--filename={DEV}", "--ioengine=libaio", "--iodepth=16",
+             "--direct=1", "--rw=randwrite", "--bs=4k", f"--size={READS_MIB}M",
+             "--randrepeat=1", "--verify=crc32c", "--verify_fatal=1"]
+
+
+def fio_cmd_line(args):
+    """fio's command line with args (a list), JSON output."""
+    return "fio --output-format=json " + " ".join(shlex.quote(x) for x in args)
+
+
+def fio_args(node, args, timeout):
+    """Run fio with args (no job file) on node; (Result, parsed JSON or None)."""
+    r = node.run(fio_cmd_line(args), check=False, timeout=timeout)
+    try:
+        return r, json.loads(r.out[r.out.index("{"):])
+    except ValueError:
+        return r, None
 
 
 # Warnings that only say the emulated machine is slow, not that rblk is wrong.
@@ -55,6 +78,9 @@ def tree_sha256(top, dirs):
 
 @per_kernel
 class Replication(ClusterTest):
+    # CI budget: the reads from the peer on 6.1 in make check (6.12 reads
+    # from its peer in test_faults.py's detach and test_hostile_peer.py)
+    ONE_KERNEL = {"test_8_reads_served_by_peer": "6.1"}
 
     @classmethod
     def setUpClass(cls):
@@ -323,6 +349,69 @@ class Replication(ClusterTest):
         new = [line for line in a.run(warn_cmd, quiet=True).out.splitlines()
                if line not in warn_before and not EMULATION_NOISE.search(line)]
         self.assertEqual(new, [], "new kernel log lines at warning level or above")
+
+    # ------------------------------------------------------------------ 8
+    def read_verify(self, node, what):
+        """fio --verify_only of READS_JOB on node (reads only): must pass."""
+        r, data = fio_args(node, READS_JOB + ["--verify_only=1"], timeout=900)
+        job = data["jobs"][0] if data else {}
+        self.assertEqual((r.rc, job.get("error")), (0, 0),
+                         f"{what}: fio verify on {node.name} failed: rc {r.rc}\n"
+                         f"{r.out[-2000:]}{r.err[-2000:]}")
+        self.assertEqual(job["read"]["io_bytes"], READS_MIB << 20,
+                         f"{what}: fio verified less than it wrote")
+        return job
+
+    def test_8_reads_served_by_peer(self):
+        """Read balancing: with round-robin and least-pending, A's reads of
+        verified data go to A's disk and to B, and every block reads back
+        right; B counts what it served.  A disconnect of B while reads wait
+        for it hands them to A's disk: fio sees no error.  prefer-local
+        (the default) sends none to B."""
+        p = self.pair
+        a, b = p.nodes
+        p.ensure(primary=a)
+        r, data = fio_args(a, READS_JOB + ["--do_verify=0"], timeout=900)
+        self.assertEqual(data["jobs"][0]["error"], 0, f"fio write on A: {r.err[-2000:]}")
+        try:
+            counts = []
+            for policy in ("round-robin", "least-pending", "prefer-local"):
+                before = peer_of(status(a), b)["reads"], peer_of(status(b), a)["served_reads"]
+                adm(a, f"device-options {RES} --read-balancing {policy}")
+                self.assertEqual(status(a)["read_balancing"], policy)
+                self.read_verify(a, policy)
+                sent, served = peer_of(status(a), b)["reads"], peer_of(status(b), a)["served_reads"]
+                counts.append((policy, sent - before[0], served - before[1]))
+            log(f"reads of {READS_MIB} MiB served by B (sent by A, served by B): {counts}")
+            nreads = (READS_MIB << 20) // 4096
+            for policy, sent, served in counts:
+                self.assertEqual(sent, served, f"{policy}: A's and B's counts must agree")
+                if policy == "round-robin":
+                    self.assertGreater(sent, nreads // 4, f"{policy}: too few reads went to B")
+                    self.assertLess(sent, nreads, f"{policy}: A's disk must serve reads too")
+                elif policy == "prefer-local":
+                    self.assertEqual(sent, 0, f"{policy}: no read may go to B")
+
+            # B goes away while A's reads wait for it: they go to A's disk
+            adm(a, f"device-options {RES} --read-balancing round-robin")
+            base = peer_of(status(a), b)["reads"]
+            job = a.spawn(fio_cmd_line(READS_JOB + ["--verify_only=1", "--loops=4"]),
+                          timeout=900)
+            wait_until(lambda: peer_of(status(a), b)["reads"] > base + 200 or job.done, 60,
+                       "A's reads to reach B")
+            adm(a, f"disconnect {RES}")
+            r = job.wait(timeout=900)
+            self.assertEqual(r.rc, 0, f"fio verify on A across B's disconnect failed:\n"
+                                      f"{r.out[-2000:]}{r.err[-2000:]}")
+            st = status(a)
+            log(f"after the disconnect during reads: A {short(st)}, errors "
+                f"{st['stats']['errors']}")
+            self.assertEqual(st["stats"]["errors"], 0, "A's device counted failed requests")
+        finally:
+            adm(a, f"device-options {RES} --read-balancing prefer-local", check=False)
+            adm(a, f"connect {RES}", check=False)
+        p.ensure(primary=a)
+        self.assert_disks_equal()
 
 
 if __name__ == "__main__":

@@ -172,7 +172,8 @@ for c in "primary:--ignore-quorum" "set-primary:--ignore-quorum" \
 	 "device-options:--quorum off|majority|N" "device-options:--on-no-quorum suspend-io|io-error" \
 	 "device-options:--auto-promote yes|no" \
 	 "device-options:--fencing off|resource-only|resource-and-stonith" \
-	 "device-options:--fence-handler PATH" "device-options:--data-digest none|crc32c"; do
+	 "device-options:--fence-handler PATH" "device-options:--data-digest none|crc32c" \
+	 "device-options:--read-balancing prefer-local|round-robin|least-pending|when-congested-remote"; do
 	expect "${c%%:*} --help names ${c#*:}" 0 - - -- \
 		sh -c "'$(realpath "$R")' ${c%%:*} --help | grep -q -- '\[${c#*:}\]'"
 done
@@ -196,6 +197,12 @@ expect_usage "device-options --fencing bad value" \
 expect_usage "device-options --data-digest bad value" \
 	"rblkadm: device-options: expected none, crc32c or a number 0..255, got 'md5'" \
 	device-options --minor 0 --data-digest md5
+expect_usage "device-options --read-balancing bad value" \
+	"rblkadm: device-options: expected prefer-local, round-robin, least-pending, when-congested-remote or a number 0..255, got 'nearest'" \
+	device-options --minor 0 --read-balancing nearest
+expect_usage "--read-balancing only for device-options" \
+	"rblkadm: attach: option --read-balancing does not apply" \
+	attach --minor 0 --read-balancing round-robin
 expect_usage "device-options --auto-promote bad value" \
 	"rblkadm: device-options: expected no, yes or a number 0..255, got 'true'" \
 	device-options --minor 0 --auto-promote true
@@ -365,6 +372,9 @@ else
 		--fence-handler /usr/lib/rblk/fence-peer --auto-promote 2 --fencing 9 --fence-handler ''
 	expect "device-options --data-digest accepted" 3 - "$T/nomod.err" -- \
 		"$R" device-options --minor 0 --data-digest crc32c --data-digest 7
+	expect "device-options --read-balancing accepted" 3 - "$T/nomod.err" -- \
+		"$R" device-options --minor 0 --read-balancing when-congested-remote \
+		--read-balancing 9
 	expect "device-options RES" 3 - "$T/nomod.err" -- \
 		"$R" -c "$T/rblk.conf" device-options vm-disk-1 --fencing off
 	expect "device-options MINOR needs no file" 3 - "$T/nomod.err" -- \
@@ -413,6 +423,13 @@ if command -v bash >/dev/null 2>&1; then
 	echo "detach pass-on" >"$T/c4"
 	expect "completion: on-io-error" 0 "$T/c4" - -- \
 		complete_words rblkadm attach --minor 0 --on-io-error ""
+	echo "round-robin" >"$T/c6"
+	expect "completion: read-balancing" 0 "$T/c6" - -- \
+		complete_words rblkadm device-options --read-balancing r
+	echo "vm-disk-1" >"$T/c7"
+	expect "completion: resource after --read-balancing WORD" 0 "$T/c7" - -- \
+		complete_words rblkadm -c "$T/rblk.conf" --node node-a device-options \
+		--read-balancing least-pending ""
 	echo >"$T/c5"
 	expect "completion: no second resource" 0 "$T/c5" - -- \
 		complete_words rblkadm -c "$T/rblk.conf" --node node-a primary vm-disk-1 ""

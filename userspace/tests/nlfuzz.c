@@ -103,6 +103,7 @@ static enum kind attr_kind(int type)
 	case RBLK_A_EVENT:
 	case RBLK_A_AUTH:
 	case RBLK_A_DATA_DIGEST:
+	case RBLK_A_READ_BALANCING:
 		return K_U8;
 	case RBLK_A_PING_INTERVAL_MS:
 	case RBLK_A_PING_TIMEOUT_MS:

@@ -901,7 +901,7 @@ static void test_include_errors(void **state)
 		{ "include: conf.d/*.yaml\n", "resources:\n  - name: r0\n    minor: [\n",
 		  "DIR/conf.d/x.yaml:4:1: did not find expected node content while parsing a flow node" },
 		{ "include: conf.d/*.yaml\n", "resources:\n  - name: r0\n    minr: 1\n",
-		  "DIR/conf.d/x.yaml:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
+		  "DIR/conf.d/x.yaml:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest, read-balancing)" },
 		{ "include: conf.d/*.yaml\nresources:\n  - name: r0\n    minor: 0\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7000}]\n",
 		  "resources:\n  - name: r0\n    minor: 1\n    nodes: [{name: a, node-id: 0, address: 10.0.0.1:7100}]\n",
 		  "DIR/conf.d/x.yaml:2:11: resources[1].name: duplicate resource name 'r0' (also resources[0] at line 3 of DIR/rblk.conf)" },
@@ -983,7 +983,7 @@ static const struct bad bad_files[] = {
 	/* 5 */ { "clustr: x\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'clustr' (expected one of: cluster, options, resources, include)" },
 	{ "resources:\n  - name: r0\n    minr: 0\n    nodes:\n" NODE_A,
-	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
+	  "rblk.conf:3:5: resources[0]: unknown key 'minr' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest, read-balancing)" },
 	{ HEAD NODE_A "        port: 7789\n",
 	  "rblk.conf:8:9: resources[0].nodes[0]: unknown key 'port' (expected one of: name, node-id, address, address-for, disk, meta-disk, on-io-error, options)" },
 	{ "options:\n  ping-intervall-ms: 5\n" HEAD NODE_A,
@@ -1158,7 +1158,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        options: {quorum: majority}\n",
 	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'quorum' (expected one of: " PEER_OPTS ")" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    quorum: majority\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
+	  "rblk.conf:4:5: resources[0]: unknown key 'quorum' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest, read-balancing)" },
 	{ "quorum: majority\n" HEAD NODE_A,
 	  "rblk.conf:1:1: (top level): unknown key 'quorum' (expected one of: cluster, options, resources, include)" },
 	/* on-no-quorum: suspend-io or io-error */
@@ -1201,7 +1201,7 @@ static const struct bad bad_files[] = {
 	{ HEAD NODE_A "        options: {fencing: resource-only}\n",
 	  "rblk.conf:8:19: resources[0].nodes[0].options: unknown key 'fencing' (expected one of: " PEER_OPTS ")" },
 	{ "resources:\n  - name: r0\n    minor: 0\n    auto-promote: yes\n    nodes:\n" NODE_A,
-	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest)" },
+	  "rblk.conf:4:5: resources[0]: unknown key 'auto-promote' (expected one of: name, minor, on-io-error, options, nodes, secret-file, data-digest, read-balancing)" },
 	/* assume-clean is gone, whatever its value, wherever in the resource */
 	{ "resources:\n  - name: r0\n    minor: 0\n    nodes:\n" NODE_A "    assume-clean: false\n",
 	  "rblk.conf:8:5: resources[0].assume-clean: " ASSUME_CLEAN_GONE },
@@ -1441,6 +1441,70 @@ static void test_data_digest(void **state)
 		  "got a list");
 }
 
+/*
+ * read-balancing: prefer-local (the default), round-robin, least-pending
+ * or when-congested-remote, per resource.
+ */
+static void test_read_balancing(void **state)
+{
+	static const char nodes[] =
+		"    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n";
+	static const char expected[] = "expected prefer-local, round-robin, least-pending or "
+				       "when-congested-remote";
+	char yaml[1024], msg[256];
+	struct conf c;
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml), "resources:\n  - name: r0\n    minor: 0\n%s"
+		 "  - name: r1\n    minor: 1\n    read-balancing: prefer-local\n%s"
+		 "  - name: r2\n    minor: 2\n    read-balancing: round-robin\n%s"
+		 "  - name: r3\n    minor: 3\n    read-balancing: least-pending\n%s"
+		 "  - name: r4\n    minor: 4\n    read-balancing: when-congested-remote\n%s",
+		 nodes, nodes, nodes, nodes, nodes);
+	parse_ok(yaml, &c);
+	assert_int_equal(c.n_res, 5);
+	assert_false(c.res[0].has_read_balancing);
+	assert_true(c.res[1].has_read_balancing);
+	assert_int_equal(c.res[1].read_balancing, RBLK_READ_PREFER_LOCAL);
+	assert_true(c.res[2].has_read_balancing);
+	assert_int_equal(c.res[2].read_balancing, RBLK_READ_ROUND_ROBIN);
+	assert_true(c.res[3].has_read_balancing);
+	assert_int_equal(c.res[3].read_balancing, RBLK_READ_LEAST_PENDING);
+	assert_true(c.res[4].has_read_balancing);
+	assert_int_equal(c.res[4].read_balancing, RBLK_READ_WHEN_CONGESTED_REMOTE);
+	conf_free(&c);
+
+	assert_string_equal(read_balancing_name(RBLK_READ_PREFER_LOCAL), "prefer-local");
+	assert_string_equal(read_balancing_name(RBLK_READ_ROUND_ROBIN), "round-robin");
+	assert_string_equal(read_balancing_name(RBLK_READ_LEAST_PENDING), "least-pending");
+	assert_string_equal(read_balancing_name(RBLK_READ_WHEN_CONGESTED_REMOTE),
+			    "when-congested-remote");
+	assert_string_equal(read_balancing_name(__RBLK_READ_BALANCING_MAX), "invalid");
+
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    read-balancing: nearest\n%s", nodes);
+	snprintf(msg, sizeof(msg), "rblk.conf:4:21: resources[0].read-balancing: %s, got 'nearest'",
+		 expected);
+	parse_bad(yaml, msg);
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    read-balancing: Round-Robin\n%s",
+		 nodes);
+	snprintf(msg, sizeof(msg),
+		 "rblk.conf:4:21: resources[0].read-balancing: %s, got 'Round-Robin'", expected);
+	parse_bad(yaml, msg);
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    read-balancing: 1\n%s", nodes);
+	snprintf(msg, sizeof(msg), "rblk.conf:4:21: resources[0].read-balancing: %s, got '1'",
+		 expected);
+	parse_bad(yaml, msg);
+	snprintf(yaml, sizeof(yaml),
+		 "resources:\n  - name: r0\n    minor: 0\n    read-balancing: [round-robin]\n%s",
+		 nodes);
+	snprintf(msg, sizeof(msg), "rblk.conf:4:21: resources[0].read-balancing: %s, got a list",
+		 expected);
+	parse_bad(yaml, msg);
+}
+
 #define N_BAD (sizeof(bad_files) / sizeof(bad_files[0]))
 
 int main(void)
@@ -1469,6 +1533,7 @@ int main(void)
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_secret_file_key),
 		cmocka_unit_test(test_data_digest),
+		cmocka_unit_test(test_read_balancing),
 	};
 	const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_BAD];

@@ -666,6 +666,10 @@ static unsigned int metrics_fixture(struct kdev *d)
 	d[0].peers[1].rtt_us = 250;
 	p->tcp_rtt_us = 1040;
 	p->has_tcp_rtt = true;
+	/* node-b, Inconsistent, reads from here; node-c serves some of r0's reads */
+	p->served_reads = 6;
+	d[0].peers[1].reads = 4;
+	d[0].peers[1].read_bytes = 16384;
 
 	memset(&d[1], 0, sizeof(d[1]));
 	snprintf(d[1].name, sizeof(d[1].name), "r9");

@@ -419,7 +419,7 @@ static void test_device_options_request(void **state)
 		msg = request_of(cases[i].yaml, RBLK_CMD_DEVICE_OPTIONS, tb);
 		assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd,
 				 RBLK_CMD_DEVICE_OPTIONS);
-		assert_int_equal(count_attrs(tb), 8);
+		assert_int_equal(count_attrs(tb), 9);
 		assert_int_equal(nla_get_u32(tb[RBLK_A_MINOR]), 3);
 		assert_int_equal(nla_len(tb[RBLK_A_QUORUM]), 4);
 		assert_true(nla_get_u32(tb[RBLK_A_QUORUM]) == cases[i].quorum);
@@ -437,6 +437,9 @@ static void test_device_options_request(void **state)
 		/* no data-digest: none, so that removing it clears it */
 		assert_int_equal(nla_len(tb[RBLK_A_DATA_DIGEST]), 1);
 		assert_int_equal(nla_get_u8(tb[RBLK_A_DATA_DIGEST]), RBLK_DATA_DIGEST_NONE);
+		/* no read-balancing: prefer-local, so that removing it restores it */
+		assert_int_equal(nla_len(tb[RBLK_A_READ_BALANCING]), 1);
+		assert_int_equal(nla_get_u8(tb[RBLK_A_READ_BALANCING]), RBLK_READ_PREFER_LOCAL);
 		nlmsg_free(msg);
 	}
 	/* data-digest: crc32c, a u8 1 */
@@ -445,6 +448,14 @@ static void test_device_options_request(void **state)
 			 RBLK_CMD_DEVICE_OPTIONS, tb);
 	assert_int_equal(nla_len(tb[RBLK_A_DATA_DIGEST]), 1);
 	assert_int_equal(nla_get_u8(tb[RBLK_A_DATA_DIGEST]), RBLK_DATA_DIGEST_CRC32C);
+	nlmsg_free(msg);
+	/* read-balancing: when-congested-remote, a u8 3 */
+	msg = request_of("resources:\n  - name: r0\n    minor: 3\n"
+			 "    read-balancing: when-congested-remote\n"
+			 "    nodes:\n      - {name: a, node-id: 0, address: 10.0.0.1:7789}\n",
+			 RBLK_CMD_DEVICE_OPTIONS, tb);
+	assert_int_equal(nla_len(tb[RBLK_A_READ_BALANCING]), 1);
+	assert_int_equal(nla_get_u8(tb[RBLK_A_READ_BALANCING]), RBLK_READ_WHEN_CONGESTED_REMOTE);
 	nlmsg_free(msg);
 }
 
@@ -713,6 +724,9 @@ static void put_peer(struct nl_msg *msg, uint32_t id, uint8_t conn, const char *
 	nla_put_u64(msg, RBLK_A_RTT_US, 250);
 	nla_put_u64(msg, RBLK_A_TCP_RTT_US, 230);
 	nla_put_u64(msg, RBLK_A_RECEIVED_BYTES, 99);
+	nla_put_u64(msg, RBLK_A_PEER_READS, 17);
+	nla_put_u64(msg, RBLK_A_PEER_READ_BYTES, 3ULL << 33);
+	nla_put_u64(msg, RBLK_A_PEER_SERVED_READS, 21);
 	nla_put_u32(msg, RBLK_A_PING_TIMEOUT_MS, 5000);
 	nla_put_u32(msg, RBLK_A_KO_COUNT, 9);
 	if (err)
@@ -739,6 +753,7 @@ static void test_parse_status(void **state)
 	nla_put_u64(msg, RBLK_A_SIZE_SECTORS, 1ULL << 33);
 	nla_put_u32(msg, RBLK_A_LOGICAL_BLOCK_SIZE_BYTES, 4096);
 	nla_put_u32(msg, RBLK_A_OPEN_COUNT, 2);
+	nla_put_u8(msg, RBLK_A_READ_BALANCING, RBLK_READ_LEAST_PENDING);
 	st = nla_nest_start(msg, RBLK_A_STATS);
 	nla_put_u64(msg, RBLK_A_READS, 5);
 	nla_put_u64(msg, RBLK_A_WRITE_BYTES, 123456789012ULL);
@@ -759,6 +774,8 @@ static void test_parse_status(void **state)
 	assert_true(d.size_sectors == 1ULL << 33);
 	assert_int_equal(d.logical_block_size_bytes, 4096);
 	assert_int_equal(d.open_count, 2);
+	assert_true(d.has_read_balancing);
+	assert_int_equal(d.read_balancing, RBLK_READ_LEAST_PENDING);
 	assert_int_equal(d.reads, 5);
 	assert_true(d.write_bytes == 123456789012ULL);
 	assert_int_equal(d.errors, 1);
@@ -777,6 +794,11 @@ static void test_parse_status(void **state)
 	assert_int_equal(d.peers[0].tcp_rtt_us, 230);
 	assert_true(d.peers[0].has_tcp_rtt);
 	assert_int_equal(d.peers[0].received_bytes, 99);
+	/* the peer's read counters are not the device's */
+	assert_int_equal(d.peers[0].reads, 17);
+	assert_true(d.peers[0].read_bytes == 3ULL << 33);
+	assert_int_equal(d.peers[0].served_reads, 21);
+	assert_int_equal(d.peers[1].reads, 17);
 	assert_true(d.peers[0].options.set[OPT_PING_TIMEOUT]);
 	assert_false(d.peers[0].options.set[OPT_PING_INTERVAL]);
 	assert_int_equal(d.peers[0].options.v[OPT_PING_TIMEOUT], 5000);
@@ -1462,7 +1484,11 @@ static void test_extack(void **state)
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_HANDLER), "RBLK_A_FENCE_HANDLER");
 	assert_string_equal(rnl_attr_name(RBLK_A_FENCE_PENDING), "RBLK_A_FENCE_PENDING");
 	assert_string_equal(rnl_attr_name(RBLK_A_AUTH), "RBLK_A_AUTH");
-	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_TCP_RTT_US");
+	assert_string_equal(rnl_attr_name(RBLK_A_TCP_RTT_US), "RBLK_A_TCP_RTT_US");
+	assert_string_equal(rnl_attr_name(RBLK_A_READ_BALANCING), "RBLK_A_READ_BALANCING");
+	assert_string_equal(rnl_attr_name(RBLK_A_PEER_READS), "RBLK_A_PEER_READS");
+	assert_string_equal(rnl_attr_name(RBLK_A_PEER_READ_BYTES), "RBLK_A_PEER_READ_BYTES");
+	assert_string_equal(rnl_attr_name(RBLK_A_MAX), "RBLK_A_PEER_SERVED_READS");
 	{
 		unsigned int a;
 

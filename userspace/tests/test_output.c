@@ -117,6 +117,9 @@ static void sample_device(struct kdev *d)
 	p->rtt_us = 312;
 	p->tcp_rtt_us = 250;
 	p->has_tcp_rtt = true;
+	p->reads = 8;
+	p->read_bytes = 32768;
+	p->served_reads = 2;
 	p = &d->peers[1];
 	p->node_id = 2;
 	parse_addr("10.0.0.3:7789", true, &p->peer);
@@ -180,7 +183,8 @@ static void test_device_json(void **state)
 	expect_null(o, "fence_handler");
 	expect_null(o, "fence_pending");
 	expect_null(o, "data_digest");
-	assert_int_equal(json_object_object_length(o), 29);
+	expect_null(o, "read_balancing");
+	assert_int_equal(json_object_object_length(o), 30);
 
 	stats = get(o, "stats", json_type_object);
 	expect_uint(stats, "reads", 10);
@@ -218,6 +222,12 @@ static void test_device_json(void **state)
 	expect_uint(p0, "reconnects", 0);
 	expect_uint(p0, "received_writes", 0);
 	expect_uint(p0, "received_bytes", 0);
+	expect_uint(p0, "reads", 8);
+	expect_uint(p0, "read_bytes", 32768);
+	expect_uint(p0, "served_reads", 2);
+	expect_uint(p1, "reads", 0);
+	expect_uint(p1, "read_bytes", 0);
+	expect_uint(p1, "served_reads", 0);
 	expect_uint(p0, "errors", 0);
 	expect_str(p0, "last_error", "");
 	expect_null(p0, "replication_state");
@@ -236,7 +246,7 @@ static void test_device_json(void **state)
 	expect_null(p0, "resync_latency_ms");
 	expect_null(p0, "resync_window");
 	expect_null(p0, "resync_latency_us");
-	assert_int_equal(json_object_object_length(p0), 38);
+	assert_int_equal(json_object_object_length(p0), 41);
 
 	expect_str(p1, "peer_name", "node-c");
 	expect_str(p1, "conn_state", "connecting");
@@ -244,7 +254,7 @@ static void test_device_json(void **state)
 	expect_str(p1, "peer_disk_state", "outdated");
 	expect_uint(p1, "reconnects", 7);
 	expect_str(p1, "last_error", "connection refused");
-	assert_int_equal(json_object_object_length(p1), 38);
+	assert_int_equal(json_object_object_length(p1), 41);
 	/* same key set and order for every peer: stable keys */
 	{
 		struct json_object_iterator a = json_object_iter_begin(p0);
@@ -342,9 +352,9 @@ static void test_device_human(void **state)
 		"vm-disk-1 minor:0 node-id:0 role:Primary disk:UpToDate backing:/dev/vda size:2097152s open:1\n"
 		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
 		"  peer node-id:1 connection:Connected role:Secondary disk:UpToDate address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250\n"
-		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0\n"
+		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 reads:8 read-bytes:32768 served-reads:2 errors:0\n"
 		"  peer node-id:2 connection:Connecting role:Unknown disk:Outdated address:10.0.0.3:7789 inflight:0 rtt-us:0 last-error:\"connection refused\"\n"
-		"    writes:0 write-bytes:0 flushes:0 discards:0 acks:0 reconnects:7 received-writes:0 received-bytes:0 errors:0\n");
+		"    writes:0 write-bytes:0 flushes:0 discards:0 acks:0 reconnects:7 received-writes:0 received-bytes:0 reads:0 read-bytes:0 served-reads:0 errors:0\n");
 	finish_free();
 	conf_free(&c);
 }
@@ -380,6 +390,52 @@ static void test_device_data_digest(void **state)
 	o = parse_json(finish());
 	expect_str(o, "data_digest", "none");
 	json_object_put(o);
+	finish_free();
+}
+
+/*
+ * read_balancing: the policy's word in JSON, null when the kernel does not
+ * report it; named for humans only when it is not prefer-local.
+ */
+static void test_device_read_balancing(void **state)
+{
+	struct json_object *o;
+	struct kdev d;
+	unsigned int v;
+
+	(void)state;
+	sample_device(&d);
+	d.has_read_balancing = true;
+	for (v = 0; v < __RBLK_READ_BALANCING_MAX; v++) {
+		char want[64];
+
+		d.read_balancing = (uint8_t)v;
+		snprintf(want, sizeof(want), " open:1 read-balancing:%s\n", read_balancing_name(v));
+		start(false);
+		show_device(&d, NULL, false);
+		if (v == RBLK_READ_PREFER_LOCAL)
+			assert_null(strstr(finish(), "read-balancing"));
+		else
+			assert_non_null(strstr(finish(), want));
+		finish_free();
+		start(true);
+		show_device(&d, NULL, false);
+		o = parse_json(finish());
+		expect_str(o, "read_balancing", read_balancing_name(v));
+		json_object_put(o);
+		finish_free();
+	}
+
+	/* after data-digest, before the primary policy */
+	d.read_balancing = RBLK_READ_ROUND_ROBIN;
+	d.has_data_digest = true;
+	d.data_digest = RBLK_DATA_DIGEST_CRC32C;
+	d.has_fencing = true;
+	d.fencing = RBLK_FENCING_RESOURCE_ONLY;
+	start(false);
+	show_device(&d, NULL, false);
+	assert_non_null(strstr(finish(), " open:1 data-digest:crc32c read-balancing:round-robin "
+				       "fencing:resource-only\n"));
 	finish_free();
 }
 
@@ -558,7 +614,7 @@ static void test_device_resync_human(void **state)
 		"vm-disk-1 minor:0 node-id:0 role:Secondary disk:Consistent backing:/dev/vda size:2097152s open:0 current-uuid:9F3A0C21B7E4D560 md-flags:none\n"
 		"    reads:10 writes:20 read-bytes:40960 write-bytes:6000000000 flushes:3 discards:4 inflight:5 errors:6 md-writes:7\n"
 		"  peer node-id:1 connection:Connected role:Secondary disk:Inconsistent replication:SyncSource address:10.0.0.2:7789 inflight:0 rtt-us:312 tcp-rtt-us:250 out-of-sync-bytes:1765433 sync-decision:bitmap-source done:41.15% left-bytes:1765433 rate-bytes-per-s:100000 eta-s:18 window:12 latency-us:23456\n"
-		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 errors:0 bitmap-uuid:1122334455667788\n");
+		"    writes:20 write-bytes:81920 flushes:0 discards:0 acks:20 reconnects:0 received-writes:0 received-bytes:0 reads:8 read-bytes:32768 served-reads:2 errors:0 bitmap-uuid:1122334455667788\n");
 	finish_free();
 	conf_free(&c);
 }
@@ -584,7 +640,7 @@ static void test_device_resync_json(void **state)
 	assert_int_equal(json_object_array_length(f), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)), "consistent");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 1)), "attached");
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 	peers = get(o, "peers", json_type_array);
 
 	p = json_object_array_get_idx(peers, 0);
@@ -603,7 +659,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_latency_ms", 50);
 	expect_uint(p, "resync_window", 12);
 	expect_uint(p, "resync_latency_us", 23456);
-	assert_int_equal(json_object_object_length(p), 38);
+	assert_int_equal(json_object_object_length(p), 41);
 
 	/* a zero rate: the ETA is null, the rest is there */
 	p = json_object_array_get_idx(peers, 1);
@@ -614,7 +670,7 @@ static void test_device_resync_json(void **state)
 	expect_uint(p, "resync_rate_bytes_per_s", 0);
 	expect_null(p, "resync_eta_s");
 	expect_null(p, "bitmap_uuid");
-	assert_int_equal(json_object_object_length(p), 38);
+	assert_int_equal(json_object_object_length(p), 41);
 
 	p = json_object_array_get_idx(peers, 2);
 	expect_str(p, "replication_state", "off");
@@ -630,7 +686,7 @@ static void test_device_resync_json(void **state)
 	expect_null(p, "sync_decision");
 	expect_null(p, "resync_total_bytes");
 	assert_false(json_object_get_boolean(get(p, "split_brain", json_type_boolean)));
-	assert_int_equal(json_object_object_length(p), 38);
+	assert_int_equal(json_object_object_length(p), 41);
 	json_object_put(o);
 	finish_free();
 }
@@ -725,7 +781,7 @@ static void test_device_quorum_json(void **state)
 	expect_uint(o, "quorum_voters", 3);
 	expect_str(o, "suspended", "no-quorum");
 	expect_uint(o, "suspended_writes", 4);
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 
 	o = json_object_array_get_idx(a, 1);
 	expect_uint(o, "quorum", 2);			/* a number of votes: a number */
@@ -740,7 +796,7 @@ static void test_device_quorum_json(void **state)
 	assert_true(json_object_get_boolean(get(o, "has_quorum", json_type_boolean)));
 	expect_uint(o, "quorum_needed", 0);
 	expect_str(o, "suspended", "no");
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 	json_object_put(a);
 	finish_free();
 }
@@ -842,7 +898,7 @@ static void test_device_fencing_json(void **state)
 	assert_int_equal(json_object_array_length(p), 2);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 0)), 1);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(p, 1)), 31);
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 
 	o = json_object_array_get_idx(a, 1);		/* every key, also the defaults */
 	assert_false(json_object_get_boolean(get(o, "auto_promote", json_type_boolean)));
@@ -851,7 +907,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fence_handler", "");
 	expect_str(o, "suspended", "no");
 	assert_int_equal(json_object_array_length(get(o, "fence_pending", json_type_array)), 0);
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 
 	o = json_object_array_get_idx(a, 2);
 	expect_null(o, "auto_promote");
@@ -859,7 +915,7 @@ static void test_device_fencing_json(void **state)
 	expect_str(o, "fencing", "resource-only");
 	expect_str(o, "fence_handler", "");
 	expect_null(o, "fence_pending");
-	assert_int_equal(json_object_object_length(o), 29);
+	assert_int_equal(json_object_object_length(o), 30);
 	json_object_put(a);
 	finish_free();
 }
@@ -1203,6 +1259,7 @@ int main(void)
 		cmocka_unit_test(test_status_array),
 		cmocka_unit_test(test_device_human),
 		cmocka_unit_test(test_device_data_digest),
+		cmocka_unit_test(test_device_read_balancing),
 		cmocka_unit_test(test_event_output),
 		cmocka_unit_test(test_resync_progress),
 		cmocka_unit_test(test_device_resync_human),

@@ -147,7 +147,8 @@ static void test_fresh_up(void **state)
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST |
+			 REQ_READ_BALANCING);
 	assert_int_equal(q->minor, 0);
 	assert_int_equal(q->quorum, RBLK_QUORUM_OFF);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_SUSPEND_IO);
@@ -537,7 +538,8 @@ static void test_quorum_options(void **state)
 	q = &plan.ops[1].req;
 	assert_int_equal(q->cmd, RBLK_CMD_DEVICE_OPTIONS);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST |
+			 REQ_READ_BALANCING);
 	assert_int_equal(q->minor, 5);
 	assert_true(q->quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(q->on_no_quorum, RBLK_ON_NO_QUORUM_IO_ERROR);
@@ -557,7 +559,8 @@ static void test_quorum_options(void **state)
 	expect_ops(options_only);
 	assert_true(plan.ops[0].req.quorum == RBLK_QUORUM_MAJORITY);
 	assert_int_equal(plan.ops[0].req.has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM |
-			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
+			 REQ_AUTO_PROMOTE | REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET |
+			 REQ_DATA_DIGEST | REQ_READ_BALANCING);
 	d.quorum = RBLK_QUORUM_OFF;
 	plan_for(&c, "r3", "a", &d, 1);
 	expect_ops(options_only);
@@ -658,7 +661,8 @@ static void test_fencing_options(void **state)
 	q = &plan.ops[1].req;
 	assert_string_equal(plan.ops[1].what, r0_ops[0]);
 	assert_int_equal(q->has, REQ_MINOR | REQ_QUORUM | REQ_ON_NO_QUORUM | REQ_AUTO_PROMOTE |
-			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST);
+			 REQ_FENCING | REQ_FENCE_HANDLER | REQ_AUTH_SECRET | REQ_DATA_DIGEST |
+			 REQ_READ_BALANCING);
 	assert_int_equal(q->auto_promote, 1);
 	assert_int_equal(q->fencing, RBLK_FENCING_RESOURCE_AND_STONITH);
 	assert_string_equal(q->fence_handler, "/usr/lib/rblk/fence-peer");
@@ -1189,6 +1193,93 @@ static void test_data_digest(void **state)
 	conf_free(&c);
 }
 
+/*
+ * read-balancing goes with DEVICE_OPTIONS (prefer-local when the file does
+ * not say); the plan compares it with the kernel's and names it when it is
+ * not prefer-local.
+ */
+static void test_read_balancing(void **state)
+{
+	static const char *const set[] = {
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off read-balancing least-pending",
+		NULL,
+	};
+	static const char *const clear[] = {
+		"device-options quorum majority on-no-quorum io-error auto-promote no fencing off read-balancing prefer-local",
+		NULL,
+	};
+	struct conf c;
+	struct kdev d;
+	unsigned int i, v;
+
+	(void)state;
+	parse_ok(witness, &c);
+	/* not in the file: prefer-local is sent, and not named */
+	plan_for(&c, "r3", "a", NULL, 0);
+	i = op_index(RBLK_CMD_DEVICE_OPTIONS);
+	assert_true(plan.ops[i].req.has & REQ_READ_BALANCING);
+	assert_int_equal(plan.ops[i].req.read_balancing, RBLK_READ_PREFER_LOCAL);
+	assert_null(strstr(plan.ops[i].what, "read-balancing"));
+
+	/* each policy of the file is sent as it is */
+	c.res[0].has_read_balancing = true;
+	for (v = 0; v < __RBLK_READ_BALANCING_MAX; v++) {
+		char what[64];
+
+		c.res[0].read_balancing = (uint8_t)v;
+		plan_for(&c, "r3", "a", NULL, 0);
+		i = op_index(RBLK_CMD_DEVICE_OPTIONS);
+		assert_true(plan.ops[i].req.has & REQ_READ_BALANCING);
+		assert_int_equal(plan.ops[i].req.read_balancing, v);
+		snprintf(what, sizeof(what), " read-balancing %s", read_balancing_name(v));
+		if (v == RBLK_READ_PREFER_LOCAL)
+			assert_null(strstr(plan.ops[i].what, "read-balancing"));
+		else
+			assert_non_null(strstr(plan.ops[i].what, what));
+	}
+
+	/* the kernel has it already: nothing to do */
+	c.res[0].read_balancing = RBLK_READ_LEAST_PENDING;
+	kdev_like(&c, &c.res[0], &c.res[0].nodes[0], &d);
+	d.has_read_balancing = true;
+	d.read_balancing = RBLK_READ_LEAST_PENDING;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	/* it has another one (or a kernel that does not report it): set */
+	d.read_balancing = RBLK_READ_ROUND_ROBIN;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(set);
+	assert_int_equal(plan.ops[0].req.read_balancing, RBLK_READ_LEAST_PENDING);
+	d.read_balancing = RBLK_READ_PREFER_LOCAL;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(set);
+	d.has_read_balancing = false;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(set);
+	/* the file says prefer-local, the kernel has round-robin: back to prefer-local */
+	c.res[0].read_balancing = RBLK_READ_PREFER_LOCAL;
+	d.has_read_balancing = true;
+	d.read_balancing = RBLK_READ_ROUND_ROBIN;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(clear);
+	assert_true(plan.ops[0].req.has & REQ_READ_BALANCING);
+	assert_int_equal(plan.ops[0].req.read_balancing, RBLK_READ_PREFER_LOCAL);
+	/* the file does not say: the kernel's when-congested-remote is undone */
+	c.res[0].has_read_balancing = false;
+	d.read_balancing = RBLK_READ_WHEN_CONGESTED_REMOTE;
+	plan_for(&c, "r3", "a", &d, 1);
+	expect_ops(clear);
+	/* the file does not say, the kernel has prefer-local: nothing to do */
+	d.read_balancing = RBLK_READ_PREFER_LOCAL;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	/* nor when the kernel does not report it (a kernel without read balancing) */
+	d.has_read_balancing = false;
+	plan_for(&c, "r3", "a", &d, 1);
+	assert_int_equal(plan.n, 0);
+	conf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1207,6 +1298,7 @@ int main(void)
 		cmocka_unit_test(test_fencing_options),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_data_digest),
+		cmocka_unit_test(test_read_balancing),
 		cmocka_unit_test(test_witness),
 		cmocka_unit_test(test_three_nodes_sides_agree),
 		cmocka_unit_test(test_mesh_sides_agree),

@@ -118,9 +118,10 @@ enum rblk_cmd {
 	RBLK_CMD_NEW_CURRENT_UUID,
 	/*
 	 * MINOR; [QUORUM, ON_NO_QUORUM, AUTO_PROMOTE, FENCING, FENCE_HANDLER,
-	 * AUTH_SECRET, DATA_DIGEST].  Sets the device's quorum, auto-promote and fencing
-	 * policy (Documentation/design.rst, "Quorum", "Auto-promote",
-	 * "Fencing") and its shared secret; an attribute not given keeps its
+	 * AUTH_SECRET, DATA_DIGEST, READ_BALANCING].  Sets the device's
+	 * quorum, auto-promote, fencing and read balancing policy
+	 * (Documentation/design.rst, "Quorum", "Auto-promote", "Fencing",
+	 * "Reads") and its shared secret; an attribute not given keeps its
 	 * value.  EINVAL: QUORUM is not off, majority or 1..RBLK_MAX_PEERS;
 	 * FENCE_HANDLER is not empty and not an absolute path; FENCING is not
 	 * off without a handler; AUTH_SECRET is neither empty nor
@@ -295,6 +296,19 @@ enum rblk_attr {
 	 * before it), this is the network's round trip under load too.
 	 */
 	RBLK_A_TCP_RTT_US,
+	/*
+	 * u8 (DEVICE_OPTIONS, STATUS): enum rblk_read_balancing, where reads
+	 * go while the local disk is UpToDate.  A node whose disk is not
+	 * UpToDate (or failed, or detached) reads from an UpToDate peer in any
+	 * case.  Applies to the next read.
+	 */
+	RBLK_A_READ_BALANCING,
+	/* u64, peer: reads this node sent to the peer and the peer served */
+	RBLK_A_PEER_READS,
+	/* u64, peer: data bytes of those reads */
+	RBLK_A_PEER_READ_BYTES,
+	/* u64, peer: reads the peer sent to this node and this node served */
+	RBLK_A_PEER_SERVED_READS,
 	__RBLK_A_MAX,
 };
 
@@ -423,6 +437,22 @@ enum rblk_data_digest {
 	RBLK_DATA_DIGEST_NONE,		/* default: TCP's checksum only */
 	RBLK_DATA_DIGEST_CRC32C,	/* CRC-32C of the data, checked before writing */
 	__RBLK_DATA_DIGEST_MAX,
+};
+
+/*
+ * Where reads go while the local disk is UpToDate (RBLK_A_READ_BALANCING,
+ * Documentation/design.rst, "Reads").  Only UpToDate peers that are
+ * connected serve reads; a read a peer cannot serve is retried on the
+ * local disk or another UpToDate peer.
+ */
+enum rblk_read_balancing {
+	RBLK_READ_PREFER_LOCAL,		/* default: the local disk */
+	RBLK_READ_ROUND_ROBIN,		/* the local disk and each peer in turn */
+	/* the one with the fewest of this device's requests in flight */
+	RBLK_READ_LEAST_PENDING,
+	/* the local disk unless its queue is half full of this device's requests */
+	RBLK_READ_WHEN_CONGESTED_REMOTE,
+	__RBLK_READ_BALANCING_MAX,
 };
 
 enum rblk_conn_state {
