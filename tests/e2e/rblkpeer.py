@@ -647,6 +647,23 @@ def sc_read_beyond_end(peer):
     peer.wait_close()
 
 
+@scenario("read-flood", rcvbuf=4096)
+def sc_read_flood(peer):
+    """4000 READs of one block, without reading the replies (a small
+    receive buffer): the node must close once more than 1024 replies wait
+    ("READ replies pile up")."""
+    n, one = 4000, P_READ.pack(0, peer.sectors_per_block, 0)
+    peer.violation, peer.t_violation = f"{n} READs, replies not read", time.monotonic()
+    peer.log(f"sending {peer.violation}")
+    blob = b"".join(packet(READ, one, peer.new_id(), peer.link.version) for _ in range(n))
+    try:
+        peer.link.sock.sendall(blob)
+    except (BrokenPipeError, ConnectionResetError) as e:
+        peer.link._close_seen(f"send: {e.strerror or e}")
+    time.sleep(2)
+    peer.wait_close()
+
+
 @scenario("read-reply-unknown")
 def sc_read_reply_unknown(peer):
     """READ_REPLY for a READ the node never sent ("READ_REPLY for unknown

@@ -450,7 +450,9 @@ class HostilePeer(ClusterTest):
         """Reads over the wire: the fake peer (no role needed) reads a's
         first block and gets exactly what a's disk holds, a counting one
         served read; a READ across the end of the device ("bad READ"); a
-        READ_REPLY for a READ a never sent ("unknown request")."""
+        READ_REPLY for a READ a never sent ("unknown request"); 4000 READs
+        whose replies the fake peer does not read ("READ replies pile
+        up")."""
         a = self.pair.a
         self.prepare(primary=None, clean=False)
         out = self.run_fake("read", "--hold", "1")
@@ -463,6 +465,8 @@ class HostilePeer(ClusterTest):
         self.assert_dropped(self.run_fake("read-beyond-end"), "bad READ")
         self.prepare(primary=None, clean=False)
         self.assert_dropped(self.run_fake("read-reply-unknown"), "unknown request")
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("read-flood"), "READ replies pile up")
 
     def test_11c_witness_with_a_disk(self):
         """(f) A peer that a's topology names a witness (no disk:) and that
