@@ -699,6 +699,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	rblk_conflicts_init(&dev->conflicts);
 	dev->primary_peer = RBLK_NO_PEER;
 	dev->sync_target_of = RBLK_NO_PEER;
+	dev->lost_disk_held_by = RBLK_NO_PEER;
 	INIT_DELAYED_WORK(&dev->io_error_work, rblk_io_error_work);
 	mutex_init(&dev->md.lock);
 	mutex_init(&dev->md.al_lock);
@@ -709,6 +710,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	INIT_WORK(&dev->al_work, rblk_req_al_work);
 	init_llist_head(&dev->al_reqs);
 	INIT_WORK(&dev->read_retry_work, rblk_read_retry_work);
+	INIT_DELAYED_WORK(&dev->lost_disk_work, rblk_lost_disk_work);
 	init_llist_head(&dev->read_retry_reqs);
 	init_llist_head(&dev->gen_reqs);
 	spin_lock_init(&dev->quorum_lock);
@@ -860,6 +862,9 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	rblk_quorum_update(dev);
 	/* reads handed on by the connections' teardown */
 	flush_work(&dev->read_retry_work);
+	/* writes our lost disk lacks fail: no peer is left to hold them */
+	mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
+	flush_delayed_work(&dev->lost_disk_work);
 	if (dev->backing.bdev)
 		rblk_backing_close(dev, false);
 	cancel_delayed_work_sync(&dev->io_error_work);
@@ -1071,6 +1076,8 @@ int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 	dev->disk_state = state;
 	dev->state_gen++;
 	dev->on_io_error = on_io_error;
+	/* a disk again: nobody holds writes for a lost one */
+	dev->lost_disk_held_by = RBLK_NO_PEER;
 	strscpy(dev->backing_path, path, sizeof(dev->backing_path));
 	spin_unlock(&dev->state_lock);
 	set_capacity_and_notify(dev->disk, size);
