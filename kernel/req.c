@@ -13,7 +13,9 @@
  * status.  A peer leg that fails or whose connection is lost completes as
  * "peer missed it": the peer is shown Outdated and the bio still succeeds
  * if the local write did (protocol C towards every peer that stays
- * connected).
+ * connected).  A primary whose disk failed writes to its peer alone; such
+ * a write succeeds once that peer holds it in a generation the lost disk
+ * lacks (rblk_lost_disk_state()).
  *
  * Context: rblk_submit_bio() runs in the submitter's context and may sleep
  * (GFP_NOIO mempool allocations).  Completions run in any context (local
@@ -437,8 +439,11 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 		return;
 	}
 	if (status) {
-		rblk_peer_outdate(peer);
-		rblk_req_missed(req, peer);
+		/* without our disk it is nowhere now: it fails, nobody lacks it */
+		if (req->has_local_ref) {
+			rblk_peer_outdate(peer);
+			rblk_req_missed(req, peer);
+		}
 	} else {
 		if (READ_ONCE(peer->peer_disk_state) == RBLK_DISK_UP_TO_DATE)
 			atomic_inc(&req->peers_ok);
@@ -480,7 +485,9 @@ static u8 rblk_req_command(struct bio *master)
 
 /*
  * Hand a leg to every connected peer; every configured peer without a
- * connection misses the write and is recorded so (rblk_peer_outdate()).
+ * connection misses the write and is recorded so (rblk_peer_outdate()),
+ * unless our disk is lost: such a write that a peer misses fails, and
+ * nobody lacks it (see rblk_lost_disk_state()).
  * Legs are allocated before looking at the peer under RCU, so at most one
  * spare is allocated and freed.
  *
@@ -515,7 +522,8 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rblk_conn_get(peer) : NULL;
-		if (peer && !conn && command != RBLK_P_FLUSH && !peer->cfg.witness) {
+		if (peer && !conn && command != RBLK_P_FLUSH && !peer->cfg.witness &&
+		    req->has_local_ref) {
 			rblk_peer_outdate(peer);
 			rblk_req_missed(req, peer);
 		}
@@ -541,13 +549,17 @@ static void rblk_req_replicate(struct rblk_req *req)
 				/*
 				 * A peer that misses a write is outdated
 				 * (and told so while its connection lives).
+				 * Without our disk the write is nowhere now:
+				 * it fails, and nobody lacks it.
 				 */
-				if (ret == -ENOTCONN)
-					rblk_peer_outdate(peer);
-				else if (ret < 0)
-					rblk_peer_missed_write(peer, conn, ret);
-				if (ret < 0 && command != RBLK_P_FLUSH)
-					rblk_req_missed(req, peer);
+				if (req->has_local_ref) {
+					if (ret == -ENOTCONN)
+						rblk_peer_outdate(peer);
+					else if (ret < 0)
+						rblk_peer_missed_write(peer, conn, ret);
+					if (ret < 0 && command != RBLK_P_FLUSH)
+						rblk_req_missed(req, peer);
+				}
 			}
 			rblk_conn_put(conn);
 		}
