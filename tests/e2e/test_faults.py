@@ -36,7 +36,8 @@ each test starts on fresh disks (zeroed, create-md, new-current-uuid
   write of REGION succeeds (B wrote it), A's disk Failed then Diskless,
   fio sees no error and verifies every block it wrote before and after
   the failure (B started one generation for A's lost disk and told A),
-  A's reads go to B and return what A wrote; after A's demotion B is
+  A's reads go to B and return what A wrote; after a disconnect and
+  connect A still writes and verifies through B; after A's demotion B is
   promoted and holds the write; A's old disk, attached again, is resynced
   from B in full and the data areas are equal.
 * test_2: on A, on-io-error pass-on: the writer gets EIO, A's disk
@@ -217,6 +218,11 @@ def fio_cmd(runtime_s):
 FIO_AROUND_FAILURE = (f"fio --output-format=json --name=failure --filename={DEV} "
                       f"--ioengine=libaio --iodepth=8 --direct=1 --rw=randwrite --bs=4k "
                       f"--size={REGION_MIB}M --verify=crc32c --verify_fatal=1")
+
+# ... and 4 MiB at MiB 32 after A, diskless, reconnected to B.
+FIO_AFTER_FLAP = (f"fio --output-format=json --name=flap --filename={DEV} --ioengine=libaio "
+                  f"--iodepth=8 --direct=1 --rw=randwrite --bs=4k --offset=32M --size=4M "
+                  f"--verify=crc32c --verify_fatal=1")
 
 
 def dmesg(node):
@@ -804,7 +810,8 @@ class FailingDisk(FaultTest):
         no error and verifies everything it wrote, before and after the
         failure, through A (B holds every write: it started a generation
         that A's lost disk lacks and told A so); A goes diskless and reads
-        the failed region from B; B, promoted, reads what A wrote; A's old
+        the failed region from B, and after a reconnect still writes and
+        verifies through B; B, promoted, reads what A wrote; A's old
         disk, attached again, is resynced from B in full and the disks
         are equal."""
         a, b = self.pair.nodes
@@ -841,6 +848,20 @@ class FailingDisk(FaultTest):
         self.expect(sa["role"] == "primary" and peer_of(sa, b)["conn_state"] == "connected" and
                     peer_of(sa, b)["peer_disk_state"] == "up_to_date",
                     f"A must stay primary and show B connected and up_to_date: {short(sa)}")
+
+        # the link goes and comes back: B lacks nothing A acknowledged
+        adm(a, f"disconnect {RES}")
+        adm(a, f"connect {RES}")
+        wait_until(lambda: peer_of(status(a), b)["conn_state"] == "connected", 60,
+                   "A connected to B again")
+        res = a.run(FIO_AFTER_FLAP, check=False, timeout=600)
+        rc, errors = fio_errors(res)
+        sa = status(a)
+        log(f"fio on A after a reconnect: exit {rc}, errors {errors}; {short(sa)}")
+        self.expect(rc == 0 and errors == [0] and
+                    peer_of(sa, b)["peer_disk_state"] == "up_to_date",
+                    f"A, diskless, must write and read through B after a reconnect (B "
+                    f"up_to_date): exit {rc}, errors {errors}, {short(sa)}\n{res.err[-2000:]}")
 
         adm(a, f"secondary {RES}")
         wait_until(lambda: peer_of(status(b), a)["peer_role"] == "secondary", 30,
