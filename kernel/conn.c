@@ -724,10 +724,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 			   msecs_to_jiffies(peer->cfg.ping_interval_ms));
 	if (source > 0)
 		rblk_rs_start(peer);
-	/* a primary that lost its disk writes on to us alone */
-	if (remote->role == RBLK_ROLE_PRIMARY && remote->disk_state == RBLK_DISK_DISKLESS &&
-	    conn->features & RBLK_FEAT_LOST_DISK && READ_ONCE(dev->has_md))
-		rblk_sync_primary_lost_disk(peer);
+	rblk_sync_lost_disk_connected(peer, conn, remote->disk_state, missed);
 	return 0;
 }
 

@@ -862,11 +862,12 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	rblk_quorum_update(dev);
 	/* reads handed on by the connections' teardown */
 	flush_work(&dev->read_retry_work);
+	if (dev->backing.bdev)
+		rblk_backing_close(dev, false);
 	/* writes our lost disk lacks fail: no peer is left to hold them */
 	mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
 	flush_delayed_work(&dev->lost_disk_work);
-	if (dev->backing.bdev)
-		rblk_backing_close(dev, false);
+	cancel_delayed_work_sync(&dev->lost_disk_work);
 	cancel_delayed_work_sync(&dev->io_error_work);
 	cancel_work_sync(&dev->md_state_work);
 }
@@ -1077,7 +1078,7 @@ int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 	dev->state_gen++;
 	dev->on_io_error = on_io_error;
 	/* a disk again: nobody holds writes for a lost one */
-	dev->lost_disk_held_by = RBLK_NO_PEER;
+	WRITE_ONCE(dev->lost_disk_held_by, RBLK_NO_PEER);
 	strscpy(dev->backing_path, path, sizeof(dev->backing_path));
 	spin_unlock(&dev->state_lock);
 	set_capacity_and_notify(dev->disk, size);

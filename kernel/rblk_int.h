@@ -691,7 +691,9 @@ struct rblk_conn {
  * @interval: its sector range in dev->conflicts while in flight (writes,
  *	discards, write-zeroes with a range)
  * @gen_node: on dev->al_reqs while its extents are logged, then on
- *	dev->gen_reqs while a new generation is written for it
+ *	dev->gen_reqs while a new generation is written for it, then on
+ *	dev->lost_disk_reqs while its peer has not said it holds it; a read:
+ *	on dev->read_retry_reqs while its next source is chosen
  * @needs_gen: a peer missed it and has no generation yet: the request
  *	completes only after the superblock with the new current UUID is
  *	durable
@@ -988,6 +990,8 @@ int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio 
 int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p,
 			    u64 features);
 void rblk_sync_primary_lost_disk(struct rblk_peer *peer);
+void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
+				   enum rblk_disk_state remote_disk, bool missed);
 void rblk_sync_uuids_work(struct work_struct *work);
 void rblk_sync_lost_primary(struct rblk_peer *lost);
 void rblk_sync_reconcile_done(struct rblk_device *dev);

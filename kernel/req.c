@@ -137,57 +137,6 @@ static void rblk_req_missed(struct rblk_req *req, struct rblk_peer *peer)
 }
 
 /*
- * Complete @req with @status once it is out of the conflict tree: a write
- * that did not reach a quorum of nodes is held until quorum returns, or
- * failed.
- */
-static void rblk_req_end(struct rblk_req *req, blk_status_t status)
-{
-	if (!status && bio_op(req->master) != REQ_OP_READ && !rblk_quorum_write_ok(req)) {
-		if (rblk_quorum_hold(req))
-			return;
-		status = BLK_STS_IOERR;
-	}
-	rblk_req_complete(req, status);
-}
-
-/*
- * A write our disk lacks (it failed it, or is gone) but that an UpToDate
- * peer wrote: with on-io-error detach it is not lost, once that peer
- * holds a generation our lost disk lacks (rblk_lost_disk_state()).
- */
-static bool rblk_req_on_peers(struct rblk_req *req)
-{
-	return bio_op(req->master) != REQ_OP_READ && atomic_read(&req->peers_ok) &&
-	       (!req->has_local_ref ||
-		READ_ONCE(req->dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH);
-}
-
-static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
-{
-	struct rblk_device *dev = req->dev;
-	blk_status_t status = req->local_status;
-
-	/*
-	 * Done everywhere: overlapping writes may go now, also while this one
-	 * waits for quorum or for the peer that holds it (every disk has
-	 * ordered it already; a resync must be able to copy it).
-	 */
-	rblk_interval_remove(&dev->conflicts, &req->interval);
-	if (status && !gen_status && rblk_req_on_peers(req)) {
-		/* the local clone is done: the failed disk may close meanwhile */
-		if (req->has_local_ref) {
-			req->has_local_ref = false;
-			percpu_ref_put(&dev->local_ref);
-		}
-		llist_add(&req->gen_node, &dev->lost_disk_reqs);
-		mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
-		return;
-	}
-	rblk_req_end(req, status ?: gen_status);
-}
-
-/*
  * Writes of a primary whose disk failed (on-io-error detach) go to its
  * peers only.  The lost disk keeps the generation it had, and so does a
  * peer until told otherwise: if the disk came back, the two would compare
@@ -219,7 +168,7 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 	enum rblk_lost_disk state = RBLK_LOST_DISK_FAIL;
 	struct rblk_peer *data_peer = NULL;
 	struct rblk_conn *conn;
-	unsigned int i;
+	unsigned int i, witnesses = 0;
 
 	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
 		return RBLK_LOST_DISK_FAIL;
@@ -227,8 +176,12 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 	for (i = 0; i < RBLK_MAX_PEERS; i++) {
 		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
 
-		if (!peer || peer->cfg.witness)
+		if (!peer)
 			continue;
+		if (peer->cfg.witness) {
+			witnesses += !!rcu_access_pointer(peer->conn);
+			continue;
+		}
 		if (data_peer) {
 			data_peer = NULL;
 			goto out;
@@ -237,6 +190,11 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 	}
 	if (!data_peer)
 		goto out;
+	/* the data peer and the witnesses must make a quorum without us */
+	if (READ_ONCE(dev->quorum_needed) && 1 + witnesses < READ_ONCE(dev->quorum_needed)) {
+		data_peer = NULL;
+		goto out;
+	}
 	conn = rcu_dereference(data_peer->conn);
 	if (!conn && submit)
 		goto out;
@@ -248,6 +206,65 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 out:
 	rcu_read_unlock();
 	return state;
+}
+
+/*
+ * Complete @req with @status once it is out of the conflict tree: a write
+ * that did not reach a quorum of nodes is held until quorum returns, or
+ * failed.
+ */
+static void rblk_req_end(struct rblk_req *req, blk_status_t status)
+{
+	if (!status && bio_op(req->master) != REQ_OP_READ && !rblk_quorum_write_ok(req)) {
+		if (rblk_quorum_hold(req))
+			return;
+		status = BLK_STS_IOERR;
+	}
+	rblk_req_complete(req, status);
+}
+
+/*
+ * A write our disk lacks (it failed it, or is gone) but that an UpToDate
+ * peer wrote: with on-io-error detach it is not lost, once that peer
+ * holds a generation our lost disk lacks (rblk_lost_disk_state()).
+ */
+static bool rblk_req_on_peers(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+
+	/* an error that left the disk in use (a discard, "not supported") stands */
+	return bio_op(req->master) != REQ_OP_READ && atomic_read(&req->peers_ok) &&
+	       (!req->has_local_ref ||
+		(READ_ONCE(dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH &&
+		 test_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags)));
+}
+
+static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
+{
+	struct rblk_device *dev = req->dev;
+	blk_status_t status = req->local_status;
+
+	/*
+	 * Done everywhere: overlapping writes may go now, also while this one
+	 * waits for quorum or for the peer that holds it (every disk has
+	 * ordered it already; a resync must be able to copy it).
+	 */
+	rblk_interval_remove(&dev->conflicts, &req->interval);
+	if (status && !gen_status && rblk_req_on_peers(req)) {
+		if (rblk_lost_disk_state(dev, false) == RBLK_LOST_DISK_HELD) {
+			rblk_req_end(req, BLK_STS_OK);
+			return;
+		}
+		/* the local clone is done: the failed disk may close meanwhile */
+		if (req->has_local_ref) {
+			req->has_local_ref = false;
+			percpu_ref_put(&dev->local_ref);
+		}
+		llist_add(&req->gen_node, &dev->lost_disk_reqs);
+		mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
+		return;
+	}
+	rblk_req_end(req, status ?: gen_status);
 }
 
 /**
@@ -285,8 +302,9 @@ void rblk_lost_disk_work(struct work_struct *work)
 			rblk_req_end(req, req->local_status);
 		}
 	}
+	/* a kick meanwhile (the peer's word) is not put off */
 	if (waiting)
-		mod_delayed_work(rblk_wq, &dev->lost_disk_work, msecs_to_jiffies(100));
+		queue_delayed_work(rblk_wq, &dev->lost_disk_work, msecs_to_jiffies(100));
 }
 
 /**
@@ -296,26 +314,33 @@ void rblk_lost_disk_work(struct work_struct *work)
  * @uuid: its new current UUID
  *
  * Recorded while we are primary without a disk (Failed or Diskless) and
- * @peer is a data peer; the writes waiting for it complete.  Ignored
- * otherwise (a late word after a role change).
+ * @peer is a data peer, under dev->state_lock (an attach resets it there);
+ * the writes waiting for it complete.  Ignored otherwise (a late word
+ * after a role change, a peer that claims it for a disk we have).
  *
- * Context: process context (peer->uuids_work or io_work).
+ * Context: io_work (takes dev->state_lock).
  */
 void rblk_lost_disk_held(struct rblk_peer *peer, u64 uuid)
 {
 	struct rblk_device *dev = peer->dev;
-	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
+	bool ok, news = false;
 
-	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY || peer->cfg.witness ||
-	    (disk != RBLK_DISK_FAILED && disk != RBLK_DISK_DISKLESS)) {
+	spin_lock(&dev->state_lock);
+	ok = dev->role == RBLK_ROLE_PRIMARY && !peer->cfg.witness &&
+	     (dev->disk_state == RBLK_DISK_FAILED || dev->disk_state == RBLK_DISK_DISKLESS);
+	if (ok) {
+		news = dev->lost_disk_held_by != peer->cfg.node_id;
+		WRITE_ONCE(dev->lost_disk_held_by, peer->cfg.node_id);
+	}
+	spin_unlock(&dev->state_lock);
+	if (!ok) {
 		pr_info_ratelimited("%s: peer %u: holds our writes in generation %016llx, but our disk is not lost: ignored\n",
 				    dev->disk->disk_name, peer->cfg.node_id, uuid);
 		return;
 	}
-	if (READ_ONCE(dev->lost_disk_held_by) != peer->cfg.node_id)
+	if (news)
 		pr_info("%s: peer %u: holds our writes in generation %016llx: writing through it\n",
 			dev->disk->disk_name, peer->cfg.node_id, uuid);
-	WRITE_ONCE(dev->lost_disk_held_by, peer->cfg.node_id);
 	mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
 }
 

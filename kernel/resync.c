@@ -308,7 +308,7 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	if (rblk_uuids_decode(&pkt.uuids, peer->cfg.node_id, &si->remote, &si->remote_flags,
 			      &si->remote_oos_bytes) ||
 	    si->remote_flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE |
-				RBLK_UF_NEW_CURRENT)) {
+				RBLK_UF_NEW_CURRENT | RBLK_UF_LOST_DISK)) {
 		rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "malformed UUIDS");
 		return -EPROTO;
 	}
@@ -996,9 +996,9 @@ out:
  * source sent everything; we adopt its UUIDs and are consistent again.
  * RBLK_UF_NEW_CURRENT: our primary started a new generation for writes
  * other nodes missed; in sync with it, we adopt it (rblk_sync_adopt_new()).
- * All from peer->uuids_work, since the superblock write sleeps.
+ * These three from peer->uuids_work, since the superblock write sleeps.
  * RBLK_UF_LOST_DISK (with RBLK_FEAT_LOST_DISK): the peer holds our writes
- * in a generation our lost disk lacks (rblk_lost_disk_held()).
+ * in a generation our lost disk lacks (rblk_lost_disk_held(), here).
  *
  * Context: io_work.
  * Return: 0, or -EPROTO for a malformed or unexpected payload (the
@@ -1048,6 +1048,42 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
 }
 
 /**
+ * rblk_sync_lost_disk_connected() - a connection is up: the lost-disk rules
+ * @peer: the peer
+ * @conn: its new connection, published
+ * @remote_disk: the disk state its HELLO announced
+ * @missed: the peer lacks writes of ours (dev->peers_missed_writes)
+ *
+ * A primary whose disk is lost asks a peer that lacks none of its writes
+ * to hold them (RBLK_P_STATE with its Diskless disk, after the OUTDATE
+ * that a peer which lacks writes gets: the peer reads them in order, so
+ * an outdated one never holds).  A data node that connects with a disk
+ * ends the loss we held writes for: a later loss starts a generation of
+ * its own (else the disk, resynced from us to our current UUID, would
+ * come back from a second loss as in sync).
+ *
+ * Context: process context (takes dev->md.lock).
+ */
+void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
+				   enum rblk_disk_state remote_disk, bool missed)
+{
+	struct rblk_device *dev = peer->dev;
+	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
+
+	if (peer->cfg.witness)
+		return;
+	if (remote_disk != RBLK_DISK_DISKLESS) {
+		mutex_lock(&dev->md.lock);
+		dev->lost_disk_uuid = 0;
+		mutex_unlock(&dev->md.lock);
+	}
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY && !missed &&
+	    (disk == RBLK_DISK_FAILED || disk == RBLK_DISK_DISKLESS) &&
+	    conn->features & RBLK_FEAT_LOST_DISK)
+		rblk_peer_send_state(peer, RBLK_P_STATE, NULL);
+}
+
+/**
  * rblk_sync_primary_lost_disk() - our primary announced its disk lost
  * @peer: the sender of RBLK_P_STATE (primary, Diskless), on a connection
  *	with RBLK_FEAT_LOST_DISK
@@ -1088,6 +1124,7 @@ static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
 	struct rblk_uuid_view v;
 	struct rblk_p_uuids *p;
 	struct rblk_conn *conn;
+	bool alone = true, feature = false;
 	unsigned int i;
 	int ret = 0;
 	u64 oos;
@@ -1097,22 +1134,22 @@ static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
 		struct rblk_peer *other = rcu_dereference(dev->peers[i]);
 
 		if (other && other != peer && !other->cfg.witness)
-			break;
+			alone = false;
 	}
-	conn = i == RBLK_MAX_PEERS ? rblk_conn_get(peer) : NULL;
+	conn = rcu_dereference(peer->conn);
+	feature = conn && conn->features & RBLK_FEAT_LOST_DISK;
 	rcu_read_unlock();
-	if (!conn) {
-		if (i != RBLK_MAX_PEERS)
-			pr_info_ratelimited("%s: primary %u lost its disk: not holding its writes alone (another data peer is configured)\n",
-					    dev->disk->disk_name, peer->cfg.node_id);
+	if (!alone) {
+		pr_info_ratelimited("%s: primary %u lost its disk: not holding its writes alone (another data peer is configured)\n",
+				    dev->disk->disk_name, peer->cfg.node_id);
 		return;
 	}
-	if (!(conn->features & RBLK_FEAT_LOST_DISK))
-		goto out;
+	if (!feature)
+		return;
 	p = kmalloc(sizeof(*p), GFP_KERNEL);
 	if (!p) {
 		ret = -ENOMEM;
-		goto out;
+		goto send;
 	}
 	mutex_lock(&dev->md.lock);
 	if (!dev->has_md || READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY ||
@@ -1125,7 +1162,7 @@ static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
 				    dev->disk->disk_name, peer->cfg.node_id,
 				    rblk_disk_state_name(READ_ONCE(dev->disk_state)));
 		kfree(p);
-		goto out;
+		return;
 	}
 	if (!dev->lost_disk_uuid || dev->md.info.current_uuid != dev->lost_disk_uuid) {
 		next = dev->md.info;
@@ -1142,10 +1179,17 @@ static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
 		rblk_uuids_encode(p, &v, RBLK_UF_LOST_DISK, oos);
 	}
 	mutex_unlock(&dev->md.lock);
+send:
+	rcu_read_lock();
+	conn = rblk_conn_get(peer);
+	rcu_read_unlock();
+	if (!conn) {
+		kfree(p);
+		return;
+	}
 	if (!ret)
 		ret = rblk_conn_queue_ctl(conn, RBLK_P_UUIDS, 0, p, sizeof(*p), GFP_KERNEL);
 	kfree(p);
-out:
 	if (ret)
 		rblk_conn_fail(conn, ret, "cannot hold the writes of a primary without disk");
 	rblk_conn_put(conn);
