@@ -42,6 +42,9 @@ each test starts on fresh disks (zeroed, create-md, new-current-uuid
   from B in full and the data areas are equal.
 * test_2: on A, on-io-error pass-on: the writer gets EIO, A's disk
   Inconsistent, B still UpToDate.
+* test_2b: on A, detach, quorum majority without a witness: A's own vote
+  gone, B's alone is no quorum: the failed write and a later one fail
+  with EIO at once, B stays UpToDate, A reads from B.
 * test_3: on B, the secondary: A's writes succeed and go on, B's disk
   Failed then Diskless, A shows B not UpToDate.
 * test_4: B's disk a dm-thin volume of the resource's size in a pool that
@@ -757,12 +760,13 @@ class FailingDisk(FaultTest):
             n.insmod()
             cls.sectors[n.name] = dm_create(n)
 
-    def scenario(self, failing, on_io_error=None):
-        """Fresh r0 (A primary) with on_io_error; writes of REGION fail on
-        `failing` from now on.  Returns rblkadm events on `failing` (a Job)
-        and the sha256 of /tmp/region.bin, 1 MiB of random data on A."""
+    def scenario(self, failing, on_io_error=None, options=None):
+        """Fresh r0 (A primary) with on_io_error and the topology options;
+        writes of REGION fail on `failing` from now on.  Returns rblkadm
+        events on `failing` (a Job) and the sha256 of /tmp/region.bin, 1 MiB
+        of random data on A."""
         p = self.pair
-        self.fresh(conf_text(p.nodes, [(RES, MINOR, BASE_PORT, DM_DEV)],
+        self.fresh(conf_text(p.nodes, [(RES, MINOR, BASE_PORT, DM_DEV)], options=options,
                              on_io_error=on_io_error))
         a = p.a
         ev = events_job(failing, lambda: (adm(a, f"secondary {RES}"), adm(a, f"primary {RES}")))
@@ -925,6 +929,38 @@ class FailingDisk(FaultTest):
         _, got_b, _ = sha_of(b, DM_DEV)
         log(f"pass-on: region written {sha[:16]}; on B's disk {got_b and got_b[:16]} "
             f"({'B holds the write' if got_b == sha else 'B does not hold it'})")
+        self.verdict()
+
+    def test_2b_primary_disk_fails_quorum_without_witness(self):
+        """Two data nodes, quorum majority, no witness: when A's disk fails
+        A has no vote of its own, and B's alone is no quorum.  The write
+        that failed on the disk and a later one fail with EIO at once
+        (neither is held for a vote that cannot come), B stays UpToDate
+        (it may start a generation for A's lost disk: a full resync if the
+        disk comes back, no harm), A still reads from B."""
+        a, b = self.pair.nodes
+        ev, sha = self.scenario(a, options={"quorum": "majority"})
+        t0 = time.monotonic()
+        r = self.write_region()
+        took = time.monotonic() - t0
+        self.failed_then_diskless(a, ev, "quorum")
+        r2 = a.run(f"dd if=/dev/urandom of={DEV} bs=4k seek=100 count=1 oflag=direct "
+                   f"status=none", check=False, timeout=120)
+        sa, sb = status(a), status(b)
+        log(f"quorum without a witness: A's write of REGION: dd exit {r.rc} {r.err.strip()!r} "
+            f"in {took:.1f} s; a later write: dd exit {r2.rc} {r2.err.strip()!r}; A {short(sa)}; "
+            f"B {short(sb)}")
+        self.expect(r.rc != 0 and "Input/output error" in r.err and took < 20,
+                    f"the write A's disk failed must fail with EIO, not wait for a quorum: "
+                    f"dd exit {r.rc} {r.err.strip()!r} after {took:.1f} s")
+        self.expect(r2.rc != 0 and "Input/output error" in r2.err,
+                    f"a later write of A, diskless, must fail with EIO: dd exit {r2.rc} "
+                    f"{r2.err.strip()!r}")
+        self.expect(sb["disk_state"] == "up_to_date" and
+                    peer_of(sa, b)["peer_disk_state"] == "up_to_date",
+                    f"B must stay up_to_date, also in A's view: A {short(sa)}, B {short(sb)}")
+        rc, got, err = sha_of(a, DEV, skip_mib=0)
+        self.expect(rc == 0, f"A must still read through B: dd exit {rc} {err!r}")
         self.verdict()
 
     def test_3_secondary_disk_fails(self):
