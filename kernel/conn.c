@@ -724,7 +724,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 			   msecs_to_jiffies(peer->cfg.ping_interval_ms));
 	if (source > 0)
 		rblk_rs_start(peer);
-	rblk_sync_lost_disk_connected(peer, conn, remote->disk_state, missed);
+	rblk_sync_lost_disk_connected(peer, conn, si->valid, missed);
 	return 0;
 }
 
@@ -840,6 +840,7 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	/* an announcement of the old connection is not replayed on a new one */
 	spin_lock_bh(&peer->lock);
 	peer->adopt_new_pending = false;
+	peer->lost_disk_pending = false;
 	spin_unlock_bh(&peer->lock);
 	/*
 	 * A primary whose disk is lost keeps no write the peer could lack:

@@ -272,6 +272,8 @@ static void rblk_io_error_work(struct work_struct *work)
 		pr_err("%s: write error on the backing device: detaching it (on-io-error detach)\n",
 		       dev->disk->disk_name);
 		rblk_set_disk_state(dev, RBLK_DISK_FAILED);
+		/* a primary without its disk has no vote of its own */
+		rblk_quorum_update(dev);
 	}
 	if (!completion_done(&dev->local_done)) {
 		mutex_unlock(&dev->mutex);
@@ -988,7 +990,7 @@ static void rblk_peers_missed_from_md(struct rblk_device *dev)
  * Outdated, or Consistent until a peer confirms it.
  *
  * Return: 0; -ENODEV (no such device); -EBUSY (already attached, device
- * open, or a peer connected); -EINVAL (backing device of size 0); the
+ * open or primary, or a peer connected); -EINVAL (backing device of size 0); the
  * errors of rblk_md_attach() (-ENOMSG: no metadata; -EUCLEAN: another
  * node's or unusable metadata); -ENOSPC (the metadata has no bitmap slot
  * for a configured peer); or the error of opening @path (-ENOENT,
@@ -1017,6 +1019,12 @@ int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 	}
 	if (READ_ONCE(dev->open_count)) {
 		rblk_set_err(extack, "device is open");
+		ret = -EBUSY;
+		goto out;
+	}
+	/* only a failure leaves a primary without a disk: its peer has newer data */
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		rblk_set_err(extack, "device is primary: make it secondary first");
 		ret = -EBUSY;
 		goto out;
 	}

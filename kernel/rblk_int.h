@@ -698,6 +698,7 @@ struct rblk_conn {
  *	completes only after the superblock with the new current UUID is
  *	durable
  * @has_local_ref: holds dev->local_ref (the local disk may be used)
+ * @parked_jiffies: when it began to wait on dev->lost_disk_reqs
  * @read_tried: a read: bit per node id of the sources tried (our own
  *	node id: the local disk)
  * @read_busy: a read: times a peer answered EBUSY or ENOMEM (tried again
@@ -719,6 +720,7 @@ struct rblk_req {
 	struct llist_node gen_node;
 	bool needs_gen;
 	bool has_local_ref;
+	unsigned long parked_jiffies;
 	unsigned long read_tried;
 	u16 read_busy;
 	struct bio clone;
@@ -991,7 +993,7 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
 			    u64 features);
 void rblk_sync_primary_lost_disk(struct rblk_peer *peer);
 void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
-				   enum rblk_disk_state remote_disk, bool missed);
+				   bool compared, bool missed);
 void rblk_sync_uuids_work(struct work_struct *work);
 void rblk_sync_lost_primary(struct rblk_peer *lost);
 void rblk_sync_reconcile_done(struct rblk_device *dev);

@@ -659,7 +659,8 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 		rblk_peer_set_claimed_disk(peer, disk);
 		/* our primary lost its disk: its writes go on to us alone */
 		if (role == RBLK_ROLE_PRIMARY && disk == RBLK_DISK_DISKLESS &&
-		    conn->features & RBLK_FEAT_LOST_DISK && READ_ONCE(dev->has_md))
+		    conn->features & RBLK_FEAT_LOST_DISK && READ_ONCE(dev->has_md) &&
+		    !peer->cfg.witness)
 			rblk_sync_primary_lost_disk(peer);
 		return 0;
 	case RBLK_P_ROLE_REQ:

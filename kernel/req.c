@@ -159,9 +159,9 @@ enum rblk_lost_disk {
 
 /*
  * Where writes our disk lacks stand.  @submit: for a new write, which
- * needs the data peer connected now (a write it misses would make it
- * Outdated for good in our view); a write it acknowledged may wait for it
- * to come back and say that it holds it.
+ * needs the data peer connected now (a write it misses fails); a write it
+ * acknowledged may wait for it to come back and say that it holds it.
+ * Any context (RCU).
  */
 static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool submit)
 {
@@ -179,7 +179,7 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 		if (!peer)
 			continue;
 		if (peer->cfg.witness) {
-			witnesses += !!rcu_access_pointer(peer->conn);
+			witnesses++;
 			continue;
 		}
 		if (data_peer) {
@@ -190,7 +190,11 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 	}
 	if (!data_peer)
 		goto out;
-	/* the data peer and the witnesses must make a quorum without us */
+	/*
+	 * The data peer and the witnesses must be able to make a quorum
+	 * without us (rblk_quorum_update() counts no vote of ours now); a
+	 * witness that is away suspends or fails writes as on-no-quorum says.
+	 */
 	if (READ_ONCE(dev->quorum_needed) && 1 + witnesses < READ_ONCE(dev->quorum_needed)) {
 		data_peer = NULL;
 		goto out;
@@ -251,15 +255,16 @@ static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
 	 */
 	rblk_interval_remove(&dev->conflicts, &req->interval);
 	if (status && !gen_status && rblk_req_on_peers(req)) {
-		if (rblk_lost_disk_state(dev, false) == RBLK_LOST_DISK_HELD) {
-			rblk_req_end(req, BLK_STS_OK);
-			return;
-		}
 		/* the local clone is done: the failed disk may close meanwhile */
 		if (req->has_local_ref) {
 			req->has_local_ref = false;
 			percpu_ref_put(&dev->local_ref);
 		}
+		if (rblk_lost_disk_state(dev, false) == RBLK_LOST_DISK_HELD) {
+			rblk_req_end(req, BLK_STS_OK);
+			return;
+		}
+		req->parked_jiffies = jiffies;
 		llist_add(&req->gen_node, &dev->lost_disk_reqs);
 		mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
 		return;
@@ -273,11 +278,13 @@ static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
  * @work: dev->lost_disk_work
  *
  * Each write on dev->lost_disk_reqs completes successfully once the one
- * data peer said it holds a generation our lost disk lacks, fails with its
- * local status when no peer can (another data peer, no data peer, not
- * primary, a peer without RBLK_FEAT_LOST_DISK) or after
- * RBLK_LOST_DISK_WAIT_MS, and waits otherwise (looked at again every
- * 100 ms, and at once when the peer's word arrives).
+ * data peer said it holds a generation our lost disk lacks (and quorum
+ * allows: rblk_req_end()), fails with its local status when no peer can
+ * (another data peer, no data peer, not primary, a peer without
+ * RBLK_FEAT_LOST_DISK, a quorum the peer and the witnesses cannot make)
+ * or RBLK_LOST_DISK_WAIT_MS after it began to wait, and waits otherwise
+ * (looked at again every 100 ms, and at once when the peer's word
+ * arrives).
  *
  * Context: workqueue (process context).
  */
@@ -294,7 +301,7 @@ void rblk_lost_disk_work(struct work_struct *work)
 		if (state == RBLK_LOST_DISK_HELD) {
 			rblk_req_end(req, BLK_STS_OK);
 		} else if (state == RBLK_LOST_DISK_WAIT &&
-			   time_before(jiffies, req->acct_start +
+			   time_before(jiffies, req->parked_jiffies +
 				       msecs_to_jiffies(RBLK_LOST_DISK_WAIT_MS))) {
 			llist_add(&req->gen_node, &dev->lost_disk_reqs);
 			waiting = true;
@@ -444,8 +451,9 @@ static void rblk_read_leg_done(struct rblk_leg *leg, int status)
  *	-errno (the peer's error, or -ENOTCONN when the connection went away
  *	first)
  *
- * A failed write leg marks the peer Outdated ("peer missed it"); the
- * request's own status is not affected.  A failed READ leg hands the read
+ * A failed write leg marks the peer Outdated ("peer missed it"), unless
+ * our disk is lost (the write then fails: nobody lacks it); the request's
+ * own status is not affected.  A failed READ leg hands the read
  * on to the next source.  Frees @leg.
  *
  * Context: any (io_work or connection teardown in practice).
@@ -908,6 +916,12 @@ void rblk_submit_bio(struct bio *bio)
 		goto fail;
 	}
 	if (op != REQ_OP_READ && READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY) {
+		bio->bi_status = BLK_STS_IOERR;
+		goto fail;
+	}
+	/* a write our lost disk lacks that no peer can hold: not parked for quorum */
+	if (op != REQ_OP_READ && test_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags) &&
+	    rblk_lost_disk_state(dev, true) == RBLK_LOST_DISK_FAIL) {
 		bio->bi_status = BLK_STS_IOERR;
 		goto fail;
 	}

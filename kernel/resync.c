@@ -1051,30 +1051,31 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
  * rblk_sync_lost_disk_connected() - a connection is up: the lost-disk rules
  * @peer: the peer
  * @conn: its new connection, published
- * @remote_disk: the disk state its HELLO announced
+ * @compared: both sides compared generation UUIDs (each has metadata)
  * @missed: the peer lacks writes of ours (dev->peers_missed_writes)
  *
  * A primary whose disk is lost asks a peer that lacks none of its writes
  * to hold them (RBLK_P_STATE with its Diskless disk, after the OUTDATE
  * that a peer which lacks writes gets: the peer reads them in order, so
- * an outdated one never holds).  A data node that connects with a disk
- * ends the loss we held writes for: a later loss starts a generation of
- * its own (else the disk, resynced from us to our current UUID, would
- * come back from a second loss as in sync).
+ * an outdated one never holds).  A data node that compared generations
+ * with us has a disk again: the loss we held writes for is over, and a
+ * later one starts a generation of its own (else the disk, resynced from
+ * us to our current UUID, would come back from a second loss as in
+ * sync).
  *
  * Context: process context (takes dev->md.lock).
  */
 void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
-				   enum rblk_disk_state remote_disk, bool missed)
+				   bool compared, bool missed)
 {
 	struct rblk_device *dev = peer->dev;
 	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
 
 	if (peer->cfg.witness)
 		return;
-	if (remote_disk != RBLK_DISK_DISKLESS) {
+	if (compared && READ_ONCE(dev->lost_disk_uuid)) {
 		mutex_lock(&dev->md.lock);
-		dev->lost_disk_uuid = 0;
+		WRITE_ONCE(dev->lost_disk_uuid, 0);
 		mutex_unlock(&dev->md.lock);
 	}
 	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY && !missed &&
@@ -1169,7 +1170,7 @@ static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
 		rblk_md_push_history(&next, rblk_md_new_uuid());
 		ret = rblk_md_commit(dev, &next);
 		if (!ret) {
-			dev->lost_disk_uuid = next.current_uuid;
+			WRITE_ONCE(dev->lost_disk_uuid, next.current_uuid);
 			pr_info("%s: primary %u lost its disk: new generation %016llx holds its writes\n",
 				dev->disk->disk_name, peer->cfg.node_id, next.current_uuid);
 		}
