@@ -724,6 +724,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 			   msecs_to_jiffies(peer->cfg.ping_interval_ms));
 	if (source > 0)
 		rblk_rs_start(peer);
+	rblk_sync_lost_disk_connected(peer, conn, si->valid, missed);
 	return 0;
 }
 
@@ -839,10 +840,16 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	/* an announcement of the old connection is not replayed on a new one */
 	spin_lock_bh(&peer->lock);
 	peer->adopt_new_pending = false;
+	peer->lost_disk_pending = false;
 	spin_unlock_bh(&peer->lock);
-	if (our_role == RBLK_ROLE_PRIMARY)
+	/*
+	 * A primary whose disk is lost keeps no write the peer could lack:
+	 * what the peer missed failed (rblk_lost_disk_state()).
+	 */
+	if (our_role == RBLK_ROLE_PRIMARY && disk != RBLK_DISK_FAILED &&
+	    disk != RBLK_DISK_DISKLESS)
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
-	else if (old_peer_role == RBLK_ROLE_PRIMARY)
+	else if (our_role != RBLK_ROLE_PRIMARY && old_peer_role == RBLK_ROLE_PRIMARY)
 		rblk_sync_lost_primary(peer);
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
 	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);

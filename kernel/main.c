@@ -272,6 +272,8 @@ static void rblk_io_error_work(struct work_struct *work)
 		pr_err("%s: write error on the backing device: detaching it (on-io-error detach)\n",
 		       dev->disk->disk_name);
 		rblk_set_disk_state(dev, RBLK_DISK_FAILED);
+		/* a primary without its disk has no vote of its own */
+		rblk_quorum_update(dev);
 	}
 	if (!completion_done(&dev->local_done)) {
 		mutex_unlock(&dev->mutex);
@@ -699,6 +701,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	rblk_conflicts_init(&dev->conflicts);
 	dev->primary_peer = RBLK_NO_PEER;
 	dev->sync_target_of = RBLK_NO_PEER;
+	dev->lost_disk_held_by = RBLK_NO_PEER;
 	INIT_DELAYED_WORK(&dev->io_error_work, rblk_io_error_work);
 	mutex_init(&dev->md.lock);
 	mutex_init(&dev->md.al_lock);
@@ -709,6 +712,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	INIT_WORK(&dev->al_work, rblk_req_al_work);
 	init_llist_head(&dev->al_reqs);
 	INIT_WORK(&dev->read_retry_work, rblk_read_retry_work);
+	INIT_DELAYED_WORK(&dev->lost_disk_work, rblk_lost_disk_work);
 	init_llist_head(&dev->read_retry_reqs);
 	init_llist_head(&dev->gen_reqs);
 	spin_lock_init(&dev->quorum_lock);
@@ -862,6 +866,10 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	flush_work(&dev->read_retry_work);
 	if (dev->backing.bdev)
 		rblk_backing_close(dev, false);
+	/* writes our lost disk lacks fail: no peer is left to hold them */
+	mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
+	flush_delayed_work(&dev->lost_disk_work);
+	cancel_delayed_work_sync(&dev->lost_disk_work);
 	cancel_delayed_work_sync(&dev->io_error_work);
 	cancel_work_sync(&dev->md_state_work);
 }
@@ -982,7 +990,7 @@ static void rblk_peers_missed_from_md(struct rblk_device *dev)
  * Outdated, or Consistent until a peer confirms it.
  *
  * Return: 0; -ENODEV (no such device); -EBUSY (already attached, device
- * open, or a peer connected); -EINVAL (backing device of size 0); the
+ * open or primary, or a peer connected); -EINVAL (backing device of size 0); the
  * errors of rblk_md_attach() (-ENOMSG: no metadata; -EUCLEAN: another
  * node's or unusable metadata); -ENOSPC (the metadata has no bitmap slot
  * for a configured peer); or the error of opening @path (-ENOENT,
@@ -1011,6 +1019,12 @@ int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 	}
 	if (READ_ONCE(dev->open_count)) {
 		rblk_set_err(extack, "device is open");
+		ret = -EBUSY;
+		goto out;
+	}
+	/* only a failure leaves a primary without a disk: its peer has newer data */
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		rblk_set_err(extack, "device is primary: make it secondary first");
 		ret = -EBUSY;
 		goto out;
 	}
@@ -1071,6 +1085,8 @@ int rblk_device_attach(u32 minor, const char *path, const char *meta_path,
 	dev->disk_state = state;
 	dev->state_gen++;
 	dev->on_io_error = on_io_error;
+	/* a disk again: nobody holds writes for a lost one */
+	WRITE_ONCE(dev->lost_disk_held_by, RBLK_NO_PEER);
 	strscpy(dev->backing_path, path, sizeof(dev->backing_path));
 	spin_unlock(&dev->state_lock);
 	set_capacity_and_notify(dev->disk, size);

@@ -1189,6 +1189,16 @@ static void rblk_uuids_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.nodes_behind, BIT(0) | BIT(31));
 	KUNIT_EXPECT_TRUE(test, flags & RBLK_UF_NEW_CURRENT);
 
+	/* a data peer holds the writes of a primary that lost its disk */
+	rblk_uuids_encode(&p, &in, RBLK_UF_LOST_DISK, 0);
+	KUNIT_EXPECT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), -EINVAL);
+	in.nodes_behind = 0;
+	rblk_uuids_encode(&p, &in, RBLK_UF_LOST_DISK, 0);
+	KUNIT_ASSERT_EQ(test, rblk_uuids_decode(&p, 9, &out, &flags, &oos), 0);
+	KUNIT_EXPECT_TRUE(test, flags & RBLK_UF_LOST_DISK);
+	KUNIT_EXPECT_EQ(test, out.current_uuid, in.current_uuid);
+	in.nodes_behind = BIT(0) | BIT(31);
+
 	/* an unknown flag, nodes behind alone, a partial block, UUIDs without a current one */
 	rblk_uuids_encode(&p, &in, 0, 0);
 	p.uuid_flags = cpu_to_be32(RBLK_UF_ALL + 1);

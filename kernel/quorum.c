@@ -470,7 +470,9 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
  * @dev: device
  *
  * Called whenever a connection is established or lost, a peer is added or
- * removed, the policy or the role changes.  On quorum gained: a primary's
+ * removed, the policy or the role changes, and when a primary's disk fails
+ * (it then has no vote of its own: it holds none of its writes).  On
+ * quorum gained: a primary's
  * held writes complete and parked ones go on.  On quorum lost: a
  * secondary's UpToDate disk becomes Outdated; a primary
  * with on-no-quorum io-error fails what it held.  Each change is an
@@ -482,15 +484,19 @@ void rblk_quorum_update(struct rblk_device *dev)
 {
 	u32 peers, votes, needed, policy;
 	enum rblk_suspend_reason susp;
-	bool has, changed, primary;
+	bool has, changed, primary, own;
 	enum rblk_disk_state disk;
 
 	/* before held writes are counted: their votes may wait for it */
 	rblk_quorum_tell_behind(dev);
+	disk = READ_ONCE(dev->disk_state);
+	/* a primary whose disk failed holds none of its writes: no vote of its own */
+	own = READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY ||
+	      (disk != RBLK_DISK_FAILED && disk != RBLK_DISK_DISKLESS);
 	/* counted under the lock: the last of concurrent updates stores the newest count */
 	spin_lock_irq(&dev->quorum_lock);
 	peers = READ_ONCE(dev->nr_peers);
-	votes = 1 + rblk_quorum_peer_votes(dev, NULL);
+	votes = own + rblk_quorum_peer_votes(dev, NULL);
 	policy = dev->quorum;
 	needed = rblk_quorum_needed(policy, 1 + peers);
 	has = !needed || votes >= needed;

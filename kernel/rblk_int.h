@@ -276,6 +276,15 @@ struct rblk_md {
  * @local_inflight: requests submitted to the local disk, not completed
  * @read_retry_work: rblk_read_retry_work(): reads whose source failed
  * @read_retry_reqs: those reads (struct rblk_req.gen_node)
+ * @lost_disk_held_by: a primary whose disk failed: node id of the peer
+ *	that said it holds our writes in a generation our lost disk lacks
+ *	(RBLK_UF_LOST_DISK), or RBLK_NO_PEER; reset at attach
+ * @lost_disk_work: rblk_lost_disk_work()
+ * @lost_disk_reqs: writes our disk lacks, waiting for that word
+ *	(struct rblk_req.gen_node)
+ * @lost_disk_uuid: a secondary: the current UUID it started when its
+ *	primary's disk failed (rblk_sync_hold_for_primary()), 0 for none;
+ *	under md.lock
  */
 struct rblk_device {
 	u32 minor;
@@ -362,6 +371,11 @@ struct rblk_device {
 	atomic_t local_inflight;
 	struct work_struct read_retry_work;
 	struct llist_head read_retry_reqs;
+
+	u32 lost_disk_held_by;
+	struct delayed_work lost_disk_work;
+	struct llist_head lost_disk_reqs;
+	u64 lost_disk_uuid;
 };
 
 /**
@@ -426,6 +440,8 @@ struct rblk_device {
  * @adopt_new: a new current UUID of our primary's (RBLK_UF_NEW_CURRENT),
  *	under @lock
  * @adopt_new_pending: @adopt_new waits for @uuids_work, under @lock
+ * @lost_disk_pending: this peer, our primary, announced its disk lost:
+ *	@uuids_work starts a generation that holds its writes, under @lock
  * @repl_state: enum rblk_repl_state, under @lock
  * @sync_decision: outcome of the last UUID comparison, under @lock
  * @split_brain: the last handshake found a split-brain, under @lock
@@ -481,6 +497,7 @@ struct rblk_peer {
 	u32 adopt_flags;
 	struct rblk_uuid_view adopt_new;
 	bool adopt_new_pending;
+	bool lost_disk_pending;
 	enum rblk_repl_state repl_state;
 	enum rblk_sync_decision sync_decision;
 	bool split_brain;
@@ -674,11 +691,14 @@ struct rblk_conn {
  * @interval: its sector range in dev->conflicts while in flight (writes,
  *	discards, write-zeroes with a range)
  * @gen_node: on dev->al_reqs while its extents are logged, then on
- *	dev->gen_reqs while a new generation is written for it
+ *	dev->gen_reqs while a new generation is written for it, then on
+ *	dev->lost_disk_reqs while its peer has not said it holds it; a read:
+ *	on dev->read_retry_reqs while its next source is chosen
  * @needs_gen: a peer missed it and has no generation yet: the request
  *	completes only after the superblock with the new current UUID is
  *	durable
  * @has_local_ref: holds dev->local_ref (the local disk may be used)
+ * @parked_jiffies: when it began to wait on dev->lost_disk_reqs
  * @read_tried: a read: bit per node id of the sources tried (our own
  *	node id: the local disk)
  * @read_busy: a read: times a peer answered EBUSY or ENOMEM (tried again
@@ -700,6 +720,7 @@ struct rblk_req {
 	struct llist_node gen_node;
 	bool needs_gen;
 	bool has_local_ref;
+	unsigned long parked_jiffies;
 	unsigned long read_tried;
 	u16 read_busy;
 	struct bio clone;
@@ -858,6 +879,8 @@ void rblk_notify_quorum(struct rblk_device *dev, bool has, u32 votes, u32 needed
 void rblk_role_changed(struct rblk_device *dev, enum rblk_role role);
 void rblk_leg_complete(struct rblk_leg *leg, int status);
 void rblk_read_retry_work(struct work_struct *work);
+void rblk_lost_disk_work(struct work_struct *work);
+void rblk_lost_disk_held(struct rblk_peer *peer, u64 uuid);
 
 /* Page bytes a READ leg holds at the peer that serves it. */
 static inline u32 rblk_read_budget_bytes(const struct rblk_leg *leg)
@@ -966,7 +989,11 @@ void rblk_rs_stop(struct rblk_peer *peer);
 void rblk_rs_leg_done(struct rblk_leg *leg, int status);
 int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio *bio,
 		       u64 sector, u32 bytes);
-int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p);
+int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p,
+			    u64 features);
+void rblk_sync_primary_lost_disk(struct rblk_peer *peer);
+void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
+				   bool compared, bool missed);
 void rblk_sync_uuids_work(struct work_struct *work);
 void rblk_sync_lost_primary(struct rblk_peer *lost);
 void rblk_sync_reconcile_done(struct rblk_device *dev);

@@ -123,12 +123,13 @@ static_assert(sizeof(struct rblk_hdr) == 24);
 #define RBLK_FEAT_RECONCILE		BIT_ULL(8)
 #define RBLK_FEAT_BEHIND		BIT_ULL(9)	/* RBLK_P_BEHIND, RBLK_P_BEHIND_ACK */
 #define RBLK_FEAT_READ			BIT_ULL(12)	/* RBLK_P_READ, RBLK_P_READ_REPLY */
+#define RBLK_FEAT_LOST_DISK		BIT_ULL(13)	/* RBLK_UF_LOST_DISK */
 #define RBLK_FEAT_ALL			(RBLK_FEAT_FLUSH | RBLK_FEAT_FUA | \
 					 RBLK_FEAT_DISCARD | RBLK_FEAT_WRITE_ZEROES | \
 					 RBLK_FEAT_REQ_HINTS | RBLK_FEAT_OUTDATE | \
 					 RBLK_FEAT_MD | RBLK_FEAT_NEW_CURRENT | \
 					 RBLK_FEAT_RECONCILE | RBLK_FEAT_BEHIND | \
-					 RBLK_FEAT_READ)
+					 RBLK_FEAT_READ | RBLK_FEAT_LOST_DISK)
 /*
  * The sender has a shared secret and authenticates (RBLK_P_AUTH_*): set
  * only by a node with a secret, so not in RBLK_FEAT_ALL.  Both sides must
@@ -398,11 +399,21 @@ static_assert(sizeof(struct rblk_p_behind) == 8);
  * RBLK_REJECT_ASK_PRIMARY; the receiver resyncs from the primary.
  */
 #define RBLK_UF_FOLLOWS_PRIMARY		BIT(9)
+/*
+ * Data phase only (RBLK_FEAT_LOST_DISK), from a secondary to its primary
+ * after the primary announced its disk lost (RBLK_P_STATE, Diskless): the
+ * sender, the primary's one data peer, holds the primary's writes in a
+ * generation of its own that the lost disk lacks (@current_uuid, durable
+ * before this was sent).  The primary's writes that its disk lacks
+ * complete from then on.
+ */
+#define RBLK_UF_LOST_DISK		BIT(10)
 #define RBLK_UF_ALL			(RBLK_UF_CONSISTENT | RBLK_UF_CRASHED_PRIMARY | \
 					 RBLK_UF_PRIMARY | RBLK_UF_DISCARD_MY_DATA | \
 					 RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | \
 					 RBLK_UF_UP_TO_DATE | RBLK_UF_NEW_CURRENT | \
-					 RBLK_UF_RECONCILE | RBLK_UF_FOLLOWS_PRIMARY)
+					 RBLK_UF_RECONCILE | RBLK_UF_FOLLOWS_PRIMARY | \
+					 RBLK_UF_LOST_DISK)
 
 /**
  * struct rblk_p_uuids - generation UUIDs (RBLK_P_UUIDS), 64 bytes

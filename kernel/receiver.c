@@ -657,6 +657,11 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return -EAGAIN;
 		}
 		rblk_peer_set_claimed_disk(peer, disk);
+		/* our primary lost its disk: its writes go on to us alone */
+		if (role == RBLK_ROLE_PRIMARY && disk == RBLK_DISK_DISKLESS &&
+		    conn->features & RBLK_FEAT_LOST_DISK && READ_ONCE(dev->has_md) &&
+		    !peer->cfg.witness)
+			rblk_sync_primary_lost_disk(peer);
 		return 0;
 	case RBLK_P_ROLE_REQ:
 		ret = rblk_handle_role_req(conn);
@@ -716,7 +721,7 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 	}
 	case RBLK_P_UUIDS:
 		if (!(conn->features & RBLK_FEAT_MD) ||
-		    rblk_sync_receive_uuids(peer, &conn->rx_payload.uuids)) {
+		    rblk_sync_receive_uuids(peer, &conn->rx_payload.uuids, conn->features)) {
 			rblk_conn_fail(conn, -EPROTO, "unexpected or malformed UUIDS");
 			return -EPROTO;
 		}

@@ -13,7 +13,9 @@
  * status.  A peer leg that fails or whose connection is lost completes as
  * "peer missed it": the peer is shown Outdated and the bio still succeeds
  * if the local write did (protocol C towards every peer that stays
- * connected).
+ * connected).  A primary whose disk failed writes to its peer alone; such
+ * a write succeeds once that peer holds it in a generation the lost disk
+ * lacks (rblk_lost_disk_state()).
  *
  * Context: rblk_submit_bio() runs in the submitter's context and may sleep
  * (GFP_NOIO mempool allocations).  Completions run in any context (local
@@ -134,35 +136,219 @@ static void rblk_req_missed(struct rblk_req *req, struct rblk_peer *peer)
 	rblk_req_missed_slot(req, READ_ONCE(peer->md_slot));
 }
 
-static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
-{
-	struct rblk_device *dev = req->dev;
-	struct bio *master = req->master;
-	blk_status_t status;
+/*
+ * Writes of a primary whose disk failed (on-io-error detach) go to its
+ * peers only.  The lost disk keeps the generation it had, and so does a
+ * peer until told otherwise: if the disk came back, the two would compare
+ * as in sync and differ by every write the disk missed.  So such a write
+ * completes only once the peer that holds it has started a new generation
+ * durably and said so (RBLK_UF_LOST_DISK, rblk_sync_hold_for_primary()):
+ * the lost disk is then behind it and resyncs from it.  Only one peer can
+ * be that record: two peers starting generations of their own would look
+ * diverged to each other.  So this works with exactly one data peer (any
+ * number of witnesses); with more, such writes fail (BLK_STS_IOERR).
+ */
+enum rblk_lost_disk {
+	RBLK_LOST_DISK_FAIL,		/* nobody can hold our writes */
+	RBLK_LOST_DISK_WAIT,		/* the one data peer has not said so yet */
+	RBLK_LOST_DISK_HELD,		/* it holds a generation our disk lacks */
+};
 
-	status = req->local_status;
+/* A held write that its peer did not confirm in this time fails. */
+#define RBLK_LOST_DISK_WAIT_MS		30000
+
+/*
+ * Where writes our disk lacks stand.  @submit: for a new write, which
+ * needs the data peer connected now (a write it misses fails); a write it
+ * acknowledged may wait for it to come back and say that it holds it.
+ * Any context (RCU).
+ */
+static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool submit)
+{
+	enum rblk_lost_disk state = RBLK_LOST_DISK_FAIL;
+	struct rblk_peer *data_peer = NULL;
+	struct rblk_conn *conn;
+	unsigned int i, witnesses = 0;
+
+	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
+		return RBLK_LOST_DISK_FAIL;
+	rcu_read_lock();
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
+
+		if (!peer)
+			continue;
+		if (peer->cfg.witness) {
+			witnesses++;
+			continue;
+		}
+		if (data_peer) {
+			data_peer = NULL;
+			goto out;
+		}
+		data_peer = peer;
+	}
+	if (!data_peer)
+		goto out;
 	/*
-	 * on-io-error detach: a write our disk failed but an UpToDate peer
-	 * holds is not lost; our disk goes away (rblk_local_io_error()).
+	 * The data peer and the witnesses must be able to make a quorum
+	 * without us (rblk_quorum_update() counts no vote of ours now); a
+	 * witness that is away suspends or fails writes as on-no-quorum says.
 	 */
-	if (status && bio_op(master) != REQ_OP_READ && atomic_read(&req->peers_ok) &&
-	    READ_ONCE(dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH)
-		status = BLK_STS_OK;
-	if (!status)
-		status = gen_status;
-	/*
-	 * Done everywhere: overlapping writes may go now, also while this one
-	 * waits for quorum (every disk has ordered it already; a resync must
-	 * be able to copy it).
-	 */
-	rblk_interval_remove(&dev->conflicts, &req->interval);
-	/* not on a quorum of nodes: held until quorum returns, or failed */
-	if (!status && bio_op(master) != REQ_OP_READ && !rblk_quorum_write_ok(req)) {
+	if (READ_ONCE(dev->quorum_needed) && 1 + witnesses < READ_ONCE(dev->quorum_needed)) {
+		data_peer = NULL;
+		goto out;
+	}
+	conn = rcu_dereference(data_peer->conn);
+	if (!conn && submit)
+		goto out;
+	if (READ_ONCE(dev->lost_disk_held_by) == data_peer->cfg.node_id)
+		state = RBLK_LOST_DISK_HELD;
+	/* connecting again, or connected with the feature: it may say so */
+	else if (!conn || conn->features & RBLK_FEAT_LOST_DISK)
+		state = RBLK_LOST_DISK_WAIT;
+out:
+	rcu_read_unlock();
+	return state;
+}
+
+/*
+ * Complete @req with @status once it is out of the conflict tree: a write
+ * that did not reach a quorum of nodes is held until quorum returns, or
+ * failed.
+ */
+static void rblk_req_end(struct rblk_req *req, blk_status_t status)
+{
+	if (!status && bio_op(req->master) != REQ_OP_READ && !rblk_quorum_write_ok(req)) {
 		if (rblk_quorum_hold(req))
 			return;
 		status = BLK_STS_IOERR;
 	}
 	rblk_req_complete(req, status);
+}
+
+/*
+ * A write our disk lacks (it failed it, or is gone) but that an UpToDate
+ * peer wrote: with on-io-error detach it is not lost, once that peer
+ * holds a generation our lost disk lacks (rblk_lost_disk_state()).
+ */
+static bool rblk_req_on_peers(struct rblk_req *req)
+{
+	struct rblk_device *dev = req->dev;
+
+	/* an error that left the disk in use (a discard, "not supported") stands */
+	return bio_op(req->master) != REQ_OP_READ && atomic_read(&req->peers_ok) &&
+	       (!req->has_local_ref ||
+		(READ_ONCE(dev->on_io_error) == RBLK_ON_IO_ERROR_DETACH &&
+		 test_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags)));
+}
+
+static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status)
+{
+	struct rblk_device *dev = req->dev;
+	blk_status_t status = req->local_status;
+
+	/*
+	 * Done everywhere: overlapping writes may go now, also while this one
+	 * waits for quorum or for the peer that holds it (every disk has
+	 * ordered it already; a resync must be able to copy it).
+	 */
+	rblk_interval_remove(&dev->conflicts, &req->interval);
+	if (status && !gen_status && rblk_req_on_peers(req)) {
+		/* the local clone is done: the failed disk may close meanwhile */
+		if (req->has_local_ref) {
+			req->has_local_ref = false;
+			percpu_ref_put(&dev->local_ref);
+		}
+		if (rblk_lost_disk_state(dev, false) == RBLK_LOST_DISK_HELD) {
+			rblk_req_end(req, BLK_STS_OK);
+			return;
+		}
+		req->parked_jiffies = jiffies;
+		llist_add(&req->gen_node, &dev->lost_disk_reqs);
+		mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
+		return;
+	}
+	rblk_req_end(req, status ?: gen_status);
+}
+
+/**
+ * rblk_lost_disk_work() - complete the writes that wait for the peer that
+ *	holds them
+ * @work: dev->lost_disk_work
+ *
+ * Each write on dev->lost_disk_reqs completes successfully once the one
+ * data peer said it holds a generation our lost disk lacks (and quorum
+ * allows: rblk_req_end()), fails with its local status when no peer can
+ * (another data peer, no data peer, not primary, a peer without
+ * RBLK_FEAT_LOST_DISK, a quorum the peer and the witnesses cannot make)
+ * or RBLK_LOST_DISK_WAIT_MS after it began to wait, and waits otherwise
+ * (looked at again every 100 ms, and at once when the peer's word
+ * arrives).
+ *
+ * Context: workqueue (process context).
+ */
+void rblk_lost_disk_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(to_delayed_work(work), struct rblk_device,
+					       lost_disk_work);
+	struct llist_node *list = llist_del_all(&dev->lost_disk_reqs);
+	enum rblk_lost_disk state = rblk_lost_disk_state(dev, false);
+	struct rblk_req *req, *next;
+	bool waiting = false;
+
+	llist_for_each_entry_safe(req, next, list, gen_node) {
+		if (state == RBLK_LOST_DISK_HELD) {
+			rblk_req_end(req, BLK_STS_OK);
+		} else if (state == RBLK_LOST_DISK_WAIT &&
+			   time_before(jiffies, req->parked_jiffies +
+				       msecs_to_jiffies(RBLK_LOST_DISK_WAIT_MS))) {
+			llist_add(&req->gen_node, &dev->lost_disk_reqs);
+			waiting = true;
+		} else {
+			rblk_req_end(req, req->local_status);
+		}
+	}
+	/* a kick meanwhile (the peer's word) is not put off */
+	if (waiting)
+		queue_delayed_work(rblk_wq, &dev->lost_disk_work, msecs_to_jiffies(100));
+}
+
+/**
+ * rblk_lost_disk_held() - the peer says it holds our writes in a new
+ *	generation
+ * @peer: the sender of RBLK_UF_LOST_DISK
+ * @uuid: its new current UUID
+ *
+ * Recorded while we are primary without a disk (Failed or Diskless) and
+ * @peer is a data peer, under dev->state_lock (an attach resets it there);
+ * the writes waiting for it complete.  Ignored otherwise (a late word
+ * after a role change, a peer that claims it for a disk we have).
+ *
+ * Context: io_work (takes dev->state_lock).
+ */
+void rblk_lost_disk_held(struct rblk_peer *peer, u64 uuid)
+{
+	struct rblk_device *dev = peer->dev;
+	bool ok, news = false;
+
+	spin_lock(&dev->state_lock);
+	ok = dev->role == RBLK_ROLE_PRIMARY && !peer->cfg.witness &&
+	     (dev->disk_state == RBLK_DISK_FAILED || dev->disk_state == RBLK_DISK_DISKLESS);
+	if (ok) {
+		news = dev->lost_disk_held_by != peer->cfg.node_id;
+		WRITE_ONCE(dev->lost_disk_held_by, peer->cfg.node_id);
+	}
+	spin_unlock(&dev->state_lock);
+	if (!ok) {
+		pr_info_ratelimited("%s: peer %u: holds our writes in generation %016llx, but our disk is not lost: ignored\n",
+				    dev->disk->disk_name, peer->cfg.node_id, uuid);
+		return;
+	}
+	if (news)
+		pr_info("%s: peer %u: holds our writes in generation %016llx: writing through it\n",
+			dev->disk->disk_name, peer->cfg.node_id, uuid);
+	mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
 }
 
 /**
@@ -265,8 +451,9 @@ static void rblk_read_leg_done(struct rblk_leg *leg, int status)
  *	-errno (the peer's error, or -ENOTCONN when the connection went away
  *	first)
  *
- * A failed write leg marks the peer Outdated ("peer missed it"); the
- * request's own status is not affected.  A failed READ leg hands the read
+ * A failed write leg marks the peer Outdated ("peer missed it"), unless
+ * our disk is lost (the write then fails: nobody lacks it); the request's
+ * own status is not affected.  A failed READ leg hands the read
  * on to the next source.  Frees @leg.
  *
  * Context: any (io_work or connection teardown in practice).
@@ -285,8 +472,11 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 		return;
 	}
 	if (status) {
-		rblk_peer_outdate(peer);
-		rblk_req_missed(req, peer);
+		/* without our disk it is nowhere now: it fails, nobody lacks it */
+		if (req->has_local_ref) {
+			rblk_peer_outdate(peer);
+			rblk_req_missed(req, peer);
+		}
 	} else {
 		if (READ_ONCE(peer->peer_disk_state) == RBLK_DISK_UP_TO_DATE)
 			atomic_inc(&req->peers_ok);
@@ -328,7 +518,9 @@ static u8 rblk_req_command(struct bio *master)
 
 /*
  * Hand a leg to every connected peer; every configured peer without a
- * connection misses the write and is recorded so (rblk_peer_outdate()).
+ * connection misses the write and is recorded so (rblk_peer_outdate()),
+ * unless our disk is lost: such a write that a peer misses fails, and
+ * nobody lacks it (see rblk_lost_disk_state()).
  * Legs are allocated before looking at the peer under RCU, so at most one
  * spare is allocated and freed.
  *
@@ -363,7 +555,8 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_lock();
 		peer = rcu_dereference(dev->peers[i]);
 		conn = peer ? rblk_conn_get(peer) : NULL;
-		if (peer && !conn && command != RBLK_P_FLUSH && !peer->cfg.witness) {
+		if (peer && !conn && command != RBLK_P_FLUSH && !peer->cfg.witness &&
+		    req->has_local_ref) {
 			rblk_peer_outdate(peer);
 			rblk_req_missed(req, peer);
 		}
@@ -389,13 +582,17 @@ static void rblk_req_replicate(struct rblk_req *req)
 				/*
 				 * A peer that misses a write is outdated
 				 * (and told so while its connection lives).
+				 * Without our disk the write is nowhere now:
+				 * it fails, and nobody lacks it.
 				 */
-				if (ret == -ENOTCONN)
-					rblk_peer_outdate(peer);
-				else if (ret < 0)
-					rblk_peer_missed_write(peer, conn, ret);
-				if (ret < 0 && command != RBLK_P_FLUSH)
-					rblk_req_missed(req, peer);
+				if (req->has_local_ref) {
+					if (ret == -ENOTCONN)
+						rblk_peer_outdate(peer);
+					else if (ret < 0)
+						rblk_peer_missed_write(peer, conn, ret);
+					if (ret < 0 && command != RBLK_P_FLUSH)
+						rblk_req_missed(req, peer);
+				}
 			}
 			rblk_conn_put(conn);
 		}
@@ -406,7 +603,8 @@ static void rblk_req_replicate(struct rblk_req *req)
 	 * Slots of nodes that are not configured (removed, not added yet)
 	 * miss it too: a node added back later is behind by these blocks.
 	 */
-	if (command != RBLK_P_FLUSH && req->interval.inserted && READ_ONCE(dev->has_md)) {
+	if (command != RBLK_P_FLUSH && req->interval.inserted && req->has_local_ref &&
+	    READ_ONCE(dev->has_md)) {
 		for (i = 0; i < dev->md.info.layout.max_peers; i++) {
 			u32 node = READ_ONCE(dev->md.info.slots[i].node_id);
 
@@ -622,6 +820,10 @@ static void rblk_req_submit(struct rblk_req *req)
 {
 	if (bio_op(req->master) == REQ_OP_READ) {
 		rblk_req_read(req);
+	} else if (!req->has_local_ref) {
+		/* our disk is lost: the peers only (rblk_lost_disk_state()) */
+		rblk_req_replicate(req);
+		rblk_req_put(req);	/* the local clone's, never submitted */
 	} else {
 		rblk_req_replicate(req);
 		atomic_inc(&req->dev->local_inflight);
@@ -685,8 +887,9 @@ static bool rblk_op_supported(enum req_op op)
  * Reads go to the local disk or an UpToDate peer (rblk_read_source()).
  *
  * Errors: a read that no source could serve fails with the last source's
- * error; a write on a diskless device (or one whose disk failed) fails
- * with BLK_STS_IOERR; a write, flush, discard or write-zeroes on a
+ * error; a write on a diskless device fails with BLK_STS_IOERR, unless it
+ * is a primary whose disk failed and a peer holds its writes
+ * (rblk_lost_disk_state()); a write, flush, discard or write-zeroes on a
  * secondary fails with BLK_STS_IOERR (-EIO); an unsupported operation
  * with BLK_STS_NOTSUPP.  Without quorum (quorum.c) a write waits
  * (on-no-quorum suspend-io) or fails with BLK_STS_IOERR (io-error); a
@@ -716,6 +919,12 @@ void rblk_submit_bio(struct bio *bio)
 		bio->bi_status = BLK_STS_IOERR;
 		goto fail;
 	}
+	/* a write our lost disk lacks that no peer can hold: not parked for quorum */
+	if (op != REQ_OP_READ && test_bit(RBLK_LOCAL_REF_KILLED, &dev->local_flags) &&
+	    rblk_lost_disk_state(dev, true) == RBLK_LOST_DISK_FAIL) {
+		bio->bi_status = BLK_STS_IOERR;
+		goto fail;
+	}
 	if (op != REQ_OP_READ) {
 		int ret = rblk_quorum_admit(dev, bio);
 
@@ -727,8 +936,12 @@ void rblk_submit_bio(struct bio *bio)
 		}
 	}
 	has_local_ref = percpu_ref_tryget_live(&dev->local_ref);
-	/* without a disk, reads go to the peers (rblk_req_read()) */
-	if (!has_local_ref && op != REQ_OP_READ) {
+	/*
+	 * Without a disk, reads go to the peers (rblk_req_read()), and so do
+	 * the writes of a primary whose disk failed, if a peer can hold them.
+	 */
+	if (!has_local_ref && op != REQ_OP_READ &&
+	    rblk_lost_disk_state(dev, true) == RBLK_LOST_DISK_FAIL) {
 		bio->bi_status = BLK_STS_IOERR;
 		goto fail;
 	}
@@ -749,7 +962,8 @@ void rblk_submit_bio(struct bio *bio)
 	req->read_busy = 0;
 	req->master = bio;
 	atomic_set(&req->pending, 2);	/* submitter + local clone (a read: its source) */
-	req->local_status = BLK_STS_OK;
+	/* a write without a disk is not on ours: it counts no vote of ours */
+	req->local_status = has_local_ref || op == REQ_OP_READ ? BLK_STS_OK : BLK_STS_IOERR;
 	atomic_set(&req->peers_ok, 0);
 	req->acked_nodes = 0;
 	req->missed_nodes = 0;
@@ -770,7 +984,7 @@ void rblk_submit_bio(struct bio *bio)
 	 * cannot be waited for here (it would queue behind this very
 	 * submission's bio list): such a request goes on in a work item.
 	 */
-	if (req->interval.inserted && READ_ONCE(dev->has_md) &&
+	if (req->interval.inserted && has_local_ref && READ_ONCE(dev->has_md) &&
 	    !rblk_al_covered(dev, bio->bi_iter.bi_sector, bio_sectors(bio))) {
 		if (llist_add(&req->gen_node, &dev->al_reqs))
 			queue_work(rblk_wq, &dev->al_work);

@@ -308,7 +308,7 @@ int rblk_sync_exchange(struct rblk_peer *peer, struct socket *sock, u32 version,
 	if (rblk_uuids_decode(&pkt.uuids, peer->cfg.node_id, &si->remote, &si->remote_flags,
 			      &si->remote_oos_bytes) ||
 	    si->remote_flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE |
-				RBLK_UF_NEW_CURRENT)) {
+				RBLK_UF_NEW_CURRENT | RBLK_UF_LOST_DISK)) {
 		rblk_sync_refuse(peer, sock, RBLK_REJECT_MALFORMED, "malformed UUIDS");
 		return -EPROTO;
 	}
@@ -989,19 +989,23 @@ out:
  * rblk_sync_receive_uuids() - RBLK_P_UUIDS in the data phase
  * @peer: the sender
  * @p: the payload (checked here)
+ * @features: RBLK_FEAT_* negotiated on the connection it came on
  *
  * RBLK_UF_CLEAR_BITMAP: with just-created metadata of our own we adopt the
  * sender's generation and become UpToDate.  RBLK_UF_RESYNC_DONE: our sync
  * source sent everything; we adopt its UUIDs and are consistent again.
  * RBLK_UF_NEW_CURRENT: our primary started a new generation for writes
  * other nodes missed; in sync with it, we adopt it (rblk_sync_adopt_new()).
- * All from peer->uuids_work, since the superblock write sleeps.
+ * These three from peer->uuids_work, since the superblock write sleeps.
+ * RBLK_UF_LOST_DISK (with RBLK_FEAT_LOST_DISK): the peer holds our writes
+ * in a generation our lost disk lacks (rblk_lost_disk_held(), here).
  *
  * Context: io_work.
  * Return: 0, or -EPROTO for a malformed or unexpected payload (the
  * connection fails).
  */
-int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p)
+int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p,
+			    u64 features)
 {
 	struct rblk_uuid_view v;
 	u32 flags, what;
@@ -1009,7 +1013,14 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
 
 	if (rblk_uuids_decode(p, peer->cfg.node_id, &v, &flags, &oos) || !v.current_uuid)
 		return -EPROTO;
-	what = flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | RBLK_UF_NEW_CURRENT);
+	what = flags & (RBLK_UF_CLEAR_BITMAP | RBLK_UF_RESYNC_DONE | RBLK_UF_NEW_CURRENT |
+			RBLK_UF_LOST_DISK);
+	if (what == RBLK_UF_LOST_DISK) {
+		if (!(features & RBLK_FEAT_LOST_DISK))
+			return -EPROTO;
+		rblk_lost_disk_held(peer, v.current_uuid);
+		return 0;
+	}
 	if (what != RBLK_UF_CLEAR_BITMAP && what != RBLK_UF_RESYNC_DONE &&
 	    what != RBLK_UF_NEW_CURRENT)
 		return -EPROTO;
@@ -1034,6 +1045,155 @@ int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p
 	spin_unlock_bh(&peer->lock);
 	queue_work(rblk_wq, &peer->uuids_work);
 	return 0;
+}
+
+/**
+ * rblk_sync_lost_disk_connected() - a connection is up: the lost-disk rules
+ * @peer: the peer
+ * @conn: its new connection, published
+ * @compared: both sides compared generation UUIDs (each has metadata)
+ * @missed: the peer lacks writes of ours (dev->peers_missed_writes)
+ *
+ * A primary whose disk is lost asks a peer that lacks none of its writes
+ * to hold them (RBLK_P_STATE with its Diskless disk, after the OUTDATE
+ * that a peer which lacks writes gets: the peer reads them in order, so
+ * an outdated one never holds).  A data node that compared generations
+ * with us has a disk again: the loss we held writes for is over, and a
+ * later one starts a generation of its own (else the disk, resynced from
+ * us to our current UUID, would come back from a second loss as in
+ * sync).
+ *
+ * Context: process context (takes dev->md.lock).
+ */
+void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
+				   bool compared, bool missed)
+{
+	struct rblk_device *dev = peer->dev;
+	enum rblk_disk_state disk = READ_ONCE(dev->disk_state);
+
+	if (peer->cfg.witness)
+		return;
+	if (compared && READ_ONCE(dev->lost_disk_uuid)) {
+		mutex_lock(&dev->md.lock);
+		WRITE_ONCE(dev->lost_disk_uuid, 0);
+		mutex_unlock(&dev->md.lock);
+	}
+	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY && !missed &&
+	    (disk == RBLK_DISK_FAILED || disk == RBLK_DISK_DISKLESS) &&
+	    conn->features & RBLK_FEAT_LOST_DISK)
+		rblk_peer_send_state(peer, RBLK_P_STATE, NULL);
+}
+
+/**
+ * rblk_sync_primary_lost_disk() - our primary announced its disk lost
+ * @peer: the sender of RBLK_P_STATE (primary, Diskless), on a connection
+ *	with RBLK_FEAT_LOST_DISK
+ *
+ * Its writes go on to us alone; peer->uuids_work records that
+ * (rblk_sync_hold_for_primary()).
+ *
+ * Context: io_work.
+ */
+void rblk_sync_primary_lost_disk(struct rblk_peer *peer)
+{
+	spin_lock_bh(&peer->lock);
+	peer->lost_disk_pending = true;
+	spin_unlock_bh(&peer->lock);
+	queue_work(rblk_wq, &peer->uuids_work);
+}
+
+/*
+ * Our primary lost its disk and writes on to us: its lost disk keeps the
+ * generation we share, so we start one of our own (durably) that the
+ * lost disk lacks; if it ever comes back it compares as behind us (its
+ * current UUID in our history: a full sync from us), never as in sync.
+ * Then we tell the primary (RBLK_UF_LOST_DISK): its writes that its disk
+ * lacks complete from then on.  Once per loss: a generation we started
+ * for it and still hold is announced again, not replaced (a flapping
+ * connection would push the lost disk's generation out of our history).
+ *
+ * Only as the primary's one data peer: a second data peer would start a
+ * generation of its own and the two would look diverged to each other.
+ * Only with UpToDate data, Established with the primary (every write it
+ * sent since our generation reached us) and never while primary.  Without
+ * the word the primary's writes fail after a while; nothing is lost.
+ */
+static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
+{
+	struct rblk_device *dev = peer->dev;
+	struct rblk_md_info next;
+	struct rblk_uuid_view v;
+	struct rblk_p_uuids *p;
+	struct rblk_conn *conn;
+	bool alone = true, feature = false;
+	unsigned int i;
+	int ret = 0;
+	u64 oos;
+
+	rcu_read_lock();
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *other = rcu_dereference(dev->peers[i]);
+
+		if (other && other != peer && !other->cfg.witness)
+			alone = false;
+	}
+	conn = rcu_dereference(peer->conn);
+	feature = conn && conn->features & RBLK_FEAT_LOST_DISK;
+	rcu_read_unlock();
+	if (!alone) {
+		pr_info_ratelimited("%s: primary %u lost its disk: not holding its writes alone (another data peer is configured)\n",
+				    dev->disk->disk_name, peer->cfg.node_id);
+		return;
+	}
+	if (!feature)
+		return;
+	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		ret = -ENOMEM;
+		goto send;
+	}
+	mutex_lock(&dev->md.lock);
+	if (!dev->has_md || READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY ||
+	    READ_ONCE(dev->primary_peer) != peer->cfg.node_id ||
+	    READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED ||
+	    READ_ONCE(dev->disk_state) != RBLK_DISK_UP_TO_DATE ||
+	    READ_ONCE(peer->peer_disk_claimed) != RBLK_DISK_DISKLESS) {
+		mutex_unlock(&dev->md.lock);
+		pr_info_ratelimited("%s: primary %u lost its disk: not holding its writes (our disk %s, not in sync with it)\n",
+				    dev->disk->disk_name, peer->cfg.node_id,
+				    rblk_disk_state_name(READ_ONCE(dev->disk_state)));
+		kfree(p);
+		return;
+	}
+	if (!dev->lost_disk_uuid || dev->md.info.current_uuid != dev->lost_disk_uuid) {
+		next = dev->md.info;
+		rblk_md_push_history(&next, rblk_md_new_uuid());
+		ret = rblk_md_commit(dev, &next);
+		if (!ret) {
+			WRITE_ONCE(dev->lost_disk_uuid, next.current_uuid);
+			pr_info("%s: primary %u lost its disk: new generation %016llx holds its writes\n",
+				dev->disk->disk_name, peer->cfg.node_id, next.current_uuid);
+		}
+	}
+	if (!ret) {
+		rblk_sync_local_view(peer, &v, &oos);
+		rblk_uuids_encode(p, &v, RBLK_UF_LOST_DISK, oos);
+	}
+	mutex_unlock(&dev->md.lock);
+send:
+	rcu_read_lock();
+	conn = rblk_conn_get(peer);
+	rcu_read_unlock();
+	if (!conn) {
+		kfree(p);
+		return;
+	}
+	if (!ret)
+		ret = rblk_conn_queue_ctl(conn, RBLK_P_UUIDS, 0, p, sizeof(*p), GFP_KERNEL);
+	kfree(p);
+	if (ret)
+		rblk_conn_fail(conn, ret, "cannot hold the writes of a primary without disk");
+	rblk_conn_put(conn);
 }
 
 /*
@@ -1196,7 +1356,7 @@ void rblk_sync_uuids_work(struct work_struct *work)
 {
 	struct rblk_peer *peer = container_of(work, struct rblk_peer, uuids_work);
 	struct rblk_uuid_view v, v_new;
-	bool ok, new_pending;
+	bool ok, new_pending, lost_disk;
 	u32 what;
 
 	spin_lock_bh(&peer->lock);
@@ -1206,6 +1366,8 @@ void rblk_sync_uuids_work(struct work_struct *work)
 	v_new = peer->adopt_new;
 	new_pending = peer->adopt_new_pending;
 	peer->adopt_new_pending = false;
+	lost_disk = peer->lost_disk_pending;
+	peer->lost_disk_pending = false;
 	/* a resync end only while we are this peer's sync target */
 	ok = what != RBLK_UF_RESYNC_DONE || peer->repl_state == RBLK_REPL_SYNC_TARGET;
 	spin_unlock_bh(&peer->lock);
@@ -1213,6 +1375,8 @@ void rblk_sync_uuids_work(struct work_struct *work)
 		rblk_sync_adopt(peer, &v, what);
 	if (new_pending)
 		rblk_sync_adopt_new(peer, &v_new);
+	if (lost_disk)
+		rblk_sync_hold_for_primary(peer);
 }
 
 /* ------------------------------------------------------------------------

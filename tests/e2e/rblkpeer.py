@@ -76,7 +76,7 @@ MAX_DATA = 1 << 20
 FEATURES = {"FLUSH": 1 << 0, "FUA": 1 << 1, "DISCARD": 1 << 2, "WRITE_ZEROES": 1 << 3,
             "REQ_HINTS": 1 << 4, "OUTDATE": 1 << 5, "MD": 1 << 6, "NEW_CURRENT": 1 << 7,
             "RECONCILE": 1 << 8, "BEHIND": 1 << 9, "AUTH": 1 << 10, "DATA_DIGEST": 1 << 11,
-            "READ": 1 << 12}
+            "READ": 1 << 12, "LOST_DISK": 1 << 13}
 # AUTH is offered only with a secret, DATA_DIGEST only when configured
 FEAT_ALL = sum(v for k, v in FEATURES.items() if k not in ("AUTH", "DATA_DIGEST"))
 FEAT_REQUIRED = FEATURES["FLUSH"] | FEATURES["FUA"]
@@ -112,7 +112,7 @@ REJECT_REASONS = {"VERSION": 1, "FEATURES": 2, "NODE_ID": 3, "CLUSTER": 4, "RESO
 UF = {"CONSISTENT": 1 << 0, "CRASHED_PRIMARY": 1 << 1, "PRIMARY": 1 << 2,
       "DISCARD_MY_DATA": 1 << 3, "CLEAR_BITMAP": 1 << 4, "RESYNC_DONE": 1 << 5,
       "UP_TO_DATE": 1 << 6, "NEW_CURRENT": 1 << 7, "RECONCILE": 1 << 8,
-      "FOLLOWS_PRIMARY": 1 << 9}
+      "FOLLOWS_PRIMARY": 1 << 9, "LOST_DISK": 1 << 10}
 # struct rblk_p_data.dp_flags: resync data (only from our sync source)
 DP_RESYNC = 1 << 6
 BITMAP_PAYLOAD = 4104   # struct rblk_p_bitmap: offset + 4 KiB of bits
@@ -728,6 +728,21 @@ def sc_new_current_not_primary(peer):
          "nodes_behind": 0xFFFF_FFFF & ~((1 << peer.ours["node_id"]) |
                                          (1 << peer.ours["peer_node_id"]))}
     peer.violate("UUIDS new current", UUIDS, encode_uuids(u))
+    peer.wait_close()
+
+
+@scenario("lost-disk-not-primary")
+def sc_lost_disk_not_primary(peer):
+    """UUIDS saying that we hold the node's writes for its lost disk
+    (RBLK_UF_LOST_DISK), although the node is no primary without its disk:
+    logged and ignored, nothing changes.  Then the same with nodes behind,
+    which only RBLK_UF_NEW_CURRENT may carry ("UUIDS")."""
+    u = {"current_uuid": 0x0BAD_D15C_0000_0001, "bitmap_uuid": 0,
+         "history_uuids": [0x1111] + [0] * (HISTORY_UUIDS - 1), "out_of_sync_bytes": 0,
+         "uuid_flags": UF["CONSISTENT"] | UF["UP_TO_DATE"] | UF["LOST_DISK"]}
+    peer.link.send(UUIDS, encode_uuids(u))
+    u["nodes_behind"] = 1 << peer.ours["peer_node_id"]
+    peer.violate("UUIDS lost disk with nodes behind", UUIDS, encode_uuids(u))
     peer.wait_close()
 
 

@@ -32,11 +32,19 @@ FailingDisk (one cluster per kernel): r0 on r0disk, writes of REGION fail;
 each test starts on fresh disks (zeroed, create-md, new-current-uuid
 --clear-bitmap).
 
-* test_1: on A, primary, on-io-error detach: A's write succeeds (B wrote
-  it), A's disk Failed then Diskless, A's reads go to B and return what A
-  wrote; after A's demotion B is promoted and holds the write.
+* test_1: on A, primary, on-io-error detach, under fio with verify: A's
+  write of REGION succeeds (B wrote it), A's disk Failed then Diskless,
+  fio sees no error and verifies every block it wrote before and after
+  the failure (B started one generation for A's lost disk and told A),
+  A's reads go to B and return what A wrote; after a disconnect and
+  connect A still writes and verifies through B; after A's demotion B is
+  promoted and holds the write; A's old disk, attached again, is resynced
+  from B in full and the data areas are equal.
 * test_2: on A, on-io-error pass-on: the writer gets EIO, A's disk
   Inconsistent, B still UpToDate.
+* test_2b: on A, detach, quorum majority without a witness: A's own vote
+  gone, B's alone is no quorum: the failed write and a later one fail
+  with EIO at once, B stays UpToDate, A reads from B.
 * test_3: on B, the secondary: A's writes succeed and go on, B's disk
   Failed then Diskless, A shows B not UpToDate.
 * test_4: B's disk a dm-thin volume of the resource's size in a pool that
@@ -56,7 +64,7 @@ import time
 import unittest
 
 from e2elib import (BASE_PORT, BITMAP_SOURCE, BITMAP_TARGET, CONF, CONNECT_TIMEOUT_MS, DEV,
-                    MINOR, PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
+                    FULL_TARGET, MINOR, PING_INTERVAL_MS, PING_TIMEOUT_MS, RECONNECT_MAX_MS, RES,
                     ClusterTest, adm, create_md, data_sectors, decisions, disk_sha256,
                     events_job, events_on, in_parallel, job_events, log, new_current_uuid,
                     peer_of, per_kernel, short, status, status_all, status_or_none,
@@ -206,6 +214,23 @@ def fio_cmd(runtime_s):
     return (f"fio --output-format=json --name=faults --filename={DEV} --ioengine=libaio "
             f"--iodepth=4 --direct=1 --rw=randwrite --bs=4k --size=64M --time_based "
             f"--runtime={runtime_s} --rate_iops=100")
+
+
+# FailingDisk test_1: 4 KiB random writes over MiB 0 .. 15 of r0 (REGION
+# left to dd), then read back and verified, at queue depth 8.
+FIO_AROUND_FAILURE = (f"fio --output-format=json --name=failure --filename={DEV} "
+                      f"--ioengine=libaio --iodepth=8 --direct=1 --rw=randwrite --bs=4k "
+                      f"--size={REGION_MIB}M --verify=crc32c --verify_fatal=1")
+
+# ... and 4 MiB at MiB 32 after A, diskless, reconnected to B.
+FIO_AFTER_FLAP = (f"fio --output-format=json --name=flap --filename={DEV} --ioengine=libaio "
+                  f"--iodepth=8 --direct=1 --rw=randwrite --bs=4k --offset=32M --size=4M "
+                  f"--verify=crc32c --verify_fatal=1")
+
+
+def dmesg(node):
+    """node's kernel log."""
+    return node.run("dmesg", quiet=True).out
 
 
 def fio_errors(res):
@@ -735,12 +760,13 @@ class FailingDisk(FaultTest):
             n.insmod()
             cls.sectors[n.name] = dm_create(n)
 
-    def scenario(self, failing, on_io_error=None):
-        """Fresh r0 (A primary) with on_io_error; writes of REGION fail on
-        `failing` from now on.  Returns rblkadm events on `failing` (a Job)
-        and the sha256 of /tmp/region.bin, 1 MiB of random data on A."""
+    def scenario(self, failing, on_io_error=None, options=None):
+        """Fresh r0 (A primary) with on_io_error and the topology options;
+        writes of REGION fail on `failing` from now on.  Returns rblkadm
+        events on `failing` (a Job) and the sha256 of /tmp/region.bin, 1 MiB
+        of random data on A."""
         p = self.pair
-        self.fresh(conf_text(p.nodes, [(RES, MINOR, BASE_PORT, DM_DEV)],
+        self.fresh(conf_text(p.nodes, [(RES, MINOR, BASE_PORT, DM_DEV)], options=options,
                              on_io_error=on_io_error))
         a = p.a
         ev = events_job(failing, lambda: (adm(a, f"secondary {RES}"), adm(a, f"primary {RES}")))
@@ -784,12 +810,34 @@ class FailingDisk(FaultTest):
                     f"{what}: {node.name}'s disk must go failed then diskless; events: {states}")
 
     def test_1_primary_disk_fails_detach(self):
-        """A's disk fails a write, on-io-error detach: the write succeeds
-        (B holds it), A goes diskless and reads it from B; B, promoted,
-        reads what A wrote."""
+        """A's disk fails a write under fio, on-io-error detach: fio sees
+        no error and verifies everything it wrote, before and after the
+        failure, through A (B holds every write: it started a generation
+        that A's lost disk lacks and told A so); A goes diskless and reads
+        the failed region from B, and after a reconnect still writes and
+        verifies through B; B, promoted, reads what A wrote; A's old
+        disk, attached again, is resynced from B in full and the disks
+        are equal."""
         a, b = self.pair.nodes
         ev, sha = self.scenario(a)
+        writes = status(a)["stats"]["writes"]
+        fio_job = a.spawn(FIO_AROUND_FAILURE, timeout=900)
+        wait_until(lambda: status(a)["stats"]["writes"] > writes + 100 or fio_job.done, 120,
+                   "fio's writes on A")
         self.write_survives(a, ev, "detach")
+        res = fio_job.wait(timeout=900)
+        rc, errors = fio_errors(res)
+        log(f"fio on A across the failure: exit {rc}, errors {errors}")
+        self.expect(rc == 0 and errors == [0],
+                    f"fio on A must see no error when A's disk fails (B holds every write): "
+                    f"exit {rc}, errors {errors}\n{res.err[-2000:]}")
+        held_b = [ln for ln in dmesg(b).splitlines() if "lost its disk: new generation" in ln]
+        held_a = [ln for ln in dmesg(a).splitlines() if "holds our writes in generation" in ln]
+        log(f"B: {held_b}; A: {held_a}")
+        self.expect(len(held_b) == 1 and len(held_a) == 1,
+                    f"B must start one generation for A's lost disk and A hear of it: "
+                    f"B {held_b}, A {held_a}")
+
         reads = peer_of(status(a), b)["reads"]
         rc, got, err = sha_of(a, DEV)
         sa = status(a)
@@ -801,9 +849,23 @@ class FailingDisk(FaultTest):
                     f"read {got}, written {sha}")
         self.expect(peer_of(sa, b)["reads"] > reads,
                     f"A's reads after the detach must be served by B: {short(sa)}")
-        self.expect(peer_of(sa, b)["conn_state"] == "connected" and
+        self.expect(sa["role"] == "primary" and peer_of(sa, b)["conn_state"] == "connected" and
                     peer_of(sa, b)["peer_disk_state"] == "up_to_date",
-                    f"A must show B connected and up_to_date: {short(sa)}")
+                    f"A must stay primary and show B connected and up_to_date: {short(sa)}")
+
+        # the link goes and comes back: B lacks nothing A acknowledged
+        adm(a, f"disconnect {RES}")
+        adm(a, f"connect {RES}")
+        wait_until(lambda: peer_of(status(a), b)["conn_state"] == "connected", 60,
+                   "A connected to B again")
+        res = a.run(FIO_AFTER_FLAP, check=False, timeout=600)
+        rc, errors = fio_errors(res)
+        sa = status(a)
+        log(f"fio on A after a reconnect: exit {rc}, errors {errors}; {short(sa)}")
+        self.expect(rc == 0 and errors == [0] and
+                    peer_of(sa, b)["peer_disk_state"] == "up_to_date",
+                    f"A, diskless, must write and read through B after a reconnect (B "
+                    f"up_to_date): exit {rc}, errors {errors}, {short(sa)}\n{res.err[-2000:]}")
 
         adm(a, f"secondary {RES}")
         wait_until(lambda: peer_of(status(b), a)["peer_role"] == "secondary", 30,
@@ -823,6 +885,22 @@ class FailingDisk(FaultTest):
         self.expect(rc == 0 and got == sha == got_disk,
                     f"B must hold what A wrote: written {sha}, B's /dev/rblk0 {got} (dd exit "
                     f"{rc} {err!r}), B's disk {got_disk}")
+
+        # the failed disk comes back (the path healed): behind B, never in sync
+        adm(a, f"down {RES}")
+        dm_switch(a, dm_table(self.sectors[a.name]))
+        adm(a, f"up {RES}")
+        sa, sb = wait_in_sync(b, a)
+        dec = decisions(b, a)
+        sha_a, sha_b = in_parallel(lambda: disk_sha256(a, DM_DEV, data_sectors(b)),
+                                   lambda: disk_sha256(b, DM_DEV, data_sectors(b)))
+        log(f"A's old disk attached again: decisions (B, A) {dec}; data A {sha_a[:16]}, "
+            f"B {sha_b[:16]}")
+        self.expect(dec[1] == FULL_TARGET,
+                    f"A's old disk must be resynced from B in full (its generation is in B's "
+                    f"history): decisions (B, A) {dec}")
+        self.expect(sha_a == sha_b, f"A's and B's data must be equal after the resync: "
+                                    f"A {sha_a}, B {sha_b}")
         self.verdict()
 
     def test_2_primary_disk_fails_pass_on(self):
@@ -851,6 +929,38 @@ class FailingDisk(FaultTest):
         _, got_b, _ = sha_of(b, DM_DEV)
         log(f"pass-on: region written {sha[:16]}; on B's disk {got_b and got_b[:16]} "
             f"({'B holds the write' if got_b == sha else 'B does not hold it'})")
+        self.verdict()
+
+    def test_2b_primary_disk_fails_quorum_without_witness(self):
+        """Two data nodes, quorum majority, no witness: when A's disk fails
+        A has no vote of its own, and B's alone is no quorum.  The write
+        that failed on the disk and a later one fail with EIO at once
+        (neither is held for a vote that cannot come), B stays UpToDate
+        (it may start a generation for A's lost disk: a full resync if the
+        disk comes back, no harm), A still reads from B."""
+        a, b = self.pair.nodes
+        ev, sha = self.scenario(a, options={"quorum": "majority"})
+        t0 = time.monotonic()
+        r = self.write_region()
+        took = time.monotonic() - t0
+        self.failed_then_diskless(a, ev, "quorum")
+        r2 = a.run(f"dd if=/dev/urandom of={DEV} bs=4k seek=100 count=1 oflag=direct "
+                   f"status=none", check=False, timeout=120)
+        sa, sb = status(a), status(b)
+        log(f"quorum without a witness: A's write of REGION: dd exit {r.rc} {r.err.strip()!r} "
+            f"in {took:.1f} s; a later write: dd exit {r2.rc} {r2.err.strip()!r}; A {short(sa)}; "
+            f"B {short(sb)}")
+        self.expect(r.rc != 0 and "Input/output error" in r.err and took < 20,
+                    f"the write A's disk failed must fail with EIO, not wait for a quorum: "
+                    f"dd exit {r.rc} {r.err.strip()!r} after {took:.1f} s")
+        self.expect(r2.rc != 0 and "Input/output error" in r2.err,
+                    f"a later write of A, diskless, must fail with EIO: dd exit {r2.rc} "
+                    f"{r2.err.strip()!r}")
+        self.expect(sb["disk_state"] == "up_to_date" and
+                    peer_of(sa, b)["peer_disk_state"] == "up_to_date",
+                    f"B must stay up_to_date, also in A's view: A {short(sa)}, B {short(sb)}")
+        rc, got, err = sha_of(a, DEV, skip_mib=0)
+        self.expect(rc == 0, f"A must still read through B: dd exit {rc} {err!r}")
         self.verdict()
 
     def test_3_secondary_disk_fails(self):

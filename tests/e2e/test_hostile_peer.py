@@ -415,7 +415,9 @@ class HostilePeer(ClusterTest):
         primary (refused: nothing adopted, nobody outdated), a BITMAP block
         after the handshake ("unexpected"), who is behind told by a peer
         that is not a's primary (nothing recorded, then a malformed one
-        closes the connection)."""
+        closes the connection), a peer saying it holds the writes of a's
+        lost disk although a has its disk and is not primary (ignored,
+        then a malformed one closes the connection)."""
         a, b = self.pair.nodes
         self.prepare(primary=None)
         before = self.block_sha(0)
@@ -444,6 +446,15 @@ class HostilePeer(ClusterTest):
                          f"a's view of b outdated by a non-primary's BEHIND: {short(st)}")
         self.prepare(primary=None, clean=False)
         self.assert_dropped(self.run_fake("bitmap-in-data-phase"), "unexpected")
+        self.prepare(primary=None, clean=False)
+        self.assert_dropped(self.run_fake("lost-disk-not-primary"), "UUIDS")
+        ignored = [ln for ln in a.run("dmesg", quiet=True).out.splitlines()
+                   if "0badd15c00000001" in ln]
+        st = status(a)
+        log(f"a after a peer claimed to hold its lost disk's writes: {short(st)}; {ignored}")
+        self.assertTrue(ignored and all("is not lost: ignored" in ln for ln in ignored), ignored)
+        self.assertEqual((st.get("current_uuid"), st["disk_state"]),
+                         (uuid_before, "up_to_date"), short(st))
         self.assert_b_stayed()
 
     def test_11h_reads(self):

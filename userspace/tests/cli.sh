@@ -430,6 +430,19 @@ if command -v bash >/dev/null 2>&1; then
 	expect "completion: resource after --read-balancing WORD" 0 "$T/c7" - -- \
 		complete_words rblkadm -c "$T/rblk.conf" --node node-a device-options \
 		--read-balancing least-pending ""
+	echo "suspend-io io-error" >"$T/c8"
+	expect "completion: on-no-quorum" 0 "$T/c8" - -- \
+		complete_words rblkadm device-options --on-no-quorum ""
+	echo "resource-only resource-and-stonith" >"$T/c9"
+	expect "completion: fencing" 0 "$T/c9" - -- \
+		complete_words rblkadm device-options --fencing res
+	echo "crc32c" >"$T/c10"
+	expect "completion: data-digest" 0 "$T/c10" - -- \
+		complete_words rblkadm device-options --data-digest c
+	echo "vm-disk-1" >"$T/c11"
+	expect "completion: resource after --fencing WORD" 0 "$T/c11" - -- \
+		complete_words rblkadm -c "$T/rblk.conf" --node node-a device-options \
+		--fencing off ""
 	echo >"$T/c5"
 	expect "completion: no second resource" 0 "$T/c5" - -- \
 		complete_words rblkadm -c "$T/rblk.conf" --node node-a primary vm-disk-1 ""
