@@ -358,6 +358,7 @@ bool rblk_quorum_hold(struct rblk_req *req)
 	spin_lock_irqsave(&dev->quorum_lock, flags);
 	if ((dev->on_no_quorum == RBLK_ON_NO_QUORUM_SUSPEND_IO || dev->has_quorum ||
 	     dev->fence_suspend) && READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		req->parked_jiffies = jiffies;
 		list_add_tail(&req->held, &dev->quorum_held);
 		dev->quorum_held_count++;
 		held = true;
@@ -431,14 +432,32 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
 {
 	struct rblk_req *req, *tmp;
 	struct bio_list bios;
+	LIST_HEAD(reflush);
 	LIST_HEAD(held);
 	struct bio *bio;
+	bool later = false;
 
 	spin_lock_irq(&dev->quorum_lock);
 	if (ok) {
 		list_for_each_entry_safe(req, tmp, &dev->quorum_held, held) {
-			if (!rblk_quorum_write_ok(req))
+			if (!rblk_quorum_write_ok(req)) {
+				/*
+				 * An empty flush has no blocks a resync could
+				 * bring: its votes are the flushes that succeeded.
+				 * The nodes that lost theirs flush again (at most
+				 * every RBLK_QUORUM_REFLUSH_MS).
+				 */
+				if (!rblk_req_empty_flush(req))
+					continue;
+				if (time_before(jiffies, req->parked_jiffies +
+						msecs_to_jiffies(RBLK_QUORUM_REFLUSH_MS))) {
+					later = true;
+					continue;
+				}
+				list_move_tail(&req->held, &reflush);
+				dev->quorum_held_count--;
 				continue;
+			}
 			list_move_tail(&req->held, &held);
 			dev->quorum_held_count--;
 		}
@@ -455,6 +474,13 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
 		list_del(&req->held);
 		rblk_req_complete(req, ok ? BLK_STS_OK : BLK_STS_IOERR);
 	}
+	list_for_each_entry_safe(req, tmp, &reflush, held) {
+		list_del(&req->held);
+		rblk_req_reflush(req);
+	}
+	if (later)
+		queue_delayed_work(rblk_wq, &dev->quorum_work,
+				   msecs_to_jiffies(RBLK_QUORUM_REFLUSH_MS));
 	while ((bio = bio_list_pop(&bios))) {
 		if (ok) {
 			submit_bio_noacct(bio);

@@ -35,6 +35,9 @@
  */
 #define RBLK_MAX_DISCARD_SECTORS	BIT(21)
 
+/* An empty flush held for quorum is sent again to the peers at most this often. */
+#define RBLK_QUORUM_REFLUSH_MS		100
+
 /* A read a peer had no room for (EBUSY, ENOMEM): tried again this much later. */
 #define RBLK_READ_BUSY_WAIT_MS		10
 #define RBLK_READ_BUSY_RETRIES		500
@@ -698,7 +701,8 @@ struct rblk_conn {
  *	completes only after the superblock with the new current UUID is
  *	durable
  * @has_local_ref: holds dev->local_ref (the local disk may be used)
- * @parked_jiffies: when it began to wait on dev->lost_disk_reqs
+ * @parked_jiffies: when it began to wait on dev->lost_disk_reqs, or on
+ *	dev->quorum_held
  * @read_tried: a read: bit per node id of the sources tried (our own
  *	node id: the local disk)
  * @read_busy: a read: times a peer answered EBUSY or ENOMEM (tried again
@@ -852,6 +856,8 @@ void rblk_req_gen_work(struct work_struct *work);
 void rblk_req_al_work(struct work_struct *work);
 bool rblk_is_write_error(enum req_op op, blk_status_t status);
 void rblk_req_complete(struct rblk_req *req, blk_status_t status);
+bool rblk_req_empty_flush(const struct rblk_req *req);
+void rblk_req_reflush(struct rblk_req *req);
 
 /* fence.c (kernel-doc there) */
 void rblk_fence_conn_lost(struct rblk_peer *peer, bool reconnecting);

@@ -63,6 +63,7 @@ static void rblk_req_account(struct rblk_device *dev, struct bio *master,
 }
 
 static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status);
+static void rblk_req_replicate(struct rblk_req *req);
 
 /*
  * Drop one reference; the last one completes the upper bio.  Any context.
@@ -349,6 +350,36 @@ void rblk_lost_disk_held(struct rblk_peer *peer, u64 uuid)
 		pr_info("%s: peer %u: holds our writes in generation %016llx: writing through it\n",
 			dev->disk->disk_name, peer->cfg.node_id, uuid);
 	mod_delayed_work(rblk_wq, &dev->lost_disk_work, 0);
+}
+
+/**
+ * rblk_req_empty_flush() - is @req a flush without data
+ * @req: a request
+ *
+ * Context: any.
+ */
+bool rblk_req_empty_flush(const struct rblk_req *req)
+{
+	return bio_op(req->master) == REQ_OP_WRITE && !bio_has_data(req->master);
+}
+
+/**
+ * rblk_req_reflush() - send a held empty flush to the peers again
+ * @req: an empty flush held for quorum (rblk_quorum_hold()), taken off
+ *	dev->quorum_held
+ *
+ * Its legs to the peers that were lost failed, and a flush has no blocks
+ * that a resync would bring to them later: the connected peers get it
+ * again, and the votes it gathers add to those it had
+ * (rblk_quorum_write_ok()); short of quorum it is held again.
+ *
+ * Context: process context (the quorum work), may sleep (GFP_NOIO).
+ */
+void rblk_req_reflush(struct rblk_req *req)
+{
+	atomic_set(&req->pending, 1);
+	rblk_req_replicate(req);
+	rblk_req_put(req);
 }
 
 /**
