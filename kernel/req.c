@@ -369,14 +369,23 @@ bool rblk_req_empty_flush(const struct rblk_req *req)
  *	dev->quorum_held
  *
  * Its legs to the peers that were lost failed, and a flush has no blocks
- * that a resync would bring to them later: the connected peers get it
- * again, and the votes it gathers add to those it had
- * (rblk_quorum_write_ok()); short of quorum it is held again.
+ * that a resync would bring to them later.  It goes again to each
+ * connected peer that has not flushed it yet and is Established and not
+ * behind (a peer still being resynced lacks blocks its flush would not
+ * make durable); the flushes that succeed add to its votes
+ * (rblk_quorum_write_ok()), one that fails outdates nobody, and short of
+ * quorum it is held again.  Not primary any more: it fails.
  *
- * Context: process context (the quorum work), may sleep (GFP_NOIO).
+ * Context: dev->reflush_work (process context), may sleep (GFP_NOIO,
+ * a leg slot).
  */
 void rblk_req_reflush(struct rblk_req *req)
 {
+	if (READ_ONCE(req->dev->role) != RBLK_ROLE_PRIMARY) {
+		rblk_req_complete(req, BLK_STS_IOERR);
+		return;
+	}
+	req->reflush = true;
 	atomic_set(&req->pending, 1);
 	rblk_req_replicate(req);
 	rblk_req_put(req);
@@ -503,8 +512,11 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 		return;
 	}
 	if (status) {
-		/* without our disk it is nowhere now: it fails, nobody lacks it */
-		if (req->has_local_ref) {
+		/*
+		 * Without our disk it is nowhere now: it fails, nobody lacks
+		 * it.  A flush sent again that fails only does not count.
+		 */
+		if (req->has_local_ref && !req->reflush) {
 			rblk_peer_outdate(peer);
 			rblk_req_missed(req, peer);
 		}
@@ -594,6 +606,13 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_unlock();
 		/* a witness (no disk) holds no data: nothing to send or miss */
 		if (conn && peer->cfg.witness) {
+			rblk_conn_put(conn);
+			continue;
+		}
+		/* a flush sent again: to the peers whose flush can count now */
+		if (conn && req->reflush &&
+		    (test_bit(i, &req->acked_nodes) || test_bit(i, &dev->peers_missed_writes) ||
+		     READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED)) {
 			rblk_conn_put(conn);
 			continue;
 		}
@@ -1002,6 +1021,7 @@ void rblk_submit_bio(struct bio *bio)
 	req->op_bytes = bio->bi_iter.bi_size;
 	req->interval.inserted = false;
 	req->needs_gen = false;
+	req->reflush = false;
 	clone->bi_end_io = rblk_local_endio;
 	clone->bi_private = req;
 	if (op != REQ_OP_READ && bio_sectors(bio)) {
