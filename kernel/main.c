@@ -713,6 +713,7 @@ int rblk_device_create(const struct rblk_device_config *cfg, struct netlink_ext_
 	init_llist_head(&dev->al_reqs);
 	INIT_WORK(&dev->read_retry_work, rblk_read_retry_work);
 	INIT_DELAYED_WORK(&dev->lost_disk_work, rblk_lost_disk_work);
+	INIT_DELAYED_WORK(&dev->reflush_work, rblk_quorum_reflush_work);
 	init_llist_head(&dev->read_retry_reqs);
 	init_llist_head(&dev->gen_reqs);
 	spin_lock_init(&dev->quorum_lock);
@@ -861,6 +862,7 @@ static void rblk_device_destroy(struct rblk_device *dev)
 	/* no peer is left to fence (a handler that runs: rblk_device_remove()) */
 	rblk_fence_clear(dev, ~0UL);
 	cancel_delayed_work_sync(&dev->quorum_work);
+	cancel_delayed_work_sync(&dev->reflush_work);
 	rblk_quorum_update(dev);
 	/* reads handed on by the connections' teardown */
 	flush_work(&dev->read_retry_work);

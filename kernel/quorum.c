@@ -433,12 +433,16 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
 	struct bio_list bios;
 	LIST_HEAD(held);
 	struct bio *bio;
+	bool later = false;
 
 	spin_lock_irq(&dev->quorum_lock);
 	if (ok) {
 		list_for_each_entry_safe(req, tmp, &dev->quorum_held, held) {
-			if (!rblk_quorum_write_ok(req))
+			if (!rblk_quorum_write_ok(req)) {
+				/* sent again from dev->reflush_work */
+				later |= rblk_req_empty_flush(req);
 				continue;
+			}
 			list_move_tail(&req->held, &held);
 			dev->quorum_held_count--;
 		}
@@ -455,6 +459,9 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
 		list_del(&req->held);
 		rblk_req_complete(req, ok ? BLK_STS_OK : BLK_STS_IOERR);
 	}
+	if (later)
+		queue_delayed_work(rblk_wq, &dev->reflush_work,
+				   msecs_to_jiffies(RBLK_QUORUM_REFLUSH_MS));
 	while ((bio = bio_list_pop(&bios))) {
 		if (ok) {
 			submit_bio_noacct(bio);
@@ -462,6 +469,45 @@ static void rblk_quorum_release(struct rblk_device *dev, bool ok)
 			bio->bi_status = BLK_STS_IOERR;
 			bio_endio(bio);
 		}
+	}
+}
+
+/**
+ * rblk_quorum_reflush_work() - send held empty flushes to the peers again
+ * @work: dev->reflush_work
+ *
+ * An empty flush has no blocks that a resync brings to the peers that
+ * lost its legs with their connections, so its votes would never grow:
+ * with quorum back, each held one that lacks votes is sent again
+ * (rblk_req_reflush()), and held again if it still lacks them.  Runs in
+ * its own work item, outside every connection's work and dev->mutex: a
+ * leg may wait for a slot of a connection that only its own work tears
+ * down.  Queued by rblk_quorum_release() RBLK_QUORUM_REFLUSH_MS after it
+ * found such a flush.
+ *
+ * Context: workqueue, may sleep.
+ */
+void rblk_quorum_reflush_work(struct work_struct *work)
+{
+	struct rblk_device *dev = container_of(to_delayed_work(work), struct rblk_device,
+					       reflush_work);
+	struct rblk_req *req, *tmp;
+	LIST_HEAD(todo);
+
+	spin_lock_irq(&dev->quorum_lock);
+	if (dev->has_quorum && !dev->fence_suspend &&
+	    READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
+		list_for_each_entry_safe(req, tmp, &dev->quorum_held, held) {
+			if (!rblk_req_empty_flush(req) || rblk_quorum_write_ok(req))
+				continue;
+			list_move_tail(&req->held, &todo);
+			dev->quorum_held_count--;
+		}
+	}
+	spin_unlock_irq(&dev->quorum_lock);
+	list_for_each_entry_safe(req, tmp, &todo, held) {
+		list_del(&req->held);
+		rblk_req_reflush(req);
 	}
 }
 

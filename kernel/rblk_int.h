@@ -35,6 +35,9 @@
  */
 #define RBLK_MAX_DISCARD_SECTORS	BIT(21)
 
+/* An empty flush held for quorum is sent again to the peers at most this often. */
+#define RBLK_QUORUM_REFLUSH_MS		100
+
 /* A read a peer had no room for (EBUSY, ENOMEM): tried again this much later. */
 #define RBLK_READ_BUSY_WAIT_MS		10
 #define RBLK_READ_BUSY_RETRIES		500
@@ -276,6 +279,7 @@ struct rblk_md {
  * @local_inflight: requests submitted to the local disk, not completed
  * @read_retry_work: rblk_read_retry_work(): reads whose source failed
  * @read_retry_reqs: those reads (struct rblk_req.gen_node)
+ * @reflush_work: rblk_quorum_reflush_work(): held empty flushes sent again
  * @lost_disk_held_by: a primary whose disk failed: node id of the peer
  *	that said it holds our writes in a generation our lost disk lacks
  *	(RBLK_UF_LOST_DISK), or RBLK_NO_PEER; reset at attach
@@ -372,6 +376,7 @@ struct rblk_device {
 	struct work_struct read_retry_work;
 	struct llist_head read_retry_reqs;
 
+	struct delayed_work reflush_work;
 	u32 lost_disk_held_by;
 	struct delayed_work lost_disk_work;
 	struct llist_head lost_disk_reqs;
@@ -699,6 +704,8 @@ struct rblk_conn {
  *	durable
  * @has_local_ref: holds dev->local_ref (the local disk may be used)
  * @parked_jiffies: when it began to wait on dev->lost_disk_reqs
+ * @reflush: an empty flush held for quorum that is sent to the peers
+ *	again (rblk_req_reflush())
  * @read_tried: a read: bit per node id of the sources tried (our own
  *	node id: the local disk)
  * @read_busy: a read: times a peer answered EBUSY or ENOMEM (tried again
@@ -720,6 +727,7 @@ struct rblk_req {
 	struct llist_node gen_node;
 	bool needs_gen;
 	bool has_local_ref;
+	bool reflush;
 	unsigned long parked_jiffies;
 	unsigned long read_tried;
 	u16 read_busy;
@@ -852,6 +860,8 @@ void rblk_req_gen_work(struct work_struct *work);
 void rblk_req_al_work(struct work_struct *work);
 bool rblk_is_write_error(enum req_op op, blk_status_t status);
 void rblk_req_complete(struct rblk_req *req, blk_status_t status);
+bool rblk_req_empty_flush(const struct rblk_req *req);
+void rblk_req_reflush(struct rblk_req *req);
 
 /* fence.c (kernel-doc there) */
 void rblk_fence_conn_lost(struct rblk_peer *peer, bool reconnecting);
@@ -863,6 +873,7 @@ void rblk_notify_fence(struct rblk_device *dev, u32 node_id, int result);
 /* quorum.c (kernel-doc there) */
 bool rblk_quorum_write_ok(struct rblk_req *req);
 bool rblk_quorum_hold(struct rblk_req *req);
+void rblk_quorum_reflush_work(struct work_struct *work);
 int rblk_quorum_admit(struct rblk_device *dev, struct bio *bio);
 void rblk_quorum_update(struct rblk_device *dev);
 enum rblk_suspend_reason rblk_quorum_suspended(struct rblk_device *dev);

@@ -63,6 +63,7 @@ static void rblk_req_account(struct rblk_device *dev, struct bio *master,
 }
 
 static void rblk_req_finish(struct rblk_req *req, blk_status_t gen_status);
+static void rblk_req_replicate(struct rblk_req *req);
 
 /*
  * Drop one reference; the last one completes the upper bio.  Any context.
@@ -352,6 +353,45 @@ void rblk_lost_disk_held(struct rblk_peer *peer, u64 uuid)
 }
 
 /**
+ * rblk_req_empty_flush() - is @req a flush without data
+ * @req: a request
+ *
+ * Context: any.
+ */
+bool rblk_req_empty_flush(const struct rblk_req *req)
+{
+	return bio_op(req->master) == REQ_OP_WRITE && !bio_has_data(req->master);
+}
+
+/**
+ * rblk_req_reflush() - send a held empty flush to the peers again
+ * @req: an empty flush held for quorum (rblk_quorum_hold()), taken off
+ *	dev->quorum_held
+ *
+ * Its legs to the peers that were lost failed, and a flush has no blocks
+ * that a resync would bring to them later.  It goes again to each
+ * connected peer that has not flushed it yet and is Established and not
+ * behind (a peer still being resynced lacks blocks its flush would not
+ * make durable); the flushes that succeed add to its votes
+ * (rblk_quorum_write_ok()), one that fails outdates nobody, and short of
+ * quorum it is held again.  Not primary any more: it fails.
+ *
+ * Context: dev->reflush_work (process context), may sleep (GFP_NOIO,
+ * a leg slot).
+ */
+void rblk_req_reflush(struct rblk_req *req)
+{
+	if (READ_ONCE(req->dev->role) != RBLK_ROLE_PRIMARY) {
+		rblk_req_complete(req, BLK_STS_IOERR);
+		return;
+	}
+	req->reflush = true;
+	atomic_set(&req->pending, 1);
+	rblk_req_replicate(req);
+	rblk_req_put(req);
+}
+
+/**
  * rblk_req_complete() - complete the upper bio of a request, free it
  * @req: request whose every leg and local clone has completed, out of
  *	the conflict tree
@@ -472,8 +512,11 @@ void rblk_leg_complete(struct rblk_leg *leg, int status)
 		return;
 	}
 	if (status) {
-		/* without our disk it is nowhere now: it fails, nobody lacks it */
-		if (req->has_local_ref) {
+		/*
+		 * Without our disk it is nowhere now: it fails, nobody lacks
+		 * it.  A flush sent again that fails only does not count.
+		 */
+		if (req->has_local_ref && !req->reflush) {
 			rblk_peer_outdate(peer);
 			rblk_req_missed(req, peer);
 		}
@@ -563,6 +606,13 @@ static void rblk_req_replicate(struct rblk_req *req)
 		rcu_read_unlock();
 		/* a witness (no disk) holds no data: nothing to send or miss */
 		if (conn && peer->cfg.witness) {
+			rblk_conn_put(conn);
+			continue;
+		}
+		/* a flush sent again: to the peers whose flush can count now */
+		if (conn && req->reflush &&
+		    (test_bit(i, &req->acked_nodes) || test_bit(i, &dev->peers_missed_writes) ||
+		     READ_ONCE(peer->repl_state) != RBLK_REPL_ESTABLISHED)) {
 			rblk_conn_put(conn);
 			continue;
 		}
@@ -971,6 +1021,7 @@ void rblk_submit_bio(struct bio *bio)
 	req->op_bytes = bio->bi_iter.bi_size;
 	req->interval.inserted = false;
 	req->needs_gen = false;
+	req->reflush = false;
 	clone->bi_end_io = rblk_local_endio;
 	clone->bi_private = req;
 	if (op != REQ_OP_READ && bio_sectors(bio)) {

@@ -47,6 +47,20 @@ def ak_cmd(env, *args, job=JOB):
             f"{' '.join(args)} {job}")
 
 
+# fsync of argv[1] in a loop (each one an empty flush), the count in
+# /tmp/fsyncs, until /tmp/stop-fsyncs exists
+FSYNC_LOOP = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+i = 0
+while not os.path.exists("/tmp/stop-fsyncs"):
+    os.fsync(fd)
+    i += 1
+    with open("/tmp/fsyncs", "w") as f:
+        f.write(str(i))
+"""
+
+
 def writes(node):
     return status(node)["stats"]["writes"]
 
@@ -267,13 +281,52 @@ class QuorumMesh(QuorumBase):
     # primary off in make check)
     ONE_KERNEL = {"test_5_fencing": "6.12", "test_3_random_link_cuts": "6.12",
                   "test_1_isolated_primary": "soak", "test_2_isolated_secondary": "6.12",
-                  "test_4_auto_promote": "6.12"}
+                  "test_4_auto_promote": "6.12", "test_1b_flush_across_a_cut": "6.12"}
 
     def test_1_isolated_primary(self):
         """Three data nodes: the primary cut off under fio suspends; the
         two others promote one of themselves; the old primary rejoins."""
         a, b, c = self.data
         self.isolate_primary(a, [b, c])
+        self.verdict()
+
+    def test_1b_flush_across_a_cut(self):
+        """The primary fsyncs /dev/rblk0 in a loop (each an empty flush)
+        and is cut off from both peers until it has lost quorum;
+        the links come back.  The flush in flight at the cut (its legs
+        lost with the connections, and a flush has no blocks a resync
+        brings) is sent to the peers again once quorum is back and
+        completes: the loop goes on, no fsync fails, the replicas are
+        equal."""
+        a = self.data[0]
+        adm(a, f"primary {RES}")
+        a.run("rm -f /tmp/fsyncs /tmp/stop-fsyncs")
+        loop = a.spawn(["python3", "-c", FSYNC_LOOP, DEV], timeout=900)
+
+        def fsyncs():
+            out = a.run("cat /tmp/fsyncs 2>/dev/null || echo 0", quiet=True).out.strip()
+            return int(out or 0)
+
+        wait_until(lambda: fsyncs() >= 20 or loop.done, 120, "a's fsync loop")
+        self.cut_off(a)
+        wait_until(lambda: self.quorum_of(a)[0] is False, SUSPEND_S, "a to lose quorum")
+        held = status(a).get("suspended_writes")
+        self.reconnect(a)
+        wait_until(lambda: self.quorum_of(a)[0] is True, 90, "a's quorum back")
+        n = fsyncs()
+        went_on = settles(lambda: fsyncs() >= n + 20 or loop.done, 60, "a's fsyncs to go on")
+        sa = status(a)
+        log(f"fsyncs across the cut: held at the cut {held}; {n} before, {fsyncs()} after "
+            f"the links came back; {short(sa)}, held {sa.get('suspended_writes')}")
+        a.run("touch /tmp/stop-fsyncs")
+        r = loop.wait(timeout=300)
+        self.expect(went_on and r.rc == 0,
+                    f"a's fsyncs must go on once quorum is back, none failing: exit {r.rc} "
+                    f"{r.err.strip()[-300:]!r}; {fsyncs()} (was {n}); held "
+                    f"{sa.get('suspended_writes')}")
+        self.settled()
+        self.equal_replicas()
+        adm(a, f"secondary {RES}")
         self.verdict()
 
     def test_2_isolated_secondary(self):
