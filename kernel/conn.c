@@ -1145,6 +1145,37 @@ void rblk_peer_get_status(struct rblk_peer *peer, struct rblk_peer_status *ps)
 }
 
 /**
+ * rblk_only_data_peer() - the device's one data peer, if it has just one
+ * @dev: device
+ * @witnesses: set to the number of configured witnesses
+ *
+ * Context: RCU read section (the peer is valid inside it).
+ * Return: the only configured peer that is not a witness, or NULL when
+ * there is none or more than one.
+ */
+struct rblk_peer *rblk_only_data_peer(struct rblk_device *dev, u32 *witnesses)
+{
+	struct rblk_peer *data_peer = NULL;
+	bool several = false;
+	unsigned int i;
+
+	*witnesses = 0;
+	for (i = 0; i < RBLK_MAX_PEERS; i++) {
+		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
+
+		if (!peer)
+			continue;
+		if (peer->cfg.witness)
+			(*witnesses)++;
+		else if (data_peer)
+			several = true;
+		else
+			data_peer = peer;
+	}
+	return several ? NULL : data_peer;
+}
+
+/**
  * rblk_node_conn_get() - the established connection to a node of a device
  * @dev: device
  * @node_id: the peer's node id, 0..RBLK_MAX_NODE_ID

@@ -1003,6 +1003,7 @@ int rblk_conn_queue_rs(struct rblk_conn *conn, struct rblk_leg *leg, struct bio 
 int rblk_sync_receive_uuids(struct rblk_peer *peer, const struct rblk_p_uuids *p,
 			    u64 features);
 void rblk_sync_primary_lost_disk(struct rblk_peer *peer);
+struct rblk_peer *rblk_only_data_peer(struct rblk_device *dev, u32 *witnesses);
 void rblk_sync_lost_disk_connected(struct rblk_peer *peer, struct rblk_conn *conn,
 				   bool compared, bool missed);
 void rblk_sync_uuids_work(struct work_struct *work);

@@ -169,26 +169,12 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 	enum rblk_lost_disk state = RBLK_LOST_DISK_FAIL;
 	struct rblk_peer *data_peer = NULL;
 	struct rblk_conn *conn;
-	unsigned int i, witnesses = 0;
+	u32 witnesses;
 
 	if (READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY)
 		return RBLK_LOST_DISK_FAIL;
 	rcu_read_lock();
-	for (i = 0; i < RBLK_MAX_PEERS; i++) {
-		struct rblk_peer *peer = rcu_dereference(dev->peers[i]);
-
-		if (!peer)
-			continue;
-		if (peer->cfg.witness) {
-			witnesses++;
-			continue;
-		}
-		if (data_peer) {
-			data_peer = NULL;
-			goto out;
-		}
-		data_peer = peer;
-	}
+	data_peer = rblk_only_data_peer(dev, &witnesses);
 	if (!data_peer)
 		goto out;
 	/*
@@ -196,10 +182,8 @@ static enum rblk_lost_disk rblk_lost_disk_state(struct rblk_device *dev, bool su
 	 * without us (rblk_quorum_update() counts no vote of ours now); a
 	 * witness that is away suspends or fails writes as on-no-quorum says.
 	 */
-	if (READ_ONCE(dev->quorum_needed) && 1 + witnesses < READ_ONCE(dev->quorum_needed)) {
-		data_peer = NULL;
+	if (READ_ONCE(dev->quorum_needed) && 1 + witnesses < READ_ONCE(dev->quorum_needed))
 		goto out;
-	}
 	conn = rcu_dereference(data_peer->conn);
 	if (!conn && submit)
 		goto out;

@@ -1125,18 +1125,13 @@ static void rblk_sync_hold_for_primary(struct rblk_peer *peer)
 	struct rblk_uuid_view v;
 	struct rblk_p_uuids *p;
 	struct rblk_conn *conn;
-	bool alone = true, feature = false;
-	unsigned int i;
+	bool alone, feature;
+	u32 witnesses;
 	int ret = 0;
 	u64 oos;
 
 	rcu_read_lock();
-	for (i = 0; i < RBLK_MAX_PEERS; i++) {
-		struct rblk_peer *other = rcu_dereference(dev->peers[i]);
-
-		if (other && other != peer && !other->cfg.witness)
-			alone = false;
-	}
+	alone = rblk_only_data_peer(dev, &witnesses) == peer;
 	conn = rcu_dereference(peer->conn);
 	feature = conn && conn->features & RBLK_FEAT_LOST_DISK;
 	rcu_read_unlock();
