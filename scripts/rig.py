@@ -15,7 +15,10 @@ freshly built files at their host paths.
 
 Per node: virtio disks (raw sparse files, cache=none, aio=native) that
 survive kill() and restart(); one virtio-net NIC per peer, each link a pair
-of QEMU UDP socket netdevs on 127.0.0.1 (either end may die and come back);
+of QEMU UDP socket netdevs on 127.0.0.1 (either end may die and come back),
+or with link="tap" two tap devices with virtio-net headers on a bridge in a
+network namespace of the cluster's own (the NICs then offer checksum and
+segmentation offload, as a real NIC does; QEMU runs in that namespace);
 static addresses 10.99.<ij>.<i> on the link between node i and node j
 (i < j, e.g. n1 has 10.99.12.1 and n2 10.99.12.2); interface names
 ``to_n<peer>``.  No other network.  The guest console (ttyS0, loglevel 7)
@@ -55,7 +58,7 @@ Usage::
 API summary (see the docstrings):
     Cluster(kernel="6.1", nodes=2, disk_mib=512, disks=1, mem_mib=1024,
             cpus=1, maxcpus=2, name=None, run_dir=None, boot_timeout_s=300,
-            keep_disks=False, hung_task_timeout_s=60, quiet=False)
+            keep_disks=False, hung_task_timeout_s=60, quiet=False, link="udp")
         .nodes  .kernel  .kver  .run_dir  .node(name_or_index)
         .cut_link(a, b, mode="carrier"|"silent")  .restore_link(a, b)
         .kill(node)  .restart(node)  .shutdown(node)  .start(node)
@@ -766,11 +769,18 @@ class Node:
             argv += ["-drive", f"file={img},if=none,id=d{i},format=raw,cache=none,aio=native",
                      "-device", f"virtio-blk-pci,drive=d{i},serial={self.name}-d{i}"]
         for peer in self.peers:
-            lport, rport = c.ports[(self.index, peer.index)], c.ports[(peer.index, self.index)]
-            argv += ["-netdev", f"socket,id=net{peer.index},udp=127.0.0.1:{rport},"
-                                f"localaddr=127.0.0.1:{lport}",
+            if c.link == "tap":
+                netdev = (f"tap,id=net{peer.index},ifname={c.tap_name(self, peer)},"
+                          "script=no,downscript=no,vhost=off,vnet_hdr=on")
+            else:
+                lport, rport = c.ports[(self.index, peer.index)], c.ports[(peer.index, self.index)]
+                netdev = (f"socket,id=net{peer.index},udp=127.0.0.1:{rport},"
+                          f"localaddr=127.0.0.1:{lport}")
+            argv += ["-netdev", netdev,
                      "-device", f"virtio-net-pci,netdev=net{peer.index},id=nic{peer.index},"
                                 f"mac={self._mac_for(peer)}"]
+        if c.netns:
+            argv = ["ip", "netns", "exec", c.netns] + argv
         return argv
 
     def _start(self):
@@ -1093,9 +1103,11 @@ class Cluster:
 
     def __init__(self, kernel="6.1", nodes=2, disk_mib=512, disks=1, mem_mib=1024, cpus=1,
                  maxcpus=2, name=None, run_dir=None, boot_timeout_s=300, keep_disks=False,
-                 hung_task_timeout_s=60, loglevel=7, quiet=False):
+                 hung_task_timeout_s=60, loglevel=7, quiet=False, link="udp"):
         if not 1 <= nodes <= MAX_NODES:
             raise RigError(f"nodes must be 1..{MAX_NODES}")
+        if link not in ("udp", "tap"):
+            raise RigError(f"link must be udp or tap, not {link!r}")
         Cluster._seq += 1
         self.kernel = kernel if kernel in kernels() else short_kernel(kernel)
         self.kver = resolve_kernel(kernel)
@@ -1118,19 +1130,22 @@ class Cluster:
         self.allowed = [re.compile(p) for p in ALLOWED_LOG_PATTERNS]
         self.cut = {}
         self.closed = False
+        self.link, self.netns = link, None
         self.initramfs = build_initramfs(self.kver)
         self.nodes = []
         for i in range(1, nodes + 1):
             self.nodes.append(Node(self, i))
         pairs = [(i.index, j.index) for i in self.nodes for j in self.nodes if i is not j]
         self.ports = dict(zip(pairs, _free_udp_ports(len(pairs))))
-        for n in self.nodes:
-            for img in n.disk_images:
-                with open(img, "wb") as f:
-                    f.truncate(disk_mib * 1024 * 1024)
         with _clusters_lock:
             _clusters.append(self)
         try:
+            if link == "tap":
+                self._make_tap_links()
+            for n in self.nodes:
+                for img in n.disk_images:
+                    with open(img, "wb") as f:
+                        f.truncate(disk_mib * 1024 * 1024)
             self._boot(self.nodes)
         except BaseException:
             self.close(check=False)
@@ -1189,6 +1204,34 @@ class Cluster:
                   f"{time.monotonic() - t0:.1f} s; run dir {self.run_dir}")
 
     # -- links
+    @staticmethod
+    def tap_name(node, peer):
+        """Name of node's tap device towards peer (link="tap")."""
+        return f"tap{node.index}{peer.index}"
+
+    def _make_tap_links(self):
+        """link="tap": a network namespace of this cluster's own and, per
+        pair of nodes, a bridge with one tap device (virtio-net headers, so
+        QEMU offers the guests checksum and TSO offload) for each end.  MTU
+        9000 on taps and bridges: the guests choose theirs."""
+        def ip(*args):
+            r = subprocess.run(["ip", *args], capture_output=True, text=True)
+            if r.returncode:
+                raise RigError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+        self.netns = f"rblkrig-{os.getpid()}-{Cluster._seq}"
+        ip("netns", "add", self.netns)
+        for a in self.nodes:
+            for b in self.nodes:
+                if a.index >= b.index:
+                    continue
+                br = f"br{a.index}{b.index}"
+                ip("-n", self.netns, "link", "add", br, "mtu", "9000", "type", "bridge")
+                for x, y in ((a, b), (b, a)):
+                    tap = self.tap_name(x, y)
+                    ip("-n", self.netns, "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr")
+                    ip("-n", self.netns, "link", "set", tap, "mtu", "9000", "master", br, "up")
+                ip("-n", self.netns, "link", "set", br, "up")
+
     def _apply_cut(self, a, b, mode, off, only=None):
         for x, y in ((a, b), (b, a)):
             if only is not None and x is not only:
@@ -1335,6 +1378,8 @@ class Cluster:
                     except OSError:
                         pass
         shutil.rmtree(self.sock_dir, ignore_errors=True)
+        if self.netns:
+            subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
         self._log(f"{self.name}: closed; logs in {self.run_dir}")
         if check:
             problems = self.log_problems() + leaks
