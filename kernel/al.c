@@ -33,6 +33,8 @@
 /* 4 MiB extents: 2^13 sectors. */
 #define RBLK_AL_SECTOR_SHIFT	13
 
+static bool rblk_unflushed_holds(struct rblk_device *dev, u64 extent);
+
 /*
  * Write the 4 KiB block of the log that holds bit @extent, with that bit
  * @set or clear, from a copy: al_ondisk shows the new bit only once it is
@@ -173,7 +175,9 @@ void rblk_al_clean_work(struct work_struct *work)
 		 * leaves the log, or a power cut could lose them unlogged.
 		 */
 		if (rblk_conflicts_overlap(&dev->conflicts, e << RBLK_AL_SECTOR_SHIFT,
-					   1U << RBLK_AL_SECTOR_SHIFT)) {
+					   1U << RBLK_AL_SECTOR_SHIFT) ||
+		    rblk_unflushed_holds(dev, e)) {
+			/* in flight, or a peer may still lose it: stays */
 			set_bit_le(e, md->al_ondisk);
 		} else if (blkdev_issue_flush(dev->backing.bdev) || rblk_al_flush_bitmaps(dev, e) ||
 			   rblk_al_write_block(dev, e, false)) {
@@ -347,4 +351,287 @@ u64 rblk_al_reconcile_marks(struct rblk_device *dev, u32 horizon_ms, u32 primary
 		    md->info.slots[i].node_id != primary)
 			rblk_bm_write(dev, i);	/* a failure: fewer regions after a crash */
 	return n;
+}
+
+/*
+ * What a peer may hold only in its disk's volatile cache.
+ *
+ * A peer acknowledges DATA and TRIM once its disk completed them; a disk
+ * with a volatile write cache loses such writes in a power cut until a
+ * flush made them durable.  The primary counts them as written on the
+ * peer, so a peer that lost power and came back would lack them with no
+ * bit set anywhere, and the replicas would differ silently.  So, per
+ * connection (struct rblk_unflushed), the activity log extents of the
+ * writes the peer acknowledged and no flush of its covers yet:
+ *
+ * - a flush point is a FLUSH or a DATA with REQ_PREFLUSH.  The peer runs
+ *   it after every write it acknowledged before receiving it, so once
+ *   acknowledged it covers every write whose acknowledgment we had
+ *   processed when we queued it (@cur then, moved to @pending);
+ * - the activity log cleaner keeps an extent that is unflushed on any
+ *   connected peer (rblk_al_clean_work()), so that after a crash of this
+ *   node too rblk_al_recover() marks it;
+ * - a connection that ends marks the extents unflushed on it out of sync
+ *   for its peer and records them as a crash as primary would be: back
+ *   with the same generation, the peer gets them by resync from us
+ *   (rblk_unflushed_lost()).
+ *
+ * The cost: a spinlock per acknowledgment and per flush point; a peer
+ * that lost its connection resyncs the extents written since its last
+ * flush (the upper layer's flushes: a file system's commits, fsync).
+ */
+
+/**
+ * rblk_unflushed_init() - start tracking a new connection's unflushed writes
+ * @conn: the connection, not published yet
+ *
+ * Sized by the activity log of the device's metadata, if it has any;
+ * without, the connection is untracked (every extent counts as unflushed
+ * should metadata and writes come later).
+ *
+ * Context: process context, sleeps (GFP_KERNEL).
+ * Return: 0 or -ENOMEM.
+ */
+int rblk_unflushed_init(struct rblk_conn *conn)
+{
+	struct rblk_device *dev = conn->peer->dev;
+	struct rblk_unflushed *uf = &conn->unflushed;
+	int ret = 0;
+
+	spin_lock_init(&uf->lock);
+	/* a witness is sent no writes */
+	if (conn->peer->cfg.witness)
+		return 0;
+	if (!percpu_ref_tryget_live(&dev->local_ref)) {
+		uf->untracked = true;
+		return 0;
+	}
+	if (!READ_ONCE(dev->has_md) || !dev->md.al_nr_extents) {
+		uf->untracked = true;
+		goto out;
+	}
+	uf->nr_extents = dev->md.al_nr_extents;
+	uf->cur = kvcalloc(BITS_TO_LONGS(uf->nr_extents), sizeof(long), GFP_KERNEL);
+	uf->pending = kvcalloc(BITS_TO_LONGS(uf->nr_extents), sizeof(long), GFP_KERNEL);
+	if (!uf->cur || !uf->pending) {
+		rblk_unflushed_free(conn);
+		ret = -ENOMEM;
+	}
+out:
+	percpu_ref_put(&dev->local_ref);
+	return ret;
+}
+
+/* A flush point: FLUSH, or DATA with REQ_PREFLUSH. */
+static bool rblk_leg_flush_point(const struct rblk_leg *leg)
+{
+	return leg->command == RBLK_P_FLUSH ||
+	       (leg->command == RBLK_P_DATA && (leg->req->master->bi_opf & REQ_PREFLUSH));
+}
+
+/**
+ * rblk_unflushed_sent() - a request leg is about to be queued
+ * @conn: its connection
+ * @leg: the leg of an upper-layer request (not a resync request)
+ * @id: its request id
+ *
+ * A flush point, when none is in flight, takes over every unflushed
+ * extent whose acknowledgment was processed so far: its
+ * acknowledgment clears them (rblk_unflushed_acked()).  With one in
+ * flight, the extents wait for the next one.
+ *
+ * Context: any (takes conn->unflushed.lock).
+ */
+void rblk_unflushed_sent(struct rblk_conn *conn, const struct rblk_leg *leg, u64 id)
+{
+	struct rblk_unflushed *uf = &conn->unflushed;
+	unsigned long flags;
+
+	if (!leg->req || !rblk_leg_flush_point(leg))
+		return;
+	spin_lock_irqsave(&uf->lock, flags);
+	if (!uf->flush_id && uf->cur && !uf->lost) {
+		bitmap_or(uf->pending, uf->pending, uf->cur, uf->nr_extents);
+		bitmap_zero(uf->cur, uf->nr_extents);
+		uf->flush_id = id;
+	}
+	spin_unlock_irqrestore(&uf->lock, flags);
+}
+
+/**
+ * rblk_unflushed_acked() - a request leg was acknowledged by the peer
+ * @conn: its connection
+ * @leg: the leg, still valid
+ * @id: its request id
+ * @status: the peer's answer, 0 or a negative errno
+ *
+ * The flush point that covers conn->unflushed.pending, written, clears
+ * them; a DATA or TRIM the peer wrote, unless with REQ_FUA, adds its
+ * extents to conn->unflushed.cur.  A failed write is recorded as missed
+ * by the request itself.
+ *
+ * Context: io_work (takes conn->unflushed.lock).
+ */
+void rblk_unflushed_acked(struct rblk_conn *conn, const struct rblk_leg *leg, u64 id,
+			  int status)
+{
+	struct rblk_unflushed *uf = &conn->unflushed;
+	const struct rblk_req *req = leg->req;
+	unsigned long flags;
+	u64 e, last;
+
+	if (!req || !uf->cur)
+		return;
+	spin_lock_irqsave(&uf->lock, flags);
+	if (uf->lost)
+		goto out;
+	if (id == uf->flush_id) {
+		if (!status)
+			bitmap_zero(uf->pending, uf->nr_extents);
+		uf->flush_id = 0;
+	}
+	if (status || (leg->command != RBLK_P_DATA && leg->command != RBLK_P_TRIM) ||
+	    (leg->command == RBLK_P_DATA && (req->master->bi_opf & REQ_FUA)))
+		goto out;
+	if (!req->interval.inserted) {
+		uf->untracked = true;
+		goto out;
+	}
+	e = req->interval.start_sector >> RBLK_AL_SECTOR_SHIFT;
+	last = req->interval.last_sector >> RBLK_AL_SECTOR_SHIFT;
+	if (last >= uf->nr_extents) {
+		uf->untracked = true;
+		goto out;
+	}
+	for (; e <= last; e++)
+		__set_bit(e, uf->cur);
+out:
+	spin_unlock_irqrestore(&uf->lock, flags);
+}
+
+/*
+ * Does a connected peer hold writes to @extent that no flush of its
+ * covers?  The cleaner asks, dev->md.al_lock held.
+ */
+static bool rblk_unflushed_holds(struct rblk_device *dev, u64 extent)
+{
+	bool holds = false;
+	unsigned int i;
+
+	for (i = 0; i <= RBLK_MAX_NODE_ID && !holds; i++) {
+		struct rblk_peer *peer;
+		struct rblk_conn *conn;
+		struct rblk_unflushed *uf;
+
+		conn = rblk_node_conn_get(dev, i, &peer);
+		if (!conn)
+			continue;
+		uf = &conn->unflushed;
+		spin_lock_irq(&uf->lock);
+		holds = uf->untracked ||
+			(extent < uf->nr_extents &&
+			 (test_bit(extent, uf->cur) || test_bit(extent, uf->pending)));
+		spin_unlock_irq(&uf->lock);
+		rblk_conn_put(conn);
+	}
+	/*
+	 * Not held by a connection it did not find: that one was unpublished
+	 * after its marks were set (rblk_unflushed_lost()), which the caller's
+	 * bitmap write-back must see.  Pairs with the smp_mb() there.
+	 */
+	smp_mb();
+	return holds;
+}
+
+/**
+ * rblk_unflushed_lost() - a connection ends: mark what its peer may lack
+ * @conn: the connection, no longer receiving (io_work stopped) and still
+ *	published, so that the cleaner keeps its extents until they are
+ *	marked
+ *
+ * As primary, every extent unflushed on the peer (every extent in the log
+ * when the connection was untracked) is marked out of sync in the peer's
+ * bitmap slot, and recorded as a crash of ours as primary would be
+ * (dev->md.attach_flags) and as regions to reconcile with the peer
+ * (peer->reconcile): back with the same generation, it is resynced those
+ * extents by rule R3 from us (with a generation of ours that it lacks,
+ * by R5 anyway), and until then it serves no reads.  A secondary marks
+ * nothing (see design.rst, "A peer's volatile write cache").  The
+ * cleaner writes the bitmap blocks of a marked extent before the extent
+ * leaves the log; it keeps the extent while this connection is
+ * published, and the caller unpublishes it only after this returns (the
+ * smp_mb() here pairs with the one in rblk_unflushed_holds()).
+ *
+ * Context: process context, sleeps (dev->md.lock; dev->md.al_lock when
+ * untracked).
+ * Return: the number of extents marked.
+ */
+u64 rblk_unflushed_lost(struct rblk_conn *conn)
+{
+	struct rblk_peer *peer = conn->peer;
+	struct rblk_device *dev = peer->dev;
+	struct rblk_unflushed *uf = &conn->unflushed;
+	struct rblk_md *md = &dev->md;
+	int slot = READ_ONCE(peer->md_slot);
+	u64 e, n = 0;
+
+	/* no flush point or acknowledgment changes the extents from now on */
+	spin_lock_irq(&uf->lock);
+	uf->lost = true;
+	if (uf->cur)
+		bitmap_or(uf->cur, uf->cur, uf->pending, uf->nr_extents);
+	spin_unlock_irq(&uf->lock);
+	if (peer->cfg.witness || slot < 0 || READ_ONCE(dev->role) != RBLK_ROLE_PRIMARY ||
+	    !percpu_ref_tryget_live(&dev->local_ref))
+		return 0;
+	if (!READ_ONCE(dev->has_md) || !md->al_ondisk)
+		goto out;
+	/* untracked: the log as it stands, not while the cleaner flips a bit */
+	if (uf->untracked)
+		mutex_lock(&md->al_lock);
+	for (e = 0; e < md->al_nr_extents; e++) {
+		bool mark = uf->untracked ? test_bit_le(e, md->al_ondisk) :
+			    e < uf->nr_extents && test_bit(e, uf->cur);
+
+		if (!mark)
+			continue;
+		rblk_bm_mark(dev, slot, e << RBLK_AL_SECTOR_SHIFT, 1U << RBLK_AL_SECTOR_SHIFT);
+		n++;
+	}
+	if (uf->untracked)
+		mutex_unlock(&md->al_lock);
+	if (n) {
+		/*
+		 * As after a crash of ours as primary: rule R3 makes us the
+		 * source of the marks (the primary now, else us), also after
+		 * a demotion or a clean detach, which keep RBLK_MDF_PRIMARY on
+		 * disk until a resync accounts for it.  And the peer is
+		 * flagged: a resync with another peer that accounts for the
+		 * "crash" leaves its marks while we are primary.
+		 */
+		mutex_lock(&md->lock);
+		md->attach_flags |= RBLK_MDF_PRIMARY;
+		mutex_unlock(&md->lock);
+		spin_lock_bh(&peer->lock);
+		peer->reconcile = true;
+		spin_unlock_bh(&peer->lock);
+	}
+	smp_mb();	/* the marks before the caller unpublishes the connection */
+out:
+	percpu_ref_put(&dev->local_ref);
+	return n;
+}
+
+/**
+ * rblk_unflushed_free() - free a connection's tracking
+ * @conn: the connection, unpublished or never published
+ *
+ * Context: process context.
+ */
+void rblk_unflushed_free(struct rblk_conn *conn)
+{
+	kvfree(conn->unflushed.cur);
+	conn->unflushed.cur = NULL;
+	kvfree(conn->unflushed.pending);
+	conn->unflushed.pending = NULL;
 }

@@ -628,6 +628,11 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	init_waitqueue_head(&conn->submit_wait);
 	conn->rx_state = RBLK_RX_HDR;
 	conn->last_rx_jiffies = jiffies;
+	if (rblk_unflushed_init(conn)) {
+		rblk_reqid_destroy(&conn->reqids);
+		kfree(conn);
+		return -ENOMEM;
+	}
 
 	tcp_sock_set_nodelay(sk);
 	sock_no_linger(sk);
@@ -663,6 +668,7 @@ static int rblk_conn_install(struct rblk_peer *peer, struct socket *sock, u64 ge
 	spin_unlock(&dev->state_lock);
 	if (!ok || other_primary) {
 		rblk_reqid_destroy(&conn->reqids);
+		rblk_unflushed_free(conn);
 		kfree(conn);
 		if (!other_primary)
 			return -EAGAIN;
@@ -744,8 +750,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	enum rblk_role old_peer_role, our_role;
 	struct rblk_leg *leg;
 	unsigned long flags;
+	u64 id, unflushed;
 	bool want;
-	u64 id;
 
 	spin_lock_irqsave(&conn->submit_lock, flags);
 	conn->dead = true;
@@ -786,6 +792,8 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	spin_lock_irq(&conn->pwrites_wait.lock);
 	spin_unlock_irq(&conn->pwrites_wait.lock);
 	cancel_work_sync(&conn->io_work);
+	/* no acknowledgment comes any more: what may the peer lose? */
+	unflushed = rblk_unflushed_lost(conn);
 
 	RCU_INIT_POINTER(peer->conn, NULL);
 	synchronize_rcu();
@@ -809,6 +817,7 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 		rblk_leg_complete(leg, -ENOTCONN);
 	rblk_reqid_destroy(&conn->reqids);
 	sock_release(conn->sock);
+	rblk_unflushed_free(conn);
 	kfree(conn);
 	/* resync requests still reading: what they did not send stays set */
 	rblk_rs_stop(peer);
@@ -847,10 +856,14 @@ static void rblk_conn_destroy(struct rblk_peer *peer, struct rblk_conn *conn)
 	 * what the peer missed failed (rblk_lost_disk_state()).
 	 */
 	if (our_role == RBLK_ROLE_PRIMARY && disk != RBLK_DISK_FAILED &&
-	    disk != RBLK_DISK_DISKLESS)
+	    disk != RBLK_DISK_DISKLESS) {
 		set_bit(peer->cfg.node_id, &dev->peers_missed_writes);
-	else if (our_role != RBLK_ROLE_PRIMARY && old_peer_role == RBLK_ROLE_PRIMARY)
+		if (unflushed)
+			pr_info("%s: peer %u: %llu activity log extents of writes it acknowledged and no flush covered: marked out of sync\n",
+				rblk_peer_dev_name(peer), peer->cfg.node_id, unflushed);
+	} else if (our_role != RBLK_ROLE_PRIMARY && old_peer_role == RBLK_ROLE_PRIMARY) {
 		rblk_sync_lost_primary(peer);
+	}
 	rblk_peer_set_disk(peer, rblk_peer_disk_after_disconnect(our_role, old_peer_disk));
 	new_disk = rblk_local_disk_after_disconnect(our_role, old_peer_role, disk);
 	if (new_disk != disk)

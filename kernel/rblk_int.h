@@ -457,9 +457,11 @@ struct rblk_device {
  * @behind_sent_valid: @behind_sent was sent on the current connection
  * @behind_acked: the nodes the peer acknowledged knowing as behind
  *	(RBLK_P_BEHIND_ACK); 0 from each new connection; under @lock
- * @reconcile: we lost our primary while receiving its writes; our slot
- *	for this peer marks those regions until a handshake with it resyncs
- *	them (RBLK_UF_RECONCILE), under @lock
+ * @reconcile: we lost our primary while receiving its writes, or as
+ *	primary the connection to this peer while it held writes no flush
+ *	covered (rblk_unflushed_lost()); our slot for this peer marks those
+ *	regions until a handshake with it resyncs them (RBLK_UF_RECONCILE),
+ *	under @lock
  * @rcu: frees the peer after a grace period
  */
 struct rblk_peer {
@@ -556,6 +558,37 @@ struct rblk_send {
 };
 
 /**
+ * struct rblk_unflushed - what a peer acknowledged that no flush made
+ *	durable yet (al.c)
+ *
+ * A peer acknowledges a write when its disk completed it, which may be in
+ * the disk's volatile write cache until the next flush.  Per connection,
+ * the activity log extents of such writes: the cleaner keeps them in the
+ * log, and a lost connection marks them out of sync for the peer.
+ *
+ * @lock: protects the rest
+ * @cur: extents of data writes acknowledged since the last flush point
+ *	was sent (or since the connection started)
+ * @pending: extents that the flush point @flush_id covers once acknowledged
+ * @nr_extents: bits in @cur and @pending
+ * @flush_id: request id of the flush point in flight that covers
+ *	@pending, 0 when none
+ * @untracked: a write could not be recorded (no metadata when the
+ *	connection started, or an extent beyond @nr_extents): every extent
+ *	in the log counts as unflushed on this peer
+ * @lost: rblk_unflushed_lost() took the extents: nothing changes them
+ */
+struct rblk_unflushed {
+	spinlock_t lock;	/* the rest; irq-safe */
+	unsigned long *cur;
+	unsigned long *pending;
+	u64 nr_extents;
+	u64 flush_id;
+	bool untracked;
+	bool lost;
+};
+
+/**
  * struct rblk_conn - one established connection to a peer
  *
  * Lifetime: created by the peer's conn_work after a successful handshake,
@@ -612,6 +645,8 @@ struct rblk_send {
  * @ping_sent_ns: ktime of the outstanding ping
  * @role_req_sent_id: id of the last ROLE_REQ completely sent (io_work)
  * @role_req_answered_id: id of the last ROLE_REQ answered (io_work)
+ * @unflushed: the extents of writes the peer acknowledged that no flush
+ *	of its covers yet (al.c)
  */
 struct rblk_conn {
 	struct rblk_peer *peer;
@@ -673,6 +708,7 @@ struct rblk_conn {
 	u64 ping_sent_ns;
 	u64 role_req_sent_id;
 	u64 role_req_answered_id;
+	struct rblk_unflushed unflushed;
 };
 
 /**
@@ -844,6 +880,12 @@ void rblk_al_clean_work(struct work_struct *work);
 int rblk_md_rw(struct block_device *bdev, u64 pos_bytes, void *buf, u32 len, blk_opf_t opf);
 void rblk_al_note_received(struct rblk_device *dev, u64 sector, u32 nr_sectors);
 u64 rblk_al_reconcile_marks(struct rblk_device *dev, u32 horizon_ms, u32 primary);
+int rblk_unflushed_init(struct rblk_conn *conn);
+void rblk_unflushed_sent(struct rblk_conn *conn, const struct rblk_leg *leg, u64 id);
+void rblk_unflushed_acked(struct rblk_conn *conn, const struct rblk_leg *leg, u64 id,
+			  int status);
+u64 rblk_unflushed_lost(struct rblk_conn *conn);
+void rblk_unflushed_free(struct rblk_conn *conn);
 
 /* bitmap.c: write-intent bitmaps (kernel-doc there) */
 int rblk_bm_load(struct rblk_device *dev);

@@ -615,6 +615,7 @@ static int rblk_handle_packet(struct rblk_conn *conn)
 			return -EPROTO;
 		}
 		rblk_conn_leg_slot_put(conn);
+		rblk_unflushed_acked(conn, leg, info->request_id, status);
 		rblk_leg_complete(leg, status);
 		return 0;
 	case RBLK_P_READ:

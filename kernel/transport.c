@@ -315,6 +315,7 @@ int rblk_conn_queue_leg(struct rblk_conn *conn, struct rblk_leg *leg)
 		break;
 	}
 	}
+	rblk_unflushed_sent(conn, leg, id);
 	return rblk_conn_submit_leg(conn, s, id);
 }
 

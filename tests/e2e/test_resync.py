@@ -33,6 +33,17 @@ JOB = os.path.join(FIO_DIR, "resync.fio")
 # snapshot of the write counters: per write in flight its bytes + one
 # partial 4 KiB block at each end.
 SLACK_PER_WRITE = 4096
+# A lost peer is also resynced the activity log extents (4 MiB) of writes
+# it acknowledged that no flush covered (its disk's volatile cache may have
+# lost them): at most the extents of the region fio wrote before.
+AL_EXTENT = 4 * MIB
+
+
+def unflushed_bound(offset, size):
+    """Bytes of the activity log extents that cover [offset, offset+size)."""
+    first, last = offset // AL_EXTENT, (offset + size - 1) // AL_EXTENT
+    return (last - first + 1) * AL_EXTENT
+
 
 START_RE = re.compile(r"rblk\d+: peer (\d+): resync started, (\d+) bytes out of sync")
 DONE_RE = re.compile(r"rblk\d+: peer (\d+): resync done, (\d+) bytes")
@@ -70,6 +81,11 @@ def resync_lines(node):
     return out
 
 
+def flush(node):
+    """fsync of the device on node: a flush to its disk and its peers."""
+    node.run(f"python3 -c 'import os; os.fsync(os.open(\"{DEV}\", os.O_WRONLY))'")
+
+
 def dd(node, off_mib, mib, src="/dev/urandom"):
     node.run(f"dd if={src} of={DEV} bs=1M count={mib} seek={off_mib} oflag=direct status=none",
              timeout=600)
@@ -83,7 +99,9 @@ class ResyncTest(ClusterTest):
     ONE_KERNEL = {"test_6_secondary_reboots": "6.1", "test_7_writes_during_full_sync": "6.1",
                   "test_4_both_power_loss": "6.12", "test_8_torn_metadata": "6.1",
                   "test_9_size_and_block_size_refused": "6.12",
-                  "test_10_fixed_resync_rate": "6.12", "test_5_split_brain": "6.12"}
+                  "test_10_fixed_resync_rate": "6.12", "test_5_split_brain": "6.12",
+                  "test_11_secondary_loses_its_write_cache": "6.1",
+                  "test_12_failover_after_a_cut_is_no_split_brain": "6.12"}
 
     @classmethod
     def setUpClass(cls):
@@ -207,7 +225,8 @@ class ResyncTest(ClusterTest):
         sa = status(a)
         oos = peer_of(sa, b)["out_of_sync_bytes"]
         dw, db = w1 - w0, b1 - b0
-        bound = db + SLACK_PER_WRITE * dw + 4 * (65536 + SLACK_PER_WRITE)
+        bound = db + SLACK_PER_WRITE * dw + 4 * (65536 + SLACK_PER_WRITE) + \
+            unflushed_bound(0, 8 * MIB)
         cut_s = time.monotonic() - t_cut
         self.fig(f"cut {cut_s:.1f} s; writes after cut {dw} ({db} bytes); A's out_of_sync "
                  f"for B before reconnect {oos}; bound {bound}; device {self.size}")
@@ -223,7 +242,7 @@ class ResyncTest(ClusterTest):
                  f" s from restore to established")
         self.assertLessEqual(oos, bound,
                              f"out_of_sync {oos} > written after cut {db} + 4096 x {dw} writes "
-                             f"+ in-flight slack = {bound}")
+                             f"+ in-flight slack + unflushed extents = {bound}")
         self.assertLess(oos, self.size // 2, f"out_of_sync {oos} >= half the device {self.size}")
         self.assertIsNotNone(started, "no 'resync started' line on A")
         self.assertLessEqual(started, oos,
@@ -263,7 +282,8 @@ class ResyncTest(ClusterTest):
         adm(b, f"up {RES}")
         started, done, _ = self.watch_resync(a, b, n0, RECONNECT_S + RESYNC_S)
         sts = self.wait_synced()
-        bound = db + SLACK_PER_WRITE * dw + 4 * (65536 + SLACK_PER_WRITE)
+        bound = db + SLACK_PER_WRITE * dw + 4 * (65536 + SLACK_PER_WRITE) + \
+            unflushed_bound(0, 8 * MIB)
         self.fig(f"written after kill {db} bytes in {dw} writes; out_of_sync {oos}; "
                  f"resync {started}/{done} bytes; up to established {time.monotonic() - t0:.1f} s")
         self.assertEqual(sync_view(peer_of(sts[1], a))[1], BITMAP_TARGET,
@@ -271,7 +291,8 @@ class ResyncTest(ClusterTest):
         self.assertIsNotNone(started, "no 'resync started' line on A")
         self.assertGreaterEqual(started, 4 * MIB, f"resync {started} < the 4 MiB dd after kill")
         self.assertLessEqual(started, bound, f"resync {started} > written since kill {db} + "
-                                             f"4096 x {dw} + slack = {bound}")
+                                             f"4096 x {dw} + slack + unflushed extents = "
+                                             f"{bound}")
         self.assert_equal_disks("after B's power loss")
         run_verify(self, a, env, "after B's power loss")
 
@@ -639,6 +660,7 @@ class ResyncTest(ClusterTest):
         rate_kib = 4096
         mib = 16
         self.ready(primary=a)
+        flush(a)    # B lacks nothing it could lose with its cache: only what follows
         adm(b, f"down {RES}")
         dd(a, 8, mib)
         write_conf(a, topology(p.nodes, options={"resync-rate-kib-per-s": rate_kib}))
@@ -680,6 +702,76 @@ class ResyncTest(ClusterTest):
         self.assertTrue(all(w == 32 for _, w in seen), f"fixed rate: window {seen}")
         self.wait_synced()
         self.assert_equal_disks("after the fixed-rate resync")
+
+    def test_11_secondary_loses_its_write_cache(self):
+        """B acknowledges a write once its disk completed it, which may be
+        in the disk's volatile cache until a flush.  B loses power before
+        any flush: its disk comes back without that write (emulated: the
+        block's former content is written back into B's disk image while
+        B is off).  A wrote nothing since; A must still resync the write's
+        activity log extent to B, and only that one (an earlier write that
+        a flush covered is not resynced), so that both disks end equal."""
+        p = self.pair
+        a, b = p.nodes
+        self.ready(primary=a)
+        x1, x2 = 2 * AL_EXTENT, 5 * AL_EXTENT + 65536
+        dd_cmd = f"dd if=/dev/urandom of={DEV} bs=64k count=1 oflag=direct status=none"
+        a.run(f"{dd_cmd} seek={x1 // 65536} conv=fsync")   # flushed, and all before it
+        saved = os.path.join(self.c.run_dir, "x2-before")
+        b.run(f"dd if={b.disk} of={saved} bs=64k count=1 skip={x2 // 65536} iflag=direct "
+              "status=none")
+        a.run(f"{dd_cmd} seek={x2 // 65536}")               # acknowledged, never flushed
+        self.c.kill(b)
+        wait_until(lambda: peer_of(status(a), b)["conn_state"] != "connected", LOST_S,
+                   "A to notice B's power loss")
+        with open(saved, "rb") as f:
+            before = f.read()
+        with open(b.disk_images[0], "r+b") as f:    # the volatile cache is lost
+            f.seek(x2)
+            f.write(before)
+        oos = wait_until(lambda: peer_of(status(a), b)["out_of_sync_bytes"] or None, 30,
+                         "A to mark what B may lack")
+        self.fig(f"A's out_of_sync for B after B's power loss: {oos} bytes")
+        self.assertEqual(oos, AL_EXTENT, "A must mark exactly the unflushed write's extent "
+                                         f"({AL_EXTENT} bytes), got {oos}")
+        self.c.restart(b)
+        self.node_boot(b)
+        n0 = len(resync_lines(a))
+        adm(b, f"up {RES}")
+        started, done, _ = self.watch_resync(a, b, n0, RECONNECT_S + RESYNC_S)
+        self.wait_synced()
+        self.fig(f"resync {started}/{done} bytes")
+        self.assertIsNotNone(started, "no 'resync started' line on A")
+        self.assertGreaterEqual(started, AL_EXTENT, f"resync started with {started} bytes")
+        self.assert_equal_disks("after B lost its write cache")
+
+    def test_12_failover_after_a_cut_is_no_split_brain(self):
+        """A (primary) wrote without a flush, the link is cut, B is promoted
+        without --force and writes, A (which wrote nothing since) is
+        demoted.  A's marks for what B may lack start no generation of
+        A's: back, A is B's bitmap sync target, not split-brained, and the
+        disks end equal."""
+        p = self.pair
+        a, b = p.nodes
+        self.ready(primary=a)
+        a.run(f"dd if=/dev/urandom of={DEV} bs=64k count=4 seek=64 oflag=direct status=none")
+        self.c.cut_link(a, b)
+        try:
+            wait_until(lambda: all(peer_of(status(n), m)["conn_state"] != "connected"
+                                   for n, m in ((a, b), (b, a))), LOST_S,
+                       "both to notice the cut")
+            adm(b, f"primary {RES}")
+            dd(b, 40, 1)
+            adm(a, f"secondary {RES}")
+        finally:
+            self.c.restore_link(a, b)
+        try:
+            sts = self.wait_synced(RECONNECT_S + RESYNC_S)
+            self.assertEqual(sync_view(peer_of(sts[0], b))[1], BITMAP_TARGET,
+                             f"A's sync decision: {peer_of(sts[0], b)}")
+            self.assert_equal_disks("after the failover")
+        finally:
+            adm(b, f"secondary {RES}", check=False)
 
 
 if __name__ == "__main__":
