@@ -53,6 +53,8 @@ EROFS, EBUSY = 30, 16
 # `make soak` (RBLK_SOAK=1): the long variants (more reboots, longer fio,
 # more reconnect cycles) of the tests that have them.
 SOAK = os.environ.get("RBLK_SOAK") == "1"
+# `make check` on the debug kernel: only each class's DEBUG_CORE tests.
+DEBUG_CORE_ONLY = os.environ.get("RBLK_DEBUG_CORE") == "1"
 
 
 def kernels():
@@ -71,18 +73,33 @@ def per_kernel(cls):
     counts as "6.1" for ONE_KERNEL (it is built from the same source).  A
     class attribute SOAK_ONLY (a string: why) skips the whole class (no
     cluster is booted; tests/run reports its tests as SKIP) unless
-    RBLK_SOAK=1: for classes too long for `make check`."""
+    RBLK_SOAK=1: for classes too long for `make check`.
+
+    The debug kernel in `make check` (RBLK_DEBUG_CORE=1, set by tests/run
+    when it chose the kernels itself): only classes with a DEBUG_CORE
+    attribute (the names of the tests that run there, in order) get a
+    6.1-debug variant, with just those tests; ONE_KERNEL does not apply to
+    them.  Chosen explicitly (-k 6.1-debug), every class runs there."""
     mod = sys.modules[cls.__module__]
     only = {} if SOAK else getattr(cls, "ONE_KERNEL", {})
     soak_only = getattr(cls, "SOAK_ONLY", None)
+    debug_core = getattr(cls, "DEBUG_CORE", None) if DEBUG_CORE_ONLY else None
     for k in kernels():
         base = k.split("-")[0]  # "6.1-debug" -> "6.1"
-        if only.get("*", base) != base:
+        on_debug = k == rig.DEBUG_KERNEL
+        if on_debug and DEBUG_CORE_ONLY and not debug_core:
+            continue
+        if only.get("*", base) != base and not (on_debug and debug_core):
             continue
         name = f"{cls.__name__}_{k.replace('.', '_').replace('-', '_')}"
         attrs = {"KERNEL": k, "__qualname__": name, "__module__": cls.__module__}
-        # a test kept on another kernel: not callable here, so not collected
-        attrs.update({t: None for t, kk in only.items() if t != "*" and kk != base})
+        if on_debug and debug_core:
+            # only the core tests: the others are not callable, so not collected
+            attrs.update({t: None for t in unittest.TestLoader().getTestCaseNames(cls)
+                          if t not in debug_core})
+        else:
+            # a test kept on another kernel: not callable here, so not collected
+            attrs.update({t: None for t, kk in only.items() if t != "*" and kk != base})
         sub = type(name, (cls, unittest.TestCase), attrs)
         if soak_only and not SOAK:
             sub = unittest.skip(f"make soak only (RBLK_SOAK=1): {soak_only}")(sub)

@@ -96,9 +96,11 @@ def fake_of(st):
 @per_kernel
 class HostilePeer(ClusterTest):
     DISK_MIB = 128
-    # the wire fuzzer runs on one kernel in make check, on both in make soak
-    ONE_KERNEL = {"test_11g_wire_fuzz": "6.12",
-                  "test_11b_resync_packets_from_a_non_source": "6.1"}
+    # make check: every test on 6.12, the core of the harness on the debug
+    # kernel (6.1 source, KASAN, lockdep, kmemleak); make soak: all on all
+    ONE_KERNEL = {"*": "6.12"}
+    DEBUG_CORE = ("test_00_codec_and_handshake", "test_07_data_beyond_the_end",
+                  "test_12_replicas_identical")
 
     @classmethod
     def setUpClass(cls):

@@ -28,6 +28,11 @@ RECONNECT_S = (PING_TIMEOUT_MS + CONNECT_TIMEOUT_MS + RECONNECT_MAX_MS) / 1000 +
 @per_kernel
 class LinkCut(ClusterTest):
     DISK_MIB = 64       # holds fio/linkcut.fio (24 MiB); quick to zero for a reset
+    # make check: every test on 6.12, the cut under writes and the resync of
+    # the returning peer on the debug kernel (6.1 source, KASAN, lockdep,
+    # kmemleak); make soak: all on all
+    ONE_KERNEL = {"*": "6.12"}
+    DEBUG_CORE = ("test_5_cut_link_during_writes", "test_7_returning_peer_resynced")
 
     @classmethod
     def setUpClass(cls):

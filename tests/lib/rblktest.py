@@ -45,6 +45,9 @@ from rig import (Cluster, Node, Result, Job, RigError, BootError, CommandError, 
                  NodeDown, GuestLogError, module_path, resolve_kernel, RBLKADM, TOP)
 
 KERNELS = ("6.1", "6.12")
+# KASAN, lockdep, kmemleak (scripts/debug-kernel); in make check only the
+# classes' DEBUG_CORE tests run on it (e2elib.per_kernel)
+DEBUG_KERNEL = rig.DEBUG_KERNEL
 DEFAULT_TIMEOUT_S = 900
 
 
