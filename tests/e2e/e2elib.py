@@ -79,9 +79,13 @@ def per_kernel(cls):
     when it chose the kernels itself): only classes with a DEBUG_CORE
     attribute (the names of the tests that run there, in order) get a
     6.1-debug variant, with just those tests; ONE_KERNEL does not apply to
-    them.  Chosen explicitly (-k 6.1-debug), every class runs there."""
+    them.  Chosen explicitly (-k 6.1-debug), every class runs there.  A
+    class attribute ONLY_KERNEL ("6.12") keeps the class on that kernel in
+    `make soak` too."""
     mod = sys.modules[cls.__module__]
     only = {} if SOAK else getattr(cls, "ONE_KERNEL", {})
+    if getattr(cls, "ONLY_KERNEL", None):   # on that kernel alone, make soak too
+        only = {"*": cls.ONLY_KERNEL}
     soak_only = getattr(cls, "SOAK_ONLY", None)
     debug_core = getattr(cls, "DEBUG_CORE", None) if DEBUG_CORE_ONLY else None
     for k in kernels():
@@ -540,13 +544,14 @@ class ClusterTest:
     NODES = 2
     DISK_MIB = DISK_MIB
     DISKS = 1
+    LINK = "udp"        # rig.Cluster's link: "tap" lets the host reach the guests
 
     @classmethod
     def setUpClass(cls):
         t0 = time.monotonic()
         cls.figures = []
         cls.c = rig.Cluster(kernel=cls.KERNEL, nodes=cls.NODES, disk_mib=cls.DISK_MIB,
-                            disks=cls.DISKS, name=f"{cls.__name__}")
+                            disks=cls.DISKS, link=cls.LINK, name=f"{cls.__name__}")
         cls.seen_problems = 0
         cls.pair = Pair(cls.c) if cls.NODES >= 2 else None
         log(f"{cls.__name__}: cluster up in {time.monotonic() - t0:.1f} s")

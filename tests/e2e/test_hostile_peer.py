@@ -44,6 +44,9 @@ import os
 import random
 import re
 import shlex
+import signal
+import subprocess
+import sys
 import time
 import unittest
 
@@ -51,6 +54,7 @@ from e2elib import (CONF, E2E, MINOR, RES, SOAK, ClusterTest, Pair, adm, disk_sh
                     in_parallel, log, peer_of, per_kernel, short, status, topology, wait_until,
                     write_conf)
 import rblkpeer
+import rig
 
 FAKE_ID = 3
 FAKE = "fake"
@@ -65,6 +69,8 @@ WIREFUZZ_PY = os.path.join(E2E, "wirefuzz.py")
 WIRE_FUZZ_PACKETS = int(os.environ.get("RBLK_WIRE_FUZZ_PACKETS",
                                        "1000000" if SOAK else "100000"))
 WIRE_FUZZ_LIMIT_S = 3600 * 4 if SOAK else 900
+WIRE_FUZZ_LONG_PACKETS = int(os.environ.get("RBLK_WIRE_FUZZ_LONG_PACKETS", "10000000"))
+WIRE_FUZZ_LONG_LIMIT_S = int(os.environ.get("RBLK_WIRE_FUZZ_LONG_LIMIT_S", str(3600 * 4)))
 FIO_VERIFY = ("fio --name=wirefuzz --filename=/dev/rblk0 --ioengine=libaio --iodepth=8 "
               "--direct=1 --rw=randwrite --bs=4k --size=8M --verify=crc32c --verify_fatal=1")
 LOST = re.compile(rf"rblk{MINOR}: peer (\d+): connection lost: (.*) \((-?\d+)\)")
@@ -79,12 +85,13 @@ def with_secret(text):
                         1)
 
 
-def fake_node(a, b, witness=False):
-    """The topology entry of the fake peer: on b's IP on the a-b link; a data
-    node (a witness, without disk:, is sent no writes; the path is its own)."""
+def fake_node(ip, witness=False):
+    """The topology entry of the fake peer at ip (b's IP on the a-b link,
+    or the host's on that link's bridge); a data node (a witness, without
+    disk:, is sent no writes; the path is its own)."""
     return (f"      - name: {FAKE}\n"
             f"        node-id: {FAKE_ID}\n"
-            f"        address: {b.ip_for(a)}:{FAKE_BASE_PORT}\n"
+            f"        address: {ip}:{FAKE_BASE_PORT}\n"
             + ("" if witness else "        disk: /dev/vda\n"))
 
 
@@ -121,10 +128,16 @@ class HostilePeer(ClusterTest):
         cls.pair.bring_up()
 
     @classmethod
+    def fake_ip(cls):
+        """Where the fake peer listens: b's IP on the a-b link."""
+        a, b = cls.pair.nodes
+        return b.ip_for(a)
+
+    @classmethod
     def conf_text(cls, witness=False):
         """The topology file: r0 on a and b with its secret, and the fake."""
-        a, b = cls.pair.nodes
-        return with_secret(topology(cls.pair.nodes, disk=LOOP)) + fake_node(a, b, witness)
+        return with_secret(topology(cls.pair.nodes, disk=LOOP)) + fake_node(cls.fake_ip(),
+                                                                            witness)
 
     # -- helpers
 
@@ -584,13 +597,25 @@ class HostilePeer(ClusterTest):
         self.assert_b_stayed()
 
     def test_11g_wire_fuzz(self):
-        """(g) wirefuzz.py as the fake peer: WIRE_FUZZ_PACKETS packets of
-        valid exchanges with a mutated one now and then (headers, payloads,
-        sequences, handshakes), accepting a's reconnects, while a primary
-        writes and verifies with fio (8 MiB rounds of 4 KiB random writes
-        checked by crc32c).  fio passes, every mutation that a did not
-        tolerate closed the connection, b stayed connected, and test_12
+        """(g) wirefuzz.py as the fake peer, on b: WIRE_FUZZ_PACKETS packets
+        of valid exchanges with a mutated one now and then (headers,
+        payloads, sequences, handshakes), accepting a's reconnects, while a
+        primary writes and verifies with fio (8 MiB rounds of 4 KiB random
+        writes checked by crc32c).  fio passes, every mutation that a did
+        not tolerate closed the connection, b stayed connected, and test_12
         finds the replicas identical (nothing the fake sent was written)."""
+        a, b = self.pair.nodes
+
+        def start(args):
+            cmd = ["/usr/bin/python3", "-u", WIREFUZZ_PY] + args + ["--secret-file", SECRET_FILE]
+            log(f"[{b.name}]$ {' '.join(shlex.quote(c) for c in cmd)}")
+            return b.spawn(cmd, timeout=WIRE_FUZZ_LIMIT_S + 120)
+        self.wire_fuzz(start, WIRE_FUZZ_PACKETS, WIRE_FUZZ_LIMIT_S)
+
+    def wire_fuzz(self, start, packets, limit_s):
+        """The wire fuzzer as the fake peer: start(args) runs wirefuzz.py
+        with those arguments and returns its job (rig.Job's done, stderr,
+        wait() and kill()); packets in all, within limit_s seconds."""
         a, b = self.pair.nodes
         self.prepare(primary=a)
         seed = int(os.environ.get("RBLK_SEED", random.randrange(1 << 31)))
@@ -598,7 +623,7 @@ class HostilePeer(ClusterTest):
         stop = "/tmp/wirefuzz-stop"
         a.run(f"rm -f {stop}")
         fio = a.spawn(f"while [ ! -e {stop} ]; do {FIO_VERIFY} --randseed=$RANDOM || exit 1; done",
-                      timeout=WIRE_FUZZ_LIMIT_S + 300)
+                      timeout=limit_s + 300)
         # a mutated UUIDS may look like a split-brain: a then stops
         # reconnecting to the fake (StandAlone), as it must; the operator's
         # connect brings it back
@@ -608,17 +633,15 @@ class HostilePeer(ClusterTest):
         keeper = a.spawn(f"n=0; while [ ! -e {stop} ]; do "
                          f"if {a.rblkadm} -c {CONF} -j status {RES} | {standalone}; then "
                          f"{a.rblkadm} -c {CONF} connect {RES} {FAKE} && n=$((n + 1)); fi; "
-                         f"sleep 2; done; echo $n", timeout=WIRE_FUZZ_LIMIT_S + 300)
-        cmd = ["/usr/bin/python3", "-u", WIREFUZZ_PY, "--node-id", str(FAKE_ID),
-               "--peer-node-id", str(a.id), "--local", f"{b.ip_for(a)}:{FAKE_BASE_PORT + a.id}",
-               "--peer", a.ip_for(b), "--seed", str(seed), "--packets", str(WIRE_FUZZ_PACKETS),
-               "--max-seconds", str(WIRE_FUZZ_LIMIT_S), "--secret-file", SECRET_FILE]
-        log(f"[{b.name}]$ {' '.join(shlex.quote(c) for c in cmd)}")
-        job = b.spawn(cmd, timeout=WIRE_FUZZ_LIMIT_S + 120)
+                         f"sleep 2; done; echo $n", timeout=limit_s + 300)
+        job = start(["--node-id", str(FAKE_ID), "--peer-node-id", str(a.id),
+                     "--local", f"{self.fake_ip()}:{FAKE_BASE_PORT + a.id}",
+                     "--peer", a.ip_for(b), "--seed", str(seed), "--packets", str(packets),
+                     "--max-seconds", str(limit_s)])
         try:
             wait_until(lambda: b"listening" in job.stderr or job.done, 60, "wirefuzz to listen")
             adm(a, f"up {RES}")
-            res = job.wait(timeout=WIRE_FUZZ_LIMIT_S + 180)
+            res = job.wait(timeout=limit_s + 180)
         finally:
             if not job.done:
                 job.kill()
@@ -630,7 +653,7 @@ class HostilePeer(ClusterTest):
         out = json.loads(res.out.strip().splitlines()[-1])
         log(f"FIGURE wirefuzz {self.KERNEL}: {json.dumps(out)}")
         self.assertNotIn("error", out, out)
-        self.assertGreaterEqual(out["packets"], WIRE_FUZZ_PACKETS, out)
+        self.assertGreaterEqual(out["packets"], packets, out)
         self.assertGreater(out["closed_by_node"], 0, out)
         self.assertEqual(fio_res.rc, 0,
                          f"fio failed:\n{fio_res.out[-2000:]}\n{fio_res.err[-2000:]}")
@@ -646,6 +669,99 @@ class HostilePeer(ClusterTest):
         a.run("dd if=/dev/urandom of=/dev/rblk0 bs=1M count=4 seek=80 oflag=direct")
         sha_a, sha_b = in_parallel(lambda: disk_sha256(a, LOOP), lambda: disk_sha256(b, LOOP))
         self.assertEqual(sha_a, sha_b)
+
+
+class HostJob:
+    """A command on the host (here: wirefuzz.py in the cluster's network
+    namespace) with the parts of rig.Job that HostilePeer.wire_fuzz uses;
+    its output goes to files in log_dir."""
+
+    def __init__(self, argv, log_dir):
+        self.argv = argv
+        self.out_path = os.path.join(log_dir, "wirefuzz-host.out")
+        self.err_path = os.path.join(log_dir, "wirefuzz-host.err")
+        self.t0 = time.monotonic()
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         start_new_session=True)
+
+    @property
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read()
+
+    @property
+    def done(self):
+        return self.proc.poll() is not None
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+
+    def wait(self, timeout=None):
+        rc = self.proc.wait(timeout)
+        with open(self.out_path, "rb") as f:
+            out = f.read()
+        return rig.Result("host", " ".join(self.argv), rc, out, self.stderr, False,
+                          time.monotonic() - self.t0)
+
+
+class WireFuzzLong(HostilePeer):
+    """The wire fuzzer's long run (make soak only): wirefuzz.py on the
+    host, at the host's speed rather than a guest's, on the a-b link's
+    bridge (the rig's "tap" link; the host takes HOST_OCTET on that subnet
+    in the cluster's network namespace) as the fake peer of a, while a
+    writes and verifies with fio and stays connected to b; then the
+    replicas are compared (test_12)."""
+    LINK = "tap"
+    HOST_OCTET = 9
+    SOAK_ONLY = (f"{WIRE_FUZZ_LONG_PACKETS} packets from a fuzzer on the host "
+                 "(RBLK_WIRE_FUZZ_LONG_PACKETS)")
+    ONLY_KERNEL = "6.12"
+    ONE_KERNEL = {}
+    DEBUG_CORE = ()
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists("/dev/net/tun"):
+            raise unittest.SkipTest("no /dev/net/tun for the rig's tap link")
+        super().setUpClass()
+        a, b = cls.pair.nodes
+        br = f"br{a.index}{b.index}"
+        subprocess.run(["ip", "-n", cls.c.netns, "addr", "add", f"{cls.fake_ip()}/24", "dev", br],
+                       check=True)
+        # the secret, for the fuzzer on the host: mode 0600 as on the nodes
+        cls.host_secret = os.path.join(cls.c.run_dir, "wirefuzz.secret")
+        fd = os.open(cls.host_secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(cls.secret + "\n")
+
+    @classmethod
+    def fake_ip(cls):
+        a, b = cls.pair.nodes
+        return a.ip_for(b).rsplit(".", 1)[0] + f".{cls.HOST_OCTET}"
+
+    def test_1_wire_fuzz_from_the_host(self):
+        """WIRE_FUZZ_LONG_PACKETS packets (default 10,000,000) of
+        wirefuzz.py from the host, as test_11g does from b."""
+        def start(args):
+            argv = ["ip", "netns", "exec", self.c.netns, sys.executable, "-u", WIREFUZZ_PY] + \
+                args + ["--secret-file", self.host_secret]
+            log(f"[host]$ {' '.join(shlex.quote(c) for c in argv)}")
+            return HostJob(argv, self.c.run_dir)
+        self.wire_fuzz(start, WIRE_FUZZ_LONG_PACKETS, WIRE_FUZZ_LONG_LIMIT_S)
+
+    def test_2_replicas_identical(self):
+        HostilePeer.test_12_replicas_identical(self)
+
+
+# WireFuzzLong runs its own two tests only
+for _name in unittest.TestLoader().getTestCaseNames(HostilePeer):
+    setattr(WireFuzzLong, _name, None)
+per_kernel(WireFuzzLong)
 
 
 if __name__ == "__main__":
