@@ -71,6 +71,9 @@ WIRE_FUZZ_PACKETS = int(os.environ.get("RBLK_WIRE_FUZZ_PACKETS",
 WIRE_FUZZ_LIMIT_S = 3600 * 4 if SOAK else 900
 WIRE_FUZZ_LONG_PACKETS = int(os.environ.get("RBLK_WIRE_FUZZ_LONG_PACKETS", "10000000"))
 WIRE_FUZZ_LONG_LIMIT_S = int(os.environ.get("RBLK_WIRE_FUZZ_LONG_LIMIT_S", str(3600 * 4)))
+# each mutation the node does not tolerate costs a reconnect (100 ms of
+# backoff, a handshake): a tenth of make check's rate keeps 10M in reach
+WIRE_FUZZ_LONG_RATE = float(os.environ.get("RBLK_WIRE_FUZZ_LONG_RATE", "0.0002"))
 FIO_VERIFY = ("fio --name=wirefuzz --filename=/dev/rblk0 --ioengine=libaio --iodepth=8 "
               "--direct=1 --rw=randwrite --bs=4k --size=8M --verify=crc32c --verify_fatal=1")
 LOST = re.compile(rf"rblk{MINOR}: peer (\d+): connection lost: (.*) \((-?\d+)\)")
@@ -612,10 +615,11 @@ class HostilePeer(ClusterTest):
             return b.spawn(cmd, timeout=WIRE_FUZZ_LIMIT_S + 120)
         self.wire_fuzz(start, WIRE_FUZZ_PACKETS, WIRE_FUZZ_LIMIT_S)
 
-    def wire_fuzz(self, start, packets, limit_s):
+    def wire_fuzz(self, start, packets, limit_s, rate=None):
         """The wire fuzzer as the fake peer: start(args) runs wirefuzz.py
         with those arguments and returns its job (rig.Job's done, stderr,
-        wait() and kill()); packets in all, within limit_s seconds."""
+        wait() and kill()); packets in all, within limit_s seconds, each
+        mutated with the chance rate (None: wirefuzz's default)."""
         a, b = self.pair.nodes
         self.prepare(primary=a)
         seed = int(os.environ.get("RBLK_SEED", random.randrange(1 << 31)))
@@ -637,7 +641,8 @@ class HostilePeer(ClusterTest):
         job = start(["--node-id", str(FAKE_ID), "--peer-node-id", str(a.id),
                      "--local", f"{self.fake_ip()}:{FAKE_BASE_PORT + a.id}",
                      "--peer", a.ip_for(b), "--seed", str(seed), "--packets", str(packets),
-                     "--max-seconds", str(limit_s)])
+                     "--max-seconds", str(limit_s)]
+                    + (["--rate", str(rate)] if rate is not None else []))
         try:
             wait_until(lambda: b"listening" in job.stderr or job.done, 60, "wirefuzz to listen")
             adm(a, f"up {RES}")
@@ -746,13 +751,15 @@ class WireFuzzLong(HostilePeer):
 
     def test_1_wire_fuzz_from_the_host(self):
         """WIRE_FUZZ_LONG_PACKETS packets (default 10,000,000) of
-        wirefuzz.py from the host, as test_11g does from b."""
+        wirefuzz.py from the host, as test_11g does from b, each mutated
+        with the chance WIRE_FUZZ_LONG_RATE (default 0.0002)."""
         def start(args):
             argv = ["ip", "netns", "exec", self.c.netns, sys.executable, "-u", WIREFUZZ_PY] + \
                 args + ["--secret-file", self.host_secret]
             log(f"[host]$ {' '.join(shlex.quote(c) for c in argv)}")
             return HostJob(argv, self.c.run_dir)
-        self.wire_fuzz(start, WIRE_FUZZ_LONG_PACKETS, WIRE_FUZZ_LONG_LIMIT_S)
+        self.wire_fuzz(start, WIRE_FUZZ_LONG_PACKETS, WIRE_FUZZ_LONG_LIMIT_S,
+                       WIRE_FUZZ_LONG_RATE)
 
     def test_2_replicas_identical(self):
         HostilePeer.test_12_replicas_identical(self)
