@@ -79,7 +79,8 @@ def per_kernel(cls):
     when it chose the kernels itself): only classes with a DEBUG_CORE
     attribute (the names of the tests that run there, in order) get a
     6.1-debug variant, with just those tests; ONE_KERNEL does not apply to
-    them.  Chosen explicitly (-k 6.1-debug), every class runs there.  A
+    them.  Chosen explicitly (-k 6.1-debug), every class runs there (a
+    class with DEBUG_CORE every test, whatever ONE_KERNEL says).  A
     class attribute ONLY_KERNEL ("6.12") keeps the class on that kernel in
     `make soak` too."""
     mod = sys.modules[cls.__module__]
@@ -87,7 +88,7 @@ def per_kernel(cls):
     if getattr(cls, "ONLY_KERNEL", None):   # on that kernel alone, make soak too
         only = {"*": cls.ONLY_KERNEL}
     soak_only = getattr(cls, "SOAK_ONLY", None)
-    debug_core = getattr(cls, "DEBUG_CORE", None) if DEBUG_CORE_ONLY else None
+    debug_core = getattr(cls, "DEBUG_CORE", None)
     for k in kernels():
         base = k.split("-")[0]  # "6.1-debug" -> "6.1"
         on_debug = k == rig.DEBUG_KERNEL
@@ -97,7 +98,7 @@ def per_kernel(cls):
             continue
         name = f"{cls.__name__}_{k.replace('.', '_').replace('-', '_')}"
         attrs = {"KERNEL": k, "__qualname__": name, "__module__": cls.__module__}
-        if on_debug and debug_core:
+        if on_debug and debug_core and DEBUG_CORE_ONLY:
             # only the core tests: the others are not callable, so not collected
             attrs.update({t: None for t in unittest.TestLoader().getTestCaseNames(cls)
                           if t not in debug_core})
