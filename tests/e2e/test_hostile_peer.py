@@ -110,7 +110,7 @@ class HostilePeer(ClusterTest):
     # kernel (6.1 source, KASAN, lockdep, kmemleak); make soak: all on all
     ONE_KERNEL = {"*": "6.12"}
     # (every scenario starts with the authenticated handshake)
-    DEBUG_CORE = ("test_07_data_beyond_the_end", "test_12_replicas_identical")
+    DEBUG_CORE = ("test_07_data_beyond_the_end",)
 
     @classmethod
     def setUpClass(cls):
