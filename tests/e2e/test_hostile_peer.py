@@ -728,6 +728,7 @@ class WireFuzzLong(HostilePeer):
     ONLY_KERNEL = "6.12"
     ONE_KERNEL = {}
     DEBUG_CORE = ()
+    TIMEOUT = WIRE_FUZZ_LONG_LIMIT_S + 900    # the class's limit in tests/run
 
     @classmethod
     def setUpClass(cls):
