@@ -329,23 +329,46 @@ static int rblk_peer_announced_role(struct rblk_peer *peer, enum rblk_role role)
 }
 
 /*
- * RBLK_P_OUTDATE: the peer recorded that we missed writes of its.  A
- * secondary's UpToDate disk becomes Outdated.  A primary keeps its state:
- * its data is what the VM sees (two histories: split brain, which the
- * generation identifiers will detect); it logs the claim once a minute.
+ * RBLK_P_OUTDATE: the peer recorded that we missed writes of its, or (a
+ * secondary) relays that our primary named us behind.  A secondary's
+ * UpToDate disk becomes Outdated.  A primary keeps its state: its data is
+ * what the VM sees (two histories: split brain, which the generation
+ * identifiers will detect); it logs the claim once a minute.
+ *
+ * A relayed claim may be older than our last handshake with that primary
+ * (it named us behind while we were cut off, then compared generations
+ * with us and found nothing missing).  Only the primary knows: the
+ * connection to it, if there is one, is made again, and that handshake
+ * makes the disk UpToDate again (same generation, no bits) or resyncs it.
  */
 static void rblk_outdated_by_peer(struct rblk_peer *peer)
 {
 	struct rblk_device *dev = peer->dev;
+	struct rblk_peer *other;
+	struct rblk_conn *conn;
+	u32 primary;
 
 	if (READ_ONCE(dev->role) == RBLK_ROLE_PRIMARY) {
 		pr_warn_ratelimited("%s: peer %u: says we missed its writes, but we are primary\n",
 				    rblk_peer_dev_name(peer), peer->cfg.node_id);
 		return;
 	}
-	if (rblk_change_disk_state(dev, RBLK_DISK_UP_TO_DATE, RBLK_DISK_OUTDATED))
-		pr_info("%s: peer %u: we missed writes of that peer: our disk is outdated\n",
-			rblk_peer_dev_name(peer), peer->cfg.node_id);
+	if (!rblk_change_disk_state(dev, RBLK_DISK_UP_TO_DATE, RBLK_DISK_OUTDATED))
+		return;
+	pr_info("%s: peer %u: we missed writes of that peer: our disk is outdated\n",
+		rblk_peer_dev_name(peer), peer->cfg.node_id);
+	spin_lock(&dev->state_lock);
+	primary = dev->primary_peer;
+	spin_unlock(&dev->state_lock);
+	if (primary == RBLK_NO_PEER || primary == peer->cfg.node_id)
+		return;
+	conn = rblk_node_conn_get(dev, primary, &other);
+	if (!conn)
+		return;
+	/* a promotion we granted, not announced yet: its handshake is to come */
+	if (READ_ONCE(other->peer_role) == RBLK_ROLE_PRIMARY)
+		rblk_conn_fail(conn, -EAGAIN, "outdated by another peer: compare again");
+	rblk_conn_put(conn);
 }
 
 static int rblk_handle_role_req(struct rblk_conn *conn)
