@@ -9,7 +9,6 @@ seconds).  Every test ends with the data areas of every data node identical
 every write fio saw acknowledged (its saved verify state) on the final
 primary.
 """
-import base64
 import errno
 import os
 import random
@@ -56,8 +55,9 @@ i = 0
 while not os.path.exists("/tmp/stop-fsyncs"):
     os.fsync(fd)
     i += 1
-    with open("/tmp/fsyncs", "w") as f:
+    with open("/tmp/fsyncs.new", "w") as f:
         f.write(str(i))
+    os.replace("/tmp/fsyncs.new", "/tmp/fsyncs")
 """
 
 
@@ -164,8 +164,13 @@ class QuorumBase(Findings, ClusterTest):
         return True
 
     def settled(self, timeout_s=SYNC_S):
-        wait_until(lambda: self.all_connected() and self.all_up_to_date(), timeout_s,
-                   "every node connected, every data disk up_to_date")
+        try:
+            wait_until(lambda: self.all_connected() and self.all_up_to_date(), timeout_s,
+                       "every node connected, every data disk up_to_date")
+        except AssertionError:
+            for n in self.c.nodes:     # what each node saw, for the report
+                log(f"{n.name} not settled: {status(n)}")
+            raise
 
     def tearDown(self):
         for a in self.c.nodes:
@@ -489,8 +494,8 @@ exit $(cat /tmp/fence.rc 2>/dev/null || echo 0)
         self.expect(r.rc != 0, f"a relative handler path must be refused: {r.rc}")
         a.run("cat > /tmp/fence-peer && chmod 755 /tmp/fence-peer", input=self.FENCE_SCRIPT,
               quiet=True)
-        a.run(f"cat > /proc/1/root{self.FENCE_HANDLER} && chmod 755 /proc/1/root{self.FENCE_HANDLER}",
-              input=self.FENCE_WRAPPER, quiet=True)
+        handler = f"/proc/1/root{self.FENCE_HANDLER}"
+        a.run(f"cat > {handler} && chmod 755 {handler}", input=self.FENCE_WRAPPER, quiet=True)
         adm(a, f"device-options {RES} --fencing resource-and-stonith "
                f"--fence-handler {self.FENCE_HANDLER}")
         st = status(a)
@@ -510,7 +515,7 @@ exit $(cat /tmp/fence.rc 2>/dev/null || echo 0)
         self.expect(settles(lambda: writes(a) > w + 20, 30, "a to write again"),
                     f"a must write again after the fencing: {short(status(a))}")
         got = a.run(f"cat /tmp/fence.{b.id}.env", quiet=True).out.split()
-        want = [f"RBLK_FENCING=resource-and-stonith", f"RBLK_MINOR={status(a)['minor']}",
+        want = ["RBLK_FENCING=resource-and-stonith", f"RBLK_MINOR={status(a)['minor']}",
                 f"RBLK_NODE_ID={a.id}", f"RBLK_PEER_NODE_ID={b.id}",
                 "RBLK_REASON=connection-lost", f"RBLK_RESOURCE={RES}"]
         self.expect(all(v in got for v in want), f"handler environment: {got}")
@@ -564,7 +569,7 @@ class QuorumRecovery(QuorumBase):
     sync source.  A fixed resync rate keeps each resync long enough to be
     interrupted."""
     NODES = 3
-    BULK_MIB = 256 if SOAK else 64
+    BULK_MIB = 256 if SOAK else 32
     DISK_MIB = BULK_MIB + 64
     WRITE_S = 120 if SOAK else 20
     OPTIONS = {"resync-rate-kib-per-s": 2048}
