@@ -79,8 +79,10 @@ def tree_sha256(top, dirs):
 @per_kernel
 class Replication(ClusterTest):
     # CI budget: the reads from the peer on 6.1 in make check (6.12 reads
-    # from its peer in test_faults.py's detach and test_hostile_peer.py)
-    ONE_KERNEL = {"test_8_reads_served_by_peer": "6.1"}
+    # from its peer in test_faults.py's detach and test_hostile_peer.py);
+    # the ext4 failover on 6.12, the odd I/O shapes on 6.1
+    ONE_KERNEL = {"test_8_reads_served_by_peer": "6.1", "test_2_ext4_tree_failover": "6.12",
+                  "test_6_odd_io": "6.1"}
 
     @classmethod
     def setUpClass(cls):

@@ -115,7 +115,9 @@ class Findings:
 class Safety(Findings, ClusterTest):
     DISK_MIB = 96
     # the longest: on one kernel in make check, on both in make soak
-    ONE_KERNEL = {"test_4_overlapping_writes_keep_replicas_identical": "6.1"}
+    ONE_KERNEL = {"test_4_overlapping_writes_keep_replicas_identical": "6.1",
+                  "test_1_peer_never_connected": "6.1",
+                  "test_2_peer_disconnected_while_secondary": "6.12"}
 
     @classmethod
     def setUpClass(cls):
@@ -350,6 +352,9 @@ class Safety(Findings, ClusterTest):
 class SafetyMesh(Findings, ClusterTest):
     NODES = 3
     DISK_MIB = 64
+    # the CI budget: one three-node boot in make check (6.1 boots three
+    # nodes in test_quorum.py's recovery class)
+    ONE_KERNEL = {"*": "6.12"}
 
     @classmethod
     def setUpClass(cls):
