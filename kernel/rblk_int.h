@@ -984,9 +984,6 @@ void rblk_send_prepare(struct rblk_send *s, enum rblk_send_kind kind,
 void rblk_send_release(struct rblk_conn *conn, struct rblk_send *s);
 int rblk_conn_queue_ctl(struct rblk_conn *conn, u8 command, u64 id,
 			const void *payload, u32 len, gfp_t gfp);
-struct rblk_conn *rblk_conn_get(struct rblk_peer *peer);
-struct rblk_conn *rblk_node_conn_get(struct rblk_device *dev, unsigned int node_id,
-				     struct rblk_peer **peerp);
 void rblk_conn_leg_slot_put(struct rblk_conn *conn);
 void rblk_io_work(struct work_struct *work);
 void rblk_sk_data_ready(struct sock *sk);
