@@ -365,7 +365,7 @@ static void rblk_outdated_by_peer(struct rblk_peer *peer)
 	conn = rblk_node_conn_get(dev, primary, &other);
 	if (!conn)
 		return;
-	/* a promotion we granted, not announced yet: its handshake is to come */
+	/* not a promotion we granted that the peer has not announced yet */
 	if (READ_ONCE(other->peer_role) == RBLK_ROLE_PRIMARY)
 		rblk_conn_fail(conn, -EAGAIN, "outdated by another peer: compare again");
 	rblk_conn_put(conn);
